@@ -1,0 +1,58 @@
+"""Users (citizens and staff) and department memberships."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person. Citizens carry a real-name profile; clerks have department memberships."""
+
+    name = models.CharField(_("real name"), max_length=100, blank=True)
+    id_number = models.CharField(_("resident ID number"), max_length=18, unique=True, null=True, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    language = models.CharField(_("preferred language"), max_length=10, default="zh-hans")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def profile_answers(self) -> dict:
+        """Answers known from the profile, used to pre-fill forms (once-only)."""
+        return {k: v for k, v in {"name": self.name, "id_number": self.id_number,
+                                  "phone": self.phone, "email": self.email}.items() if v}
+
+
+def mask_id_number(value: str | None) -> str:
+    """PIPL: show only the first 3 and last 4 characters of an id number."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", _("Clerk")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
+class Membership(models.Model):
+    """A user's role in a department."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CLERK)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "department"], name="uniq_membership")]
+        verbose_name = _("department membership")
+        verbose_name_plural = _("department memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department.code} ({self.role})"
