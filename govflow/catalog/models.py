@@ -1,0 +1,258 @@
+"""Catalog: departments, shared field/material dictionaries, procedures, one things.
+
+The live rows (Department … OneThing, Step) are what administrators edit: the draft.
+Publishing snapshots a one thing with everything it references into an immutable
+``OneThingVersion`` (a self-contained ``govflow.catalog/1`` document); applications
+point at a version and are interpreted from that snapshot only.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def localized(labels: dict | None, language: str | None = None) -> str:
+    """Pick the label for the active language: zh-hans when asked for, else en."""
+    if not labels:
+        return ""
+    lang = (language or get_language() or "en").lower()
+    if lang.startswith("zh") and labels.get("zh-hans"):
+        return labels["zh-hans"]
+    return labels.get("en") or next(iter(labels.values()), "")
+
+
+class Department(models.Model):
+    """A government body that owns procedures (部门)."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    webhook_url = models.URLField(_("webhook URL"), blank=True)
+    webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name)
+
+
+class FieldType(models.TextChoices):
+    STRING = "string", _("Text (one line)")
+    TEXT = "text", _("Text (several lines)")
+    INTEGER = "integer", _("Whole number")
+    DECIMAL = "decimal", _("Decimal number")
+    BOOLEAN = "boolean", _("Yes / no")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    EMAIL = "email", _("Email address")
+    PHONE = "phone", _("Mobile phone number")
+    ID_NUMBER = "id_number", _("Resident ID number")
+
+
+class Field(models.Model):
+    """A form field defined once and shared by every procedure that needs it."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True, allow_unicode=False)
+    label = models.JSONField(_("label"), default=dict)
+    type = models.CharField(_("type"), max_length=20, choices=FieldType.choices)
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    pattern = models.CharField(_("pattern"), max_length=500, blank=True)
+    # JSON numbers, kept exactly as written in the definition (round trip through export).
+    minimum = models.JSONField(_("minimum"), null=True, blank=True)
+    maximum = models.JSONField(_("maximum"), null=True, blank=True)
+    choices = models.JSONField(_("choices"), default=list, blank=True,
+                               help_text='[{"value": "...", "label": {"en": "..."}}]')
+    help = models.JSONField(_("help text"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.label)}"
+
+
+class Material(models.Model):
+    """A document defined once and shared (one set of materials)."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    label = models.JSONField(_("label"), default=dict)
+    accepted_types = models.JSONField(_("accepted types"), default=list,
+                                      help_text='e.g. ["pdf", "png", "jpeg"]')
+    max_size_mb = models.PositiveIntegerField(_("maximum size (MB)"), default=10)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.label)}"
+
+
+class Procedure(models.Model):
+    """One department's administrative matter (事项)."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="procedures",
+                                   verbose_name=_("department"))
+    name = models.JSONField(_("name"), default=dict)
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    statutory_days = models.PositiveIntegerField(_("statutory days"))
+    committed_days = models.PositiveIntegerField(_("committed days"))
+    needs_outputs = models.JSONField(_("needs outputs"), default=list, blank=True,
+                                     help_text=_("Codes of outputs of other procedures this one needs."))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+    def clean(self) -> None:
+        if self.committed_days is not None and self.statutory_days is not None \
+                and self.committed_days > self.statutory_days:
+            raise ValidationError({"committed_days": _("Committed days cannot exceed statutory days.")})
+
+
+class ProcedureField(models.Model):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_fields")
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "field"], name="uniq_procedure_field")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id}: {self.field_id}"
+
+
+class ProcedureMaterial(models.Model):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_materials")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "material"], name="uniq_procedure_material")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id}: {self.material_id}"
+
+
+class Output(models.Model):
+    """Something a procedure issues (licence number, certificate number)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="outputs")
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    label = models.JSONField(_("label"), default=dict)
+    type = models.CharField(_("type"), max_length=20, default="string")
+    pattern = models.CharField(_("pattern"), max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("output")
+        verbose_name_plural = _("outputs")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class OneThing(models.Model):
+    """A bundle of procedures for one life or business event (一件事): the editable draft."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.JSONField(_("name"), default=dict)
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    committed_days = models.PositiveIntegerField(_("committed days"))
+    guide = models.JSONField(_("guide questions"), default=list, blank=True,
+                             help_text=_("Field codes asked first to decide which steps apply."))
+    is_published = models.BooleanField(_("published"), default=False,
+                                       help_text=_("Unpublished one things take no new applications."))
+    current_version = models.ForeignKey("OneThingVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", verbose_name=_("current version"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("one thing")
+        verbose_name_plural = _("one things")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+
+class Step(models.Model):
+    """A procedure inside a one thing, with its prerequisites and applicability rule."""
+
+    one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="steps")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    after = models.JSONField(_("after"), default=list, blank=True,
+                             help_text=_("Procedure codes that must be approved first."))
+    when = models.CharField(_("when (CEL)"), max_length=1000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["one_thing", "procedure"], name="uniq_one_thing_step")]
+
+    def __str__(self) -> str:
+        return f"{self.one_thing_id}: {self.procedure_id}"
+
+
+class OneThingVersion(models.Model):
+    """An immutable published snapshot of a one thing (a ``govflow.catalog/1`` document)."""
+
+    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    digest = models.CharField(max_length=64)
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["one_thing", "-number"]
+        constraints = [models.UniqueConstraint(fields=["one_thing", "number"], name="uniq_version_number")]
+        verbose_name = _("published version")
+        verbose_name_plural = _("published versions")
+
+    def __str__(self) -> str:
+        return f"{self.one_thing_id} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.pop("_allow_update", False):
+            raise ValidationError("Published versions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a public holiday or a make-up working day (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self) -> str:
+        kind = "working" if self.is_working_day else "holiday"
+        return f"{self.date} ({kind}) {self.name}"
