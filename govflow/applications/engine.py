@@ -1,0 +1,292 @@
+"""What the generic flow's nodes do to the domain: queueing, routing, delivery.
+
+The services open an ``EngineSession`` around every call into viewflow. The
+session holds the application and its cases already loaded (so the nodes run no
+per-case queries), collects timeline entries and outbox rows, and writes all
+changed rows in a few bulk statements when the service's work is done, inside
+the same transaction and under the process lock.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from govflow.catalog.calendar import add_working_days, local_date
+from govflow.notifications.models import OutboxMessage
+
+from .models import (
+    FINAL_CASE_STATUSES,
+    Application,
+    ApplicationStatus,
+    Case,
+    CaseStatus,
+    Outcome,
+    TimelineEntry,
+)
+
+_local = threading.local()
+
+
+class EngineSession:
+    """Unit of work for one service call: loaded rows in, batched writes out."""
+
+    def __init__(self, application: Application, cases: Iterable[Case], actor: Any = None) -> None:
+        self.application = application
+        self.cases: dict[int, Case] = {c.pk: c for c in cases}
+        self.actor = actor
+        self._dirty_cases: dict[int, set[str]] = {}
+        self._app_fields: set[str] = set()
+        self.timeline: list[TimelineEntry] = []
+        self.outbox: list[OutboxMessage] = []
+
+    # -- recording changes ------------------------------------------------------------
+
+    def touch_case(self, case: Case, *fields: str) -> None:
+        self._dirty_cases.setdefault(case.pk, set()).update(fields)
+
+    def touch_application(self, *fields: str) -> None:
+        self._app_fields.update(fields)
+
+    def log(self, kind: str, *, case: Case | None = None, message: str = "", data: dict | None = None,
+            actor: Any = "session") -> TimelineEntry:
+        entry = TimelineEntry(
+            application=self.application, case=case,
+            department_id=case.department_id if case is not None else None,
+            at=timezone.now(), kind=kind, message=message, data=data or {},
+            actor=self.actor if actor == "session" else actor,
+        )
+        self.timeline.append(entry)
+        return entry
+
+    def notify(self, event: str, *, recipient: Any = None, payload: dict | None = None) -> None:
+        self.outbox.append(OutboxMessage(
+            kind="notification", event=event, recipient=recipient or self.application.applicant,
+            application=self.application, payload=payload or {},
+        ))
+
+    # -- writing ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if self._dirty_cases:
+            fields = sorted(set().union(*self._dirty_cases.values()))
+            Case.objects.bulk_update([self.cases[pk] for pk in self._dirty_cases], fields)
+            self._dirty_cases.clear()
+        if self.timeline:
+            TimelineEntry.objects.bulk_create(self.timeline)
+            self.timeline = []
+        if self.outbox:
+            OutboxMessage.objects.bulk_create(self.outbox)
+            self.outbox = []
+        if self._app_fields:
+            self.application.save(update_fields=sorted(self._app_fields | {"updated_at"}))
+            self._app_fields.clear()
+
+
+@contextmanager
+def session(application: Application, cases: Iterable[Case], actor: Any = None) -> Iterator[EngineSession]:
+    """Open a session for one service call; writes are flushed when the block succeeds."""
+    if getattr(_local, "session", None) is not None:
+        raise RuntimeError("Engine sessions do not nest.")
+    current = EngineSession(application, cases, actor)
+    _local.session = current
+    try:
+        yield current
+        current.flush()
+    finally:
+        _local.session = None
+
+
+def current() -> EngineSession:
+    found = getattr(_local, "session", None)
+    if found is None:
+        raise RuntimeError("The one-thing flow runs only inside a service call (engine.session).")
+    return found
+
+
+def _session_for(process: Any) -> EngineSession:
+    found = current()
+    app = found.application
+    if process.pk is not None and app.process_id not in (None, process.pk):
+        raise RuntimeError("Engine session belongs to another application.")
+    return found
+
+
+# -- flow node handlers -----------------------------------------------------------------
+
+def no_view(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - never rendered
+    """Human tasks are worked through govflow's own services and pages, not viewflow's views."""
+    raise NotImplementedError
+
+
+def bind_process(process: Any, application: Application) -> None:
+    process.data = {"application": application.pk}
+    application.process = process
+
+
+def route_ready_cases(process: Any, *, review_node: Any) -> list:
+    from workflows.nodes import Branch
+
+    s = _session_for(process)
+    return [Branch(review_node, {"case": case.pk}) for case in queue_ready_cases(s)]
+
+
+def route_after_review(process: Any, *, case_id: int, review_node: Any, correction_node: Any,
+                       deliver_node: Any, end_node: Any) -> list:
+    from workflows.nodes import Branch
+
+    s = _session_for(process)
+    case = s.cases[case_id]
+    if case.status == CaseStatus.CORRECTION_REQUESTED:
+        return [Branch(correction_node, {"case": case.pk})]
+    branches = [Branch(review_node, {"case": c.pk}) for c in queue_ready_cases(s)]
+    if all(c.status in FINAL_CASE_STATUSES for c in s.cases.values()):
+        branches.append(Branch(deliver_node, {}))
+    if not branches:
+        branches.append(Branch(end_node, {}))
+    return branches
+
+
+def reviewer_for(process: Any, *, case_id: int) -> Any:
+    """Back to the clerk who asked for corrections, if they can still take the case."""
+    from govflow.accounts.models import Membership
+
+    s = _session_for(process)
+    case = s.cases[case_id]
+    reviewer = case.reviewer
+    if reviewer is None or not reviewer.is_active or reviewer.pk == s.application.applicant_id:
+        return None
+    if not Membership.objects.filter(user=reviewer, department_id=case.department_id).exists():
+        return None
+    return reviewer
+
+
+def applicant_for(process: Any) -> Any:
+    return _session_for(process).application.applicant
+
+
+def point_case_at_task(process: Any, task: Any) -> None:
+    """Keep ``Case.task`` (the queue index) pointing at the case's open task."""
+    s = _session_for(process)
+    case = s.cases[task.data["case"]]
+    case.task = task
+    fields = ["task"]
+    if task.flow_task.name == "review":
+        case.owner = task.owner
+        case.status = CaseStatus.IN_REVIEW if task.owner_id else CaseStatus.QUEUED
+        fields += ["owner", "status"]
+    s.touch_case(case, *fields)
+
+
+def deliver(process: Any) -> None:
+    """Runs once, when every case is final: outcome, results, notification."""
+    s = _session_for(process)
+    app = s.application
+    approved = [c for c in s.cases.values() if c.status == CaseStatus.APPROVED]
+    if len(approved) == len(s.cases):
+        outcome = Outcome.APPROVED
+    elif not approved:
+        outcome = Outcome.REJECTED
+    else:
+        outcome = Outcome.PARTIALLY_APPROVED
+    app.status = ApplicationStatus.COMPLETED
+    app.outcome = outcome
+    app.completed_at = timezone.now()
+    s.touch_application("status", "outcome", "completed_at")
+    results = {c.procedure_code: c.outputs for c in approved if c.outputs}
+    s.log("application.completed", message=outcome, data={"outcome": outcome, "outputs": results})
+    s.notify("application.completed", payload={"outcome": outcome, "outputs": results, "number": app.number})
+
+
+# -- domain rules used by the handlers and the services ----------------------------------------
+
+def queue_ready_cases(s: EngineSession) -> list[Case]:
+    """Queue every waiting case whose prerequisites are all approved; due dates start now."""
+    by_code = {c.procedure_code: c for c in s.cases.values()}
+    now = timezone.now()
+    today = local_date(now)
+    ready = []
+    for case in sorted(s.cases.values(), key=lambda c: (c.position, c.pk)):
+        if case.status != CaseStatus.WAITING:
+            continue
+        if all(by_code[code].status == CaseStatus.APPROVED for code in case.after if code in by_code):
+            case.status = CaseStatus.QUEUED
+            case.queued_at = now
+            case.due_date = add_working_days(today, case.committed_days)
+            s.touch_case(case, "status", "queued_at", "due_date")
+            s.log("case.queued", case=case, actor=None)
+            ready.append(case)
+    if ready:
+        refresh_expected_finish(s)
+    return ready
+
+
+def cancel_dependents(s: EngineSession, case: Case) -> list[Case]:
+    """A rejected case cancels every case that depends on it, transitively."""
+    cancelled: list[Case] = []
+    frontier = [case.procedure_code]
+    while frontier:
+        code = frontier.pop()
+        for other in s.cases.values():
+            if code in other.after and other.status not in FINAL_CASE_STATUSES:
+                other.status = CaseStatus.CANCELLED
+                s.touch_case(other, "status")
+                s.log("case.cancelled", case=other, actor=None,
+                      message=f"prerequisite {case.procedure_code} was rejected")
+                cancelled.append(other)
+                frontier.append(other.procedure_code)
+    return cancelled
+
+
+def refresh_expected_finish(s: EngineSession) -> None:
+    value = expected_finish(s.cases.values())
+    if value != s.application.expected_finish:
+        s.application.expected_finish = value
+        s.touch_application("expected_finish")
+
+
+def expected_finish(cases: Iterable[Case]) -> date | None:
+    """Latest due date of the cases not cancelled; a waiting case counts as its
+    latest prerequisite's date plus its own committed working days."""
+    by_code = {c.procedure_code: c for c in cases}
+    memo: dict[str, date | None] = {}
+
+    def finish(case: Case) -> date | None:
+        if case.procedure_code in memo:
+            return memo[case.procedure_code]
+        memo[case.procedure_code] = None  # cycle guard; definitions are acyclic
+        if case.status == CaseStatus.CANCELLED:
+            result = None
+        elif case.status == CaseStatus.WAITING:
+            prereq_dates = [finish(by_code[code]) for code in case.after if code in by_code]
+            known = [d for d in prereq_dates if d is not None]
+            start = max(known) if known else local_date(timezone.now())
+            result = add_working_days(start, case.committed_days)
+        else:
+            result = case.due_date
+        memo[case.procedure_code] = result
+        return result
+
+    dates = [d for d in (finish(c) for c in by_code.values()) if d is not None]
+    return max(dates) if dates else None
+
+
+def refresh_application_status(s: EngineSession) -> None:
+    """submitted → in_progress (first claim/decision) ↔ correction_requested."""
+    app = s.application
+    if app.status in (ApplicationStatus.COMPLETED, ApplicationStatus.WITHDRAWN, ApplicationStatus.DRAFT):
+        return
+    if any(c.status == CaseStatus.CORRECTION_REQUESTED for c in s.cases.values()):
+        new = ApplicationStatus.CORRECTION_REQUESTED
+    elif app.status == ApplicationStatus.SUBMITTED and all(
+            c.status in (CaseStatus.WAITING, CaseStatus.QUEUED) for c in s.cases.values()):
+        new = ApplicationStatus.SUBMITTED
+    else:
+        new = ApplicationStatus.IN_PROGRESS
+    if new != app.status:
+        app.status = new
+        s.touch_application("status")

@@ -1,0 +1,254 @@
+"""Applications, cases, documents, outputs, corrections, evaluations and the timeline."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Outcome(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Application(models.Model):
+    """One citizen's request for a one thing (申请)."""
+
+    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications")
+    version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    number = models.CharField(_("number"), max_length=32, unique=True, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=ApplicationStatus.choices,
+                              default=ApplicationStatus.DRAFT)
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
+    data = models.JSONField(_("answers"), default=dict, blank=True)
+    process = models.OneToOneField("viewflow.Process", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="application")
+    submit_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expected_finish = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["applicant", "status"], name="app_applicant_status")]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return self.number or f"draft #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_PROGRESS,
+                               ApplicationStatus.CORRECTION_REQUESTED)
+
+
+class NumberSequence(models.Model):
+    """Per-year counter behind GF-<year>-<6 digits>; the row is locked while a number is taken."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CaseStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for prerequisites")
+    QUEUED = "queued", _("Queued")
+    IN_REVIEW = "in_review", _("In review")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_CASE_STATUSES = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUESTED)
+FINAL_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+
+
+class Case(models.Model):
+    """The part of an application routed to one procedure and its department (办件).
+
+    ``task`` points at the open viewflow task (review or citizen correction); the
+    case row doubles as the queue index, so queues never scan viewflow's task table.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cases")
+    procedure_code = models.CharField(max_length=64)
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases")
+    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases")
+    position = models.PositiveIntegerField(default=0)
+    after = models.JSONField(default=list, blank=True)
+    committed_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.WAITING)
+    task = models.ForeignKey("viewflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="held_cases")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="the clerk who asked for corrections")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_working_days = models.PositiveIntegerField(default=0)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    outputs = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    corrections = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["department", "due_date", "id"], name="case_open_queue",
+                         condition=Q(status__in=["queued", "in_review"])),
+            models.Index(fields=["owner", "due_date", "id"], name="case_held",
+                         condition=Q(status="in_review")),
+        ]
+        constraints = [models.UniqueConstraint(fields=["application", "procedure_code"], name="uniq_case_step")]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"{self.application} / {self.procedure_code}"
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    # Random names: nothing about the citizen or the original file name reaches the disk.
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    """A material uploaded once for the whole application."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    material_code = models.CharField(max_length=64)
+    file = models.FileField(upload_to=document_upload_to, max_length=200)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["material_code", "id"]
+        constraints = [models.UniqueConstraint(fields=["application", "material_code"], name="uniq_document_material")]
+
+    def __str__(self) -> str:
+        return f"{self.material_code}: {self.filename}"
+
+
+class IssuedOutput(models.Model):
+    """An output a case issued; it feeds later cases and the citizen's wallet."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issued_outputs")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    code = models.CharField(max_length=64)
+    value = models.CharField(max_length=500)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        indexes = [models.Index(fields=["holder", "code"], name="output_holder_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code}={self.value}"
+
+
+class CorrectionRequest(models.Model):
+    """A clerk's field-level correction request (补正, 一次性告知)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(default=list)
+    materials = models.JSONField(default=list)
+    message = models.TextField()
+    requested_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"correction of {self.case_id}"
+
+
+class Evaluation(models.Model):
+    """The citizen's 1–5 rating of a finished application (好差评)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="evaluation")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    needs_follow_up = models.BooleanField(default=False)
+    follow_up_note = models.TextField(blank=True)
+    followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="evaluation_score_1_5")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.score}"
+
+
+class TimelineQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - guarded behaviour
+        raise TypeError("Timeline entries are append-only.")
+
+    def delete(self):
+        raise TypeError("Timeline entries are append-only.")
+
+
+class TimelineEntry(models.Model):
+    """An append-only record of one state change (audit trail)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline")
+    department = models.ForeignKey("catalog.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Timeline entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Timeline entries are append-only.")

@@ -1,0 +1,684 @@
+"""Every write a citizen, a clerk or a department system can make.
+
+Keyword-only, typed, one transaction each: a service either does all it says or
+raises a ``DomainError`` and changes nothing. The API, the portal, the workbench
+and the admin all call these.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import IO, Any
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from govflow.accounts.models import Membership, Role
+from govflow.catalog.calendar import add_working_days, local_date, working_days_between
+from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.models import OneThing
+
+from . import engine
+from .errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
+from .models import (
+    FINAL_CASE_STATUSES,
+    Application,
+    ApplicationStatus,
+    Case,
+    CaseStatus,
+    CorrectionRequest,
+    Document,
+    Evaluation,
+    IssuedOutput,
+    NumberSequence,
+    TimelineEntry,
+)
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _flow():
+    from workflows.flows import OneThingFlow
+
+    return OneThingFlow
+
+
+def _lock_application(pk: int) -> Application:
+    """Lock the application row for the rest of the transaction and return it fresh.
+
+    Every change to an application, by anyone, takes this lock first (viewflow's own
+    process lock comes after it), so two changes of one application never interleave.
+    """
+    try:
+        return (Application.objects.select_for_update(of=("self",))
+                .select_related("one_thing", "version", "applicant").get(pk=pk))
+    except Application.DoesNotExist:
+        raise NotFound("Application not found.") from None
+    except DatabaseError as exc:  # lock timeout or deadlock victim
+        raise Busy() from exc
+
+
+def _cases(application: Application) -> list[Case]:
+    return list(Case.objects.filter(application=application)
+                .select_related("task__process", "reviewer", "department"))
+
+
+def _require_owner(application: Application, user: Any) -> None:
+    if application.applicant_id != getattr(user, "pk", None):
+        raise NotFound("Application not found.")
+
+
+def _definition(application: Application) -> Definition:
+    return get_definition(application.version)
+
+
+def _clean_data_keys(definition: Definition, data: Any) -> dict:
+    if not isinstance(data, dict):
+        raise InvalidInput("Answers must be an object.", errors={"data": ["Answers must be an object."]})
+    asked = set(definition.asked_fields)
+    unknown = sorted(k for k in data if k not in asked)
+    if unknown:
+        raise InvalidInput("Unknown fields.", errors={"data": {k: ["Unknown field."] for k in unknown}})
+    return data
+
+
+def _next_number(year: int) -> str:
+    """GF-<year>-<6+ digits>, unique; the counter row stays locked until commit."""
+    updated = NumberSequence.objects.filter(year=year).update(last=F("last") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                NumberSequence.objects.create(year=year, last=1)
+        except IntegrityError:
+            NumberSequence.objects.filter(year=year).update(last=F("last") + 1)
+    value = NumberSequence.objects.values_list("last", flat=True).get(year=year)
+    from django.conf import settings
+
+    return f"{settings.GOVFLOW_NUMBER_PREFIX}-{year}-{value:06d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# drafts
+
+
+@transaction.atomic
+def application_create(*, user: Any, one_thing_code: str, data: dict | None = None) -> Application:
+    """Start a draft on the version published now."""
+    if not isinstance(one_thing_code, str):
+        raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown one thing."]})
+    one_thing = (OneThing.objects.select_related("current_version")
+                 .filter(code=one_thing_code, is_published=True, current_version__isnull=False).first())
+    if one_thing is None:
+        raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown or unpublished one thing."]})
+    definition = get_definition(one_thing.current_version)
+    answers = _clean_data_keys(definition, {} if data is None else data)
+    answers = {k: v for k, v in answers.items() if v is not None}
+    errors = definition.validate(answers, partial=True)
+    if errors:
+        raise InvalidInput("Some answers are invalid.", errors={"data": errors})
+    return Application.objects.create(one_thing=one_thing, version=one_thing.current_version,
+                                      applicant=user, data=answers)
+
+
+@transaction.atomic
+def application_update(*, application: Application, user: Any, data: Any) -> Application:
+    """Merge answers: top-level keys replace, ``None`` removes.
+
+    While a draft, any field of the form; while corrections are requested, only the
+    fields a clerk marked; otherwise refused.
+    """
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    definition = _definition(app)
+    changes = _clean_data_keys(definition, data)
+    if app.status == ApplicationStatus.DRAFT:
+        allowed = None
+    elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
+        allowed = set()
+        for case in Case.objects.filter(application=app, status=CaseStatus.CORRECTION_REQUESTED):
+            allowed.update(case.corrections.get("fields", []))
+    else:
+        raise InvalidState("The answers can no longer be changed.")
+    if allowed is not None:
+        refused = sorted(k for k in changes if k not in allowed)
+        if refused:
+            raise InvalidInput("Only the fields marked for correction may change.",
+                               errors={"data": {k: ["This field is not marked for correction."] for k in refused}})
+    merged = dict(app.data)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    errors = definition.validate(merged, partial=True)
+    if errors:
+        raise InvalidInput("Some answers are invalid.", errors={"data": errors})
+    app.data = merged
+    app.save(update_fields=["data", "updated_at"])
+    return app
+
+
+@transaction.atomic
+def application_delete(*, application: Application, user: Any) -> None:
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    if app.status != ApplicationStatus.DRAFT:
+        raise InvalidState("Only drafts can be deleted.")
+    names = [d.file.name for d in app.documents.all()]
+    app.documents.all().delete()
+    app.delete()
+    transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+
+# ---------------------------------------------------------------------------------------------
+# documents
+
+# What each accepted type looks like inside (sniffed from the bytes, never from the name).
+MIME_BY_TYPE = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
+_SAFE_NAME = re.compile(r"[^\w.\- ()\u4e00-\u9fff]+")
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    import filetype
+
+    kind = filetype.guess(head)
+    return kind.mime if kind else None
+
+
+def sanitize_filename(name: str) -> str:
+    name = (name or "").replace("\\", "/").split("/")[-1]
+    name = _SAFE_NAME.sub("_", name).strip(" .")
+    return name[:200] or "document"
+
+
+@transaction.atomic
+def document_upload(*, application: Application, user: Any, material_code: str, file: IO[bytes],
+                    filename: str = "") -> Document:
+    """Store one material for the application (replacing an earlier upload of it).
+
+    Allowed while a draft, or while a clerk has marked that material for correction.
+    The type is sniffed from the content; the bytes are streamed, never read whole.
+    """
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    definition = _definition(app)
+    material = definition.materials.get(material_code) if isinstance(material_code, str) else None
+    if material is None:
+        raise InvalidInput("Unknown material.", errors={"material": ["Unknown material for this one thing."]})
+    if app.status == ApplicationStatus.CORRECTION_REQUESTED:
+        marked = set()
+        for case in Case.objects.filter(application=app, status=CaseStatus.CORRECTION_REQUESTED):
+            marked.update(case.corrections.get("materials", []))
+        if material_code not in marked:
+            raise InvalidState("This material is not marked for correction.")
+    elif app.status != ApplicationStatus.DRAFT:
+        raise InvalidState("Materials can no longer be changed.")
+
+    size = getattr(file, "size", None)
+    limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
+    if size is not None and size > limit:
+        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.")
+    if hasattr(file, "seek"):
+        file.seek(0)
+    head = file.read(8192)
+    mime = sniff_content_type(head)
+    accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
+    if mime is None or mime not in accepted:
+        raise UnsupportedFileType("This type of file is not accepted for this material.")
+    digest = hashlib.sha256(head)
+    total = len(head)
+    for chunk in iter(lambda: file.read(64 * 1024), b""):
+        digest.update(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.")
+    file.seek(0)
+
+    old = Document.objects.filter(application=app, material_code=material_code).first()
+    doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),
+                   size=total, sha256=digest.hexdigest(), content_type=mime, uploaded_by=user)
+    doc.file.save("upload", File(file), save=False)
+    stored = doc.file.name
+    try:
+        if old is not None:
+            old_name = old.file.name
+            old.delete()
+            transaction.on_commit(lambda: default_storage.delete(old_name))
+        doc.save()
+    except Exception:
+        default_storage.delete(stored)
+        raise
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# submission
+
+
+@transaction.atomic
+def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None) -> Application:
+    """Submit a draft: validate, decide applicability once, create the cases, start the flow."""
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    if app.status != ApplicationStatus.DRAFT:
+        if idempotency_key and app.submit_key == idempotency_key:
+            return app
+        raise InvalidState("The application has already been submitted.")
+    one_thing = app.one_thing
+    if not one_thing.is_published or one_thing.current_version_id is None:
+        raise InvalidState("This one thing no longer takes applications.")
+    if app.version_id != one_thing.current_version_id:
+        # A newer version was published since the draft began: move to it, validate against it.
+        app.version = one_thing.current_version
+    definition = _definition(app)
+
+    data = app.data if isinstance(app.data, dict) else {}
+    applicable = definition.applicable_procedures(data)
+    if not applicable:
+        raise InvalidInput("None of this one thing's procedures applies to these answers.",
+                           errors={"non_field_errors": ["No procedure applies to these answers."],
+                                   "data": {}, "materials": []})
+    needed_fields = definition.fields_for(applicable)
+    data = {k: v for k, v in data.items() if k in needed_fields}
+    errors = definition.validate(data, required=definition.required_fields(applicable))
+    documents = list(Document.objects.filter(application=app))
+    have = {d.material_code for d in documents}
+    missing = sorted(definition.required_materials(applicable) - have)
+    if errors or missing:
+        raise InvalidInput("The application is not complete.", errors={"data": errors, "materials": missing})
+
+    needed_materials = definition.materials_for(applicable)
+    unused = [d for d in documents if d.material_code not in needed_materials]
+    if unused:
+        names = [d.file.name for d in unused]
+        Document.objects.filter(pk__in=[d.pk for d in unused]).delete()
+        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+    now = timezone.now()
+    app.data = data
+    app.status = ApplicationStatus.SUBMITTED
+    app.submitted_at = now
+    app.number = _next_number(local_date(now).year)
+    app.submit_key = idempotency_key or ""
+
+    departments = _department_ids(definition, applicable)
+    cases = Case.objects.bulk_create([
+        Case(application=app, procedure_code=code, procedure_id=departments[code][1],
+             department_id=departments[code][0], position=index,
+             after=[p for p in definition.after(code) if p in applicable],
+             committed_days=int(definition.procedures[code]["committed_days"]))
+        for index, code in enumerate(applicable)
+    ])
+    if not cases or any(c.pk is None for c in cases):
+        cases = _cases(app)
+    with engine.session(app, cases, actor=user) as s:
+        s.log("application.submitted", message=app.number)
+        s.notify("application.submitted", payload={"number": app.number})
+        _flow().start.run(application=app)
+        engine.refresh_expected_finish(s)
+        s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process")
+    return app
+
+
+def _department_ids(definition: Definition, procedures: list[str]) -> dict[str, tuple[int, int]]:
+    """Live department and procedure ids for the snapshot's procedure codes (one query)."""
+    from govflow.catalog.models import Procedure
+
+    rows = Procedure.objects.filter(code__in=procedures).values_list("code", "department_id", "id")
+    found = {code: (dept, pk) for code, dept, pk in rows}
+    missing = [c for c in procedures if c not in found]
+    if missing:
+        raise InvalidState(f"Procedures no longer exist: {', '.join(missing)}")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# citizen actions on a running application
+
+
+@transaction.atomic
+def application_resubmit(*, application: Application, user: Any) -> Application:
+    """Answer every open correction request at once; each case goes back to its clerk."""
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    cases = _cases(app)
+    waiting = [c for c in cases if c.status == CaseStatus.CORRECTION_REQUESTED]
+    if app.status != ApplicationStatus.CORRECTION_REQUESTED or not waiting:
+        raise InvalidState("No correction was requested.")
+    definition = _definition(app)
+    applicable = [c.procedure_code for c in cases]
+    errors = definition.validate(app.data, required=definition.required_fields(applicable))
+    have = set(Document.objects.filter(application=app).values_list("material_code", flat=True))
+    missing = sorted(definition.required_materials(applicable) - have)
+    if errors or missing:
+        raise InvalidInput("The application is not complete.", errors={"data": errors, "materials": missing})
+
+    now = timezone.now()
+    today = local_date(now)
+    with engine.session(app, cases, actor=user) as s:
+        s.log("application.resubmitted")
+        for case in waiting:
+            task = case.task
+            if task is None or task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+                raise InvalidState("The correction task is not open.")
+            # The SLA clock was paused while the citizen held the case.
+            paused_from = local_date(case.paused_at) if case.paused_at else today
+            added = working_days_between(paused_from, today)
+            case.paused_working_days += added
+            if case.due_date and added:
+                case.due_date = add_working_days(case.due_date, added)
+            case.paused_at = None
+            case.corrections = {}
+            s.touch_case(case, "paused_working_days", "due_date", "paused_at", "corrections")
+            activation = task.flow_task.activation_class(task)
+            activation.start(None)
+            activation.execute()  # -> review, assigned back to the clerk who asked when possible
+        CorrectionRequest.objects.filter(case__in=waiting, resolved_at__isnull=True).update(resolved_at=now)
+        engine.refresh_application_status(s)
+        engine.refresh_expected_finish(s)
+    return app
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, user: Any) -> Application:
+    """Withdraw: every open case is cancelled, the process ends."""
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    if app.status == ApplicationStatus.DRAFT:
+        raise InvalidState("A draft is deleted, not withdrawn.")
+    if not app.is_open:
+        raise InvalidState("The application is already finished.")
+    cases = _cases(app)
+    now = timezone.now()
+    with engine.session(app, cases, actor=user) as s:
+        for case in cases:
+            if case.status in FINAL_CASE_STATUSES:
+                continue
+            task = case.task
+            if task is not None and task.status in (STATUS.NEW, STATUS.ASSIGNED):
+                task.flow_task.activation_class(task).cancel()
+            case.status = CaseStatus.CANCELLED
+            case.owner = None
+            s.touch_case(case, "status", "owner")
+            s.log("case.cancelled", case=case, actor=None, message="withdrawn by the applicant")
+        process = next((c.task.process for c in cases if c.task is not None), None) or app.process
+        process.status = PROCESS.CANCELED
+        process.finished = now
+        process.save(update_fields=["status", "finished"])
+        app.status = ApplicationStatus.WITHDRAWN
+        app.completed_at = now
+        s.touch_application("status", "completed_at")
+        s.log("application.withdrawn")
+        s.notify("application.withdrawn", payload={"number": app.number})
+    return app
+
+
+@transaction.atomic
+def evaluation_create(*, application: Application, user: Any, score: Any, comment: str = "") -> Evaluation:
+    """The citizen rates a completed application once (好差评); 1–2 opens a follow-up."""
+    app = _lock_application(application.pk)
+    _require_owner(app, user)
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput("Score must be a whole number from 1 to 5.", errors={"score": ["Must be 1 to 5."]})
+    if not isinstance(comment, str):
+        raise InvalidInput("Comment must be text.", errors={"comment": ["Must be text."]})
+    if app.status != ApplicationStatus.COMPLETED:
+        raise InvalidState("Only a completed application can be rated.")
+    if Evaluation.objects.filter(application=app).exists():
+        raise InvalidState("This application has already been rated.")
+    evaluation = Evaluation.objects.create(application=app, score=score, comment=comment[:5000],
+                                           needs_follow_up=score <= 2)
+    TimelineEntry.objects.create(application=app, kind="evaluation.created", actor=user,
+                                 message=str(score), data={"score": score})
+    return evaluation
+
+
+# ---------------------------------------------------------------------------------------------
+# clerks
+
+
+def _lock_case(case: Case) -> tuple[Application, Case, Task]:
+    """Lock the case's application, then reload the case and its task fresh."""
+    app = _lock_application(case.application_id)
+    fresh = Case.objects.select_related("task__process", "department").get(pk=case.pk)
+    if fresh.task is None:
+        raise InvalidState("This task is no longer open.")
+    return app, fresh, fresh.task
+
+
+def _require_member(user: Any, department_id: int) -> str:
+    role = Membership.objects.filter(user=user, department_id=department_id).values_list("role", flat=True).first()
+    if role is None:
+        raise NotFound("Task not found.")
+    return role
+
+
+@transaction.atomic
+def task_claim(*, case: Case, user: Any) -> Case:
+    """Take an unclaimed task of one's department. Exactly one of simultaneous claims wins."""
+    app, case, task = _lock_case(case)
+    _require_member(user, case.department_id)
+    if app.applicant_id == user.pk:
+        raise NotAllowed("You cannot handle a case of your own application.")
+    if case.status != CaseStatus.QUEUED or task.status != STATUS.NEW or task.owner_id:
+        raise InvalidState("Someone else has already claimed this task.")
+    activation = task.flow_task.activation_class(task)
+    task.assigned = timezone.now()
+    activation.assign(user)
+    case.status = CaseStatus.IN_REVIEW
+    case.owner = user
+    case.save(update_fields=["status", "owner"])
+    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
+                                 kind="case.claimed", actor=user)
+    if app.status == ApplicationStatus.SUBMITTED:
+        app.status = ApplicationStatus.IN_PROGRESS
+        app.save(update_fields=["status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def task_release(*, case: Case, user: Any) -> Case:
+    """Give a claimed task back to the department queue (its holder, or a supervisor)."""
+    app, case, task = _lock_case(case)
+    role = _require_member(user, case.department_id)
+    if case.status != CaseStatus.IN_REVIEW or task.status != STATUS.ASSIGNED:
+        raise InvalidState("This task is not claimed.")
+    if task.owner_id != user.pk and role != Role.SUPERVISOR:
+        raise NotAllowed("Only the holder or a supervisor can release this task.")
+    task.assigned = None
+    task.flow_task.activation_class(task).unassign()
+    case.status = CaseStatus.QUEUED
+    case.owner = None
+    case.save(update_fields=["status", "owner"])
+    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
+                                 kind="case.released", actor=user)
+    return case
+
+
+@transaction.atomic
+def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
+    """A supervisor gives a task to a clerk of the department."""
+    app, case, task = _lock_case(case)
+    role = _require_member(user, case.department_id)
+    if role != Role.SUPERVISOR:
+        raise NotAllowed("Only a supervisor of the department can assign tasks.")
+    if assignee is None or not assignee.is_active or not Membership.objects.filter(
+            user=assignee, department_id=case.department_id).exists():
+        raise InvalidInput("The assignee must be an active member of the department.",
+                           errors={"user": ["Not a member of this department."]})
+    if assignee.pk == app.applicant_id:
+        raise InvalidInput("A clerk cannot handle their own application.",
+                           errors={"user": ["This person filed the application."]})
+    if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,
+                                                                                            STATUS.ASSIGNED):
+        raise InvalidState("This task is not open.")
+    activation = task.flow_task.activation_class(task)
+    task.assigned = timezone.now()
+    if task.status == STATUS.NEW:
+        activation.assign(assignee)
+    else:
+        activation.reassign(assignee)
+    case.status = CaseStatus.IN_REVIEW
+    case.owner = assignee
+    case.save(update_fields=["status", "owner"])
+    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
+                                 kind="case.claimed", actor=assignee, data={"assigned_by": user.pk})
+    if app.status == ApplicationStatus.SUBMITTED:
+        app.status = ApplicationStatus.IN_PROGRESS
+        app.save(update_fields=["status", "updated_at"])
+    return case
+
+
+DECISIONS = ("approve", "reject", "request_correction")
+
+
+def _validate_outputs(definition: Definition, procedure: str, outputs: Any) -> dict[str, str]:
+    if outputs is None:
+        outputs = {}
+    if not isinstance(outputs, dict):
+        raise InvalidInput("Outputs must be an object.", errors={"outputs": ["Must be an object."]})
+    expected = {o["code"]: o for o in definition.outputs_of(procedure)}
+    errors: dict[str, list[str]] = {}
+    for code in outputs:
+        if code not in expected:
+            errors[code] = ["This procedure does not issue this output."]
+    for code, spec in expected.items():
+        value = outputs.get(code)
+        if value is None or value == "":
+            errors[code] = ["This output is required."]
+        elif not isinstance(value, str) or len(value) > 500:
+            errors[code] = ["Must be text of at most 500 characters."]
+        elif spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+            errors[code] = ["Does not match the required format."]
+    if errors:
+        raise InvalidInput("Some outputs are invalid.", errors={"outputs": errors})
+    return {code: outputs[code] for code in expected}
+
+
+def _validate_corrections(definition: Definition, procedure: str, corrections: Any,
+                          cases: list[Case]) -> dict:
+    if not isinstance(corrections, dict):
+        raise InvalidInput("Corrections must be an object.", errors={"corrections": ["Must be an object."]})
+    fields = corrections.get("fields") or []
+    materials = corrections.get("materials") or []
+    message = corrections.get("message")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        errors["fields"] = ["Must be a list of field codes."]
+        fields = []
+    if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
+        errors["materials"] = ["Must be a list of material codes."]
+        materials = []
+    if not isinstance(message, str) or not message.strip():
+        errors["message"] = ["Tell the citizen what to correct."]
+    if not fields and not materials and "fields" not in errors and "materials" not in errors:
+        errors["non_field_errors"] = ["Mark at least one field or material."]
+    own_fields = set(definition.field_codes_of(procedure))
+    own_materials = set(definition.material_codes_of(procedure))
+    locked_fields = set(definition.guide) | set(definition.when_fields)
+    relied_fields: set[str] = set()
+    relied_materials: set[str] = set()
+    for other in cases:
+        if other.status == CaseStatus.APPROVED:
+            relied_fields.update(definition.field_codes_of(other.procedure_code))
+            relied_materials.update(definition.material_codes_of(other.procedure_code))
+    bad_fields = [f for f in fields if f not in own_fields or f in locked_fields or f in relied_fields]
+    bad_materials = [m for m in materials if m not in own_materials or m in relied_materials]
+    if bad_fields:
+        errors.setdefault("fields", []).append(
+            "Not correctable here: " + ", ".join(sorted(set(bad_fields))))
+    if bad_materials:
+        errors.setdefault("materials", []).append(
+            "Not correctable here: " + ", ".join(sorted(set(bad_materials))))
+    if errors:
+        raise InvalidInput("The correction request is invalid.", errors={"corrections": errors})
+    return {"fields": list(dict.fromkeys(fields)), "materials": list(dict.fromkeys(materials)),
+            "message": message.strip()}
+
+
+@transaction.atomic
+def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, comment: Any = "",
+                  corrections: Any = None) -> Case:
+    """The holder decides: approve (with every output), reject (with the reason), or
+    request corrections (codes of this procedure only)."""
+    if decision not in DECISIONS:
+        raise InvalidInput("Unknown decision.", errors={"decision": [f"One of: {', '.join(DECISIONS)}."]})
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str):
+        raise InvalidInput("Comment must be text.", errors={"comment": ["Must be text."]})
+    app = _lock_application(case.application_id)
+    cases = _cases(app)
+    case = next((c for c in cases if c.pk == case.pk), None)
+    if case is None:
+        raise NotFound("Task not found.")
+    _require_member(user, case.department_id)
+    task = case.task
+    if case.status != CaseStatus.IN_REVIEW or task is None or task.status != STATUS.ASSIGNED:
+        raise InvalidState("This task is not in review.")
+    if task.owner_id != user.pk:
+        raise NotAllowed("Only the clerk holding this task can decide it.")
+    definition = _definition(app)
+    now = timezone.now()
+
+    with engine.session(app, cases, actor=user) as s:
+        if decision == "approve":
+            values = _validate_outputs(definition, case.procedure_code, outputs)
+            case.status = CaseStatus.APPROVED
+            case.outputs = values
+            case.comment = comment
+            IssuedOutput.objects.bulk_create([
+                IssuedOutput(application=app, case=case, holder_id=app.applicant_id, code=code, value=value)
+                for code, value in values.items()
+            ])
+            s.log("case.approved", case=case, message=comment, data={"outputs": values})
+            s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
+        elif decision == "reject":
+            if not comment.strip():
+                raise InvalidInput("State the reason and its legal basis.",
+                                   errors={"comment": ["A reason is required to reject."]})
+            case.status = CaseStatus.REJECTED
+            case.comment = comment.strip()
+            s.log("case.rejected", case=case, message=case.comment)
+            s.notify("case.rejected", payload={"procedure": case.procedure_code, "number": app.number,
+                                               "reason": case.comment})
+            engine.cancel_dependents(s, case)
+        else:
+            request = _validate_corrections(definition, case.procedure_code, corrections, cases)
+            case.status = CaseStatus.CORRECTION_REQUESTED
+            case.corrections = request
+            case.reviewer = user
+            case.paused_at = now
+            case.owner = None
+            CorrectionRequest.objects.create(case=case, requested_by=user, fields=request["fields"],
+                                             materials=request["materials"], message=request["message"])
+            s.log("case.correction_requested", case=case, message=request["message"],
+                  data={"fields": request["fields"], "materials": request["materials"]})
+            s.notify("case.correction_requested", payload={"procedure": case.procedure_code, "number": app.number,
+                                                           **request})
+        if decision != "request_correction":
+            case.decided_at = now
+            case.decided_by = user
+            case.owner = None
+        s.touch_case(case, "status", "outputs", "comment", "corrections", "reviewer", "paused_at", "owner",
+                     "decided_at", "decided_by")
+
+        activation = task.flow_task.activation_class(task)
+        activation.start(None)
+        activation.execute()  # -> route: correction, newly ready cases, delivery or branch end
+        engine.refresh_application_status(s)
+        engine.refresh_expected_finish(s)
+    return case
+
+
+def lock_failure_as_busy(exc: FlowLockFailed) -> Busy:
+    """Interfaces map viewflow's ``FlowLockFailed`` to 409 through this."""
+    return Busy(str(exc))
+
