@@ -33,3 +33,6 @@ class OutboxMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["created_at"], name="outbox_pending",
                                 condition=Q(status="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event} #{self.pk} ({self.status})"

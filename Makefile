@@ -1,0 +1,76 @@
+# govflow: `make run` starts a demo server, `make test` runs what CI runs (on SQLite unless DATABASE_URL is set).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+
+# DATABASE_URL, CELERY_BROKER_URL and the other settings come from the environment unchanged.
+
+.PHONY: help venv run test check migrations-check messages lint clean distclean
+
+help:
+	@echo "make run    - set up .venv, migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
+	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS)"
+	@echo "make lint   - ruff check"
+	@echo "make clean  - remove caches and compiled translations (distclean also removes .venv)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when requirements.txt is newer than the stamp.
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(STAMP)
+
+# Compile translations when there are any; without .po files there is nothing to do.
+messages: $(STAMP)
+	@if [ -n "$$(find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -name '*.po' -print -quit)" ]; then \
+	  if command -v msgfmt >/dev/null; then \
+	    $(PY) manage.py compilemessages --ignore=$(VENV) --ignore=node_modules; \
+	  else \
+	    echo "warning: msgfmt (GNU gettext) not found: translations not compiled" >&2; \
+	  fi; \
+	else \
+	  echo "no .po files: skipping compilemessages"; \
+	fi
+
+run: export DEBUG := 1
+run: $(STAMP) messages
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The development settings need no SECRET_KEY; tests/test_settings.py checks the production ones.
+messages check migrations-check test: export DEBUG ?= 1
+
+check: $(STAMP)
+	$(PY) manage.py check
+
+migrations-check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: $(STAMP) messages check migrations-check
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -print0 \
+	  | xargs -0 rm -rf
+	find . -path ./$(VENV) -prune -o -name '*.mo' -print0 | xargs -0 rm -f
+	rm -rf staticfiles test-artifacts
+
+distclean: clean
+	rm -rf $(VENV)

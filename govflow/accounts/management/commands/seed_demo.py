@@ -1,0 +1,205 @@
+"""``python manage.py seed_demo``: the demo catalog and one account per role (contracts/demo-v1.md).
+
+Idempotent: a second run creates nothing and leaves passwords alone (``--reset-passwords`` puts the
+demo password back). Refuses to run with ``DEBUG`` off unless ``--force``, so that well-known demo
+passwords never reach a real deployment by accident.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from govflow.accounts.models import Membership, Role, User
+from govflow.catalog.models import Department
+
+DEMO_PASSWORD = "govflow-demo"  # noqa: S105 - published in the README on purpose
+DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo_catalog.json"
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+
+def id_number_check_char(first17: str) -> str:
+    """The 18th character of a PRC resident ID number (GB 11643, ISO 7064 MOD 11-2)."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("expected the first 17 digits of a resident ID number")
+    return _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _id_number(first17: str) -> str:
+    return first17 + id_number_check_char(first17)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    name: str
+    email: str
+    phone: str = ""
+    id_number: str | None = None
+    language: str = "zh-hans"
+    superuser: bool = False
+    memberships: tuple[tuple[str, str], ...] = ()  # (department code, role)
+
+
+# Hangzhou region codes (330106 Xihu, 330102 Shangcheng), birth dates, sequence numbers: the 17th digit is odd for men, even
+# for women. The numbers are made up; the check character is computed so that they validate.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", "系统管理员", "admin@example.org", superuser=True),
+    DemoUser("citizen", "王晓明", "citizen@example.org", phone="13812345678",
+             id_number=_id_number("33010619900307123")),
+    DemoUser("citizen2", "李娜", "citizen2@example.org", phone="13987654321",
+             id_number=_id_number("33010219920815246")),
+    DemoUser("clerk-amr", "张伟", "clerk-amr@example.org", memberships=(("amr", Role.CLERK),)),
+    DemoUser("clerk-amr-2", "刘洋", "clerk-amr-2@example.org", memberships=(("amr", Role.CLERK),)),
+    DemoUser("clerk-psb", "陈静", "clerk-psb@example.org", memberships=(("psb", Role.CLERK),)),
+    DemoUser("clerk-tax", "杨帆", "clerk-tax@example.org", memberships=(("tax", Role.CLERK),)),
+    DemoUser("clerk-hrss", "赵敏", "clerk-hrss@example.org", memberships=(("hrss", Role.CLERK),)),
+    DemoUser("clerk-hpf", "黄磊", "clerk-hpf@example.org", memberships=(("hpf", Role.CLERK),)),
+    DemoUser("clerk-health", "周丽", "clerk-health@example.org", memberships=(("health", Role.CLERK),)),
+    DemoUser("clerk-mi", "吴刚", "clerk-mi@example.org", memberships=(("mi", Role.CLERK),)),
+    DemoUser("super-amr", "孙建国", "super-amr@example.org", memberships=(("amr", Role.SUPERVISOR),)),
+    DemoUser("super-hrss", "郑红梅", "super-hrss@example.org", memberships=(("hrss", Role.SUPERVISOR),)),
+)
+
+
+@dataclass
+class Summary:
+    users_created: list[str] = field(default_factory=list)
+    users_updated: list[str] = field(default_factory=list)
+    passwords_reset: list[str] = field(default_factory=list)
+    memberships_created: list[str] = field(default_factory=list)
+    memberships_updated: list[str] = field(default_factory=list)
+
+
+def _describe_import(result) -> str:
+    """One line from an ``ImportResult``: counts per kind, and the versions published."""
+    parts = []
+    for label in ("created", "updated", "deleted"):
+        counts = getattr(result, label, None) or {}
+        if any(counts.values()):
+            parts.append(f"{label} " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()) if n))
+    published = getattr(result, "published", None) or []
+    if published:
+        parts.append("published " + ", ".join(f"{v.one_thing.code} v{v.number}" for v in published))
+    return "; ".join(parts) or "already up to date"
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and demo accounts (password 'govflow-demo'). Development only."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true",
+                            help="Run even though DEBUG is off (puts well-known passwords in this database).")
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="Set every demo account's password back to the demo password.")
+
+    def handle(self, *args, force: bool = False, reset_passwords: bool = False, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG off: it creates accounts with the well-known password "
+                f"'{DEMO_PASSWORD}'. Set DEBUG=1 for a development database, or pass --force if you really "
+                "want demo accounts here."
+            )
+        summary = Summary()
+        with transaction.atomic():
+            admin = self._user(DEMO_USERS[0], reset_passwords, summary)
+            import_result = self._import_catalog(admin)
+            departments = {d.code: d for d in Department.objects.all()}
+            for spec in DEMO_USERS[1:]:
+                user = self._user(spec, reset_passwords, summary)
+                for department_code, role in spec.memberships:
+                    self._membership(user, departments, department_code, role, summary)
+        self._report(summary, import_result)
+
+    def _import_catalog(self, admin: User):
+        from govflow.catalog.io import CatalogValidationError, import_catalog
+
+        try:
+            document = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read the demo catalog {DEMO_CATALOG}: {exc}") from exc
+        try:
+            return import_catalog(document, user=admin)
+        except CatalogValidationError as exc:
+            problems = "\n".join(f"  {error.path}: {error.message}" for error in exc.errors)
+            raise CommandError(f"The demo catalog {DEMO_CATALOG.name} is invalid:\n{problems}") from exc
+
+    def _user(self, spec: DemoUser, reset_passwords: bool, summary: Summary) -> User:
+        wanted = {
+            "name": spec.name,
+            "email": spec.email,
+            "phone": spec.phone,
+            "id_number": spec.id_number,
+            "language": spec.language,
+            "is_active": True,
+            "is_staff": spec.superuser,
+            "is_superuser": spec.superuser,
+        }
+        user = User.objects.filter(username=spec.username).first()
+        if spec.id_number and User.objects.filter(id_number=spec.id_number).exclude(username=spec.username).exists():
+            raise CommandError(
+                f"Another account already has the demo id number of '{spec.username}'; "
+                "seed_demo belongs in a development database."
+            )
+        if user is None:
+            user = User(username=spec.username, **wanted)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            summary.users_created.append(spec.username)
+            return user
+        # Put the demo profile back if it drifted, touching only what differs.
+        changed = [attr for attr, value in wanted.items() if getattr(user, attr) != value]
+        for attr in changed:
+            setattr(user, attr, wanted[attr])
+        if reset_passwords and not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            changed.append("password")
+            summary.passwords_reset.append(spec.username)
+        if changed:
+            user.save(update_fields=changed)
+            if changed != ["password"]:
+                summary.users_updated.append(spec.username)
+        return user
+
+    def _membership(self, user: User, departments: dict[str, Department], department_code: str, role: str,
+                    summary: Summary) -> None:
+        department = departments.get(department_code)
+        if department is None:
+            raise CommandError(f"Department '{department_code}' is missing after importing the demo catalog.")
+        membership, created = Membership.objects.get_or_create(user=user, department=department,
+                                                               defaults={"role": role})
+        label = f"{user.username}@{department_code} ({role})"
+        if created:
+            summary.memberships_created.append(label)
+        elif membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+            summary.memberships_updated.append(label)
+
+    def _report(self, summary: Summary, import_result) -> None:
+        out = self.stdout
+        out.write(self.style.MIGRATE_HEADING("Demo catalog"))
+        out.write(f"  {DEMO_CATALOG.name}: {_describe_import(import_result)}")
+        out.write(self.style.MIGRATE_HEADING("Demo accounts"))
+        for label, names in (("created", summary.users_created), ("updated", summary.users_updated),
+                             ("password reset", summary.passwords_reset)):
+            if names:
+                out.write(f"  {label}: {', '.join(names)}")
+        for label, names in (("memberships created", summary.memberships_created),
+                             ("memberships updated", summary.memberships_updated)):
+            if names:
+                out.write(f"  {label}: {', '.join(names)}")
+        if not (summary.users_created or summary.users_updated or summary.passwords_reset
+                or summary.memberships_created or summary.memberships_updated):
+            out.write("  nothing to do: every demo account is already in place")
+        out.write("")
+        out.write(f"  Password for every account: {DEMO_PASSWORD}")
+        out.write("  admin (superuser) · citizen, citizen2 · clerk-amr, clerk-amr-2, clerk-psb, clerk-tax, "
+                  "clerk-hrss, clerk-hpf, clerk-health, clerk-mi · super-amr, super-hrss")
+        out.write(self.style.SUCCESS("Demo data ready."))

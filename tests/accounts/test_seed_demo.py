@@ -1,0 +1,154 @@
+"""``seed_demo``: demo accounts and catalog as in contracts/demo-v1.md."""
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from govflow.accounts.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
+from govflow.accounts.models import Membership, User
+from govflow.catalog import forms
+from govflow.catalog.models import OneThing, OneThingVersion
+
+pytestmark = pytest.mark.django_db
+
+CLERKS = {
+    "clerk-amr": "amr", "clerk-amr-2": "amr", "clerk-psb": "psb", "clerk-tax": "tax", "clerk-hrss": "hrss",
+    "clerk-hpf": "hpf", "clerk-health": "health", "clerk-mi": "mi",
+}
+SUPERVISORS = {"super-amr": "amr", "super-hrss": "hrss"}
+
+
+def _seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def test_it_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        _seed()
+
+    assert not User.objects.exists()
+    assert not OneThing.objects.exists()
+
+
+def test_force_runs_it_with_debug_off(settings):
+    settings.DEBUG = False
+
+    _seed("--force")
+
+    assert User.objects.filter(username="admin").exists()
+
+
+def test_it_creates_every_demo_account(debug):
+    output = _seed()
+
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert admin.check_password(DEMO_PASSWORD)
+    for username in ["citizen", "citizen2", *CLERKS, *SUPERVISORS]:
+        user = User.objects.get(username=username)
+        assert user.check_password(DEMO_PASSWORD), username
+        assert user.name, username
+        assert not user.is_staff and not user.is_superuser, username
+    for username in ["citizen", "citizen2"]:
+        citizen = User.objects.get(username=username)
+        assert citizen.id_number and citizen.phone and citizen.email
+        assert not citizen.memberships.exists()
+    assert "Demo data ready." in output
+
+
+def test_it_gives_clerks_and_supervisors_their_departments(debug):
+    _seed()
+
+    memberships = {(m.user.username, m.department.code, m.role)
+                   for m in Membership.objects.select_related("user", "department")}
+    assert memberships == (
+        {(username, code, "clerk") for username, code in CLERKS.items()}
+        | {(username, code, "supervisor") for username, code in SUPERVISORS.items()}
+    )
+
+
+def test_it_publishes_both_demo_one_things(debug):
+    _seed()
+
+    published = OneThing.objects.filter(is_published=True, current_version__isnull=False)
+    assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn"}
+
+
+def test_the_citizens_id_numbers_pass_the_check_digit(debug):
+    _seed()
+
+    for username in ["citizen", "citizen2"]:
+        number = User.objects.get(username=username).id_number
+        assert len(number) == 18 and number[:17].isdigit()
+        # Checked with the validator the application forms use, not the seeder's own helper.
+        assert number[17] == forms.id_number_check_char(number[:17])
+    assert id_number_check_char("11010519491231002") == "X"  # the example in GB 11643
+
+
+def test_it_is_idempotent(debug):
+    _seed()
+    counts = (User.objects.count(), Membership.objects.count(), OneThing.objects.count(),
+              OneThingVersion.objects.count())
+    passwords = dict(User.objects.values_list("username", "password"))
+
+    output = _seed()
+
+    assert (User.objects.count(), Membership.objects.count(), OneThing.objects.count(),
+            OneThingVersion.objects.count()) == counts
+    assert dict(User.objects.values_list("username", "password")) == passwords
+    assert "nothing to do" in output
+
+
+def test_it_leaves_changed_passwords_alone_unless_asked(debug):
+    _seed()
+    citizen = User.objects.get(username="citizen")
+    citizen.set_password("my-own-secret")
+    citizen.save()
+
+    _seed()
+    citizen.refresh_from_db()
+    assert citizen.check_password("my-own-secret")
+
+    _seed("--reset-passwords")
+    citizen.refresh_from_db()
+    assert citizen.check_password(DEMO_PASSWORD)
+
+
+def test_the_seeded_admin_sees_users_with_masked_id_numbers(debug, client):
+    _seed()
+    citizen = User.objects.get(username="citizen")
+    assert client.login(username="admin", password=DEMO_PASSWORD)
+
+    users = client.get("/admin/accounts/user/")
+    memberships = client.get("/admin/accounts/membership/?role__exact=supervisor")
+    change = client.get(f"/admin/accounts/user/{citizen.pk}/change/")
+
+    assert users.status_code == 200
+    body = users.content.decode()
+    assert citizen.masked_id_number in body
+    assert citizen.id_number not in body
+    assert memberships.status_code == 200
+    assert "super-amr" in memberships.content.decode()
+    assert "clerk-amr" not in memberships.content.decode()
+    assert change.status_code == 200
+    assert citizen.id_number in change.content.decode()
+
+
+def test_clerks_cannot_sign_in_to_the_admin(debug, client):
+    _seed()
+    assert client.login(username="clerk-amr", password=DEMO_PASSWORD)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
