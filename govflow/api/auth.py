@@ -1,0 +1,2 @@
+"""(being built)"""
+urlpatterns: list = []

@@ -1,0 +1,27 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import auth, callbacks, catalog, stats, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("applications/", views.ApplicationListView.as_view(), name="application-list"),
+    path("applications/<int:pk>/", views.ApplicationDetailView.as_view(), name="application-detail"),
+    path("applications/<int:pk>/documents/", views.DocumentUploadView.as_view(), name="document-upload"),
+    path("applications/<int:pk>/documents/<int:doc_pk>/file", views.DocumentFileView.as_view(),
+         name="document-file"),
+    path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="application-submit"),
+    path("applications/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="application-resubmit"),
+    path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="application-withdraw"),
+    path("applications/<int:pk>/evaluation/", views.EvaluationView.as_view(), name="application-evaluation"),
+    path("tasks/", views.TaskListView.as_view(), name="task-list"),
+    path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/claim/", views.ClaimView.as_view(), name="task-claim"),
+    path("tasks/<int:pk>/release/", views.ReleaseView.as_view(), name="task-release"),
+    path("tasks/<int:pk>/assign/", views.AssignView.as_view(), name="task-assign"),
+    path("tasks/<int:pk>/complete/", views.CompleteView.as_view(), name="task-complete"),
+]
+urlpatterns += auth.urlpatterns + catalog.urlpatterns + stats.urlpatterns + callbacks.urlpatterns

@@ -1,0 +1,322 @@
+"""REST API v1 for citizens and clerks: requests in, service calls, representations out.
+
+No business rules here: every write goes through ``govflow.applications.services``
+and every object through an access helper in ``selectors`` (another citizen's
+application or another department's task is a 404).
+"""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from govflow.applications import selectors, services
+from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
+
+from .idempotency import idempotent
+from .pagination import Pagination
+from .permissions import IsClerk
+from .serializers import (
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    AssignSerializer,
+    CompleteSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    EvaluationCreateSerializer,
+    EvaluationSerializer,
+    SubmitErrorSerializer,
+    TaskDetailSerializer,
+    TaskSerializer,
+    application_repr,
+    document_repr,
+    evaluation_repr,
+    task_repr,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `{field: [messages]}`"),
+    401: OpenApiResponse(description="Not authenticated"),
+    404: OpenApiResponse(description="Not found, or not yours"),
+    409: OpenApiResponse(description="The current state does not allow this"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _application_queryset(user):
+    """Everything an application's representation shows, in a constant number of queries."""
+    return (Application.objects.filter(applicant=user)
+            .select_related("one_thing", "version", "evaluation")
+            .prefetch_related("documents",
+                              Prefetch("cases", queryset=Case.objects.select_related("department")),
+                              Prefetch("timeline", queryset=TimelineEntry.objects.select_related("department")
+                                       .order_by("at", "id"))))
+
+
+def _application(user, pk) -> Application:
+    selectors.application_for_citizen(user, pk)  # 404 for anyone but the owner, and for bad ids
+    return _application_queryset(user).get(pk=pk)
+
+
+STATUS_PARAM = OpenApiParameter("status", str, enum=[c for c, _ in ApplicationStatus.choices],
+                                description="Only applications in this status.")
+
+
+class ApplicationListView(GenericAPIView):
+    """The caller's own applications."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+    serializer_class = ApplicationSerializer
+
+    @extend_schema(parameters=[STATUS_PARAM], responses={200: ApplicationSerializer(many=True), **_errors(400, 401)})
+    def get(self, request):
+        qs = _application_queryset(request.user).order_by("-created_at", "-id")
+        wanted = request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in ApplicationStatus.values:
+                raise ValidationError({"status": [f"One of: {', '.join(ApplicationStatus.values)}."]})
+            qs = qs.filter(status=wanted)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response([application_repr(a) for a in page])
+
+    @extend_schema(request=ApplicationCreateSerializer,
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+                   responses={201: ApplicationSerializer, **_errors(400, 401, 409),
+                              422: OpenApiResponse(description="Idempotency-Key reused with another body")})
+    @idempotent
+    def post(self, request):
+        body = _validated(ApplicationCreateSerializer, request.data)
+        app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"])
+        return Response(application_repr(_application(request.user, app.pk)), status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ApplicationSerializer
+
+    @extend_schema(responses={200: ApplicationSerializer, **_errors(401, 404)})
+    def get(self, request, pk: int):
+        return Response(application_repr(_application(request.user, pk)))
+
+    @extend_schema(request=ApplicationUpdateSerializer, responses={200: ApplicationSerializer,
+                                                                   **_errors(400, 401, 404, 409)})
+    def patch(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        body = _validated(ApplicationUpdateSerializer, request.data)
+        services.application_update(application=app, user=request.user, data=body["data"])
+        return Response(application_repr(_application(request.user, pk)))
+
+    @extend_schema(responses={204: None, **_errors(401, 404, 409)})
+    def delete(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        services.application_delete(application=app, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentUploadView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = DocumentSerializer
+
+    @extend_schema(request={"multipart/form-data": DocumentUploadSerializer},
+                   responses={201: DocumentSerializer, **_errors(400, 401, 404, 409),
+                              413: OpenApiResponse(description="File larger than the material allows"),
+                              415: OpenApiResponse(description="File type not accepted (checked by content)")})
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        body = _validated(DocumentUploadSerializer, request.data)
+        upload = body["file"]
+        doc = services.document_upload(application=app, user=request.user, material_code=body["material"],
+                                       file=upload, filename=upload.name)
+        return Response(document_repr(doc), status=status.HTTP_201_CREATED)
+
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+class DocumentFileView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_errors(401, 404)})
+    def get(self, request, pk: int, doc_pk: int):
+        doc = selectors.document_for_user(request.user, pk, doc_pk)
+        response = FileResponse(doc.file.open("rb"), content_type=doc.content_type,
+                                as_attachment=doc.content_type not in INLINE_TYPES, filename=doc.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ApplicationActionView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ApplicationSerializer
+
+    def respond(self, request, pk: int) -> Response:
+        return Response(application_repr(_application(request.user, pk)))
+
+
+class SubmitView(ApplicationActionView):
+    @extend_schema(request=None,
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+                   responses={200: ApplicationSerializer,
+                              400: OpenApiResponse(SubmitErrorSerializer, description="Form invalid or materials missing"),
+                              **_errors(401, 404, 409),
+                              422: OpenApiResponse(description="Idempotency-Key reused with another body")})
+    @idempotent
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        services.application_submit(application=app, user=request.user)
+        return self.respond(request, pk)
+
+
+class ResubmitView(ApplicationActionView):
+    @extend_schema(request=None, responses={200: ApplicationSerializer, **_errors(400, 401, 404, 409)})
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        services.application_resubmit(application=app, user=request.user)
+        return self.respond(request, pk)
+
+
+class WithdrawView(ApplicationActionView):
+    @extend_schema(request=None, responses={200: ApplicationSerializer, **_errors(401, 404, 409)})
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        services.application_withdraw(application=app, user=request.user)
+        return self.respond(request, pk)
+
+
+class EvaluationView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = EvaluationSerializer
+
+    @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationSerializer,
+                                                                  **_errors(400, 401, 404, 409)})
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        body = _validated(EvaluationCreateSerializer, request.data)
+        services.evaluation_create(application=app, user=request.user, score=body["score"], comment=body["comment"])
+        app = Application.objects.select_related("evaluation").get(pk=app.pk)
+        return Response(evaluation_repr(app), status=status.HTTP_201_CREATED)
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+QUEUE_PARAM = OpenApiParameter("queue", str, enum=["department", "mine"],
+                               description="`department`: unclaimed tasks of my departments (default); "
+                                           "`mine`: tasks I hold.")
+TASK_ERRORS = {401: ERRORS[401], 403: OpenApiResponse(description="Not department staff, or not allowed"),
+               404: ERRORS[404]}
+
+
+class TaskListView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    pagination_class = Pagination
+    serializer_class = TaskSerializer
+
+    @extend_schema(parameters=[QUEUE_PARAM], responses={200: TaskSerializer(many=True), 400: ERRORS[400],
+                                                        **TASK_ERRORS})
+    def get(self, request):
+        queue = request.query_params.get("queue", "department")
+        if queue == "department":
+            qs = selectors.task_queue_for_clerk(user=request.user)
+        elif queue == "mine":
+            qs = selectors.tasks_held_by(user=request.user)
+        else:
+            raise ValidationError({"queue": ["One of: department, mine."]})
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response([task_repr(c) for c in page])
+
+
+def task_detail_repr(case: Case) -> dict:
+    view = selectors.task_view_for_clerk(case)
+    body = task_repr(case)
+    body["data"] = {**view["data"], **view["outputs"]}
+    body["documents"] = [document_repr(d) for d in view["documents"]]
+    body["history"] = [{"at": serializers.DateTimeField().to_representation(e.at), "kind": e.kind,
+                        "actor": e.actor.username if e.actor_id else None, "message": e.message}
+                       for e in view["history"]]
+    return body
+
+
+class TaskDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = TaskDetailSerializer
+
+    @extend_schema(responses={200: TaskDetailSerializer, **TASK_ERRORS})
+    def get(self, request, pk: int):
+        return Response(task_detail_repr(selectors.task_for_clerk(request.user, pk)))
+
+
+class TaskActionView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = TaskSerializer
+
+    def respond(self, request, case: Case) -> Response:
+        fresh = Case.objects.select_related("application", "department", "task", "owner").get(pk=case.pk)
+        return Response(task_repr(fresh))
+
+
+class ClaimView(TaskActionView):
+    @extend_schema(request=None, responses={200: TaskSerializer, 409: ERRORS[409], **TASK_ERRORS})
+    def post(self, request, pk: int):
+        case = selectors.task_for_clerk(request.user, pk)
+        case = services.task_claim(case=case, user=request.user)
+        return self.respond(request, case)
+
+
+class ReleaseView(TaskActionView):
+    @extend_schema(request=None, responses={200: TaskSerializer, 409: ERRORS[409], **TASK_ERRORS})
+    def post(self, request, pk: int):
+        case = selectors.task_for_clerk(request.user, pk)
+        case = services.task_release(case=case, user=request.user)
+        return self.respond(request, case)
+
+
+class AssignView(TaskActionView):
+    @extend_schema(request=AssignSerializer, responses={200: TaskSerializer, 400: ERRORS[400], 409: ERRORS[409],
+                                                        **TASK_ERRORS})
+    def post(self, request, pk: int):
+        case = selectors.task_for_clerk(request.user, pk)
+        body = _validated(AssignSerializer, request.data)
+        assignee = get_user_model().objects.filter(username=body["user"]).first()
+        case = services.task_assign(case=case, user=request.user, assignee=assignee)
+        return self.respond(request, case)
+
+
+class CompleteView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = CompleteSerializer
+
+    @extend_schema(request=CompleteSerializer,
+                   responses={200: inline_serializer("CaseDecision", {
+                       "case": serializers.IntegerField(), "status": serializers.CharField(),
+                       "application": serializers.DictField()}), 400: ERRORS[400], 409: ERRORS[409], **TASK_ERRORS})
+    def post(self, request, pk: int):
+        case = selectors.task_for_clerk(request.user, pk)
+        body = _validated(CompleteSerializer, request.data)
+        case = services.task_complete(case=case, user=request.user, decision=body["decision"],
+                                      outputs=body.get("outputs"), comment=body.get("comment", ""),
+                                      corrections=body.get("corrections"))
+        app = Application.objects.only("id", "number", "status").get(pk=case.application_id)
+        return Response({"case": case.pk, "status": case.status,
+                         "application": {"id": app.pk, "number": app.number, "status": app.status}})
