@@ -5,6 +5,7 @@ CELERY_BROKER_URL (Redis), SECRET_KEY, ALLOWED_HOSTS, DEBUG off.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "govflow.accounts",
     "govflow.catalog",
     "govflow.applications",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a login flagged as locked out (admin, portal, API token) into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govflow.urls"
@@ -90,6 +94,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out (username, address) pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -114,10 +123,30 @@ STORAGES = {
 }
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # Uploaded documents: never served from a public URL, only through access-checked views.
+# In the embedded default WhiteNoise serves straight from the apps' static folders (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = None  # deliberately unset: no public media URL
 
 LOGIN_URL = "/accounts/login/"
+
+# Cache (rate limits): per process by default; set CACHE_URL=redis://... when running several processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failures for one username from one client
+# address, that pair is refused for AXES_COOLOFF_TIME (429 with Retry-After). Per username *and*
+# address, so nobody can lock a citizen out from elsewhere. Applies to the admin, the portal login
+# and POST /api/v1/auth/token/.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "govflow.api.auth.lockout_response"
+# The client address is REMOTE_ADDR (never a client-supplied X-Forwarded-For). Behind a reverse proxy,
+# point AXES_CLIENT_IP_CALLABLE at a function that reads the address the proxy sets.
+# Self-registration: attempts per client address per hour.
+GOVFLOW_REGISTER_RATE = env.int("GOVFLOW_REGISTER_RATE", default=10)
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

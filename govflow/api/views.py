@@ -65,6 +65,7 @@ def _application_queryset(user):
     """Everything an application's representation shows, in a constant number of queries."""
     return (Application.objects.filter(applicant=user)
             .select_related("one_thing", "version", "evaluation")
+            .defer("version__definition")  # compiled once per process: get_definition()
             .prefetch_related("documents",
                               Prefetch("cases", queryset=Case.objects.select_related("department")),
                               Prefetch("timeline", queryset=TimelineEntry.objects.select_related("department")

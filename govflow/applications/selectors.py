@@ -65,7 +65,9 @@ def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
 
 # -- tasks (clerks) ------------------------------------------------------------------------
 
-_TASK_RELATED = ("application", "procedure", "department", "task", "owner")
+_TASK_RELATED = ("application__version", "procedure", "department", "task", "owner")
+# Lists never need the answers, nor the version's snapshot (compiled once per process and cached).
+_LIST_DEFERRED = ("application__data", "application__version__definition")
 
 
 def task_queue_for_clerk(*, user: Any) -> QuerySet[Case]:
@@ -76,13 +78,13 @@ def task_queue_for_clerk(*, user: Any) -> QuerySet[Case]:
     """
     return (Case.objects.filter(status=CaseStatus.QUEUED, department__memberships__user=user,
                                 task__isnull=False)
-            .select_related(*_TASK_RELATED).order_by("due_date", "task__created", "id"))
+            .select_related(*_TASK_RELATED).defer(*_LIST_DEFERRED).order_by("due_date", "task__created", "id"))
 
 
 def tasks_held_by(*, user: Any) -> QuerySet[Case]:
     """Tasks the clerk holds."""
     return (Case.objects.filter(status=CaseStatus.IN_REVIEW, owner=user, task__isnull=False)
-            .select_related(*_TASK_RELATED).order_by("due_date", "task__created", "id"))
+            .select_related(*_TASK_RELATED).defer(*_LIST_DEFERRED).order_by("due_date", "task__created", "id"))
 
 
 def task_for_clerk(user: Any, pk: Any) -> Case:

@@ -1,0 +1,199 @@
+"""Applications and documents over HTTP: contract shapes, errors, and no 500s."""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from govflow.applications.models import Application
+
+from ..stories import BUSINESS_ANSWERS, NEWBORN_ANSWERS, NEWBORN_MATERIALS, PDF_BYTES, submitted
+
+pytestmark = pytest.mark.django_db
+
+APPLICATION_KEYS = {"id", "number", "one_thing", "version", "status", "outcome", "data", "documents", "cases",
+                    "timeline", "submitted_at", "expected_finish", "evaluation"}
+
+
+def create(api, user, one_thing="newborn", data=None):
+    response = api(user).post("/api/v1/applications/", {"one_thing": one_thing, "data": data or {}}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def upload(api, user, app_id, material, content, name="f.pdf"):
+    return api(user).post(f"/api/v1/applications/{app_id}/documents/",
+                          {"material": material, "file": SimpleUploadedFile(name, content)}, format="multipart")
+
+
+def test_a_draft_has_the_contract_shape(api, citizen_alice, demo_catalog):
+    body = create(api, citizen_alice, data={"baby_name": "小宝", "gestational_weeks": 39})
+    assert set(body) == APPLICATION_KEYS
+    assert body["status"] == "draft" and body["number"] is None and body["outcome"] is None
+    assert body["one_thing"] == "newborn" and isinstance(body["version"], int)
+    assert body["data"] == {"baby_name": "小宝", "gestational_weeks": 39}
+    assert body["cases"] == [] and body["timeline"] == [] and body["evaluation"] is None
+
+
+def test_unauthenticated_requests_get_401_with_a_token_challenge(api, demo_catalog):
+    response = api(None).get("/api/v1/applications/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.parametrize("payload", [
+    {"one_thing": "no-such"}, {"one_thing": 5}, {}, {"one_thing": "newborn", "data": []},
+    {"one_thing": "newborn", "data": {"unknown": 1}}, {"one_thing": "newborn", "data": {"gestational_weeks": 10**40}},
+    {"one_thing": "newborn", "data": {"birth_date": "yesterday"}}, {"one_thing": ["newborn"]},
+])
+def test_bad_create_input_is_a_400_and_creates_nothing(api, citizen_alice, demo_catalog, payload):
+    response = api(citizen_alice).post("/api/v1/applications/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert isinstance(response.json(), dict)
+    assert not Application.objects.exists()
+
+
+def test_malformed_json_is_a_400(api, citizen_alice, demo_catalog):
+    response = api(citizen_alice).generic("POST", "/api/v1/applications/", "{not json",
+                                          content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_patch_merges_and_null_removes_and_unknown_keys_are_400(api, citizen_alice, demo_catalog):
+    app = create(api, citizen_alice, data={"baby_name": "小宝", "ethnicity": "汉族"})
+    client = api(citizen_alice)
+    url = f"/api/v1/applications/{app['id']}/"
+    response = client.patch(url, {"data": {"baby_sex": "male", "ethnicity": None}}, format="json")
+    assert response.status_code == 200
+    assert response.json()["data"] == {"baby_name": "小宝", "baby_sex": "male"}
+    assert client.patch(url, {"data": {"nope": 1}}, format="json").status_code == 400
+    assert client.patch(url, {"data": "x"}, format="json").status_code == 400
+
+
+def test_another_citizens_application_is_404_everywhere(api, citizen_alice, outsider_charlie, demo_catalog):
+    app = create(api, citizen_alice)
+    client = api(outsider_charlie)
+    base = f"/api/v1/applications/{app['id']}/"
+    assert client.get(base).status_code == 404
+    assert client.patch(base, {"data": {}}, format="json").status_code == 404
+    assert client.delete(base).status_code == 404
+    for action in ("submit", "resubmit", "withdraw"):
+        assert client.post(base + f"{action}/").status_code == 404
+    assert client.post(base + "evaluation/", {"score": 5}, format="json").status_code == 404
+    assert upload(api, outsider_charlie, app["id"], "delivery_record", PDF_BYTES).status_code == 404
+    assert client.get("/api/v1/applications/").json()["count"] == 0
+
+
+@pytest.mark.parametrize("path", ["/api/v1/applications/abc/", "/api/v1/applications/99999999999999999999999/",
+                                  "/api/v1/applications/0/"])
+def test_non_numeric_or_huge_ids_are_404(api, citizen_alice, demo_catalog, path):
+    assert api(citizen_alice).get(path).status_code == 404
+
+
+def test_uploads_are_checked_by_content_and_size(api, citizen_alice, demo_catalog):
+    app = create(api, citizen_alice)
+    exe = b"MZ\x90\x00" + b"\x00" * 100
+    assert upload(api, citizen_alice, app["id"], "delivery_record", exe, "record.pdf").status_code == 415
+    html = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+    assert upload(api, citizen_alice, app["id"], "delivery_record", html, "r.pdf").status_code == 415
+    big = NEWBORN_MATERIALS["baby_photo"] + b"\x00" * (5 * 1024 * 1024)
+    assert upload(api, citizen_alice, app["id"], "baby_photo", big, "p.jpg").status_code == 413
+    assert upload(api, citizen_alice, app["id"], "nope", PDF_BYTES).status_code == 400
+    response = api(citizen_alice).post(f"/api/v1/applications/{app['id']}/documents/", {"material": "x"},
+                                       format="multipart")
+    assert response.status_code == 400
+    ok = upload(api, citizen_alice, app["id"], "delivery_record", PDF_BYTES, "../../出生 记录.pdf")
+    assert ok.status_code == 201
+    body = ok.json()
+    assert set(body) == {"id", "material", "filename", "size", "sha256", "uploaded_at", "url"}
+    assert "/" not in body["filename"]
+
+
+def test_documents_are_served_with_safe_headers_to_the_owner_only(api, citizen_alice, outsider_charlie, demo_catalog):
+    app = create(api, citizen_alice)
+    doc = upload(api, citizen_alice, app["id"], "delivery_record", PDF_BYTES).json()
+    response = api(citizen_alice).get(doc["url"])
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert not response["Content-Disposition"].startswith("attachment")  # PDFs may show inline
+    assert api(outsider_charlie).get(doc["url"]).status_code == 404
+    assert api(None).get(doc["url"]).status_code == 401
+
+
+def test_submit_reports_field_errors_and_missing_materials(api, citizen_alice, demo_catalog):
+    app = create(api, citizen_alice, data={"baby_name": "小宝"})
+    response = api(citizen_alice).post(f"/api/v1/applications/{app['id']}/submit/")
+    assert response.status_code == 400
+    body = response.json()
+    assert "birth_date" in body["data"] and "delivery_record" in body["materials"]
+    assert Application.objects.get(pk=app["id"]).status == "draft"
+
+
+def test_submit_then_conflicts_on_a_second_submit_and_a_delete(api, citizen_alice, demo_catalog):
+    app = create(api, citizen_alice, data=NEWBORN_ANSWERS)
+    for material, content in NEWBORN_MATERIALS.items():
+        assert upload(api, citizen_alice, app["id"], material, content).status_code == 201
+    client = api(citizen_alice)
+    response = client.post(f"/api/v1/applications/{app['id']}/submit/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "submitted" and body["number"].startswith("GF-")
+    assert [c["status"] for c in body["cases"]] == ["queued", "waiting", "waiting", "waiting"]
+    assert body["cases"][0]["due_date"] and body["expected_finish"]
+    assert [e["kind"] for e in body["timeline"]] == ["application.submitted", "case.queued"]
+    assert body["timeline"][1]["department"]["code"] == "health"
+    assert client.post(f"/api/v1/applications/{app['id']}/submit/").status_code == 409
+    assert client.delete(f"/api/v1/applications/{app['id']}/").status_code == 409
+    assert client.patch(f"/api/v1/applications/{app['id']}/", {"data": {"baby_name": "x"}},
+                        format="json").status_code == 409
+
+
+def test_names_follow_accept_language(api, citizen_alice, demo_catalog):
+    app = submitted(citizen_alice, "newborn")
+    client = api(citizen_alice)
+    zh = client.get(f"/api/v1/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    en = client.get(f"/api/v1/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert zh["cases"][0]["department"]["name"] != en["cases"][0]["department"]["name"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh["cases"][0]["procedure"]["name"])
+
+
+def test_status_filter_and_pagination(api, citizen_alice, demo_catalog):
+    submitted(citizen_alice, "newborn")
+    for _ in range(3):
+        create(api, citizen_alice)
+    client = api(citizen_alice)
+    assert client.get("/api/v1/applications/?status=draft").json()["count"] == 3
+    assert client.get("/api/v1/applications/?status=submitted").json()["count"] == 1
+    assert client.get("/api/v1/applications/?status=bogus").status_code == 400
+    page = client.get("/api/v1/applications/?page_size=2").json()
+    assert page["count"] == 4 and len(page["results"]) == 2 and page["next"]
+    assert client.get("/api/v1/applications/?page=99").status_code == 404
+
+
+def test_evaluation_rules(api, citizen_alice, clerks):
+    from ..stories import approve
+
+    app = submitted(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
+    client = api(citizen_alice)
+    url = f"/api/v1/applications/{app.pk}/evaluation/"
+    assert client.post(url, {"score": 5}, format="json").status_code == 409
+    for code in ("amr-licence", "psb-seal-filing", "tax-registration"):
+        approve(app, code, clerks[code.split("-")[0]])
+    assert client.post(url, {"score": 0}, format="json").status_code == 400
+    assert client.post(url, {"score": "five"}, format="json").status_code == 400
+    response = client.post(url, {"score": 4, "comment": "很方便"}, format="json")
+    assert response.status_code == 201 and response.json()["score"] == 4
+    assert client.post(url, {"score": 5}, format="json").status_code == 409
+    assert client.get(f"/api/v1/applications/{app.pk}/").json()["evaluation"]["score"] == 4
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_the_application_list_runs_a_constant_number_of_queries(api, citizen_alice, clerks, size,
+                                                               django_assert_max_num_queries):
+    for _ in range(size):
+        submitted(citizen_alice, "newborn")
+    client = api(citizen_alice)
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/applications/?page_size=50")
+    assert response.json()["count"] == size
