@@ -54,6 +54,8 @@ class EngineSession:
 
     def log(self, kind: str, *, case: Case | None = None, message: str = "", data: dict | None = None,
             actor: Any = "session") -> TimelineEntry:
+        """Record a state change on the timeline; a case change is also sent to its
+        department's system when that department registered a webhook."""
         entry = TimelineEntry(
             application=self.application, case=case,
             department_id=case.department_id if case is not None else None,
@@ -61,6 +63,11 @@ class EngineSession:
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
+        if case is not None and case.department.webhook_url:
+            self.outbox.append(OutboxMessage(
+                kind="webhook", event=kind, application=self.application,
+                payload=webhook_payload(kind, entry.at, self.application, case),
+            ))
         return entry
 
     def notify(self, event: str, *, recipient: Any = None, payload: dict | None = None) -> None:
@@ -80,7 +87,11 @@ class EngineSession:
             TimelineEntry.objects.bulk_create(self.timeline)
             self.timeline = []
         if self.outbox:
+            from govflow.notifications.dispatch import dispatch_after_commit
+
+            # Written in the same transaction as the change; sent only after it commits.
             OutboxMessage.objects.bulk_create(self.outbox)
+            dispatch_after_commit(self.outbox)
             self.outbox = []
         if self._app_fields:
             self.application.save(update_fields=sorted(self._app_fields | {"updated_at"}))
@@ -106,6 +117,24 @@ def current() -> EngineSession:
     if found is None:
         raise RuntimeError("The one-thing flow runs only inside a service call (engine.session).")
     return found
+
+
+def webhook_payload(kind: str, at: Any, application: Application, case: Case) -> dict:
+    """The body a department system receives (``event_id`` is added at sending: the outbox id)."""
+    return {
+        "type": kind,
+        "occurred_at": at.isoformat(),
+        "application": {"id": application.pk, "number": application.number},
+        "case": {
+            "id": case.pk,
+            "procedure": case.procedure_code,
+            "department": case.department.code,
+            "status": case.status,
+            "due_date": case.due_date.isoformat() if case.due_date else None,
+            "outputs": case.outputs or {},
+            "corrections": case.corrections or None,
+        },
+    }
 
 
 def _session_for(process: Any) -> EngineSession:

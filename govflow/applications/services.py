@@ -472,15 +472,20 @@ def task_claim(*, case: Case, user: Any) -> Case:
     activation = task.flow_task.activation_class(task)
     task.assigned = timezone.now()
     activation.assign(user)
-    case.status = CaseStatus.IN_REVIEW
-    case.owner = user
-    case.save(update_fields=["status", "owner"])
-    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
-                                 kind="case.claimed", actor=user)
-    if app.status == ApplicationStatus.SUBMITTED:
-        app.status = ApplicationStatus.IN_PROGRESS
-        app.save(update_fields=["status", "updated_at"])
+    with engine.session(app, [case], actor=user) as s:
+        case.status = CaseStatus.IN_REVIEW
+        case.owner = user
+        s.touch_case(case, "status", "owner")
+        s.log("case.claimed", case=case)
+        _mark_in_progress(s)
     return case
+
+
+def _mark_in_progress(s: engine.EngineSession) -> None:
+    """An application is 'submitted' until a clerk first claims or decides one of its cases."""
+    if s.application.status == ApplicationStatus.SUBMITTED:
+        s.application.status = ApplicationStatus.IN_PROGRESS
+        s.touch_application("status")
 
 
 @transaction.atomic
@@ -494,11 +499,11 @@ def task_release(*, case: Case, user: Any) -> Case:
         raise NotAllowed("Only the holder or a supervisor can release this task.")
     task.assigned = None
     task.flow_task.activation_class(task).unassign()
-    case.status = CaseStatus.QUEUED
-    case.owner = None
-    case.save(update_fields=["status", "owner"])
-    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
-                                 kind="case.released", actor=user)
+    with engine.session(app, [case], actor=user) as s:
+        case.status = CaseStatus.QUEUED
+        case.owner = None
+        s.touch_case(case, "status", "owner")
+        s.log("case.released", case=case)
     return case
 
 
@@ -525,14 +530,12 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
         activation.assign(assignee)
     else:
         activation.reassign(assignee)
-    case.status = CaseStatus.IN_REVIEW
-    case.owner = assignee
-    case.save(update_fields=["status", "owner"])
-    TimelineEntry.objects.create(application=app, case=case, department_id=case.department_id,
-                                 kind="case.claimed", actor=assignee, data={"assigned_by": user.pk})
-    if app.status == ApplicationStatus.SUBMITTED:
-        app.status = ApplicationStatus.IN_PROGRESS
-        app.save(update_fields=["status", "updated_at"])
+    with engine.session(app, [case], actor=user) as s:
+        case.status = CaseStatus.IN_REVIEW
+        case.owner = assignee
+        s.touch_case(case, "status", "owner")
+        s.log("case.claimed", case=case, actor=assignee, data={"assigned_by": user.pk})
+        _mark_in_progress(s)
     return case
 
 

@@ -300,3 +300,19 @@ def test_documents_are_served_to_the_owner_and_to_clerks_whose_live_case_needs_t
             selectors.document_for_user(user, app.pk, doc.pk)
     with pytest.raises(Http404):
         selectors.document_for_user(citizen_alice, app.pk + 1, photo.pk)
+
+
+def test_case_changes_are_queued_for_a_department_system_with_a_webhook(citizen_alice, clerks):
+    from govflow.catalog.models import Department
+    from govflow.notifications.models import OutboxMessage
+
+    Department.objects.filter(code="amr").update(webhook_url="https://amr.example.org/hook", webhook_secret="s")
+    app = submitted(citizen_alice, "business-startup")
+    approve(app, "amr-licence", clerks["amr"])
+    hooks = list(OutboxMessage.objects.filter(kind="webhook").order_by("id"))
+    assert [h.event for h in hooks] == ["case.queued", "case.claimed", "case.approved"]
+    body = hooks[-1].payload
+    assert body["type"] == "case.approved" and body["application"] == {"id": app.pk, "number": app.number}
+    assert body["case"]["procedure"] == "amr-licence" and body["case"]["outputs"]
+    # Departments without a webhook get nothing.
+    assert not OutboxMessage.objects.filter(kind="webhook", payload__case__department="tax").exists()
