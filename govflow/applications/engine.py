@@ -248,10 +248,22 @@ def queue_ready_cases(s: EngineSession) -> list[Case]:
             case.due_date = add_working_days(today, case.committed_days)
             s.touch_case(case, "status", "queued_at", "due_date")
             s.log("case.queued", case=case, actor=None)
+            _queue_automatic_check(s, case)
             ready.append(case)
     if ready:
         refresh_expected_finish(s)
     return ready
+
+
+def _queue_automatic_check(s: EngineSession, case: Case) -> None:
+    """An automatic procedure's checker runs on a worker once the case is queued; it is
+    written to the outbox with the change, so it survives a crash and runs at least once."""
+    from govflow.catalog.definition import get_definition
+
+    checker = get_definition(s.application.version).procedures.get(case.procedure_code, {}).get("automatic")
+    if checker:
+        s.outbox.append(OutboxMessage(kind="automatic_check", event="case.queued", application=s.application,
+                                      payload={"case": case.pk, "checker": checker}))
 
 
 def cancel_dependents(s: EngineSession, case: Case) -> list[Case]:
