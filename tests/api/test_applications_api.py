@@ -197,3 +197,14 @@ def test_the_application_list_runs_a_constant_number_of_queries(api, citizen_ali
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/applications/?page_size=50")
     assert response.json()["count"] == size
+
+
+@pytest.mark.parametrize(("header", "chinese"), [("", False), ("fr", False), ("en-US,en;q=0.9", False),
+                                                 ("zh-CN,zh;q=0.9", True), ("zh-hans", True),
+                                                 ("fr, zh;q=0.5", True), ("en, zh;q=0.5", False)])
+def test_api_language_is_chinese_only_when_asked_for(api, citizen_alice, demo_catalog, header, chinese):
+    app = submitted(citizen_alice, "newborn")
+    kwargs = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
+    body = api(citizen_alice).get(f"/api/v1/applications/{app.pk}/", **kwargs).json()
+    name = body["cases"][0]["department"]["name"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in name) is chinese
