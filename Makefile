@@ -15,11 +15,12 @@ PYTEST_ARGS ?=
 
 # DATABASE_URL, CELERY_BROKER_URL and the other settings come from the environment unchanged.
 
-.PHONY: help venv run test check migrations-check messages lint clean distclean
+.PHONY: help venv run test e2e e2e-deps check migrations-check messages lint clean distclean
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
-	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS)"
+	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
+	@echo "make e2e    - browser tests (Playwright + Debian's Chromium; installs chromium and axe-core first)"
 	@echo "make lint   - ruff check"
 	@echo "make clean  - remove caches and compiled translations (distclean also removes .venv)"
 
@@ -60,8 +61,41 @@ check: $(STAMP)
 migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
+# The unit and integration suite, then the browser tests (E2E=0 leaves them out, e.g. for a second
+# database pass in CI that already ran them once).
+E2E ?= 1
+
 test: $(STAMP) messages check migrations-check
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	@if [ "$(E2E)" != "0" ]; then $(MAKE) --no-print-directory e2e; else echo "E2E=0: browser tests skipped"; fi
+
+# Debian's Chromium (Playwright never downloads a browser here), a small Chinese font so that the
+# screenshots show the Chinese pages, and axe-core from npm (pinned in package-lock.json).
+CHROMIUM ?= /usr/bin/chromium
+E2E_APT_PACKAGES := chromium chromium-driver fonts-wqy-microhei
+
+e2e-deps:
+	@if [ ! -x "$(CHROMIUM)" ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(E2E_APT_PACKAGES); \
+	  else \
+	    echo "error: the browser tests need Debian's Chromium ($(CHROMIUM)) and a Chinese font. As root:" >&2; \
+	    echo "    sudo apt-get update && sudo apt-get install -y $(E2E_APT_PACKAGES)" >&2; \
+	    echo "then run make e2e again (or make test E2E=0 to leave the browser tests out)." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	@if ! command -v npm >/dev/null; then \
+	  echo "error: npm is missing (it installs axe-core for the accessibility audit): apt-get install -y npm" >&2; \
+	  exit 1; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; \
+	fi
+
+e2e: export DEBUG ?= 1
+e2e: $(STAMP) messages e2e-deps
+	$(VENV)/bin/pytest tests/e2e -p no:xdist -m e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,9 @@
-"""The Celery application. Eager (in-process) unless CELERY_BROKER_URL is set."""
+"""The Celery application. Eager (in-process) unless CELERY_BROKER_URL is set.
+
+Tasks live in ``govflow/notifications/tasks.py`` (found by ``autodiscover_tasks``); the periodic
+schedule is ``CELERY_BEAT_SCHEDULE`` in the settings. Run ``celery -A govflow worker`` (as many as
+needed) and exactly one ``celery -A govflow beat``; see the README's "Production run".
+"""
 from __future__ import annotations
 
 import os

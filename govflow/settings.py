@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "govflow.api.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -154,8 +155,54 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Redis hands an unacknowledged message (a dead worker's) to another worker after visibility_timeout:
+# keep it longer than the longest retry countdown (GOVFLOW_OUTBOX_RETRY_MAX), or a retry waiting
+# in a worker would run twice. CELERY_BROKER_KEY_PREFIX lets several deployments share one Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)}
+if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late: a busy worker does not sit on others' messages
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: every effect is in the database
 CELERY_TIMEZONE = TIME_ZONE
+# One beat process (`celery beat`, or `worker -B` on exactly one machine). A second one is harmless:
+# each periodic task takes a database lock and runs at most once per period (notifications/locks.py).
+# Expiry drops the backlog of a stopped worker instead of running every missed sweep at once.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "govflow.notifications.tasks.sweep_outbox", "schedule": 60.0,
+                     "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
+    "sla-sweep": {"task": "govflow.notifications.tasks.sweep_sla", "schedule": 300.0,
+                  "kwargs": {"period": 300.0}, "options": {"expires": 300.0}},
+    "workflow-timers": {"task": "govflow.notifications.tasks.fire_workflow_timers", "schedule": 60.0,
+                        "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
+}
+
+# Background work (govflow/notifications): the transactional outbox, its retries and channels.
+GOVFLOW_OUTBOX_MAX_ATTEMPTS = env.int("GOVFLOW_OUTBOX_MAX_ATTEMPTS", default=10)  # then a dead letter
+GOVFLOW_OUTBOX_RETRY_BASE = env.float("GOVFLOW_OUTBOX_RETRY_BASE", default=30.0)  # seconds, doubled per failure
+GOVFLOW_OUTBOX_RETRY_MAX = env.float("GOVFLOW_OUTBOX_RETRY_MAX", default=3600.0)
+GOVFLOW_OUTBOX_SWEEP_AFTER = env.float("GOVFLOW_OUTBOX_SWEEP_AFTER", default=120.0)  # a lost message's grace
+GOVFLOW_OUTBOX_LEASE = env.float("GOVFLOW_OUTBOX_LEASE", default=60.0)  # SQLite only: a delivery's claim
+GOVFLOW_WEBHOOK_TIMEOUT = env.float("GOVFLOW_WEBHOOK_TIMEOUT", default=10.0)
+GOVFLOW_SMS_BACKEND = env.str("GOVFLOW_SMS_BACKEND", default="govflow.notifications.channels.LogSmsBackend")
+GOVFLOW_SMS_URL = env.str("GOVFLOW_SMS_URL", default="")
+GOVFLOW_SMS_TOKEN = env.str("GOVFLOW_SMS_TOKEN", default="")
+GOVFLOW_SITE_URL = env.str("GOVFLOW_SITE_URL", default="http://127.0.0.1:8000")
+GOVFLOW_AUTOMATIC_STEPS = env.bool("GOVFLOW_AUTOMATIC_STEPS", default=True)  # off: clerks decide every case
+
+# Email: Django's backends, configured from the environment (console output in DEBUG by default).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend" if DEBUG
+                        else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="govflow <noreply@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 REST_FRAMEWORK = {
     # Token first, so that an unauthenticated request gets 401 with WWW-Authenticate: Token.

@@ -37,7 +37,7 @@ class DynamicSplitActivation(Activation):
 
     @Activation.status.super()
     def activate(self) -> None:
-        with self.exception_guard(), transaction.atomic(savepoint=False):
+        with self.exception_guard(), transaction.atomic(savepoint=True):
             self.task.started = now()
             task_started.send(sender=self.flow_class, process=self.process, task=self.task)
             self.branches = list(self.flow_task._router(self))

@@ -13,6 +13,10 @@ class User(AbstractUser):
     id_number = models.CharField(_("resident ID number"), max_length=18, unique=True, null=True, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     language = models.CharField(_("preferred language"), max_length=10, default="zh-hans")
+    # Channels the person wants notifications on (their profile); a channel is used only when the
+    # address for it (email, phone) is known.
+    notify_by_email = models.BooleanField(_("notify me by email"), default=True)
+    notify_by_sms = models.BooleanField(_("notify me by SMS"), default=True)
 
     class Meta:
         verbose_name = _("user")

@@ -1,2 +1,234 @@
-"""(being built)"""
-urlpatterns: list = []
+"""Tokens, lockout and self-registration.
+
+- ``POST /api/v1/auth/token/`` trades a username and password for a token. The password check
+  goes through ``django.contrib.auth.authenticate`` with the request, so django-axes counts
+  failures per (username, client address) and, past the limit, answers ``429`` with
+  ``Retry-After`` — the same lockout as the admin and the portal login.
+- ``DELETE /api/v1/auth/token/`` revokes the caller's token.
+- ``POST /api/v1/auth/register/`` creates a citizen account, rate limited per client address.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import time
+
+from axes.helpers import get_client_ip_address, get_cool_off
+from django.conf import settings
+from django.contrib.auth import authenticate, user_logged_in
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govflow.accounts import services as account_services
+from govflow.accounts.models import mask_id_number
+
+from .idempotency import raw_body
+
+# -- lockout response (django-axes) ------------------------------------------------------------
+
+
+def _cool_off_seconds(request: HttpRequest) -> int:
+    cool_off = get_cool_off(request)
+    return max(1, int(cool_off.total_seconds())) if cool_off else 3600
+
+
+def lockout_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return _("Too many failed login attempts for this account from your address. "
+             "Try again in %(minutes)d minutes.") % {"minutes": minutes}
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict | None = None) -> HttpResponse:
+    """``AXES_LOCKOUT_CALLABLE``: 429 with ``Retry-After`` for every login (API, admin, portal).
+
+    Each attempt while locked out starts the cool-off again (axes' default), so the whole
+    cool-off is the honest wait.
+    """
+    seconds = _cool_off_seconds(request)
+    message = lockout_message(seconds)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    else:
+        lang = html.escape(get_language() or settings.LANGUAGE_CODE)
+        title = html.escape(_("Too many attempts"))
+        response = HttpResponse(
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
+            f"<body><main><h1>{title}</h1><p>{html.escape(message)}</p></main></body></html>",
+            status=status.HTTP_429_TOO_MANY_REQUESTS, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# -- rate limit ---------------------------------------------------------------------------------
+
+
+def rate_limit(scope: str, ident: str, *, limit: int, window: int) -> int | None:
+    """Count one attempt of ``ident`` in the current fixed window of ``window`` seconds.
+
+    Returns ``None`` while within ``limit``, else the seconds until the window ends. Atomic
+    (``cache.add`` then ``cache.incr``) on a shared cache such as Redis.
+    """
+    now = int(time.time())
+    start = now - now % window
+    digest = hashlib.sha256(ident.encode("utf-8", "replace")).hexdigest()[:32]
+    key = f"govflow:ratelimit:{scope}:{digest}:{start}"
+    cache.add(key, 0, timeout=window + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.add(key, 1, timeout=window + 60)
+        count = 1
+    if count > limit:
+        return max(1, start + window - now)
+    return None
+
+
+def client_address(request) -> str:
+    """The client address as the lockout sees it (AXES_CLIENT_IP_CALLABLE, else REMOTE_ADDR)."""
+    django_request = getattr(request, "_request", request)
+    return get_client_ip_address(django_request) or "unknown"
+
+
+# -- serializers -------------------------------------------------------------------------------
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False, write_only=True,
+                                     style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+class RegistrationSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only.")
+    password = serializers.CharField(max_length=1024, trim_whitespace=False, write_only=True,
+                                     style={"input_type": "password"},
+                                     help_text="Checked by the password policy (length, not common, "
+                                               "not similar to the username, not all digits).")
+    name = serializers.CharField(max_length=100, help_text="Real name.")
+    id_number = serializers.CharField(max_length=18,
+                                      help_text="18-character resident id number; the check character is verified.")
+    phone = serializers.CharField(max_length=11, help_text="Mainland mobile number, 11 digits.")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+
+
+class CitizenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    id_number = serializers.CharField(help_text="Masked: first 3 and last 4 characters only.")
+    phone = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+TOO_MANY = OpenApiResponse(DetailSerializer, description="Too many attempts; see the `Retry-After` header (seconds)")
+TOO_LARGE = OpenApiResponse(DetailSerializer, description="Request body too large")
+
+
+def _data(request):
+    raw_body(request)  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, not an HTML 400
+    return request.data
+
+
+# -- views --------------------------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    """Log in for a token, or revoke it."""
+
+    serializer_class = LoginSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def perform_authentication(self, request) -> None:
+        # Logging in needs no credentials: a stale token or a session cookie must not get in the way.
+        if request.method != "POST":
+            super().perform_authentication(request)
+
+    @extend_schema(operation_id="auth_token_create", request=LoginSerializer, auth=[],
+                   description="Trade a username and password for a token (the same token on every login). "
+                               "After repeated failures for one username from one client address, that pair "
+                               "is locked out for a while: `429` with `Retry-After`, even with the right password.",
+                   responses={200: TokenSerializer,
+                              400: OpenApiResponse(description="Missing fields or wrong credentials"),
+                              413: TOO_LARGE, 429: TOO_MANY})
+    def post(self, request):
+        body = LoginSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        django_request = request._request  # axes flags the Django request; its middleware reads it there
+        user = authenticate(django_request, username=body.validated_data["username"],
+                            password=body.validated_data["password"])
+        if getattr(django_request, "axes_locked_out", False):
+            return lockout_response(django_request)
+        if user is None:
+            raise ValidationError({"non_field_errors": [_("Unable to log in with the provided credentials.")]})
+        # As a session login does: updates last_login and lets axes forget the earlier failures.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(operation_id="auth_token_destroy", request=None,
+                   description="Revoke the caller's token; log in again for a new one.",
+                   responses={204: None, 401: OpenApiResponse(description="Not authenticated")})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+REGISTER_WINDOW = 60 * 60
+
+
+class RegisterView(APIView):
+    """Create a citizen account."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = RegistrationSerializer
+
+    @extend_schema(request=RegistrationSerializer, auth=[],
+                   description="Self-registration of a citizen (stands in for a real-name identity provider). "
+                               "The id number's check character is verified; one account per id number; weak "
+                               "passwords are refused. Limited per client address (`429` with `Retry-After`). "
+                               "The id number is never echoed in full.",
+                   responses={201: CitizenSerializer, 400: OpenApiResponse(description="`{field: [messages]}`"),
+                              413: TOO_LARGE, 429: TOO_MANY})
+    def post(self, request):
+        wait = rate_limit("register", client_address(request), limit=settings.GOVFLOW_REGISTER_RATE,
+                          window=REGISTER_WINDOW)
+        if wait is not None:
+            raise Throttled(wait=wait, detail=_("Too many registrations from your address."))
+        body = RegistrationSerializer(data=_data(request))
+        body.is_valid(raise_exception=True)
+        user = account_services.citizen_register(**body.validated_data)
+        return Response({"id": user.pk, "username": user.username, "name": user.name,
+                         "id_number": mask_id_number(user.id_number), "phone": user.phone, "email": user.email},
+                        status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/register/", RegisterView.as_view(), name="auth-register"),
+]

@@ -1,2 +1,181 @@
-"""(being built)"""
-urlpatterns: list = []
+"""Inbound decisions from department back-office systems, signed with the department's secret.
+
+``POST /api/v1/cases/{id}/decision/`` carries the body of a clerk's task completion plus an
+``event_id``, and the header ``X-Govflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+"<t>.<raw body>">`` (the scheme of outbound webhooks). The signature is the only credential:
+no session, no token, no CSRF. A bad or missing signature, a department without a secret, a
+timestamp more than 300 s away from now, or an ``event_id`` seen before → ``401``, nothing changed.
+
+The department system acts as its own service account (``dept-<code>-system``, a clerk of that
+department) through the same services as a human clerk, so the same rules and audit trail apply:
+a queued case is claimed and decided in one transaction together with the ``event_id``, so a
+refused decision (``400``/``409``) does not use the id up, and a replay is refused even when it
+arrives at the same moment (unique constraint).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from govflow.accounts.services import department_system_user
+from govflow.applications import services
+from govflow.applications.errors import InvalidState
+from govflow.applications.models import Application, Case, CaseStatus
+
+from .idempotency import raw_body
+from .models import InboundEvent
+from .serializers import CompleteSerializer
+
+SIGNATURE_HEADER = "X-Govflow-Signature"
+TOLERANCE_SECONDS = 300
+_MAX_HEADER_LENGTH = 1024
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def signature(secret: str, body: bytes, timestamp: int) -> str:
+    """The hex HMAC-SHA256 of ``"<timestamp>.<body>"`` with the department's secret."""
+    return hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The ``X-Govflow-Signature`` value for ``body`` (now, unless a timestamp is given)."""
+    t = int(time.time()) if timestamp is None else timestamp
+    return f"t={t},v1={signature(secret, body, t)}"
+
+
+def verify_signature(secret: str, header: str | None, body: bytes, *, now: float | None = None) -> bool:
+    """Whether ``header`` signs ``body`` with ``secret`` within the tolerance.
+
+    Several ``v1=`` entries are accepted (any one matching), so a department can roll its secret.
+    """
+    if not secret or not header or len(header) > _MAX_HEADER_LENGTH:
+        return False
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for item in header.split(","):
+        name, sep, value = item.strip().partition("=")
+        if not sep:
+            continue
+        if name == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
+            timestamp = int(value)
+        elif name == "v1" and _HEX64.fullmatch(value):
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
+        return False
+    expected = signature(secret, body, timestamp)
+    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+
+
+class CallbackDecisionSerializer(CompleteSerializer):
+    """A clerk's decision body plus the sender's event id."""
+
+    event_id = serializers.CharField(max_length=200, help_text=(
+        "Unique per department and decision, chosen by the sender; a second request with the same id "
+        "is refused (`401`). Reuse it only to retry a request that got no answer or a `5xx`."))
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    application = serializers.DictField(help_text="`{id, number, status}`")
+
+
+SCHEME_DESCRIPTION = f"""A department's back-office system decides a case of its department: the same body as a
+clerk's `POST /tasks/{{id}}/complete/` plus `event_id`, and the same rules (every output the procedure issues,
+a reason to reject, correctable codes only).
+
+**Authentication** is the signature, no token or session: header
+`{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>` where the HMAC key is the department's webhook
+secret and the message is `"<t>.<raw request body>"` (the exact bytes sent). Refused with `401` and nothing
+changed: a missing or wrong signature, a department without a secret, `t` more than {TOLERANCE_SECONDS} s
+before or after the server's clock, or an `event_id` this department has already used successfully.
+Several `v1=` entries may be sent while rolling a secret. Deactivating the account `dept-<code>-system`
+in the admin also refuses the department's callbacks (`401`).
+
+The decision is made by the department's service account `dept-<code>-system`: a queued case is claimed
+and decided at once; a case a human clerk holds, or one not awaiting a decision, is `409`."""
+
+
+def _case_or_404(pk: int) -> Case:
+    if pk <= 0 or pk > 2**63 - 1:
+        raise Http404("Case not found.")
+    case = Case.objects.select_related("department").filter(pk=pk).first()
+    if case is None:
+        raise Http404("Case not found.")
+    return case
+
+
+class CaseDecisionCallbackView(APIView):
+    authentication_classes: list = []  # the signature is the credential (checked in the view)
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    serializer_class = CallbackDecisionSerializer
+
+    def get_authenticate_header(self, request) -> str:
+        # A 401 names the scheme (and stays a 401: DRF would turn it into a 403 without one).
+        return 'GovflowSignature realm="department callbacks"'
+
+    @extend_schema(
+        operation_id="case_decision_callback", auth=[], description=SCHEME_DESCRIPTION,
+        parameters=[OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
+                                     description="`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`")],
+        request=CallbackDecisionSerializer,
+        responses={200: DecisionResultSerializer,
+                   400: OpenApiResponse(description="Invalid body or outputs: `{field: [messages]}`"),
+                   401: OpenApiResponse(description="Bad, missing or stale signature, no secret, or replayed "
+                                                    "`event_id`"),
+                   404: OpenApiResponse(description="No such case"),
+                   413: OpenApiResponse(description="Request body too large"),
+                   409: OpenApiResponse(description="The case is not awaiting a decision, or a clerk holds it")})
+    def post(self, request, pk: int):
+        raw = raw_body(request)
+        case = _case_or_404(pk)
+        department = case.department
+        if not verify_signature(department.webhook_secret, request.headers.get(SIGNATURE_HEADER), raw):
+            raise AuthenticationFailed("Missing, invalid or expired signature.")
+        body = CallbackDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decision = body.validated_data
+
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    InboundEvent.objects.create(department=department, event_id=decision["event_id"])
+            except IntegrityError:
+                raise AuthenticationFailed("This event_id has already been used.") from None
+            actor = department_system_user(department=department)
+            if not actor.is_active:  # an administrator's switch to stop a department system
+                raise AuthenticationFailed("This department's system account is disabled.")
+            current = Case.objects.only("status", "owner_id").get(pk=case.pk)
+            if current.status == CaseStatus.QUEUED:
+                services.task_claim(case=case, user=actor)
+            elif current.status != CaseStatus.IN_REVIEW:
+                raise InvalidState("This case is not awaiting a decision.")
+            elif current.owner_id != actor.pk:
+                raise InvalidState("A clerk is handling this case.")
+            case = services.task_complete(case=case, user=actor, decision=decision["decision"],
+                                          outputs=decision.get("outputs"), comment=decision.get("comment", ""),
+                                          corrections=decision.get("corrections"))
+        app = Application.objects.only("id", "number", "status").get(pk=case.application_id)
+        return Response({"case": case.pk, "status": case.status,
+                         "application": {"id": app.pk, "number": app.number, "status": app.status}})
+
+
+urlpatterns = [
+    path("cases/<int:pk>/decision/", CaseDecisionCallbackView.as_view(), name="case-decision-callback"),
+]

@@ -19,7 +19,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from govflow.applications import selectors, services
-from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
+from govflow.applications.models import (
+    PUBLIC_TIMELINE_KINDS,
+    Application,
+    ApplicationStatus,
+    Case,
+    TimelineEntry,
+)
 
 from .idempotency import idempotent
 from .pagination import Pagination
@@ -68,7 +74,8 @@ def _application_queryset(user):
             .defer("version__definition")  # compiled once per process: get_definition()
             .prefetch_related("documents",
                               Prefetch("cases", queryset=Case.objects.select_related("department")),
-                              Prefetch("timeline", queryset=TimelineEntry.objects.select_related("department")
+                              Prefetch("timeline", queryset=TimelineEntry.objects.filter(kind__in=PUBLIC_TIMELINE_KINDS)
+                                       .select_related("department")
                                        .order_by("at", "id"))))
 
 

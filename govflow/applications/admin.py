@@ -1,55 +1,260 @@
-"""Read-only support views of applications; the timeline can never be edited or deleted."""
+"""Read-only support views of applications, cases, the timeline and evaluations, and the list
+of workflow tasks stuck in an error state (with a retry).
+
+Support staff look, they never edit: every admin here refuses add, change and delete, and the
+timeline is append-only in the model as well (its ``save``/``delete`` and queryset ``update``/``delete``
+raise). Personal data (PIPL): applicants appear by account and masked id number, answers are not
+shown. viewflow's own Process and Task admins are made read-only as well. The one write is
+**Retry** on a stuck task (``applications.recovery.task_retry``), which needs
+``viewflow.change_task``; seeing the list needs ``viewflow.view_task``.
+"""
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from .models import Application, Case, Evaluation, TimelineEntry
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow import admin as viewflow_admin
+from viewflow.workflow.models import Process, Task
+
+from govflow.catalog.models import localized
+
+from . import recovery
+from .errors import DomainError
+from .models import Application, Case, CorrectionRequest, Evaluation, TimelineEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
+    """Look, never touch: no add, change or delete, hence no bulk actions either."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class CaseInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CaseInline(ReadOnlyInline):
     model = Case
     fields = ("procedure_code", "department", "status", "owner", "due_date", "decided_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("department", "owner")
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEntry
+    fields = ("at", "kind", "department", "actor", "message")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("department", "actor")
 
 
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "number", "one_thing", "status", "outcome", "submitted_at", "expected_finish")
+    change_list_template = "admin/applications/application/change_list.html"
+    list_display = ("number_or_draft", "one_thing", "version_number", "applicant_display", "status", "outcome",
+                    "submitted_at", "expected_finish")
     list_filter = ("status", "outcome", "one_thing")
-    search_fields = ("number",)
-    list_select_related = ("one_thing",)
-    inlines = [CaseInline]
-    exclude = ("data",)
+    search_fields = ("=number", "applicant__username")
+    list_select_related = ("one_thing", "version", "applicant")
+    date_hierarchy = "submitted_at"
+    inlines = [CaseInline, TimelineInline]
+    fields = ("number", "one_thing", "version", "applicant_display", "status", "outcome", "created_at",
+              "submitted_at", "completed_at", "expected_finish", "process")
+    readonly_fields = fields
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("stuck-tasks/", wrap(self.stuck_tasks_view), name=f"{prefix}_stuck_tasks"),
+            path("stuck-tasks/<int:task_id>/retry/", wrap(self.retry_view), name=f"{prefix}_retry_task"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        if _can_see_tasks(request):
+            extra_context["stuck_count"] = recovery.stuck_tasks().count()
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("number"), ordering="number")
+    def number_or_draft(self, obj: Application) -> str:
+        return str(obj)
+
+    @admin.display(description=_("version"), ordering="version__number")
+    def version_number(self, obj: Application) -> int:
+        return obj.version.number
+
+    @admin.display(description=_("applicant"), ordering="applicant__username")
+    def applicant_display(self, obj: Application) -> str:
+        applicant = obj.applicant
+        masked = applicant.masked_id_number
+        return f"{applicant.username} ({masked})" if masked else applicant.username
+
+    # -- stuck tasks ---------------------------------------------------------------------------
+
+    def stuck_tasks_view(self, request: HttpRequest) -> HttpResponse:
+        """Workflow tasks in ERROR with their exception; a retry button each."""
+        if not _can_see_tasks(request):
+            raise PermissionDenied
+        page = Paginator(recovery.stuck_tasks(), 50).get_page(request.GET.get("p"))
+        tasks = list(page.object_list)
+        applications = {a.process_id: a for a in Application.objects.filter(
+            process_id__in=[t.process_id for t in tasks]).select_related("one_thing")}
+        rows = []
+        for task in tasks:
+            application = applications.get(task.process_id)
+            rows.append({
+                "task": task,
+                "node": task.flow_task.name if task.flow_task else "?",
+                "exception": recovery.exception_of(task),
+                "application": application,
+                "one_thing": localized(application.one_thing.name) if application else "",
+                "application_url": reverse("admin:applications_application_change", args=[application.pk])
+                if application else "",
+                "retry_url": reverse("admin:applications_application_retry_task", args=[task.pk]),
+            })
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": _("Workflow tasks stuck in an error state"),
+            "rows": rows,
+            "page": page,
+            "can_retry": _can_retry(request),
+        }
+        return TemplateResponse(request, "admin/applications/stuck_tasks.html", context)
+
+    def retry_view(self, request: HttpRequest, task_id: int) -> HttpResponse:
+        return _retry(self, request, task_id)
+
+
+def _can_see_tasks(request: HttpRequest) -> bool:
+    return request.user.has_perm("viewflow.view_task") or _can_retry(request)
+
+
+def _can_retry(request: HttpRequest) -> bool:
+    return request.user.has_perm("viewflow.change_task")
+
+
+def _retry(model_admin: ApplicationAdmin, request: HttpRequest, task_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not _can_retry(request):
+        raise PermissionDenied
+    task = Task.objects.filter(pk=task_id).select_related("process").first()
+    if task is None:
+        raise Http404
+    back = reverse("admin:applications_application_stuck_tasks")
+    try:
+        revived = recovery.task_retry(task=task, user=request.user)
+    except DomainError as exc:
+        messages.warning(request, str(exc))
+    except Exception as exc:  # noqa: BLE001 - the node failed again: report it, the task stays as it was
+        messages.error(request, _("Task %(task)s failed again and stays in error: %(error)s") % {
+            "task": task_id, "error": exc})
+    else:
+        messages.success(request, _("Task %(task)s retried: its step ran again as task %(new)s (%(status)s).") % {
+            "task": task_id, "new": revived.pk, "status": revived.status})
+    return HttpResponseRedirect(back)
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "procedure_code", "department", "status", "owner", "due_date", "decided_at")
+    list_filter = ("status", "department")
+    search_fields = ("=application__number", "procedure_code")
+    list_select_related = ("application", "department", "owner")
+    date_hierarchy = "queued_at"
+    exclude = ("corrections", "outputs")
+    readonly_fields = ("application", "procedure_code", "procedure", "department", "position", "after",
+                       "committed_days", "status", "task", "owner", "reviewer", "queued_at", "due_date",
+                       "paused_at", "paused_working_days", "sla_warned_at", "escalated_at", "decided_at",
+                       "decided_by", "comment")
 
 
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "application", "kind", "department", "actor")
+    """The audit trail: append-only, so never editable or deletable here either."""
+
+    list_display = ("at", "application", "kind", "department", "actor", "message")
     list_filter = ("kind", "department")
-    search_fields = ("application__number",)
+    search_fields = ("=application__number", "kind")
     list_select_related = ("application", "department", "actor")
+    date_hierarchy = "at"
+    readonly_fields = ("application", "case", "department", "at", "kind", "actor", "message", "data")
 
 
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
-    list_display = ("application", "score", "needs_follow_up", "created_at")
+    list_display = ("application", "score", "needs_follow_up", "followed_up_at", "created_at")
     list_filter = ("score", "needs_follow_up")
+    search_fields = ("=application__number",)
+    list_select_related = ("application",)
+    readonly_fields = ("application", "score", "comment", "created_at", "needs_follow_up", "follow_up_note",
+                       "followed_up_by", "followed_up_at")
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):
+    list_display = ("case", "requested_by", "requested_at", "resolved_at")
+    list_select_related = ("case__application", "requested_by")
+    search_fields = ("=case__application__number",)
+    readonly_fields = ("case", "requested_by", "fields", "materials", "message", "requested_at", "resolved_at")
+
+
+
+# viewflow registers its own Process and Task admins, which let staff edit a task's status, owner
+# or data behind the engine's back. Here they are look-only too: the one way to act on a task from
+# the admin is the retry of a stuck task above, which goes through the engine.
+class ReadOnlyProcessAdmin(viewflow_admin.ProcessAdmin):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyTaskAdmin(viewflow_admin.TaskAdmin):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for _model, _model_admin in ((Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTaskAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

@@ -108,6 +108,11 @@ class Case(models.Model):
     due_date = models.DateField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(default=0)
+    # SLA sweep (govflow.notifications.sla): when the holder was warned one working day before
+    # the due date, and when the case was escalated to the department's supervisors as overdue
+    # (cleared again if a resubmission moves the due date past today).
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -122,6 +127,8 @@ class Case(models.Model):
                          condition=Q(status__in=["queued", "in_review"])),
             models.Index(fields=["owner", "due_date", "id"], name="case_held",
                          condition=Q(status="in_review")),
+            models.Index(fields=["department", "due_date", "id"], name="case_escalated",
+                         condition=Q(status__in=["queued", "in_review"], escalated_at__isnull=False)),
         ]
         constraints = [models.UniqueConstraint(fields=["application", "procedure_code"], name="uniq_case_step")]
         verbose_name = _("case")
@@ -211,6 +218,15 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.score}"
+
+
+# The kinds a citizen's timeline (and a department system's webhook) shows: the API contract's list.
+# Staff-only audit entries (e.g. a support engineer retrying a failed step) use other kinds.
+PUBLIC_TIMELINE_KINDS = (
+    "application.submitted", "application.resubmitted", "application.withdrawn", "application.completed",
+    "case.queued", "case.claimed", "case.released", "case.correction_requested", "case.approved",
+    "case.rejected", "case.cancelled", "case.overdue", "evaluation.created",
+)
 
 
 class TimelineQuerySet(models.QuerySet):

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from govflow.accounts.models import Membership, Role
 
-from .models import Application, Case, CaseStatus, TimelineEntry
+from .models import PUBLIC_TIMELINE_KINDS, Application, Case, CaseStatus, TimelineEntry
 
 
 def _int_or_404(value: Any) -> int:
@@ -60,7 +60,9 @@ def application_for_citizen(user: Any, pk: Any) -> Application:
 
 
 def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
-    return TimelineEntry.objects.filter(application=application).select_related("department").order_by("at", "id")
+    """The citizen's timeline: the contract's kinds only, departments never clerks."""
+    return (TimelineEntry.objects.filter(application=application, kind__in=PUBLIC_TIMELINE_KINDS)
+            .select_related("department").order_by("at", "id"))
 
 
 # -- tasks (clerks) ------------------------------------------------------------------------

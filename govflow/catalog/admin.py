@@ -1,9 +1,53 @@
-"""Catalog administration (the full designer is issue #6): dictionaries, procedures,
-one things, published versions (read-only) and the working-day calendar."""
+"""The catalog designer in the Django admin (issue #6).
+
+Administrators compose one things here without writing code or JSON:
+
+* **Dictionaries**: departments (with their members), fields and materials, each defined once and
+  shared by every procedure that needs them.
+* **Procedures**: fields, materials and outputs as inlines; ``needs_outputs`` chosen among other
+  procedures' outputs; days checked against each other.
+* **One things**: steps as an inline (procedure, prerequisites among the other steps, condition),
+  guide questions among the fields. Editing changes the *draft* only; the change form shows what
+  must be fixed before publishing next to the step it concerns.
+* **Preview** (diagram, critical path, the merged form, savings, a dry run of sample answers),
+  **Publish…** (all checks plus the diff against the published version; creates an immutable
+  version), **Unpublish** (no new applications; running ones finish on their version),
+  **Import/Export** of ``govflow.catalog/1`` JSON (the same functions as the management commands).
+* **Calendar**: holidays and make-up working days, with a year view.
+
+Permissions are Django's model permissions: only staff holding them change definitions. Publishing
+and unpublishing need ``catalog.change_onething``; importing needs add and change on every catalog
+model. A staff member who may not change departments (``catalog.change_department``) is a
+*department administrator*: they change only the procedures of the departments they belong to
+(``accounts.Membership``), and see the others read-only.
+"""
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from govflow.accounts.models import Membership
+
+from . import admin_views
+from .admin_forms import (
+    DepartmentForm,
+    FieldForm,
+    MaterialForm,
+    OneThingForm,
+    OutputForm,
+    ProcedureForm,
+    StepForm,
+    StepFormSet,
+)
 from .models import (
     CalendarDay,
     Department,
@@ -19,106 +63,573 @@ from .models import (
     localized,
 )
 
+# ---------------------------------------------------------------------------------------------
+# Who may change what
+
+
+def catalog_scope(user: Any) -> frozenset[int] | None:
+    """Ids of the departments whose procedures ``user`` may change; ``None``: every department.
+
+    Catalog-wide administrators are superusers and whoever may change departments; everyone else
+    with procedure permissions is limited to the departments they are a member of. Cached on the
+    user object for the request.
+    """
+    cached = getattr(user, "_govflow_catalog_scope", False)
+    if cached is not False:
+        return cached
+    if user.is_superuser or user.has_perm("catalog.change_department"):
+        scope = None
+    else:
+        scope = frozenset(Membership.objects.filter(user=user).values_list("department_id", flat=True))
+    user._govflow_catalog_scope = scope
+    return scope
+
+
+def _count(model: type, field: str) -> Subquery:
+    """How many ``model`` rows point at the outer row through ``field`` (one subquery, no join)."""
+    rows = (model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+            .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+class FollowParentPermissions:
+    """An inline row may be changed by whoever may change the object it belongs to."""
+
+    def _parent_admin(self) -> admin.ModelAdmin:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        parent = self._parent_admin()
+        return parent.has_change_permission(request, obj) if obj is not None else parent.has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        parent = self._parent_admin()
+        return parent.has_change_permission(request, obj) if obj is not None else parent.has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent_admin().has_view_permission(request, obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Departments
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role")
+    autocomplete_fields = ("user",)
+    verbose_name = _("member")
+    verbose_name_plural = _("members (clerks and supervisors)")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("user")
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("code", "display_name")
+    form = DepartmentForm
+    list_display = ("code", "name_text", "procedure_count", "member_count", "has_webhook")
     search_fields = ("code", "name")
+    inlines = [MembershipInline]
+    fieldsets = (
+        (None, {"fields": ("code", "name")}),
+        (_("Department system"), {"classes": ("collapse",), "fields": ("webhook_url", "webhook_secret"),
+                                  "description": _("Where case changes are sent (signed webhooks).")}),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(
+            n_procedures=_count(Procedure, "department"), n_members=_count(Membership, "department"))
+
+    @admin.display(description=_("name"), ordering="code")
+    def name_text(self, obj: Department) -> str:
+        return localized(obj.name)
+
+    @admin.display(description=_("procedures"), ordering="n_procedures")
+    def procedure_count(self, obj: Department) -> int:
+        return obj.n_procedures
+
+    @admin.display(description=_("members"), ordering="n_members")
+    def member_count(self, obj: Department) -> int:
+        return obj.n_members
+
+    @admin.display(description=_("webhook"), boolean=True)
+    def has_webhook(self, obj: Department) -> bool:
+        return bool(obj.webhook_url)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields and materials
 
 
 @admin.register(Field)
 class FieldAdmin(admin.ModelAdmin):
-    list_display = ("code", "label_text", "type")
+    form = FieldForm
+    list_display = ("code", "label_text", "type", "used_by")
     list_filter = ("type",)
     search_fields = ("code", "label")
+    fieldsets = (
+        (None, {"fields": ("code", "label", "type", "help")}),
+        (_("What an answer must be"), {
+            "fields": ("max_length", "pattern", "minimum", "maximum", "choices"),
+            "description": _("Only the options of the chosen type apply: length and pattern for text, "
+                             "minimum and maximum for numbers, choices for choice fields."),
+        }),
+    )
 
-    @admin.display(description="label")
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(n_used=_count(ProcedureField, "field"))
+
+    @admin.display(description=_("label"), ordering="code")
     def label_text(self, obj: Field) -> str:
         return localized(obj.label)
+
+    @admin.display(description=_("used by procedures"), ordering="n_used")
+    def used_by(self, obj: Field) -> int:
+        return obj.n_used
 
 
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
-    list_display = ("code", "label_text", "max_size_mb")
+    form = MaterialForm
+    list_display = ("code", "label_text", "types", "max_size_mb", "used_by")
     search_fields = ("code", "label")
 
-    @admin.display(description="label")
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(n_used=_count(ProcedureMaterial, "material"))
+
+    @admin.display(description=_("label"), ordering="code")
     def label_text(self, obj: Material) -> str:
         return localized(obj.label)
 
+    @admin.display(description=_("accepted file types"))
+    def types(self, obj: Material) -> str:
+        return ", ".join(obj.accepted_types or [])
 
-class ProcedureFieldInline(admin.TabularInline):
+    @admin.display(description=_("used by procedures"), ordering="n_used")
+    def used_by(self, obj: Material) -> int:
+        return obj.n_used
+
+
+# ---------------------------------------------------------------------------------------------
+# Procedures
+
+
+class ProcedureFieldInline(FollowParentPermissions, admin.TabularInline):
     model = ProcedureField
+    fields = ("field", "required", "position")
     autocomplete_fields = ("field",)
     extra = 0
+    verbose_name = _("field")
+    verbose_name_plural = _("fields (asked once in the merged form, in this order)")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("field")
 
 
-class ProcedureMaterialInline(admin.TabularInline):
+class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
     model = ProcedureMaterial
+    fields = ("material", "required", "position")
     autocomplete_fields = ("material",)
     extra = 0
+    verbose_name = _("material")
+    verbose_name_plural = _("materials (uploaded once per application)")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("material")
 
 
-class OutputInline(admin.TabularInline):
+class OutputInline(FollowParentPermissions, admin.TabularInline):
     model = Output
+    form = OutputForm
+    fields = ("code", "label", "type", "pattern", "position")
     extra = 0
+    verbose_name = _("output")
+    verbose_name_plural = _("outputs (what the clerk enters when approving)")
+
+
+class OwnDepartmentFilter(admin.SimpleListFilter):
+    title = _("editable by me")
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        if catalog_scope(request.user) is None:
+            return []
+        return [("1", _("My departments"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        scope = catalog_scope(request.user)
+        if self.value() == "1" and scope is not None:
+            return queryset.filter(department_id__in=scope)
+        return queryset
 
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_text", "department", "statutory_days", "committed_days")
-    list_filter = ("department",)
-    search_fields = ("code", "name")
+    form = ProcedureForm
+    change_form_template = "admin/catalog/procedure/change_form.html"
+    list_display = ("code", "name_text", "department", "statutory_days", "committed_days", "field_count",
+                    "material_count", "output_codes")
+    list_filter = (OwnDepartmentFilter, "department")
+    search_fields = ("code", "name", "department__code")
     list_select_related = ("department",)
     inlines = [ProcedureFieldInline, ProcedureMaterialInline, OutputInline]
+    readonly_fields = ("used_in",)
+    fieldsets = (
+        (None, {"fields": ("code", "department", "name", "description")}),
+        (_("Time limits (working days)"), {"fields": ("statutory_days", "committed_days")}),
+        (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
+        (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
+        (_("Where it is used"), {"fields": ("used_in",)}),
+    )
 
-    @admin.display(description="name")
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(
+            n_fields=_count(ProcedureField, "procedure"), n_materials=_count(ProcedureMaterial, "procedure"),
+        ).prefetch_related("outputs")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        scope = catalog_scope(request.user)
+        if scope is None:
+            return form
+        departments = Department.objects.filter(pk__in=scope)
+
+        class ScopedProcedureForm(form):
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, departments=departments, **inner)
+
+        return ScopedProcedureForm
+
+    def _in_scope(self, request: HttpRequest, obj: Procedure | None) -> bool:
+        scope = catalog_scope(request.user)
+        return obj is None or scope is None or obj.department_id in scope
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        scope = catalog_scope(request.user)
+        return super().has_add_permission(request) and (scope is None or bool(scope))
+
+    def has_change_permission(self, request: HttpRequest, obj: Procedure | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Procedure | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+    @admin.display(description=_("name"), ordering="code")
     def name_text(self, obj: Procedure) -> str:
         return localized(obj.name)
 
+    @admin.display(description=_("fields"), ordering="n_fields")
+    def field_count(self, obj: Procedure) -> int:
+        return obj.n_fields
 
-class StepInline(admin.TabularInline):
+    @admin.display(description=_("materials"), ordering="n_materials")
+    def material_count(self, obj: Procedure) -> int:
+        return obj.n_materials
+
+    @admin.display(description=_("outputs"))
+    def output_codes(self, obj: Procedure) -> str:
+        return ", ".join(o.code for o in obj.outputs.all())
+
+    @admin.display(description=_("steps of one things"))
+    def used_in(self, obj: Procedure) -> str:
+        if obj.pk is None:
+            return "—"
+        one_things = OneThing.objects.filter(steps__procedure=obj).distinct().order_by("code")
+        if not one_things:
+            return _("Not a step of any one thing yet.")
+        return format_html_join(", ", '<a href="{}">{}</a>', (
+            (reverse("admin:catalog_onething_change", args=[o.pk]), str(o)) for o in one_things))
+
+
+# ---------------------------------------------------------------------------------------------
+# One things
+
+
+class StepInline(FollowParentPermissions, admin.TabularInline):
     model = Step
+    form = StepForm
+    formset = StepFormSet
+    fields = ("procedure", "department_and_days", "after", "when", "position", "problems")
+    readonly_fields = ("department_and_days", "problems")
     autocomplete_fields = ("procedure",)
     extra = 0
+    verbose_name = _("step")
+    verbose_name_plural = _("steps (procedures of this one thing)")
+    report = None  # the draft's DesignReport, set per request by OneThingAdmin
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("procedure__department")
+
+    @admin.display(description=_("department · days"))
+    def department_and_days(self, obj: Step) -> str:
+        if not obj.pk:
+            return ""
+        procedure = obj.procedure
+        days = ngettext("%(days)d working day", "%(days)d working days", procedure.committed_days) % {
+            "days": procedure.committed_days}
+        return f"{localized(procedure.department.name)} · {days}"
+
+    @admin.display(description=_("to fix before publishing"))
+    def problems(self, obj: Step) -> str:
+        if not obj.pk or self.report is None:
+            return ""
+        found = self.report.for_step(obj.procedure.code)
+        if not found:
+            return ""
+        errors = [p for p in found if p in self.report.errors]
+        warnings = [p for p in found if p not in self.report.errors]
+        return format_html(
+            "{}{}",
+            format_html_join("", '<p class="errornote govflow-problem">{}{}</p>', (
+                (f"{p.attribute}: " if p.attribute else "", p.message) for p in errors)),
+            format_html_join("", '<p class="help govflow-warning">⚠ {}</p>', ((p.message,) for p in warnings)),
+        )
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [("published", _("Published")), ("unpublished", _("Unpublished")),
+                ("never", _("Never published"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        value = self.value()
+        if value == "published":
+            return queryset.filter(is_published=True)
+        if value == "unpublished":
+            return queryset.filter(is_published=False, current_version__isnull=False)
+        if value == "never":
+            return queryset.filter(current_version__isnull=True)
+        return queryset
 
 
 @admin.register(OneThing)
 class OneThingAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_text", "committed_days", "is_published", "current_version")
-    list_filter = ("is_published",)
+    form = OneThingForm
+    change_form_template = "admin/catalog/onething/change_form.html"
+    change_list_template = "admin/catalog/onething/change_list.html"
+    list_display = ("code", "name_text", "step_count", "committed_days", "status", "design_links")
+    list_filter = (PublishedFilter,)
     search_fields = ("code", "name")
-    readonly_fields = ("current_version",)
+    list_select_related = ("current_version",)
     inlines = [StepInline]
+    actions = ["unpublish_selected"]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "description")}),
+        (_("Promise and guide"), {"fields": ("committed_days", "guide")}),
+    )
 
-    @admin.display(description="name")
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(n_steps=_count(Step, "one_thing"))
+
+    def get_inline_instances(self, request: HttpRequest, obj: OneThing | None = None):
+        inlines = super().get_inline_instances(request, obj)
+        report = getattr(request, "_govflow_design_report", None)
+        for inline in inlines:
+            if isinstance(inline, StepInline):
+                inline.report = report
+        return inlines
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        from . import design
+
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if obj is not None and request.method == "GET":
+            report = design.check_one_thing(obj)
+            request._govflow_design_report = report
+            extra_context.update(admin_views.status_context(obj, report))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        from . import design
+
+        super().save_related(request, form, formsets, change)
+        report = design.check_one_thing(form.instance)
+        if report.errors:
+            self.message_user(request, ngettext(
+                "Draft saved. %(count)d problem must be fixed before it can be published (see the steps below).",
+                "Draft saved. %(count)d problems must be fixed before it can be published (see the steps below).",
+                len(report.errors)) % {"count": len(report.errors)}, messages.WARNING)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self._view(admin_views.import_view)), name=f"{prefix}_import"),
+            path("export/", wrap(self._view(admin_views.export_view)), name=f"{prefix}_export_all"),
+            path("<path:object_id>/preview/", wrap(self._view(admin_views.preview_view)),
+                 name=f"{prefix}_preview"),
+            path("<path:object_id>/publish/", wrap(self._view(admin_views.publish_view)),
+                 name=f"{prefix}_publish"),
+            path("<path:object_id>/unpublish/", wrap(self._view(admin_views.unpublish_view)),
+                 name=f"{prefix}_unpublish"),
+            path("<path:object_id>/export/", wrap(self._view(admin_views.export_view)),
+                 name=f"{prefix}_export"),
+            *super().get_urls(),
+        ]
+
+    def _view(self, view):
+        def bound(request: HttpRequest, *args: Any, **kwargs: Any):
+            return view(self, request, *args, **kwargs)
+
+        bound.__name__ = view.__name__
+        return bound
+
+    @admin.display(description=_("name"), ordering="code")
     def name_text(self, obj: OneThing) -> str:
         return localized(obj.name)
+
+    @admin.display(description=_("steps"), ordering="n_steps")
+    def step_count(self, obj: OneThing) -> int:
+        return obj.n_steps
+
+    @admin.display(description=_("status"))
+    def status(self, obj: OneThing) -> str:
+        if obj.current_version_id is None:
+            return _("Draft, never published")
+        if obj.is_published:
+            return _("Published (version %(number)d)") % {"number": obj.current_version.number}
+        return _("Unpublished (last version %(number)d)") % {"number": obj.current_version.number}
+
+    @admin.display(description=_("design"))
+    def design_links(self, obj: OneThing) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:catalog_onething_preview", args=[obj.pk]), _("Preview"),
+            reverse("admin:catalog_onething_publish", args=[obj.pk]), _("Publish…"),
+        )
+
+    @admin.action(description=_("Unpublish the selected one things (no new applications)"),
+                  permissions=["change"])
+    def unpublish_selected(self, request: HttpRequest, queryset) -> None:
+        from .services import unpublish_one_thing
+
+        count = 0
+        for one_thing in queryset.filter(is_published=True):
+            unpublish_one_thing(one_thing=one_thing)
+            self.log_change(request, one_thing, _("Unpublished."))
+            count += 1
+        self.message_user(request, ngettext(
+            "%(count)d one thing unpublished: it takes no new applications; running ones finish on their version.",
+            "%(count)d one things unpublished: they take no new applications; running ones finish on their version.",
+            count) % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(OneThingVersion)
 class OneThingVersionAdmin(admin.ModelAdmin):
     """Published versions are immutable: visible, never editable."""
 
-    list_display = ("one_thing", "number", "published_at", "published_by")
+    list_display = ("one_thing", "number", "published_at", "published_by", "application_count")
     list_filter = ("one_thing",)
-    readonly_fields = ("one_thing", "number", "definition", "digest", "published_at", "published_by")
+    list_select_related = ("one_thing", "published_by")
+    search_fields = ("one_thing__code",)
+    fields = ("one_thing", "number", "published_at", "published_by", "digest", "diagram", "changes",
+              "definition_json")
+    readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
+    def get_queryset(self, request: HttpRequest):
+        from govflow.applications.models import Application
+
+        return super().get_queryset(request).annotate(n_applications=_count(Application, "version"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("applications"), ordering="n_applications")
+    def application_count(self, obj: OneThingVersion) -> int:
+        return obj.n_applications
+
+    @admin.display(description=_("steps"))
+    def diagram(self, obj: OneThingVersion) -> str:
+        from .diagram import step_diagram
+
+        return step_diagram(obj.definition)
+
+    @admin.display(description=_("changes from the previous version"))
+    def changes(self, obj: OneThingVersion) -> str:
+        from .design import diff_documents
+
+        previous = (OneThingVersion.objects.filter(one_thing_id=obj.one_thing_id, number__lt=obj.number)
+                    .order_by("-number").first())
+        if previous is None:
+            return _("First version.")
+        found = diff_documents(previous.definition, obj.definition)
+        if not found:
+            return _("No changes.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><strong>{}</strong>: {}</li>", (
+            (c.subject, c.text) for c in found)))
+
+    @admin.display(description=_("definition"))
+    def definition_json(self, obj: OneThingVersion) -> str:
+        import json
+
+        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>',
+                           json.dumps(obj.definition, ensure_ascii=False, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The working-day calendar
+
+
+class CalendarYearFilter(admin.SimpleListFilter):
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        years = CalendarDay.objects.dates("date", "year", order="DESC")
+        return [(str(d.year), str(d.year)) for d in years]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(date__year=int(self.value()))
+        return queryset
 
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
     """Exceptions to the Monday–Friday week: public holidays and make-up working days (调休)."""
 
-    list_display = ("date", "is_working_day", "name")
-    list_filter = ("is_working_day",)
+    change_list_template = "admin/catalog/calendarday/change_list.html"
+    list_display = ("date", "weekday", "is_working_day", "name")
+    list_filter = (CalendarYearFilter, "is_working_day")
     date_hierarchy = "date"
     search_fields = ("name",)
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+
+        def year(request: HttpRequest, year: int | None = None):
+            return admin_views.calendar_year_view(self, request, year)
+
+        return [
+            path("year/", wrap(year), name=f"{prefix}_year"),
+            path("year/<int:year>/", wrap(year), name=f"{prefix}_year"),
+            *super().get_urls(),
+        ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        if "is_working_day" in request.GET:
+            initial["is_working_day"] = request.GET["is_working_day"] in ("1", "true", "True")
+        return initial
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj: CalendarDay) -> str:
+        from django.utils.dates import WEEKDAYS
+
+        return str(WEEKDAYS[obj.date.weekday()])

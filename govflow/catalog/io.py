@@ -68,6 +68,7 @@ DEPARTMENT_CODE_MAX = 50
 CODE_MAX = 64
 PATTERN_MAX = 500
 WHEN_MAX = 1000
+AUTOMATIC_MAX = 200
 MAX_DAYS = 3650
 MAX_LENGTH_MAX = 100_000
 MAX_SIZE_MB = 100
@@ -420,9 +421,10 @@ class _Validator:
         if obj is None:
             return
         self.keys(obj, path, required=("code", "department", "name", "statutory_days", "committed_days"),
-                  optional=("description", "fields", "materials", "needs_outputs", "outputs"))
+                  optional=("description", "fields", "materials", "needs_outputs", "outputs", "automatic"))
         code = self.code(obj, path)
         info = _ProcedureInfo(path=path)
+        self.automatic(obj, path)
         if self.register(self.procedure_paths, "procedure", code, path):
             self.procedures[code] = info  # type: ignore[index]
         self.label(obj, "name", path)
@@ -446,6 +448,20 @@ class _Validator:
                 self.error(_key(output_path, "type"),
                            f"unknown output type {out['type']!r}; expected one of {', '.join(OUTPUT_TYPES)}")
             self.pattern(out, output_path)
+
+    def automatic(self, obj: dict, path: str) -> None:
+        """An optional automatic checker: the dotted name of a registered checker."""
+        if "automatic" not in obj:
+            return
+        where = _key(path, "automatic")
+        name = self.text(obj["automatic"], where, max_length=AUTOMATIC_MAX)
+        if name is None:
+            return
+        from govflow.notifications.automatic import known_checker
+
+        if not known_checker(name):
+            self.error(where, f"unknown automatic checker {name!r}; expected the dotted name of a checker "
+                              "registered in govflow.notifications.automatic")
 
     def procedure_references(self, item: Any, path: str) -> None:
         """Second pass: department, fields, materials and needed outputs must exist."""
@@ -716,6 +732,8 @@ def _procedure_doc(procedure: Procedure) -> dict:
         "needs_outputs": _json_list(procedure.needs_outputs),
         "outputs": [_output_doc(o) for o in procedure.outputs.all()],
     })
+    if procedure.automatic:
+        out["automatic"] = procedure.automatic
     return out
 
 
@@ -873,7 +891,7 @@ class _Importer:
         procedures = self.upsert("procedures", Procedure, doc.get("procedures", []), lambda p: {
             "department_id": departments[p["department"]].id, "name": p["name"], "description": p.get("description", {}),
             "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
-            "needs_outputs": p.get("needs_outputs", []),
+            "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)

@@ -112,6 +112,10 @@ class Procedure(models.Model):
     committed_days = models.PositiveIntegerField(_("committed days"))
     needs_outputs = models.JSONField(_("needs outputs"), default=list, blank=True,
                                      help_text=_("Codes of outputs of other procedures this one needs."))
+    automatic = models.CharField(
+        _("automatic checker"), max_length=200, blank=True,
+        help_text=_("Dotted name of a registered checker (govflow.notifications.automatic) that decides "
+                    "this procedure's cases on a worker; empty: clerks decide."))
 
     class Meta:
         ordering = ["code"]

@@ -1,7 +1,8 @@
 """Hand outbox rows to the workers once the transaction that wrote them has committed.
 
 If the broker is down at that moment nothing is lost: the rows stay pending and the
-periodic sweep sends them later.
+periodic sweep sends them later. Without a broker (eager mode) the rows are carried out
+here, in this process, right after the commit.
 """
 from __future__ import annotations
 
@@ -19,14 +20,8 @@ def dispatch_after_commit(messages: Iterable) -> None:
         return
 
     def send() -> None:
-        try:
-            from .tasks import deliver_outbox_message
-        except ImportError:  # the delivery tasks are not installed yet
-            return
-        for pk in ids:
-            try:
-                deliver_outbox_message.delay(pk)
-            except Exception:  # broker unreachable: the sweep will pick the row up
-                logger.warning("could not enqueue outbox message %s; the sweep will retry", pk, exc_info=True)
+        from .delivery import enqueue
+
+        enqueue(ids)  # stops at the first broker error: the sweep takes the rest
 
     transaction.on_commit(send)

@@ -5,19 +5,33 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    DEAD = "dead", "Dead letter"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Dead letter")
+
+
+class OutboxKind(models.TextChoices):
+    NOTIFICATION = "notification", _("Notification (email, SMS)")
+    WEBHOOK = "webhook", _("Webhook to a department system")
+    AUTOMATIC_CHECK = "automatic_check", _("Automatic check")
 
 
 class OutboxMessage(models.Model):
-    """A notification or webhook to deliver at least once; its id is the receivers' event id."""
+    """A notification, webhook or automatic check to carry out at least once.
 
-    kind = models.CharField(max_length=40)  # "notification" or "webhook"
-    event = models.CharField(max_length=40)  # the timeline kind that caused it
+    Written in the same transaction as the state change that causes it and handed to a
+    worker after commit (``dispatch.py``); the periodic sweep hands over again whatever is
+    still pending later (a crashed worker, a broker outage). Its id is the ``event_id``
+    department systems deduplicate on. After ``GOVFLOW_OUTBOX_MAX_ATTEMPTS`` failed attempts
+    it becomes a dead letter, listed in the admin, which can send it again.
+    """
+
+    kind = models.CharField(max_length=40, choices=OutboxKind.choices)
+    event = models.CharField(max_length=40)  # the timeline kind (or SLA event) that caused it
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="+")
     application = models.ForeignKey("applications.Application", null=True, blank=True, on_delete=models.CASCADE,
@@ -28,11 +42,42 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the row is next due: set by a failed attempt (exponential back-off) and by the sweep
+    # when it hands the row over again. Empty: due since ``created_at``.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A delivery in progress holds the row until then where the database has no row locks (SQLite).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # Channels of a notification already delivered (a retry does not send them again).
+    delivered = models.JSONField(default=list, blank=True)
+    result = models.CharField(max_length=200, blank=True, help_text="what the last attempt did")
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["created_at"], name="outbox_pending",
                                 condition=Q(status="pending"))]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event} #{self.pk} ({self.status})"
+
+
+class JobLock(models.Model):
+    """One row per periodic job: whoever moves ``locked_until`` forward runs the job.
+
+    A conditional UPDATE on this row is the lock, so it works the same on PostgreSQL and
+    SQLite, needs no open transaction while the job runs, and expires by itself when the
+    holder dies. Several beat processes may send the same job: exactly one runs it per period.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(max_length=200, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job lock")
+        verbose_name_plural = _("periodic job locks")
+
+    def __str__(self) -> str:
+        return self.name

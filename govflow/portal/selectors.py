@@ -1,9 +1,19 @@
-"""Reads for the citizen portal."""
+"""Reads for the citizen portal: published one things, what they save, pre-fill, and page models.
+
+Everything about a one thing comes from its published version (an immutable snapshot, compiled
+once and cached by ``get_definition``), so these helpers cost no query beyond the rows passed in.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
-from govflow.catalog.models import OneThing
+from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
+from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.forms import DefinitionError
+from govflow.catalog.models import OneThing, localized
 
 
 def published_one_things() -> QuerySet[OneThing]:
@@ -13,3 +23,199 @@ def published_one_things() -> QuerySet[OneThing]:
         .select_related("current_version")
         .order_by("code")
     )
+
+
+def published_one_thing(code: str) -> OneThing | None:
+    return published_one_things().filter(code=code).first()
+
+
+def definition_of(one_thing: OneThing) -> Definition | None:
+    version = one_thing.current_version
+    if version is None:
+        return None
+    try:
+        return get_definition(version)
+    except (DefinitionError, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+# -- what a one thing replaces -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Savings:
+    """The reform's published savings (减环节、减材料、减时限、减跑动), per the API contract."""
+
+    procedures: int
+    fields_separately: int
+    fields_once: int
+    materials_separately: int
+    materials_once: int
+    visits_separately: int
+    visits_once: int
+    days_separately: int
+    days_committed: int | None
+
+
+def savings(definition: Definition) -> Savings:
+    steps = [s["procedure"] for s in definition.steps]
+    procedures = [definition.procedures.get(code, {}) for code in steps]
+    try:
+        fields_once = len(definition.asked_fields)
+        materials_once = len(definition_materials(definition))
+    except (DefinitionError, KeyError, TypeError, ValueError):
+        fields_once = materials_once = 0
+    return Savings(
+        procedures=len(steps),
+        fields_separately=sum(len(p.get("fields", [])) + len(p.get("needs_outputs", [])) for p in procedures),
+        fields_once=fields_once,
+        materials_separately=sum(len(p.get("materials", [])) for p in procedures),
+        materials_once=materials_once,
+        visits_separately=len(steps),
+        visits_once=0,
+        days_separately=sum(int(p.get("statutory_days") or 0) for p in procedures),
+        days_committed=definition.one_thing.get("committed_days"),
+    )
+
+
+def definition_materials(definition: Definition) -> list[dict]:
+    from govflow.catalog.forms import materials_asked
+
+    return materials_asked(definition.doc)
+
+
+@dataclass(frozen=True)
+class ProcedureInfo:
+    code: str
+    name: str
+    department: str
+    statutory_days: int | None
+    committed_days: int | None
+    conditional: bool
+    after: list[str]
+
+
+def procedure_infos(definition: Definition) -> list[ProcedureInfo]:
+    infos = []
+    for step in definition.steps:
+        procedure = definition.procedures.get(step["procedure"], {})
+        department = definition.departments.get(procedure.get("department"), {})
+        infos.append(ProcedureInfo(
+            code=step["procedure"],
+            name=localized(procedure.get("name")) or step["procedure"],
+            department=localized(department.get("name")) or procedure.get("department", ""),
+            statutory_days=procedure.get("statutory_days"),
+            committed_days=procedure.get("committed_days"),
+            conditional=bool(step.get("when")),
+            after=[localized(definition.procedures.get(p, {}).get("name")) or p for p in step.get("after", [])],
+        ))
+    return infos
+
+
+@dataclass(frozen=True)
+class OneThingCard:
+    """What the home page shows of one published one thing, taken from its published version."""
+
+    code: str
+    name: str
+    description: str
+    committed_days: int | None
+    procedure_count: int
+    departments: list[str] = field(default_factory=list)
+    procedures: list[str] = field(default_factory=list)
+    savings: Savings | None = None
+
+    def matches(self, query: str) -> bool:
+        haystack = " ".join([self.code, self.name, self.description, *self.departments, *self.procedures]).lower()
+        return all(word in haystack for word in query.lower().split())
+
+
+def card(one_thing: OneThing) -> OneThingCard:
+    # Citizens see the published snapshot, not the draft an administrator may be editing.
+    definition = definition_of(one_thing)
+    if definition is None:
+        return OneThingCard(code=one_thing.code, name=localized(one_thing.name),
+                            description=localized(one_thing.description),
+                            committed_days=one_thing.committed_days, procedure_count=0)
+    published = definition.one_thing
+    infos = procedure_infos(definition)
+    return OneThingCard(
+        code=one_thing.code,
+        name=localized(published.get("name") or one_thing.name),
+        description=localized(published.get("description") or one_thing.description),
+        committed_days=published.get("committed_days", one_thing.committed_days),
+        procedure_count=len(infos),
+        departments=list(dict.fromkeys(i.department for i in infos if i.department)),
+        procedures=[i.name for i in infos],
+        savings=savings(definition) if definition.procedures else None,
+    )
+
+
+# -- once-only: what the portal already knows about the citizen ----------------------------------
+
+#: Field codes filled from the citizen's profile. Only exact, well-known meanings: a field that
+#: merely ends in ``_name`` or ``_id`` may be about someone else (``mother_id``, ``father_name``).
+PROFILE_PREFILL: dict[str, str] = {
+    "applicant_name": "name",
+    "applicant_id": "id_number",
+    "applicant_id_number": "id_number",
+    "applicant_phone": "phone",
+    "applicant_email": "email",
+    "legal_rep_name": "name",
+    "legal_rep_id": "id_number",
+    "legal_rep_phone": "phone",
+    "contact_email": "email",
+    "contact_phone": "phone",
+}
+
+
+def wallet_outputs(user: Any, codes: list[str]) -> dict[str, str]:
+    """The newest value of each output the citizen holds (e.g. a ``uscc``) among ``codes``; 1 query."""
+    if not codes:
+        return {}
+    found: dict[str, str] = {}
+    rows = (IssuedOutput.objects.filter(holder=user, code__in=codes)
+            .order_by("issued_at", "id").values_list("code", "value"))
+    for code, value in rows:
+        found[code] = value  # newest wins
+    return found
+
+
+def prefill_answers(user: Any, definition: Definition) -> dict[str, Any]:
+    """Answers known already: profile fields by :data:`PROFILE_PREFILL`, and outputs of earlier
+    applications held in the citizen's wallet whose code is a field of this form. Only values the
+    form accepts are returned."""
+    asked = set(definition.asked_fields)
+    profile = user.profile_answers() if hasattr(user, "profile_answers") else {}
+    answers: dict[str, Any] = {}
+    for code, attribute in PROFILE_PREFILL.items():
+        if code in asked and profile.get(attribute):
+            answers[code] = profile[attribute]
+    answers.update(wallet_outputs(user, sorted(asked)))
+    # Drop what this form would refuse (e.g. an old phone number in another format).
+    errors = definition.validate(answers, partial=True)
+    return {code: value for code, value in answers.items() if code not in errors}
+
+
+# -- applications --------------------------------------------------------------------------------
+
+def latest_draft(user: Any, one_thing_code: str) -> Application | None:
+    return (Application.objects.filter(applicant=user, one_thing__code=one_thing_code,
+                                       status=ApplicationStatus.DRAFT)
+            .order_by("-updated_at", "-id").first())
+
+
+def procedure_name(definition: Definition, code: str) -> str:
+    return localized(definition.procedures.get(code, {}).get("name")) or code
+
+
+def department_name_of(definition: Definition, procedure_code: str) -> str:
+    procedure = definition.procedures.get(procedure_code, {})
+    return localized(definition.departments.get(procedure.get("department"), {}).get("name"))
+
+
+def one_thing_name(application: Application) -> str:
+    try:
+        definition = get_definition(application.version)
+    except (DefinitionError, KeyError, IndexError, TypeError, ValueError):
+        return localized(application.one_thing.name)
+    return localized(definition.one_thing.get("name")) or application.one_thing.code

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from govflow.accounts.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 from govflow.accounts.models import Membership, User
@@ -128,7 +129,7 @@ def test_it_leaves_changed_passwords_alone_unless_asked(debug):
 def test_the_seeded_admin_sees_users_with_masked_id_numbers(debug, client):
     _seed()
     citizen = User.objects.get(username="citizen")
-    assert client.login(username="admin", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
 
     users = client.get("/admin/accounts/user/")
     memberships = client.get("/admin/accounts/membership/?role__exact=supervisor")
@@ -147,7 +148,7 @@ def test_the_seeded_admin_sees_users_with_masked_id_numbers(debug, client):
 
 def test_clerks_cannot_sign_in_to_the_admin(debug, client):
     _seed()
-    assert client.login(username="clerk-amr", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="clerk-amr", password=DEMO_PASSWORD)
 
     response = client.get("/admin/")
 

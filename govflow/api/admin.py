@@ -1,0 +1,35 @@
+"""Read-only admin for the API's bookkeeping: Idempotency-Key records and inbound events."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import IdempotencyRecord, InboundEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the API; staff may look and delete (e.g. to let a client retry)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ("key", "user", "method", "path", "status_code", "created_at", "completed_at")
+    list_filter = ("method", "status_code")
+    search_fields = ("key", "path", "user__username")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    exclude = ("response_body",)  # may hold a citizen's answers: not shown in the admin
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "department", "received_at")
+    list_filter = ("department",)
+    search_fields = ("event_id",)
+    list_select_related = ("department",)
+    date_hierarchy = "received_at"

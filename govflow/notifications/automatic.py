@@ -1,0 +1,168 @@
+"""Automatic steps: a procedure whose cases a registered checker decides on a worker.
+
+A procedure of the catalog may carry ``"automatic": "<dotted name>"``. When one of its cases
+is queued, the engine writes an ``automatic_check`` outbox row in the same transaction; a
+worker then calls the checker, which answers with one of:
+
+* :class:`Approve` ``(outputs, comment)`` — the department's system account claims the case
+  and approves it through the same services as a clerk (outputs checked against the
+  procedure's patterns, audit trail, webhooks, notifications);
+* :class:`Reject` ``(comment)`` — the same, rejecting with the reason and its legal basis;
+* :class:`HandToClerk` ``(reason)`` — nothing changes: the case stays in its department's queue
+  for a human clerk (the reason goes to the log and to the outbox row's result).
+
+Checkers are plain functions ``checker(case, application) -> Approve | Reject | HandToClerk``
+registered with :func:`checker`; the catalog accepts only registered names (importing the
+module named by the dotted path registers it). Checking is idempotent: a case that is no
+longer queued (a clerk took it, it was withdrawn) is left alone. ``GOVFLOW_AUTOMATIC_STEPS=0``
+turns every checker off (a misbehaving checker in production): the cases go to the clerks.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+@dataclass(frozen=True)
+class Approve:
+    outputs: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Reject:
+    comment: str
+
+
+@dataclass(frozen=True)
+class HandToClerk:
+    reason: str
+
+
+Decision = Approve | Reject | HandToClerk
+Checker = Callable[[Any, Any], Decision]
+
+_registry: dict[str, Checker] = {}
+
+
+class UnknownChecker(LookupError):
+    pass
+
+
+def checker(fn: Checker) -> Checker:
+    """Register ``fn`` under its dotted name ``<module>.<function>``."""
+    _registry[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def registered_checkers() -> list[str]:
+    return sorted(_registry)
+
+
+def get_checker(name: str) -> Checker:
+    """The registered checker called ``name``; its module is imported first if need be."""
+    if not isinstance(name, str) or not _DOTTED.match(name):
+        raise UnknownChecker(f"not a dotted name: {name!r}")
+    if name not in _registry:
+        module = name.rpartition(".")[0]
+        try:
+            import_module(module)
+        except ImportError:
+            pass
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownChecker(f"no automatic checker registered as {name!r}") from None
+
+
+def known_checker(name: str) -> bool:
+    try:
+        get_checker(name)
+    except UnknownChecker:
+        return False
+    return True
+
+
+def system_user_for(department: Any) -> Any:
+    """The department's system account ``dept-<code>-system`` (a clerk of that department with
+    no usable password); the same account signed inbound callbacks act as."""
+    from govflow.accounts.services import department_system_user
+
+    return department_system_user(department=department)
+
+
+def run_check(*, case_id: int, checker_name: str) -> str:
+    """Run the checker on one case and apply its decision; return what happened (for the log).
+
+    Call inside a transaction: the decision commits together with the outbox row's ``sent``.
+    Raises :class:`UnknownChecker` for a name no checker answers to; any other exception is the
+    checker's or the services' and is worth a retry.
+    """
+    from django.conf import settings
+
+    from govflow.applications import services
+    from govflow.applications.errors import DomainError
+    from govflow.applications.models import Case, CaseStatus
+
+    if not getattr(settings, "GOVFLOW_AUTOMATIC_STEPS", True):
+        return "handed to a clerk: automatic steps are turned off (GOVFLOW_AUTOMATIC_STEPS)"
+    fn = get_checker(checker_name)
+    case = Case.objects.select_related("application__version", "application__applicant", "department").filter(
+        pk=case_id).first()
+    if case is None:
+        return "skipped: the case no longer exists"
+    if case.status != CaseStatus.QUEUED:
+        return f"skipped: the case is {case.status}"
+    decision = fn(case, case.application)
+    if isinstance(decision, HandToClerk):
+        logger.info("automatic check %s left case %s for a clerk: %s", checker_name, case.pk, decision.reason)
+        return f"handed to a clerk: {decision.reason}"[:200]
+    if not isinstance(decision, Approve | Reject):
+        raise TypeError(f"checker {checker_name} returned {decision!r}, not Approve, Reject or HandToClerk")
+    actor = system_user_for(case.department)
+    try:
+        claimed = services.task_claim(case=case, user=actor)
+        if isinstance(decision, Approve):
+            services.task_complete(case=claimed, user=actor, decision="approve",
+                                   outputs=decision.outputs, comment=decision.comment)
+            return "approved"
+        services.task_complete(case=claimed, user=actor, decision="reject", comment=decision.comment)
+        return "rejected"
+    except DomainError as exc:
+        # Someone was quicker (claimed, withdrew) or the decision breaks a rule: a clerk decides.
+        logger.warning("automatic check %s could not decide case %s: %s", checker_name, case.pk, exc)
+        raise DecisionRefused(str(exc)) from exc
+
+
+class DecisionRefused(Exception):
+    """The services refused the checker's decision; the case is left to a clerk."""
+
+
+# -- the demo's checker ----------------------------------------------------------------------
+
+@checker
+def newborn_medical_insurance(case: Any, application: Any) -> Decision:
+    """新生儿医保参保登记: enrol automatically once the household registration issued the baby's
+    citizen id; the enrolment number is derived from it and the application number, so that
+    running the check again gives the same number."""
+    from govflow.applications.models import IssuedOutput
+
+    citizen_id = (IssuedOutput.objects.filter(application=application, code="citizen_id")
+                  .values_list("value", flat=True).first())
+    if not citizen_id:
+        return HandToClerk("no citizen id has been issued for the baby yet")
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", citizen_id):
+        return HandToClerk("the issued citizen id is not a valid resident id number")
+    digits = re.sub(r"[^0-9]", "", application.number or "") or f"{application.pk:012d}"
+    # Region of registration (first 6 digits of the id) + the application's number: unique and stable.
+    number = f"{citizen_id[:6]}{digits}"[:30]
+    return Approve(outputs={"medical_insurance_no": number},
+                   comment="自动核验：已取得公民身份号码，完成参保登记 / enrolled automatically once the citizen id was issued")

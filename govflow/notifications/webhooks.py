@@ -1,0 +1,127 @@
+"""Outbound webhooks: every case change POSTed to its department's system, signed.
+
+Body (UTF-8 JSON)::
+
+    {"event_id": "1234", "type": "case.approved", "occurred_at": "2026-12-01T10:00:00+08:00",
+     "application": {"id": 7, "number": "GF-2026-000007"},
+     "case": {"id": 21, "procedure": "amr-licence", "department": "amr", "status": "approved",
+              "due_date": "2026-12-02", "outputs": {...}, "corrections": null}}
+
+``event_id`` is the outbox row's id as a string: the same for every attempt of one event, so
+a receiver deduplicates on it (delivery is at least once). ``type`` is the timeline kind. The
+payload is the state at the moment of the change, not at the moment of sending.
+
+Header ``X-Govflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the
+department's webhook secret; ``t`` is the time of this attempt, so a receiver can refuse old
+signatures (govflow's own inbound endpoint allows 300 s). Also sent: ``X-Govflow-Event-Id``,
+``X-Govflow-Event`` and ``X-Govflow-Delivery-Attempt``. Any 2xx answer is success; anything
+else, a timeout or a connection error is retried with exponential back-off.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+
+from .channels import ChannelError, PermanentChannelError
+
+SIGNATURE_HEADER = "X-Govflow-Signature"
+USER_AGENT = "govflow-webhooks/1"
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """Hex HMAC-SHA256 of ``"<timestamp>.<body>"`` keyed with ``secret``."""
+    return hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    t = int(time.time()) if timestamp is None else int(timestamp)
+    return f"t={t},v1={sign(secret, body, t)}"
+
+
+def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now: float | None = None) -> bool:
+    """Check a signature the way a receiver should (used by tests and documented in the README)."""
+    fields = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        t = int(fields["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - t) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, body, t), fields.get("v1", ""))
+
+
+_TOP_KEYS = ("type", "occurred_at", "application", "case")
+_CASE_KEYS = ("id", "procedure", "department", "status", "due_date", "outputs", "corrections")
+
+
+def _ordered(data: dict, keys: tuple[str, ...]) -> dict:
+    """Documented keys in the documented order, then any others (PostgreSQL's jsonb reorders keys)."""
+    return {**{k: data[k] for k in keys if k in data}, **{k: v for k, v in data.items() if k not in keys}}
+
+
+def _local(timestamp: Any) -> Any:
+    """ISO 8601 in TIME_ZONE (Asia/Shanghai), like every time in the API."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except (TypeError, ValueError):
+        return timestamp
+    if moment.tzinfo is None:
+        return timestamp
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).isoformat()
+
+
+def body_of(message: Any) -> bytes:
+    """The exact bytes sent for an outbox row: ``event_id`` first, then the stored payload."""
+    payload = {k: v for k, v in (message.payload or {}).items() if k != "event_id"}
+    if isinstance(payload.get("case"), dict):
+        payload["case"] = _ordered(payload["case"], _CASE_KEYS)
+    if "occurred_at" in payload:
+        payload["occurred_at"] = _local(payload["occurred_at"])
+    data = {"event_id": str(message.pk), **_ordered(payload, _TOP_KEYS)}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def send(message: Any) -> str:
+    """POST one webhook outbox row to its department's current URL; return ``"HTTP <status>"``.
+
+    Raises :class:`ChannelError` when it should be tried again, :class:`PermanentChannelError`
+    when the department no longer has a secret (fix the configuration, then retry it in the admin).
+    """
+    import requests
+
+    from govflow.catalog.models import Department
+
+    code = ((message.payload or {}).get("case") or {}).get("department")
+    department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
+    if department is None or not department.webhook_url:
+        return "skipped: the department has no webhook URL any more"
+    if not department.webhook_secret:
+        raise PermanentChannelError(f"department {code!r} has a webhook URL but no secret: nothing is sent unsigned")
+    body = body_of(message)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature_header(department.webhook_secret, body),
+        "X-Govflow-Event-Id": str(message.pk),
+        "X-Govflow-Event": message.event,
+        "X-Govflow-Delivery-Attempt": str(message.attempts),
+    }
+    timeout = float(getattr(settings, "GOVFLOW_WEBHOOK_TIMEOUT", 10))
+    try:
+        response = requests.post(department.webhook_url, data=body, headers=headers,
+                                 timeout=(min(5.0, timeout), timeout), allow_redirects=False)
+    except requests.RequestException as exc:
+        raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
+    status = response.status_code
+    response.close()
+    if not 200 <= status < 300:
+        raise ChannelError(f"HTTP {status} from {department.webhook_url}")
+    return f"HTTP {status}"

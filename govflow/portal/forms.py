@@ -1,0 +1,143 @@
+"""Forms of the citizen portal: accounts, filters, ratings.
+
+The generated one-thing form is not a Django form: see ``answers.py``. These forms only check
+what a person typed and give messages in the page's language; the services decide.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from govflow.accounts.models import User
+from govflow.applications.models import ApplicationStatus
+from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+
+from .answers import ID_NUMBER_PATTERN, PHONE_PATTERN
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form (``authenticate()``, so django-axes sees every attempt), with our words."""
+
+    error_messages = {
+        "invalid_login": _("Enter a correct username and password. Both are case-sensitive."),
+        "inactive": _("This account is inactive."),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username")
+        self.fields["password"].label = _("Password")
+        self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none",
+                                                    spellcheck="false")
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class RegisterForm(forms.Form):
+    """Local self-registration (stands in for a real-name identity provider)."""
+
+    name = forms.CharField(label=_("Full name"), max_length=100,
+                           help_text=_("As shown on your resident ID card."),
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    id_number = forms.CharField(
+        label=_("Resident ID number"), max_length=18, min_length=18,
+        help_text=_("18 characters: 17 digits, then a digit or X."),
+        widget=forms.TextInput(attrs={"pattern": ID_NUMBER_PATTERN[1:-1], "autocapitalize": "characters",
+                                      "spellcheck": "false", "autocomplete": "off"}))
+    phone = forms.CharField(
+        label=_("Mobile phone number"), max_length=20,
+        help_text=_("An 11-digit mainland China mobile number, for example 13800138000."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "pattern": PHONE_PATTERN[1:-1],
+                                      "autocomplete": "tel-national"}))
+    email = forms.EmailField(label=_("Email address"), max_length=254,
+                             help_text=_("We send updates about your applications to this address."),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}))
+    username = forms.RegexField(
+        label=_("Username"), max_length=150, regex=r"^[\w.@+-]+\Z",
+        help_text=_("Letters, digits and @ . + - _ only. You sign in with it."),
+        error_messages={"invalid": _("Use only letters, digits and @ . + - _ in the username.")},
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none",
+                                      "spellcheck": "false"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        help_text=_("At least 8 characters; not only digits, and not like your username."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": 8}))
+    password2 = forms.CharField(
+        label=_("Confirm password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    error_messages = {
+        "id_number_invalid": _("Enter a valid resident ID number: the last character is a check digit."),
+        "id_number_taken": _("An account already exists for this ID number. Sign in instead."),
+        "username_taken": _("This username is taken. Choose another."),
+        "phone_invalid": _("Enter a valid mainland China mobile number (11 digits)."),
+        "password_mismatch": _("The two passwords do not match."),
+    }
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data["id_number"].strip().upper()
+        if not is_valid_id_number(value):
+            raise forms.ValidationError(self.error_messages["id_number_invalid"], code="invalid")
+        if User.objects.filter(id_number=value).exists():
+            raise forms.ValidationError(self.error_messages["id_number_taken"], code="taken")
+        return value
+
+    def clean_phone(self) -> str:
+        value = "".join(self.cleaned_data["phone"].split()).replace("-", "")
+        if not is_valid_phone(value):
+            raise forms.ValidationError(self.error_messages["phone_invalid"], code="invalid")
+        return value
+
+    def clean_username(self) -> str:
+        value = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=value).exists():
+            raise forms.ValidationError(self.error_messages["username_taken"], code="taken")
+        return value
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", forms.ValidationError(self.error_messages["password_mismatch"]))
+        elif first:
+            probe = User(username=cleaned.get("username", ""), name=cleaned.get("name", ""),
+                         email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(first, user=probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class ProfileForm(forms.Form):
+    """What a citizen may change themselves; name and ID number come from the identity check."""
+
+    phone = RegisterForm.base_fields["phone"]
+    email = RegisterForm.base_fields["email"]
+
+    clean_phone = RegisterForm.clean_phone
+    error_messages = RegisterForm.error_messages
+
+
+class FilterForm(forms.Form):
+    STATUS_CHOICES = [("", _("All")), *ApplicationStatus.choices]
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    one_thing = forms.ChoiceField(label=_("Service"), choices=[("", _("All"))], required=False)
+
+    def __init__(self, *args, one_things: list[tuple[str, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["one_thing"].choices = [("", _("All")), *one_things]
+
+
+class EvaluationForm(forms.Form):
+    SCORES = [(5, _("5 – Very satisfied")), (4, _("4 – Satisfied")), (3, _("3 – Neither")),
+              (2, _("2 – Dissatisfied")), (1, _("1 – Very dissatisfied"))]
+
+    score = forms.TypedChoiceField(label=_("How satisfied are you with this service?"), choices=SCORES,
+                                   coerce=int, widget=forms.RadioSelect,
+                                   error_messages={"required": _("Select a score from 1 to 5.")})
+    comment = forms.CharField(label=_("Comments (optional)"), required=False, max_length=2000,
+                              help_text=_("Do not include personal information."),
+                              widget=forms.Textarea(attrs={"rows": 4}))

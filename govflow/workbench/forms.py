@@ -1,0 +1,232 @@
+"""Forms of the workbench: they check input early and say what is wrong in the clerk's
+language; the services check everything again (they are the authority)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from govflow.catalog.models import localized
+
+from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
+
+COMMENT_MAX = 4000
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Application number"), required=False, max_length=40,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "GF-2026-000123",
+                                                      "autocomplete": "off", "spellcheck": "false",
+                                                      "data-shortcut-search": ""}))
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
+    sla = forms.ChoiceField(label=_("Time limit"), required=False, choices=[
+        ("", _("Any")),
+        (SLA_OVERDUE, SLA_LABELS[SLA_OVERDUE]),
+        (SLA_DUE_SOON, SLA_LABELS[SLA_DUE_SOON]),
+        (SLA_ON_TIME, SLA_LABELS[SLA_ON_TIME]),
+    ])
+
+    def __init__(self, *args: Any, procedures: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["procedure"].choices = [("", _("All procedures")), *procedures]
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters; an invalid one (a stale bookmark) is simply not applied."""
+        data: dict = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data keeps the fields that are valid
+            data = self.cleaned_data
+        return {"procedure": data.get("procedure") or "", "sla": data.get("sla") or "",
+                "number": data.get("q") or ""}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.CharField(widget=forms.HiddenInput)
+    DECISION = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The three decision forms share a page: distinct ids, the same field names.
+        kwargs.setdefault("auto_id", f"{self.DECISION}-%s")
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("initial", {"decision": self.DECISION})
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        raise NotImplementedError
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, value) pairs for the confirmation page."""
+        raise NotImplementedError
+
+    def add_service_errors(self, errors: Any, message: str) -> None:
+        """Show a service's field errors on this form (the service had the last word)."""
+        placed = False
+        if isinstance(errors, dict):
+            for key, value in errors.items():
+                placed |= self._place(key, value)
+        if not placed:
+            self.add_error(None, message)
+
+    def _place(self, key: str, value: Any) -> bool:
+        if key in self.fields and key != "decision":
+            self.add_error(key, _as_messages(value))
+            return True
+        if key == "non_field_errors":
+            self.add_error(None, _as_messages(value))
+            return True
+        return False
+
+
+def _as_messages(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, dict):
+        return [f"{k}: {'; '.join(_as_messages(v))}" for k, v in value.items()]
+    return [str(value)]
+
+
+class ApproveForm(DecisionForm):
+    DECISION = "approve"
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=COMMENT_MAX,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, outputs: list[dict], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outputs = outputs
+        fields = {}
+        for spec in outputs:
+            help_text = _("Required format: %(pattern)s") % {"pattern": spec["pattern"]} if spec.get("pattern") else ""
+            fields[self.output_name(spec["code"])] = forms.CharField(
+                label=localized(spec.get("label")) or spec["code"], max_length=500, help_text=help_text,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+        # Outputs first: they are what an approval is about.
+        self.fields = {**fields, **self.fields}
+
+    @staticmethod
+    def output_name(code: str) -> str:
+        return f"output_{code}"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for spec in self.outputs:
+            name = self.output_name(spec["code"])
+            value = cleaned.get(name)
+            if value and spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+                self.add_error(name, _("This does not match the required format."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        return {"decision": "approve",
+                "outputs": {spec["code"]: self.cleaned_data[self.output_name(spec["code"])] for spec in self.outputs},
+                "comment": self.cleaned_data.get("comment", "")}
+
+    def summary(self) -> list[tuple[str, str]]:
+        items = [(str(self.fields[self.output_name(s["code"])].label), self.cleaned_data[self.output_name(s["code"])])
+                 for s in self.outputs]
+        if self.cleaned_data.get("comment"):
+            items.append((str(_("Comment")), self.cleaned_data["comment"]))
+        return items
+
+    def _place(self, key: str, value: Any) -> bool:
+        if key == "outputs" and isinstance(value, dict):
+            placed = False
+            for code, messages in value.items():
+                name = self.output_name(code)
+                if name in self.fields:
+                    self.add_error(name, _as_messages(messages))
+                else:
+                    self.add_error(None, f"{code}: {'; '.join(_as_messages(messages))}")
+                placed = True
+            return placed
+        return super()._place(key, value)
+
+
+class RejectForm(DecisionForm):
+    DECISION = "reject"
+    comment = forms.CharField(
+        label=_("Reason and legal basis"), max_length=COMMENT_MAX,
+        help_text=_("The applicant reads this: state why, and the provision it rests on."),
+        error_messages={"required": _("A reason is required to reject.")},
+        widget=forms.Textarea(attrs={"rows": 3}))
+
+    def service_kwargs(self) -> dict:
+        return {"decision": "reject", "comment": self.cleaned_data["comment"]}
+
+    def summary(self) -> list[tuple[str, str]]:
+        return [(str(_("Reason and legal basis")), self.cleaned_data["comment"])]
+
+
+class CorrectionForm(DecisionForm):
+    DECISION = "request_correction"
+    fields_to_correct = forms.MultipleChoiceField(label=_("Answers to correct"), required=False,
+                                                  widget=forms.CheckboxSelectMultiple)
+    materials_to_correct = forms.MultipleChoiceField(label=_("Materials to replace"), required=False,
+                                                     widget=forms.CheckboxSelectMultiple)
+    message = forms.CharField(
+        label=_("Message to the applicant"), max_length=COMMENT_MAX,
+        help_text=_("Everything in one go (一次性告知): what is wrong with each item and how to fix it."),
+        error_messages={"required": _("Tell the applicant what to correct.")},
+        widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, fields: list[tuple[str, str]], materials: list[tuple[str, str]],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fields_to_correct"].choices = fields
+        self.fields["materials_to_correct"].choices = materials
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors.get("fields_to_correct") and not self.errors.get("materials_to_correct") \
+                and not cleaned.get("fields_to_correct") and not cleaned.get("materials_to_correct"):
+            raise forms.ValidationError(_("Mark at least one answer or material to correct."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        return {"decision": "request_correction", "corrections": {
+            "fields": list(self.cleaned_data["fields_to_correct"]),
+            "materials": list(self.cleaned_data["materials_to_correct"]),
+            "message": self.cleaned_data["message"]}}
+
+    def summary(self) -> list[tuple[str, str]]:
+        names = dict(self.fields["fields_to_correct"].choices)
+        mats = dict(self.fields["materials_to_correct"].choices)
+        items = []
+        if self.cleaned_data["fields_to_correct"]:
+            items.append((str(_("Answers to correct")),
+                          "、".join(str(names[c]) for c in self.cleaned_data["fields_to_correct"])))
+        if self.cleaned_data["materials_to_correct"]:
+            items.append((str(_("Materials to replace")),
+                          "、".join(str(mats[c]) for c in self.cleaned_data["materials_to_correct"])))
+        items.append((str(_("Message to the applicant")), self.cleaned_data["message"]))
+        return items
+
+    def _place(self, key: str, value: Any) -> bool:
+        if key == "corrections" and isinstance(value, dict):
+            mapping = {"fields": "fields_to_correct", "materials": "materials_to_correct", "message": "message",
+                       "non_field_errors": None}
+            placed = False
+            for sub, messages in value.items():
+                target = mapping.get(sub, None)
+                self.add_error(target, _as_messages(messages))
+                placed = True
+            return placed
+        return super()._place(key, value)
+
+
+DECISION_FORMS = {form.DECISION: form for form in (ApproveForm, RejectForm, CorrectionForm)}
+
+
+class AssignForm(forms.Form):
+    assignee = forms.TypedChoiceField(label=_("Give to"), coerce=int)
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", _("Choose a clerk")), *members]
+
+
+class FollowUpForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=5000,
+                           error_messages={"required": _("Write what was done about this rating.")},
+                           widget=forms.Textarea(attrs={"rows": 2}))

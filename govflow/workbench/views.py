@@ -1,0 +1,364 @@
+"""The clerk workbench: department queues, the task page with its decisions, the supervisor's board.
+
+Interface only: every read starts from an access helper or selector, every write is a call to
+``govflow.applications.services`` (the services the API calls) or ``.services``. Every action is
+a POST with CSRF; the service checks it again. Outcomes come back as redirects with a message
+(post/redirect/get), form errors as the same page re-rendered with 400.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST, require_safe
+from viewflow.workflow.exceptions import FlowLockFailed
+
+from govflow.applications import selectors as app_selectors
+from govflow.applications import services as app_services
+from govflow.applications.errors import Busy, DomainError, InvalidInput
+from govflow.applications.models import Case, CaseStatus, Evaluation
+from govflow.catalog.definition import get_definition
+
+from . import selectors
+from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
+from .services import evaluation_follow_up
+
+PAGE_SIZE = 50
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+# -- access --------------------------------------------------------------------------------------
+
+
+def staff_required(view):
+    """Department members only: anonymous users go to the login page, anyone else gets 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        staff = selectors.staff_for(request.user)
+        if staff is None:
+            raise PermissionDenied(_("The workbench is for department staff."))
+        request.staff = staff
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _task_url(case: Case) -> str:
+    return reverse("workbench:task", args=[case.task_id])
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict:
+    staff = request.staff
+    return {"staff": staff, "held_count": selectors.held_count(request.user), **extra}
+
+
+def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int, str] | None = None) -> None:
+    """A refused action as a message the clerk can act on, in their language (the services speak
+    English). A 404 is raised, never shown: another department's task does not exist for them."""
+    if isinstance(exc, FlowLockFailed | Busy):
+        messages.error(request, _("The application is being changed by someone else; try again."))
+        return
+    if not isinstance(exc, DomainError):
+        raise exc
+    if exc.status == 404:
+        raise Http404(exc.message)
+    messages.error(request, (messages_by_status or {}).get(exc.status) or exc.message)
+
+
+# -- queues --------------------------------------------------------------------------------------
+
+
+def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str, mine: bool) -> HttpResponse:
+    staff = request.staff
+    clock = selectors.SlaClock.now()
+    form = QueueFilterForm(request.GET or None, procedures=selectors.procedures_of(staff.department_ids))
+    filters = form.filters()
+    page, cases = selectors.paginate(queryset_for(user=request.user, clock=clock, **filters),
+                                     request.GET.get("page"), PAGE_SIZE)
+    kept = {k: v for k, v in {"q": filters["number"], "procedure": filters["procedure"], "sla": filters["sla"]}.items()
+            if v}
+    return render(request, template, _context(
+        request, title=title, form=form, page=page, rows=selectors.rows(cases, clock),
+        filtered=bool(kept), query=urlencode(kept), mine=mine, clock=clock,
+        show_department=staff.several_departments))
+
+
+@require_safe
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """Unclaimed tasks of my departments, due date first, with their SLA state."""
+    return _list_page(request, selectors.department_queue, template="workbench/queue.html",
+                      title=_("Department queue"), mine=False)
+
+
+@require_safe
+@staff_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The tasks I hold."""
+    return _list_page(request, selectors.held_tasks, template="workbench/mine.html",
+                      title=_("My tasks"), mine=True)
+
+
+@require_safe
+@staff_required
+def next_task(request: HttpRequest) -> HttpResponse:
+    """After a decision: the next task to take, so the clerk never goes hunting for it."""
+    clock = selectors.SlaClock.now()
+    queued = selectors.rows(selectors.first(selectors.department_queue(user=request.user, clock=clock), 1), clock)
+    held = selectors.rows(selectors.first(selectors.held_tasks(user=request.user, clock=clock), 1), clock)
+    return render(request, "workbench/next.html", _context(
+        request, title=_("Next task"), next_row=queued[0] if queued else None, held_row=held[0] if held else None,
+        show_department=request.staff.several_departments))
+
+
+# -- one task --------------------------------------------------------------------------------------
+
+
+def _decision_forms(page: selectors.TaskPage, bound: Any = None) -> dict[str, Any]:
+    forms = {
+        "approve": ApproveForm(outputs=page.outputs_to_issue),
+        "reject": RejectForm(),
+        "request_correction": CorrectionForm(fields=page.correctable_fields, materials=page.correctable_materials),
+    }
+    if bound is not None:
+        forms[bound.DECISION] = bound
+    return forms
+
+
+def _bound_decision_form(page: selectors.TaskPage, data: Any):
+    form_class = DECISION_FORMS.get(data.get("decision"))
+    if form_class is ApproveForm:
+        return ApproveForm(data, outputs=page.outputs_to_issue)
+    if form_class is CorrectionForm:
+        return CorrectionForm(data, fields=page.correctable_fields, materials=page.correctable_materials)
+    if form_class is RejectForm:
+        return RejectForm(data)
+    return None
+
+
+def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status: int = 200) -> HttpResponse:
+    staff = request.staff
+    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    holds = case.status == CaseStatus.IN_REVIEW and case.owner_id == request.user.pk
+    supervises = staff.supervises(case.department_id)
+    members = selectors.department_members(case.department_id) if supervises else []
+    assign_form = AssignForm(members=[(m.user_id, selectors.member_name(m.user)) for m in members
+                                      if m.user_id != case.owner_id and m.user_id != case.application.applicant_id])
+    return render(request, "workbench/task.html", _context(
+        request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page, holds=holds,
+        supervises=supervises, assign_form=assign_form, forms=_decision_forms(page, bound) if holds else {},
+        open_decision=bound.DECISION if bound is not None else "",
+        own_application=case.application.applicant_id == request.user.pk,
+    ), status=status)
+
+
+@require_safe
+@staff_required
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Only the data and materials this procedure needs, what earlier cases issued, the history."""
+    return _render_task(request, app_selectors.task_for_clerk(request.user, task_id))
+
+
+@require_POST
+@staff_required
+def claim(request: HttpRequest, task_id: int) -> HttpResponse:
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    try:
+        case = app_services.task_claim(case=case, user=request.user)
+    except (DomainError, FlowLockFailed) as exc:
+        _failure(request, exc, {403: _("You cannot handle a case of your own application."),
+                                409: _("Someone else was faster: %(number)s is already claimed.")
+                                % {"number": case.application.number}})
+        return redirect(_safe_next(request, reverse("workbench:queue")))
+    messages.success(request, _("You now hold %(number)s.") % {"number": case.application.number})
+    return redirect(_task_url(case))
+
+
+@require_POST
+@staff_required
+def release(request: HttpRequest, task_id: int) -> HttpResponse:
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    try:
+        app_services.task_release(case=case, user=request.user)
+    except (DomainError, FlowLockFailed) as exc:
+        _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
+                                409: _("This task is not claimed.")})
+        return redirect(_safe_next(request, _task_url(case)))
+    messages.success(request, _("%(number)s is back in the department queue.") % {"number": case.application.number})
+    return redirect(_safe_next(request, reverse("workbench:mine")))
+
+
+@require_POST
+@staff_required
+def assign(request: HttpRequest, task_id: int) -> HttpResponse:
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    back = _safe_next(request, _task_url(case))
+    if not request.staff.supervises(case.department_id):
+        messages.error(request, _("Only a supervisor of the department can assign tasks."))
+        return redirect(back)
+    members = selectors.department_members(case.department_id)
+    form = AssignForm(request.POST, members=[(m.user_id, selectors.member_name(m.user)) for m in members])
+    if not form.is_valid():
+        messages.error(request, _("Choose a clerk of the department."))
+        return redirect(back)
+    assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+    try:
+        case = app_services.task_assign(case=case, user=request.user, assignee=assignee)
+    except (DomainError, FlowLockFailed) as exc:
+        _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the department, "
+                                       "or the applicant)."),
+                                409: _("This task is no longer open.")})
+        return redirect(back)
+    messages.success(request, _("%(number)s is now held by %(name)s.")
+                     % {"number": case.application.number, "name": selectors.member_name(assignee)})
+    return redirect(back)
+
+
+@require_POST
+@staff_required
+def decide(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Approve / reject / request correction in two steps: check, then confirm.
+
+    The first POST validates and shows what will be sent; the second (``confirmed``) calls the
+    service. "Change" (``edit``) brings the form back filled in.
+    """
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    if case.status != CaseStatus.IN_REVIEW or case.owner_id != request.user.pk:
+        messages.error(request, _("Only the clerk holding this task can decide it."))
+        return redirect(_task_url(case))
+    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    form = _bound_decision_form(page, request.POST)
+    if form is None:
+        messages.error(request, _("Choose a decision."))
+        return redirect(_task_url(case))
+    if "edit" in request.POST:
+        return _render_task(request, case, bound=form)
+    if not form.is_valid():
+        return _render_task(request, case, bound=form, status=400)
+    if "confirmed" not in request.POST:
+        hidden = [(name, value) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"
+                  for value in values]
+        return render(request, "workbench/confirm.html", _context(
+            request, title=_("Check your decision"), case=case, page=page, decision=form.DECISION,
+            summary=form.summary(), hidden=hidden))
+    try:
+        app_services.task_complete(case=case, user=request.user, **form.service_kwargs())
+    except InvalidInput as exc:
+        form.add_service_errors(exc.errors, exc.message)
+        return _render_task(request, case, bound=form, status=400)
+    except (DomainError, FlowLockFailed) as exc:
+        _failure(request, exc, {403: _("Only the clerk holding this task can decide it."),
+                                409: _("This task is no longer in review.")})
+        return redirect(_task_url(case) if getattr(exc, "status", 409) == 403 else reverse("workbench:mine"))
+    done = {
+        "approve": _("%(number)s · %(procedure)s approved."),
+        "reject": _("%(number)s · %(procedure)s rejected."),
+        "request_correction": _("Correction requested for %(number)s · %(procedure)s; the applicant has been told."),
+    }[form.DECISION]
+    messages.success(request, done % {"number": case.application.number, "procedure": page.procedure_name})
+    return redirect("workbench:next")
+
+
+@require_safe
+@staff_required
+@xframe_options_sameorigin
+def document(request: HttpRequest, task_id: int, document_id: int) -> FileResponse:
+    """A material of this task's procedure, inline (PDF and images, for the preview) or as a download."""
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    doc = app_selectors.document_for_user(request.user, case.application_id, document_id)
+    if doc.material_code not in get_definition(case.application.version).material_codes_of(case.procedure_code):
+        raise Http404("Document not found.")
+    download = request.GET.get("download") == "1" or doc.content_type not in INLINE_TYPES
+    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, as_attachment=download,
+                            filename=doc.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Inert, as the API serves it; only this site's pages may frame it (the inline preview).
+    response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- supervisors ---------------------------------------------------------------------------------
+
+
+def _board_department(request: HttpRequest):
+    supervised = request.staff.supervised
+    if not supervised:
+        raise PermissionDenied(_("The board is for department supervisors."))
+    wanted = request.GET.get("department") or request.POST.get("department")
+    chosen = next((m for m in supervised if m.department.code == wanted), None) if wanted else supervised[0]
+    if chosen is None:
+        raise Http404("Not a department you supervise.")
+    return chosen.department, supervised
+
+
+@require_safe
+@staff_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The department's load, overdue work, and low ratings waiting for an answer."""
+    department, supervised = _board_department(request)
+    clock = selectors.SlaClock.now()
+    members = selectors.department_members(department.pk)
+    procedures, clerks, total = selectors.board_load(department.pk, clock, members)
+    overdue = selectors.overdue_cases(department.pk, clock)
+    clerk_id = request.GET.get("clerk")
+    focus_clerk, held = None, []
+    if clerk_id and clerk_id.isdigit():
+        focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
+        if focus_clerk is not None:
+            held = selectors.held_by_clerk(department.pk, focus_clerk.key, clock)
+    choices = [(m.user_id, selectors.member_name(m.user)) for m in members]
+    return render(request, "workbench/board.html", _context(
+        request, title=_("Department board"), department=department, supervised=supervised, clock=clock,
+        procedures=procedures, clerks=clerks, total=total, overdue=overdue, overdue_more=max(0, total.overdue - len(overdue)),
+        focus_clerk=focus_clerk, held=held, member_choices=choices,
+        follow_ups=selectors.evaluations_for_follow_up(department.pk),
+        answered=selectors.evaluations_for_follow_up(department.pk, answered=True, limit=10),
+        follow_up_form=FollowUpForm(),
+        board_url=f"{reverse('workbench:board')}?{urlencode({'department': department.code})}",
+    ))
+
+
+@require_POST
+@staff_required
+def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    department, _supervised = _board_department(request)
+    back = f"{reverse('workbench:board')}?{urlencode({'department': department.code})}#follow-ups"
+    if evaluation_id > 2**63 - 1:
+        raise Http404("Evaluation not found.")
+    evaluation = Evaluation(pk=evaluation_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write what was done about this rating."))
+        return redirect(back)
+    try:
+        evaluation = evaluation_follow_up(evaluation=evaluation, user=request.user, note=form.cleaned_data["note"])
+    except DomainError as exc:
+        _failure(request, exc, {409: _("This rating has already been answered.")})
+        return redirect(back)
+    messages.success(request, _("Your answer to the rating of %(number)s is recorded.")
+                     % {"number": evaluation.application.number})
+    return redirect(back)

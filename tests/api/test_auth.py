@@ -1,0 +1,373 @@
+"""Tokens, login lockout (django-axes) and self-registration over HTTP."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from govflow.accounts.models import User
+
+from ..factories import CitizenFactory, UserFactory, id_number_for
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "govflow-test-pw"
+TOKEN_URL = "/api/v1/auth/token/"
+REGISTER_URL = "/api/v1/auth/register/"
+HOME = "203.0.113.10"
+ELSEWHERE = "198.51.100.20"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache: no test sees another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def login(username, password, ip=HOME, client=None):
+    client = client or APIClient()
+    return client.post(TOKEN_URL, {"username": username, "password": password}, format="json", REMOTE_ADDR=ip)
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+def test_the_right_credentials_give_a_token_that_authenticates(citizen_alice):
+    response = login("alice", PASSWORD)
+
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert set(response.json()) == {"token"}
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/applications/").status_code == 200
+
+
+def test_logging_in_twice_gives_the_same_token(citizen_alice):
+    assert login("alice", PASSWORD).json()["token"] == login("alice", PASSWORD).json()["token"]
+    assert Token.objects.filter(user=citizen_alice).count() == 1
+
+
+def test_a_successful_login_updates_last_login(citizen_alice):
+    login("alice", PASSWORD)
+    citizen_alice.refresh_from_db()
+    assert citizen_alice.last_login is not None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"password": PASSWORD}, "username"),
+    ({"username": "alice"}, "password"),
+    ({"username": "", "password": PASSWORD}, "username"),
+    ({"username": ["alice"], "password": PASSWORD}, "username"),
+    ({"username": {"a": 1}, "password": PASSWORD}, "username"),
+    ({"username": "alice", "password": None}, "password"),
+    ({"username": "a" * 10_000, "password": PASSWORD}, "username"),
+    ({"username": "alice", "password": "p" * 100_000}, "password"),
+])
+def test_missing_or_malformed_fields_are_field_errors(citizen_alice, body, field):
+    response = APIClient().post(TOKEN_URL, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not AccessAttempt.objects.exists()  # not a login attempt
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[]", b"null", b'"alice"', b"\xff\xfe"])
+def test_a_body_that_is_not_an_object_is_a_400(citizen_alice, raw):
+    response = APIClient().post(TOKEN_URL, raw, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", [TOKEN_URL, REGISTER_URL])
+def test_a_body_over_the_upload_limit_is_a_413(db, url):
+    raw = b'{"username": "' + b"a" * 3_000_000 + b'"}'
+    response = APIClient().post(url, raw, content_type="application/json")
+    assert response.status_code == 413
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("username, password", [("alice", "wrong-password"), ("nobody", PASSWORD)])
+def test_wrong_credentials_are_a_400_without_saying_which(citizen_alice, username, password):
+    response = login(username, password)
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+
+
+def test_an_inactive_user_cannot_log_in(citizen_alice):
+    citizen_alice.is_active = False
+    citizen_alice.save()
+    assert login("alice", PASSWORD).status_code == 400
+
+
+def test_a_stale_token_or_session_does_not_get_in_the_way_of_logging_in(citizen_alice):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert login("alice", PASSWORD, client=client).status_code == 200
+
+
+def test_deleting_the_token_revokes_it(citizen_alice):
+    token = login("alice", PASSWORD).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert client.delete(TOKEN_URL).status_code == 204
+
+    assert not Token.objects.filter(user=citizen_alice).exists()
+    response = client.get("/api/v1/applications/")
+    assert response.status_code == 401
+    assert login("alice", PASSWORD).json()["token"] != token  # a new one on the next login
+
+
+def test_deleting_a_token_needs_authentication():
+    response = APIClient().delete(TOKEN_URL)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.parametrize("header", [None, "Token nope", "Token", "Bearer abc", "Token a b"])
+def test_protected_endpoints_answer_401_with_a_token_challenge(header):
+    client = APIClient()
+    if header:
+        client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.get("/api/v1/applications/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+# -- lockout ------------------------------------------------------------------------------------
+
+def fail(times, username="alice", ip=HOME):
+    return [login(username, "wrong-password", ip=ip).status_code for _ in range(times)]
+
+
+def test_five_failures_lock_the_username_from_that_address_even_with_the_right_password(citizen_alice):
+    assert fail(4) == [400] * 4
+    locked = login("alice", "wrong-password")
+    assert locked.status_code == 429
+
+    response = login("alice", PASSWORD)
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(15 * 60)
+    assert "15" in response.json()["detail"]  # the wait, in minutes, in the request's language
+    assert not Token.objects.filter(user=citizen_alice).exists()
+
+
+def test_a_lockout_does_not_reach_another_address(citizen_alice):
+    """Nobody can lock a citizen out from elsewhere."""
+    fail(6, ip=ELSEWHERE)
+    assert login("alice", PASSWORD, ip=ELSEWHERE).status_code == 429
+
+    assert login("alice", PASSWORD, ip=HOME).status_code == 200
+
+
+def test_a_lockout_does_not_reach_another_username_from_the_same_address(citizen_alice, citizen_carol):
+    fail(6, username="alice")
+    assert login("carol", PASSWORD).status_code == 200
+
+
+def test_a_success_forgets_earlier_failures(citizen_alice):
+    fail(4)
+    assert login("alice", PASSWORD).status_code == 200
+    assert fail(4) == [400] * 4
+    assert login("alice", PASSWORD).status_code == 200
+
+
+def test_the_lockout_ends_after_the_cool_off(citizen_alice):
+    fail(5)
+    assert login("alice", PASSWORD).status_code == 429
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert login("alice", PASSWORD).status_code == 200
+
+
+def test_unknown_usernames_are_locked_out_too(citizen_alice):
+    """Guessing usernames is limited as well (and answers the same as for a real one)."""
+    assert fail(5, username="mallory")[-1] == 429
+
+
+def test_the_admin_login_is_locked_out_the_same_way(db):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client(REMOTE_ADDR=HOME)
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "root", "password": "wrong-password"})
+
+    response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(15 * 60)
+    assert response["Content-Type"].startswith("text/html")
+    assert "_auth_user_id" not in client.session
+    # Another address is unaffected.
+    other = Client(REMOTE_ADDR=ELSEWHERE)
+    assert other.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD}).status_code == 302
+
+
+def test_the_admin_and_the_api_share_one_count(citizen_alice):
+    client = Client(REMOTE_ADDR=HOME)
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "alice", "password": "wrong-password"})
+    assert fail(2)[-1] == 429
+
+
+# -- registration -------------------------------------------------------------------------------
+
+def registration(**overrides):
+    body = {"username": "newcomer", "password": "a-Long-unusual-passphrase-42", "name": "林新",
+            "id_number": id_number_for(501, birth="19950815"), "phone": "13912345678",
+            "email": "newcomer@example.org"}
+    body.update(overrides)
+    return body
+
+
+def register(body, ip=HOME):
+    return APIClient().post(REGISTER_URL, body, format="json", REMOTE_ADDR=ip)
+
+
+def test_registration_creates_a_citizen_who_can_log_in(db):
+    body = registration()
+    response = register(body)
+
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert set(data) == {"id", "username", "name", "id_number", "phone", "email"}
+    assert data["username"] == "newcomer" and data["name"] == "林新"
+    assert data["phone"] == "13912345678" and data["email"] == "newcomer@example.org"
+    assert data["id_number"] == body["id_number"][:3] + "*" * 11 + body["id_number"][-4:]
+    assert body["id_number"] not in response.content.decode()
+    user = User.objects.get(pk=data["id"])
+    assert user.id_number == body["id_number"] and user.is_active and not user.is_staff
+    assert not user.memberships.exists()
+    assert login("newcomer", body["password"]).status_code == 200
+
+
+def test_a_lower_case_check_character_is_normalised(db):
+    number = next(id_number_for(n) for n in range(1, 100) if id_number_for(n).endswith("X"))
+    response = register(registration(id_number=number.lower()))
+
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="newcomer").id_number == number
+
+
+def test_email_is_optional(db):
+    body = registration()
+    del body["email"]
+    assert register(body).status_code == 201
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"id_number": id_number_for(501, birth="19950815")[:17] + "0"}, "id_number"),  # check digit
+    ({"id_number": "33010619950815501"}, "id_number"),
+    ({"id_number": "330106" + "20991231" + "0011"}, "id_number"),
+    ({"phone": "12345678901"}, "phone"),
+    ({"phone": "1391234567"}, "phone"),
+    ({"email": "not-an-email"}, "email"),
+    ({"username": "has space"}, "username"),
+    ({"username": ""}, "username"),
+    ({"name": ""}, "name"),
+    ({"name": "   "}, "name"),
+    ({"password": "12345678"}, "password"),
+    ({"password": "short"}, "password"),
+    ({"password": "password123"}, "password"),
+    ({"password": "newcomer1"}, "password"),  # too similar to the username
+    ({"username": ["x"]}, "username"),
+    ({"id_number": 330106199508155010}, "id_number"),
+    ({"phone": {"n": 1}}, "phone"),
+    ({"name": "名" * 1000}, "name"),
+    ({"id_number": "3" * 100_000}, "id_number"),
+])
+def test_invalid_registrations_are_field_errors_and_create_nothing(db, overrides, field):
+    response = register(registration(**overrides))
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not User.objects.exists()
+
+
+def test_every_field_is_required_but_email(db):
+    response = APIClient().post(REGISTER_URL, {}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"username", "password", "name", "id_number", "phone"}
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[]", b"null", b"\x00"])
+def test_a_registration_body_that_is_not_an_object_is_a_400(db, raw):
+    assert APIClient().post(REGISTER_URL, raw, content_type="application/json").status_code == 400
+
+
+def test_a_taken_username_is_a_field_error(db):
+    CitizenFactory(username="newcomer")
+    response = register(registration(username="NewComer"))
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+
+
+def test_one_account_per_id_number_without_saying_whose(db):
+    existing = CitizenFactory(username="first")
+    response = register(registration(id_number=existing.id_number))
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["id_number"]
+    assert "first" not in response.content.decode()
+    assert User.objects.count() == 1
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one rate-limit window
+def test_registrations_are_limited_per_address(db):
+    for n in range(10):
+        response = register(registration(username=f"u{n}", id_number=id_number_for(600 + n), phone="13912345678"))
+        assert response.status_code == 201, response.content
+
+    refused = register(registration(username="u10", id_number=id_number_for(610)))
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(30 * 60)  # until the window ends
+    assert not User.objects.filter(username="u10").exists()
+    assert register(registration(username="u10", id_number=id_number_for(610)), ip=ELSEWHERE).status_code == 201
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)
+def test_failed_registrations_count_against_the_limit_too(db):
+    for _ in range(10):
+        assert register(registration(phone="1")).status_code == 400
+    assert register(registration()).status_code == 429
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
+def test_two_simultaneous_registrations_of_one_id_number_make_one_account():
+    number = id_number_for(777)
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results[index] = register(registration(username=f"twin{index}", id_number=number),
+                                      ip=f"192.0.2.{index + 1}").status_code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert sorted(results) == [201, 400]
+    assert User.objects.filter(id_number=number).count() == 1

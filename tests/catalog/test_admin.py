@@ -1,0 +1,637 @@
+"""The catalog designer in the admin (issue #6), driven through the admin's own forms.
+
+An administrator builds ``business-startup`` from nothing by posting the admin's add forms
+(departments with their members, fields, materials, procedures with their inlines, the one thing
+with its steps), publishes it, and a citizen's application runs on it through the services.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from govflow.applications import services
+from govflow.applications.errors import InvalidInput
+from govflow.applications.models import ApplicationStatus
+from govflow.catalog.io import export_catalog
+from govflow.catalog.models import (
+    CalendarDay,
+    Department,
+    Field,
+    Material,
+    OneThing,
+    OneThingVersion,
+    Output,
+    Procedure,
+    Step,
+)
+
+from ..admin_forms import bilingual, form_data, inline
+from ..conftest import load_demo_document
+from ..factories import MembershipFactory, UserFactory
+from ..stories import BUSINESS_ANSWERS, approve, statuses, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def designer(db):
+    return UserFactory(username="designer", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    """The pages in English (the default language is Chinese); messages are asserted in English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def admin_client(client, designer):
+    client.force_login(designer)
+    return client
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"admin:{name}", args=args)
+
+
+def saved(response) -> None:
+    """The admin form was accepted (it redirects); otherwise show what it complained about."""
+    if response.status_code == 302:
+        return
+    context = response.context or {}
+    problems = []
+    if "adminform" in context:
+        problems.append(dict(context["adminform"].form.errors))
+    for formset in context.get("inline_admin_formsets", []):
+        problems.append((formset.formset.prefix, formset.formset.errors, formset.formset.non_form_errors()))
+    raise AssertionError(f"not saved ({response.status_code}): {problems}")
+
+
+def business_startup_document() -> dict:
+    """The demo's business-startup with exactly what it references, as ``export_catalog`` orders it."""
+    doc = load_demo_document()
+    one_thing = next(o for o in doc["one_things"] if o["code"] == "business-startup")
+    codes = {s["procedure"] for s in one_thing["steps"]}
+    procedures = [p for p in doc["procedures"] if p["code"] in codes]
+    fields = {f["field"] for p in procedures for f in p["fields"]} | set(one_thing["guide"])
+    materials = {m["material"] for p in procedures for m in p["materials"]}
+    departments = {p["department"] for p in procedures}
+
+    def by_code(items):
+        return sorted(items, key=lambda i: i["code"])
+
+    return {
+        "format": doc["format"],
+        "departments": by_code(d for d in doc["departments"] if d["code"] in departments),
+        "fields": by_code(f for f in doc["fields"] if f["code"] in fields),
+        "materials": by_code(m for m in doc["materials"] if m["code"] in materials),
+        "procedures": by_code(procedures),
+        "one_things": [one_thing],
+    }
+
+
+def _labels(name: str, labels: dict | None) -> dict:
+    labels = labels or {}
+    return bilingual(name, labels.get("en", ""), labels.get("zh-hans", ""))
+
+
+def _choices_text(choices: list[dict]) -> str:
+    return "\n".join(f"{c['value']} | {c['label']['en']} | {c['label'].get('zh-hans', '')}" for c in choices)
+
+
+def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneThing:
+    """Post every add form an administrator fills in to compose the document's one thing."""
+    for item in doc["departments"]:
+        users = members.get(item["code"], [])
+        saved(client.post(url("catalog_department_add"), {
+            "code": item["code"], **_labels("name", item["name"]), "webhook_url": "", "webhook_secret": "",
+            **inline("memberships", [{"user": u.pk, "role": "clerk"} for u in users]),
+        }))
+    for item in doc["fields"]:
+        saved(client.post(url("catalog_field_add"), {
+            "code": item["code"], **_labels("label", item["label"]), "type": item["type"],
+            **_labels("help", item.get("help")),
+            "max_length": item.get("max_length", ""), "pattern": item.get("pattern", ""),
+            "minimum": item.get("min", ""), "maximum": item.get("max", ""),
+            "choices": _choices_text(item.get("choices", [])),
+        }))
+    for item in doc["materials"]:
+        saved(client.post(url("catalog_material_add"), {
+            "code": item["code"], **_labels("label", item["label"]), "accepted_types": item["accepted_types"],
+            "max_size_mb": item["max_size_mb"],
+        }))
+    # A procedure that needs an output comes after the one that issues it.
+    issuers = {o["code"]: p["code"] for p in doc["procedures"] for o in p["outputs"]}
+    ordered = sorted(doc["procedures"], key=lambda p: any(issuers.get(n) for n in p["needs_outputs"]))
+    for item in ordered:
+        fields = dict(Field.objects.values_list("code", "pk"))
+        materials = dict(Material.objects.values_list("code", "pk"))
+        saved(client.post(url("catalog_procedure_add"), {
+            "code": item["code"], "department": Department.objects.get(code=item["department"]).pk,
+            **_labels("name", item["name"]), **_labels("description", item.get("description")),
+            "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
+            "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
+            **inline("procedure_fields", [
+                {"field": fields[f["field"]], "required": "on" if f["required"] else "", "position": n}
+                for n, f in enumerate(item["fields"])]),
+            **inline("procedure_materials", [
+                {"material": materials[m["material"]], "required": "on" if m["required"] else "", "position": n}
+                for n, m in enumerate(item["materials"])]),
+            **inline("outputs", [
+                {"code": o["code"], **_labels("label", o["label"]), "type": o.get("type", "string"),
+                 "pattern": o.get("pattern", ""), "position": n}
+                for n, o in enumerate(item["outputs"])]),
+        }))
+    one_thing = doc["one_things"][0]
+    procedures = dict(Procedure.objects.values_list("code", "pk"))
+    # The whole one thing in one go: steps and their prerequisites among steps added in the same form.
+    saved(client.post(url("catalog_onething_add"), {
+        "code": one_thing["code"], **_labels("name", one_thing["name"]),
+        **_labels("description", one_thing.get("description")), "committed_days": one_thing["committed_days"],
+        "guide": one_thing["guide"],
+        **inline("steps", [
+            {"procedure": procedures[s["procedure"]], "after": s.get("after", []), "when": s.get("when", ""),
+             "position": n}
+            for n, s in enumerate(one_thing["steps"])]),
+    }))
+    return OneThing.objects.get(code=one_thing["code"])
+
+
+def test_an_administrator_builds_business_startup_from_scratch_publishes_it_and_it_runs(
+        admin_client, citizen_alice):
+    doc = business_startup_document()
+    clerks = {code: UserFactory(username=f"clerk-{code}") for code in (d["code"] for d in doc["departments"])}
+
+    one_thing = build_through_the_admin(admin_client, doc, {code: [user] for code, user in clerks.items()})
+
+    assert export_catalog("business-startup") == doc  # the admin forms can express all of it
+    assert not one_thing.is_published
+    response = admin_client.get(url("catalog_onething_publish", one_thing.pk))
+    assert response.status_code == 200
+    assert b"Publish version 1" in response.content
+    response = admin_client.post(url("catalog_onething_publish", one_thing.pk))
+    assert response.status_code == 302
+    one_thing.refresh_from_db()
+    assert one_thing.is_published and one_thing.current_version.number == 1
+    assert one_thing.current_version.published_by.username == "designer"
+
+    app = submitted(citizen_alice, "business-startup")
+    assert app.version_id == one_thing.current_version_id
+    for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
+                 "hpf-employer-account"):
+        approve(app, code, clerks[code.split("-")[0]])
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.COMPLETED and app.outcome == "approved"
+
+
+def test_the_change_form_round_trips_without_changing_the_draft(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    before = export_catalog()
+    for name, obj in (("catalog_onething_change", one_thing),
+                      ("catalog_procedure_change", Procedure.objects.get(code="amr-licence")),
+                      ("catalog_field_change", Field.objects.get(code="company_type")),
+                      ("catalog_field_change", Field.objects.get(code="birth_weight_kg")),
+                      ("catalog_material_change", Material.objects.get(code="legal_rep_id_card")),
+                      ("catalog_department_change", Department.objects.get(code="amr"))):
+        page = admin_client.get(url(name, obj.pk))
+        data = form_data(page.content, f"{obj._meta.model_name}_form")
+        saved(admin_client.post(url(name, obj.pk), data))
+    assert export_catalog() == before
+
+
+def _publish_url(code: str = "business-startup") -> str:
+    return url("catalog_onething_publish", OneThing.objects.get(code=code).pk)
+
+
+def _step_row(html: str, index: int) -> str:
+    start = html.index(f'id="steps-{index}"')
+    end = html.find('id="steps-', start + 10)
+    return html[start:end if end != -1 else len(html)]
+
+
+def test_publishing_an_invalid_definition_shows_the_errors_next_to_the_step_and_creates_no_version(
+        admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    Step.objects.filter(one_thing=one_thing, procedure__code="tax-registration").update(when="no_such_field > 1")
+    Step.objects.filter(one_thing=one_thing, procedure__code="psb-seal-filing").update(when="1 > 2")
+    versions = OneThingVersion.objects.count()
+
+    response = admin_client.post(_publish_url())
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "names &#x27;no_such_field&#x27;, which this one thing never asks" in html
+    assert "unreachable step" in html
+    assert f'{url("catalog_onething_change", one_thing.pk)}#steps-2' in html  # a link to the step's row
+    assert OneThingVersion.objects.count() == versions
+    one_thing.refresh_from_db()
+    assert one_thing.current_version.number == 1
+
+    page = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+    assert "no_such_field" in _step_row(page, 2)  # next to the step it concerns
+    assert "unreachable step" in _step_row(page, 1)
+    assert "no_such_field" not in _step_row(page, 0)
+
+
+def test_the_steps_form_refuses_cycles_and_duplicates(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    change = url("catalog_onething_change", one_thing.pk)
+    data = form_data(admin_client.get(change).content, "onething_form")
+    assert data["steps-0-procedure"] == [str(Procedure.objects.get(code="amr-licence").pk)]
+    data["steps-0-after"] = ["tax-registration"]  # amr after tax, tax after amr
+
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 200
+    assert "These prerequisites form a cycle" in response.content.decode()
+    assert Step.objects.get(one_thing=one_thing, procedure__code="amr-licence").after == []
+
+
+def test_the_step_form_refuses_a_condition_that_does_not_parse(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    change = url("catalog_onething_change", one_thing.pk)
+    data = form_data(admin_client.get(change).content, "onething_form")
+    data["steps-3-when"] = ["has_employees &&"]
+
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 200
+    assert "not a valid CEL expression" in response.content.decode()
+
+
+def test_publishing_while_an_application_runs_leaves_it_on_its_version_to_completion(
+        admin_client, demo_catalog, citizen_alice, citizen_carol, clerks):
+    old = submitted(citizen_alice, "business-startup")
+    approve(old, "amr-licence", clerks["amr"])
+    one_thing = OneThing.objects.get(code="business-startup")
+    v1 = one_thing.current_version
+
+    # The administrator drops the seal step and promises 2 days instead of 3, then publishes.
+    change = url("catalog_onething_change", one_thing.pk)
+    data = form_data(admin_client.get(change).content, "onething_form")
+    psb = str(Procedure.objects.get(code="psb-seal-filing").pk)
+    index = next(i for i in range(5) if data[f"steps-{i}-procedure"] == [psb])
+    data[f"steps-{index}-DELETE"] = ["on"]
+    data["committed_days"] = ["2"]
+    saved(admin_client.post(change, data))
+    publish_page = admin_client.get(_publish_url()).content.decode()
+    assert "Step psb-seal-filing" in publish_page and "removed" in publish_page
+    assert "committed days: 3 → 2" in publish_page
+    assert admin_client.post(_publish_url()).status_code == 302
+    one_thing.refresh_from_db()
+    assert one_thing.current_version.number == 2
+
+    answers = {k: v for k, v in BUSINESS_ANSWERS.items() if k not in ("seal_count", "seal_material")}
+    new = submitted(citizen_carol, "business-startup", answers=answers)
+    assert new.version_id == one_thing.current_version_id
+    assert "psb-seal-filing" not in statuses(new)
+
+    for code in ("psb-seal-filing", "tax-registration", "hrss-employer-insurance", "hpf-employer-account"):
+        approve(old, code, clerks[code.split("-")[0]])
+    old.refresh_from_db()
+    assert old.version_id == v1.pk
+    assert old.status == ApplicationStatus.COMPLETED
+    assert set(statuses(old)) == {"amr-licence", "psb-seal-filing", "tax-registration",
+                                  "hrss-employer-insurance", "hpf-employer-account"}
+
+
+def test_publishing_an_unchanged_draft_creates_no_version(admin_client, demo_catalog):
+    page = admin_client.get(_publish_url()).content.decode()
+    assert "No changes: the draft is the same as the published version." in page
+    assert "Publish version" not in page
+
+    response = admin_client.post(_publish_url(), follow=True)
+
+    assert "Nothing changed since version 1" in response.content.decode()
+    assert OneThingVersion.objects.filter(one_thing__code="business-startup").count() == 1
+
+
+def test_the_publish_page_lists_the_changes_against_the_published_version(admin_client, demo_catalog):
+    tax = Procedure.objects.get(code="tax-registration")
+    tax.committed_days = 2
+    tax.save()
+    Step.objects.filter(procedure=tax).update(when="invoice_needed")
+    Field.objects.filter(code="company_name").update(label={"en": "Company name", "zh-hans": "公司名称"})
+
+    page = admin_client.get(_publish_url()).content.decode()
+
+    assert "Changes since version 1" in page
+    assert "Procedure tax-registration" in page and "committed days: 1 → 2" in page
+    assert "when: (always) → invoice_needed" in page
+    assert "Field company_name" in page and "公司名称" in page
+    assert "Publish version 2" in page
+
+
+def test_unpublishing_stops_new_applications_but_not_running_ones(
+        admin_client, demo_catalog, citizen_alice, citizen_carol, clerks):
+    running = submitted(citizen_alice, "business-startup")
+    one_thing = OneThing.objects.get(code="business-startup")
+    assert admin_client.get(url("catalog_onething_unpublish", one_thing.pk)).status_code == 200
+
+    response = admin_client.post(url("catalog_onething_unpublish", one_thing.pk))
+
+    assert response.status_code == 302
+    one_thing.refresh_from_db()
+    assert not one_thing.is_published
+    with pytest.raises(InvalidInput):
+        services.application_create(user=citizen_carol, one_thing_code="business-startup")
+    for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
+                 "hpf-employer-account"):
+        approve(running, code, clerks[code.split("-")[0]])
+    running.refresh_from_db()
+    assert running.status == ApplicationStatus.COMPLETED
+
+
+def test_the_preview_shows_the_diagram_the_critical_path_the_form_and_the_savings(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+
+    page = admin_client.get(url("catalog_onething_preview", one_thing.pk)).content.decode()
+
+    assert "<svg" in page and 'data-procedure="hpf-employer-account"' in page
+    assert "Critical path: 3 working days (amr-licence → hpf-employer-account)" in page
+    assert 'name="has_employees"' in page and 'name="company_name"' in page  # the merged form
+    assert re.search(r"Materials to upload</th><td[^>]*>14</td><td[^>]*>7</td>", page)
+    assert re.search(r"Visits</th><td[^>]*>5</td><td[^>]*>0</td>", page)
+
+
+def test_a_dry_run_shows_which_steps_apply_to_sample_answers(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+
+    page = admin_client.post(url("catalog_onething_preview", one_thing.pk),
+                             {"has_employees": "no"}).content.decode()
+
+    assert "With these answers 3 of 5 steps apply" in page
+    assert "✘ Employer social insurance registration" in page
+    assert "✔ Tax registration" in page or "✔ Tax" in page
+    assert 'name="employee_roster"' not in page
+    page = admin_client.post(url("catalog_onething_preview", one_thing.pk),
+                             {"has_employees": "yes", "employee_count": "many"}).content.decode()
+    assert "With these answers 5 of 5 steps apply" in page
+    assert "Enter a whole number" in page  # sample answers are checked like the citizen's
+
+
+def test_the_preview_of_an_invalid_draft_shows_the_problems_and_no_form(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    Step.objects.filter(one_thing=one_thing, procedure__code="amr-licence").update(after=["tax-registration"])
+
+    page = admin_client.get(url("catalog_onething_preview", one_thing.pk)).content.decode()
+
+    assert "cycle in &#x27;after&#x27;" in page
+    assert "Fix the problems above" in page
+    assert "<svg" in page
+
+
+def test_the_change_form_warns_when_the_commitment_is_shorter_than_the_critical_path(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    OneThing.objects.filter(pk=one_thing.pk).update(committed_days=2)
+
+    page = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+
+    assert "commits to 2 working days, but its critical path (amr-licence → hpf-employer-account) takes 3" in page
+    assert admin_client.post(_publish_url()).status_code == 302  # a warning, not an error
+
+
+# -- import and export -------------------------------------------------------------------------
+
+
+def test_import_then_export_through_the_admin_round_trips_the_catalog(admin_client):
+    doc = load_demo_document()
+    upload = io.BytesIO(json.dumps(doc, ensure_ascii=False).encode())
+    upload.name = "catalog.json"
+
+    response = admin_client.post(url("catalog_onething_import"), {"file": upload})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "published business-startup version 1" in page and "published newborn version 1" in page
+    exported = admin_client.get(url("catalog_onething_export_all"))
+    assert exported["Content-Disposition"].startswith('attachment; filename="govflow-catalog-')
+    assert json.loads(exported.content) == export_catalog()
+    assert json.loads(exported.content) == {  # the same definitions, ordered by code
+        key: sorted(value, key=lambda item: item["code"]) if isinstance(value, list) else value
+        for key, value in doc.items()}
+
+    again = admin_client.post(url("catalog_onething_import"), {"text": exported.content.decode()})
+
+    assert "No one thing changed" in again.content.decode()
+    assert OneThingVersion.objects.count() == 2
+
+
+def test_exporting_one_thing_gives_its_self_contained_document(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="newborn")
+    response = admin_client.get(url("catalog_onething_export", one_thing.pk))
+    assert json.loads(response.content) == export_catalog("newborn")
+    assert response.content.decode() == json.dumps(export_catalog("newborn"), ensure_ascii=False, indent=2) + "\n"
+
+
+def test_an_invalid_import_lists_every_error_and_changes_nothing(admin_client, demo_catalog):
+    doc = load_demo_document()
+    doc["procedures"][1]["committed_days"] = 300
+    doc["one_things"][0]["steps"][1]["when"] = "nope >"
+    before = export_catalog()
+
+    response = admin_client.post(url("catalog_onething_import"), {"text": json.dumps(doc)})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "$.procedures[1].committed_days" in page
+    assert "$.one_things[0].steps[1].when" in page
+    assert "nothing was imported" in page
+    assert export_catalog() == before
+
+
+def test_the_import_can_only_check_a_document(admin_client):
+    response = admin_client.post(url("catalog_onething_import"),
+                                 {"text": json.dumps(load_demo_document()), "validate_only": "on"})
+    assert response.status_code == 200
+    assert "The document is valid" in response.content.decode()
+    assert not OneThing.objects.exists()
+
+
+def test_the_import_refuses_what_is_not_json(admin_client):
+    response = admin_client.post(url("catalog_onething_import"), {"text": "{not json"})
+    assert response.status_code == 400
+    assert "Not valid JSON" in response.content.decode()
+    response = admin_client.post(url("catalog_onething_import"), {"text": "[" * 100_000 + "]" * 100_000})
+    assert response.status_code == 400
+    assert "nested too deeply" in response.content.decode()
+
+
+# -- the dictionaries' forms --------------------------------------------------------------------
+
+
+def test_choices_are_edited_as_lines_and_labels_as_two_inputs(admin_client):
+    response = admin_client.post(url("catalog_field_add"), {
+        "code": "size", **bilingual("label", "Size", "规模"), "type": "choice", **bilingual("help", ""),
+        "choices": "s | Small | 小\nl | Large\n", "minimum": "", "maximum": "", "max_length": "", "pattern": "",
+    })
+    saved(response)
+    field = Field.objects.get(code="size")
+    assert field.label == {"en": "Size", "zh-hans": "规模"}
+    assert field.help == {}
+    assert field.choices == [{"value": "s", "label": {"en": "Small", "zh-hans": "小"}},
+                             {"value": "l", "label": {"en": "Large"}}]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"type": "string", "pattern": "[unclosed"}, "Not a valid regular expression"),
+    ({"type": "integer", "minimum": "1.5"}, "Enter a whole number for an integer field."),
+    ({"type": "decimal", "minimum": "5", "maximum": "1"}, "must not be greater than the maximum"),
+    ({"type": "string", "minimum": "1"}, "Does not apply to a field of type"),
+    ({"type": "choice"}, "A choice field needs at least one option."),
+    ({"type": "choice", "choices": "a | A\na | Again"}, "is already on line 1"),
+    ({"type": "choice", "choices": "a |"}, "the English text is missing"),
+    ({"type": "string", "label_en": "", "label_zh_hans": "名称"}, "Give the English text too"),
+    ({"type": "string", "code": "BadCode"}, "Use lower-case letters"),
+])
+def test_the_field_form_explains_what_is_wrong(admin_client, data, message):
+    post = {"code": "x", **bilingual("label", "X"), **bilingual("help", ""), "max_length": "", "pattern": "",
+            "minimum": "", "maximum": "", "choices": "", **data}
+    response = admin_client.post(url("catalog_field_add"), post)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Field.objects.filter(code="x").exists()
+
+
+def test_the_procedure_form_refuses_more_committed_than_statutory_days_and_bad_output_patterns(
+        admin_client, demo_catalog):
+    response = admin_client.post(url("catalog_procedure_add"), {
+        "code": "p", "department": Department.objects.get(code="amr").pk, **bilingual("name", "P"),
+        **bilingual("description", ""), "statutory_days": "2", "committed_days": "5", "automatic": "",
+        **inline("procedure_fields", []), **inline("procedure_materials", []),
+        **inline("outputs", [{"code": "o", **bilingual("label", "O"), "type": "string", "pattern": "(", "position": 0}]),
+    })
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Committed days cannot exceed statutory days." in page
+    assert "Not a valid regular expression" in page
+    assert not Procedure.objects.filter(code="p").exists()
+
+
+def test_needs_outputs_are_chosen_among_other_procedures_outputs(admin_client, demo_catalog):
+    tax = Procedure.objects.get(code="tax-registration")
+    page = admin_client.get(url("catalog_procedure_change", tax.pk)).content.decode()
+    assert 'value="uscc" selected' in page
+    assert '<option value="tax_office_code"' not in page  # its own output is not offered
+
+
+# -- the calendar -----------------------------------------------------------------------------
+
+
+def test_the_year_view_marks_holidays_and_make_up_days_and_links_to_their_edit(admin_client):
+    CalendarDay.objects.filter(date__year=2030).delete()
+    holiday = CalendarDay.objects.create(date="2030-10-01", is_working_day=False, name="国庆节")
+
+    page = admin_client.get(url("catalog_calendarday_year", 2030)).content.decode()
+
+    assert url("catalog_calendarday_change", holiday.pk) in page
+    assert 'class="govflow-day--holiday" title="国庆节"' in page
+    assert f'{url("catalog_calendarday_add")}?date=2030-10-05&amp;is_working_day=1' in page  # a Saturday
+    add = admin_client.get(f'{url("catalog_calendarday_add")}?date=2030-10-05&is_working_day=1')
+    assert add.context["adminform"].form.initial["is_working_day"] is True
+
+
+def test_the_year_view_can_add_the_official_holidays(admin_client):
+    CalendarDay.objects.filter(date__year=2026).delete()
+    response = admin_client.post(url("catalog_calendarday_year", 2026))
+    assert response.status_code == 302
+    assert CalendarDay.objects.filter(date="2026-10-01", is_working_day=False).exists()
+
+
+# -- permissions --------------------------------------------------------------------------------
+
+
+def _staff(username: str, *perms: str):
+    user = UserFactory(username=username, is_staff=True)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
+def test_staff_without_the_catalog_permissions_cannot_see_or_change_definitions(client, demo_catalog):
+    client.force_login(_staff("support"))
+    one_thing = OneThing.objects.get(code="business-startup")
+    assert client.get(url("catalog_onething_changelist")).status_code == 403
+    assert client.get(url("catalog_onething_preview", one_thing.pk)).status_code == 403
+    assert client.post(url("catalog_onething_publish", one_thing.pk)).status_code == 403
+    assert client.get(url("catalog_onething_import")).status_code == 403
+
+
+def test_viewers_can_preview_but_not_publish(client, demo_catalog):
+    client.force_login(_staff("auditor", "catalog.view_onething"))
+    one_thing = OneThing.objects.get(code="business-startup")
+    assert client.get(url("catalog_onething_preview", one_thing.pk)).status_code == 200
+    page = client.get(url("catalog_onething_publish", one_thing.pk)).content.decode()
+    assert "Publish version" not in page
+    assert client.post(url("catalog_onething_publish", one_thing.pk)).status_code == 403
+    assert client.post(url("catalog_onething_unpublish", one_thing.pk)).status_code == 403
+
+
+def test_a_department_administrator_changes_only_their_departments_procedures(client, demo_catalog):
+    analyst = _staff("analyst-amr", "catalog.view_procedure", "catalog.change_procedure", "catalog.add_procedure",
+                     "catalog.view_field", "catalog.view_material", "catalog.view_department")
+    MembershipFactory(user=analyst, department=Department.objects.get(code="amr"))
+    client.force_login(analyst)
+    own = Procedure.objects.get(code="amr-licence")
+    other = Procedure.objects.get(code="tax-registration")
+
+    own_page = client.get(url("catalog_procedure_change", own.pk))
+    assert own_page.context["has_change_permission"] is True
+    data = form_data(own_page.content, "procedure_form")
+    data["committed_days"] = ["2"]
+    saved(client.post(url("catalog_procedure_change", own.pk), data))
+    own.refresh_from_db()
+    assert own.committed_days == 2
+
+    other_page = client.get(url("catalog_procedure_change", other.pk))
+    assert other_page.status_code == 200 and other_page.context["has_change_permission"] is False
+    assert client.post(url("catalog_procedure_change", other.pk), form_data(other_page.content)).status_code == 403
+
+    add_form = client.get(url("catalog_procedure_add")).context["adminform"].form
+    assert list(add_form.fields["department"].queryset.values_list("code", flat=True)) == ["amr"]
+    assert client.get(url("catalog_onething_import")).status_code == 403
+
+
+# -- query counts ---------------------------------------------------------------------------------
+
+
+def _queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("name", ["catalog_procedure_changelist", "catalog_onething_changelist",
+                                  "catalog_field_changelist", "catalog_material_changelist",
+                                  "catalog_department_changelist", "catalog_onethingversion_changelist"])
+def test_lists_cost_the_same_number_of_queries_whatever_their_length(admin_client, demo_catalog, name):
+    few = _queries(admin_client, url(name))
+    amr = Department.objects.get(code="amr")
+    for n in range(15):
+        department = Department.objects.create(code=f"d{n}", name={"en": f"D{n}"})
+        procedure = Procedure.objects.create(code=f"p{n}", department=department if n % 2 else amr,
+                                             name={"en": f"P{n}"}, statutory_days=2, committed_days=1)
+        Output.objects.create(procedure=procedure, code=f"o{n}", label={"en": "O"})
+        Field.objects.create(code=f"f{n}", label={"en": "F"}, type="string")
+        Material.objects.create(code=f"m{n}", label={"en": "M"}, accepted_types=["pdf"])
+        one_thing = OneThing.objects.create(code=f"ot{n}", name={"en": "OT"}, committed_days=1)
+        Step.objects.create(one_thing=one_thing, procedure=procedure)
+        from govflow.catalog.services import publish_one_thing
+
+        publish_one_thing(one_thing=one_thing)
+    assert _queries(admin_client, url(name)) == few
+
+
+def test_the_one_thing_change_form_costs_a_bounded_number_of_queries(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    assert _queries(admin_client, url("catalog_onething_change", one_thing.pk)) <= 40
+    assert _queries(admin_client, url("catalog_onething_preview", one_thing.pk)) <= 25
+

@@ -1,0 +1,144 @@
+"""Follow: my applications, one application's page, the timeline; never another citizen's."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from govflow.applications import services
+from govflow.applications.models import ApplicationStatus, CaseStatus
+from tests.stories import OUTPUTS, approve, case_of, draft, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+def test_my_applications_lists_only_mine_with_their_status(alice_client, citizen_alice, outsider_charlie):
+    mine = submitted(citizen_alice, "business-startup")
+    draft(citizen_alice, "newborn", materials={})
+    submitted(outsider_charlie, "business-startup")
+
+    response = alice_client.get(reverse("applications"))
+
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert len(rows) == 2
+    body = response.content.decode()
+    assert mine.number in body
+    assert reverse("application", args=[mine.pk]) in body
+    submitted_row = next(r for r in rows if r["application"].pk == mine.pk)
+    assert submitted_row["total"] == 5 and submitted_row["done"] == 0
+
+
+def test_my_applications_filters_by_status_and_one_thing(alice_client, citizen_alice):
+    submitted(citizen_alice, "business-startup")
+    draft(citizen_alice, "newborn", materials={})
+
+    drafts = alice_client.get(reverse("applications"), {"status": "draft"})
+    business = alice_client.get(reverse("applications"), {"one_thing": "business-startup"})
+    none = alice_client.get(reverse("applications"), {"status": "completed"})
+    bogus = alice_client.get(reverse("applications"), {"status": "nonsense"})
+
+    assert [r["application"].status for r in drafts.context["rows"]] == ["draft"]
+    assert [r["application"].one_thing.code for r in business.context["rows"]] == ["business-startup"]
+    assert none.context["rows"] == [] and "No application matches these filters." in none.content.decode()
+    assert bogus.status_code == 200 and len(bogus.context["rows"]) == 2
+
+
+def test_an_empty_list_points_to_the_services(alice_client):
+    response = alice_client.get(reverse("applications"))
+
+    assert "You have no applications yet." in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_the_list_runs_a_constant_number_of_queries(alice_client, citizen_alice, count,
+                                                    django_assert_max_num_queries):
+    for _ in range(count):
+        submitted(citizen_alice, "newborn")
+
+    with django_assert_max_num_queries(9):
+        response = alice_client.get(reverse("applications"))
+
+    assert len(response.context["rows"]) == count
+
+
+def test_the_application_page_runs_a_constant_number_of_queries(alice_client, citizen_alice, clerks,
+                                                                django_assert_max_num_queries):
+    application = submitted(citizen_alice, "business-startup")
+    approve(application, "amr-licence", clerks["amr"])
+
+    with django_assert_max_num_queries(12):
+        response = alice_client.get(reverse("application", args=[application.pk]))
+
+    assert response.status_code == 200
+
+
+def test_the_application_page_shows_every_department_in_one_place(alice_client, citizen_alice, clerks):
+    application = submitted(citizen_alice, "business-startup")
+    services.task_claim(case=case_of(application, "amr-licence"), user=clerks["amr"])
+
+    response = alice_client.get(reverse("application", args=[application.pk]))
+
+    assert response.status_code == 200
+    cases = {row["case"].procedure_code: row for row in response.context["cases"]}
+    assert len(cases) == 5
+    licence = cases["amr-licence"]
+    assert licence["status"] == CaseStatus.IN_REVIEW
+    assert licence["department"] == "Administration for Market Regulation"
+    assert licence["holder"] == "Administration for Market Regulation (a clerk is reviewing it)"
+    assert licence["due_date"] is not None
+    assert cases["tax-registration"]["holder"].startswith("Starts when Business licence registration")
+    body = response.content.decode()
+    assert application.number in body
+    assert application.expected_finish.strftime("%Y-%m-%d") in body
+    assert clerks["amr"].username not in body  # departments, never individual clerks
+    kinds = [e["kind"] for e in response.context["timeline"]]
+    assert kinds[0] == "application.submitted" and "case.claimed" in kinds
+
+
+def test_results_appear_once_issued(alice_client, citizen_alice, clerks):
+    application = submitted(citizen_alice, "business-startup")
+    approve(application, "amr-licence", clerks["amr"])
+
+    response = alice_client.get(reverse("application", args=[application.pk]))
+
+    results = dict(response.context["results"])
+    outputs = results["Business licence registration"]
+    assert outputs[0]["value"] == OUTPUTS["amr-licence"]["uscc"]
+    assert OUTPUTS["amr-licence"]["uscc"] in response.content.decode()
+
+
+def test_a_rejection_shows_its_reason(alice_client, citizen_alice, clerks):
+    application = submitted(citizen_alice, "business-startup")
+    case = case_of(application, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    services.task_complete(case=case, user=clerks["amr"], decision="reject",
+                           comment="名称与已登记企业重复（《企业名称登记管理规定》第十七条）")
+
+    body = alice_client.get(reverse("application", args=[application.pk])).content.decode()
+
+    assert "第十七条" in body
+
+
+@pytest.mark.parametrize("name", ["application", "apply-guide", "apply-form", "apply-materials", "apply-check",
+                                  "receipt", "application-withdraw", "application-delete"])
+def test_another_citizens_application_does_not_exist(charlie_client, citizen_alice, name):
+    mine = draft(citizen_alice, "business-startup") if "apply" in name or "delete" in name \
+        else submitted(citizen_alice, "business-startup")
+
+    assert charlie_client.get(reverse(name, args=[mine.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["apply-submit", "application-correct", "application-withdraw",
+                                  "application-evaluate", "application-delete", "apply-materials", "apply-form"])
+def test_another_citizen_cannot_change_an_application(charlie_client, citizen_alice, name):
+    mine = submitted(citizen_alice, "business-startup")
+
+    response = charlie_client.post(reverse(name, args=[mine.pk]), {"submit_key": "x", "score": "5"})
+
+    assert response.status_code == 404
+    mine.refresh_from_db()
+    assert mine.status == ApplicationStatus.SUBMITTED
+
+
+def test_a_missing_application_is_404(alice_client):
+    assert alice_client.get("/applications/999999/").status_code == 404

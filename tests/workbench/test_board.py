@@ -1,0 +1,196 @@
+"""The supervisor's board: load per procedure and per clerk, overdue work, reassigning, releasing
+an absent clerk's tasks, and answering low ratings (好差评)."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from govflow.applications import services
+from govflow.applications.errors import InvalidInput, InvalidState, NotFound
+from govflow.applications.models import Case, Evaluation, TimelineEntry
+from govflow.catalog.calendar import add_working_days, local_date
+from govflow.workbench.services import evaluation_follow_up
+
+from ..factories import UserFactory
+from ..stories import approve, case_of, submitted
+from .bulk import queued_cases
+
+pytestmark = pytest.mark.django_db
+
+BOARD = "/workbench/board/"
+
+
+def said(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def today():
+    return local_date(timezone.now())
+
+
+def test_only_supervisors_see_the_board(as_user, clerks, supervisor_sue_amr, demo_catalog):
+    assert as_user(clerks["amr"]).get(BOARD).status_code == 403
+    assert as_user(supervisor_sue_amr).get(BOARD).status_code == 200
+    # Another department's board does not exist for her.
+    assert as_user(supervisor_sue_amr).get(BOARD, {"department": "tax"}).status_code == 404
+
+
+def test_the_navigation_links_the_board_for_supervisors_only(as_user, clerks, supervisor_sue_amr):
+    assert BOARD in as_user(supervisor_sue_amr).get("/workbench/").content.decode()
+    assert BOARD not in as_user(clerks["amr"]).get("/workbench/").content.decode()
+
+
+def test_it_counts_queued_in_review_overdue_and_due_soon_per_procedure_and_per_clerk(
+        as_user, citizen_alice, clerks, clerk_dan_amr, supervisor_sue_amr):
+    queued_cases(3, applicant=citizen_alice, due=add_working_days(today(), -1))  # overdue, queued
+    queued_cases(2, applicant=citizen_alice, due=today())  # due soon, queued
+    queued_cases(4, applicant=citizen_alice, due=add_working_days(today(), 5))  # on time, queued
+    queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -2), owner=clerk_dan_amr)
+    queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), 6), owner=clerks["amr"])
+    response = as_user(supervisor_sue_amr).get(BOARD)
+    assert response.status_code == 200
+    procedures = {row.key: row for row in response.context["procedures"]}
+    licence = procedures["amr-licence"]
+    assert (licence.queued, licence.in_review, licence.overdue, licence.due_soon) == (9, 3, 4, 2)
+    clerks_rows = {row.key: row for row in response.context["clerks"]}
+    assert (clerks_rows[clerk_dan_amr.pk].in_review, clerks_rows[clerk_dan_amr.pk].overdue) == (1, 1)
+    assert (clerks_rows[clerks["amr"].pk].in_review, clerks_rows[clerks["amr"].pk].overdue) == (2, 0)
+    assert clerks_rows[supervisor_sue_amr.pk].in_review == 0
+    total = response.context["total"]
+    assert (total.queued, total.in_review, total.overdue, total.due_soon) == (9, 3, 4, 2)
+    assert len(response.context["overdue"]) == 4
+
+
+def test_the_overdue_list_offers_reassign_and_release(as_user, citizen_alice, clerks, clerk_dan_amr,
+                                                      supervisor_sue_amr):
+    late = queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -3), owner=clerks["amr"])[0]
+    html = as_user(supervisor_sue_amr).get(BOARD).content.decode()
+    assert late.application.number in html
+    assert reverse("workbench:assign", args=[late.task_id]) in html
+    assert reverse("workbench:release", args=[late.task_id]) in html
+    assert "3 working days overdue" in html
+
+
+def test_a_supervisor_releases_an_absent_clerks_tasks_from_the_board(as_user, business, clerks,
+                                                                      supervisor_sue_amr):
+    case = case_of(business, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    client = as_user(supervisor_sue_amr)
+    held = client.get(BOARD, {"department": "amr", "clerk": clerks["amr"].pk})
+    assert [row.case.pk for row in held.context["held"]] == [case.pk]
+    back = f"{BOARD}?department=amr&clerk={clerks['amr'].pk}"
+    response = client.post(reverse("workbench:release", args=[case.task_id]), {"next": back})
+    assert response.status_code == 302 and response.url == back
+    assert Case.objects.get(pk=case.pk).status == "queued"
+
+
+def test_a_supervisor_reassigns_from_the_board(as_user, business, clerks, clerk_dan_amr, supervisor_sue_amr):
+    case = case_of(business, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    response = as_user(supervisor_sue_amr).post(reverse("workbench:assign", args=[case.task_id]),
+                                                {"assignee": clerk_dan_amr.pk, "next": BOARD})
+    assert response.url == BOARD
+    assert Case.objects.get(pk=case.pk).owner == clerk_dan_amr
+
+
+def test_tasks_held_by_a_former_member_stay_visible(as_user, business, clerks, supervisor_sue_amr):
+    case = case_of(business, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    clerks["amr"].memberships.all().delete()
+    response = as_user(supervisor_sue_amr).get(BOARD)
+    assert any(row.key == clerks["amr"].pk and row.in_review == 1 for row in response.context["clerks"])
+
+
+# -- low ratings ---------------------------------------------------------------------------------------
+
+
+def rated(citizen, clerks, score: int, comment: str = "等了太久") -> Evaluation:
+    app = submitted(citizen, "business-startup", answers=None)
+    for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
+                 "hpf-employer-account"):
+        approve(app, code, clerks[code.split("-")[0]])
+    return services.evaluation_create(application=app, user=citizen, score=score, comment=comment)
+
+
+@pytest.fixture
+def bad_rating(citizen_alice, clerks):
+    return rated(citizen_alice, clerks, 1)
+
+
+def test_low_ratings_of_the_departments_applications_wait_for_an_answer(as_user, bad_rating, citizen_alice,
+                                                                         clerks, supervisor_sue_amr):
+    rated(citizen_alice, clerks, 5, "很好")  # a good rating needs no answer
+    newborn = submitted(citizen_alice, "newborn")  # another department's application
+    for code in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
+                 "hrss-social-security-card"):
+        approve(newborn, code, clerks[code.split("-")[0]])
+    services.evaluation_create(application=newborn, user=citizen_alice, score=2)
+    response = as_user(supervisor_sue_amr).get(BOARD)
+    assert [e.pk for e in response.context["follow_ups"]] == [bad_rating.pk]
+    html = response.content.decode()
+    assert "等了太久" in html and bad_rating.application.number in html
+    assert reverse("workbench:follow-up", args=[bad_rating.pk]) in html
+
+
+def test_answering_a_low_rating_records_who_when_and_what(as_user, bad_rating, supervisor_sue_amr):
+    url = reverse("workbench:follow-up", args=[bad_rating.pk])
+    before = TimelineEntry.objects.count()
+    response = as_user(supervisor_sue_amr).post(url, {"note": "已电话回访，优化了审核流程。", "department": "amr"})
+    assert response.status_code == 302 and response.url == f"{BOARD}?department=amr#follow-ups"
+    bad_rating.refresh_from_db()
+    assert bad_rating.follow_up_note == "已电话回访，优化了审核流程。"
+    assert bad_rating.followed_up_by == supervisor_sue_amr and bad_rating.followed_up_at is not None
+    assert TimelineEntry.objects.count() == before  # nothing new in the citizen's timeline
+    board = as_user(supervisor_sue_amr).get(BOARD)
+    assert board.context["follow_ups"] == [] and [e.pk for e in board.context["answered"]] == [bad_rating.pk]
+
+
+def test_an_answer_needs_a_note(as_user, bad_rating, supervisor_sue_amr):
+    response = as_user(supervisor_sue_amr).post(reverse("workbench:follow-up", args=[bad_rating.pk]),
+                                                {"note": "  "})
+    assert said(response) == ["Write what was done about this rating."]
+    bad_rating.refresh_from_db()
+    assert bad_rating.followed_up_at is None
+
+
+def test_a_rating_is_answered_once(as_user, bad_rating, supervisor_sue_amr):
+    url = reverse("workbench:follow-up", args=[bad_rating.pk])
+    as_user(supervisor_sue_amr).post(url, {"note": "第一次"})
+    response = as_user(supervisor_sue_amr).post(url, {"note": "第二次"})
+    assert said(response) == ["This rating has already been answered."]
+    bad_rating.refresh_from_db()
+    assert bad_rating.follow_up_note == "第一次"
+
+
+def test_clerks_and_other_departments_supervisors_cannot_answer(as_user, bad_rating, clerks, demo_catalog):
+    from govflow.accounts.models import Membership
+    from govflow.catalog.models import Department
+
+    url = reverse("workbench:follow-up", args=[bad_rating.pk])
+    assert as_user(clerks["amr"]).post(url, {"note": "x"}).status_code == 403
+    health_boss = UserFactory(username="boss-health")
+    Membership.objects.create(user=health_boss, department=Department.objects.get(code="health"), role="supervisor")
+    assert as_user(health_boss).post(url, {"note": "x"}).status_code == 404
+    assert as_user(health_boss).post("/workbench/board/evaluations/99999999/follow-up/", {"note": "x"}).status_code == 404
+    assert as_user(health_boss).post(f"/workbench/board/evaluations/{2**70}/follow-up/", {"note": "x"}).status_code == 404
+    bad_rating.refresh_from_db()
+    assert bad_rating.followed_up_at is None
+
+
+def test_the_follow_up_service_checks_everything_itself(bad_rating, supervisor_sue_amr, clerks, citizen_alice):
+    with pytest.raises(NotFound):
+        evaluation_follow_up(evaluation=bad_rating, user=clerks["amr"], note="x")  # not a supervisor
+    with pytest.raises(InvalidInput):
+        evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="")
+    with pytest.raises(InvalidInput):
+        evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note=None)
+    with pytest.raises(InvalidInput):
+        evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="x" * 5001)
+    evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="done")
+    with pytest.raises(InvalidState):
+        evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="again")
+    good = rated(citizen_alice, clerks, 4)
+    with pytest.raises(NotFound):  # nothing to follow up
+        evaluation_follow_up(evaluation=good, user=supervisor_sue_amr, note="x")

@@ -1,0 +1,114 @@
+"""Every workbench page runs a constant number of queries, whatever the queue length.
+
+The 10,000-task test also times the queue page (printed, not asserted: run with ``-s`` to read
+it; times depend on the machine)."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from govflow.applications import services
+
+from ..stories import case_of, submitted
+from .bulk import queued_cases
+
+pytestmark = pytest.mark.django_db
+
+#: session, user, memberships, procedures (filter), count, the page's ids, its rows, held count,
+#: calendar (first use in a process)
+QUEUE_BUDGET = 9
+
+
+def queries(client, url: str, **params) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.status_code
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize("url", ["/workbench/", "/workbench/?sla=overdue&q=GF", "/workbench/mine/",
+                                 "/workbench/next/"])
+def test_the_lists_cost_the_same_with_1_and_with_200_tasks(url, as_user, citizen_alice, clerks):
+    client = as_user(clerks["amr"])
+    queued_cases(1, applicant=citizen_alice)
+    queued_cases(1, applicant=citizen_alice, owner=clerks["amr"])
+    one, _ = queries(client, url)
+    queued_cases(199, applicant=citizen_alice)
+    queued_cases(199, applicant=citizen_alice, owner=clerks["amr"])
+    many, response = queries(client, url)
+    assert one == many <= QUEUE_BUDGET, (one, many)
+
+
+def test_the_queue_page_with_1_and_with_200_tasks(as_user, citizen_alice, clerks, django_assert_num_queries):
+    """The issue's query-count test, spelled out: the same queries for 1 and for 200 tasks."""
+    client = as_user(clerks["amr"])
+    queued_cases(1, applicant=citizen_alice)
+    one, response = queries(client, "/workbench/")
+    assert len(response.context["rows"]) == 1
+    queued_cases(199, applicant=citizen_alice)
+    with django_assert_num_queries(one):
+        response = client.get("/workbench/")
+    assert len(response.context["rows"]) == 50 and response.context["page"].paginator.count == 200
+
+
+def test_the_task_page_costs_the_same_however_long_the_history(as_user, citizen_alice, clerks, clerk_dan_amr):
+    app = submitted(citizen_alice, "business-startup")
+    case = case_of(app, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    url = reverse("workbench:task", args=[case.task_id])
+    client = as_user(clerks["amr"])
+    before, _ = queries(client, url)
+    for _ in range(10):
+        services.task_release(case=case, user=clerks["amr"])
+        services.task_claim(case=case, user=clerks["amr"])
+    queued_cases(100, applicant=citizen_alice)
+    after, _ = queries(client, url)
+    assert before == after <= 16, (before, after)
+
+
+def test_the_board_costs_the_same_with_1_and_with_200_tasks(as_user, citizen_alice, clerks, clerk_dan_amr,
+                                                            supervisor_sue_amr):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = as_user(supervisor_sue_amr)
+    past = timezone.localdate() - timedelta(days=30)
+    queued_cases(1, applicant=citizen_alice, due=past)
+    queued_cases(1, applicant=citizen_alice, due=past, owner=clerk_dan_amr)
+    one, _ = queries(client, "/workbench/board/", clerk=clerk_dan_amr.pk)
+    queued_cases(199, applicant=citizen_alice, due=past)
+    queued_cases(199, applicant=citizen_alice, due=past, owner=clerk_dan_amr)
+    many, response = queries(client, "/workbench/board/", clerk=clerk_dan_amr.pk)
+    assert one == many <= 14, (one, many)
+    assert len(response.context["overdue"]) == 100 and response.context["overdue_more"] == 300
+
+
+def test_the_queue_page_with_10000_open_tasks(as_user, citizen_alice, clerks):
+    client = as_user(clerks["amr"])
+    queued_cases(1, applicant=citizen_alice)
+    budget, _ = queries(client, "/workbench/")
+    queued_cases(9_999, applicant=citizen_alice)
+    if connection.vendor == "postgresql":
+        # What autovacuum does after a bulk load in production: planner statistics for the new rows.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE applications_case, applications_application, viewflow_task")
+    count, response = queries(client, "/workbench/")
+    assert count == budget
+    assert response.context["page"].paginator.count == 10_000
+    timings = []
+    for _ in range(7):
+        start = time.perf_counter()
+        assert client.get("/workbench/").status_code == 200
+        timings.append((time.perf_counter() - start) * 1000)
+    deep = time.perf_counter()
+    assert client.get("/workbench/", {"page": 200}).status_code == 200
+    deep_ms = (time.perf_counter() - deep) * 1000
+    print(f"\n[workbench] queue page, 10,000 open tasks, {connection.vendor}: "
+          f"median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, "
+          f"last page {deep_ms:.1f} ms, {count} queries")

@@ -1,0 +1,165 @@
+"""The task page: only what this procedure needs, the history, the whole timeline without other
+procedures' contents, due date and remaining working days, materials with preview and download."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from govflow.applications import services
+from govflow.applications.models import Case, Document
+
+from ..stories import BUSINESS_ANSWERS, OUTPUTS, PNG_BYTES, approve, case_of, submitted, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def task_url(case: Case) -> str:
+    return reverse("workbench:task", args=[case.task_id])
+
+
+def doc_url(case: Case, doc: Document, **query) -> str:
+    url = reverse("workbench:document", args=[case.task_id, doc.pk])
+    return url + ("?download=1" if query.get("download") else "")
+
+
+@pytest.fixture
+def tax_case(business, clerks):
+    approve(business, "amr-licence", clerks["amr"])
+    return case_of(business, "tax-registration")
+
+
+def test_it_shows_only_the_answers_and_materials_this_procedure_needs(as_user, tax_case, clerks):
+    html = as_user(clerks["tax"]).get(task_url(tax_case)).content.decode()
+    # tax-registration's own answers…
+    for code in ("company_name", "operation_start_date", "finance_contact_name"):
+        assert str(BUSINESS_ANSWERS[code]) in html
+    # …but nothing only other procedures need (bank account, seal material, capital, scope).
+    for code in ("bank_account_no", "business_scope", "bank_name"):
+        assert str(BUSINESS_ANSWERS[code]) not in html, code
+    assert "Premises" in html or "premises" in html.lower()
+    assert "Articles of association" not in html  # amr's material
+
+
+def test_it_shows_the_outputs_received_from_earlier_cases(as_user, tax_case, clerks):
+    html = as_user(clerks["tax"]).get(task_url(tax_case)).content.decode()
+    assert "Results of earlier procedures" in html
+    assert OUTPUTS["amr-licence"]["uscc"] in html
+
+
+def test_it_shows_due_date_and_remaining_working_days(as_user, amr_case, clerks):
+    from govflow.catalog.calendar import working_days_between
+    from govflow.workbench.selectors import SlaClock
+
+    clock = SlaClock.now()
+    left = working_days_between(clock.today, amr_case.due_date)
+    html = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
+    assert amr_case.due_date.isoformat() in html
+    assert (f"{left} working day left" if left == 1 else f"{left} working days left") in html
+
+
+def test_the_timeline_shows_other_procedures_events_without_their_contents(as_user, clerks, citizen_alice):
+    app = submitted(citizen_alice, "business-startup")
+    approve(app, "amr-licence", clerks["amr"])
+    seal = case_of(app, "psb-seal-filing")
+    services.task_claim(case=seal, user=clerks["psb"])
+    services.task_complete(case=seal, user=clerks["psb"], decision="reject", comment="印章样式不符合公安机关规定")
+    tax = case_of(app, "tax-registration")
+    html = as_user(clerks["tax"]).get(task_url(tax)).content.decode()
+    assert "Timeline of the whole application" in html
+    assert "Rejected" in html and "Public Security" in html or "公安" in html
+    assert "印章样式不符合公安机关规定" not in html  # another procedure's reason
+    assert OUTPUTS["amr-licence"]["uscc"] in html  # received as an input, not from the timeline
+    assert clerks["psb"].username not in html and clerks["amr"].username not in html
+
+
+def test_the_history_lists_this_case_with_the_clerks_who_acted(as_user, amr_case, clerks):
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    html = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
+    assert "History of this case" in html
+    assert "Claimed" in html and (clerks["amr"].name or clerks["amr"].username) in html
+
+
+def test_after_a_correction_the_corrected_items_are_marked(as_user, amr_case, clerks, citizen_alice, business):
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    services.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
+                           corrections={"fields": ["company_name"], "materials": ["premises_proof"],
+                                        "message": "名称有误"})
+    services.application_update(application=business, user=citizen_alice,
+                                data={"company_name": "杭州一件事网络科技有限公司"})
+    upload(business, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
+    services.application_resubmit(application=business, user=citizen_alice)
+    case = case_of(business, "amr-licence")
+    assert case.status == "in_review" and case.owner == clerks["amr"]  # back to the clerk who asked
+    html = as_user(clerks["amr"]).get(task_url(case)).content.decode()
+    assert "杭州一件事网络科技有限公司" in html
+    assert html.count('class="wb-corrected"') == 2
+    assert "名称有误" in html
+
+
+def test_a_clerk_of_another_department_gets_404(as_user, amr_case, clerks):
+    assert as_user(clerks["tax"]).get(task_url(amr_case)).status_code == 404
+
+
+def test_a_waiting_case_has_no_task_page(as_user, business, clerks):
+    waiting = case_of(business, "tax-registration")
+    assert waiting.task_id is None
+    assert as_user(clerks["tax"]).get("/workbench/tasks/0/").status_code == 404
+
+
+def test_the_decision_forms_appear_only_for_the_holder(as_user, amr_case, clerks, clerk_dan_amr):
+    decide = reverse("workbench:decide", args=[amr_case.task_id])
+    assert decide not in as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    mine = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
+    assert decide in mine and 'name="output_uscc"' in mine
+    assert "Unified social credit code" in mine
+    theirs = as_user(clerk_dan_amr).get(task_url(amr_case)).content.decode()
+    assert decide not in theirs and "Only the clerk holding this task can decide it." in theirs
+
+
+def test_supervisors_see_release_and_reassign_on_the_task_page(as_user, amr_case, clerks, supervisor_sue_amr):
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    html = as_user(supervisor_sue_amr).get(task_url(amr_case)).content.decode()
+    assert reverse("workbench:release", args=[amr_case.task_id]) in html
+    assert reverse("workbench:assign", args=[amr_case.task_id]) in html
+    plain = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
+    assert reverse("workbench:assign", args=[amr_case.task_id]) not in plain
+
+
+# -- materials ---------------------------------------------------------------------------------------
+
+
+def test_materials_are_previewed_inline_and_downloadable(as_user, amr_case, clerks):
+    client = as_user(clerks["amr"])
+    html = client.get(task_url(amr_case)).content.decode()
+    pdf = Document.objects.get(application=amr_case.application, material_code="articles_of_association")
+    png = Document.objects.get(application=amr_case.application, material_code="legal_rep_id_card")
+    assert f'<iframe src="{doc_url(amr_case, pdf)}"' in html
+    assert f'<img src="{doc_url(amr_case, png)}"' in html
+    assert f'href="{doc_url(amr_case, pdf, download=True)}"' in html
+
+    inline = client.get(doc_url(amr_case, pdf))
+    assert inline.status_code == 200 and inline["Content-Type"] == "application/pdf"
+    assert inline["Content-Disposition"].startswith("inline")
+    assert inline["X-Content-Type-Options"] == "nosniff"
+    assert inline["X-Frame-Options"] == "SAMEORIGIN"
+    assert "no-store" in inline["Cache-Control"]
+    assert inline["Content-Security-Policy"] == "sandbox; frame-ancestors 'self'"
+    assert b"".join(inline.streaming_content).startswith(b"%PDF")
+
+    image = client.get(doc_url(amr_case, png))
+    assert image["Content-Type"] == "image/png" and "sandbox" in image["Content-Security-Policy"]
+
+    download = client.get(doc_url(amr_case, pdf, download=True))
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_documents_of_other_procedures_and_departments_are_404(as_user, business, amr_case, clerks):
+    roster = Document.objects.get(application=business, material_code="employee_roster")  # hrss/hpf only
+    client = as_user(clerks["amr"])
+    assert client.get(doc_url(amr_case, roster)).status_code == 404
+    own = Document.objects.get(application=business, material_code="articles_of_association")
+    assert as_user(clerks["tax"]).get(doc_url(amr_case, own)).status_code == 404
+    other = submitted(business.applicant, "business-startup")
+    foreign = Document.objects.get(application=other, material_code="articles_of_association")
+    assert client.get(doc_url(amr_case, foreign)).status_code == 404
