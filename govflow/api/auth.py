@@ -125,7 +125,7 @@ class RegistrationSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=18,
                                       help_text="18-character resident id number; the check character is verified.")
     phone = serializers.CharField(max_length=11, help_text="Mainland mobile number, 11 digits.")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
 
 
 class CitizenSerializer(serializers.Serializer):
@@ -222,7 +222,7 @@ class RegisterView(APIView):
             raise Throttled(wait=wait, detail=_("Too many registrations from your address."))
         body = RegistrationSerializer(data=_data(request))
         body.is_valid(raise_exception=True)
-        user = account_services.citizen_register(**body.validated_data)
+        user = account_services.citizen_register(**{"email": "", **body.validated_data})
         return Response({"id": user.pk, "username": user.username, "name": user.name,
                          "id_number": mask_id_number(user.id_number), "phone": user.phone, "email": user.email},
                         status=status.HTTP_201_CREATED)
