@@ -57,24 +57,10 @@ class Savings:
 
 
 def savings(definition: Definition) -> Savings:
-    steps = [s["procedure"] for s in definition.steps]
-    procedures = [definition.procedures.get(code, {}) for code in steps]
-    try:
-        fields_once = len(definition.asked_fields)
-        materials_once = len(definition_materials(definition))
-    except (DefinitionError, KeyError, TypeError, ValueError):
-        fields_once = materials_once = 0
-    return Savings(
-        procedures=len(steps),
-        fields_separately=sum(len(p.get("fields", [])) + len(p.get("needs_outputs", [])) for p in procedures),
-        fields_once=fields_once,
-        materials_separately=sum(len(p.get("materials", [])) for p in procedures),
-        materials_once=materials_once,
-        visits_separately=len(steps),
-        visits_once=0,
-        days_separately=sum(int(p.get("statutory_days") or 0) for p in procedures),
-        days_committed=definition.one_thing.get("committed_days"),
-    )
+    """The same figures as the API's ``savings`` (one computation: ``govflow.stats.savings``)."""
+    from govflow.stats.savings import one_thing_savings
+
+    return Savings(**one_thing_savings(definition))
 
 
 def definition_materials(definition: Definition) -> list[dict]:
