@@ -14,11 +14,6 @@ arrives at the same moment (unique constraint).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import time
-
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import path
@@ -34,51 +29,17 @@ from govflow.accounts.services import department_system_user
 from govflow.applications import services
 from govflow.applications.errors import InvalidState
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
+    SIGNATURE_HEADER,
+    TOLERANCE_SECONDS,
+    signature,
+    signature_header,
+    verify_signature,
+)
 
 from .idempotency import raw_body
 from .models import InboundEvent
 from .serializers import CompleteSerializer
-
-SIGNATURE_HEADER = "X-Govflow-Signature"
-TOLERANCE_SECONDS = 300
-_MAX_HEADER_LENGTH = 1024
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The hex HMAC-SHA256 of ``"<timestamp>.<body>"`` with the department's secret."""
-    return hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The ``X-Govflow-Signature`` value for ``body`` (now, unless a timestamp is given)."""
-    t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},v1={signature(secret, body, t)}"
-
-
-def verify_signature(secret: str, header: str | None, body: bytes, *, now: float | None = None) -> bool:
-    """Whether ``header`` signs ``body`` with ``secret`` within the tolerance.
-
-    Several ``v1=`` entries are accepted (any one matching), so a department can roll its secret.
-    """
-    if not secret or not header or len(header) > _MAX_HEADER_LENGTH:
-        return False
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for item in header.split(","):
-        name, sep, value = item.strip().partition("=")
-        if not sep:
-            continue
-        if name == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
-            timestamp = int(value)
-        elif name == "v1" and _HEX64.fullmatch(value):
-            candidates.append(value)
-    if timestamp is None or not candidates:
-        return False
-    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
-        return False
-    expected = signature(secret, body, timestamp)
-    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
 
 
 class CallbackDecisionSerializer(CompleteSerializer):
