@@ -15,13 +15,14 @@ PYTEST_ARGS ?=
 
 # DATABASE_URL, CELERY_BROKER_URL and the other settings come from the environment unchanged.
 
-.PHONY: help venv run test e2e e2e-deps check migrations-check messages lint clean distclean
+.PHONY: help venv run test e2e e2e-deps check migrations-check messages lint bench bench-quick clean distclean
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
 	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
 	@echo "make e2e    - browser tests (Playwright + Debian's Chromium; installs chromium and axe-core first)"
 	@echo "make lint   - ruff check"
+	@echo "make bench  - the performance benchmark on PostgreSQL (BENCHMARKS.md); make bench-quick: under 2 minutes"
 	@echo "make clean  - remove caches and compiled translations (distclean also removes .venv)"
 
 $(PY):
@@ -97,6 +98,24 @@ e2e: export DEBUG ?= 1
 e2e: $(STAMP) messages e2e-deps
 	$(VENV)/bin/pytest tests/e2e -p no:xdist -m e2e $(PYTEST_ARGS)
 
+# The benchmark (not part of make test): PostgreSQL only. It creates, migrates and drops its own
+# database, <name>_bench, next to the one DATABASE_URL names (default: a local "govflow").
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/govflow)
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+bench: export DEBUG ?= 1
+bench: $(BENCH_STAMP) messages
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --json bench.json --plot bench-history.png $(BENCH_ARGS)
+
+bench-quick: export DEBUG ?= 1
+bench-quick: $(BENCH_STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --quick --json bench-quick.json $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -104,7 +123,7 @@ clean:
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -print0 \
 	  | xargs -0 rm -rf
 	find . -path ./$(VENV) -prune -o -name '*.mo' -print0 | xargs -0 rm -f
-	rm -rf staticfiles test-artifacts
+	rm -rf staticfiles test-artifacts bench.json bench-quick.json bench-history.png
 
 distclean: clean
 	rm -rf $(VENV)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "govflow.workbench",
     "django_htmx",
     "workflows",
+    "govflow.bench",
 ]
 
 MIDDLEWARE = [

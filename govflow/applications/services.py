@@ -308,10 +308,10 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.number = _next_number(local_date(now).year)
     app.submit_key = idempotency_key or ""
 
-    departments = _department_ids(definition, applicable)
+    procedures = _procedures(applicable)
     cases = Case.objects.bulk_create([
-        Case(application=app, procedure_code=code, procedure_id=departments[code][1],
-             department_id=departments[code][0], position=index,
+        Case(application=app, procedure_code=code, procedure=procedures[code],
+             department=procedures[code].department, position=index,
              after=[p for p in definition.after(code) if p in applicable],
              committed_days=int(definition.procedures[code]["committed_days"]))
         for index, code in enumerate(applicable)
@@ -327,13 +327,13 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     return app
 
 
-def _department_ids(definition: Definition, procedures: list[str]) -> dict[str, tuple[int, int]]:
-    """Live department and procedure ids for the snapshot's procedure codes (one query)."""
+def _procedures(codes: list[str]) -> dict:
+    """The live procedures (with their departments) behind the snapshot's procedure codes, in
+    one query; the cases keep them, so queueing a case needs no further lookup."""
     from govflow.catalog.models import Procedure
 
-    rows = Procedure.objects.filter(code__in=procedures).values_list("code", "department_id", "id")
-    found = {code: (dept, pk) for code, dept, pk in rows}
-    missing = [c for c in procedures if c not in found]
+    found = {p.code: p for p in Procedure.objects.filter(code__in=codes).select_related("department")}
+    missing = [c for c in codes if c not in found]
     if missing:
         raise InvalidState(f"Procedures no longer exist: {', '.join(missing)}")
     return found
