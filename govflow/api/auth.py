@@ -33,6 +33,7 @@ from govflow.accounts import services as account_services
 from govflow.accounts.models import mask_id_number
 
 from .idempotency import raw_body
+from .responses import DetailSerializer, detail, field_errors
 
 # -- lockout response (django-axes) ------------------------------------------------------------
 
@@ -137,10 +138,6 @@ class CitizenSerializer(serializers.Serializer):
     email = serializers.CharField(allow_blank=True)
 
 
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 TOO_MANY = OpenApiResponse(DetailSerializer, description="Too many attempts; see the `Retry-After` header (seconds)")
 TOO_LARGE = OpenApiResponse(DetailSerializer, description="Request body too large")
 
@@ -173,7 +170,7 @@ class TokenView(APIView):
                                "After repeated failures for one username from one client address, that pair "
                                "is locked out for a while: `429` with `Retry-After`, even with the right password.",
                    responses={200: TokenSerializer,
-                              400: OpenApiResponse(description="Missing fields or wrong credentials"),
+                              400: field_errors("Missing fields or wrong credentials: `{field: [messages]}`"),
                               413: TOO_LARGE, 429: TOO_MANY})
     def post(self, request):
         body = LoginSerializer(data=_data(request))
@@ -192,7 +189,7 @@ class TokenView(APIView):
 
     @extend_schema(operation_id="auth_token_destroy", request=None,
                    description="Revoke the caller's token; log in again for a new one.",
-                   responses={204: None, 401: OpenApiResponse(description="Not authenticated")})
+                   responses={204: None, 401: detail("Not authenticated")})
     def delete(self, request):
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -213,7 +210,7 @@ class RegisterView(APIView):
                                "The id number's check character is verified; one account per id number; weak "
                                "passwords are refused. Limited per client address (`429` with `Retry-After`). "
                                "The id number is never echoed in full.",
-                   responses={201: CitizenSerializer, 400: OpenApiResponse(description="`{field: [messages]}`"),
+                   responses={201: CitizenSerializer, 400: field_errors(),
                               413: TOO_LARGE, 429: TOO_MANY})
     def post(self, request):
         wait = rate_limit("register", client_address(request), limit=settings.GOVFLOW_REGISTER_RATE,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import JSONParser
@@ -39,6 +39,7 @@ from govflow.notifications.signing import (  # noqa: F401 - re-exported for depa
 
 from .idempotency import raw_body
 from .models import InboundEvent
+from .responses import detail, field_errors
 from .serializers import CompleteSerializer
 
 
@@ -97,12 +98,11 @@ class CaseDecisionCallbackView(APIView):
                                      description="`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`")],
         request=CallbackDecisionSerializer,
         responses={200: DecisionResultSerializer,
-                   400: OpenApiResponse(description="Invalid body or outputs: `{field: [messages]}`"),
-                   401: OpenApiResponse(description="Bad, missing or stale signature, no secret, or replayed "
-                                                    "`event_id`"),
-                   404: OpenApiResponse(description="No such case"),
-                   413: OpenApiResponse(description="Request body too large"),
-                   409: OpenApiResponse(description="The case is not awaiting a decision, or a clerk holds it")})
+                   400: field_errors("Invalid body or outputs: `{field: [messages]}`"),
+                   401: detail("Bad, missing or stale signature, no secret, or replayed `event_id`"),
+                   404: detail("No such case"),
+                   413: detail("Request body too large"),
+                   409: detail("The case is not awaiting a decision, or a clerk holds it")})
     def post(self, request, pk: int):
         raw = raw_body(request)
         case = _case_or_404(pk)

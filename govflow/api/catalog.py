@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import get_language
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -24,6 +24,7 @@ from govflow.catalog.models import OneThing, localized
 from govflow.stats.savings import one_thing_savings
 
 from .pagination import Pagination
+from .responses import detail
 from .serializers import DepartmentSerializer
 
 __all__ = ["OneThingDetailView", "OneThingListView", "one_thing_detail_repr", "one_thing_repr",
@@ -172,7 +173,8 @@ class OneThingListView(GenericAPIView):
     pagination_class = Pagination
     serializer_class = OneThingSerializer
 
-    @extend_schema(operation_id="one_things_list", responses={200: OneThingSerializer(many=True)})
+    @extend_schema(operation_id="one_things_list", responses={200: OneThingSerializer(many=True),
+                                                              404: detail("No such page")})
     def get(self, request):
         page = self.paginate_queryset(published_one_things())
         return self.get_paginated_response([one_thing_repr(one_thing) for one_thing in page])
@@ -186,7 +188,7 @@ class OneThingDetailView(GenericAPIView):
 
     @extend_schema(operation_id="one_things_retrieve",
                    responses={200: OneThingDetailSerializer,
-                              404: OpenApiResponse(description="No published one thing with this code")})
+                              404: detail("No published one thing with this code")})
     def get(self, request, code: str):
         return Response(one_thing_detail_repr(_published_one_thing(code)))
 

@@ -21,8 +21,10 @@ def _body_for(exc: DomainError) -> dict[str, Any]:
     errors = exc.errors
     if exc.status == 400:
         if isinstance(errors, dict) and errors:
-            body = {k: v for k, v in errors.items() if v not in (None, {}, [])}
-            if body:
+            # Empty values stay: an incomplete application is `{"data": {...}, "materials": [...]}`
+            # even when one of them has nothing to report.
+            body = {k: v for k, v in errors.items() if v is not None}
+            if any(v not in ({}, []) for v in body.values()):
                 return body
         return {"non_field_errors": [exc.message]}
     return {"detail": exc.message}

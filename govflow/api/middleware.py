@@ -1,13 +1,16 @@
-"""The API speaks the request's Accept-Language: zh-hans when asked for, else English.
+"""The API speaks JSON, in the request's Accept-Language: zh-hans when asked for, else English.
 
 The site's default language is Chinese (a Chinese government service); an API client
 that asks for nothing, or for a language we don't have, gets English as the contract says.
+
+A path under ``/api/`` that matches no endpoint (``/api/v1/applications/abc/``: ids are
+integers) is a JSON 404 like every other, not Django's HTML page.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -27,9 +30,12 @@ class ApiLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            language = "zh-hans" if wants_chinese(request.headers.get("Accept-Language", "")) else "en"
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        language = "zh-hans" if wants_chinese(request.headers.get("Accept-Language", "")) else "en"
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
+            response = JsonResponse({"detail": "Not found."}, status=404)
         return response

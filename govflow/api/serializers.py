@@ -184,8 +184,15 @@ class EvaluationCreateSerializer(serializers.Serializer):
 
 
 class SubmitErrorSerializer(serializers.Serializer):
-    data = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    materials = serializers.ListField(child=serializers.CharField())
+    """Both keys when the application is incomplete (either may be empty); other 400s (an invalid
+    ``Idempotency-Key`` header) are ``{field: [messages]}``."""
+
+    data = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                 help_text="Field errors of the merged form, by field code.")
+    materials = serializers.ListField(child=serializers.CharField(), required=False,
+                                      help_text="Codes of the required materials not uploaded.")
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False,
+                                             help_text="When no procedure applies to the answers.")
 
 
 # -- tasks --------------------------------------------------------------------------------------

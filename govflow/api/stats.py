@@ -12,7 +12,7 @@ from datetime import date
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from govflow.accounts.models import Membership, Role
 from govflow.stats.selectors import stats_for
 
+from .responses import detail, field_errors
 from .serializers import DepartmentSerializer
 
 __all__ = ["MAX_RANGE_DAYS", "StatsView"]
@@ -144,10 +145,10 @@ class StatsView(GenericAPIView):
         ],
         responses={
             200: StatsSerializer,
-            400: OpenApiResponse(description="Missing or invalid dates, `to` before `from`, or a range longer than "
-                                             f"{MAX_RANGE_DAYS} days: `{{field: [messages]}}`"),
-            401: OpenApiResponse(description="Not authenticated"),
-            403: OpenApiResponse(description="Neither a supervisor nor staff"),
+            400: field_errors("Missing or invalid dates, `to` before `from`, or a range longer than "
+                              f"{MAX_RANGE_DAYS} days: `{{field: [messages]}}`"),
+            401: detail("Not authenticated"),
+            403: detail("Neither a supervisor nor staff"),
         },
     )
     def get(self, request):

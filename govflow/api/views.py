@@ -30,6 +30,7 @@ from govflow.applications.models import (
 from .idempotency import idempotent
 from .pagination import Pagination
 from .permissions import IsClerk
+from .responses import detail, field_errors
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -50,11 +51,14 @@ from .serializers import (
 )
 
 ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `{field: [messages]}`"),
-    401: OpenApiResponse(description="Not authenticated"),
-    404: OpenApiResponse(description="Not found, or not yours"),
-    409: OpenApiResponse(description="The current state does not allow this"),
+    400: field_errors(),
+    401: detail("Not authenticated"),
+    404: detail("Not found, or not yours"),
+    409: detail("The current state does not allow this"),
 }
+#: A list answers 404 for a page past the last one (or below 1).
+PAGE_NOT_FOUND = detail("No such page")
+IDEMPOTENCY_KEY_REUSED = detail("Idempotency-Key reused with another body")
 
 
 def _errors(*codes: int) -> dict:
@@ -95,7 +99,8 @@ class ApplicationListView(GenericAPIView):
     pagination_class = Pagination
     serializer_class = ApplicationSerializer
 
-    @extend_schema(parameters=[STATUS_PARAM], responses={200: ApplicationSerializer(many=True), **_errors(400, 401)})
+    @extend_schema(parameters=[STATUS_PARAM], responses={200: ApplicationSerializer(many=True), **_errors(400, 401),
+                                                         404: PAGE_NOT_FOUND})
     def get(self, request):
         qs = _application_queryset(request.user).order_by("-created_at", "-id")
         wanted = request.query_params.get("status")
@@ -108,8 +113,7 @@ class ApplicationListView(GenericAPIView):
 
     @extend_schema(request=ApplicationCreateSerializer,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-                   responses={201: ApplicationSerializer, **_errors(400, 401, 409),
-                              422: OpenApiResponse(description="Idempotency-Key reused with another body")})
+                   responses={201: ApplicationSerializer, **_errors(400, 401, 409), 422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request):
         body = _validated(ApplicationCreateSerializer, request.data)
@@ -147,8 +151,8 @@ class DocumentUploadView(GenericAPIView):
 
     @extend_schema(request={"multipart/form-data": DocumentUploadSerializer},
                    responses={201: DocumentSerializer, **_errors(400, 401, 404, 409),
-                              413: OpenApiResponse(description="File larger than the material allows"),
-                              415: OpenApiResponse(description="File type not accepted (checked by content)")})
+                              413: detail("File larger than the material allows"),
+                              415: detail("File type not accepted (checked by content)")})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = _validated(DocumentUploadSerializer, request.data)
@@ -159,12 +163,15 @@ class DocumentUploadView(GenericAPIView):
 
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+#: What a stored document can be: its type is sniffed from the content at upload, among these.
+DOCUMENT_TYPES = sorted(set(services.MIME_BY_TYPE.values()))
 
 
 class DocumentFileView(GenericAPIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_errors(401, 404)})
+    @extend_schema(responses={**{(200, mime): OpenApiTypes.BINARY for mime in DOCUMENT_TYPES},
+                              **_errors(401, 404)})
     def get(self, request, pk: int, doc_pk: int):
         doc = selectors.document_for_user(request.user, pk, doc_pk)
         response = FileResponse(doc.file.open("rb"), content_type=doc.content_type,
@@ -183,13 +190,17 @@ class ApplicationActionView(GenericAPIView):
         return Response(application_repr(_application(request.user, pk)))
 
 
+SUBMIT_ERRORS = OpenApiResponse(SubmitErrorSerializer, description=(
+    "The form is invalid or required materials are missing: `{\"data\": {field: [messages]}, \"materials\": "
+    "[missing codes]}` (with `non_field_errors` when no procedure applies to the answers); an invalid "
+    "`Idempotency-Key` header is `{\"Idempotency-Key\": [messages]}`."))
+
+
 class SubmitView(ApplicationActionView):
     @extend_schema(request=None,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
                    responses={200: ApplicationSerializer,
-                              400: OpenApiResponse(SubmitErrorSerializer, description="Form invalid or materials missing"),
-                              **_errors(401, 404, 409),
-                              422: OpenApiResponse(description="Idempotency-Key reused with another body")})
+                              400: SUBMIT_ERRORS, **_errors(401, 404, 409), 422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
@@ -198,7 +209,8 @@ class SubmitView(ApplicationActionView):
 
 
 class ResubmitView(ApplicationActionView):
-    @extend_schema(request=None, responses={200: ApplicationSerializer, **_errors(400, 401, 404, 409)})
+    @extend_schema(request=None, responses={200: ApplicationSerializer, 400: SUBMIT_ERRORS,
+                                            **_errors(401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         services.application_resubmit(application=app, user=request.user)
@@ -232,8 +244,7 @@ class EvaluationView(GenericAPIView):
 QUEUE_PARAM = OpenApiParameter("queue", str, enum=["department", "mine"],
                                description="`department`: unclaimed tasks of my departments (default); "
                                            "`mine`: tasks I hold.")
-TASK_ERRORS = {401: ERRORS[401], 403: OpenApiResponse(description="Not department staff, or not allowed"),
-               404: ERRORS[404]}
+TASK_ERRORS = {401: ERRORS[401], 403: detail("Not department staff, or not allowed"), 404: ERRORS[404]}
 
 
 class TaskListView(GenericAPIView):
@@ -242,7 +253,7 @@ class TaskListView(GenericAPIView):
     serializer_class = TaskSerializer
 
     @extend_schema(parameters=[QUEUE_PARAM], responses={200: TaskSerializer(many=True), 400: ERRORS[400],
-                                                        **TASK_ERRORS})
+                                                        **TASK_ERRORS, 404: PAGE_NOT_FOUND})
     def get(self, request):
         queue = request.query_params.get("queue", "department")
         if queue == "department":
