@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -84,8 +84,11 @@ def _application_queryset(user):
 
 
 def _application(user, pk) -> Application:
-    selectors.application_for_citizen(user, pk)  # 404 for anyone but the owner, and for bad ids
-    return _application_queryset(user).get(pk=pk)
+    """The caller's own application with everything it shows; 404 for anyone else's and for bad ids."""
+    try:
+        return _application_queryset(user).get(pk=selectors.int_or_404(pk))
+    except Application.DoesNotExist:
+        raise Http404("Application not found.") from None
 
 
 STATUS_PARAM = OpenApiParameter("status", str, enum=[c for c, _ in ApplicationStatus.choices],
@@ -316,6 +319,7 @@ class AssignView(TaskActionView):
                                                         **TASK_ERRORS})
     def post(self, request, pk: int):
         case = selectors.task_for_clerk(request.user, pk)
+        selectors.check_may_assign(request.user, case)
         body = _validated(AssignSerializer, request.data)
         assignee = get_user_model().objects.filter(username=body["user"]).first()
         case = services.task_assign(case=case, user=request.user, assignee=assignee)
@@ -332,6 +336,7 @@ class CompleteView(GenericAPIView):
                        "application": serializers.DictField()}), 400: ERRORS[400], 409: ERRORS[409], **TASK_ERRORS})
     def post(self, request, pk: int):
         case = selectors.task_for_clerk(request.user, pk)
+        selectors.check_may_decide(request.user, case)
         body = _validated(CompleteSerializer, request.data)
         case = services.task_complete(case=case, user=request.user, decision=body["decision"],
                                       outputs=body.get("outputs"), comment=body.get("comment", ""),

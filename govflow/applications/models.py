@@ -47,7 +47,11 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["applicant", "status"], name="app_applicant_status")]
+        indexes = [
+            models.Index(fields=["applicant", "status"], name="app_applicant_status"),
+            # Statistics count applications by submission day (drafts have none).
+            models.Index(fields=["submitted_at"], name="app_submitted_at", condition=Q(submitted_at__isnull=False)),
+        ]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
 
@@ -215,6 +219,15 @@ class Evaluation(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="evaluation_score_1_5")]
+        # The supervisor's board lists the low ratings waiting for an answer (oldest first) and the
+        # latest answered ones: both read a few rows of these small partial indexes in order,
+        # however many ratings the years have piled up.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="evaluation_follow_up_open",
+                         condition=Q(needs_follow_up=True, followed_up_at__isnull=True)),
+            models.Index(fields=["-followed_up_at", "-id"], name="evaluation_follow_up_done",
+                         condition=Q(needs_follow_up=True, followed_up_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.score}"

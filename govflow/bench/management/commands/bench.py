@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -52,8 +53,6 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("--history-sizes takes whole numbers, e.g. 0,100000,1000000") from None
 
-        from govflow.bench.database import bench_database
-
         results: dict = {"parts": parts, "operations": operations}
         media = tempfile.mkdtemp(prefix="govflow-bench-media-")
         started = time.perf_counter()
@@ -61,6 +60,20 @@ class Command(BaseCommand):
         from govflow.celery import app as celery_app
 
         celery_app.conf.update(task_always_eager=False, broker_url="memory://")
+        try:
+            self._run(results, parts, operations, sizes, media, options)
+        finally:
+            shutil.rmtree(media, ignore_errors=True)
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        self.stdout.write(render(results))
+        if options["json"]:
+            Path(options["json"]).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+            self.stdout.write(f"results written to {options['json']}")
+
+    def _run(self, results: dict, parts: list[str], operations: int, sizes: list[int], media: str,
+             options: dict) -> None:
+        from govflow.bench.database import bench_database
+
         with override_settings(MEDIA_ROOT=media, DEBUG=False), bench_database(keep=options["keep_db"]) as name:
             self.stdout.write(f"benchmark database: {name}")
             results["database"] = name
@@ -96,11 +109,6 @@ class Command(BaseCommand):
                 self.stdout.write("http: gunicorn (2 workers) + locust …")
                 results["http"] = http.run(database=name, duration=options["http_duration"], users=users,
                                            media_root=media)
-        results["seconds"] = round(time.perf_counter() - started, 1)
-        self.stdout.write(render(results))
-        if options["json"]:
-            Path(options["json"]).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-            self.stdout.write(f"results written to {options['json']}")
 
 
 def _machine() -> dict:
@@ -129,9 +137,18 @@ def render(results: dict) -> str:
     history = results.get("history")
     if history:
         lines.append("")
-        lines.append(f"{'page':<20}{'finished tasks':>16}{'queries':>9}{'median ms':>11}")
+        lines.append(f"{'page':<20}{'finished tasks':>16}{'queries':>9}{'median ms':>11}{'p95 ms':>9}{'sql ms':>9}")
         for row in history.get("rows", []):
-            lines.append(f"{row['page']:<20}{row['finished']:>16,}{row['queries']:>9}{row['median_ms']:>11.2f}")
+            lines.append(f"{row['page']:<20}{row['finished']:>16,}{row['queries']:>9}{row['median_ms']:>11.2f}"
+                         f"{row.get('p95_ms', 0):>9.2f}{row.get('sql_ms', 0):>9.2f}")
+        if history.get("ratios"):
+            lines.append("largest / smallest history: " + ", ".join(
+                f"{page} {ratio:.2f}×" for page, ratio in history["ratios"].items()))
+        target = history.get("target")
+        if target and target.get("met"):
+            lines.append(f"target (median ≤ {target['median_ms']:g} ms at {target['at_finished']:,} finished tasks, "
+                         f"≤ {target['ratio']:g}× the smallest): " + ", ".join(
+                             f"{page} {'met' if met else 'MISSED'}" for page, met in target["met"].items()))
     http = results.get("http")
     if http:
         lines.append("")
@@ -156,6 +173,8 @@ def render(results: dict) -> str:
                 lines.append(f"    {step['users']:>4} users {step['duration_s']:>3} s  {step['requests_per_s']:>7} req/s  "
                              f"errors {step['errors']}  conflicts {step['conflicts']}  p95 page {step['p95_page_ms']} ms  "
                              f"p95 submit {step['p95_submit_ms']} ms")
+        if http.get("cpu_ms_per_request"):
+            lines.append("  CPU per request: " + ", ".join(f"{k} {v} ms" for k, v in http["cpu_ms_per_request"].items()))
         if http.get("outbox"):
             lines.append("  outbox after the load: " + ", ".join(f"{k} {v}" for k, v in http["outbox"].items()))
         for name, value in (http.get("peak_rss_mb") or {}).items():

@@ -1,0 +1,60 @@
+"""The history part as a picture: each page's median latency against the finished tasks in the database.
+
+Flat lines are what the partial indexes promise. matplotlib is a benchmark-only dependency
+(``requirements-bench.txt``), drawn off-screen (Agg).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+LABELS = {
+    "queue": "Department queue (clerk-amr)",
+    "my_applications": "My applications (citizen2)",
+    "board": "Supervisor board (super-amr)",
+    "api_tasks": "API GET /tasks/?queue=department (clerk-amr)",
+    "api_applications": "API GET /applications/ (citizen2)",
+}
+
+
+def draw(history: dict, path: Path) -> None:
+    """One line per page: x = finished tasks (symmetric log, so 0 shows), y = median ms; the 15 ms target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    rows = history.get("rows") or []
+    pages = list(dict.fromkeys(row["page"] for row in rows))
+    sizes = sorted({row["finished"] for row in rows})
+    target = (history.get("target") or {}).get("median_ms", 15.0)
+
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
+    highest = target
+    for page in pages:
+        points = sorted((row["finished"], row["median_ms"]) for row in rows if row["page"] == page)
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        highest = max(highest, *ys)
+        api = page.startswith("api_")
+        ax.plot(xs, ys, marker="s" if api else "o", linestyle="--" if api else "-", linewidth=1.2 if api else 2,
+                label=LABELS.get(page, page))
+        for x, y in points:
+            ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.axhline(target, color="red", linestyle=":", linewidth=1.5, label=f"Target: median ≤ {target:g} ms")
+
+    positive = [s for s in sizes if s > 0]
+    ax.set_xscale("symlog", linthresh=min(positive) if positive else 1)
+    ax.set_xticks(sizes or [0])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylim(0, highest * 1.2)
+    ax.set_xlabel("Finished tasks in the database (viewflow tasks DONE, completed applications)")
+    ax.set_ylabel(f"Median response time, ms ({history.get('requests', 30)} requests)")
+    ax.set_title(f"Page latency vs. history size ({history.get('open_tasks', 0):,} open tasks)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
