@@ -1,16 +1,33 @@
-"""Representations of applications and tasks, built from prefetched rows (no per-row queries).
+"""Representations of applications and tasks, built from rows read in bulk (no per-row queries).
 
 Names and labels come from the application's immutable version snapshot, in the
 request's language; departments from their rows.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
-from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Outcome
+from govflow.applications.models import (
+    PUBLIC_TIMELINE_KINDS,
+    Application,
+    ApplicationStatus,
+    Case,
+    CaseStatus,
+    Document,
+    Outcome,
+    TimelineEntry,
+)
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Department, localized
 
@@ -36,31 +53,6 @@ def document_repr(document: Any) -> dict:
         "sha256": document.sha256,
         "uploaded_at": serializers.DateTimeField().to_representation(document.uploaded_at),
         "url": reverse("api:document-file", args=[document.application_id, document.pk]),
-    }
-
-
-def case_repr(application: Application, case: Case) -> dict:
-    return {
-        "id": case.pk,
-        "procedure": procedure_repr(application, case.procedure_code),
-        "department": department_repr(case.department),
-        "status": case.status,
-        "due_date": case.due_date.isoformat() if case.due_date else None,
-        "outputs": case.outputs or {},
-        "corrections": (
-            {"fields": case.corrections.get("fields", []), "materials": case.corrections.get("materials", []),
-             "message": case.corrections.get("message", "")}
-            if case.status == CaseStatus.CORRECTION_REQUESTED else None
-        ),
-    }
-
-
-def timeline_repr(entry: Any) -> dict:
-    return {
-        "at": serializers.DateTimeField().to_representation(entry.at),
-        "kind": entry.kind,
-        "department": department_repr(entry.department),
-        "message": entry.message,
     }
 
 
@@ -144,7 +136,117 @@ class ApplicationSerializer(serializers.Serializer):
 
 
 def application_repr(application: Application) -> dict:
-    return {
+    """One application, as :func:`application_reprs` builds it (three queries for its rows)."""
+    return application_reprs([application])[0]
+
+
+class _Times:
+    """``DateTimeField().to_representation`` for many values, the time zone looked up once: the
+    same ISO 8601 text (``Z`` for UTC), without a serializer field and a context lookup per value."""
+
+    def __init__(self) -> None:
+        self.field = serializers.DateTimeField()
+        iso = settings.USE_TZ and str(getattr(self.field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        self.zone = timezone.get_current_timezone() if iso else None
+
+    def __call__(self, value: datetime | None) -> str | None:
+        if not value:
+            return None
+        if self.zone is None or not timezone.is_aware(value):
+            return self.field.to_representation(value)
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _url_of(name: str) -> Callable[[int, int], str]:
+    """``reverse(name, args=[a, b])`` for many pairs of ids: reversed once, with markers where they go."""
+    first, second = "9" * 17 + "1", "9" * 17 + "2"
+    url = reverse(name, args=[int(first), int(second)])
+    head, _, rest = url.partition(first)
+    middle, _, tail = rest.partition(second)
+    return lambda a, b: f"{head}{int(a)}{middle}{int(b)}{tail}"
+
+
+def _text(json_field: str) -> Cast:
+    """A JSON column as its text, to be decoded only where it is used."""
+    return Cast(json_field, output_field=TextField())
+
+
+def application_reprs(applications: Sequence[Application]) -> list[dict]:
+    """The representations of applications read with ``one_thing``, ``version`` (its snapshot may be
+    deferred: ``get_definition`` caches it) and ``evaluation``; their documents, cases and public
+    timelines come in three queries of plain rows, whatever the number of applications.
+
+    A list page holds hundreds of these rows: as model instances (each with its department) and
+    through serializer fields per value they cost several times the queries themselves.
+    """
+    if not applications:
+        return []
+    ids = [application.pk for application in applications]
+    by_id = {application.pk: application for application in applications}
+    times = _Times()
+    document_url = _url_of("api:document-file")
+    departments: dict[int, dict] = {}
+    procedures: dict[tuple[int, str], dict] = {}
+
+    def department(pk: int | None, code: str | None, name: str | None) -> dict | None:
+        if pk is None:
+            return None
+        found = departments.get(pk)
+        if found is None:  # the name's JSON is decoded once per department, not once per row
+            found = departments[pk] = {"code": code, "name": localized(json.loads(name))}
+        return dict(found)
+
+    def procedure(application: Application, code: str) -> dict:
+        key = (application.version_id, code)
+        found = procedures.get(key)
+        if found is None:
+            found = procedures[key] = procedure_repr(application, code)
+        return dict(found)
+
+    documents: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for application_id, pk, material, filename, size, sha256, uploaded_at in (
+            Document.objects.filter(application_id__in=ids).order_by("material_code", "id")
+            .values_list("application_id", "id", "material_code", "filename", "size", "sha256", "uploaded_at")):
+        documents[application_id].append({
+            "id": pk, "material": material, "filename": filename, "size": size, "sha256": sha256,
+            "uploaded_at": times(uploaded_at), "url": document_url(application_id, pk),
+        })
+
+    cases: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for (application_id, pk, procedure_code, department_id, department_code, department_name, case_status,
+         due_date, outputs, corrections) in (
+            Case.objects.filter(application_id__in=ids).order_by("position", "id")
+            .annotate(department_text=_text("department__name"), corrections_text=_text("corrections"))
+            .values_list("application_id", "id", "procedure_code", "department_id", "department__code",
+                         "department_text", "status", "due_date", "outputs", "corrections_text")):
+        correction = None
+        if case_status == CaseStatus.CORRECTION_REQUESTED:
+            corrections = json.loads(corrections)
+            correction = {"fields": corrections.get("fields", []), "materials": corrections.get("materials", []),
+                          "message": corrections.get("message", "")}
+        cases[application_id].append({
+            "id": pk,
+            "procedure": procedure(by_id[application_id], procedure_code),
+            "department": department(department_id, department_code, department_name),
+            "status": case_status,
+            "due_date": due_date.isoformat() if due_date else None,
+            "outputs": outputs or {},
+            "corrections": correction,
+        })
+
+    timeline: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for application_id, at, kind, department_id, department_code, department_name, message in (
+            TimelineEntry.objects.filter(application_id__in=ids, kind__in=PUBLIC_TIMELINE_KINDS).order_by("at", "id")
+            .annotate(department_text=_text("department__name"))
+            .values_list("application_id", "at", "kind", "department_id", "department__code", "department_text",
+                         "message")):
+        timeline[application_id].append({
+            "at": times(at), "kind": kind, "department": department(department_id, department_code, department_name),
+            "message": message,
+        })
+
+    return [{
         "id": application.pk,
         "number": application.number,
         "one_thing": application.one_thing.code,
@@ -152,14 +254,13 @@ def application_repr(application: Application) -> dict:
         "status": application.status,
         "outcome": application.outcome or None,
         "data": application.data,
-        "documents": [document_repr(d) for d in application.documents.all()],
-        "cases": [case_repr(application, c) for c in application.cases.all()],
-        "timeline": [timeline_repr(e) for e in application.timeline.all()],
-        "submitted_at": serializers.DateTimeField().to_representation(application.submitted_at)
-        if application.submitted_at else None,
+        "documents": documents[application.pk],
+        "cases": cases[application.pk],
+        "timeline": timeline[application.pk],
+        "submitted_at": times(application.submitted_at),
         "expected_finish": application.expected_finish.isoformat() if application.expected_finish else None,
         "evaluation": evaluation_repr(application),
-    }
+    } for application in applications]
 
 
 # -- request bodies ---------------------------------------------------------------------------

@@ -49,6 +49,8 @@ class Application(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["applicant", "status"], name="app_applicant_status"),
+            # "My applications", newest first: a page is read in order, however many one has.
+            models.Index(fields=["applicant", "-created_at", "-id"], name="app_applicant_recent"),
             # Statistics count applications by submission day (drafts have none).
             models.Index(fields=["submitted_at"], name="app_submitted_at", condition=Q(submitted_at__isnull=False)),
         ]
@@ -129,8 +131,16 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["department", "due_date", "id"], name="case_open_queue",
                          condition=Q(status__in=["queued", "in_review"])),
-            models.Index(fields=["owner", "due_date", "id"], name="case_held",
-                         condition=Q(status="in_review")),
+            # The supervisor's board: per-procedure and per-clerk load, and the most overdue work,
+            # answered from the index alone (the covered columns are what the board counts by).
+            models.Index(fields=["department", "due_date", "id"], name="case_open_board",
+                         include=["procedure_code", "owner", "status"],
+                         condition=Q(status__in=["queued", "in_review"], task__isnull=False)),
+            # The queues' first pages, read in queue order (due date, task, id) straight off these.
+            models.Index(fields=["department", "due_date", "task", "id"], name="case_queued",
+                         condition=Q(status="queued", task__isnull=False)),
+            models.Index(fields=["owner", "due_date", "task", "id"], name="case_held_order",
+                         condition=Q(status="in_review", task__isnull=False)),
             models.Index(fields=["department", "due_date", "id"], name="case_escalated",
                          condition=Q(status__in=["queued", "in_review"], escalated_at__isnull=False)),
         ]

@@ -20,8 +20,8 @@ be real work: the queue lists it, its page renders, a clerk can claim and approv
 
 - Open work (``open_tasks`` review tasks, open or claimed) is about a third in amr and some in
   every department, queued within the last 30 hours: a fifth of the tasks due in one working day
-  are overdue, so the board's list of overdue work is full (100 rows), as it would be in a
-  department with 3,500 open tasks.
+  are overdue, so the board's overdue list (the 20 most overdue, and a count of the rest) is
+  full, as it would be in a department with 3,500 open tasks.
 - History is completed applications of other citizens (three each) over the last two years:
   60 % business startups approved, 30 % newborns, 10 % rejected at the licence; two in five
   rated, every low rating answered. It grows in place: 0, then 100,000, then 1,000,000.

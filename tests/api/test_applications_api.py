@@ -5,11 +5,24 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from rest_framework import serializers
 
 from govflow.applications import services
-from govflow.applications.models import Application
+from govflow.applications.models import PUBLIC_TIMELINE_KINDS, Application, Evaluation
+from govflow.catalog.definition import get_definition
+from govflow.catalog.models import localized
 
-from ..stories import BUSINESS_ANSWERS, NEWBORN_ANSWERS, NEWBORN_MATERIALS, PDF_BYTES, case_of, draft, submitted
+from ..stories import (
+    BUSINESS_ANSWERS,
+    NEWBORN_ANSWERS,
+    NEWBORN_MATERIALS,
+    PDF_BYTES,
+    approve,
+    case_of,
+    draft,
+    submitted,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +202,67 @@ def test_evaluation_rules(api, citizen_alice, clerks):
     assert response.status_code == 201 and response.json()["score"] == 4
     assert client.post(url, {"score": 5}, format="json").status_code == 409
     assert client.get(f"/api/v1/applications/{app.pk}/").json()["evaluation"]["score"] == 4
+
+
+def _read_one_by_one(app: Application, language: str) -> dict:
+    """The contract's representation of ``app``, read the obvious way: its own rows, as models."""
+    times = serializers.DateTimeField()
+    definition = get_definition(app.version)
+    with translation.override(language):
+        def department(row):
+            return {"code": row.code, "name": localized(row.name)} if row else None
+
+        evaluation = Evaluation.objects.filter(application=app).first()
+        return {
+            "id": app.pk, "number": app.number, "one_thing": app.one_thing.code, "version": app.version.number,
+            "status": app.status, "outcome": app.outcome or None, "data": app.data,
+            "documents": [{"id": d.pk, "material": d.material_code, "filename": d.filename, "size": d.size,
+                           "sha256": d.sha256, "uploaded_at": times.to_representation(d.uploaded_at),
+                           "url": f"/api/v1/applications/{app.pk}/documents/{d.pk}/file"}
+                          for d in app.documents.order_by("material_code", "id")],
+            "cases": [{"id": c.pk,
+                       "procedure": {"code": c.procedure_code,
+                                     "name": localized(definition.procedures[c.procedure_code]["name"])},
+                       "department": department(c.department), "status": c.status,
+                       "due_date": c.due_date.isoformat() if c.due_date else None, "outputs": c.outputs,
+                       "corrections": {"fields": c.corrections.get("fields", []),
+                                       "materials": c.corrections.get("materials", []),
+                                       "message": c.corrections.get("message", "")}
+                       if c.status == "correction_requested" else None}
+                      for c in app.cases.order_by("position", "id")],
+            "timeline": [{"at": times.to_representation(e.at), "kind": e.kind, "department": department(e.department),
+                          "message": e.message}
+                         for e in app.timeline.filter(kind__in=PUBLIC_TIMELINE_KINDS).order_by("at", "id")],
+            "submitted_at": times.to_representation(app.submitted_at) if app.submitted_at else None,
+            "expected_finish": app.expected_finish.isoformat() if app.expected_finish else None,
+            "evaluation": {"score": evaluation.score, "comment": evaluation.comment,
+                           "created_at": times.to_representation(evaluation.created_at)} if evaluation else None,
+        }
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_list_shows_each_application_as_read_one_by_one(api, citizen_alice, clerks, language):
+    """A page is built from a few queries for all its applications' rows: each item must be what its
+    own rows say (documents, outputs, a correction request, the public timeline, an evaluation)."""
+    finished = submitted(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
+    for code in ("amr-licence", "psb-seal-filing", "tax-registration"):
+        approve(finished, code, clerks[code.split("-")[0]])
+    services.evaluation_create(application=finished, user=citizen_alice, score=4, comment="很方便")
+    corrected = submitted(citizen_alice, "business-startup")
+    services.task_claim(case=case_of(corrected, "amr-licence"), user=clerks["amr"])
+    services.task_complete(case=case_of(corrected, "amr-licence"), user=clerks["amr"], decision="request_correction",
+                           corrections={"fields": ["registered_address"], "materials": ["premises_proof"],
+                                        "message": "地址与证明不符"})
+    submitted(citizen_alice, "newborn")
+    draft(citizen_alice, "newborn")
+
+    body = api(citizen_alice).get("/api/v1/applications/", HTTP_ACCEPT_LANGUAGE=language).json()
+
+    expected = [_read_one_by_one(app, language) for app in Application.objects.filter(applicant=citizen_alice)
+                .order_by("-created_at", "-id")]
+    assert body["results"] == expected
+    assert [item["status"] for item in body["results"]] == ["draft", "submitted", "correction_requested", "completed"]
+    assert body["results"][2]["cases"][0]["corrections"]["message"] == "地址与证明不符"
 
 
 def _list_queries(client, url: str) -> tuple[int, dict]:
