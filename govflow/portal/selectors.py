@@ -25,6 +25,13 @@ def published_one_things() -> QuerySet[OneThing]:
     )
 
 
+def published_one_thing_choices() -> list[tuple[str, str]]:
+    """(code, name) of each published one thing, by code: the name ``card`` shows (the published
+    snapshot's, else the live row's), in one narrow query that decodes no snapshot."""
+    rows = published_one_things().values_list("code", "name", "current_version__definition__one_things__0__name")
+    return [(code, localized(published or name)) for code, name, published in rows]
+
+
 def published_one_thing(code: str) -> OneThing | None:
     return published_one_things().filter(code=code).first()
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -180,15 +180,15 @@ class TaskRow:
 
     @property
     def number(self) -> str:
-        return self.case.application.number or ""
+        return self.case.row_number or ""
 
     @property
     def procedure_name(self) -> str:
-        return localized(self.case.procedure.name) or self.case.procedure_code
+        return localized(self.case.row_procedure_name) or self.case.procedure_code
 
     @property
     def department_name(self) -> str:
-        return localized(self.case.department.name) or self.case.department.code
+        return localized(self.case.row_department_name) or self.case.row_department_code
 
     @property
     def due(self) -> str:
@@ -196,20 +196,15 @@ class TaskRow:
 
     @property
     def waiting_since(self) -> datetime:
-        return self.case.task.created
+        return self.case.row_task_created
 
     @property
     def waiting(self) -> str:
-        return timesince(self.case.task.created, depth=1)
-
-    @property
-    def owner(self) -> Any:
-        return self.case.owner
+        return timesince(self.case.row_task_created, depth=1)
 
     @property
     def owner_name(self) -> str:
-        owner = self.case.owner
-        return (owner.name or owner.username) if owner is not None else ""
+        return (self.case.row_owner_name or self.case.row_owner_username or "") if self.case.owner_id else ""
 
 
 def filtered(qs: QuerySet[Case], *, clock: SlaClock, procedure: str = "", sla: str = "",
@@ -223,34 +218,40 @@ def filtered(qs: QuerySet[Case], *, clock: SlaClock, procedure: str = "", sla: s
     return qs
 
 
-def department_queue(*, user: Any, clock: SlaClock, **filters: str) -> QuerySet[Case]:
+def department_queue(*, user: Any, clock: SlaClock, department_ids: list[int] | None = None,
+                     **filters: str) -> QuerySet[Case]:
     """Unclaimed tasks of the clerk's departments, due date first."""
-    return filtered(app_selectors.task_queue_for_clerk(user=user), clock=clock, **filters)
+    return filtered(app_selectors.task_queue_for_clerk(user=user, department_ids=department_ids), clock=clock,
+                    **filters)
 
 
-def held_tasks(*, user: Any, clock: SlaClock, **filters: str) -> QuerySet[Case]:
+def held_tasks(*, user: Any, clock: SlaClock, department_ids: list[int] | None = None,
+               **filters: str) -> QuerySet[Case]:
     """Tasks the clerk holds, due date first."""
     return filtered(app_selectors.tasks_held_by(user=user), clock=clock, **filters)
 
 
-#: Queue order: due date, then the task's age. Task ids grow with creation, so ordering by
-#: ``task_id`` gives the selectors' ``task__created`` order without joining viewflow's task table.
-QUEUE_ORDER = ("due_date", "task_id", "id")
+QUEUE_ORDER = app_selectors.QUEUE_ORDER
 
 
-#: What a queue row shows, and nothing else: fifty rows of six models stay cheap to load.
+#: What a queue row shows, and nothing else: the case's own columns, and the few values of its
+#: application, procedure, department, task and holder as annotations (``row_*``), so that a page
+#: of fifty rows builds fifty model instances, not three hundred.
 ROW_FIELDS = ("id", "application_id", "procedure_code", "procedure_id", "department_id", "status", "task_id",
-              "owner_id", "due_date", "application__id", "application__number", "procedure__id", "procedure__code",
-              "procedure__name", "department__id", "department__code", "department__name", "task__id",
-              "task__created", "owner__id", "owner__username", "owner__name")
+              "owner_id", "due_date")
+ROW_VALUES = {
+    "row_number": F("application__number"), "row_procedure_name": F("procedure__name"),
+    "row_department_code": F("department__code"), "row_department_name": F("department__name"),
+    "row_task_created": F("task__created"), "row_owner_name": F("owner__name"),
+    "row_owner_username": F("owner__username"),
+}
 
 
 def _rows_by_id(ids: list[int]) -> list[Case]:
     """The cases ``ids`` (already chosen through an access-checked selector), in that order."""
     if not ids:
         return []
-    found = {case.pk: case for case in Case.objects.filter(pk__in=ids)
-             .select_related("application", "procedure", "department", "task", "owner").only(*ROW_FIELDS)}
+    found = {case.pk: case for case in Case.objects.filter(pk__in=ids).only(*ROW_FIELDS).annotate(**ROW_VALUES)}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -539,6 +540,20 @@ def member_name(user: Any) -> str:
 
 
 # -- the supervisor's board --------------------------------------------------------------------
+#
+# The board is read in a fixed number of queries whatever the history and the number of open
+# tasks: one pass over the open cases of the department (the partial index of open cases) for
+# the load tables, the first overdue tasks (not all of them: the full list is a paginated page),
+# and the low ratings. Its task rows are plain values, not model instances.
+
+#: Overdue tasks the board shows; the rest are on the paginated overdue page.
+BOARD_OVERDUE_LIMIT = 20
+#: Tasks shown for one clerk when the supervisor picks them in the "By clerk" table.
+BOARD_LIST_LIMIT = 100
+#: Rows per page of the full overdue list.
+OVERDUE_PAGE_SIZE = 50
+
+OPEN_STATUSES = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW)
 
 
 @dataclass
@@ -549,77 +564,243 @@ class LoadRow:
     in_review: int = 0
     overdue: int = 0
     due_soon: int = 0
-    user: Any = None
+
+    def add(self, counts: dict[str, int], *, queued: bool = True) -> None:
+        if queued:
+            self.queued += counts["queued"]
+        self.in_review += counts["in_review"]
+        self.overdue += counts["overdue"]
+        self.due_soon += counts["due_soon"]
 
 
-def _load_counts(department_id: int, clock: SlaClock, group: str) -> dict[Any, dict[str, int]]:
-    open_q = Q(status__in=(CaseStatus.QUEUED, CaseStatus.IN_REVIEW))
-    counted = (Case.objects.filter(open_q, department_id=department_id, task__isnull=False)
-               .values(group)
-               .annotate(queued=Count("id", filter=Q(status=CaseStatus.QUEUED)),
-                         in_review=Count("id", filter=Q(status=CaseStatus.IN_REVIEW)),
-                         overdue=Count("id", filter=clock.q(SLA_OVERDUE)),
-                         due_soon=Count("id", filter=clock.q(SLA_DUE_SOON)))
-               .order_by())
-    return {row[group]: row for row in counted}
+def _load_counts(department_id: int, clock: SlaClock) -> dict[tuple[str, int | None], dict[str, int]]:
+    """The department's open tasks counted per (procedure, holder): queued, in review, overdue,
+    due soon.
+
+    One pass over its open cases (the partial index of open cases: never the history), grouped
+    by (procedure, holder, status, due date) with one plain ``COUNT`` per group; the SLA states
+    are added up here, each due date's state computed once. That is cheaper for the database
+    than four filtered counts per row, and the groups are few: procedures x (holders + 1) x 2
+    x the due dates of open work. It reads only columns an index on (department, procedure,
+    owner, status, due date) would hold, so such an index would answer it alone, in order.
+    """
+    found: dict[tuple[str, int | None], dict[str, int]] = {}
+    states: dict[date | None, str] = {}
+    groups = (Case.objects.filter(status__in=OPEN_STATUSES, department_id=department_id, task__isnull=False)
+              .values_list("procedure_code", "owner_id", "status", "due_date").annotate(n=Count("status"))
+              .order_by())
+    for code, owner_id, status, due, n in groups:
+        counts = found.get((code, owner_id))
+        if counts is None:
+            counts = found[(code, owner_id)] = {"queued": 0, "in_review": 0, "overdue": 0, "due_soon": 0}
+        counts["queued" if status == CaseStatus.QUEUED else "in_review"] += n
+        state = states.get(due)
+        if state is None:
+            state = states[due] = clock.state(due)
+        if state == SLA_OVERDUE:
+            counts["overdue"] += n
+        elif state == SLA_DUE_SOON:
+            counts["due_soon"] += n
+    return found
 
 
-def board_load(department_id: int, clock: SlaClock, members: list[Membership]):
-    """Per procedure and per clerk: queued / in review / overdue / due soon (3 queries)."""
-    by_procedure = _load_counts(department_id, clock, "procedure_code")
-    procedures = [LoadRow(key=p.code, label=localized(p.name) or p.code)
-                  for p in Procedure.objects.filter(department_id=department_id).only("code", "name").order_by("code")]
-    known = {row.key for row in procedures}
-    procedures += [LoadRow(key=code, label=code) for code in by_procedure if code not in known]
-    for row in procedures:
-        for name, value in by_procedure.get(row.key, {}).items():
-            if name != "procedure_code":
-                setattr(row, name, value)
+def board_members(department_id: int) -> list[tuple[int, str]]:
+    """(user id, name) of the department's active members, by username: the board's clerk rows
+    and its reassign choices (one query, no model instances)."""
+    found = (Membership.objects.filter(department_id=department_id, user__is_active=True).order_by("user__username")
+             .values_list("user_id", "user__name", "user__first_name", "user__last_name", "user__username"))
+    return [(pk, name or f"{first} {last}".strip() or username) for pk, name, first, last, username in found]
 
-    by_owner = _load_counts(department_id, clock, "owner_id")
-    clerks = [LoadRow(key=m.user_id, label=member_name(m.user), user=m.user) for m in members]
-    for row in clerks:
-        counts = by_owner.get(row.key, {})
-        row.in_review = counts.get("in_review", 0)
-        row.overdue = counts.get("overdue", 0)
-        row.due_soon = counts.get("due_soon", 0)
-    # Held by someone who left the department: still on the board, so it can be taken back.
-    former = [key for key in by_owner if key is not None and key not in {m.user_id for m in members}]
-    for key in former:
-        counts = by_owner[key]
-        clerks.append(LoadRow(key=key, label=str(_("Former member #%(id)s") % {"id": key}),
-                              in_review=counts["in_review"], overdue=counts["overdue"],
-                              due_soon=counts["due_soon"]))
+
+def procedure_labels(department_id: int) -> dict[str, str]:
+    """code -> name of the department's procedures, in code order (one query)."""
+    found = Procedure.objects.filter(department_id=department_id).order_by("code").values_list("code", "name")
+    return {code: localized(name) or code for code, name in found}
+
+
+def board_load(department_id: int, clock: SlaClock, members: list[tuple[int, str]],
+               labels: dict[str, str] | None = None):
+    """Per procedure and per clerk: queued / in review / overdue / due soon, and the totals
+    (2 queries, 1 when the procedure ``labels`` are given)."""
+    labels = procedure_labels(department_id) if labels is None else labels
+    procedures = [LoadRow(key=code, label=label) for code, label in labels.items()]
+    by_procedure = {row.key: row for row in procedures}
+    clerks = [LoadRow(key=pk, label=name) for pk, name in members]
+    by_clerk = {row.key: row for row in clerks}
+    former: dict[int, LoadRow] = {}
     total = LoadRow(key=None, label=str(_("Total")))
-    for row in procedures:
-        total.queued += row.queued
-        total.in_review += row.in_review
-        total.overdue += row.overdue
-        total.due_soon += row.due_soon
+    for (code, owner_id), counts in _load_counts(department_id, clock).items():
+        if code not in by_procedure:  # a procedure since moved to another department
+            by_procedure[code] = LoadRow(key=code, label=code)
+            procedures.append(by_procedure[code])
+        by_procedure[code].add(counts)
+        total.add(counts)
+        if owner_id is None:
+            continue
+        clerk = by_clerk.get(owner_id)
+        if clerk is None:
+            # Held by someone who left the department: still on the board, so it can be taken back.
+            clerk = former.get(owner_id)
+            if clerk is None:
+                clerk = former[owner_id] = LoadRow(key=owner_id,
+                                                   label=str(_("Former member #%(id)s") % {"id": owner_id}))
+        clerk.add(counts, queued=False)
+    clerks += [former[key] for key in sorted(former)]
     return procedures, clerks, total
 
 
-BOARD_LIST_LIMIT = 100
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the board's task lists (and of the full overdue list), made from one tuple of
+    plain values: no model instances, and every string it shows computed once, here."""
+
+    case_id: int
+    task_id: int
+    number: str
+    procedure_name: str
+    due: str
+    owner_id: int | None
+    owner_name: str
+    waiting: str
+    sla: Sla
+    url: str
 
 
-def overdue_cases(department_id: int, clock: SlaClock, limit: int = BOARD_LIST_LIMIT) -> list[TaskRow]:
-    qs = (Case.objects.filter(status__in=(CaseStatus.QUEUED, CaseStatus.IN_REVIEW), department_id=department_id,
-                              task__isnull=False, due_date__lt=clock.today))
-    return rows(first(qs, limit), clock)
+#: What a board row shows: the case and three joins (application number, holder, task age).
+#: The procedure's name comes from the department's procedures, already read for the load table.
+BOARD_ROW_VALUES = ("id", "task_id", "procedure_code", "due_date", "owner_id", "application__number",
+                    "task__created", "owner__username", "owner__name")
 
 
-def held_by_clerk(department_id: int, owner_id: int, clock: SlaClock, limit: int = BOARD_LIST_LIMIT) -> list[TaskRow]:
-    qs = (Case.objects.filter(status=CaseStatus.IN_REVIEW, department_id=department_id, owner_id=owner_id,
-                              task__isnull=False))
-    return rows(first(qs, limit), clock)
+def overdue_queryset(department_id: int, clock: SlaClock) -> QuerySet[Case]:
+    """Open tasks of the department past their due date (queued or held), through the partial
+    index of open cases (department, due date)."""
+    return Case.objects.filter(status__in=OPEN_STATUSES, department_id=department_id, task__isnull=False,
+                               due_date__lt=clock.today)
 
 
-def evaluations_for_follow_up(department_id: int, *, answered: bool = False, limit: int = 50) -> list[Evaluation]:
-    """Low ratings (1–2) of applications that involved the department: open ones, or the
-    latest answered ones."""
+def held_queryset(department_id: int, owner_id: int) -> QuerySet[Case]:
+    return Case.objects.filter(status=CaseStatus.IN_REVIEW, department_id=department_id, owner_id=owner_id,
+                               task__isnull=False)
+
+
+def _board_rows(values: Any, clock: SlaClock, labels: dict[str, str]) -> list[BoardRow]:
+    pattern = reverse("workbench:task", args=[1]).rsplit("/1/", 1)[0] + "/{}/"
+    now = timezone.now()
+    slas: dict[date | None, Sla] = {}
+    out = []
+    for pk, task_id, code, due, owner_id, number, created, username, name in values:
+        sla = slas.get(due)
+        if sla is None:
+            sla = slas[due] = clock.sla(due)
+        out.append(BoardRow(case_id=pk, task_id=task_id, number=number or "", procedure_name=labels.get(code) or code,
+                            due=due.isoformat() if due else "", owner_id=owner_id,
+                            owner_name=(name or username or "") if owner_id is not None else "",
+                            waiting=timesince(created, now=now, depth=1) if created else "",
+                            sla=sla, url=pattern.format(task_id)))
+    return out
+
+
+#: The overdue list's order: most overdue first, then the oldest case. It is the order of the
+#: partial index of open cases (department, due date, id), so the first rows are read straight
+#: off it, however many tasks share a due date (the queue order, by task after the due date,
+#: would read and sort every overdue task of those dates).
+OVERDUE_ORDER = ("due_date", "id")
+
+
+def _board_values(ids: QuerySet[Case], order: tuple[str, ...]) -> Any:
+    return Case.objects.filter(pk__in=ids).order_by(*order).values_list(*BOARD_ROW_VALUES)
+
+
+def board_first(qs: QuerySet[Case], clock: SlaClock, labels: dict[str, str], limit: int,
+                order: tuple[str, ...] = QUEUE_ORDER) -> list[BoardRow]:
+    """The first ``limit`` tasks of ``qs`` in ``order``, in one query: the ids are chosen on the
+    case table alone (a subquery through a partial index: narrow rows), the joins are made for
+    those rows only."""
+    return _board_rows(_board_values(qs.order_by(*order).values("pk")[:limit], order), clock, labels)
+
+
+def board_page(qs: QuerySet[Case], clock: SlaClock, labels: dict[str, str], page_number: Any,
+               per_page: int, order: tuple[str, ...] = QUEUE_ORDER) -> tuple[Page, list[BoardRow]]:
+    """One page of ``qs`` in ``order`` in two queries whatever its length: a COUNT, then the
+    page's rows (chosen on the case table alone, as in ``board_first``: a deep page skips
+    narrow index entries, not joined rows)."""
+    ordered = qs.order_by(*order).values("pk")
+    page = Paginator(ordered, per_page).get_page(page_number)
+    if not page.paginator.count:
+        return page, []
+    start = (page.number - 1) * per_page
+    return page, _board_rows(_board_values(ordered[start:start + per_page], order), clock, labels)
+
+
+def overdue_cases(department_id: int, clock: SlaClock, labels: dict[str, str],
+                  limit: int = BOARD_OVERDUE_LIMIT) -> list[BoardRow]:
+    """The most overdue tasks of the department (earliest due date first), in one plain query:
+    its order is the partial index's, so the database walks the index and joins ``limit`` rows."""
+    values = overdue_queryset(department_id, clock).order_by(*OVERDUE_ORDER).values_list(*BOARD_ROW_VALUES)
+    return _board_rows(values[:limit], clock, labels)
+
+
+def overdue_page(department_id: int, clock: SlaClock, labels: dict[str, str], page_number: Any,
+                 per_page: int = OVERDUE_PAGE_SIZE) -> tuple[Page, list[BoardRow]]:
+    """Every overdue task of the department, a page at a time, in the board's order."""
+    return board_page(overdue_queryset(department_id, clock), clock, labels, page_number, per_page, OVERDUE_ORDER)
+
+
+def held_by_clerk(department_id: int, owner_id: int, clock: SlaClock, labels: dict[str, str],
+                  limit: int = BOARD_LIST_LIMIT) -> list[BoardRow]:
+    """What one clerk holds in the department, in queue order (the partial index of held cases)."""
+    return board_first(held_queryset(department_id, owner_id), clock, labels, limit)
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    """A low rating as the board shows it, with its strings made once: ``at`` is when it was
+    given (open ones) or answered (answered ones), in local time."""
+
+    pk: int
+    number: str
+    score: int
+    comment: str = ""
+    one_thing: str = ""
+    at_iso: str = ""
+    at_text: str = ""
+    by: str = ""
+    note: str = ""
+
+
+def _local(at: datetime | None, fmt: str) -> tuple[str, str]:
+    if at is None:
+        return "", ""
+    at = timezone.localtime(at)
+    return at.isoformat(), at.strftime(fmt)
+
+
+def _low_ratings(department_id: int, *, answered: bool) -> QuerySet[Evaluation]:
     involved = Case.objects.filter(department_id=department_id).values("application_id")
-    qs = (Evaluation.objects.filter(needs_follow_up=True, application_id__in=involved,
-                                    followed_up_at__isnull=not answered)
-          .select_related("application__one_thing", "followed_up_by"))
-    qs = qs.order_by("-followed_up_at", "-id") if answered else qs.order_by("created_at", "id")
-    return list(qs[:limit])
+    return Evaluation.objects.filter(needs_follow_up=True, application_id__in=involved,
+                                     followed_up_at__isnull=not answered)
+
+
+def evaluations_for_follow_up(department_id: int, *, answered: bool = False, limit: int = 50) -> list[RatingRow]:
+    """Low ratings (1–2) of applications that involved the department: open ones (oldest first,
+    with the one thing), or the latest answered ones (with who answered, when and how). Each
+    list reads only what it shows, through its partial index."""
+    found = []
+    if answered:
+        values = (_low_ratings(department_id, answered=True).order_by("-followed_up_at", "-id")
+                  .values_list("id", "application__number", "score", "followed_up_at", "follow_up_note",
+                               "followed_up_by__name", "followed_up_by__username")[:limit])
+        for pk, number, score, at, note, name, username in values:
+            at_iso, at_text = _local(at, "%Y-%m-%d %H:%M")
+            found.append(RatingRow(pk=pk, number=number or "", score=score, at_iso=at_iso, at_text=at_text,
+                                   by=name or username or "", note=note))
+        return found
+    values = (_low_ratings(department_id, answered=False).order_by("created_at", "id")
+              .values_list("id", "application__number", "score", "created_at", "comment",
+                           "application__one_thing__name")[:limit])
+    for pk, number, score, at, comment, name in values:
+        at_iso, at_text = _local(at, "%Y-%m-%d")
+        found.append(RatingRow(pk=pk, number=number or "", score=score, comment=comment, one_thing=localized(name),
+                               at_iso=at_iso, at_text=at_text))
+    return found

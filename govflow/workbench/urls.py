@@ -16,5 +16,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/decide/", views.decide, name="decide"),
     path("tasks/<int:task_id>/documents/<int:document_id>/", views.document, name="document"),
     path("board/", views.board, name="board"),
+    path("board/overdue/", views.board_overdue, name="board-overdue"),
     path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),
 ]

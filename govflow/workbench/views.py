@@ -96,7 +96,8 @@ def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str,
     clock = selectors.SlaClock.now()
     form = QueueFilterForm(request.GET or None, procedures=selectors.procedures_of(staff.department_ids))
     filters = form.filters()
-    page, cases = selectors.paginate(queryset_for(user=request.user, clock=clock, **filters),
+    page, cases = selectors.paginate(queryset_for(user=request.user, clock=clock,
+                                                  department_ids=staff.department_ids, **filters),
                                      request.GET.get("page"), PAGE_SIZE)
     kept = {k: v for k, v in {"q": filters["number"], "procedure": filters["procedure"], "sla": filters["sla"]}.items()
             if v}
@@ -315,30 +316,54 @@ def _board_department(request: HttpRequest):
     return chosen.department, supervised
 
 
+def _board_url(department: Any, name: str = "workbench:board") -> str:
+    return f"{reverse(name)}?{urlencode({'department': department.code})}"
+
+
 @require_safe
 @staff_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The department's load, overdue work, and low ratings waiting for an answer."""
+    """The department's load, its most overdue work (the rest on the overdue page), and low
+    ratings waiting for an answer."""
     department, supervised = _board_department(request)
     clock = selectors.SlaClock.now()
-    members = selectors.department_members(department.pk)
-    procedures, clerks, total = selectors.board_load(department.pk, clock, members)
-    overdue = selectors.overdue_cases(department.pk, clock)
+    members = selectors.board_members(department.pk)
+    labels = selectors.procedure_labels(department.pk)
+    procedures, clerks, total = selectors.board_load(department.pk, clock, members, labels)
+    overdue = selectors.overdue_cases(department.pk, clock, labels) if total.overdue else []
     clerk_id = request.GET.get("clerk")
     focus_clerk, held = None, []
     if clerk_id and clerk_id.isdigit():
         focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
-        if focus_clerk is not None:
-            held = selectors.held_by_clerk(department.pk, focus_clerk.key, clock)
-    choices = [(m.user_id, selectors.member_name(m.user)) for m in members]
+        if focus_clerk is not None and focus_clerk.in_review:
+            held = selectors.held_by_clerk(department.pk, focus_clerk.key, clock, labels)
     return render(request, "workbench/board.html", _context(
         request, title=_("Department board"), department=department, supervised=supervised, clock=clock,
-        procedures=procedures, clerks=clerks, total=total, overdue=overdue, overdue_more=max(0, total.overdue - len(overdue)),
-        focus_clerk=focus_clerk, held=held, member_choices=choices,
+        procedures=procedures, clerks=clerks, total=total, overdue=overdue,
+        overdue_more=max(0, total.overdue - len(overdue)),
+        focus_clerk=focus_clerk, held=held,
+        held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
+        member_choices=members,
         follow_ups=selectors.evaluations_for_follow_up(department.pk),
         answered=selectors.evaluations_for_follow_up(department.pk, answered=True, limit=10),
         follow_up_form=FollowUpForm(),
-        board_url=f"{reverse('workbench:board')}?{urlencode({'department': department.code})}",
+        board_url=_board_url(department), overdue_url=_board_url(department, "workbench:board-overdue"),
+    ))
+
+
+@require_safe
+@staff_required
+def board_overdue(request: HttpRequest) -> HttpResponse:
+    """Every overdue task of the department, queued or held, most overdue first, a page at a time,
+    with the board's release and reassign on each row."""
+    department, _supervised = _board_department(request)
+    clock = selectors.SlaClock.now()
+    labels = selectors.procedure_labels(department.pk)
+    page, rows = selectors.overdue_page(department.pk, clock, labels, request.GET.get("page"))
+    return render(request, "workbench/board_overdue.html", _context(
+        request, title=_("Overdue tasks"), department=department, clock=clock, page=page, rows=rows,
+        member_choices=selectors.board_members(department.pk),
+        query=urlencode({"department": department.code}), board_url=_board_url(department),
     ))
 
 
@@ -346,7 +371,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @staff_required
 def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     department, _supervised = _board_department(request)
-    back = f"{reverse('workbench:board')}?{urlencode({'department': department.code})}#follow-ups"
+    back = f"{_board_url(department)}#follow-ups"
     if evaluation_id > 2**63 - 1:
         raise Http404("Evaluation not found.")
     evaluation = Evaluation(pk=evaluation_id)

@@ -1,11 +1,13 @@
 """Follow: my applications, one application's page, the timeline; never another citizen's."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
 from govflow.applications import services
-from govflow.applications.models import ApplicationStatus, CaseStatus
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus
 from tests.stories import OUTPUTS, approve, case_of, draft, submitted
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +28,32 @@ def test_my_applications_lists_only_mine_with_their_status(alice_client, citizen
     assert reverse("application", args=[mine.pk]) in body
     submitted_row = next(r for r in rows if r["application"].pk == mine.pk)
     assert submitted_row["total"] == 5 and submitted_row["done"] == 0
+
+
+def test_each_row_shows_progress_status_and_dates_in_the_local_time_zone(alice_client, citizen_alice, clerks):
+    business = submitted(citizen_alice, "business-startup")
+    approve(business, "amr-licence", clerks["amr"])
+    withdrawn = services.application_withdraw(application=submitted(citizen_alice, "newborn"), user=citizen_alice)
+    saved = draft(citizen_alice, "newborn", materials={})
+    evening_utc = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # already 2 March, 01:30 in Asia/Shanghai
+    Application.objects.filter(pk=business.pk).update(submitted_at=evening_utc)
+    Application.objects.filter(pk=saved.pk).update(updated_at=evening_utc)
+
+    response = alice_client.get(reverse("applications"))
+
+    rows = {r["application"].pk: r for r in response.context["rows"]}
+    assert (rows[business.pk]["done"], rows[business.pk]["total"]) == (1, 5)
+    assert rows[withdrawn.pk]["done"] == rows[withdrawn.pk]["total"] > 0  # cancelled counts as finished
+    assert (rows[saved.pk]["done"], rows[saved.pk]["total"]) == (0, 0)
+    assert [rows[pk]["status_label"] for pk in (business.pk, withdrawn.pk, saved.pk)] == \
+        ["In progress", "Withdrawn", "Draft"]
+    assert rows[business.pk]["name"] == "Start a business" and rows[saved.pk]["name"] == "Welcome a newborn"
+    business.refresh_from_db()
+    assert (rows[business.pk]["submitted"], rows[saved.pk]["saved"]) == ("2026-03-02", "2026-03-02 01:30")
+    assert rows[business.pk]["expected_finish"] == business.expected_finish.isoformat()
+    body = response.content.decode()
+    assert "<dd>1 / 5</dd>" in body and "<dd>2026-03-02</dd>" in body and "<dd>2026-03-02 01:30</dd>" in body
+    assert '<option value="business-startup">Start a business</option>' in body
 
 
 def test_my_applications_filters_by_status_and_one_thing(alice_client, citizen_alice):

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from govflow.applications import services
 from govflow.applications.errors import InvalidInput, InvalidState, NotFound
-from govflow.applications.models import Case, Evaluation, TimelineEntry
+from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
 from govflow.catalog.calendar import add_working_days, local_date
+from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 from govflow.workbench.services import evaluation_follow_up
 
 from ..factories import UserFactory
@@ -20,6 +21,7 @@ from .bulk import queued_cases
 pytestmark = pytest.mark.django_db
 
 BOARD = "/workbench/board/"
+OVERDUE = "/workbench/board/overdue/"
 
 
 def said(response) -> list[str]:
@@ -79,7 +81,7 @@ def test_a_supervisor_releases_an_absent_clerks_tasks_from_the_board(as_user, bu
     services.task_claim(case=case, user=clerks["amr"])
     client = as_user(supervisor_sue_amr)
     held = client.get(BOARD, {"department": "amr", "clerk": clerks["amr"].pk})
-    assert [row.case.pk for row in held.context["held"]] == [case.pk]
+    assert [row.case_id for row in held.context["held"]] == [case.pk]
     back = f"{BOARD}?department=amr&clerk={clerks['amr'].pk}"
     response = client.post(reverse("workbench:release", args=[case.task_id]), {"next": back})
     assert response.status_code == 302 and response.url == back
@@ -101,6 +103,101 @@ def test_tasks_held_by_a_former_member_stay_visible(as_user, business, clerks, s
     clerks["amr"].memberships.all().delete()
     response = as_user(supervisor_sue_amr).get(BOARD)
     assert any(row.key == clerks["amr"].pk and row.in_review == 1 for row in response.context["clerks"])
+
+
+# -- overdue work: the most overdue on the board, every one on the overdue page ----------------------
+
+
+def test_the_board_shows_the_most_overdue_tasks_and_links_the_full_list(as_user, citizen_alice, clerks,
+                                                                        supervisor_sue_amr):
+    very_late = queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), -10))
+    held_late = queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -5), owner=clerks["amr"])
+    queued_cases(BOARD_OVERDUE_LIMIT + 3, applicant=citizen_alice, due=add_working_days(today(), -1))
+    queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), 3))  # on time
+    response = as_user(supervisor_sue_amr).get(BOARD)
+    rows = response.context["overdue"]
+    assert len(rows) == BOARD_OVERDUE_LIMIT
+    assert [row.case_id for row in rows[:3]] == [c.pk for c in very_late] + [held_late[0].pk]
+    assert {row.sla.state for row in rows} == {"overdue"}
+    assert response.context["total"].overdue == BOARD_OVERDUE_LIMIT + 6
+    html = response.content.decode()
+    assert "…and 6 more." in html
+    assert f'href="{OVERDUE}?department=amr"' in html
+    assert "10 working days overdue" in html and held_late[0].application.number in html
+
+
+def test_the_board_says_when_nothing_is_overdue(as_user, citizen_alice, supervisor_sue_amr):
+    queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), 3))
+    response = as_user(supervisor_sue_amr).get(BOARD)
+    html = response.content.decode()
+    assert response.context["overdue"] == [] and "Nothing is overdue." in html
+    assert OVERDUE not in html
+
+
+def test_the_overdue_page_lists_every_overdue_task_a_page_at_a_time(as_user, citizen_alice, clerks,
+                                                                     supervisor_sue_amr):
+    held = queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), -4), owner=clerks["amr"])
+    queued = queued_cases(OVERDUE_PAGE_SIZE + 3, applicant=citizen_alice, due=add_working_days(today(), -2))
+    queued_cases(3, applicant=citizen_alice, due=add_working_days(today(), 2))  # on time: not listed
+    client = as_user(supervisor_sue_amr)
+    first = client.get(OVERDUE, {"department": "amr"})
+    assert first.status_code == 200 and first.context["page"].paginator.count == OVERDUE_PAGE_SIZE + 5
+    second = client.get(OVERDUE, {"department": "amr", "page": 2})
+    listed = [row.case_id for row in first.context["rows"]] + [row.case_id for row in second.context["rows"]]
+    assert len(first.context["rows"]) == OVERDUE_PAGE_SIZE and len(second.context["rows"]) == 5
+    assert listed[:2] == [c.pk for c in held]  # most overdue first
+    assert sorted(listed) == sorted(c.pk for c in held + queued)
+    html = first.content.decode()
+    assert f"{OVERDUE_PAGE_SIZE + 5} overdue tasks" in html
+    assert "?department=amr&amp;page=2" in html and 'href="/workbench/board/?department=amr"' in html
+    # The board's actions on every row, coming back to this page.
+    assert reverse("workbench:release", args=[held[0].task_id]) in html
+    assert reverse("workbench:assign", args=[queued[0].task_id]) in html
+    assert reverse("workbench:release", args=[queued[0].task_id]) not in html  # queued: nothing to release
+    back = f"{OVERDUE}?department=amr&page=2"
+    assert 'name="next" value="/workbench/board/overdue/?department=amr&amp;page=2"' in second.content.decode()
+    response = client.post(reverse("workbench:release", args=[held[0].task_id]), {"next": back})
+    assert response.status_code == 302 and response.url == back
+    assert Case.objects.get(pk=held[0].pk).status == "queued"
+
+
+def test_the_overdue_page_is_for_the_departments_supervisors(client, as_user, clerks, supervisor_sue_amr):
+    assert client.get(OVERDUE).status_code == 302  # to the login page
+    assert as_user(clerks["amr"]).get(OVERDUE).status_code == 403
+    assert as_user(supervisor_sue_amr).get(OVERDUE, {"department": "tax"}).status_code == 404
+    response = as_user(supervisor_sue_amr).get(OVERDUE)
+    assert response.status_code == 200 and "Nothing is overdue." in response.content.decode()
+
+
+def test_the_board_and_the_overdue_page_speak_chinese(as_user, citizen_alice, supervisor_sue_amr):
+    queued_cases(BOARD_OVERDUE_LIMIT + 1, applicant=citizen_alice, due=add_working_days(today(), -1))
+    client = as_user(supervisor_sue_amr, language="zh-hans")
+    assert "查看全部超期办件" in client.get(BOARD).content.decode()
+    html = client.get(OVERDUE).content.decode()
+    for text in ("超期办件：", "返回督办看板", "超期 1 个工作日"):
+        assert text in html, text
+
+
+def test_task_rows_escape_names_and_numbers(as_user, citizen_alice, clerk_dan_amr, supervisor_sue_amr):
+    clerk_dan_amr.name = '<b onmouseover="x()">Dan</b>'
+    clerk_dan_amr.save(update_fields=["name"])
+    case = queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -2), owner=clerk_dan_amr)[0]
+    Application.objects.filter(pk=case.application_id).update(number='GF-<i>"1"</i>')
+    for url in (BOARD, OVERDUE):
+        html = as_user(supervisor_sue_amr).get(url, {"clerk": clerk_dan_amr.pk}).content.decode()
+        assert "<b " not in html and "<i>" not in html
+        assert "&lt;b onmouseover=&quot;x()&quot;&gt;Dan&lt;/b&gt;" in html
+        assert "GF-&lt;i&gt;&quot;1&quot;&lt;/i&gt;" in html
+
+
+def test_a_clerks_held_tasks_beyond_the_limit_are_counted(as_user, citizen_alice, clerk_dan_amr,
+                                                          supervisor_sue_amr):
+    from govflow.workbench.selectors import BOARD_LIST_LIMIT
+
+    queued_cases(BOARD_LIST_LIMIT + 2, applicant=citizen_alice, owner=clerk_dan_amr)
+    response = as_user(supervisor_sue_amr).get(BOARD, {"clerk": clerk_dan_amr.pk})
+    assert len(response.context["held"]) == BOARD_LIST_LIMIT and response.context["held_more"] == 2
+    assert "…and 2 more." in response.content.decode()
 
 
 # -- low ratings ---------------------------------------------------------------------------------------

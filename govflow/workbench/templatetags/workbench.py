@@ -1,6 +1,8 @@
 """Small presentation helpers for the workbench templates."""
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -108,3 +110,75 @@ def task_rows(context, rows, mode: str, show_department: bool = False, back_url:
                                remaining=remaining[sla.remaining], waiting=row.waiting, holder=holder,
                                action=action, **labels))
     return mark_safe("\n".join(out))  # every piece went through format_html
+
+
+BOARD_ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
+             '<td data-label="{l_sla}"><span class="sla sla--{state}"><span aria-hidden="true">{mark}</span> {label}'
+             '</span></td>'
+             '<th scope="row" data-label="{l_app}"><a class="wb-num" href="{url}" data-row-link>{number}</a></th>'
+             '<td data-label="{l_proc}">{procedure}</td>'
+             '<td data-label="{l_due}" class="wb-nowrap"><time datetime="{due}">{due}</time> '
+             '<span class="wb-muted">{remaining}</span></td>'
+             '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>'
+             '<td data-label="{l_held}">{holder}</td>'
+             '<td class="wb-actions"><div class="wb-actions__group">{release}'
+             '<form method="post" action="{url}assign/" class="wb-assign">{hidden}'
+             '<label class="visually-hidden" for="{field_id}">{give_to}</label>'
+             '<select id="{field_id}" name="assignee" required><option value="">{l_give}</option>{options}</select>'
+             '<button type="submit" class="wb-btn wb-btn--quiet">{l_reassign}'
+             '<span class="visually-hidden"> {number}</span></button></form></div></td></tr>')
+BOARD_ROW_RELEASE = ('<form method="post" action="{url}release/">{hidden}'
+                     '<button type="submit" class="wb-btn wb-btn--quiet">{l_release}'
+                     '<span class="visually-hidden"> {number}</span></button></form>')
+
+
+@register.simple_tag(takes_context=True)
+def board_rows(context, rows, back_url: str = "", list_id: str = "", member_choices=()) -> str:
+    """The ``<tr>``s of a supervisor's task list (``selectors.BoardRow``): release and reassign
+    forms on each row.
+
+    Built with ``str.format`` from strings escaped here, once each (labels, the options of the
+    reassign select, procedure and clerk names are the same on many rows); only the application
+    number is escaped per row. Every value that is not a constant of this module is escaped.
+    """
+    from django.middleware.csrf import get_token
+    from django.utils.html import escape
+    from django.utils.translation import gettext
+
+    consts = {name: escape(gettext(text)) for name, text in (
+        ("l_sla", "Time limit"), ("l_app", "Application"), ("l_proc", "Procedure"), ("l_due", "Due"),
+        ("l_wait", "Waiting"), ("l_held", "Held by"), ("l_give", "Give to…"), ("l_reassign", "Reassign"))}
+    l_release = escape(gettext("Release"))
+    in_queue = '<span class="wb-muted">{}</span>'.format(escape(gettext("in the queue")))
+    give_to = gettext("Give %(number)s to")
+    hidden = ('<input type="hidden" name="csrfmiddlewaretoken" value="{}"><input type="hidden" name="next" '
+              'value="{}">').format(escape(get_token(context["request"])), escape(back_url))
+    choices = [(pk, f'<option value="{escape(pk)}">{escape(name)}</option>') for pk, name in member_choices]
+    options: dict[int | None, str] = {}  # by holder: every member but the holder
+    escaped: dict[str, str] = {}
+    slas: dict[Any, dict[str, str]] = {}
+    list_id = escape(list_id)
+    out = []
+    for row in rows:
+        sla = row.sla
+        shown = slas.get(sla)
+        if shown is None:
+            shown = slas[sla] = {"state": escape(sla.state), "mark": sla.mark, "label": escape(sla.label),
+                                     "remaining": escape(sla.remaining_text)}
+        owner_id = row.owner_id
+        if owner_id not in options:
+            options[owner_id] = "".join(html for pk, html in choices if pk != owner_id)
+        for text in (row.procedure_name, row.owner_name, row.waiting):
+            if text not in escaped:
+                escaped[text] = escape(text)
+        number = escape(row.number)
+        url = escape(row.url)
+        out.append(BOARD_ROW.format(
+            url=url, number=number, procedure=escaped[row.procedure_name], due=escape(row.due),
+            waiting=escaped[row.waiting],
+            holder=escaped[row.owner_name] if owner_id is not None else in_queue,
+            release=BOARD_ROW_RELEASE.format(url=url, hidden=hidden, l_release=l_release, number=number)
+            if owner_id is not None else "",
+            hidden=hidden, field_id=f"assign-{list_id}-{row.task_id}", give_to=escape(give_to % {"number": row.number}),
+            options=options[owner_id], **shown, **consts))
+    return mark_safe("\n".join(out))  # every value above went through escape()
