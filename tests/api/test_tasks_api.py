@@ -147,3 +147,16 @@ def test_the_task_lists_cost_the_same_for_1_and_for_50(api, citizen_alice, clerk
     assert body["count"] == len(body["results"]) == 50
     assert {t["owner"] for t in body["results"]} == {clerks["health"].username}
     assert held_one == held_many <= 4, (held_one, held_many)
+
+
+@pytest.mark.parametrize("body", [{}, {"decision": "maybe"}, ["approve"], {"decision": "approve"}])
+def test_who_may_act_is_checked_before_the_body(api, citizen_alice, clerk_bob_amr, clerk_dan_amr, body):
+    """A clerk who may not decide or assign gets 403 whatever the body, never a 400 about it."""
+    app = submitted(citizen_alice, "business-startup")
+    task_id = case_of(app, "amr-licence").task_id
+    dan = api(clerk_dan_amr)
+    assert dan.post(f"/api/v1/tasks/{task_id}/complete/", body, format="json").status_code == 403  # queued
+    assert api(clerk_bob_amr).post(f"/api/v1/tasks/{task_id}/claim/").status_code == 200
+    assert dan.post(f"/api/v1/tasks/{task_id}/complete/", body, format="json").status_code == 403  # bob's
+    assert dan.post(f"/api/v1/tasks/{task_id}/assign/", body, format="json").status_code == 403
+    assert case_of(app, "amr-licence").status == "in_review"
