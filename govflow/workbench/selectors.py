@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import Membership, Role
@@ -97,6 +97,26 @@ def remaining_text(days: int | None) -> str:
     if days > 0:
         return ngettext("%(n)d working day left", "%(n)d working days left", days) % {"n": days}
     return ngettext("%(n)d working day overdue", "%(n)d working days overdue", -days) % {"n": -days}
+
+
+_WAITING_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def waiting_text(since: datetime | None, now: datetime | None = None) -> str:
+    """``timesince(since, depth=1)`` ("3 hours", "2 days"), remembered per language and whole
+    unit: under four weeks the text depends only on those, and a page of fifty rows shares a few."""
+    if since is None:
+        return ""
+    now = now or timezone.now()
+    seconds = int((now - since).total_seconds())
+    if seconds < 0 or seconds >= 28 * 86400:
+        return timesince(since, now=now, depth=1)
+    unit = 86400 if seconds >= 86400 else 3600 if seconds >= 3600 else 60
+    key = (get_language() or "", unit, seconds // unit)
+    text = _WAITING_CACHE.get(key)
+    if text is None:
+        text = _WAITING_CACHE[key] = timesince(since, now=now, depth=1)
+    return text
 
 
 @dataclass(frozen=True)
@@ -200,7 +220,7 @@ class TaskRow:
 
     @property
     def waiting(self) -> str:
-        return timesince(self.case.row_task_created, depth=1)
+        return waiting_text(self.case.row_task_created)
 
     @property
     def owner_name(self) -> str:
