@@ -1,7 +1,7 @@
 """The queue's "waiting" column is remembered per whole unit; it must read exactly like timesince."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import translation
@@ -9,7 +9,7 @@ from django.utils.timesince import timesince
 
 from govflow.workbench.selectors import waiting_text
 
-NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 DELTAS = [timedelta(seconds=s) for s in (0, 30, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86399, 86400, 86401,
                                           6 * 86400 + 86399, 7 * 86400, 13 * 86400 + 5, 14 * 86400,
                                           27 * 86400 + 86399, 28 * 86400, 45 * 86400, 400 * 86400)]
