@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 
@@ -16,3 +18,11 @@ def client_for(user) -> APIClient:
 def api():
     """``api(user)`` → an APIClient acting as that user (None: anonymous)."""
     return client_for
+
+
+def list_queries(client, url: str) -> tuple[int, dict]:
+    """The number of queries a GET of a list costs, and its body (which must be a 200)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response.json()

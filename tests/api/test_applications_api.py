@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from rest_framework import serializers
 
@@ -23,6 +21,7 @@ from ..stories import (
     draft,
     submitted,
 )
+from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -265,13 +264,6 @@ def test_the_list_shows_each_application_as_read_one_by_one(api, citizen_alice, 
     assert body["results"][2]["cases"][0]["corrections"]["message"] == "地址与证明不符"
 
 
-def _list_queries(client, url: str) -> tuple[int, dict]:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content
-    return len(ctx.captured_queries), response.json()
-
-
 def test_the_application_list_costs_the_same_for_1_and_for_50(api, citizen_alice, clerks):
     """Real applications, each with its cases, documents and timeline; one case claimed (an owner,
     several timeline entries per case). A draft is in the plain list and filtered out by ?status=."""
@@ -284,11 +276,11 @@ def test_the_application_list_costs_the_same_for_1_and_for_50(api, citizen_alice
     draft(citizen_alice, "business-startup")
     one_more()
     client = api(citizen_alice)
-    (plain_one, body), (filtered_one, body_filtered) = _list_queries(client, plain), _list_queries(client, filtered)
+    (plain_one, body), (filtered_one, body_filtered) = list_queries(client, plain), list_queries(client, filtered)
     assert (len(body["results"]), len(body_filtered["results"])) == (2, 1)
     for _ in range(49):
         one_more()
-    (plain_many, body), (filtered_many, body_filtered) = _list_queries(client, plain), _list_queries(client, filtered)
+    (plain_many, body), (filtered_many, body_filtered) = list_queries(client, plain), list_queries(client, filtered)
     assert (len(body["results"]), len(body_filtered["results"])) == (51, 50)
     assert body["next"] is None and body_filtered["next"] is None
     # count, page, and one prefetch each for documents, cases and the timeline

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from govflow.applications import services
 
 from ..stories import OUTPUTS, approve, case_of, submitted
+from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -118,32 +117,25 @@ def test_a_decision_over_http_advances_the_application(api, citizen_alice, clerk
     assert clerks["amr"].username not in str(citizen_view["timeline"])
 
 
-def _list_queries(client, url: str) -> tuple[int, dict]:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content
-    return len(ctx.captured_queries), response.json()
-
-
 def test_the_task_lists_cost_the_same_for_1_and_for_50(api, citizen_alice, clerks):
     """The department queue with 1 and with 50 unclaimed tasks, then "mine" with 1 and with 50 held."""
     client = api(clerks["health"])
     department, mine = "/api/v1/tasks/?queue=department&page_size=100", "/api/v1/tasks/?queue=mine&page_size=100"
     apps = [submitted(citizen_alice, "newborn")]
-    queued_one, body = _list_queries(client, department)
+    queued_one, body = list_queries(client, department)
     assert body["count"] == 1
     apps += [submitted(citizen_alice, "newborn") for _ in range(49)]
-    queued_many, body = _list_queries(client, department)
+    queued_many, body = list_queries(client, department)
     assert body["count"] == len(body["results"]) == 50
     # clerk check (the clerk's department ids), count, the page's ids, those rows
     assert queued_one == queued_many <= 4, (queued_one, queued_many)
 
     services.task_claim(case=case_of(apps[0], "health-birth-certificate"), user=clerks["health"])
-    held_one, body = _list_queries(client, mine)
+    held_one, body = list_queries(client, mine)
     assert body["count"] == 1
     for app in apps[1:]:
         services.task_claim(case=case_of(app, "health-birth-certificate"), user=clerks["health"])
-    held_many, body = _list_queries(client, mine)
+    held_many, body = list_queries(client, mine)
     assert body["count"] == len(body["results"]) == 50
     assert {t["owner"] for t in body["results"]} == {clerks["health"].username}
     assert held_one == held_many <= 4, (held_one, held_many)
