@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -40,6 +41,7 @@ class Staff:
 
     user: Any
     memberships: tuple[Membership, ...]
+    held_count: int = 0  # tasks the user holds, for the navigation badge (as of the request's start)
 
     @property
     def department_ids(self) -> list[int]:
@@ -68,9 +70,14 @@ def staff_for(user: Any) -> Staff | None:
     """The user's memberships with their departments (one query); ``None`` for non-members."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
+    # The held-task count rides along as a scalar subquery: one query for what every page needs.
+    held = (Case.objects.filter(status=CaseStatus.IN_REVIEW, owner=OuterRef("user_id"), task__isnull=False)
+            .order_by().values("owner").annotate(n=Count("id")).values("n"))
     memberships = tuple(Membership.objects.filter(user=user).select_related("department")
-                        .order_by("department__code"))
-    return Staff(user=user, memberships=memberships) if memberships else None
+                        .annotate(held=Coalesce(Subquery(held), 0)).order_by("department__code"))
+    if not memberships:
+        return None
+    return Staff(user=user, memberships=memberships, held_count=memberships[0].held)
 
 
 # -- SLA ----------------------------------------------------------------------------------------
@@ -297,11 +304,6 @@ def rows(cases: Any, clock: SlaClock) -> list[TaskRow]:
     # One reverse() for the page, not one per row.
     pattern = reverse("workbench:task", args=[1]).rsplit("/1/", 1)[0] + "/{}/"
     return [TaskRow(case=c, sla=clock.sla(c.due_date), url=pattern.format(c.task_id)) for c in cases]
-
-
-def held_count(user: Any) -> int:
-    """For the navigation badge: one COUNT over the partial index of held cases."""
-    return Case.objects.filter(status=CaseStatus.IN_REVIEW, owner=user, task__isnull=False).count()
 
 
 def procedures_of(department_ids: list[int]) -> list[tuple[str, str]]:

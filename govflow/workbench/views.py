@@ -72,7 +72,7 @@ def _task_url(case: Case) -> str:
 
 def _context(request: HttpRequest, **extra: Any) -> dict:
     staff = request.staff
-    return {"staff": staff, "held_count": selectors.held_count(request.user), **extra}
+    return {"staff": staff, "held_count": staff.held_count, **extra}
 
 
 def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int, str] | None = None) -> None:

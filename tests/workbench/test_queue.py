@@ -143,3 +143,15 @@ def test_the_pages_are_in_chinese_for_a_chinese_browser(as_user, business, clerk
     assert "部门待办" in html and "认领" in html and "营业执照" in html
     assert "Department queue" not in html
 
+
+
+def test_the_navigation_badge_counts_the_tasks_i_hold_on_every_page(as_user, citizen_alice, clerks, clerk_dan_amr):
+    """The badge rides along with the memberships query; it counts my held tasks, not others'."""
+    queued_cases(3, applicant=citizen_alice, owner=clerks["amr"])
+    queued_cases(2, applicant=citizen_alice, owner=clerk_dan_amr)
+    queued_cases(4, applicant=citizen_alice)
+    badge = re.compile(r'<span class="wb-count">(\d+)</span>')
+    for url in ("/workbench/", "/workbench/mine/"):
+        assert badge.findall(as_user(clerks["amr"]).get(url).content.decode()) == ["3"], url
+        assert badge.findall(as_user(clerk_dan_amr).get(url).content.decode()) == ["2"], url
+    assert badge.findall(as_user(clerks["psb"]).get("/workbench/").content.decode()) == ["0"]
