@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -804,25 +805,36 @@ def _low_ratings(department_id: int, *, answered: bool) -> QuerySet[Evaluation]:
                                      followed_up_at__isnull=not answered)
 
 
-def evaluations_for_follow_up(department_id: int, *, answered: bool = False, limit: int = 50) -> list[RatingRow]:
-    """Low ratings (1–2) of applications that involved the department: open ones (oldest first,
-    with the one thing), or the latest answered ones (with who answered, when and how). Each
-    list reads only what it shows, through its partial index."""
-    found = []
-    if answered:
-        values = (_low_ratings(department_id, answered=True).order_by("-followed_up_at", "-id")
-                  .values_list("id", "application__number", "score", "followed_up_at", "follow_up_note",
-                               "followed_up_by__name", "followed_up_by__username")[:limit])
-        for pk, number, score, at, note, name, username in values:
+RATING_COLUMNS = ("id", "application__number", "score", "created_at", "comment", "application__one_thing__name",
+                  "followed_up_at", "follow_up_note", "followed_up_by__name", "followed_up_by__username")
+
+
+def evaluations_for_follow_up(department_id: int, *, limit: int = 50,
+                              answered_limit: int = 10) -> tuple[list[RatingRow], list[RatingRow]]:
+    """Low ratings (1–2) of applications that involved the department: the open ones (oldest
+    first, with the one thing) and the latest answered ones (with who answered, when and how).
+
+    One query on PostgreSQL: each list reads its few rows in order through its own partial index,
+    and the two are sent together (``UNION ALL`` of the two ordered, limited selects)."""
+    waiting = _low_ratings(department_id, answered=False).order_by("created_at", "id").values_list(
+        *RATING_COLUMNS)[:limit]
+    done = _low_ratings(department_id, answered=True).order_by("-followed_up_at", "-id").values_list(
+        *RATING_COLUMNS)[:answered_limit]
+    open_rows: list[RatingRow] = []
+    answered_rows: list[RatingRow] = []
+    # SQLite cannot limit the parts of a compound select: there the two lists are two queries.
+    rows = waiting.union(done, all=True) if connection.features.supports_slicing_ordering_in_compound \
+        else [*waiting, *done]
+    for pk, number, score, created, comment, one_thing, at, note, name, username in rows:
+        if at is None:
+            at_iso, at_text = _local(created, "%Y-%m-%d")
+            open_rows.append(RatingRow(pk=pk, number=number or "", score=score, comment=comment,
+                                       one_thing=localized(one_thing), at_iso=at_iso, at_text=at_text))
+        else:
             at_iso, at_text = _local(at, "%Y-%m-%d %H:%M")
-            found.append(RatingRow(pk=pk, number=number or "", score=score, at_iso=at_iso, at_text=at_text,
-                                   by=name or username or "", note=note))
-        return found
-    values = (_low_ratings(department_id, answered=False).order_by("created_at", "id")
-              .values_list("id", "application__number", "score", "created_at", "comment",
-                           "application__one_thing__name")[:limit])
-    for pk, number, score, at, comment, name in values:
-        at_iso, at_text = _local(at, "%Y-%m-%d")
-        found.append(RatingRow(pk=pk, number=number or "", score=score, comment=comment, one_thing=localized(name),
-                               at_iso=at_iso, at_text=at_text))
-    return found
+            answered_rows.append(RatingRow(pk=pk, number=number or "", score=score, at_iso=at_iso, at_text=at_text,
+                                           by=name or username or "", note=note))
+    # UNION ALL keeps no order of its own: each list is put back in its own.
+    open_rows.sort(key=lambda r: (r.at_iso, r.pk))
+    answered_rows.sort(key=lambda r: (r.at_iso, r.pk), reverse=True)
+    return open_rows, answered_rows

@@ -337,6 +337,7 @@ def board(request: HttpRequest) -> HttpResponse:
         focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
         if focus_clerk is not None and focus_clerk.in_review:
             held = selectors.held_by_clerk(department.pk, focus_clerk.key, clock, labels)
+    follow_ups, answered = selectors.evaluations_for_follow_up(department.pk)
     return render(request, "workbench/board.html", _context(
         request, title=_("Department board"), department=department, supervised=supervised, clock=clock,
         procedures=procedures, clerks=clerks, total=total, overdue=overdue,
@@ -344,8 +345,7 @@ def board(request: HttpRequest) -> HttpResponse:
         focus_clerk=focus_clerk, held=held,
         held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
         member_choices=members,
-        follow_ups=selectors.evaluations_for_follow_up(department.pk),
-        answered=selectors.evaluations_for_follow_up(department.pk, answered=True, limit=10),
+        follow_ups=follow_ups, answered=answered,
         follow_up_form=FollowUpForm(),
         board_url=_board_url(department), overdue_url=_board_url(department, "workbench:board-overdue"),
     ))

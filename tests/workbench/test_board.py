@@ -291,3 +291,27 @@ def test_the_follow_up_service_checks_everything_itself(bad_rating, supervisor_s
     good = rated(citizen_alice, clerks, 4)
     with pytest.raises(NotFound):  # nothing to follow up
         evaluation_follow_up(evaluation=good, user=supervisor_sue_amr, note="x")
+
+
+def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervisor_sue_amr):
+    """Read together (UNION ALL on PostgreSQL), the lists still come out oldest-open-first and
+    latest-answered-first, each cut at its own limit."""
+    from govflow.workbench.selectors import evaluations_for_follow_up
+
+    cases = queued_cases(6, applicant=citizen_alice)
+    base = timezone.now() - timezone.timedelta(days=10)
+    ratings = [Evaluation.objects.create(application_id=case.application_id, score=1, needs_follow_up=True,
+                                         created_at=base + timezone.timedelta(hours=5 - i))
+               for i, case in enumerate(cases)]
+    # three answered, at times out of creation order; three still open
+    for rating, hours in ((ratings[0], 3), (ratings[2], 1), (ratings[4], 2)):
+        Evaluation.objects.filter(pk=rating.pk).update(followed_up_at=base + timezone.timedelta(days=1, hours=hours),
+                                                       followed_up_by=supervisor_sue_amr, follow_up_note="done")
+    department = cases[0].department_id
+    open_rows, answered = evaluations_for_follow_up(department, limit=2, answered_limit=2)
+    assert [r.pk for r in open_rows] == [ratings[5].pk, ratings[3].pk]  # oldest first, cut at 2
+    assert [r.pk for r in answered] == [ratings[0].pk, ratings[4].pk]  # latest answer first, cut at 2
+    assert answered[0].note == "done" and answered[0].by
+    open_all, answered_all = evaluations_for_follow_up(department)
+    assert [r.pk for r in open_all] == [ratings[5].pk, ratings[3].pk, ratings[1].pk]
+    assert [r.pk for r in answered_all] == [ratings[0].pk, ratings[4].pk, ratings[2].pk]
