@@ -223,9 +223,25 @@ def _build_world() -> World:
                 ({}, {"id_number": carol.id_number}),
             ],
             "GET /api/v1/one-things/{code}/": [({"code": "newborn"}, None), ({"code": "business-startup"}, None)],
+            # Documents bob (and alice, their owner) may download: the pairs drawn at random from all
+            # documents may, by chance, never name one (seen once in CI), and MUST_SUCCEED needs one.
+            "GET /api/v1/applications/{id}/documents/{doc_pk}/file": [
+                ({"id": held.pk, "doc_pk": d.pk}, None) for d in held.documents.all() if _downloadable(bob, d)],
         },
         ids={"complete_draft": complete_draft.pk, "document": complete_draft.documents.first().pk},
     )
+
+
+def _downloadable(user, document) -> bool:
+    from django.http import Http404
+
+    from govflow.applications.selectors import document_for_user
+
+    try:
+        document_for_user(user, document.application_id, document.pk)
+    except Http404:
+        return False
+    return True
 
 
 #: The current module's world, read by the hooks below when examples are drawn.
