@@ -1,14 +1,13 @@
 """Tokens, login lockout (django-axes) and self-registration over HTTP."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -17,6 +16,7 @@ from rest_framework.test import APIClient
 from govflow.accounts.models import User
 
 from ..factories import CitizenFactory, UserFactory, id_number_for
+from ..threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -352,22 +352,10 @@ def test_failed_registrations_count_against_the_limit_too(db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
 def test_two_simultaneous_registrations_of_one_id_number_make_one_account():
     number = id_number_for(777)
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = register(registration(username=f"twin{index}", id_number=number),
-                                      ip=f"192.0.2.{index + 1}").status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = run_together([
+        lambda index=index: register(registration(username=f"twin{index}", id_number=number),
+                                     ip=f"192.0.2.{index + 1}").status_code
+        for index in range(2)])
 
     assert sorted(results) == [201, 400]
     assert User.objects.filter(id_number=number).count() == 1

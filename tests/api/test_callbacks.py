@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -18,6 +17,7 @@ from govflow.applications.models import ApplicationStatus, CaseStatus, TimelineE
 from govflow.catalog.models import Department
 
 from ..stories import OUTPUTS, case_of, statuses, submitted
+from ..threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -360,21 +360,8 @@ def test_one_event_sent_twice_at_once_is_accepted_once(citizen_alice, citizen_ca
     first = submitted(citizen_alice, "business-startup")
     second = submitted(citizen_carol, "business-startup")
     targets = [case_of(first, "amr-licence"), case_of(second, "amr-licence")]
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = send(targets[index], approve_body("evt-race")).status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = run_together([lambda target=target: send(target, approve_body("evt-race")).status_code
+                            for target in targets])
 
     assert sorted(results) == [200, 401], results
     assert InboundEvent.objects.filter(event_id="evt-race").count() == 1

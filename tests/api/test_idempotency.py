@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,6 +14,7 @@ from govflow.api.models import IdempotencyRecord
 from govflow.applications.models import Application, ApplicationStatus, TimelineEntry
 
 from ..stories import draft
+from ..threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -218,28 +218,6 @@ def test_purge_deletes_only_expired_records(citizen_alice):
 
 
 # -- real concurrency (PostgreSQL) ---------------------------------------------------------------
-
-def run_together(functions) -> list:
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def worker(index, fn):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # asserted by the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
-
 
 def concurrent(test):
     """Real threads, each with its own connection: PostgreSQL only (CI runs it there)."""

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from govflow.catalog import models as m
@@ -25,6 +24,8 @@ from govflow.catalog.services import (
     snapshot_digest,
     unpublish_one_thing,
 )
+
+from ..threads import run_together
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "govflow" / "catalog" / "demo_catalog.json"
 DEMO = json.loads(DEMO_PATH.read_text(encoding="utf-8"))
@@ -754,22 +755,6 @@ def test_concurrent_publishes_of_one_draft_create_exactly_one_version():
     import_catalog(example_document())
     startup = m.OneThing.objects.get(code="business-startup")
     m.OneThing.objects.filter(pk=startup.pk).update(committed_days=2)
-    barrier = threading.Barrier(2)
-    outcomes: list = []
-
-    def publish() -> None:
-        try:
-            barrier.wait()
-            outcomes.append(publish_one_thing(one_thing=m.OneThing.objects.get(pk=startup.pk)))
-        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
-            outcomes.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=publish) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together([lambda: publish_one_thing(one_thing=m.OneThing.objects.get(pk=startup.pk))] * 2)
     assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "OneThingVersion"]
     assert list(startup.versions.values_list("number", flat=True)) == [2, 1]

@@ -1,17 +1,16 @@
 """Real threads on PostgreSQL: two clerks press "claim" on the same row at the same instant."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from govflow.applications.models import Case, TimelineEntry
 
 from ..stories import case_of, submitted
+from ..threads import run_together
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,24 +31,11 @@ def test_two_simultaneous_claims_through_the_pages_have_one_winner_and_one_clear
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(person)
         clients.append(client)
-    barrier = threading.Barrier(len(clients))
-    results: list = [None] * len(clients)
+    def press(client) -> tuple:
+        response = client.post(url)
+        return response.status_code, response.url, [str(m) for m in get_messages(response.wsgi_request)]
 
-    def press(index: int) -> None:
-        try:
-            barrier.wait()
-            response = clients[index].post(url)
-            results[index] = (response.status_code, response.url,
-                              [str(m) for m in get_messages(response.wsgi_request)])
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
+    results = run_together([lambda client=client: press(client) for client in clients])
 
     winners = [r for r in results if r[1] == reverse("workbench:task", args=[case.task_id])]
     losers = [r for r in results if r[1] == reverse("workbench:queue")]

@@ -1,16 +1,15 @@
 """Real threads on PostgreSQL: the locks hold under simultaneous requests."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from govflow.applications import services
 from govflow.applications.errors import DomainError
 from govflow.applications.models import ApplicationStatus, TimelineEntry
 from govflow.notifications.models import OutboxMessage
 
+from .. import threads
 from ..factories import UserFactory
 from ..stories import OUTPUTS, approve, case_of, submitted
 
@@ -24,25 +23,7 @@ pytestmark = [
 
 def run_together(functions) -> list:
     """Start every function at the same instant, each on its own thread and connection."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def worker(index: int, fn) -> None:
-        try:
-            barrier.wait()
-            results[index] = ("ok", fn())
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
+    return [("error", r) if isinstance(r, Exception) else ("ok", r) for r in threads.run_together(functions)]
 
 
 def test_twenty_simultaneous_claims_of_one_task_have_exactly_one_winner(citizen_alice, demo_catalog):
