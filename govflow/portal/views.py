@@ -23,7 +23,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -43,6 +42,7 @@ from govflow.applications.errors import (
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
+from govflow.web import safe_next
 
 from . import answers as qa
 from .forms import EvaluationForm, FilterForm, LoginForm, ProfileForm, RegisterForm
@@ -133,14 +133,6 @@ def _types_text(types: Iterable[str]) -> str:
     if len(names) == 1:
         return names[0]
     return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _draft_or_redirect(request: HttpRequest, pk: Any) -> tuple[Application | None, HttpResponse | None]:
@@ -969,8 +961,8 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Your account is ready. Welcome, %(name)s.") % {"name": user.name})
-            return redirect(_safe_next(request, reverse("home")))
-    return render(request, "portal/register.html", {"form": form, "next": _safe_next(request, "")})
+            return redirect(safe_next(request, reverse("home")))
+    return render(request, "portal/register.html", {"form": form, "next": safe_next(request, "")})
 
 
 @login_required

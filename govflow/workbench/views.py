@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -30,6 +29,7 @@ from govflow.applications import services as app_services
 from govflow.applications.errors import Busy, DomainError, InvalidInput
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog.definition import get_definition
+from govflow.web import safe_next
 
 from . import selectors
 from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
@@ -56,14 +56,6 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return target
-    return default
 
 
 def _task_url(case: Case) -> str:
@@ -193,7 +185,7 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
         _failure(request, exc, {403: _("You cannot handle a case of your own application."),
                                 409: _("Someone else was faster: %(number)s is already claimed.")
                                 % {"number": case.application.number}})
-        return redirect(_safe_next(request, reverse("workbench:queue")))
+        return redirect(safe_next(request, reverse("workbench:queue")))
     messages.success(request, _("You now hold %(number)s.") % {"number": case.application.number})
     return redirect(_task_url(case))
 
@@ -207,16 +199,16 @@ def release(request: HttpRequest, task_id: int) -> HttpResponse:
     except (DomainError, FlowLockFailed) as exc:
         _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
                                 409: _("This task is not claimed.")})
-        return redirect(_safe_next(request, _task_url(case)))
+        return redirect(safe_next(request, _task_url(case)))
     messages.success(request, _("%(number)s is back in the department queue.") % {"number": case.application.number})
-    return redirect(_safe_next(request, reverse("workbench:mine")))
+    return redirect(safe_next(request, reverse("workbench:mine")))
 
 
 @require_POST
 @staff_required
 def assign(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
-    back = _safe_next(request, _task_url(case))
+    back = safe_next(request, _task_url(case))
     if not request.staff.supervises(case.department_id):
         messages.error(request, _("Only a supervisor of the department can assign tasks."))
         return redirect(back)
