@@ -125,14 +125,18 @@ def _attempt(message: OutboxMessage, *, release_claim: bool = False) -> Attempt:
         return _fail(message, exc, now, fields, permanent=True)
     except Exception as exc:  # ChannelError and anything unexpected: back off and try again
         return _fail(message, exc, now, fields, permanent=False)
+    _mark_sent(message, result, now, fields)
+    logger.info("outbox %s %s #%s delivered on attempt %d: %s", message.kind, message.event, message.pk,
+                message.attempts, message.result)
+    return Attempt("sent", detail=message.result)
+
+
+def _mark_sent(message: OutboxMessage, result: str, now: Any, fields: list[str]) -> None:
     message.status = OutboxStatus.SENT
     message.sent_at = now
     message.next_attempt_at = None
     message.result = result[:200]
     message.save(update_fields=fields)
-    logger.info("outbox %s %s #%s delivered on attempt %d: %s", message.kind, message.event, message.pk,
-                message.attempts, message.result)
-    return Attempt("sent", detail=message.result)
 
 
 def _fail(message: OutboxMessage, exc: BaseException, now: Any, fields: list[str], *, permanent: bool) -> Attempt:
@@ -201,11 +205,7 @@ def _deliver_automatic(pk: int) -> Attempt:
             result = f"handed to a clerk: {exc}"
         except Exception as exc:
             return _fail(message, exc, now, fields, permanent=False)
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.next_attempt_at = None
-        message.result = result[:200]
-        message.save(update_fields=fields)
+        _mark_sent(message, result, now, fields)
     logger.info("outbox automatic check #%s done on attempt %d: %s", pk, message.attempts, message.result)
     return Attempt("sent", detail=message.result)
 
