@@ -104,6 +104,24 @@ class BilingualField(forms.MultiValueField):
         return (initial or {}) != (cleaned or {})
 
 
+class CodeMixin:
+    """A catalog code, checked by the same rule as everywhere in the admin (``_validate_code``)."""
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        _validate_code(code)
+        return code
+
+
+class PatternMixin:
+    """An optional pattern that entries must match, checked by ``_validate_pattern``."""
+
+    def clean_pattern(self) -> str:
+        pattern = self.cleaned_data.get("pattern") or ""
+        _validate_pattern(pattern)
+        return pattern
+
+
 class BilingualFormMixin:
     """Keeps languages other than en/zh-hans that an import may have brought."""
 
@@ -133,7 +151,6 @@ class SelectFilter(FilteredSelectMultiple):
     def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
         return format_html('<div class="related-widget-wrapper govflow-select-filter">{}</div>',
                            super().render(name, value, attrs, renderer))
-
 
 
 class ChoicesField(forms.CharField):
@@ -265,7 +282,7 @@ DAYS_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_DAYS)]
 # -- dictionaries ------------------------------------------------------------------------------
 
 
-class DepartmentForm(BilingualFormMixin, forms.ModelForm):
+class DepartmentForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=200)
     webhook_url = forms.URLField(label=_("Webhook URL"), required=False, max_length=200, assume_scheme="https",
                                  help_text=_("The department system's address for case notifications (optional)."))
@@ -275,17 +292,12 @@ class DepartmentForm(BilingualFormMixin, forms.ModelForm):
         fields = ("code", "name", "webhook_url", "webhook_secret")
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
 
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
-
 
 TEXT_TYPES = ("string", "text")
 NUMBER_TYPES = ("integer", "decimal")
 
 
-class FieldForm(BilingualFormMixin, forms.ModelForm):
+class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     help = BilingualField(label=_("Help text"), required=False, textarea=True, max_length=2000,
                           help_text=_("Shown under the question in the citizen's form."))
@@ -313,16 +325,6 @@ class FieldForm(BilingualFormMixin, forms.ModelForm):
                 self.initial[name] = str(value)
         if "max_length" in self.fields:  # not when shown read-only
             self.fields["max_length"].validators += [MinValueValidator(1), MaxValueValidator(MAX_LENGTH_MAX)]
-
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
-
-    def clean_pattern(self) -> str:
-        pattern = self.cleaned_data.get("pattern") or ""
-        _validate_pattern(pattern)
-        return pattern
 
     def clean(self) -> dict:
         data = super().clean()
@@ -359,7 +361,7 @@ class FieldForm(BilingualFormMixin, forms.ModelForm):
         return data
 
 
-class MaterialForm(BilingualFormMixin, forms.ModelForm):
+class MaterialForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     accepted_types = forms.MultipleChoiceField(
         label=_("Accepted file types"), choices=[(t, t.upper()) for t in ACCEPTED_MATERIAL_TYPES],
@@ -374,11 +376,6 @@ class MaterialForm(BilingualFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "max_size_mb" in self.fields:
             self.fields["max_size_mb"].validators += [MinValueValidator(1), MaxValueValidator(MAX_SIZE_MB)]
-
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
 
     def clean_accepted_types(self) -> list[str]:
         chosen = list(self.cleaned_data.get("accepted_types") or [])
@@ -407,7 +404,7 @@ def _automatic_choices(current: str) -> list[tuple[str, str]]:
     return [("", _("— none: clerks decide —")), *((n, n) for n in names)]
 
 
-class ProcedureForm(BilingualFormMixin, forms.ModelForm):
+class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000)
     needs_outputs = OrderedMultipleChoiceField(
@@ -441,11 +438,6 @@ class ProcedureForm(BilingualFormMixin, forms.ModelForm):
         if departments is not None and "department" in self.fields:
             self.fields["department"].queryset = departments
 
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
-
     def clean_automatic(self) -> str:
         from govflow.notifications.automatic import known_checker
 
@@ -464,7 +456,7 @@ class ProcedureForm(BilingualFormMixin, forms.ModelForm):
         return codes
 
 
-class OutputForm(BilingualFormMixin, forms.ModelForm):
+class OutputForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     type = forms.ChoiceField(label=_("Type"), initial="string",
                              choices=[(t, label) for t, label in FieldType.choices if t in OUTPUT_TYPES])
@@ -474,21 +466,11 @@ class OutputForm(BilingualFormMixin, forms.ModelForm):
         fields = ("code", "label", "type", "pattern", "position")
         help_texts = {"pattern": _("A regular expression the clerk's entry must match, e.g. ^[0-9]{13}$.")}
 
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
-
-    def clean_pattern(self) -> str:
-        pattern = self.cleaned_data.get("pattern") or ""
-        _validate_pattern(pattern)
-        return pattern
-
 
 # -- one things --------------------------------------------------------------------------------
 
 
-class OneThingForm(BilingualFormMixin, forms.ModelForm):
+class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000,
                                  help_text=_("What the citizen gets, in a sentence or two; shown in the portal."))
@@ -516,11 +498,6 @@ class OneThingForm(BilingualFormMixin, forms.ModelForm):
             field.widget = SelectFilter(_("fields"), is_stacked=False, choices=field.choices)
         if "committed_days" in self.fields:
             self.fields["committed_days"].validators += DAYS_VALIDATORS
-
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        _validate_code(code)
-        return code
 
 
 class StepForm(forms.ModelForm):
