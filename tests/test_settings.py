@@ -46,3 +46,21 @@ def test_check_deploy_is_clean_with_production_settings():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "no issues" in output, output
+
+
+def _database_options(**env: str) -> str:
+    result = _run(["-c", "import django; django.setup(); from django.conf import settings; "
+                         "o = settings.DATABASES['default'].get('OPTIONS', {}); "
+                         "print(o.get('server_side_binding'), o.get('prepare_threshold'))"],
+                  DEBUG="1", DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements_by_default():
+    assert _database_options() == "True 5"
+    assert _database_options(DATABASE_PREPARE_THRESHOLD="2") == "True 2"
+
+
+def test_server_side_binding_can_be_turned_off_for_an_old_pgbouncer():
+    assert _database_options(DATABASE_SERVER_SIDE_BINDING="0") == "None None"
