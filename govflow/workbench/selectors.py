@@ -719,7 +719,7 @@ def _board_rows(values: Any, clock: SlaClock, labels: dict[str, str]) -> list[Bo
         out.append(BoardRow(case_id=pk, task_id=task_id, number=number or "", procedure_name=labels.get(code) or code,
                             due=due.isoformat() if due else "", owner_id=owner_id,
                             owner_name=(name or username or "") if owner_id is not None else "",
-                            waiting=timesince(created, now=now, depth=1) if created else "",
+                            waiting=waiting_text(created, now),
                             sla=sla, url=pattern.format(task_id)))
     return out
 
