@@ -24,7 +24,7 @@ ladder stopped for another reason than errors (then more users might still give 
 only slower). ``users_within_targets`` is the highest count whose longest run had zero errors and
 p95 within ``TARGETS_MS``; without explicit ``users``, the highest probe within them (if below the
 headline count) gets a full ``duration`` run of its own to confirm it. By default the whole part
-takes about four minutes: setup, a 5 s warm-up, up to four 15 s probes and up to two 60 s runs.
+takes four to six minutes: setup, a 5 s warm-up, up to eight 15 s probes and up to two 60 s runs.
 
 A claim answered ``409`` (another clerk was faster) is the contracted outcome of a race, marked a
 success in locust and counted as a ``conflict``; every other 4xx/5xx or connection failure is an
@@ -65,11 +65,11 @@ SUBMIT = "POST /api/v1/applications/{id}/submit/"
 CLAIM = "POST /api/v1/tasks/{id}/claim/"
 TARGETS_MS = {PAGE: 150.0, SUBMIT: 400.0}
 
-LADDER = (10, 20, 40, 80)
+LADDER = (10, 20, 40, 60, 80, 100, 120, 160)
 PROBE_S = 15
 WARMUP_S = 5
 THINK_S = (0.5, 1.5)
-SATURATION = 1.25  # users doubled but requests/s grew by less than this factor: saturated
+SATURATION = 0.5  # requests/s grew by less than half as much as the users did: saturated
 MIX = {"readers": 0.7, "submitters": 0.2, "clerks": 0.1}  # the locust user weights 7:2:1
 GUNICORN_WORKERS = 2
 CLERK_DEPARTMENTS = tuple(dict.fromkeys(code.split("-")[0] for code in data.BUSINESS_OUTPUTS))
@@ -505,12 +505,14 @@ def _summary(*, users: int, seconds: int, stats_path: Path, failures_path: Path,
 
 
 def _saturated(probes: list[dict]) -> bool:
-    """The last step (users doubled) brought less than ``SATURATION`` times the requests/s."""
+    """The last step brought less than ``SATURATION`` of the growth in requests/s that its growth
+    in users would bring to a server with room to spare (doubling the users: less than 1.5 times
+    the requests/s)."""
     if len(probes) < 2:
         return False
     before, last = probes[-2], probes[-1]
     grown = last["users"] / max(before["users"], 1)
-    return last["requests_per_s"] < before["requests_per_s"] * min(SATURATION, grown)
+    return last["requests_per_s"] < before["requests_per_s"] * (1 + SATURATION * (grown - 1))
 
 
 def _stop_reason(runs: list[dict], steps: list[int], *, saturated: bool) -> str:
