@@ -311,7 +311,13 @@ def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervi
     open_rows, answered = evaluations_for_follow_up(department, limit=2, answered_limit=2)
     assert [r.pk for r in open_rows] == [ratings[5].pk, ratings[3].pk]  # oldest first, cut at 2
     assert [r.pk for r in answered] == [ratings[0].pk, ratings[4].pk]  # latest answer first, cut at 2
-    assert answered[0].note == "done" and answered[0].by
+    assert answered[0].note == "done" and answered[0].by == supervisor_sue_amr.name
+    # the columns are converted on both databases: times in local time, the one thing's name localized
+    local_created = timezone.localtime(ratings[5].created_at)
+    assert (open_rows[0].at_iso, open_rows[0].at_text) == (local_created.isoformat(), f"{local_created:%Y-%m-%d}")
+    assert open_rows[0].one_thing == "Start a business" and open_rows[0].number == cases[5].application.number
+    local_answer = timezone.localtime(base + timezone.timedelta(days=1, hours=3))
+    assert answered[0].at_text == f"{local_answer:%Y-%m-%d %H:%M}"
     open_all, answered_all = evaluations_for_follow_up(department)
     assert [r.pk for r in open_all] == [ratings[5].pk, ratings[3].pk, ratings[1].pk]
     assert [r.pk for r in answered_all] == [ratings[0].pk, ratings[4].pk, ratings[2].pk]
