@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -67,15 +67,20 @@ class Staff:
         return self.role_in(department_id) == Role.SUPERVISOR
 
 
+#: How many tasks the membership's user holds (in review), through the partial index of held cases.
+_HELD_COUNT = ("SELECT COUNT(*) FROM applications_case c WHERE c.status = %s AND c.task_id IS NOT NULL"
+               " AND c.owner_id = accounts_membership.user_id")
+
+
 def staff_for(user: Any) -> Staff | None:
     """The user's memberships with their departments (one query); ``None`` for non-members."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     # The held-task count rides along as a scalar subquery: one query for what every page needs.
-    held = (Case.objects.filter(status=CaseStatus.IN_REVIEW, owner=OuterRef("user_id"), task__isnull=False)
-            .order_by().values("owner").annotate(n=Count("id")).values("n"))
+    # It is written in SQL: built by the ORM (Subquery, OuterRef, Coalesce) it cost 1 ms of
+    # Python on every workbench page, three times the query itself.
     memberships = tuple(Membership.objects.filter(user=user).select_related("department")
-                        .annotate(held=Coalesce(Subquery(held), 0)).order_by("department__code"))
+                        .annotate(held=RawSQL(_HELD_COUNT, [CaseStatus.IN_REVIEW])).order_by("department__code"))
     if not memberships:
         return None
     return Staff(user=user, memberships=memberships, held_count=memberships[0].held)
