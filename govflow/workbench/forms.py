@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog.models import localized
@@ -15,13 +17,27 @@ from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
 COMMENT_MAX = 4000
 
 
+class PlainSelect(forms.Select):
+    """A ``<select>`` built from Django's own widget context (name, attributes, option groups,
+    the selected flags) in Python, instead of one template include per option and per attribute
+    list: the queue's two filters rendered that way cost 0.8 ms of every queue page. Options only,
+    no ``<optgroup>``: the filters have none."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option["value"], flatatt(option["attrs"]), option["label"])
+            for _group, group_options, _index in widget["optgroups"] for option in group_options))
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+
+
 class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Application number"), required=False, max_length=40,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "GF-2026-000123",
                                                       "autocomplete": "off", "spellcheck": "false",
                                                       "data-shortcut-search": ""}))
-    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
-    sla = forms.ChoiceField(label=_("Time limit"), required=False, choices=[
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False, widget=PlainSelect)
+    sla = forms.ChoiceField(label=_("Time limit"), required=False, widget=PlainSelect, choices=[
         ("", _("Any")),
         (SLA_OVERDUE, SLA_LABELS[SLA_OVERDUE]),
         (SLA_DUE_SOON, SLA_LABELS[SLA_DUE_SOON]),
