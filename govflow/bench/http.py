@@ -25,6 +25,8 @@ only slower). ``users_within_targets`` is the highest count whose longest run ha
 p95 within ``TARGETS_MS``; without explicit ``users``, the highest probe within them (if below the
 headline count) gets a full ``duration`` run of its own to confirm it. By default the whole part
 takes four to six minutes: setup, a 5 s warm-up, up to eight 15 s probes and up to two 60 s runs.
+Each run first brings its users in over ``RAMP_S`` seconds; its requests, latencies and CPU are
+counted from the moment the last one has arrived (locust's ``--reset-stats``).
 
 A claim answered ``409`` (another clerk was faster) is the contracted outcome of a race, marked a
 success in locust and counted as a ``conflict``; every other 4xx/5xx or connection failure is an
@@ -68,6 +70,10 @@ TARGETS_MS = {PAGE: 150.0, SUBMIT: 400.0}
 LADDER = (10, 20, 40, 60, 80, 100, 120, 160)
 PROBE_S = 15
 WARMUP_S = 5
+#: Users arrive over this many seconds, and the statistics start once all have arrived: started
+#: together, every simulated user sends its first request in the same second, and that burst
+#: (a queue of N requests in front of two workers) is 5 % of a 15 s probe, all of it in the p95.
+RAMP_S = 5
 THINK_S = (0.5, 1.5)
 SATURATION = 0.5  # requests/s grew by less than half as much as the users did: saturated
 MIX = {"readers": 0.7, "submitters": 0.2, "clerks": 0.1}  # the locust user weights 7:2:1
@@ -435,21 +441,30 @@ class Load:
         label = label or f"run-{users}"
         data_path = self.work / f"{label}-data.json"
         outcomes_path = self.work / f"{label}-outcomes.json"
-        self.pool.write(data_path, users=users, seconds=seconds, think_s=self.think_s)
+        self.pool.write(data_path, users=users, seconds=seconds + RAMP_S, think_s=self.think_s)
         connection.close()  # nothing of ours holds the database during the load
         csv_prefix = self.work / label
         env = {**os.environ, "GOVFLOW_BENCH_LOCUST_DATA": str(data_path), "GOVFLOW_BENCH_LOCUST_OUT": str(outcomes_path)}
         args = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-                "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "10",
-                "--host", self.servers.url, "--csv", str(csv_prefix), "--loglevel", "WARNING",
-                "--exit-code-on-error", "0"]
-        cpu_before = self.servers.cpu_s()
-        with open(self.work / f"{label}.log", "wb") as log:
-            proc = subprocess.run(args, cwd=self.work, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, timeout=seconds + 120, check=False)
+                "-u", str(users), "-r", str(users / RAMP_S), "-t", f"{seconds + RAMP_S}s", "--reset-stats",
+                "--stop-timeout", "10", "--host", self.servers.url, "--csv", str(csv_prefix),
+                "--loglevel", "INFO", "--exit-code-on-error", "0"]
+        log_path = self.work / f"{label}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(args, cwd=self.work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+            try:
+                # CPU is counted from the moment the statistics are reset, like the requests.
+                _wait_for_reset(proc, log_path, timeout=RAMP_S + 60)
+                cpu_before = self.servers.cpu_s()
+                proc.wait(timeout=seconds + RAMP_S + 120)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
         stats_path = Path(f"{csv_prefix}_stats.csv")
         if proc.returncode != 0 or not stats_path.exists():
-            tail = (self.work / f"{label}.log").read_text(errors="replace")[-3000:]
+            tail = log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"locust failed (exit {proc.returncode}):\n{tail}")
         cpu = {k: v - cpu_before[k] for k, v in self.servers.cpu_s().items()}
         outcomes = json.loads(outcomes_path.read_text()) if outcomes_path.exists() else {}
@@ -460,6 +475,17 @@ class Load:
             name: round(1000 * used / summary["requests"], 1) if summary["requests"] else None
             for name, used in cpu.items()}
         return summary
+
+
+def _wait_for_reset(proc: subprocess.Popen, log_path: Path, *, timeout: float) -> bool:
+    """Wait until locust logs that it reset its statistics (every user spawned); ``False`` if
+    it exits or does not say so in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if b"Resetting stats" in log_path.read_bytes():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _number(value: str) -> float | None:

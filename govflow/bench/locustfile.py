@@ -138,6 +138,14 @@ def _cpu_warning(environment, cpu_usage, **kwargs) -> None:
     OUTCOMES["locust_cpu_warnings"] += 1
 
 
+@events.spawning_complete.add_listener
+def _reset_request_outcomes(user_count, **kwargs) -> None:
+    """Counted from the moment locust resets its statistics (``--reset-stats``), like the requests;
+    ``drafts_exhausted`` and CPU warnings stay counted over the whole run."""
+    for key in ("claim_conflicts", "decisions", "empty_queue"):
+        OUTCOMES.pop(key, None)
+
+
 @events.test_stop.add_listener
 def _write_outcomes(environment, **kwargs) -> None:
     path = os.environ.get("GOVFLOW_BENCH_LOCUST_OUT")
