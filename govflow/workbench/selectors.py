@@ -235,10 +235,6 @@ class TaskRow:
     def waiting(self) -> str:
         return waiting_text(self.case.row_task_created)
 
-    @property
-    def owner_name(self) -> str:
-        return (self.case.row_owner_name or self.case.row_owner_username or "") if self.case.owner_id else ""
-
 
 def filtered(qs: QuerySet[Case], *, clock: SlaClock, procedure: str = "", sla: str = "",
              number: str = "") -> QuerySet[Case]:
@@ -268,15 +264,14 @@ QUEUE_ORDER = app_selectors.QUEUE_ORDER
 
 
 #: What a queue row shows, and nothing else: the case's own columns, and the few values of its
-#: application, procedure, department, task and holder as annotations (``row_*``), so that a page
+#: application, procedure, department and task as annotations (``row_*``), so that a page
 #: of fifty rows builds fifty model instances, not three hundred.
 ROW_FIELDS = ("id", "application_id", "procedure_code", "procedure_id", "department_id", "status", "task_id",
               "owner_id", "due_date")
 ROW_VALUES = {
     "row_number": F("application__number"), "row_procedure_name": F("procedure__name"),
     "row_department_code": F("department__code"), "row_department_name": F("department__name"),
-    "row_task_created": F("task__created"), "row_owner_name": F("owner__name"),
-    "row_owner_username": F("owner__username"),
+    "row_task_created": F("task__created"),
 }
 
 

@@ -39,95 +39,50 @@ ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
        '<td data-label="{l_proc}">{procedure}</td>{department}'
        '<td data-label="{l_due}" class="wb-nowrap"><time datetime="{due}">{due}</time> '
        '<span class="wb-muted">{remaining}</span></td>'
-       '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>{holder}'
+       '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>'
        '<td class="wb-actions">{action}</td></tr>')
 CLAIM = ('<button type="submit" class="wb-btn" formaction="{}claim/" data-claim>{}'
          '<span class="visually-hidden"> {}</span></button>')
 RELEASE = ('<button type="submit" class="wb-btn wb-btn--quiet" formaction="{}release/" data-release>{}'
            '<span class="visually-hidden"> {}</span></button>')
-BOARD_RELEASE = ('<form method="post" action="{}release/">{}<button type="submit" class="wb-btn wb-btn--quiet">{}'
-                 '<span class="visually-hidden"> {}</span></button></form>')
-BOARD_ASSIGN = ('<div class="wb-actions__group">{}<form method="post" action="{}assign/" class="wb-assign">{}'
-                '<label class="visually-hidden" for="{}">{}</label><select id="{}" name="assignee" required>'
-                '<option value="">{}</option>{}</select><button type="submit" class="wb-btn wb-btn--quiet">{}'
-                '<span class="visually-hidden"> {}</span></button></form></div>')
 
 
-@register.simple_tag(takes_context=True)
-def task_rows(context, rows, mode: str, show_department: bool = False, back_url: str = "", list_id: str = "",
-              member_choices=()) -> str:
-    """The ``<tr>``s of a task list (``mode``: queue, mine or board), built in Python.
+@register.simple_tag
+def task_rows(rows, mode: str, show_department: bool = False) -> str:
+    """The ``<tr>``s of a clerk's task list (``mode``: ``queue`` or ``mine``), built in Python.
 
     A queue page shows fifty rows of eight cells; through the template engine that was most of
-    the page's time, here it is one ``format_html`` per row. Labels are translated once.
-    Claim and release buttons use ``formaction`` inside the one form that wraps the table
-    (its CSRF token and ``next``), so a row carries no form of its own; the board's rows,
-    which have a select each, keep theirs.
+    the page's time, here it is one ``str.format`` per row over values escaped here (labels and
+    repeated texts once each; ``html.escape`` is what Django's ``escape`` does). Claim and release
+    buttons use ``formaction`` inside the one form that wraps the table (its CSRF token and
+    ``next``), so a row carries no form of its own. The board's rows are ``board_rows``.
     """
-    from django.middleware.csrf import get_token
-    from django.utils.html import format_html_join
     from django.utils.translation import gettext
 
-    labels = {"l_sla": gettext("Time limit"), "l_app": gettext("Application"), "l_proc": gettext("Procedure"),
-              "l_due": gettext("Due"), "l_wait": gettext("Waiting")}
-    l_dept, l_held, l_queue = gettext("Department"), gettext("Held by"), gettext("in the queue")
-    l_claim, l_release, l_reassign, l_give = gettext("Claim"), gettext("Release"), gettext("Reassign"), \
-        gettext("Give to…")
-    hidden = ""
-    if mode == "board":
-        hidden = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-                             '<input type="hidden" name="next" value="{}">', get_token(context["request"]), back_url)
-    sla_labels: dict[str, str] = {}
-    remaining: dict[int | None, str] = {}
-    labels_e = {key: esc(value) for key, value in labels.items()}
-    l_dept_e, l_claim_e, l_release_e = esc(l_dept), esc(l_claim), esc(l_release)
+    if mode not in ("queue", "mine"):
+        raise ValueError(f"task_rows lists a queue or my tasks, not {mode!r}")
+    labels_e = {key: esc(gettext(text)) for key, text in (
+        ("l_sla", "Time limit"), ("l_app", "Application"), ("l_proc", "Procedure"), ("l_due", "Due"),
+        ("l_wait", "Waiting"))}
+    l_dept_e = esc(gettext("Department"))
+    action, l_action_e = (CLAIM, esc(gettext("Claim"))) if mode == "queue" else (RELEASE, esc(gettext("Release")))
     remaining_e: dict[int | None, str] = {}
     sla_e: dict[str, tuple[str, str, str]] = {}
     out = []
     for row in rows:
-        sla, number = row.sla, row.number
-        if sla.state not in sla_labels:
-            sla_labels[sla.state] = sla.label
-        if sla.remaining not in remaining:
-            remaining[sla.remaining] = sla.remaining_text
-        department = format_html('<td data-label="{}">{}</td>', l_dept, row.department_name) \
-            if show_department else ""
-        holder = ""
-        if mode in ("queue", "mine"):
-            # The fast path of the two long lists: str.format over values escaped here (html.escape
-            # is what Django's escape does), without format_html's per-argument machinery.
-            number_e, url_e = esc(number), esc(row.url)
-            if sla.remaining not in remaining_e:
-                remaining_e[sla.remaining] = esc(remaining[sla.remaining])
-            if sla.state not in sla_e:
-                sla_e[sla.state] = (esc(sla.state), esc(sla.mark), esc(sla_labels[sla.state]))
-            state_e, mark_e, label_e = sla_e[sla.state]
-            department_e = f'<td data-label="{l_dept_e}">{esc(row.department_name)}</td>' if show_department else ""
-            action_e = (CLAIM if mode == "queue" else RELEASE).format(
-                url_e, l_claim_e if mode == "queue" else l_release_e, number_e)
-            out.append(ROW.format(state=state_e, mark=mark_e, label=label_e, url=url_e, number=number_e,
-                                  procedure=esc(row.procedure_name), department=department_e, due=esc(row.due),
-                                  remaining=remaining_e[sla.remaining], waiting=esc(row.waiting), holder="",
-                                  action=action_e, **labels_e))
-            continue
-        if mode == "board":
-            owner_id = row.case.owner_id
-            holder = format_html('<td data-label="{}">{}</td>', l_held, row.owner_name) if owner_id is not None \
-                else format_html('<td data-label="{}"><span class="wb-muted">{}</span></td>', l_held, l_queue)
-            release = format_html(BOARD_RELEASE, row.url, hidden, l_release, number) if owner_id is not None else ""
-            field_id = f"assign-{list_id}-{row.task_id}"
-            options = format_html_join("", '<option value="{}">{}</option>',
-                                       ((pk, name) for pk, name in member_choices if pk != owner_id))
-            action = format_html(BOARD_ASSIGN, release, row.url, hidden, field_id,
-                                 gettext("Give %(number)s to") % {"number": number}, field_id, l_give, options,
-                                 l_reassign, number)
-        else:
-            action = ""
-        out.append(format_html(ROW, state=sla.state, mark=sla.mark, label=sla_labels[sla.state], url=row.url,
-                               number=number, procedure=row.procedure_name, department=department, due=row.due,
-                               remaining=remaining[sla.remaining], waiting=row.waiting, holder=holder,
-                               action=action, **labels))
-    return mark_safe("\n".join(out))  # every piece went through format_html or esc()
+        sla = row.sla
+        if sla.remaining not in remaining_e:
+            remaining_e[sla.remaining] = esc(sla.remaining_text)
+        if sla.state not in sla_e:
+            sla_e[sla.state] = (esc(sla.state), esc(sla.mark), esc(sla.label))
+        state_e, mark_e, label_e = sla_e[sla.state]
+        number_e, url_e = esc(row.number), esc(row.url)
+        department_e = f'<td data-label="{l_dept_e}">{esc(row.department_name)}</td>' if show_department else ""
+        out.append(ROW.format(state=state_e, mark=mark_e, label=label_e, url=url_e, number=number_e,
+                              procedure=esc(row.procedure_name), department=department_e, due=esc(row.due),
+                              remaining=remaining_e[sla.remaining], waiting=esc(row.waiting),
+                              action=action.format(url_e, l_action_e, number_e), **labels_e))
+    return mark_safe("\n".join(out))  # every value was escaped above
 
 
 BOARD_ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
