@@ -477,15 +477,12 @@ class Load:
         return summary
 
 
-def _wait_for_reset(proc: subprocess.Popen, log_path: Path, *, timeout: float) -> bool:
-    """Wait until locust logs that it reset its statistics (every user spawned); ``False`` if
-    it exits or does not say so in time."""
+def _wait_for_reset(proc: subprocess.Popen, log_path: Path, *, timeout: float) -> None:
+    """Wait until locust logs that it reset its statistics (every user spawned), it exits, or
+    ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if b"Resetting stats" in log_path.read_bytes():
-            return True
+    while time.monotonic() < deadline and proc.poll() is None and b"Resetting stats" not in log_path.read_bytes():
         time.sleep(0.05)
-    return False
 
 
 def _number(value: str) -> float | None:
