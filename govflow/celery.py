@@ -2,7 +2,7 @@
 
 Tasks live in ``govflow/notifications/tasks.py`` (found by ``autodiscover_tasks``); the periodic
 schedule is ``CELERY_BEAT_SCHEDULE`` in the settings. Run ``celery -A govflow worker`` (as many as
-needed) and exactly one ``celery -A govflow beat``; see the README's "Production run".
+needed) and exactly one ``celery -A govflow beat``; see "Production run" in docs/operations.md.
 """
 from __future__ import annotations
 

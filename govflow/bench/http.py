@@ -8,7 +8,7 @@ over the REST API with tokens. The accounts, tokens, submitted applications and 
 directly in the database before the servers start, so the load never goes through the token
 endpoint (django-axes) or self-registration (rate limited).
 
-Servers are started as in the README's "Production run": ``DEBUG`` off, a secret key,
+Servers are started as in "Production run" of docs/operations.md: ``DEBUG`` off, a secret key,
 ``ALLOWED_HOSTS=127.0.0.1``, Redis as the broker (a database and key prefix of the benchmark's
 own, deleted afterwards), so every outbox message is really handed over and delivered by the
 worker (email to files in a scratch folder). Requests say ``X-Forwarded-Proto: https`` like the

@@ -6,7 +6,7 @@ same self-contained ``govflow.catalog/1`` document that publishing stores
 a document, except :func:`check_one_thing`, :func:`published_changes` and :func:`publish`, which
 load it first.
 
-* :func:`check_document` runs every rule of ``catalog-v1.md`` (:func:`~govflow.catalog.io.validate_document`)
+* :func:`check_document` runs every rule of the catalog format (``docs/catalog.md``) (:func:`~govflow.catalog.io.validate_document`)
   plus the designer's own: at least one step, and no *unreachable* step (one whose ``when`` can
   never be true, or that comes after such a step). Each problem is *located*: which step, procedure,
   field, material or department it concerns, so that the admin can show it next to that thing.

@@ -2,7 +2,7 @@
 
 Everything here reads a *version definition*: a self-contained ``govflow.catalog/1`` document
 with exactly one entry in ``one_things`` plus the departments, fields, materials and procedures
-it references (see ``contracts/catalog-v1.md``). Nothing here touches the database.
+it references (see ``docs/catalog.md``). Nothing here touches the database.
 
 One form: a field shared by several procedures is asked once. Fields (and materials) whose code
 is an output issued by a procedure of the one thing are never asked: a later procedure gets them

@@ -1,6 +1,6 @@
 """Import, export and validation of ``govflow.catalog/1`` documents.
 
-The format is specified in ``shared/contracts/catalog-v1.md``. Three rules shape this module:
+The format is described in ``docs/catalog.md`` (schema: ``docs/catalog.schema.json``). Three rules shape this module:
 
 * **Validate everything first, write nothing on error.** :func:`validate_document` never
   raises on any JSON input; it returns every problem with a JSON path such as

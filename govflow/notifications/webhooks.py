@@ -35,7 +35,7 @@ sign = signature
 
 def verify(secret: str, header: str, body: bytes, *, tolerance: int = TOLERANCE_SECONDS,
            now: float | None = None) -> bool:
-    """Check a signature the way a receiver should (used by tests and documented in the README)."""
+    """Check a signature the way a receiver should (used by tests and documented in docs/webhooks.md)."""
     return verify_signature(secret, header, body, now=now, tolerance=tolerance)
 
 

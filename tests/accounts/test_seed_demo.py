@@ -1,4 +1,4 @@
-"""``seed_demo``: demo accounts and catalog as in contracts/demo-v1.md."""
+"""``seed_demo``: demo accounts and catalog as in docs/demo.md."""
 from __future__ import annotations
 
 from io import StringIO

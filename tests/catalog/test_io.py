@@ -30,7 +30,7 @@ from ..threads import run_together
 DEMO_PATH = Path(__file__).resolve().parents[2] / "govflow" / "catalog" / "demo_catalog.json"
 DEMO = json.loads(DEMO_PATH.read_text(encoding="utf-8"))
 
-# The example of shared/contracts/catalog-v1.md: small, so that validation tests stay fast.
+# The example of the catalog contract: small, so that validation tests stay fast.
 EXAMPLE = {
     "format": "govflow.catalog/1",
     "departments": [

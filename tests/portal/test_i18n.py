@@ -39,7 +39,7 @@ CITIZEN_SOURCES = ("govflow/portal/", "govflow/applications/models.py", "govflow
 
 def test_every_message_a_citizen_reads_is_translated():
     """No untranslated or fuzzy entry for the portal in the Chinese catalog (after changing texts:
-    makemessages, translate, compilemessages; see the README)."""
+    makemessages, translate, compilemessages; see docs/operations.md)."""
     po = (settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
     problems = []
     for block in po.split("\n\n")[1:]:

@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: the demo catalog and one account per role (contracts/demo-v1.md).
+"""``python manage.py seed_demo``: the demo catalog and one account per role (docs/demo.md).
 
 Idempotent: a second run creates nothing and leaves passwords alone (``--reset-passwords`` puts the
 demo password back). Refuses to run with ``DEBUG`` off unless ``--force``, so that well-known demo
@@ -17,7 +17,7 @@ from django.db import transaction
 from govflow.accounts.models import Membership, Role, User
 from govflow.catalog.models import Department
 
-DEMO_PASSWORD = "govflow-demo"  # noqa: S105 - published in the README on purpose
+DEMO_PASSWORD = "govflow-demo"  # noqa: S105 - published in docs/demo.md on purpose
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo_catalog.json"
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
