@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "viewflow.workflow",
     "rest_framework",
-    "knox",
+    "govflow.api.apps.KnoxConfig",
     "drf_spectacular",
     "axes",
     "govflow.accounts",
