@@ -10,9 +10,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from knox.models import AuthToken
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 
 from govflow.accounts.models import User
+from govflow.api.authentication import TokenAuthentication
 
 from ..factories import UserFactory
 
@@ -224,3 +225,16 @@ def test_a_malformed_token_is_a_401_not_a_500(db, header):
 
     assert response.status_code == 401
     assert "detail" in response.json()
+
+
+def test_authenticating_a_token_costs_one_query(citizen_alice, django_assert_num_queries):
+    """knox would also read all the user's other tokens on every request; ours reads the one."""
+    for _ in range(3):
+        login()
+    token = login()["token"]
+    request = APIRequestFactory().get(PROTECTED, HTTP_AUTHORIZATION=f"Token {token}")
+
+    with django_assert_num_queries(1):
+        user, auth = TokenAuthentication().authenticate(request)
+
+    assert user == citizen_alice and isinstance(auth, AuthToken)
