@@ -87,6 +87,13 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_delete_permission(request, obj) and (
             obj is None or may_manage_account(actor=request.user, target=obj))
 
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/") and request.GET.get("model_name") == "membership":
+            # Choosing a membership's user offers only the accounts one may give a role to.
+            queryset = queryset.filter(pk__in=manageable_accounts(actor=request.user).values("pk"))
+        return queryset, may_have_duplicates
+
     def user_change_password(self, request, id, form_url=""):
         user = self.get_object(request, unquote(id))
         if user is not None and not may_manage_account(actor=request.user, target=user):

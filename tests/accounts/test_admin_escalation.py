@@ -261,3 +261,17 @@ def test_the_desk_still_gives_a_citizen_account_a_role(roles_desk):
 
     assert response.status_code == 302
     assert Membership.objects.filter(user=clerk, department=amr, role=Role.CLERK).exists()
+
+
+def test_choosing_a_memberships_user_offers_only_accounts_one_may_manage(roles_desk):
+    UserFactory(username="zz-clerk")
+    staff_with(username="zz-colleague")
+    UserFactory(username="zz-root", is_staff=True, is_superuser=True)
+
+    response = client_for(roles_desk).get("/admin/autocomplete/", {
+        "term": "", "app_label": "accounts", "model_name": "membership", "field_name": "user"})
+
+    assert response.status_code == 200
+    offered = {row["text"] for row in response.json()["results"]}
+    assert "zz-clerk" in offered
+    assert not {"zz-colleague", "zz-root", "desk"} & offered
