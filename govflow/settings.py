@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "viewflow.workflow",
     "rest_framework",
-    "rest_framework.authtoken",
+    "govflow.api.apps.KnoxConfig",
     "drf_spectacular",
     "axes",
     "govflow.accounts",
@@ -221,7 +221,7 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 REST_FRAMEWORK = {
     # Token first, so that an unauthenticated request gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "govflow.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -230,6 +230,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "govflow.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; a token expires GOVFLOW_TOKEN_TTL_HOURS
+# after login and dies with a password change, deactivation or DELETE /api/v1/auth/token/.
+GOVFLOW_TOKEN_TTL_HOURS = env.float("GOVFLOW_TOKEN_TTL_HOURS", default=10.0)
+if not GOVFLOW_TOKEN_TTL_HOURS > 0:
+    raise ImproperlyConfigured("GOVFLOW_TOKEN_TTL_HOURS must be a positive number of hours.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=GOVFLOW_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,17 +1,45 @@
-"""Admin for users (citizens and staff) and their department memberships."""
+"""Admin for users (citizens and staff), their department memberships, and groups.
+
+No privilege escalation: a staff member who is not a superuser (e.g. the user-support desk with
+``view_user`` + ``change_user``) sees ``is_staff``, ``is_superuser``, groups and permissions
+read-only, cannot see superusers at all, may only view other staff members, cannot set a password
+without the old one (their own: ``/admin/password_change/``), cannot give anybody a department role
+they may not manage (themselves included), and cannot edit groups. The rules are
+``govflow.accounts.selectors``; this module only applies them.
+"""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, User
+from .selectors import manageable_accounts, may_grant_privileges, may_manage_account
+
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("department", "role")
+
+    # ``obj`` is the user whose page this is.
+    def _may_manage(self, request, obj) -> bool:
+        return obj is None or may_manage_account(actor=request.user, target=obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
 
 @admin.register(User)
@@ -38,6 +66,40 @@ class UserAdmin(DjangoUserAdmin):
     def display_id_number(self, obj: User) -> str:
         return obj.masked_id_number
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not may_grant_privileges(actor=request.user):
+            queryset = queryset.filter(is_superuser=False)
+        return queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not may_grant_privileges(actor=request.user):
+            fields += tuple(f for f in PRIVILEGE_FIELDS if f not in fields)
+        return fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # One's own profile (name, email ...) stays editable; its privileges are read-only above.
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.pk == request.user.pk or may_manage_account(actor=request.user, target=obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or may_manage_account(actor=request.user, target=obj))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/") and request.GET.get("model_name") == "membership":
+            # Choosing a membership's user offers only the accounts one may give a role to.
+            queryset = queryset.filter(pk__in=manageable_accounts(actor=request.user).values("pk"))
+        return queryset, may_have_duplicates
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None and not may_manage_account(actor=request.user, target=user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -51,3 +113,39 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description=_("real name"), ordering="user__name")
     def user_name(self, obj: Membership) -> str:
         return obj.user.name
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not may_grant_privileges(actor=request.user):
+            queryset = queryset.filter(user__is_superuser=False)
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = manageable_accounts(actor=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or may_manage_account(actor=request.user, target=obj.user))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or may_manage_account(actor=request.user, target=obj.user))
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """A group is a bundle of permissions: only a superuser creates, changes or deletes one."""
+
+    def has_add_permission(self, request) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)

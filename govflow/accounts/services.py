@@ -1,4 +1,4 @@
-"""Writes on accounts: local self-registration and department system accounts."""
+"""Writes on accounts: local self-registration, department system accounts, revoking API tokens."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from knox.models import AuthToken
 
 from govflow.applications.errors import InvalidInput
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
@@ -94,3 +95,10 @@ def department_system_user(*, department: Any) -> User:
             user = User.objects.get(username=username)
     Membership.objects.get_or_create(user=user, department=department, defaults={"role": Role.CLERK})
     return user
+
+
+def revoke_tokens(*, user: User) -> int:
+    """Delete every API token of ``user`` (password changed, account deactivated, signed out
+    everywhere); returns how many there were. ``signals`` calls it on every such save."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted

@@ -1,7 +1,8 @@
-"""Read-only admin for the API's bookkeeping: Idempotency-Key records and inbound events."""
+"""Read-only admin for the API's bookkeeping: Idempotency-Key records, inbound events, API tokens."""
 from __future__ import annotations
 
 from django.contrib import admin
+from knox.models import AuthToken
 
 from .models import IdempotencyRecord, InboundEvent
 
@@ -33,3 +34,19 @@ class InboundEventAdmin(ReadOnlyAdmin):
     search_fields = ("event_id",)
     list_select_related = ("department",)
     date_hierarchy = "received_at"
+
+
+# knox's own admin can mint a token and shows it in a message; ours only lists and revokes.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(ReadOnlyAdmin):
+    """API tokens: who, since when, until when. Only a digest is stored, so no token can be shown."""
+
+    list_display = ("user", "created", "expiry")
+    fields = ("user", "created", "expiry")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    date_hierarchy = "created"

@@ -4,7 +4,10 @@
   goes through ``django.contrib.auth.authenticate`` with the request, so django-axes counts
   failures per (username, client address) and, past the limit, answers ``429`` with
   ``Retry-After`` — the same lockout as the admin and the portal login.
-- ``DELETE /api/v1/auth/token/`` revokes the caller's token.
+  Each login makes a new token (one per client), valid for ``GOVFLOW_TOKEN_TTL_HOURS``; only its
+  digest is stored (django-rest-knox).
+- ``DELETE /api/v1/auth/token/`` revokes the token the request carries (over a browser session,
+  which carries none: every token of the user).
 - ``POST /api/v1/auth/register/`` creates a citizen account, rate limited per client address.
 """
 from __future__ import annotations
@@ -19,11 +22,12 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -114,6 +118,7 @@ class LoginSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="When the token stops working; log in again for a new one.")
 
 
 class RegistrationSerializer(serializers.Serializer):
@@ -166,7 +171,9 @@ class TokenView(APIView):
             super().perform_authentication(request)
 
     @extend_schema(operation_id="auth_token_create", request=LoginSerializer, auth=[],
-                   description="Trade a username and password for a token (the same token on every login). "
+                   description="Trade a username and password for a new token, valid until `expiry`. It "
+                               "stops working earlier when the password changes, the account is deactivated "
+                               "or the token is revoked (`DELETE`). "
                                "After repeated failures for one username from one client address, that pair "
                                "is locked out for a while: `429` with `Retry-After`, even with the right password.",
                    responses={200: TokenSerializer,
@@ -184,14 +191,20 @@ class TokenView(APIView):
             raise ValidationError({"non_field_errors": [_("Unable to log in with the provided credentials.")]})
         # As a session login does: updates last_login and lets axes forget the earlier failures.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+        instance, token = AuthToken.objects.create(user=user)
+        return Response({"token": token,
+                         "expiry": serializers.DateTimeField().to_representation(instance.expiry)})
 
     @extend_schema(operation_id="auth_token_destroy", request=None,
-                   description="Revoke the caller's token; log in again for a new one.",
+                   description="Revoke the token this request carries; log in again for a new one. "
+                               "Over a browser session (no token) every token of the user is revoked.",
                    responses={204: None, 401: detail("Not authenticated")})
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        else:
+            account_services.revoke_tokens(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

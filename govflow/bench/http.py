@@ -194,7 +194,9 @@ class Pool:
 
     @classmethod
     def create(cls, users: int) -> Pool:
-        from rest_framework.authtoken.models import Token
+        from django.utils import timezone
+        from knox.models import AuthToken, get_digest_token
+        from knox.settings import CONSTANTS, knox_settings
 
         from govflow.accounts.models import Membership, Role, User
         from govflow.applications import services
@@ -207,12 +209,16 @@ class Pool:
             for kind, count in sizes.items() for i in range(count)
         ])
         accounts = {kind: [u for u in made if u.username.startswith(f"bench-{kind}-")] for kind in sizes}
-        tokens = Token.objects.bulk_create([Token(key=Token.generate_key(), user=u) for u in made])
+        # What AuthToken.objects.create does, in one statement: only the digest is stored.
+        expiry = timezone.now() + knox_settings.TOKEN_TTL
+        keys = {u.pk: get_digest_token() for u in made}
+        AuthToken.objects.bulk_create([AuthToken(digest=keys[u.pk][0], token_key=keys[u.pk][1][:CONSTANTS.TOKEN_KEY_LENGTH],
+                                                 user=u, expiry=expiry) for u in made])
         departments = list(Department.objects.filter(code__in=CLERK_DEPARTMENTS))
         Membership.objects.bulk_create([Membership(user=u, department=d, role=Role.CLERK)
                                         for u in accounts["clerks"] for d in departments])
         pool = cls(accounts["readers"], accounts["submitters"], accounts["clerks"],
-                   {t.user_id: t.key for t in tokens})
+                   {pk: token for pk, (_digest, token) in keys.items()})
         for reader in pool.readers:  # one submitted application each: the page they read
             draft = data.make_drafts(reader, 1)[0]
             services.application_submit(application=draft, user=reader)

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from govflow.accounts.models import User
@@ -40,6 +40,12 @@ def login(username, password, ip=HOME, client=None):
     return client.post(TOKEN_URL, {"username": username, "password": password}, format="json", REMOTE_ADDR=ip)
 
 
+def authenticated(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
 # -- tokens -------------------------------------------------------------------------------------
 
 def test_the_right_credentials_give_a_token_that_authenticates(citizen_alice):
@@ -47,15 +53,18 @@ def test_the_right_credentials_give_a_token_that_authenticates(citizen_alice):
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expiry"}
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/applications/").status_code == 200
 
 
-def test_logging_in_twice_gives_the_same_token(citizen_alice):
-    assert login("alice", PASSWORD).json()["token"] == login("alice", PASSWORD).json()["token"]
-    assert Token.objects.filter(user=citizen_alice).count() == 1
+def test_each_login_gives_a_new_token_and_both_work(citizen_alice):
+    first, second = login("alice", PASSWORD).json()["token"], login("alice", PASSWORD).json()["token"]
+
+    assert first != second
+    assert AuthToken.objects.filter(user=citizen_alice).count() == 2
+    assert all(authenticated(token).get("/api/v1/applications/").status_code == 200 for token in (first, second))
 
 
 def test_a_successful_login_updates_last_login(citizen_alice):
@@ -123,7 +132,7 @@ def test_deleting_the_token_revokes_it(citizen_alice):
 
     assert client.delete(TOKEN_URL).status_code == 204
 
-    assert not Token.objects.filter(user=citizen_alice).exists()
+    assert not AuthToken.objects.filter(user=citizen_alice).exists()
     response = client.get("/api/v1/applications/")
     assert response.status_code == 401
     assert login("alice", PASSWORD).json()["token"] != token  # a new one on the next login
@@ -162,7 +171,7 @@ def test_five_failures_lock_the_username_from_that_address_even_with_the_right_p
     assert response.status_code == 429
     assert response["Retry-After"] == str(15 * 60)
     assert "15" in response.json()["detail"]  # the wait, in minutes, in the request's language
-    assert not Token.objects.filter(user=citizen_alice).exists()
+    assert not AuthToken.objects.filter(user=citizen_alice).exists()
 
 
 def test_a_lockout_does_not_reach_another_address(citizen_alice):

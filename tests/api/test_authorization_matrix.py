@@ -76,7 +76,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, resolve
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from viewflow.workflow.models import Task
 
 from govflow.accounts.models import Membership, Role, User
@@ -207,7 +207,7 @@ def world_signed(world: World) -> World:
 def world_tokens(world: World) -> World:
     for user in world.people.values():
         if user is not None:
-            Token.objects.create(user=user)
+            AuthToken.objects.create(user=user)
     return world
 
 
@@ -413,7 +413,7 @@ def snapshot() -> dict[str, list]:
         "output": list(IssuedOutput.objects.order_by("pk").values_list("pk", "code", "value")),
         "user": list(User.objects.order_by("pk").values_list("pk", "username", "is_active", "is_staff")),
         "membership": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "department_id", "role")),
-        "token": sorted(Token.objects.values_list("user_id", "key")),
+        "token": sorted(AuthToken.objects.values_list("user_id", "digest")),
         "inbound": list(InboundEvent.objects.order_by("pk").values_list("pk", "event_id")),
         "idempotency": list(IdempotencyRecord.objects.order_by("pk").values_list("pk", "key")),
         "outbox": list(OutboxMessage.objects.order_by("pk").values_list("pk")),

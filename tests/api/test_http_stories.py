@@ -51,6 +51,12 @@ def _fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tokens_outlive_the_story(settings):
+    """A story spans days on the travelled clock; its people stay logged in (tokens expire in 10 hours)."""
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_TTL": timedelta(days=60)}
+
+
 class Http:
     """One person's API client: token authentication, and the commit's effects after each request."""
 
@@ -92,7 +98,7 @@ def http(django_capture_on_commit_callbacks):
 def log_in(http, username: str, password: str) -> Http:
     response = http().post("/api/v1/auth/token/", {"username": username, "password": password})
     assert response.status_code == 200, response.content
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expiry"}
     return http(response.json()["token"])
 
 

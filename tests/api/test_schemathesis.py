@@ -52,7 +52,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -175,7 +175,7 @@ def _build_world() -> World:
         return {"id": task_id}
 
     return World(
-        tokens={user.username: Token.objects.create(user=user).key for user in (alice, bob, sue)},
+        tokens={user.username: AuthToken.objects.create(user=user)[1] for user in (alice, bob, sue)},
         path_parameters={
             "/api/v1/applications/{id}/documents/{doc_pk}/": [
                 {"id": d.application_id, "doc_pk": d.pk} for a in apps for d in a.documents.all()],
