@@ -287,3 +287,19 @@ def test_staff_change_their_password_in_the_admin(db):
     assert response.status_code == 302 and response["Location"] == "/admin/password_change/done/"
     assert client.get("/admin/").status_code == 200  # still signed in
     assert _password_is(staff, NEW)
+
+
+def test_sending_a_reset_message_again_from_the_admin_sends_nothing(citizen_alice, django_capture_on_commit_callbacks):
+    """Once sent, the row has lost its secret: the admin's "Send again now" cannot resend a stale link."""
+    from govflow.notifications.delivery import retry_messages
+
+    _ask(_client(), citizen_alice.username, "email", django_capture_on_commit_callbacks)
+    row = OutboxMessage.objects.get(event="account.password_reset_link")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_messages(pks=[row.pk]) == 0  # a sent row is not sent again
+    OutboxMessage.objects.filter(pk=row.pk).update(status=OutboxStatus.DEAD)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_messages(pks=[row.pk]) == 1
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT and row.result.startswith("skipped")
+    assert len(mail.outbox) == 1
