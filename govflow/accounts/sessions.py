@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -35,7 +35,9 @@ def idle_limit_seconds() -> float:
 @receiver(user_logged_in, dispatch_uid="govflow.accounts.sessions.mark_session")
 def mark_session(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
-    if session is not None:
+    # Only a session sign-in (django.contrib.auth.login put the user in this session): an API token
+    # sign-in sends the same signal and is not a session of this user.
+    if session is not None and session.get(SESSION_KEY) == str(user.pk):
         session[LAST_SEEN] = time.time() if is_staff_member(user) else 0
 
 

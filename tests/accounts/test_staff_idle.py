@@ -88,3 +88,17 @@ def test_session_from_before_the_middleware_is_classified_and_then_timed_out(cle
         assert client.get(reverse("workbench:queue")).status_code == 200
         clock.move_to(T0 + timedelta(minutes=31))
         assert client.get(reverse("workbench:queue")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_api_token_sign_in_is_not_marked_as_a_staff_session(clerk_bob_amr):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from govflow.accounts.sessions import LAST_SEEN
+
+    response = Client().post("/api/v1/auth/token/", {"username": clerk_bob_amr.username,
+                                                     "password": "govflow-test-pw"},
+                             content_type="application/json")
+    assert response.status_code == 200, response.content
+    if "sessionid" in response.cookies:
+        assert LAST_SEEN not in SessionStore(session_key=response.cookies["sessionid"].value).load()
