@@ -126,6 +126,14 @@ def _store_password(user: User, password: str) -> None:
     user.save()
 
 
+def _store_reset_password(user: User, password: str) -> None:
+    """A reset proves the person holds the account's email or phone: their sign-in lockouts end too."""
+    from axes.utils import reset as reset_lockouts
+
+    _store_password(user, password)
+    transaction.on_commit(lambda: reset_lockouts(username=user.username))
+
+
 def _password_errors(password: str, user: User) -> list[str]:
     try:
         validate_password(password, user=user)
@@ -270,7 +278,7 @@ def reset_password_with_link(*, uidb64: str, token: str, new_password: str) -> U
         else:
             errors = {"new_password": problems} if (problems := _password_errors(new_password, user)) else {}
             if not errors:
-                _store_password(user, new_password)
+                _store_reset_password(user, new_password)
                 return user
     raise InvalidInput("The password was not reset.", errors=errors)
 
@@ -301,6 +309,6 @@ def reset_password_with_code(*, identifier: str, code: str, new_password: str) -
                 match.used_at = timezone.now()
                 match.save(update_fields=["used_at"])
                 PasswordResetCode.objects.filter(user=match.user, used_at__isnull=True).update(used_at=match.used_at)
-                _store_password(match.user, new_password)
+                _store_reset_password(match.user, new_password)
                 return match.user
     raise InvalidInput("The password was not reset.", errors=errors)

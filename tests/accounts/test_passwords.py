@@ -303,3 +303,18 @@ def test_sending_a_reset_message_again_from_the_admin_sends_nothing(citizen_alic
     row.refresh_from_db()
     assert row.status == OutboxStatus.SENT and row.result.startswith("skipped")
     assert len(mail.outbox) == 1
+
+
+def test_a_reset_ends_the_sign_in_lockout(citizen_alice, sms_log, django_capture_on_commit_callbacks):
+    client = _client()
+    for _ in range(5):
+        client.post(reverse("login"), {"username": citizen_alice.username, "password": "guess"})
+    locked = client.post(reverse("login"), {"username": citizen_alice.username, "password": OLD})
+    assert locked.status_code == 429
+    _ask(client, citizen_alice.username, "sms", django_capture_on_commit_callbacks)
+    form = {"identifier": citizen_alice.username, "code": _codes(sms_log)[0], "new_password1": NEW,
+            "new_password2": NEW}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("password-reset-code"), form).status_code == 302
+    signed_in = client.post(reverse("login"), {"username": citizen_alice.username, "password": NEW})
+    assert signed_in.status_code == 302 and signed_in["Location"] == reverse("applications")
