@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions end after GOVFLOW_STAFF_IDLE_MINUTES without a request (citizens: SESSION_COOKIE_AGE).
+    "govflow.accounts.sessions.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last: turns a login flagged as locked out (admin, portal, API token) into a 429.
@@ -145,6 +147,17 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = None  # deliberately unset: no public media URL
 
 LOGIN_URL = "/accounts/login/"
+# Sessions of staff (is_staff, or a department membership) end after this many minutes without a request.
+GOVFLOW_STAFF_IDLE_MINUTES = env.int("GOVFLOW_STAFF_IDLE_MINUTES", default=30)
+# Forgotten passwords (citizens): an emailed link valid PASSWORD_RESET_TIMEOUT seconds (Django's token),
+# or an SMS code valid GOVFLOW_PASSWORD_RESET_CODE_MINUTES that dies after GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS
+# wrong tries. At most GOVFLOW_PASSWORD_RESET_RATE messages per account and GOVFLOW_PASSWORD_RESET_ADDRESS_RATE
+# requests per client address an hour.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+GOVFLOW_PASSWORD_RESET_CODE_MINUTES = env.int("GOVFLOW_PASSWORD_RESET_CODE_MINUTES", default=15)
+GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS = env.int("GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS", default=5)
+GOVFLOW_PASSWORD_RESET_RATE = env.int("GOVFLOW_PASSWORD_RESET_RATE", default=5)
+GOVFLOW_PASSWORD_RESET_ADDRESS_RATE = env.int("GOVFLOW_PASSWORD_RESET_ADDRESS_RATE", default=20)
 
 # Cache (rate limits): per process by default; set CACHE_URL=redis://... when running several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

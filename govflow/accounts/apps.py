@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import (
+            sessions,  # noqa: F401  (connects the sign-in signal)
+            signals,  # noqa: F401 - connects the receivers
+        )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -60,3 +61,29 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.department.code} ({self.role})"
+
+
+class PasswordResetCode(models.Model):
+    """A short numeric code sent by SMS to reset a forgotten password.
+
+    Only an HMAC of the code is stored (keyed with ``SECRET_KEY`` and a per-code salt). A code is
+    single use (``used_at``), expires at ``expires_at`` and dies after
+    ``GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS`` wrong tries; a new code replaces the person's older ones.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="reset_code_user_live",
+                                condition=models.Q(used_at__isnull=True))]
+        verbose_name = _("password reset code")
+        verbose_name_plural = _("password reset codes")
+
+    def __str__(self) -> str:
+        return f"reset code #{self.pk} for {self.user_id}"

@@ -1,9 +1,11 @@
-"""Reads on accounts: who may manage whose account."""
+"""Reads on accounts: who may manage whose account, who counts as staff."""
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import QuerySet
 
-from .models import User
+from .models import Membership, User
 
 
 def may_grant_privileges(*, actor: User) -> bool:
@@ -28,3 +30,11 @@ def manageable_accounts(*, actor: User) -> QuerySet[User]:
     if may_grant_privileges(actor=actor):
         return User.objects.all()
     return User.objects.filter(is_staff=False, is_superuser=False).exclude(pk=actor.pk)
+
+
+def is_staff_member(user: Any) -> bool:
+    """Staff of the service: admin users (``is_staff``) and anyone with a department membership
+    (clerks, supervisors, department system accounts). Their sessions end after idle time."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or Membership.objects.filter(user_id=user.pk).exists())

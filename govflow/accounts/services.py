@@ -1,18 +1,29 @@
-"""Writes on accounts: local self-registration, department system accounts, revoking API tokens."""
+"""Writes on accounts: local self-registration, department system accounts, revoking API tokens,
+password change and reset."""
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
 from govflow.applications.errors import InvalidInput
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
 
-from .models import Membership, Role, User
+from .models import Membership, PasswordResetCode, Role, User
+from .ratelimit import rate_limit
 
 ID_NUMBER_TAKEN = "An account already exists for this id number."
 USERNAME_TAKEN = "This username is already taken."
@@ -102,3 +113,211 @@ def revoke_tokens(*, user: User) -> int:
     everywhere); returns how many there were. ``signals`` calls it on every such save."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
     return deleted
+
+
+# -- passwords -----------------------------------------------------------------------------------
+#
+# A change or a reset goes through ``_store_password``: ``set_password`` then ``save``, so that the
+# session auth hash changes (Django signs out every other session of the person) and any hook on
+# the user's password change sees it.
+
+WRONG_OLD_PASSWORD = "The current password is not correct."
+WRONG_CODE = "The code is wrong, used or expired."
+BAD_LINK = "The link is wrong, used or expired."
+RESET_LINK_EVENT = "account.password_reset_link"
+RESET_CODE_EVENT = "account.password_reset_code"
+RESET_CHANNELS = ("email", "sms")
+_CODE_SALT = "govflow.accounts.PasswordResetCode"
+
+
+def _store_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.save()
+
+
+def _store_reset_password(user: User, password: str) -> None:
+    """A reset proves the person holds the account's email or phone: their sign-in lockouts end too."""
+    from axes.utils import reset as reset_lockouts
+
+    _store_password(user, password)
+    transaction.on_commit(lambda: reset_lockouts(username=user.username))
+
+
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def change_password(*, user: Any, old_password: str, new_password: str) -> User:
+    """The signed-in person changes their password: the current one first, then Django's validators.
+
+    Raises ``InvalidInput`` (errors on ``old_password`` or ``new_password``) and changes nothing
+    when either is wrong. The caller keeps its own session (``update_session_auth_hash``).
+    """
+    with transaction.atomic():
+        fresh = User.objects.select_for_update().get(pk=user.pk)
+        if not fresh.check_password(old_password or ""):
+            errors = {"old_password": [WRONG_OLD_PASSWORD]}
+        else:
+            errors = {"new_password": problems} if (problems := _password_errors(new_password, fresh)) else {}
+            if not errors:
+                _store_password(fresh, new_password)
+                return fresh
+    raise InvalidInput("The password was not changed.", errors=errors)
+
+
+def _reset_rate_limit(scope: str, ident: str, *, limit: int, window: int = 3600) -> int | None:
+    """The one place password reset asks for a rate limit (re-point it if the helper moves)."""
+    return rate_limit(f"password-reset-{scope}", ident, limit=limit, window=window)
+
+
+def reset_candidates(identifier: str) -> list[User]:
+    """Accounts a "forgot password" identifier names: username, email or mobile phone.
+
+    Only active citizens with a usable password: staff and department accounts reset through an
+    administrator (``manage.py changepassword`` or the admin), never through a message.
+    """
+    value = (identifier or "").strip()
+    if not value or len(value) > 254:
+        return []
+    query = Q(username__iexact=value) | Q(email__iexact=value)
+    phone = "".join(value.split()).replace("-", "")
+    if is_valid_phone(phone):
+        query |= Q(phone=phone)
+    return [u for u in _resettable().filter(query).order_by("pk")[:10] if u.has_usable_password()]
+
+
+def _resettable():
+    return User.objects.filter(is_active=True, is_staff=False, is_superuser=False).exclude(
+        memberships__isnull=False)
+
+
+def reset_code_minutes() -> int:
+    return int(getattr(settings, "GOVFLOW_PASSWORD_RESET_CODE_MINUTES", 15))
+
+
+def reset_code_max_attempts() -> int:
+    return int(getattr(settings, "GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS", 5))
+
+
+def _code_hash(code: PasswordResetCode, value: str) -> str:
+    return salted_hmac(_CODE_SALT, f"{code.user_id}:{code.salt}:{value}", algorithm="sha256").hexdigest()
+
+
+def request_password_reset(*, identifier: str, channel: str, client: str) -> int | None:
+    """"Forgot password": send a reset link by email or a code by SMS to the account(s) named.
+
+    Always the same outcome for the caller whether an account exists or not. Returns ``None``, or
+    the seconds to wait when ``client`` (the caller's address) has asked too often
+    (``GOVFLOW_PASSWORD_RESET_ADDRESS_RATE`` an hour; the only answer that differs, and it does not
+    depend on the account). Each account gets at most ``GOVFLOW_PASSWORD_RESET_RATE`` messages an
+    hour; requests beyond that are dropped silently. The messages are outbox rows written here and
+    sent after the commit; a new code replaces the person's older codes.
+    """
+    wait = _reset_rate_limit("address", client or "unknown",
+                             limit=int(getattr(settings, "GOVFLOW_PASSWORD_RESET_ADDRESS_RATE", 20)))
+    if wait is not None:
+        return wait
+    if channel not in RESET_CHANNELS:
+        raise InvalidInput("Choose how to receive the reset.", errors={"channel": ["Choose email or SMS."]})
+    from govflow.notifications.dispatch import dispatch_after_commit
+    from govflow.notifications.models import OutboxKind, OutboxMessage
+
+    per_account = int(getattr(settings, "GOVFLOW_PASSWORD_RESET_RATE", 5))
+    rows = []
+    with transaction.atomic():
+        for user in reset_candidates(identifier):
+            if channel == "email" and not user.email or channel == "sms" and not user.phone:
+                continue
+            if _reset_rate_limit("account", str(user.pk), limit=per_account) is not None:
+                continue
+            if channel == "email":
+                secret = {"uid": urlsafe_base64_encode(force_bytes(user.pk)),
+                          "token": default_token_generator.make_token(user)}
+                event, minutes = RESET_LINK_EVENT, settings.PASSWORD_RESET_TIMEOUT // 60
+            else:
+                now = timezone.now()
+                PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+                value = f"{secrets.randbelow(10 ** 6):06d}"
+                code = PasswordResetCode(user=user, salt=secrets.token_hex(16), created_at=now,
+                                         expires_at=now + timedelta(minutes=reset_code_minutes()))
+                code.code_hash = _code_hash(code, value)
+                code.save()
+                secret = {"code": value}
+                event, minutes = RESET_CODE_EVENT, reset_code_minutes()
+            rows.append(OutboxMessage.objects.create(
+                kind=OutboxKind.NOTIFICATION, event=event, recipient=user,
+                payload={"channels": [channel], "valid_minutes": minutes, "secret": secret}))
+        dispatch_after_commit(rows)
+    return None
+
+
+def user_for_reset_link(*, uidb64: str, token: str) -> User | None:
+    """The account a reset link is for, or ``None`` if the link is wrong, used or expired.
+
+    Django's ``PasswordResetTokenGenerator``: the token covers the password hash and the last
+    sign-in, so it works once, and it expires after ``PASSWORD_RESET_TIMEOUT`` seconds.
+    """
+    try:
+        pk = int(urlsafe_base64_decode(uidb64 or "").decode())
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    user = _resettable().filter(pk=pk).first()
+    if user is None or not user.has_usable_password() or not default_token_generator.check_token(user, token or ""):
+        return None
+    return user
+
+
+def reset_password_with_link(*, uidb64: str, token: str, new_password: str) -> User:
+    """Set a new password through an emailed link (see ``user_for_reset_link``).
+
+    Raises ``InvalidInput`` (``link`` or ``new_password``) and changes nothing when either is wrong.
+    """
+    with transaction.atomic():
+        user = user_for_reset_link(uidb64=uidb64, token=token)
+        if user is not None:
+            user = User.objects.select_for_update().get(pk=user.pk)
+            if not default_token_generator.check_token(user, token):  # used meanwhile
+                user = None
+        if user is None:
+            errors = {"link": [BAD_LINK]}
+        else:
+            errors = {"new_password": problems} if (problems := _password_errors(new_password, user)) else {}
+            if not errors:
+                _store_reset_password(user, new_password)
+                return user
+    raise InvalidInput("The password was not reset.", errors=errors)
+
+
+def reset_password_with_code(*, identifier: str, code: str, new_password: str) -> User:
+    """Set a new password with a code sent by SMS to the account(s) ``identifier`` names.
+
+    A wrong code counts against every live code of those accounts; after
+    ``GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS`` wrong tries a code is dead. A right code with a new
+    password the validators refuse is not used up. The answer for an unknown account is the same
+    as for a wrong code. Raises ``InvalidInput`` (``code`` or ``new_password``).
+    """
+    value = (code or "").strip()
+    with transaction.atomic():
+        users = reset_candidates(identifier)
+        live = list(PasswordResetCode.objects.select_for_update()
+                    .filter(user__in=users, used_at__isnull=True, expires_at__gt=timezone.now(),
+                            attempts__lt=reset_code_max_attempts())
+                    .select_related("user").order_by("pk"))
+        match = next((c for c in live if constant_time_compare(c.code_hash, _code_hash(c, value))), None)
+        if match is None:
+            # Committed before the error is raised: wrong tries count even though nothing else changes.
+            PasswordResetCode.objects.filter(pk__in=[c.pk for c in live]).update(attempts=F("attempts") + 1)
+            errors = {"code": [WRONG_CODE]}
+        else:
+            errors = {"new_password": problems} if (problems := _password_errors(new_password, match.user)) else {}
+            if not errors:
+                match.used_at = timezone.now()
+                match.save(update_fields=["used_at"])
+                PasswordResetCode.objects.filter(user=match.user, used_at__isnull=True).update(used_at=match.used_at)
+                _store_reset_password(match.user, new_password)
+                return match.user
+    raise InvalidInput("The password was not reset.", errors=errors)

@@ -12,14 +12,11 @@
 """
 from __future__ import annotations
 
-import hashlib
 import html
-import time
 
 from axes.helpers import get_client_ip_address, get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -35,6 +32,7 @@ from rest_framework.views import APIView
 
 from govflow.accounts import services as account_services
 from govflow.accounts.models import mask_id_number
+from govflow.accounts.ratelimit import rate_limit
 
 from .idempotency import raw_body
 from .responses import DetailSerializer, detail, field_errors
@@ -78,27 +76,6 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 
 
 # -- rate limit ---------------------------------------------------------------------------------
-
-
-def rate_limit(scope: str, ident: str, *, limit: int, window: int) -> int | None:
-    """Count one attempt of ``ident`` in the current fixed window of ``window`` seconds.
-
-    Returns ``None`` while within ``limit``, else the seconds until the window ends. Atomic
-    (``cache.add`` then ``cache.incr``) on a shared cache such as Redis.
-    """
-    now = int(time.time())
-    start = now - now % window
-    digest = hashlib.sha256(ident.encode("utf-8", "replace")).hexdigest()[:32]
-    key = f"govflow:ratelimit:{scope}:{digest}:{start}"
-    cache.add(key, 0, timeout=window + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.add(key, 1, timeout=window + 60)
-        count = 1
-    if count > limit:
-        return max(1, start + window - now)
-    return None
 
 
 def client_address(request) -> str:

@@ -131,7 +131,16 @@ def _attempt(message: OutboxMessage, *, release_claim: bool = False) -> Attempt:
     return Attempt("sent", detail=message.result)
 
 
+def _drop_secret(message: OutboxMessage, fields: list[str]) -> None:
+    """A row's ``payload["secret"]`` (a reset link's token, an SMS code) is kept only while it may
+    still be sent: once the row is sent or dead it is removed from the database."""
+    if isinstance(message.payload, dict) and "secret" in message.payload:
+        message.payload = {k: v for k, v in message.payload.items() if k != "secret"}
+        fields.append("payload")
+
+
 def _mark_sent(message: OutboxMessage, result: str, now: Any, fields: list[str]) -> None:
+    _drop_secret(message, fields)
     message.status = OutboxStatus.SENT
     message.sent_at = now
     message.next_attempt_at = None
@@ -142,6 +151,7 @@ def _mark_sent(message: OutboxMessage, result: str, now: Any, fields: list[str])
 def _fail(message: OutboxMessage, exc: BaseException, now: Any, fields: list[str], *, permanent: bool) -> Attempt:
     message.last_error = f"attempt {message.attempts}: {type(exc).__name__}: {exc}"[:_ERROR_MAX]
     if permanent or message.attempts >= max_attempts():
+        _drop_secret(message, fields)
         message.status = OutboxStatus.DEAD
         message.next_attempt_at = None
         message.result = "dead letter"
@@ -163,11 +173,20 @@ def _notify(message: OutboxMessage) -> str:
     user = message.recipient
     if user is None or not user.is_active:
         return "skipped: no active recipient"
-    wanted = []
-    if getattr(user, "notify_by_email", True) and user.email:
-        wanted.append("email")
-    if getattr(user, "notify_by_sms", False) and user.phone:
-        wanted.append("sms")
+    addresses = {"email": user.email, "sms": user.phone}
+    forced = (message.payload or {}).get("channels")
+    if forced:
+        # An account message (a password reset) goes on the channel the person asked for,
+        # whatever their notification preferences; once its secret is gone it is never sent again.
+        if "secret" not in (message.payload or {}):
+            return "skipped: the secret of this account message was already removed"
+        wanted = [channel for channel in forced if addresses.get(channel)]
+    else:
+        wanted = []
+        if getattr(user, "notify_by_email", True) and user.email:
+            wanted.append("email")
+        if getattr(user, "notify_by_sms", False) and user.phone:
+            wanted.append("sms")
     if not wanted:
         return "skipped: no channel (the recipient chose none, or has no address for it)"
     rendered = rendering.render(message, user)

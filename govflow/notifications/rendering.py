@@ -90,6 +90,12 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
         "number": payload.get("number") or (app.number if app is not None else ""),
         "payload": payload,
     }
+    secret = payload.get("secret") or {}
+    if secret.get("uid") and secret.get("token"):
+        ctx["reset_url"] = _url("password-reset-confirm", secret["uid"], secret["token"])
+    if secret.get("code"):
+        ctx["code"] = secret["code"]
+    ctx["valid_minutes"] = payload.get("valid_minutes", "")
     if app is None:
         return ctx
     definition = get_definition(app.version)

@@ -141,3 +141,57 @@ class EvaluationForm(forms.Form):
     comment = forms.CharField(label=_("Comments (optional)"), required=False, max_length=2000,
                               help_text=_("Do not include personal information."),
                               widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class _NewPasswordForm(forms.Form):
+    """A new password typed twice; the validators run in the service (``govflow.accounts.services``)."""
+
+    new_password1 = forms.CharField(
+        label=_("New password"), strip=False,
+        help_text=_("At least 8 characters; not only digits, and not like your username."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": 8}))
+    new_password2 = forms.CharField(
+        label=_("Confirm new password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    error_messages = {"password_mismatch": RegisterForm.error_messages["password_mismatch"]}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", forms.ValidationError(self.error_messages["password_mismatch"]))
+        return cleaned
+
+
+class PasswordChangeForm(_NewPasswordForm):
+    old_password = forms.CharField(label=_("Current password"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+
+class SetPasswordForm(_NewPasswordForm):
+    pass
+
+
+class ForgotPasswordForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Username, mobile phone number or email address"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}))
+    channel = forms.ChoiceField(
+        label=_("How should we reach you?"), widget=forms.RadioSelect, initial="email",
+        choices=[("email", _("Email me a link")), ("sms", _("Text me a code (SMS)"))],
+        error_messages={"required": _("Choose email or SMS.")})
+
+
+class ResetCodeForm(_NewPasswordForm):
+    identifier = ForgotPasswordForm.base_fields["identifier"]
+    code = forms.RegexField(
+        label=_("Code from the SMS"), regex=r"^\s*\d{6}\s*$", max_length=12,
+        help_text=_("6 digits."),
+        error_messages={"invalid": _("Enter the 6 digits of the code.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": r"\d{6}",
+                                      "spellcheck": "false"}))
+
+    field_order = ["identifier", "code", "new_password1", "new_password2"]

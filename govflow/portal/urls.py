@@ -25,4 +25,10 @@ urlpatterns = [
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", views.register, name="register"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/password/change/", views.password_change, name="password-change"),
+    path("accounts/password/forgot/", views.password_forgot, name="password-forgot"),
+    path("accounts/password/forgot/sent/", views.password_forgot_sent, name="password-forgot-sent"),
+    path("accounts/password/reset/code/", views.password_reset_code, name="password-reset-code"),
+    path("accounts/password/reset/<str:uidb64>/<str:token>/", views.password_reset_confirm,
+         name="password-reset-confirm"),
 ]

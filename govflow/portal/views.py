@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -45,7 +47,17 @@ from govflow.catalog.models import localized
 from govflow.web import safe_next
 
 from . import answers as qa
-from .forms import EvaluationForm, FilterForm, LoginForm, ProfileForm, RegisterForm
+from .forms import (
+    EvaluationForm,
+    FilterForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetCodeForm,
+    SetPasswordForm,
+)
 from .selectors import (
     card,
     definition_materials,
@@ -975,6 +987,117 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your contact details are saved."))
         return redirect("profile")
     return render(request, "portal/profile.html", {"form": form, "profile_user": user})
+
+
+# -- passwords -----------------------------------------------------------------------------------
+# The rules (current password, validators, tokens, codes, rate limits) are in
+# govflow.accounts.services; these views only turn forms into calls and errors into messages.
+
+RESET_IDENTIFIER = "govflow_password_reset_identifier"
+
+
+def _new_password_errors(form, exc: InvalidInput) -> dict[str, list[str]]:
+    """Put a service's ``new_password`` errors (the validators' own, translated, messages) on the form;
+    return the other errors."""
+    errors = dict(exc.errors or {})
+    for message in errors.pop("new_password", []):
+        form.add_error("new_password1", message)
+    return errors
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.change_password(user=request.user, old_password=form.cleaned_data["old_password"],
+                                                    new_password=form.cleaned_data["new_password1"])
+        except InvalidInput as exc:
+            if _new_password_errors(form, exc):
+                form.add_error("old_password", _("Your current password is not correct."))
+        else:
+            update_session_auth_hash(request, user)  # this session stays; every other one ends
+            messages.success(request, _("Your password is changed. You are signed out on your other devices."))
+            return redirect("profile")
+    status = 400 if form.errors else 200
+    return render(request, "portal/password_change.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    form = ForgotPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        identifier, channel = form.cleaned_data["identifier"].strip(), form.cleaned_data["channel"]
+        wait = account_services.request_password_reset(
+            identifier=identifier, channel=channel, client=get_client_ip_address(request) or "unknown")
+        if wait is None:
+            # The same answer whether an account matched or not.
+            if channel == "sms":
+                request.session[RESET_IDENTIFIER] = identifier
+                return redirect("password-reset-code")
+            return redirect("password-forgot-sent")
+        form.add_error(None, _("Too many requests from your address. Try again in %(minutes)d minutes.")
+                       % {"minutes": max(1, -(-wait // 60))})
+        status = 429
+    elif form.errors:
+        status = 400
+    response = render(request, "portal/password_forgot.html", {"form": form}, status=status)
+    if status == 429:
+        response["Retry-After"] = str(wait)
+    return response
+
+
+@never_cache
+@require_safe
+def password_forgot_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/password_forgot_sent.html",
+                  {"valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = account_services.user_for_reset_link(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "portal/password_reset_invalid.html", status=400)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.reset_password_with_link(uidb64=uidb64, token=token,
+                                                      new_password=form.cleaned_data["new_password1"])
+        except InvalidInput as exc:
+            if _new_password_errors(form, exc):  # the link was used meanwhile
+                return render(request, "portal/password_reset_invalid.html", status=400)
+        else:
+            messages.success(request, _("Your password is changed. Sign in with your new password."))
+            return redirect("login")
+    return render(request, "portal/password_reset_confirm.html", {"form": form, "username": user.username},
+                  status=400 if form.errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def password_reset_code(request: HttpRequest) -> HttpResponse:
+    form = ResetCodeForm(request.POST or None, initial={"identifier": request.session.get(RESET_IDENTIFIER, "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.reset_password_with_code(
+                identifier=form.cleaned_data["identifier"], code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password1"])
+        except InvalidInput as exc:
+            if _new_password_errors(form, exc):
+                form.add_error("code", _("This code is wrong, used or expired. Check it, or ask for a new code."))
+        else:
+            request.session.pop(RESET_IDENTIFIER, None)
+            messages.success(request, _("Your password is changed. Sign in with your new password."))
+            return redirect("login")
+    return render(request, "portal/password_reset_code.html",
+                  {"form": form, "valid_minutes": account_services.reset_code_minutes()},
+                  status=400 if form.errors else 200)
 
 
 # -- health --------------------------------------------------------------------------------------
