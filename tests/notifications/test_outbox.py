@@ -21,7 +21,7 @@ from govflow.notifications.channels import ChannelError, MemorySmsBackend
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 from govflow.notifications.webhooks import verify
 
-from ..stories import BUSINESS_ANSWERS, approve, draft, submitted
+from ..stories import BUSINESS_ANSWERS, PDF_BYTES, approve, draft, submitted, upload
 from .conftest import WEBHOOK_SECRET, register_webhook
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,7 @@ def test_decisions_and_completion_are_notified_with_their_details(citizen_alice,
     assert mail.outbox[-1].subject == f"申请 {app.number} 需要补正材料"
 
     mail.outbox.clear()
+    upload(app, citizen_alice, "articles_of_association", PDF_BYTES + b"%signed")
     services.application_resubmit(application=app, user=citizen_alice)
     with django_capture_on_commit_callbacks(execute=True):
         services.task_complete(case=case, user=clerks["amr"], decision="reject",
