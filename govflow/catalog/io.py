@@ -1037,9 +1037,12 @@ def import_catalog(doc: Any, *, user: Any = None) -> ImportResult:
     department, procedure, field or material. Unpublished one things outside the
     document stay untouched drafts. Importing the same document twice writes nothing.
     """
+    from .design import publish_errors
     from .services import publish_one_thing
 
-    errors = validate_document(doc)
+    # Everything publishing would refuse (unreachable steps too) is found before anything is
+    # written, with the document's own paths.
+    errors = publish_errors(doc)
     if errors:
         raise CatalogValidationError(errors)
     result = ImportResult()

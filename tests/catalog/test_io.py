@@ -566,6 +566,46 @@ def test_an_import_that_would_break_a_one_thing_outside_the_document_is_refused(
     assert row_counts() == before
 
 
+NEVER = "its condition ('when') is never true, so it never applies"
+AFTER_HOUSEHOLD = "it comes after 'psb-household-registration', which never applies, so it can never start"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", [False, True], ids=["into-an-empty-catalog", "over-the-published-demo"])
+def test_an_import_with_a_step_that_never_applies_is_refused_and_changes_nothing(first):
+    if first:
+        import_catalog(demo_document())
+    before = row_counts()
+    doc = demo_document()
+    doc["one_things"][0]["steps"][1]["when"] = "1 > 2"  # business-startup: psb-seal-filing
+
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("$.one_things[0].steps[1]", f"unreachable step: {NEVER}")]
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_an_import_with_a_step_whose_prerequisite_never_applies_is_refused_and_changes_nothing():
+    import_catalog(demo_document())
+    before = row_counts()
+    doc = demo_document()
+    doc["one_things"][1]["steps"][1]["when"] = "false"  # newborn: the household registration
+    doc["procedures"][0]["committed_days"] = 1  # and a change that alone would publish
+
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("$.one_things[1].steps[1]", f"unreachable step: {NEVER}"),
+        ("$.one_things[1].steps[2]", f"unreachable step: {AFTER_HOUSEHOLD}"),
+        ("$.one_things[1].steps[3]", f"unreachable step: {AFTER_HOUSEHOLD}"),
+    ]
+    assert row_counts() == before
+
+
 @pytest.mark.django_db
 def test_it_updates_an_existing_department_and_keeps_its_webhook():
     m.Department.objects.create(code="amr", name={"en": "Old name"}, webhook_url="https://amr.example/hook",
