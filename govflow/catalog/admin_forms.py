@@ -314,7 +314,8 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
         fields = ("code", "label", "type", "help", "max_length", "pattern", "minimum", "maximum", "choices")
         help_texts = {
             "max_length": _("Text fields only."),
-            "pattern": _("Text fields only: a regular expression the answer must match, e.g. ^[0-9]{8,30}$."),
+            "pattern": _("Text fields only: a regular expression the whole answer must match, "
+                         "e.g. ^[0-9]{8,30}$."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

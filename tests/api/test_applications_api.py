@@ -337,3 +337,18 @@ def test_a_marked_answer_may_be_confirmed_unchanged_through_the_api_as_in_the_po
 
     assert response.status_code == 200, response.content
     assert case_of(app, "amr-licence").status == "in_review"
+
+
+@pytest.mark.parametrize("value", ["12345678\n", "12345678\n\n", "x12345678"])
+def test_a_pattern_refuses_a_trailing_newline_and_changes_nothing(api, citizen_alice, demo_catalog, value):
+    app = create(api, citizen_alice, one_thing="business-startup", data={"bank_account_no": "12345678"})
+    url = f"/api/v1/applications/{app['id']}/"
+
+    response = api(citizen_alice).patch(url, {"data": {"bank_account_no": value}}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["data"]) == ["bank_account_no"]
+    assert Application.objects.get(pk=app["id"]).data["bank_account_no"] == "12345678"
+    created = api(citizen_alice).post("/api/v1/applications/", {
+        "one_thing": "business-startup", "data": {"bank_account_no": value}}, format="json")
+    assert created.status_code == 400
