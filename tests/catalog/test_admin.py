@@ -657,3 +657,17 @@ def test_the_one_thing_change_form_costs_a_bounded_number_of_queries(admin_clien
     assert _queries(admin_client, url("catalog_onething_change", one_thing.pk)) <= 40
     assert _queries(admin_client, url("catalog_onething_preview", one_thing.pk)) <= 25
 
+
+
+def test_the_material_form_takes_jpg_as_jpeg(admin_client, demo_catalog):
+    response = admin_client.post(url("catalog_material_add"), {
+        "code": "photo", **bilingual("label", "Photo", "照片"), "accepted_types": ["jpg", "png"],
+        "max_size_mb": 5})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert Material.objects.get(code="photo").accepted_types == ["jpeg", "png"]
+    response = admin_client.post(url("catalog_material_change", Material.objects.get(code="photo").pk), {
+        "code": "photo", **bilingual("label", "Photo", "照片"), "accepted_types": ["jpg", "jpeg"],
+        "max_size_mb": 5})
+    assert response.status_code == 302
+    assert Material.objects.get(code="photo").accepted_types == ["jpeg"]
