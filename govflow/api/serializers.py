@@ -291,7 +291,9 @@ class SubmitErrorSerializer(serializers.Serializer):
     data = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                  help_text="Field errors of the merged form, by field code.")
     materials = serializers.ListField(child=serializers.CharField(), required=False,
-                                      help_text="Codes of the required materials not uploaded.")
+                                      help_text="Codes of the required materials not uploaded; on resubmit also "
+                                                "the materials marked for correction and not uploaded "
+                                                "again since.")
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False,
                                              help_text="When no procedure applies to the answers.")
 

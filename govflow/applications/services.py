@@ -343,9 +343,31 @@ def _procedures(codes: list[str]) -> dict:
 # citizen actions on a running application
 
 
+def _stale_materials(waiting: list[Case], uploaded: dict[str, Any]) -> list[str]:
+    """The materials a clerk marked that have no upload since that clerk asked.
+
+    A marked material must be uploaded again: a document uploaded before the case was paused
+    for correction (or none at all) is the very file the clerk refused. Marked answers are
+    different: the citizen may confirm an answer as it is, so they need only be valid.
+    """
+    stale: list[str] = []
+    for case in waiting:
+        for code in (case.corrections or {}).get("materials", []):
+            at = uploaded.get(code)
+            if at is None or (case.paused_at is not None and at < case.paused_at):
+                if code not in stale:
+                    stale.append(code)
+    return stale
+
+
 @transaction.atomic
 def application_resubmit(*, application: Application, user: Any) -> Application:
-    """Answer every open correction request at once; each case goes back to its clerk."""
+    """Answer every open correction request at once; each case goes back to its clerk.
+
+    Refused (``InvalidInput``, nothing changed) while the answers are incomplete or invalid,
+    a required material is missing, or a material a clerk marked has not been uploaded again
+    since the clerk asked; ``errors["materials"]`` names those materials by code.
+    """
     app = _lock_application(application.pk)
     _require_owner(app, user)
     cases = _cases(app)
@@ -355,10 +377,13 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
     definition = _definition(app)
     applicable = [c.procedure_code for c in cases]
     errors = definition.validate(app.data, required=definition.required_fields(applicable))
-    have = set(Document.objects.filter(application=app).values_list("material_code", flat=True))
-    missing = sorted(definition.required_materials(applicable) - have)
-    if errors or missing:
-        raise InvalidInput("The application is not complete.", errors={"data": errors, "materials": missing})
+    uploaded = dict(Document.objects.filter(application=app).values_list("material_code", "uploaded_at"))
+    missing = sorted(definition.required_materials(applicable) - set(uploaded))
+    stale = [m for m in _stale_materials(waiting, uploaded) if m not in missing]
+    if errors or missing or stale:
+        message = ("Upload a corrected file for each material marked for correction." if stale and not
+                   (errors or missing) else "The application is not complete.")
+        raise InvalidInput(message, errors={"data": errors, "materials": missing + stale})
 
     now = timezone.now()
     today = local_date(now)

@@ -22,7 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES
+from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
 from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from .rules import RuleError, compile_rule
 
@@ -314,7 +314,8 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
         fields = ("code", "label", "type", "help", "max_length", "pattern", "minimum", "maximum", "choices")
         help_texts = {
             "max_length": _("Text fields only."),
-            "pattern": _("Text fields only: a regular expression the answer must match, e.g. ^[0-9]{8,30}$."),
+            "pattern": _("Text fields only: a regular expression the whole answer must match, "
+                         "e.g. ^[0-9]{8,30}$."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -361,9 +362,17 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
         return data
 
 
+class MaterialTypesField(forms.MultipleChoiceField):
+    """The accepted file types; what people write for a type (``jpg``) is taken as its canonical
+    name (``jpeg``), the one that is stored and exported."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return list(dict.fromkeys(material_types(super().to_python(value))))
+
+
 class MaterialForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
-    accepted_types = forms.MultipleChoiceField(
+    accepted_types = MaterialTypesField(
         label=_("Accepted file types"), choices=[(t, t.upper()) for t in ACCEPTED_MATERIAL_TYPES],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Uploads are checked by their content, not by their name."))

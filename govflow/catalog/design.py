@@ -14,7 +14,8 @@ load it first.
   report warns when the one thing commits to fewer working days than that.
 * :func:`diff_documents` lists, in words, what changed between two snapshots (the published
   version and the draft), so administrators see what they are about to publish.
-* :func:`publish` publishes only a draft that passes :func:`check_document` (plus the warnings).
+* :func:`publish_errors` is the one set of checks publishing applies (the admin's publish and
+  ``import_catalog`` both go through :func:`~govflow.catalog.services.publish_one_thing`).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .io import CatalogError, CatalogValidationError, validate_document
+from .io import CatalogError, validate_document
 from .models import OneThing, OneThingVersion, localized
 from .rules import RuleError, compile_rule
 
@@ -40,6 +41,7 @@ __all__ = [
     "critical_path",
     "diff_documents",
     "extra_errors",
+    "publish_errors",
     "locate",
     "publish",
     "published_changes",
@@ -229,12 +231,26 @@ def _never_true(expr: Any) -> bool:
 
 
 def extra_errors(doc: Any) -> list[CatalogError]:
-    """The designer's rules beyond ``validate_document``: at least one step, no unreachable step."""
+    """The designer's rules beyond ``validate_document``, for every one thing of the document:
+    no unreachable step (one whose ``when`` is never true, or that comes after such a step).
+
+    Paths are the document's own (``$.one_things[2].steps[1]``), so an import reports them
+    where they are, like every other error of the document.
+    """
+    items = doc.get("one_things") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        return []
+    errors: list[CatalogError] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            errors += _unreachable_steps({**doc, "one_things": [item]}, f"$.one_things[{index}]")
+    return errors
+
+
+def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
+    """The unreachable steps of the document's (only) one thing, with paths under ``base``."""
     errors: list[CatalogError] = []
     one_thing = _one_thing(doc)
-    if not one_thing:
-        return errors
-    base = "$.one_things[0]"
     steps = one_thing.get("steps")
     if not isinstance(steps, list):
         return errors  # a missing or malformed list is reported by validation (so is an empty one)
@@ -277,6 +293,14 @@ def extra_errors(doc: Any) -> list[CatalogError]:
     return errors
 
 
+def publish_errors(doc: Any) -> list[CatalogError]:
+    """Every error that stops a document from being published (the format's rules, then the
+    designer's). The one set of checks: the admin's publish, the import and the designer's
+    report all use it."""
+    errors = validate_document(doc)
+    return errors + extra_errors(doc)
+
+
 def locate(error: CatalogError, doc: Any) -> Problem:
     """Which step, procedure, field, material or department a JSON path points into."""
     match = _PATH_RE.match(error.path)
@@ -302,8 +326,7 @@ def locate(error: CatalogError, doc: Any) -> Problem:
 
 def check_document(doc: Any) -> DesignReport:
     """Every error (format rules and the designer's) and warning of a one-thing document."""
-    errors = validate_document(doc)
-    errors += extra_errors(doc)
+    errors = publish_errors(doc)
     days, chain = critical_path(doc)
     report = DesignReport(doc=doc if isinstance(doc, dict) else {}, critical_days=days, critical_steps=chain)
     report.errors = [locate(e, doc) for e in errors]
@@ -361,21 +384,18 @@ def check_one_thing(one_thing: OneThing) -> DesignReport:
 # Publishing
 
 
-@transaction.atomic
 def publish(*, one_thing: OneThing, user: Any = None) -> tuple[OneThingVersion | None, DesignReport]:
-    """Publish the draft when it passes every check; ``(new version or None, report)``.
+    """Publish the draft through :func:`~govflow.catalog.services.publish_one_thing` (which
+    refuses it on any of :func:`publish_errors`); ``(new version or None, report)``.
 
     Raises :class:`CatalogValidationError` (every error, nothing written) otherwise. ``None``
     means the draft equals the current version (no new version; the one thing is published).
-    The one thing's row is locked first, so the checked draft is the one that is published.
     """
     from .services import publish_one_thing
 
-    OneThing.objects.select_for_update().filter(pk=one_thing.pk).first()
-    report = check_one_thing(one_thing)
-    if report.errors:
-        raise CatalogValidationError(report.as_catalog_errors())
-    return publish_one_thing(one_thing=one_thing, user=user), report
+    with transaction.atomic():
+        version = publish_one_thing(one_thing=one_thing, user=user)
+        return version, check_one_thing(one_thing)
 
 
 # ---------------------------------------------------------------------------------------------

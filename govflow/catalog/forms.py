@@ -180,13 +180,34 @@ def _decimal_bound(kind: str):
     return check
 
 
-#: Draft 2020-12 with two changes: ``integer`` means a JSON integer only (no ``3.0``, no
-#: ``true``), and ``x-govflow-minimum`` / ``x-govflow-maximum`` bound decimal strings exactly.
+def _whole_pattern(validator, pattern, instance, schema) -> Iterator[SchemaValidationError]:
+    """``pattern`` matches the whole answer (``re.fullmatch``), not a part of it: JSON Schema's
+    own ``pattern`` searches, and Python's ``$`` also matches before a final newline, so
+    ``^[0-9]{8}$`` would let ``"12345678\n"`` through."""
+    if validator.is_type(instance, "string") and re.fullmatch(pattern, instance) is None:
+        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def whole_string_pattern(pattern: str) -> str:
+    """``pattern`` as a JSON Schema (ECMA-262) ``pattern`` that matches whole strings only.
+
+    JSON Schema patterns are not anchored, so a catalog pattern is wrapped in ``^(?:…)$`` unless
+    it is plainly anchored already (``^…$`` with no ``|``; ECMA-262's ``$`` is the end of input).
+    """
+    if pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$") and "|" not in pattern:
+        return pattern
+    return f"^(?:{pattern})$"
+
+
+#: Draft 2020-12 with three changes: ``integer`` means a JSON integer only (no ``3.0``, no
+#: ``true``), ``x-govflow-minimum`` / ``x-govflow-maximum`` bound decimal strings exactly, and
+#: ``pattern`` matches the whole string.
 FormValidator = validators.extend(
     Draft202012Validator,
     validators={
         "x-govflow-minimum": _decimal_bound("minimum"),
         "x-govflow-maximum": _decimal_bound("maximum"),
+        "pattern": _whole_pattern,
     },
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda checker, instance: isinstance(instance, int) and not isinstance(instance, bool)
@@ -375,7 +396,7 @@ def _property(field: dict, language: str) -> dict:
         prop["type"] = "string"
         prop["maxLength"] = field.get("max_length") or DEFAULT_MAX_LENGTH[kind]
         if field.get("pattern"):
-            prop["pattern"] = field["pattern"]
+            prop["pattern"] = whole_string_pattern(field["pattern"])
         if kind == "text":
             prop["x-govflow-widget"] = "textarea"
     elif kind == "integer":

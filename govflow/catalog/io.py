@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCEPTED_MATERIAL_TYPES",
     "CATALOG_FORMAT",
+    "MATERIAL_TYPE_ALIASES",
     "FIELD_TYPES",
     "OUTPUT_TYPES",
     "CatalogError",
@@ -51,6 +52,8 @@ __all__ = [
     "ImportResult",
     "export_catalog",
     "import_catalog",
+    "material_type",
+    "material_types",
     "validate_document",
 ]
 
@@ -61,6 +64,18 @@ FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "choic
 OUTPUT_TYPES = tuple(t for t in FIELD_TYPES if t != "choice")
 # Only types whose content can be sniffed reliably on upload (OFD cannot).
 ACCEPTED_MATERIAL_TYPES = ("pdf", "png", "jpeg")
+# What people write for a type, and the one name it is stored and exported as.
+MATERIAL_TYPE_ALIASES = {"jpg": "jpeg"}
+
+
+def material_type(value: Any) -> Any:
+    """The canonical name of a material file type (``jpg`` → ``jpeg``); anything else unchanged."""
+    return MATERIAL_TYPE_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+def material_types(values: Any) -> Any:
+    """A list of file types with aliases replaced by their canonical names (order kept)."""
+    return [material_type(v) for v in values] if isinstance(values, list) else values
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # Column sizes in models.py: longer values would fail in the database, not in validation.
@@ -406,13 +421,15 @@ class _Validator:
             self.error(_key(path, "accepted_types"), "must name at least one file type")
         seen: set[str] = set()
         for _, value, value_path in self.list_of(obj, "accepted_types", path):
-            if value not in ACCEPTED_MATERIAL_TYPES:
+            canonical = material_type(value)
+            if canonical not in ACCEPTED_MATERIAL_TYPES:
                 self.error(value_path, f"unknown file type {value!r}; expected one of "
-                                       f"{', '.join(ACCEPTED_MATERIAL_TYPES)}")
-            elif value in seen:
-                self.error(value_path, f"duplicate file type {value!r}")
+                                       f"{', '.join(ACCEPTED_MATERIAL_TYPES)} (or jpg for jpeg)")
+            elif canonical in seen:
+                same = f" (the same as {canonical!r})" if canonical != value else ""
+                self.error(value_path, f"duplicate file type {value!r}{same}")
             else:
-                seen.add(value)
+                seen.add(canonical)
         self.positive_int(obj, "max_size_mb", path, maximum=MAX_SIZE_MB)
 
     def procedure_definitions(self, item: Any, path: str) -> None:
@@ -708,7 +725,7 @@ def _field_doc(item: Field) -> dict:
 
 
 def _material_doc(item: Material) -> dict:
-    return {"code": item.code, "label": item.label, "accepted_types": item.accepted_types,
+    return {"code": item.code, "label": item.label, "accepted_types": material_types(item.accepted_types),
             "max_size_mb": item.max_size_mb}
 
 
@@ -883,7 +900,8 @@ class _Importer:
             "choices": f.get("choices", []), "help": f.get("help", {}),
         })
         materials = self.upsert("materials", Material, doc.get("materials", []), lambda m: {
-            "label": m["label"], "accepted_types": m["accepted_types"], "max_size_mb": m["max_size_mb"],
+            "label": m["label"], "accepted_types": material_types(m["accepted_types"]),
+            "max_size_mb": m["max_size_mb"],
         })
         errors = self.check_output_owners()
         if errors:
@@ -1037,9 +1055,12 @@ def import_catalog(doc: Any, *, user: Any = None) -> ImportResult:
     department, procedure, field or material. Unpublished one things outside the
     document stay untouched drafts. Importing the same document twice writes nothing.
     """
+    from .design import publish_errors
     from .services import publish_one_thing
 
-    errors = validate_document(doc)
+    # Everything publishing would refuse (unreachable steps too) is found before anything is
+    # written, with the document's own paths.
+    errors = publish_errors(doc)
     if errors:
         raise CatalogValidationError(errors)
     result = ImportResult()

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from .io import CatalogValidationError, export_catalog, validate_document
+from .io import CatalogValidationError, export_catalog
 from .models import OneThing, OneThingVersion
 
 __all__ = ["build_snapshot", "publish_one_thing", "snapshot_digest", "unpublish_one_thing"]
@@ -34,14 +34,18 @@ def snapshot_digest(doc: Any) -> str:
 def publish_one_thing(*, one_thing: OneThing, user: Any = None) -> OneThingVersion | None:
     """Publish the one thing's draft as a new version, if it differs from the current one.
 
-    Raises :class:`~govflow.catalog.io.CatalogValidationError` when the snapshot is invalid
-    (nothing is written). Returns the new version, or ``None`` when the snapshot equals the
+    The one publish service: the admin's publish and ``import_catalog`` both call it. Raises
+    :class:`~govflow.catalog.io.CatalogValidationError` when the snapshot has any of
+    :func:`~govflow.catalog.design.publish_errors` (format errors, unreachable steps; nothing is
+    written). Returns the new version, or ``None`` when the snapshot equals the
     current version (the one thing is still marked published). The one thing's row is
     locked, so concurrent publishes get distinct, consecutive numbers.
     """
+    from .design import publish_errors
+
     locked = OneThing.objects.select_for_update().get(pk=one_thing.pk)
     snapshot = build_snapshot(locked)
-    errors = validate_document(snapshot)
+    errors = publish_errors(snapshot)
     if errors:
         raise CatalogValidationError(errors)
     digest = snapshot_digest(snapshot)

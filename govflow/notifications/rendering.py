@@ -4,7 +4,7 @@ Templates live in ``templates/notifications/<language>/``: ``<event>.txt`` is th
 line the subject, a blank line, then the body) and ``<event>.sms.txt`` the SMS. Languages are
 ``zh-hans`` (any ``zh…`` language) and ``en`` (any other); a missing template falls back to
 the other language. A project can override any template in ``govflow/templates/notifications/``.
-They are rendered without HTML escaping (plain text).
+They are plain text and rendered without HTML escaping (``'``, ``<``, ``&`` arrive as they are).
 """
 from __future__ import annotations
 
@@ -44,8 +44,12 @@ def _engine() -> Engine:
 
 
 def _render(names: list[str], context: dict) -> str:
+    """Render the first template found. Plain text (``.txt``, ``.sms.txt``) is not HTML-escaped:
+    a ``Context`` escapes by default whatever its engine says, so it is told not to. Only an
+    ``.html`` template would be escaped."""
     template = _engine().select_template(names)
-    return template.render(Context(context)).strip()
+    html = str(template.origin.name).endswith(".html")
+    return template.render(Context(context, autoescape=html)).strip()
 
 
 def _label(labels: Any, language: str) -> str:

@@ -833,23 +833,21 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 material_errors[code] = [_domain_message(exc, material=definition.materials.get(code))]
     if not errors and not other and not material_errors and request.POST.get("action") == "resubmit":
-        documents = _documents(application)
-        since = min((c.paused_at for c in correction["cases"] if c.paused_at), default=None)
-        for code in correction["materials"]:
-            document = documents.get(code)
-            if document is None or (since is not None and document.uploaded_at < since):
+        try:
+            services.application_resubmit(application=application, user=request.user)
+        except InvalidInput as exc:
+            # The service names the materials still to upload (marked ones not uploaded again).
+            found = exc.errors.get("materials") if isinstance(exc.errors, dict) else None
+            for code in found or []:
                 material_errors[code] = [_("Upload a corrected file.")]
-        if not material_errors:
-            try:
-                services.application_resubmit(application=application, user=request.user)
-            except InvalidInput as exc:
+            if not material_errors or (exc.errors or {}).get("data"):
                 errors, other = _service_field_errors(exc, codes)
-            except DomainError as exc:
-                other = [_domain_message(exc)]
-            else:
-                messages.success(request, _("Your corrections are sent. The departments carry on with your "
-                                            "application."))
-                return redirect("application", pk=application.pk)
+        except DomainError as exc:
+            other = [_domain_message(exc)]
+        else:
+            messages.success(request, _("Your corrections are sent. The departments carry on with your "
+                                        "application."))
+            return redirect("application", pk=application.pk)
     if errors or other or material_errors:
         application.refresh_from_db()
         context = _detail_context(request, application, correction_errors=errors, raw=raw,

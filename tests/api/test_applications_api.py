@@ -297,3 +297,58 @@ def test_api_language_is_chinese_only_when_asked_for(api, citizen_alice, demo_ca
     body = api(citizen_alice).get(f"/api/v1/applications/{app.pk}/", **kwargs).json()
     name = body["cases"][0]["department"]["name"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in name) is chinese
+
+
+# -- corrections: the API and the portal follow one rule (the service's) ---------------------
+
+def _correction_requested(citizen, clerk, corrections):
+    app = submitted(citizen, "business-startup")
+    case = case_of(app, "amr-licence")
+    services.task_claim(case=case, user=clerk)
+    services.task_complete(case=case, user=clerk, decision="request_correction",
+                           corrections={"message": "请更正", **corrections})
+    return app
+
+
+def test_resubmit_without_uploading_a_marked_material_again_is_a_400_that_names_it(api, citizen_alice, clerks):
+    app = _correction_requested(citizen_alice, clerks["amr"], {"materials": ["articles_of_association"]})
+    before = app.documents.get(material_code="articles_of_association").sha256
+
+    response = api(citizen_alice).post(f"/api/v1/applications/{app.pk}/resubmit/")
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {"data": {}, "materials": ["articles_of_association"]}
+    app.refresh_from_db()
+    assert app.status == "correction_requested"
+    assert case_of(app, "amr-licence").status == "correction_requested"
+    assert app.documents.get(material_code="articles_of_association").sha256 == before
+    assert not app.timeline.filter(kind="application.resubmitted").exists()
+
+    assert upload(api, citizen_alice, app.pk, "articles_of_association", PDF_BYTES + b"%signed").status_code == 201
+    response = api(citizen_alice).post(f"/api/v1/applications/{app.pk}/resubmit/")
+    assert response.status_code == 200, response.content
+    assert case_of(app, "amr-licence").status == "in_review"
+
+
+def test_a_marked_answer_may_be_confirmed_unchanged_through_the_api_as_in_the_portal(api, citizen_alice, clerks):
+    app = _correction_requested(citizen_alice, clerks["amr"], {"fields": ["company_name"]})
+
+    response = api(citizen_alice).post(f"/api/v1/applications/{app.pk}/resubmit/")
+
+    assert response.status_code == 200, response.content
+    assert case_of(app, "amr-licence").status == "in_review"
+
+
+@pytest.mark.parametrize("value", ["12345678\n", "12345678\n\n", "x12345678"])
+def test_a_pattern_refuses_a_trailing_newline_and_changes_nothing(api, citizen_alice, demo_catalog, value):
+    app = create(api, citizen_alice, one_thing="business-startup", data={"bank_account_no": "12345678"})
+    url = f"/api/v1/applications/{app['id']}/"
+
+    response = api(citizen_alice).patch(url, {"data": {"bank_account_no": value}}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["data"]) == ["bank_account_no"]
+    assert Application.objects.get(pk=app["id"]).data["bank_account_no"] == "12345678"
+    created = api(citizen_alice).post("/api/v1/applications/", {
+        "one_thing": "business-startup", "data": {"bank_account_no": value}}, format="json")
+    assert created.status_code == 400

@@ -100,7 +100,7 @@ from govflow.notifications.models import OutboxMessage
 
 from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
-from ..stories import OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted
+from ..stories import OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +166,13 @@ def world_correction(world: World) -> World:
     return world
 
 
+def world_corrected(world: World) -> World:
+    """Correction requested and the marked material uploaded again: ready to resubmit."""
+    world = world_correction(world)
+    upload(Application.objects.get(pk=world.app.pk), world.people["owner"], "premises_proof", PDF_BYTES + b"%new")
+    return world
+
+
 def world_completed(world: World) -> World:
     app = submitted(world.people["owner"], "business-startup")
     approve(app, "amr-licence", world.people["clerk"])
@@ -218,7 +225,7 @@ def world_registration(world: World, settings) -> World:
 
 WORLDS: dict[str, Callable[..., World]] = {
     "catalog": world_catalog, "draft": world_draft, "submitted": world_submitted, "claimed": world_claimed,
-    "correction": world_correction, "completed": world_completed, "amr_approved": world_amr_approved,
+    "correction": world_correction, "corrected": world_corrected, "completed": world_completed, "amr_approved": world_amr_approved,
     "withdrawn": world_withdrawn, "clerks_own": world_clerks_own, "signed": world_signed,
     "tokens": world_tokens, "registration": world_registration,
 }
@@ -354,7 +361,7 @@ TABLE: list[Row] = [
         note="withdrawn: every case cancelled"),
     row("POST", "applications/{id}/submit/", "draft",      "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_submit, **W),
-    row("POST", "applications/{id}/resubmit/", "correction",
+    row("POST", "applications/{id}/resubmit/", "corrected",
                                                            "401 200  404  404  404  404  404  404  404", target=APP,
         **W),
     row("POST", "applications/{id}/withdraw/", "submitted",

@@ -70,7 +70,7 @@ from govflow.catalog.models import Department
 
 from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
-from ..stories import JPEG_BYTES, OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted
+from ..stories import JPEG_BYTES, OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted, upload
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
@@ -150,6 +150,12 @@ def _build_world() -> World:
     services.task_complete(case=health, user=clerks["health"], decision="request_correction",
                            corrections={"fields": ["gestational_weeks"], "materials": ["delivery_record"],
                                         "message": "请核对孕周"})
+    corrected = submitted(alice, "newborn")  # alice uploaded the marked material again: resubmit → 200
+    services.task_claim(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"])
+    services.task_complete(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"],
+                           decision="request_correction",
+                           corrections={"materials": ["delivery_record"], "message": "请重新上传"})
+    upload(corrected, alice, "delivery_record", PDF_BYTES + b"%new")
     completed = submitted(alice, "business-startup")
     for procedure in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
                       "hpf-employer-account"):
@@ -160,7 +166,8 @@ def _build_world() -> World:
     services.task_claim(case=case_of(elsewhere, "health-birth-certificate"), user=clerks["health"])
     carols = [draft(carol, "newborn"), submitted(carol, "business-startup")]  # someone else's
 
-    apps = [complete_draft, incomplete_draft, queued, held, correction, completed, withdrawn, elsewhere, *carols]
+    apps = [complete_draft, incomplete_draft, queued, held, correction, corrected, completed, withdrawn, elsewhere,
+            *carols]
     statuses = dict(Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("pk", "status"))
     assert statuses[completed.pk] == ApplicationStatus.COMPLETED
     assert statuses[correction.pk] == ApplicationStatus.CORRECTION_REQUESTED
@@ -200,7 +207,8 @@ def _build_world() -> World:
                 (app(complete_draft), {"material": "premises_proof", "file": JPEG_BYTES}),  # not accepted: 415
             ],
             "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), None), (app(incomplete_draft), None)],
-            "POST /api/v1/applications/{id}/resubmit/": [(app(correction), None), (app(queued), None)],
+            "POST /api/v1/applications/{id}/resubmit/": [(app(corrected), None), (app(correction), None),
+                                                         (app(queued), None)],
             "POST /api/v1/applications/{id}/withdraw/": [(app(queued), None), (app(completed), None)],
             "POST /api/v1/applications/{id}/evaluation/": [
                 (app(completed), {"score": 1, "comment": "太慢"}), (app(completed), {"score": 5}),

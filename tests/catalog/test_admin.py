@@ -15,11 +15,12 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from govflow.applications import services
 from govflow.applications.errors import InvalidInput
 from govflow.applications.models import ApplicationStatus
-from govflow.catalog.io import export_catalog
+from govflow.catalog.io import CatalogValidationError, export_catalog, import_catalog
 from govflow.catalog.models import (
     CalendarDay,
     Department,
@@ -238,6 +239,27 @@ def test_publishing_an_invalid_definition_shows_the_errors_next_to_the_step_and_
     assert "no_such_field" in _step_row(page, 2)  # next to the step it concerns
     assert "unreachable step" in _step_row(page, 1)
     assert "no_such_field" not in _step_row(page, 0)
+
+
+def test_the_admin_publish_and_the_import_refuse_an_unreachable_step_with_the_same_message(
+        admin_client, demo_catalog):
+    doc = load_demo_document()
+    doc["one_things"][1]["steps"][1]["when"] = "1 > 2"  # newborn: the household registration
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+    imported = sorted(e.message for e in caught.value.errors)
+    assert len(imported) == 3  # the step and the two after it
+
+    one_thing = OneThing.objects.get(code="newborn")
+    Step.objects.filter(one_thing=one_thing, procedure__code="psb-household-registration").update(when="1 > 2")
+    versions = OneThingVersion.objects.count()
+    response = admin_client.post(_publish_url("newborn"))
+
+    assert response.status_code == 400
+    assert sorted(p.message for p in response.context["report"].errors) == imported
+    html = response.content.decode()
+    assert all(escape(message) in html for message in imported)
+    assert OneThingVersion.objects.count() == versions
 
 
 def test_the_steps_form_refuses_cycles_and_duplicates(admin_client, demo_catalog):
@@ -635,3 +657,17 @@ def test_the_one_thing_change_form_costs_a_bounded_number_of_queries(admin_clien
     assert _queries(admin_client, url("catalog_onething_change", one_thing.pk)) <= 40
     assert _queries(admin_client, url("catalog_onething_preview", one_thing.pk)) <= 25
 
+
+
+def test_the_material_form_takes_jpg_as_jpeg(admin_client, demo_catalog):
+    response = admin_client.post(url("catalog_material_add"), {
+        "code": "photo", **bilingual("label", "Photo", "照片"), "accepted_types": ["jpg", "png"],
+        "max_size_mb": 5})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert Material.objects.get(code="photo").accepted_types == ["jpeg", "png"]
+    response = admin_client.post(url("catalog_material_change", Material.objects.get(code="photo").pk), {
+        "code": "photo", **bilingual("label", "Photo", "照片"), "accepted_types": ["jpg", "jpeg"],
+        "max_size_mb": 5})
+    assert response.status_code == 302
+    assert Material.objects.get(code="photo").accepted_types == ["jpeg"]

@@ -545,3 +545,29 @@ def test_a_tiny_definition_covers_optional_fields():
     assert form_schema(definition)["required"] == []
     assert validate_answers(definition, {}) == {}
     assert validate_answers(definition, {"when_": "", "flag": None}) == {}
+
+
+@pytest.mark.parametrize(("pattern", "value", "valid"), [
+    ("^[0-9]{8}$", "12345678", True),
+    ("^[0-9]{8}$", "12345678\n", False),  # Python's $ matches before a final newline
+    ("[0-9]{8}", "12345678", True),
+    ("[0-9]{8}", "x12345678y", False),  # unanchored: still the whole answer
+    ("^a|b$", "ab", False),
+    ("^a|b$", "b", True),
+])
+def test_a_pattern_must_match_the_whole_answer(pattern, value, valid):
+    definition = tiny_definition(field("account", "string", pattern=pattern))
+
+    errors = validate_answers(definition, {"account": value})
+
+    assert ("account" not in errors) is valid
+
+
+def test_an_anchored_pattern_is_exported_as_it_is_and_an_unanchored_one_anchored():
+    def exported(pattern):
+        return form_schema(tiny_definition(field("account", "string", pattern=pattern)))["properties"]["account"][
+            "pattern"]
+
+    assert exported("^[0-9]{8,30}$") == "^[0-9]{8,30}$"
+    assert exported("[0-9]{8}") == "^(?:[0-9]{8})$"
+    assert exported("^a|b$") == "^(?:^a|b$)$"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 
@@ -566,6 +567,46 @@ def test_an_import_that_would_break_a_one_thing_outside_the_document_is_refused(
     assert row_counts() == before
 
 
+NEVER = "its condition ('when') is never true, so it never applies"
+AFTER_HOUSEHOLD = "it comes after 'psb-household-registration', which never applies, so it can never start"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", [False, True], ids=["into-an-empty-catalog", "over-the-published-demo"])
+def test_an_import_with_a_step_that_never_applies_is_refused_and_changes_nothing(first):
+    if first:
+        import_catalog(demo_document())
+    before = row_counts()
+    doc = demo_document()
+    doc["one_things"][0]["steps"][1]["when"] = "1 > 2"  # business-startup: psb-seal-filing
+
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("$.one_things[0].steps[1]", f"unreachable step: {NEVER}")]
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_an_import_with_a_step_whose_prerequisite_never_applies_is_refused_and_changes_nothing():
+    import_catalog(demo_document())
+    before = row_counts()
+    doc = demo_document()
+    doc["one_things"][1]["steps"][1]["when"] = "false"  # newborn: the household registration
+    doc["procedures"][0]["committed_days"] = 1  # and a change that alone would publish
+
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("$.one_things[1].steps[1]", f"unreachable step: {NEVER}"),
+        ("$.one_things[1].steps[2]", f"unreachable step: {AFTER_HOUSEHOLD}"),
+        ("$.one_things[1].steps[3]", f"unreachable step: {AFTER_HOUSEHOLD}"),
+    ]
+    assert row_counts() == before
+
+
 @pytest.mark.django_db
 def test_it_updates_an_existing_department_and_keeps_its_webhook():
     m.Department.objects.create(code="amr", name={"en": "Old name"}, webhook_url="https://amr.example/hook",
@@ -758,3 +799,39 @@ def test_concurrent_publishes_of_one_draft_create_exactly_one_version():
     outcomes = run_together([lambda: publish_one_thing(one_thing=m.OneThing.objects.get(pk=startup.pk))] * 2)
     assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "OneThingVersion"]
     assert list(startup.versions.values_list("number", flat=True)) == [2, 1]
+
+
+# =============================================================================================
+# File types: jpg is jpeg
+# =============================================================================================
+
+
+def test_jpg_is_accepted_as_jpeg_and_a_second_spelling_is_a_duplicate():
+    doc = example_document()
+    doc["materials"][0]["accepted_types"] = ["pdf", "jpg"]
+    assert validate_document(doc) == []
+    doc["materials"][0]["accepted_types"] = ["jpeg", "jpg"]
+    assert error_at(doc, "$.materials[0].accepted_types[1]") == "duplicate file type 'jpg' (the same as 'jpeg')"
+    doc["materials"][0]["accepted_types"] = ["gif"]
+    assert "expected one of pdf, png, jpeg (or jpg for jpeg)" in error_at(doc, "$.materials[0].accepted_types[0]")
+
+
+@pytest.mark.django_db
+def test_an_imported_jpg_is_stored_and_exported_as_jpeg_and_importing_it_again_changes_nothing(citizen_alice):
+    from govflow.applications.services import application_create, document_upload
+
+    doc = example_document()
+    doc["materials"][0]["accepted_types"] = ["jpg", "pdf"]
+    import_catalog(doc)
+
+    assert m.Material.objects.get(code="articles").accepted_types == ["jpeg", "pdf"]
+    assert export_catalog()["materials"][0]["accepted_types"] == ["jpeg", "pdf"]
+    startup = m.OneThing.objects.get(code="business-startup")
+    assert startup.current_version.definition["materials"][0]["accepted_types"] == ["jpeg", "pdf"]
+    again = import_catalog(doc)
+    assert not again.changed
+    # A .jpg photo is accepted for the material.
+    app = application_create(user=citizen_alice, one_thing_code="business-startup")
+    photo = io.BytesIO(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64)
+    assert document_upload(application=app, user=citizen_alice, material_code="articles", file=photo,
+                           filename="scan.jpg").content_type == "image/jpeg"

@@ -16,12 +16,14 @@ from django.utils import timezone
 
 from govflow.applications import services
 from govflow.applications.errors import InvalidInput
+from govflow.catalog.models import Department, OneThing
+from govflow.catalog.services import publish_one_thing
 from govflow.notifications import delivery, locks
 from govflow.notifications.channels import ChannelError, MemorySmsBackend
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 from govflow.notifications.webhooks import verify
 
-from ..stories import BUSINESS_ANSWERS, approve, draft, submitted
+from ..stories import BUSINESS_ANSWERS, PDF_BYTES, approve, draft, submitted, upload
 from .conftest import WEBHOOK_SECRET, register_webhook
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +98,7 @@ def test_decisions_and_completion_are_notified_with_their_details(citizen_alice,
     assert mail.outbox[-1].subject == f"申请 {app.number} 需要补正材料"
 
     mail.outbox.clear()
+    upload(app, citizen_alice, "articles_of_association", PDF_BYTES + b"%signed")
     services.application_resubmit(application=app, user=citizen_alice)
     with django_capture_on_commit_callbacks(execute=True):
         services.task_complete(case=case, user=clerks["amr"], decision="reject",
@@ -382,3 +385,36 @@ def test_webhook_body_is_compact_utf8_json_with_the_event_id_first(citizen_alice
     assert list(data["case"]) == ["id", "procedure", "department", "status", "due_date", "outputs", "corrections"]
     assert data["occurred_at"].endswith("+08:00")
     assert data["case"]["procedure"] == "amr-licence"
+
+
+# -- plain text is plain: nothing HTML-escaped ----------------------------------------------------
+
+TRICKY = "O'Brien <Ltd> & \"Sons\""
+
+
+def test_text_emails_and_sms_carry_quotes_and_brackets_verbatim(citizen_carol, clerks,
+                                                                 django_capture_on_commit_callbacks):
+    department = Department.objects.get(code="amr")
+    department.name = {**department.name, "en": "Market & Quality <AMR> 'Bureau'"}
+    department.save(update_fields=["name"])
+    publish_one_thing(one_thing=OneThing.objects.get(code="business-startup"))
+    citizen_carol.language = "en"
+    citizen_carol.name = TRICKY
+    citizen_carol.save(update_fields=["language", "name"])
+    app = submitted(citizen_carol, "business-startup")
+    case = app.cases.get(procedure_code="amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    MemorySmsBackend.outbox.clear()
+    mail.outbox.clear()
+    reason = f"Name {TRICKY} isn't allowed: <b>&amp;</b>"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_complete(case=case, user=clerks["amr"], decision="reject", comment=reason)
+
+    email = next(m for m in mail.outbox if m.to == [citizen_carol.email])
+    assert f"Dear {TRICKY}," in email.body
+    assert f"Reason: {reason}\n" in email.body
+    assert "Market & Quality <AMR> 'Bureau' could not approve" in email.body
+    sms = next(s["text"] for s in MemorySmsBackend.outbox if s["to"] == citizen_carol.phone)
+    assert "was not approved by Market & Quality <AMR> 'Bureau'." in sms
+    for text in (email.subject, email.body, sms):
+        assert not any(entity in text for entity in ("&#x27;", "&lt;", "&gt;", "&quot;", "&amp;amp;"))

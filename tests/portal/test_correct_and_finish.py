@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from govflow.applications import services
+from govflow.applications.errors import InvalidInput
 from govflow.applications.models import ApplicationStatus, CaseStatus, Evaluation
 from tests.stories import BUSINESS_ANSWERS, PDF_BYTES, approve, case_of, submitted
 
@@ -188,3 +189,27 @@ def test_an_open_application_cannot_be_rated(alice_client, citizen_alice):
     alice_client.post(reverse("application-evaluate", args=[application.pk]), {"score": "5"})
 
     assert not Evaluation.objects.exists()
+
+
+def test_a_file_saved_earlier_counts_and_the_rule_is_the_services(alice_client, corrected, citizen_alice):
+    # Saved first (with the new file), sent later without a file: the saved upload counts.
+    assert correct(alice_client, corrected, action="save").status_code == 302
+    response = correct(alice_client, corrected, files=False)
+
+    assert response.status_code == 302
+    corrected.refresh_from_db()
+    assert corrected.status == ApplicationStatus.IN_PROGRESS
+
+
+def test_the_portal_and_the_service_refuse_the_same_stale_material(alice_client, corrected, citizen_alice):
+    with pytest.raises(InvalidInput) as refused:
+        services.application_resubmit(application=corrected, user=citizen_alice)
+    assert refused.value.errors["materials"] == ["articles_of_association"]
+
+    response = correct(alice_client, corrected, files=False)
+
+    assert response.status_code == 400
+    assert [m["errors"] for m in response.context["materials"] if m["code"] == "articles_of_association"] == [
+        ["Upload a corrected file."]]
+    corrected.refresh_from_db()
+    assert corrected.status == ApplicationStatus.CORRECTION_REQUESTED
