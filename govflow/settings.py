@@ -198,6 +198,9 @@ GOVFLOW_OUTBOX_RETRY_MAX = env.float("GOVFLOW_OUTBOX_RETRY_MAX", default=3600.0)
 GOVFLOW_OUTBOX_SWEEP_AFTER = env.float("GOVFLOW_OUTBOX_SWEEP_AFTER", default=120.0)  # a lost message's grace
 GOVFLOW_OUTBOX_LEASE = env.float("GOVFLOW_OUTBOX_LEASE", default=60.0)  # SQLite only: a delivery's claim
 GOVFLOW_WEBHOOK_TIMEOUT = env.float("GOVFLOW_WEBHOOK_TIMEOUT", default=10.0)
+# Department webhook URLs must be https:// (admin, manage.py department_webhook, delivery) unless
+# DEBUG is on or this is set, e.g. for a department system on a trusted internal network.
+GOVFLOW_ALLOW_HTTP_WEBHOOKS = env.bool("GOVFLOW_ALLOW_HTTP_WEBHOOKS", default=False)
 GOVFLOW_SMS_BACKEND = env.str("GOVFLOW_SMS_BACKEND", default="govflow.notifications.channels.LogSmsBackend")
 GOVFLOW_SMS_URL = env.str("GOVFLOW_SMS_URL", default="")
 GOVFLOW_SMS_TOKEN = env.str("GOVFLOW_SMS_TOKEN", default="")
