@@ -143,6 +143,10 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = None  # deliberately unset: no public media URL
+# Uploaded documents are readable by the server's user only: files 0600, and every directory the
+# storage creates (MEDIA_ROOT itself included, when it does not exist yet) 0700.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGIN_URL = "/accounts/login/"
 
