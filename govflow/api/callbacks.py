@@ -38,6 +38,7 @@ from govflow.notifications.signing import (  # noqa: F401 - re-exported for depa
     TOLERANCE_SECONDS,
     signature,
     signature_header,
+    signing_departments,
     verify_signature,
 )
 
@@ -80,16 +81,6 @@ The decision is made by the department's service account `dept-<code>-system`: a
 and decided at once; a case a human clerk holds, or one not awaiting a decision, is `409`."""
 
 
-def _signing_departments(header: str | None, raw: bytes) -> list[Department]:
-    """The departments whose secret signs ``raw``: checked before the case is looked up.
-
-    Every department with a secret is tried, whatever the case id, so a request without a valid
-    signature learns nothing about which cases exist (the same 401, the same work either way).
-    """
-    departments = list(Department.objects.exclude(webhook_secret="").only("id", "code", "webhook_secret"))
-    return [d for d in departments if verify_signature(d.webhook_secret, header, raw)]
-
-
 def _case_or_404(pk: int, departments: list[Department]) -> Case:
     """The case ``pk`` if it belongs to one of ``departments``; another department's case is a 404."""
     if pk <= 0 or pk > 2**63 - 1:
@@ -124,7 +115,7 @@ class CaseDecisionCallbackView(APIView):
                    409: detail("The case is not awaiting a decision, or a clerk holds it")})
     def post(self, request, pk: int):
         raw = raw_body(request)
-        signers = _signing_departments(request.headers.get(SIGNATURE_HEADER), raw)
+        signers = signing_departments(request.headers.get(SIGNATURE_HEADER), raw)
         if not signers:  # before any look-up of the case: unknown and known cases get the same 401
             raise AuthenticationFailed("Missing, invalid or expired signature.")
         case = _case_or_404(pk, signers)
