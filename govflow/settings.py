@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "govflow.api.apps.KnoxConfig",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served by the project, not a CDN
     "axes",
     "govflow.accounts",
     "govflow.catalog",
@@ -53,7 +55,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on everything that may carry personal data (not on static files).
+    "govflow.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "govflow.api.middleware.ApiLanguageMiddleware",
@@ -70,6 +75,25 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "govflow.urls"
+
+# Content-Security-Policy (django-csp): everything from this site only, no inline script or style
+# (the templates have none: scripts and styles are static files, Swagger UI's init script is
+# docs/?script), no plugins, no framing, forms post only here. data: images are allowed for the
+# icons Swagger UI's and the admin's stylesheets embed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 TEMPLATES = [
     {
@@ -145,6 +169,10 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = None  # deliberately unset: no public media URL
+# Uploaded documents are readable by the server's user only: files 0600, and every directory the
+# storage creates (MEDIA_ROOT itself included, when it does not exist yet) 0700.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 LOGIN_URL = "/accounts/login/"
 # Sessions of staff (is_staff, or a department membership) end after this many minutes without a request.
@@ -211,6 +239,9 @@ GOVFLOW_OUTBOX_RETRY_MAX = env.float("GOVFLOW_OUTBOX_RETRY_MAX", default=3600.0)
 GOVFLOW_OUTBOX_SWEEP_AFTER = env.float("GOVFLOW_OUTBOX_SWEEP_AFTER", default=120.0)  # a lost message's grace
 GOVFLOW_OUTBOX_LEASE = env.float("GOVFLOW_OUTBOX_LEASE", default=60.0)  # SQLite only: a delivery's claim
 GOVFLOW_WEBHOOK_TIMEOUT = env.float("GOVFLOW_WEBHOOK_TIMEOUT", default=10.0)
+# Department webhook URLs must be https:// (admin, manage.py department_webhook, delivery) unless
+# DEBUG is on or this is set, e.g. for a department system on a trusted internal network.
+GOVFLOW_ALLOW_HTTP_WEBHOOKS = env.bool("GOVFLOW_ALLOW_HTTP_WEBHOOKS", default=False)
 GOVFLOW_SMS_BACKEND = env.str("GOVFLOW_SMS_BACKEND", default="govflow.notifications.channels.LogSmsBackend")
 GOVFLOW_SMS_URL = env.str("GOVFLOW_SMS_URL", default="")
 GOVFLOW_SMS_TOKEN = env.str("GOVFLOW_SMS_TOKEN", default="")
@@ -264,6 +295,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Government intranets have no internet access: the UI's files come from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "govflow.applications.models.ApplicationStatus",

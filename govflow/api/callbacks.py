@@ -5,6 +5,9 @@
 "<t>.<raw body>">`` (the scheme of outbound webhooks). The signature is the only credential:
 no session, no token, no CSRF. A bad or missing signature, a department without a secret, a
 timestamp more than 300 s away from now, or an ``event_id`` seen before → ``401``, nothing changed.
+The signature is verified against every department's secret before the case is looked up, so the
+``401`` is the same whether or not the case exists; a validly signed request for a case that does
+not exist or is another department's is a ``404``.
 
 The department system acts as its own service account (``dept-<code>-system``, a clerk of that
 department) through the same services as a human clerk, so the same rules and audit trail apply:
@@ -29,11 +32,13 @@ from govflow.accounts.services import department_system_user
 from govflow.applications import services
 from govflow.applications.errors import InvalidState
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.catalog.models import Department
 from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
     SIGNATURE_HEADER,
     TOLERANCE_SECONDS,
     signature,
     signature_header,
+    signing_departments,
     verify_signature,
 )
 
@@ -66,6 +71,9 @@ a reason to reject, correctable codes only).
 secret and the message is `"<t>.<raw request body>"` (the exact bytes sent). Refused with `401` and nothing
 changed: a missing or wrong signature, a department without a secret, `t` more than {TOLERANCE_SECONDS} s
 before or after the server's clock, or an `event_id` this department has already used successfully.
+The signature is checked before the case is looked up: without a valid one the answer is the same `401`
+whether or not the case exists. With a valid one, a case that does not exist or belongs to another
+department is `404`.
 Several `v1=` entries may be sent while rolling a secret. Deactivating the account `dept-<code>-system`
 in the admin also refuses the department's callbacks (`401`).
 
@@ -73,10 +81,12 @@ The decision is made by the department's service account `dept-<code>-system`: a
 and decided at once; a case a human clerk holds, or one not awaiting a decision, is `409`."""
 
 
-def _case_or_404(pk: int) -> Case:
+def _case_or_404(pk: int, departments: list[Department]) -> Case:
+    """The case ``pk`` if it belongs to one of ``departments``; another department's case is a 404."""
     if pk <= 0 or pk > 2**63 - 1:
         raise Http404("Case not found.")
-    case = Case.objects.select_related("department").filter(pk=pk).first()
+    case = (Case.objects.select_related("department")
+            .filter(pk=pk, department__in=[d.pk for d in departments]).first())
     if case is None:
         raise Http404("Case not found.")
     return case
@@ -100,15 +110,16 @@ class CaseDecisionCallbackView(APIView):
         responses={200: DecisionResultSerializer,
                    400: field_errors("Invalid body or outputs: `{field: [messages]}`"),
                    401: detail("Bad, missing or stale signature, no secret, or replayed `event_id`"),
-                   404: detail("No such case"),
+                   404: detail("No such case in the signing department"),
                    413: detail("Request body too large"),
                    409: detail("The case is not awaiting a decision, or a clerk holds it")})
     def post(self, request, pk: int):
         raw = raw_body(request)
-        case = _case_or_404(pk)
-        department = case.department
-        if not verify_signature(department.webhook_secret, request.headers.get(SIGNATURE_HEADER), raw):
+        signers = signing_departments(request.headers.get(SIGNATURE_HEADER), raw)
+        if not signers:  # before any look-up of the case: unknown and known cases get the same 401
             raise AuthenticationFailed("Missing, invalid or expired signature.")
+        case = _case_or_404(pk, signers)
+        department = case.department
         body = CallbackDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         decision = body.validated_data

@@ -172,6 +172,7 @@ class OneThingListView(GenericAPIView):
     permission_classes = [AllowAny]
     pagination_class = Pagination
     serializer_class = OneThingSerializer
+    cache_public = True  # the published catalog, the same for everybody: may be cached (govflow.middleware)
 
     @extend_schema(operation_id="one_things_list", responses={200: OneThingSerializer(many=True),
                                                               404: detail("No such page")})
@@ -185,6 +186,7 @@ class OneThingDetailView(GenericAPIView):
 
     permission_classes = [AllowAny]
     serializer_class = OneThingDetailSerializer
+    cache_public = True
 
     @extend_schema(operation_id="one_things_retrieve",
                    responses={200: OneThingDetailSerializer,

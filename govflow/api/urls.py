@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import auth, callbacks, catalog, stats, views
 
@@ -7,7 +7,10 @@ app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI from the project's own static files (drf-spectacular-sidecar: no CDN, for intranets),
+    # its init script from docs/?script rather than inline (Content-Security-Policy).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+         name="docs"),
     path("applications/", views.ApplicationListView.as_view(), name="application-list"),
     path("applications/<int:pk>/", views.ApplicationDetailView.as_view(), name="application-detail"),
     path("applications/<int:pk>/documents/", views.DocumentUploadView.as_view(), name="document-upload"),

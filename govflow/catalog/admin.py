@@ -527,6 +527,9 @@ class OneThingAdmin(admin.ModelAdmin):
 class OneThingVersionAdmin(admin.ModelAdmin):
     """Published versions are immutable: visible, never editable."""
 
+    class Media:
+        css = {"all": ("catalog/admin.css",)}  # the diagram and the definition
+
     list_display = ("one_thing", "number", "published_at", "published_by", "application_count")
     list_filter = ("one_thing",)
     list_select_related = ("one_thing", "published_by")
@@ -577,7 +580,7 @@ class OneThingVersionAdmin(admin.ModelAdmin):
     def definition_json(self, obj: OneThingVersion) -> str:
         import json
 
-        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>',
+        return format_html('<pre class="govflow-json">{}</pre>',
                            json.dumps(obj.definition, ensure_ascii=False, indent=2))
 
 

@@ -36,6 +36,9 @@ class BilingualWidget(forms.MultiWidget):
 
     template_name = "admin/catalog/widgets/bilingual.html"
 
+    class Media:
+        css = {"all": ("catalog/admin.css",)}
+
     def __init__(self, *, textarea: bool = False, attrs: dict | None = None) -> None:
         if textarea:
             english = forms.Textarea(attrs={"rows": 3, "cols": 60, "lang": "en", **(attrs or {})})

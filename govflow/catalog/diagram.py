@@ -170,7 +170,7 @@ def step_diagram(doc: dict, *, applicable: Iterable[str] | None = None, title: s
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="govflow-diagram" role="img" '
         f'aria-labelledby="govflow-diagram-title" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
+        f'viewBox="0 0 {width} {height}" '
         f'font-family="system-ui, -apple-system, \'Segoe UI\', \'PingFang SC\', \'Microsoft YaHei\', sans-serif">',
         f'<title id="govflow-diagram-title">{escape(title)}</title>',
         "<defs>",

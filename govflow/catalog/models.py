@@ -7,6 +7,9 @@ point at a version and are interpreted from that snapshot only.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -22,6 +25,26 @@ def localized(labels: dict | None, language: str | None = None) -> str:
     if lang.startswith("zh") and labels.get("zh-hans"):
         return labels["zh-hans"]
     return labels.get("en") or next(iter(labels.values()), "")
+
+
+def http_webhooks_allowed() -> bool:
+    """Whether a department's webhook may be plain ``http://`` (DEBUG or GOVFLOW_ALLOW_HTTP_WEBHOOKS)."""
+    return bool(settings.DEBUG or getattr(settings, "GOVFLOW_ALLOW_HTTP_WEBHOOKS", False))
+
+
+def validate_webhook_url(url: str) -> None:
+    """The one rule for a department's webhook URL: ``https://`` unless plain http is allowed.
+
+    Case data and signatures are sent there, so they never cross a network in clear text in
+    production. Enforced by the admin (``Department.clean``), ``manage.py department_webhook``
+    and delivery (a webhook to a refused URL is dead-lettered, never sent).
+    """
+    if not url:
+        return
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and http_webhooks_allowed()):
+        return
+    raise ValidationError(_("A webhook URL must start with https://."), code="insecure_webhook_url")
 
 
 class Department(models.Model):
@@ -43,6 +66,13 @@ class Department(models.Model):
     @property
     def display_name(self) -> str:
         return localized(self.name)
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            validate_webhook_url(self.webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"webhook_url": exc.messages}) from None
 
 
 class FieldType(models.TextChoices):

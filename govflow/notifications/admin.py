@@ -7,14 +7,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .delivery import retry_messages
-from .models import JobLock, OutboxMessage, OutboxStatus
-
-_STATUS_COLOURS = {OutboxStatus.PENDING: "#8a6d00", OutboxStatus.SENT: "#1b6e20", OutboxStatus.DEAD: "#b00020"}
+from .models import JobLock, OutboxMessage
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
     """Read-only: rows are written by the services and carried out by the workers."""
+
+    class Media:
+        css = {"all": ("notifications/admin.css",)}  # the status colours
 
     list_display = ("id", "kind", "event", "status_badge", "attempts", "recipient", "application", "created_at",
                     "sent_at", "next_attempt_at", "short_error")
@@ -36,7 +37,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: OutboxMessage) -> str:
-        return format_html('<strong style="color:{}">{}</strong>', _STATUS_COLOURS.get(obj.status, "inherit"),
+        return format_html('<strong class="govflow-outbox-status govflow-outbox-status--{}">{}</strong>', obj.status,
                            obj.get_status_display())
 
     @admin.display(description=_("last error"))

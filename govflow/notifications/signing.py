@@ -51,3 +51,18 @@ def verify_signature(secret: str, header: str | None, body: bytes, *, now: float
         return False
     expected = signature(secret, body, timestamp)
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+
+
+def signing_departments(header: str | None, body: bytes) -> list:
+    """The departments whose webhook secret signs ``body`` (usually one; none: refuse the request).
+
+    Every department with a secret is tried, whatever the request is about, so a caller that checks
+    this before looking anything up answers a request without a valid signature the same way
+    whether or not the object it names exists.
+    """
+    from govflow.catalog.models import Department
+
+    if not header or len(header) > _MAX_HEADER_LENGTH:
+        return []
+    departments = Department.objects.exclude(webhook_secret="").only("id", "code", "webhook_secret")
+    return [d for d in departments if verify_signature(d.webhook_secret, header, body)]

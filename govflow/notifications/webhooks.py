@@ -77,11 +77,13 @@ def send(message: Any) -> str:
     """POST one webhook outbox row to its department's current URL; return ``"HTTP <status>"``.
 
     Raises :class:`ChannelError` when it should be tried again, :class:`PermanentChannelError`
-    when the department no longer has a secret (fix the configuration, then retry it in the admin).
+    when the department no longer has a secret or its URL is not https:// while plain http is not
+    allowed (fix the configuration, then retry it in the admin).
     """
     import requests
+    from django.core.exceptions import ValidationError
 
-    from govflow.catalog.models import Department
+    from govflow.catalog.models import Department, validate_webhook_url
 
     code = ((message.payload or {}).get("case") or {}).get("department")
     department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
@@ -89,6 +91,12 @@ def send(message: Any) -> str:
         return "skipped: the department has no webhook URL any more"
     if not department.webhook_secret:
         raise PermanentChannelError(f"department {code!r} has a webhook URL but no secret: nothing is sent unsigned")
+    try:
+        validate_webhook_url(department.webhook_url)
+    except ValidationError:
+        raise PermanentChannelError(
+            f"department {code!r} has a plain http:// webhook URL and http is not allowed "
+            "(GOVFLOW_ALLOW_HTTP_WEBHOOKS): nothing is sent; set an https:// URL, then retry") from None
     body = body_of(message)
     headers = {
         "Content-Type": "application/json; charset=utf-8",

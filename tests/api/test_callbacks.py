@@ -326,8 +326,32 @@ def test_a_decided_case_is_a_409(app):
 
 
 @pytest.mark.parametrize("case_id", ["999999", "9" * 30])
-def test_an_unknown_case_is_a_404(app, case_id):
+def test_an_unknown_case_with_a_valid_signature_is_a_404(app, case_id):
     assert send(case_id, approve_body()).status_code == 404
+
+
+@pytest.mark.parametrize("case_id", ["999999", "0", "9" * 30])
+@pytest.mark.parametrize("secret", [None, "guessed"])
+def test_without_a_valid_signature_an_unknown_case_gets_the_same_401_as_a_known_one(app, case_id, secret):
+    """Nobody learns which cases exist without a department's secret."""
+    known = send(case_of(app, "amr-licence"), approve_body(), secret=secret)
+    unknown = send(case_id, approve_body(), secret=secret)
+
+    assert known.status_code == unknown.status_code == 401
+    assert known.content == unknown.content
+    assert known["WWW-Authenticate"] == unknown["WWW-Authenticate"]
+    assert_unchanged(app, case_of(app, "amr-licence"))
+
+
+def test_a_valid_signature_of_another_department_is_a_404_and_changes_nothing(app):
+    Department.objects.filter(code="tax").update(webhook_secret="tax-secret")
+    case = case_of(app, "amr-licence")
+
+    response = send(case, approve_body(), secret="tax-secret")
+
+    assert response.status_code == 404
+    assert_unchanged(app, case)
+    assert not InboundEvent.objects.exists()
 
 
 def test_a_body_over_the_upload_limit_is_a_413(app):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from openapi_spec_validator import validate
@@ -45,3 +46,18 @@ def test_the_upload_is_documented_as_multipart(schema):
 
 def test_the_interactive_docs_are_served(client):
     assert client.get("/api/v1/docs/").status_code == 200
+
+
+def test_the_interactive_docs_load_nothing_from_another_host_and_nothing_inline(client):
+    """Government intranets have no internet access: every file of the docs page is the project's own."""
+    page = client.get("/api/v1/docs/").content.decode()
+
+    references = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert references and not [r for r in references if not r.startswith("/")], references
+    assert "//" not in "".join(references)
+    assert "<style" not in page and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    for reference in references:  # the files are there: the UI, its stylesheets, the init script
+        assert client.get(reference).status_code == 200, reference
+    script = client.get(next(r for r in references if "script=" in r))
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle" in script.content and b"/api/v1/schema/" in script.content

@@ -671,3 +671,34 @@ def test_the_material_form_takes_jpg_as_jpeg(admin_client, demo_catalog):
         "max_size_mb": 5})
     assert response.status_code == 302
     assert Material.objects.get(code="photo").accepted_types == ["jpeg"]
+
+
+# -- the department's webhook URL: https:// only, unless plain http is allowed -------------------
+
+def _department_form(webhook_url: str) -> dict:
+    return {"code": "hook", **_labels("name", {"en": "Hook", "zh-hans": "钩子"}), "webhook_url": webhook_url,
+            "webhook_secret": "s" * 32, **inline("memberships", [])}
+
+
+@pytest.mark.parametrize("webhook_url", ["http://dept.example.org/hook", "HTTP://dept.example.org/hook",
+                                         "ftp://dept.example.org/hook"])
+def test_the_admin_refuses_a_webhook_url_that_is_not_https(admin_client, settings, webhook_url):
+    settings.DEBUG = False
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = False
+
+    response = admin_client.post(url("catalog_department_add"), _department_form(webhook_url))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["webhook_url"] == ["A webhook URL must start with https://."]
+    assert not Department.objects.filter(code="hook").exists()
+
+
+def test_the_admin_accepts_an_https_webhook_url_and_http_only_when_allowed(admin_client, settings):
+    settings.DEBUG = False
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = False
+    saved(admin_client.post(url("catalog_department_add"), _department_form("https://dept.example.org/hook")))
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = True
+    hook = Department.objects.get(code="hook")
+    saved(admin_client.post(url("catalog_department_change", hook.pk), _department_form("http://dept.internal/hook")))
+    hook.refresh_from_db()
+    assert hook.webhook_url == "http://dept.internal/hook"

@@ -129,3 +129,15 @@ def test_a_department_system_answers_a_webhook_with_a_signed_decision(citizen_al
     assert [r.json["type"] for r in hooks.requests] == ["case.queued", "case.claimed", "case.approved"]
     with time_machine.travel(timezone.now() + timedelta(minutes=10)):
         assert OutboxMessage.objects.filter(application=app, status=OutboxStatus.PENDING).count() == 0
+
+
+def test_department_webhook_refuses_plain_http_unless_allowed(demo_catalog, settings):
+    settings.DEBUG = False
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = False
+    with pytest.raises(CommandError, match="Not an https:// URL"):
+        run("amr", "--url", "http://amr.example.org/govflow", "--secret", "s" * 32)
+    assert Department.objects.get(code="amr").webhook_url == ""
+
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = True
+    run("amr", "--url", "http://amr.example.org/govflow", "--secret", "s" * 32)
+    assert Department.objects.get(code="amr").webhook_url == "http://amr.example.org/govflow"

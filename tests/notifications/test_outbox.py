@@ -373,6 +373,21 @@ def test_a_department_without_a_secret_gets_nothing_unsigned(citizen_alice, demo
     assert hooks.requests == []
 
 
+def test_a_plain_http_webhook_is_dead_lettered_unsent_unless_http_is_allowed(citizen_alice, demo_catalog,
+                                                                             receiver, settings):
+    hooks = receiver()
+    register_webhook("amr", hooks.url)  # http://127.0.0.1:…, stored before the rule was tightened
+    app = submitted(citizen_alice, "business-startup")
+    row = OutboxMessage.objects.get(application=app, kind="webhook")
+    settings.DEBUG = False
+    settings.GOVFLOW_ALLOW_HTTP_WEBHOOKS = False
+
+    assert delivery.deliver(row.pk).status == "dead"
+    assert hooks.requests == []
+    row.refresh_from_db()
+    assert "http://" in row.last_error and "GOVFLOW_ALLOW_HTTP_WEBHOOKS" in row.last_error
+
+
 def test_webhook_body_is_compact_utf8_json_with_the_event_id_first(citizen_alice, demo_catalog):
     from govflow.notifications.webhooks import body_of
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 
-from govflow.catalog.models import Department
+from govflow.catalog.models import Department, validate_webhook_url
 
 MIN_SECRET_LENGTH = 16
 
@@ -49,6 +49,11 @@ class Command(BaseCommand):
                 URLValidator(schemes=["http", "https"])(url)
             except ValidationError:
                 raise CommandError(f"Not an http(s) URL: {url!r}") from None
+            try:
+                validate_webhook_url(url)
+            except ValidationError:
+                raise CommandError(f"Not an https:// URL: {url!r} (plain http needs DEBUG or "
+                                   "GOVFLOW_ALLOW_HTTP_WEBHOOKS=1)") from None
             department.webhook_url = url
             fields.append("webhook_url")
         if generate_secret:
