@@ -95,7 +95,7 @@ def _clean_data_keys(definition: Definition, data: Any) -> dict:
 def _check_text(field: str, value: str, *, multiline: bool = False) -> None:
     """The text rule of :mod:`govflow.text`, as a field error."""
     if has_bad_text(value, multiline=multiline):
-        raise InvalidInput("Text with characters that are not allowed.", errors={field: [invalid_text_message()]})
+        raise InvalidInput(invalid_text_message(), errors={field: [invalid_text_message()]})
 
 
 def _next_number(year: int) -> str:

@@ -291,3 +291,26 @@ def test_hostile_decision_comment_in_the_workbench_is_a_400(citizen_alice, clerk
     assert response.status_code == 400
     assert TEXT_ERROR in response.content.decode()
     assert Case.objects.get(pk=case.pk).status == "in_review"
+
+
+def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citizen_alice, clerks):
+    from govflow.accounts.models import Membership, Role
+    from govflow.applications.errors import InvalidInput
+    from govflow.workbench.services import evaluation_follow_up
+
+    from ..factories import UserFactory
+
+    app = submitted(citizen_alice, "newborn")
+    for procedure in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
+                      "hrss-social-security-card"):
+        approve(app, procedure, clerks[procedure.split("-")[0]])
+    evaluation = services.evaluation_create(application=app, user=citizen_alice, score=1)
+    supervisor = UserFactory(username="sue-health")
+    Membership.objects.create(user=supervisor, department=Department.objects.get(code="health"),
+                              role=Role.SUPERVISOR)
+    with pytest.raises(InvalidInput) as refused:
+        evaluation_follow_up(evaluation=evaluation, user=supervisor, note="已回访\u202e")
+    assert set(refused.value.errors) == {"note"}
+    evaluation.refresh_from_db()
+    assert evaluation.followed_up_at is None and evaluation.follow_up_note == ""
+    evaluation_follow_up(evaluation=evaluation, user=supervisor, note="已电话回访。\n\t优化了流程。")
