@@ -314,3 +314,14 @@ def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citize
     evaluation.refresh_from_db()
     assert evaluation.followed_up_at is None and evaluation.follow_up_note == ""
     evaluation_follow_up(evaluation=evaluation, user=supervisor, note="已电话回访。\n\t优化了流程。")
+
+
+@pytest.mark.parametrize("target", ["0", "applications", "/ok\r\nSet-Cookie: x=1", "/a\x00b"])
+def test_a_next_that_is_not_a_clean_path_goes_to_the_default_page(citizen_alice, clerks, target):
+    app = submitted(citizen_alice, "business-startup")
+    case = case_of(app, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    workbench = Client(HTTP_ACCEPT_LANGUAGE="en", raise_request_exception=False)
+    workbench.force_login(clerks["amr"])
+    response = workbench.post(f"/workbench/tasks/{case.task_id}/release/", {"next": target})
+    assert response.status_code == 302 and response["Location"] == "/workbench/mine/"
