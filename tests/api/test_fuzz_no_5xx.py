@@ -24,6 +24,7 @@ import os
 
 import hypothesis
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
@@ -49,6 +50,14 @@ SETTINGS = hypothesis.settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much])
 SECRET = "amr-webhook-secret-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Registration rate limits live in the cache, which no transaction rolls back."""
+    cache.clear()
+    yield
+    cache.clear()
 
 # -- inputs ---------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
@@ -30,6 +31,14 @@ HOSTILE = ["a\x00b", "\ud800", "abc\u202egpj.exe", "a\x1b[31mb"]
 CALLBACK_SECRET = "amr-webhook-secret-0123456789"
 TEXT_ERROR = "Remove the characters that are not allowed here"
 TEXT_ERROR_ZH = "请删除此处不允许的字符"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Registration rate limits live in the cache, which no transaction rolls back."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def client(user=None, language="en") -> APIClient:
