@@ -75,6 +75,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "govflow.urls"
+# A CSRF failure under /api/ is JSON like every other API error.
+CSRF_FAILURE_VIEW = "govflow.api.exceptions.csrf_failure"
 
 # Content-Security-Policy (django-csp): everything from this site only, no inline script or style
 # (the templates have none: scripts and styles are static files, Swagger UI's init script is
@@ -271,7 +273,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "govflow.api.pagination.Pagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["govflow.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "govflow.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -11,3 +11,8 @@ urlpatterns = [
     path("workbench/", include("govflow.workbench.urls")),
     path("", include("govflow.portal.urls")),
 ]
+
+# JSON under /api/, Django's pages elsewhere (govflow.api.exceptions).
+handler400 = "govflow.api.exceptions.bad_request"
+handler403 = "govflow.api.exceptions.permission_denied"
+handler500 = "govflow.api.exceptions.server_error"

@@ -21,6 +21,7 @@ from knox.models import AuthToken
 
 from govflow.applications.errors import InvalidInput
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.text import has_bad_text, invalid_text_message
 
 from .models import Membership, PasswordResetCode, Role, User
 from .ratelimit import rate_limit
@@ -52,6 +53,9 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
             errors["email"] = ["Enter a valid email address."]
     if not isinstance(name, str) or not name.strip():
         errors["name"] = ["Enter your real name."]
+    for field, value in (("username", username), ("name", name), ("email", email)):
+        if isinstance(value, str) and has_bad_text(value):
+            errors.setdefault(field, []).append(invalid_text_message())
     user = User(username=username, name=name.strip() if isinstance(name, str) else "", id_number=id_number,
                 phone=phone, email=email or "")
     try:
@@ -59,7 +63,7 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
     except DjangoValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
-    if User.objects.filter(username__iexact=username).exists():
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append(USERNAME_TAKEN)
     if "id_number" not in errors and User.objects.filter(id_number=id_number).exists():
         errors["id_number"] = [ID_NUMBER_TAKEN]

@@ -23,7 +23,6 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,6 +43,7 @@ from govflow.notifications.signing import (  # noqa: F401 - re-exported for depa
 
 from .idempotency import raw_body
 from .models import InboundEvent
+from .parsers import SafeJSONParser
 from .responses import detail, field_errors
 from .serializers import CompleteSerializer
 
@@ -95,7 +95,7 @@ def _case_or_404(pk: int, departments: list[Department]) -> Case:
 class CaseDecisionCallbackView(APIView):
     authentication_classes: list = []  # the signature is the credential (checked in the view)
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     serializer_class = CallbackDecisionSerializer
 
     def get_authenticate_header(self, request) -> str:

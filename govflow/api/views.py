@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -153,6 +154,8 @@ class DocumentUploadView(GenericAPIView):
                               415: detail("File type not accepted (checked by content)")})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
+        if len(request.FILES.getlist("file")) > 1:  # never "the last one wins"
+            raise ValidationError({"file": [_("Upload one file at a time.")]})
         body = _validated(DocumentUploadSerializer, request.data)
         upload = body["file"]
         doc = services.document_upload(application=app, user=request.user, material_code=body["material"],

@@ -23,6 +23,7 @@ from govflow.accounts.models import Membership, Role
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import OneThing
+from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
 from . import engine
 from .errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
@@ -82,11 +83,19 @@ def _definition(application: Application) -> Definition:
 def _clean_data_keys(definition: Definition, data: Any) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("Answers must be an object.", errors={"data": ["Answers must be an object."]})
+    if any(isinstance(k, str) and has_bad_text(k) for k in data):  # never echo such a key back
+        raise InvalidInput("Invalid field code.", errors={"data": {"non_field_errors": [invalid_text_message()]}})
     asked = set(definition.asked_fields)
     unknown = sorted(k for k in data if k not in asked)
     if unknown:
         raise InvalidInput("Unknown fields.", errors={"data": {k: ["Unknown field."] for k in unknown}})
     return data
+
+
+def _check_text(field: str, value: str, *, multiline: bool = False) -> None:
+    """The text rule of :mod:`govflow.text`, as a field error."""
+    if has_bad_text(value, multiline=multiline):
+        raise InvalidInput(invalid_text_message(), errors={field: [invalid_text_message()]})
 
 
 def _next_number(year: int) -> str:
@@ -111,7 +120,7 @@ def _next_number(year: int) -> str:
 @transaction.atomic
 def application_create(*, user: Any, one_thing_code: str, data: dict | None = None) -> Application:
     """Start a draft on the version published now."""
-    if not isinstance(one_thing_code, str):
+    if not isinstance(one_thing_code, str) or has_bad_text(one_thing_code):
         raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown one thing."]})
     one_thing = (OneThing.objects.select_related("current_version")
                  .filter(code=one_thing_code, is_published=True, current_version__isnull=False).first())
@@ -454,6 +463,7 @@ def evaluation_create(*, application: Application, user: Any, score: Any, commen
         raise InvalidInput("Score must be a whole number from 1 to 5.", errors={"score": ["Must be 1 to 5."]})
     if not isinstance(comment, str):
         raise InvalidInput("Comment must be text.", errors={"comment": ["Must be text."]})
+    _check_text("comment", comment, multiline=True)
     if app.status != ApplicationStatus.COMPLETED:
         raise InvalidState("Only a completed application can be rated.")
     if Evaluation.objects.filter(application=app).exists():
@@ -574,6 +584,8 @@ def _validate_outputs(definition: Definition, procedure: str, outputs: Any) -> d
         raise InvalidInput("Outputs must be an object.", errors={"outputs": ["Must be an object."]})
     expected = {o["code"]: o for o in definition.outputs_of(procedure)}
     errors: dict[str, list[str]] = {}
+    if any(isinstance(code, str) and has_bad_text(code) for code in outputs):  # never echo such a code
+        raise InvalidInput("Some outputs are invalid.", errors={"outputs": {"non_field_errors": [invalid_text_message()]}})
     for code in outputs:
         if code not in expected:
             errors[code] = ["This procedure does not issue this output."]
@@ -583,6 +595,8 @@ def _validate_outputs(definition: Definition, procedure: str, outputs: Any) -> d
             errors[code] = ["This output is required."]
         elif not isinstance(value, str) or len(value) > 500:
             errors[code] = ["Must be text of at most 500 characters."]
+        elif has_bad_text(value):
+            errors[code] = [invalid_text_message()]
         elif spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
             errors[code] = ["Does not match the required format."]
     if errors:
@@ -606,6 +620,11 @@ def _validate_corrections(definition: Definition, procedure: str, corrections: A
         materials = []
     if not isinstance(message, str) or not message.strip():
         errors["message"] = ["Tell the citizen what to correct."]
+    elif has_bad_text(message, multiline=True):
+        errors["message"] = [invalid_text_message()]
+    if isinstance(fields, list) and isinstance(materials, list) and bad_text_in(fields + materials):
+        raise InvalidInput("The correction request is invalid.",
+                           errors={"corrections": {"non_field_errors": [invalid_text_message()]}})
     if not fields and not materials and "fields" not in errors and "materials" not in errors:
         errors["non_field_errors"] = ["Mark at least one field or material."]
     own_fields = set(definition.field_codes_of(procedure))
@@ -642,6 +661,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
         comment = ""
     if not isinstance(comment, str):
         raise InvalidInput("Comment must be text.", errors={"comment": ["Must be text."]})
+    _check_text("comment", comment, multiline=True)
     app = _lock_application(case.application_id)
     cases = _cases(app)
     case = next((c for c in cases if c.pk == case.pk), None)

@@ -35,6 +35,8 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 
+from govflow.text import bad_text_in, has_bad_text, invalid_text_message
+
 from .models import localized
 
 __all__ = [
@@ -609,6 +611,9 @@ def validate_answers(
       :func:`required_fields_for`). With ``partial`` nothing is required but every given value
       must still be valid.
     - Data that is not a JSON object → ``{"non_field_errors": [...]}``.
+    - Text that breaks :mod:`govflow.text` (NUL, lone surrogates, control characters, bidi
+      overrides; a ``text`` field may hold line breaks and tabs) → an error on that field; such a
+      key is reported under ``non_field_errors`` and never echoed.
 
     Messages are translated into the active language. Never raises for any ``data``.
     """
@@ -626,8 +631,12 @@ def validate_answers(
     answers: dict[str, object] = {}
     unknown: list[str] = []
     for key, value in data.items():
-        if key not in asked:
+        if isinstance(key, str) and has_bad_text(key):  # never echoed back: it may not even encode
+            add("non_field_errors", invalid_text_message())
+        elif key not in asked:
             unknown.append(str(key))
+        elif bad_text_in(value, multiline=plan.fields[key].get("type") == "text"):
+            add(key, invalid_text_message())
         elif not _is_unanswered(value):
             answers[key] = value
 

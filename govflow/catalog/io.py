@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Prefetch, Q
 
+from govflow.text import has_bad_text
+
 from .models import (
     Department,
     Field,
@@ -118,6 +120,8 @@ class CatalogValidationError(Exception):
 # Validation
 # =============================================================================================
 
+BAD_TEXT = ("holds characters that are not allowed (NUL, control characters other than line breaks and tabs, "
+            "text-direction overrides or invalid Unicode)")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -681,13 +685,34 @@ class _Validator:
                                      "which is not a step of this one thing")
 
 
+def _bad_text(doc: Any) -> list[CatalogError]:
+    """Strings that break :mod:`govflow.text` (text may span lines; keys may not), by path."""
+    errors: list[CatalogError] = []
+    stack: list[tuple[str, Any]] = [("$", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if has_bad_text(value, multiline=True):
+                errors.append(CatalogError(path, BAD_TEXT))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(key, str) and has_bad_text(key):
+                    errors.append(CatalogError(path, "a key " + BAD_TEXT))
+                else:
+                    stack.append((_key(path, key), inner))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", inner) for index, inner in enumerate(value))
+    return sorted(errors, key=lambda e: e.path)
+
+
 def validate_document(doc: Any) -> list[CatalogError]:
     """Every problem of a ``govflow.catalog/1`` document, section by section (empty when valid).
 
     Never raises, whatever JSON value it is given.
     """
     try:
-        return _Validator().run(doc)
+        # Bad text first and alone: the other messages quote codes, which must then be printable.
+        return _bad_text(doc) or _Validator().run(doc)
     except RecursionError:  # pragma: no cover - only absurdly nested input could get here
         return [CatalogError("$", "the document is nested too deeply")]
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from govflow.accounts.models import User
 from govflow.applications.models import ApplicationStatus
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.text import validate_single_line_text
 
 from .answers import ID_NUMBER_PATTERN, PHONE_PATTERN
 
@@ -37,7 +38,7 @@ class LoginForm(AuthenticationForm):
 class RegisterForm(forms.Form):
     """Local self-registration (stands in for a real-name identity provider)."""
 
-    name = forms.CharField(label=_("Full name"), max_length=100,
+    name = forms.CharField(label=_("Full name"), max_length=100, validators=[validate_single_line_text],
                            help_text=_("As shown on your resident ID card."),
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
     id_number = forms.CharField(

@@ -432,6 +432,8 @@ def apply_materials(request: HttpRequest, pk: int) -> HttpResponse:
             error_items.append({"href": "#materials", "text": _("Choose which material this file is.")})
         elif upload is None:
             material["errors"].append(_("Choose a file to upload."))
+        elif len(request.FILES.getlist("file")) > 1:
+            material["errors"].append(_("Upload one file at a time."))
         else:
             spec = definition.materials.get(material["code"], {})
             try:
@@ -826,6 +828,9 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
         for code in correction["materials"]:
             upload = request.FILES.get(f"file-{code}")
             if upload is None:
+                continue
+            if len(request.FILES.getlist(f"file-{code}")) > 1:
+                material_errors[code] = [_("Upload one file at a time.")]
                 continue
             try:
                 services.document_upload(application=application, user=request.user, material_code=code,

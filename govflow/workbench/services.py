@@ -10,6 +10,7 @@ from django.utils import timezone
 from govflow.accounts.models import Membership, Role
 from govflow.applications.errors import Busy, InvalidInput, InvalidState, NotFound
 from govflow.applications.models import Case, Evaluation
+from govflow.text import has_bad_text, invalid_text_message
 
 FOLLOW_UP_NOTE_MAX = 5000
 
@@ -37,6 +38,8 @@ def evaluation_follow_up(*, evaluation: Evaluation, user: Any, note: Any) -> Eva
         raise InvalidState("This rating has already been answered.")
     if not isinstance(note, str) or not note.strip():
         raise InvalidInput("Write what was done about this rating.", errors={"note": ["A note is required."]})
+    if has_bad_text(note, multiline=True):
+        raise InvalidInput(invalid_text_message(), errors={"note": [invalid_text_message()]})
     if len(note.strip()) > FOLLOW_UP_NOTE_MAX:
         raise InvalidInput("The note is too long.",
                            errors={"note": [f"At most {FOLLOW_UP_NOTE_MAX} characters."]})
