@@ -14,6 +14,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from govflow.accounts.models import User
+from govflow.notifications.models import OutboxMessage
+from govflow.notifications.rendering import render
 
 from ..factories import CitizenFactory, UserFactory, id_number_for
 from ..threads import run_together
@@ -29,7 +31,7 @@ ELSEWHERE = "198.51.100.20"
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counters live in the cache: no test sees another's."""
+    """Rate-limit counters live in the database (rolled back per test); the cache is cleared too."""
     cache.clear()
     yield
     cache.clear()
@@ -242,12 +244,12 @@ def test_registration_creates_a_citizen_who_can_log_in(db):
 
     assert response.status_code == 201, response.content
     data = response.json()
-    assert set(data) == {"id", "username", "name", "id_number", "phone", "email"}
+    assert set(data) == {"detail", "username", "name", "id_number", "phone", "email"}
     assert data["username"] == "newcomer" and data["name"] == "林新"
     assert data["phone"] == "13912345678" and data["email"] == "newcomer@example.org"
     assert data["id_number"] == body["id_number"][:3] + "*" * 11 + body["id_number"][-4:]
     assert body["id_number"] not in response.content.decode()
-    user = User.objects.get(pk=data["id"])
+    user = User.objects.get(username="newcomer")
     assert user.id_number == body["id_number"] and user.is_active and not user.is_staff
     assert not user.memberships.exists()
     assert login("newcomer", body["password"]).status_code == 200
@@ -316,14 +318,33 @@ def test_a_taken_username_is_a_field_error(db):
     assert list(response.json()) == ["username"]
 
 
-def test_one_account_per_id_number_without_saying_whose(db):
-    existing = CitizenFactory(username="first")
-    response = register(registration(id_number=existing.id_number))
+def test_one_account_per_id_number_without_saying_whether_it_has_one(db):
+    """The answer for a registered id number is the answer for a new one; the owner is told."""
+    existing = CitizenFactory(username="first", phone="13700000001", email="first@example.org")
+    fresh = register(registration(username="second", id_number=id_number_for(502)))
+    before = User.objects.count()
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["id_number"]
+    response = register(registration(username="third", id_number=existing.id_number))
+
+    assert response.status_code == fresh.status_code == 201
+    assert set(response.json()) == set(fresh.json())
+    assert response.json()["detail"] == fresh.json()["detail"]
+    assert response.json()["username"] == "third"
     assert "first" not in response.content.decode()
-    assert User.objects.count() == 1
+    assert User.objects.count() == before and not User.objects.filter(username="third").exists()
+    assert login("third", registration()["password"]).status_code == 400
+    notice = OutboxMessage.objects.get(event="account.registration_attempt")
+    assert notice.recipient == existing and notice.kind == "notification"
+    existing.language = "en"
+    rendered = render(notice, existing)
+    assert "ID number" in rendered.subject and "/accounts/login/" in rendered.sms
+    existing.language = "zh-hans"
+    assert "身份证号码" in render(notice, existing).subject
+
+
+def test_a_new_registration_notifies_nobody(db):
+    assert register(registration()).status_code == 201
+    assert not OutboxMessage.objects.filter(event="account.registration_attempt").exists()
 
 
 @time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one rate-limit window
@@ -357,5 +378,6 @@ def test_two_simultaneous_registrations_of_one_id_number_make_one_account():
                                      ip=f"192.0.2.{index + 1}").status_code
         for index in range(2)])
 
-    assert sorted(results) == [201, 400]
+    assert results == [201, 201]  # the second answer tells nothing either
     assert User.objects.filter(id_number=number).count() == 1
+    assert OutboxMessage.objects.filter(event="account.registration_attempt").count() == 1
