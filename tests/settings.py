@@ -9,3 +9,7 @@ from govflow.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+# The embedded default cache is the database cache (tests/accounts/test_limits.py checks its table);
+# the suite uses a per-process one so that query-count budgets count the application's queries only
+# and tests without a database may still touch the cache. Rate limits count in the database anyway.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -42,6 +42,12 @@ class AddressLimitedAxesHandler(AxesDatabaseHandler):
         return False
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        if request is not None and getattr(request, "govflow_address_wait", None) is not None:
+            # Refused for the address before any password was checked: not a new failure, and the
+            # lockout response must follow (axes flags only its own lockout here).
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            return None
         # A refused attempt (already locked out) is not a new failure; a whitelisted client is not counted.
         if request is not None and not getattr(request, "axes_locked_out", False) \
                 and not self.is_whitelisted(request, credentials):

@@ -224,6 +224,45 @@ def test_the_admin_and_the_api_share_one_count(citizen_alice):
     assert fail(2)[-1] == 429
 
 
+# -- password spraying: failures per address across usernames ------------------------------------
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one clock hour
+def test_spraying_many_usernames_from_one_address_is_refused(citizen_alice):
+    """2 passwords x 13 usernames: no username reaches its own limit, the address reaches its."""
+    victims = [UserFactory(username=f"victim{n}").username for n in range(13)]
+    answers = [login(name, password).status_code for password in ("Winter2026!", "Password1!") for name in victims]
+
+    assert answers[:20] == [400] * 20
+    assert set(answers[20:]) == {429}
+    refused = login("alice", PASSWORD)  # even the right password, for another user
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(30 * 60)  # until the hour ends
+    assert "from your address" in refused.json()["detail"] and "this account" not in refused.json()["detail"]
+    assert not Token.objects.filter(user=citizen_alice).exists()
+    # Another address is unaffected, and the next hour starts afresh.
+    assert login("alice", PASSWORD, ip=ELSEWHERE).status_code == 200
+    with time_machine.travel("2026-12-01 11:00:01+08:00", tick=False):
+        assert login("alice", PASSWORD).status_code == 200
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)
+def test_the_address_limit_covers_the_admin_and_portal_logins(citizen_alice):
+    for n in range(20):
+        login(f"nobody{n}", "wrong-password")
+    admin = Client(REMOTE_ADDR=HOME).post("/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD})
+    portal = Client(REMOTE_ADDR=HOME).post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+
+    assert admin.status_code == portal.status_code == 429
+    assert admin["Retry-After"] == portal["Retry-After"] == str(30 * 60)
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)
+def test_the_address_limit_is_a_setting(citizen_alice, settings):
+    settings.GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    assert fail(3, username="nobody") == [400] * 3
+    assert login("alice", PASSWORD).status_code == 429
+
+
 # -- registration -------------------------------------------------------------------------------
 
 def registration(**overrides):
