@@ -7,7 +7,9 @@ import json
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from werkzeug.test import Client
 
 from govflow.wsgi import behind_proxies
@@ -18,6 +20,16 @@ PROXY = "10.0.0.1"
 ATTACKER = "203.0.113.66"
 VICTIM = "198.51.100.20"
 PASSWORD = "govflow-test-pw"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """As Django's test client does: a request must not close the test's database connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def server(proxies: int) -> Client:
