@@ -145,7 +145,8 @@ class TokenView(APIView):
     @extend_schema(operation_id="auth_token_create", request=LoginSerializer, auth=[],
                    description="Trade a username and password for a token (the same token on every login). "
                                "After repeated failures for one username from one client address, that pair "
-                               "is locked out for a while: `429` with `Retry-After`, even with the right password.",
+                               "is locked out for a while: `429` with `Retry-After`, even with the right password; so is a "
+                               "client address with too many failures across all usernames in an hour.",
                    responses={200: TokenSerializer,
                               400: field_errors("Missing fields or wrong credentials: `{field: [messages]}`"),
                               413: TOO_LARGE, 429: TOO_MANY})
