@@ -147,7 +147,7 @@ MEDIA_URL = None  # deliberately unset: no public media URL
 LOGIN_URL = "/accounts/login/"
 
 # Cache: shared by every process. The embedded default is Django's database cache in the table
-# govflow_cache, which `migrate` creates (accounts migration 0005); in production set
+# govflow_cache, which `migrate` creates (accounts migration 0006); in production set
 # CACHE_URL=redis://host:6379/1 (or keep the database cache). Rate limits do not depend on it
 # (they count in the database, govflow/accounts/limits.py); the calendar's version check does.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://govflow_cache")}

@@ -21,7 +21,7 @@ def create_cache_tables(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_username_case_insensitive_unique'),
+        ('accounts', '0005_username_case_insensitive_unique'),
     ]
 
     operations = [
