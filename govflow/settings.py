@@ -189,8 +189,17 @@ GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS = env.int("GOVFLOW_PASSWORD_RESET_CODE_ATTE
 GOVFLOW_PASSWORD_RESET_RATE = env.int("GOVFLOW_PASSWORD_RESET_RATE", default=5)
 GOVFLOW_PASSWORD_RESET_ADDRESS_RATE = env.int("GOVFLOW_PASSWORD_RESET_ADDRESS_RATE", default=20)
 
-# Cache (rate limits): per process by default; set CACHE_URL=redis://... when running several processes.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Cache: shared by every process. The embedded default is Django's database cache in the table
+# govflow_cache, which `migrate` creates (accounts migration 0006); in production set
+# CACHE_URL=redis://host:6379/1 (or keep the database cache). Rate limits do not depend on it
+# (they count in the database, govflow/accounts/limits.py); the calendar's version check does.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://govflow_cache")}
+
+# The client address every limit and the login lockout see is REMOTE_ADDR. Behind N reverse proxies
+# that each append to X-Forwarded-For, set GOVFLOW_TRUSTED_PROXY_COUNT=N: the WSGI entry point then
+# takes the address N hops from the right of X-Forwarded-For (werkzeug's ProxyFix), so entries a
+# client adds itself are ignored. 0 (the default): X-Forwarded-For is never read.
+GOVFLOW_TRUSTED_PROXY_COUNT = env.int("GOVFLOW_TRUSTED_PROXY_COUNT", default=0)
 
 # Login lockout (django-axes): after AXES_FAILURE_LIMIT failures for one username from one client
 # address, that pair is refused for AXES_COOLOFF_TIME (429 with Retry-After). Per username *and*
@@ -201,9 +210,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "govflow.api.auth.lockout_response"
-# The client address is REMOTE_ADDR (never a client-supplied X-Forwarded-For). Behind a reverse proxy,
-# point AXES_CLIENT_IP_CALLABLE at a function that reads the address the proxy sets.
-# Self-registration: attempts per client address per hour.
+# Password spraying: besides the lockout per (username, address), an address with
+# GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT failed logins across all usernames in a clock hour is refused
+# (429 with Retry-After until the hour ends). The handler is axes' database handler plus that count.
+AXES_HANDLER = "govflow.accounts.lockout.AddressLimitedAxesHandler"
+GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# The client address is REMOTE_ADDR (see GOVFLOW_TRUSTED_PROXY_COUNT): axes must not guess from headers.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Self-registration (portal and API alike): attempts per client address per clock hour.
 GOVFLOW_REGISTER_RATE = env.int("GOVFLOW_REGISTER_RATE", default=10)
 
 # Celery: eager unless a broker is configured.

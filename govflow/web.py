@@ -16,3 +16,13 @@ def safe_next(request: HttpRequest, default: str) -> str:
                                                   require_https=request.is_secure()):
         return target
     return default
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client address every limit and the login lockout use: REMOTE_ADDR as axes reads it,
+    which the WSGI entry point sets from X-Forwarded-For only for ``GOVFLOW_TRUSTED_PROXY_COUNT``
+    trusted proxies (govflow/wsgi.py)."""
+    from axes.helpers import get_client_ip_address
+
+    request = getattr(request, "_request", request)  # a DRF request wraps Django's
+    return get_client_ip_address(request) or "unknown"

@@ -12,3 +12,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # The tests' webhook receiver listens on plain http://127.0.0.1 (pytest-django turns DEBUG off);
 # tests of the https rule override this.
 GOVFLOW_ALLOW_HTTP_WEBHOOKS = True
+# The embedded default cache is the database cache (tests/accounts/test_limits.py checks its table);
+# the suite uses a per-process one so that query-count budgets count the application's queries only
+# and tests without a database may still touch the cache. Rate limits count in the database anyway.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

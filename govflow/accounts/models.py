@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,10 @@ class User(AbstractUser):
     notify_by_sms = models.BooleanField(_("notify me by SMS"), default=True)
 
     class Meta:
+        # One account per username whatever its case: "Alice" and "alice" are one person to a clerk.
+        # The database settles two simultaneous registrations; the forms report it before that.
+        constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique",
+                                               violation_error_message=_("This username is taken. Choose another."))]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
@@ -87,3 +92,23 @@ class PasswordResetCode(models.Model):
 
     def __str__(self) -> str:
         return f"reset code #{self.pk} for {self.user_id}"
+
+
+class RateCounter(models.Model):
+    """Attempts of one client in one fixed window (``limits.py``), shared by every process.
+
+    The key names the scope, a digest of the client and the window's start; the row is
+    incremented with ``UPDATE … SET count = count + 1`` so simultaneous attempts in several
+    processes each see their own number. Rows past ``expires_at`` are deleted as new ones come.
+    """
+
+    key = models.CharField(max_length=120, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

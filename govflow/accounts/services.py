@@ -21,24 +21,42 @@ from knox.models import AuthToken
 
 from govflow.applications.errors import InvalidInput
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.notifications.dispatch import dispatch_after_commit
+from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message
 
+from . import limits
 from .models import Membership, PasswordResetCode, Role, User
-from .ratelimit import rate_limit
 
-ID_NUMBER_TAKEN = "An account already exists for this id number."
 USERNAME_TAKEN = "This username is already taken."
+REGISTER_SCOPE = "register"
+REGISTER_WINDOW = 60 * 60
+#: The outbox event that tells an id number's owner someone tried to register it again.
+REGISTRATION_ATTEMPT_EVENT = "account.registration_attempt"
+
+
+def registration_attempt(*, client_address: str) -> None:
+    """Count one registration attempt from ``client_address``: every interface calls this before
+    reading the form, so malformed and failed attempts count too. Over ``GOVFLOW_REGISTER_RATE``
+    per clock hour it raises ``limits.RateLimited`` (with the seconds to wait)."""
+    wait = limits.hit(REGISTER_SCOPE, client_address, limit=settings.GOVFLOW_REGISTER_RATE, window=REGISTER_WINDOW)
+    if wait is not None:
+        raise limits.RateLimited(wait, "Too many registrations from your address.")
 
 
 @transaction.atomic
 def citizen_register(*, username: str, password: str, name: str, id_number: str, phone: str,
-                     email: str = "") -> User:
-    """Create a citizen account (stands in for a real-name identity provider).
+                     email: str = "") -> User | None:
+    """Register a citizen (stands in for a real-name identity provider); the portal form and
+    ``POST /api/v1/auth/register/`` call it after ``registration_attempt``.
 
-    One account per id number: the check digit is verified and the unique constraint settles a
-    race between two simultaneous registrations. Passwords go through Django's validators with
-    the new user's attributes (no password similar to the username). Raises ``InvalidInput``
-    with field errors and changes nothing when anything is wrong.
+    One account per id number, without telling anyone who is registered: for an id number that
+    already has an account nothing is created, its owner is told by their own channels (an
+    outbox notification) and ``None`` is returned, which callers answer exactly like a new
+    account. The password is hashed on both paths so the time taken does not tell either.
+    Usernames are chosen, not personal: a taken one (in any letter case) is a field error.
+
+    Raises ``InvalidInput`` with field errors and changes nothing when anything is wrong.
     """
     id_number = id_number.strip().upper() if isinstance(id_number, str) else id_number
     errors: dict[str, list[str]] = {}
@@ -59,14 +77,13 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
     user = User(username=username, name=name.strip() if isinstance(name, str) else "", id_number=id_number,
                 phone=phone, email=email or "")
     try:
-        user.full_clean(exclude=["password", "id_number", "name", "phone", "email"], validate_unique=False)
+        user.full_clean(exclude=["password", "id_number", "name", "phone", "email"], validate_unique=False,
+                        validate_constraints=False)
     except DjangoValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append(USERNAME_TAKEN)
-    if "id_number" not in errors and User.objects.filter(id_number=id_number).exists():
-        errors["id_number"] = [ID_NUMBER_TAKEN]
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
@@ -74,16 +91,30 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
     if errors:
         raise InvalidInput("The registration is invalid.", errors=errors)
 
-    user.set_password(password)
+    user.set_password(password)  # hashed on both paths below
+    owner = User.objects.filter(id_number=id_number).first()
+    if owner is not None:
+        _tell_owner(owner)
+        return None
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
         # Someone registered the same id number or username in the meantime.
-        if User.objects.filter(id_number=id_number).exists():
-            raise InvalidInput("The registration is invalid.", errors={"id_number": [ID_NUMBER_TAKEN]}) from None
+        owner = User.objects.filter(id_number=id_number).first()
+        if owner is not None:
+            _tell_owner(owner)
+            return None
         raise InvalidInput("The registration is invalid.", errors={"username": [USERNAME_TAKEN]}) from None
     return user
+
+
+def _tell_owner(owner: User) -> None:
+    """Someone tried to register the owner's id number: tell the owner (email and/or SMS)."""
+    message = OutboxMessage.objects.create(kind=OutboxKind.NOTIFICATION, event=REGISTRATION_ATTEMPT_EVENT,
+                                           recipient=owner,
+                                           payload={"site_url": settings.GOVFLOW_SITE_URL.rstrip("/")})
+    dispatch_after_commit([message])
 
 
 def department_system_username(department: Any) -> str:
@@ -174,8 +205,8 @@ def change_password(*, user: Any, old_password: str, new_password: str) -> User:
 
 
 def _reset_rate_limit(scope: str, ident: str, *, limit: int, window: int = 3600) -> int | None:
-    """The one place password reset asks for a rate limit (re-point it if the helper moves)."""
-    return rate_limit(f"password-reset-{scope}", ident, limit=limit, window=window)
+    """Password reset counts its requests with the same database counters as registration."""
+    return limits.hit(f"password-reset-{scope}", ident, limit=limit, window=window)
 
 
 def reset_candidates(identifier: str) -> list[User]:

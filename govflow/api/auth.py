@@ -3,18 +3,20 @@
 - ``POST /api/v1/auth/token/`` trades a username and password for a token. The password check
   goes through ``django.contrib.auth.authenticate`` with the request, so django-axes counts
   failures per (username, client address) and, past the limit, answers ``429`` with
-  ``Retry-After`` — the same lockout as the admin and the portal login.
+  ``Retry-After`` — the same lockout as the admin and the portal login; so does an address with
+  too many failures across usernames (``GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT`` per hour).
   Each login makes a new token (one per client), valid for ``GOVFLOW_TOKEN_TTL_HOURS``; only its
   digest is stored (django-rest-knox).
 - ``DELETE /api/v1/auth/token/`` revokes the token the request carries (over a browser session,
   which carries none: every token of the user).
-- ``POST /api/v1/auth/register/`` creates a citizen account, rate limited per client address.
+- ``POST /api/v1/auth/register/`` creates a citizen account, rate limited per client address; an id
+  number that already has an account gets the same ``201`` (nothing is created, its owner is told).
 """
 from __future__ import annotations
 
 import html
 
-from axes.helpers import get_client_ip_address, get_cool_off
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -31,8 +33,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts import services as account_services
+from govflow.accounts.limits import RateLimited
 from govflow.accounts.models import mask_id_number
-from govflow.accounts.ratelimit import rate_limit
+from govflow.web import client_address
 
 from .idempotency import raw_body
 from .responses import DetailSerializer, detail, field_errors
@@ -41,12 +44,18 @@ from .responses import DetailSerializer, detail, field_errors
 
 
 def _cool_off_seconds(request: HttpRequest) -> int:
+    address_wait = getattr(request, "govflow_address_wait", None)
+    if address_wait is not None:  # the limit per address (govflow/accounts/lockout.py)
+        return address_wait
     cool_off = get_cool_off(request)
     return max(1, int(cool_off.total_seconds())) if cool_off else 3600
 
 
-def lockout_message(seconds: int) -> str:
+def lockout_message(seconds: int, *, address: bool = False) -> str:
     minutes = max(1, -(-seconds // 60))
+    if address:
+        return _("Too many failed login attempts from your address. "
+                 "Try again in %(minutes)d minutes.") % {"minutes": minutes}
     return _("Too many failed login attempts for this account from your address. "
              "Try again in %(minutes)d minutes.") % {"minutes": minutes}
 
@@ -59,7 +68,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     cool-off is the honest wait.
     """
     seconds = _cool_off_seconds(request)
-    message = lockout_message(seconds)
+    message = lockout_message(seconds, address=getattr(request, "govflow_address_wait", None) is not None)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     else:
@@ -73,15 +82,6 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     response["Retry-After"] = str(seconds)
     response["Cache-Control"] = "no-store"
     return response
-
-
-# -- rate limit ---------------------------------------------------------------------------------
-
-
-def client_address(request) -> str:
-    """The client address as the lockout sees it (AXES_CLIENT_IP_CALLABLE, else REMOTE_ADDR)."""
-    django_request = getattr(request, "_request", request)
-    return get_client_ip_address(django_request) or "unknown"
 
 
 # -- serializers -------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ class RegistrationSerializer(serializers.Serializer):
 
 
 class CitizenSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What happens next (the same for every accepted registration).")
     username = serializers.CharField()
     name = serializers.CharField()
     id_number = serializers.CharField(help_text="Masked: first 3 and last 4 characters only.")
@@ -152,7 +152,8 @@ class TokenView(APIView):
                                "stops working earlier when the password changes, the account is deactivated "
                                "or the token is revoked (`DELETE`). "
                                "After repeated failures for one username from one client address, that pair "
-                               "is locked out for a while: `429` with `Retry-After`, even with the right password.",
+                               "is locked out for a while: `429` with `Retry-After`, even with the right password; so is a "
+                               "client address with too many failures across all usernames in an hour.",
                    responses={200: TokenSerializer,
                               400: field_errors("Missing fields or wrong credentials: `{field: [messages]}`"),
                               413: TOO_LARGE, 429: TOO_MANY})
@@ -185,9 +186,6 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-REGISTER_WINDOW = 60 * 60
-
-
 class RegisterView(APIView):
     """Create a citizen account."""
 
@@ -198,20 +196,28 @@ class RegisterView(APIView):
     @extend_schema(request=RegistrationSerializer, auth=[],
                    description="Self-registration of a citizen (stands in for a real-name identity provider). "
                                "The id number's check character is verified; one account per id number; weak "
-                               "passwords are refused. Limited per client address (`429` with `Retry-After`). "
-                               "The id number is never echoed in full.",
+                               "passwords are refused; a username taken in any letter case is a `400`. "
+                               "An id number that already has an account gets the same `201` and body as a "
+                               "new one, nothing is created and the account's owner is notified, so the "
+                               "answer never tells who is registered: log in to use the new account. "
+                               "Limited per client address, failed attempts included (`429` with "
+                               "`Retry-After`). The id number is never echoed in full.",
                    responses={201: CitizenSerializer, 400: field_errors(),
                               413: TOO_LARGE, 429: TOO_MANY})
     def post(self, request):
-        wait = rate_limit("register", client_address(request), limit=settings.GOVFLOW_REGISTER_RATE,
-                          window=REGISTER_WINDOW)
-        if wait is not None:
-            raise Throttled(wait=wait, detail=_("Too many registrations from your address."))
+        try:
+            account_services.registration_attempt(client_address=client_address(request))
+        except RateLimited as exc:
+            raise Throttled(wait=exc.wait, detail=_("Too many registrations from your address.")) from None
         body = RegistrationSerializer(data=_data(request))
         body.is_valid(raise_exception=True)
-        user = account_services.citizen_register(**{"email": "", **body.validated_data})
-        return Response({"id": user.pk, "username": user.username, "name": user.name,
-                         "id_number": mask_id_number(user.id_number), "phone": user.phone, "email": user.email},
+        data = body.validated_data
+        account_services.citizen_register(**{"email": "", **data})
+        # The same answer whether the id number was new or already had an account.
+        return Response({"detail": _("Registration received. Log in with your username and password."),
+                         "username": data["username"], "name": data["name"].strip(),
+                         "id_number": mask_id_number(data["id_number"].strip().upper()), "phone": data["phone"],
+                         "email": data.get("email", "")},
                         status=status.HTTP_201_CREATED)
 
 

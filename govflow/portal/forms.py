@@ -70,7 +70,6 @@ class RegisterForm(forms.Form):
 
     error_messages = {
         "id_number_invalid": _("Enter a valid resident ID number: the last character is a check digit."),
-        "id_number_taken": _("An account already exists for this ID number. Sign in instead."),
         "username_taken": _("This username is taken. Choose another."),
         "phone_invalid": _("Enter a valid mainland China mobile number (11 digits)."),
         "password_mismatch": _("The two passwords do not match."),
@@ -80,8 +79,6 @@ class RegisterForm(forms.Form):
         value = self.cleaned_data["id_number"].strip().upper()
         if not is_valid_id_number(value):
             raise forms.ValidationError(self.error_messages["id_number_invalid"], code="invalid")
-        if User.objects.filter(id_number=value).exists():
-            raise forms.ValidationError(self.error_messages["id_number_taken"], code="taken")
         return value
 
     def clean_phone(self) -> str:

@@ -11,11 +11,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -31,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from govflow.accounts import services as account_services
+from govflow.accounts.limits import RateLimited
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.errors import (
@@ -44,7 +44,7 @@ from govflow.applications.errors import (
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
-from govflow.web import safe_next
+from govflow.web import client_address, safe_next
 
 from . import answers as qa
 from .forms import (
@@ -956,27 +956,41 @@ class LogoutView(auth_views.LogoutView):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Registration; the answer to an accepted form is the same whether the ID number was new or
+    already had an account (whose owner the service notifies): sign in next."""
     if request.user.is_authenticated:
         return redirect("profile")
+    if request.method == "POST":
+        try:
+            account_services.registration_attempt(client_address=client_address(request))
+        except RateLimited as exc:
+            text = _("Too many registrations from your address. Try again in %(minutes)d minutes.") % {
+                "minutes": max(1, -(-exc.wait // 60))}
+            response = render(request, "portal/register.html",
+                              {"form": RegisterForm(), "next": safe_next(request, ""),
+                               "limit_errors": [{"href": "#main-form", "text": text}]}, status=429)
+            response["Retry-After"] = str(exc.wait)
+            return response
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = account_services.citizen_register(
+            account_services.citizen_register(
                 username=data["username"], password=data["password1"], name=data["name"],
                 id_number=data["id_number"], phone=data["phone"], email=data["email"])
         except InvalidInput as exc:
-            # Someone took the username or id number in the meantime, or a rule the form missed.
+            # Someone took the username in the meantime, or a rule the form missed.
             for name, _messages in (exc.errors or {}).items():
                 target = {"password": "password1"}.get(name, name)
-                message = {"id_number": form.error_messages["id_number_taken"],
-                           "username": form.error_messages["username_taken"]}.get(
-                    name, _("Check this answer."))
+                message = {"username": form.error_messages["username_taken"]}.get(name, _("Check this answer."))
                 form.add_error(target if target in form.fields else None, message)
         else:
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your account is ready. Welcome, %(name)s.") % {"name": user.name})
-            return redirect(safe_next(request, reverse("home")))
+            messages.success(request, _("Registration received. If this ID number had no account yet, yours is "
+                                        "ready: sign in with your username and password. If it already had one, "
+                                        "we have told its owner."))
+            login_url = reverse("login")
+            target = safe_next(request, "")
+            return redirect(f"{login_url}?{urlencode({'next': target})}" if target else login_url)
     return render(request, "portal/register.html", {"form": form, "next": safe_next(request, "")})
 
 
@@ -1036,7 +1050,7 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         identifier, channel = form.cleaned_data["identifier"].strip(), form.cleaned_data["channel"]
         wait = account_services.request_password_reset(
-            identifier=identifier, channel=channel, client=get_client_ip_address(request) or "unknown")
+            identifier=identifier, channel=channel, client=client_address(request))
         if wait is None:
             # The same answer whether an account matched or not.
             if channel == "sms":

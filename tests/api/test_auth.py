@@ -14,6 +14,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from govflow.accounts.models import User
+from govflow.notifications.models import OutboxMessage
+from govflow.notifications.rendering import render
 
 from ..factories import CitizenFactory, UserFactory, id_number_for
 from ..threads import run_together
@@ -29,7 +31,7 @@ ELSEWHERE = "198.51.100.20"
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counters live in the cache: no test sees another's."""
+    """Rate-limit counters live in the database (rolled back per test); the cache is cleared too."""
     cache.clear()
     yield
     cache.clear()
@@ -231,6 +233,45 @@ def test_the_admin_and_the_api_share_one_count(citizen_alice):
     assert fail(2)[-1] == 429
 
 
+# -- password spraying: failures per address across usernames ------------------------------------
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one clock hour
+def test_spraying_many_usernames_from_one_address_is_refused(citizen_alice):
+    """2 passwords x 13 usernames: no username reaches its own limit, the address reaches its."""
+    victims = [UserFactory(username=f"victim{n}").username for n in range(13)]
+    answers = [login(name, password).status_code for password in ("Winter2026!", "Password1!") for name in victims]
+
+    assert answers[:20] == [400] * 20
+    assert set(answers[20:]) == {429}
+    refused = login("alice", PASSWORD)  # even the right password, for another user
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(30 * 60)  # until the hour ends
+    assert "from your address" in refused.json()["detail"] and "this account" not in refused.json()["detail"]
+    assert not AuthToken.objects.filter(user=citizen_alice).exists()
+    # Another address is unaffected, and the next hour starts afresh.
+    assert login("alice", PASSWORD, ip=ELSEWHERE).status_code == 200
+    with time_machine.travel("2026-12-01 11:00:01+08:00", tick=False):
+        assert login("alice", PASSWORD).status_code == 200
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)
+def test_the_address_limit_covers_the_admin_and_portal_logins(citizen_alice):
+    for n in range(20):
+        login(f"nobody{n}", "wrong-password")
+    admin = Client(REMOTE_ADDR=HOME).post("/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD})
+    portal = Client(REMOTE_ADDR=HOME).post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+
+    assert admin.status_code == portal.status_code == 429
+    assert admin["Retry-After"] == portal["Retry-After"] == str(30 * 60)
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)
+def test_the_address_limit_is_a_setting(citizen_alice, settings):
+    settings.GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    assert fail(3, username="nobody") == [400] * 3
+    assert login("alice", PASSWORD).status_code == 429
+
+
 # -- registration -------------------------------------------------------------------------------
 
 def registration(**overrides):
@@ -251,12 +292,12 @@ def test_registration_creates_a_citizen_who_can_log_in(db):
 
     assert response.status_code == 201, response.content
     data = response.json()
-    assert set(data) == {"id", "username", "name", "id_number", "phone", "email"}
+    assert set(data) == {"detail", "username", "name", "id_number", "phone", "email"}
     assert data["username"] == "newcomer" and data["name"] == "林新"
     assert data["phone"] == "13912345678" and data["email"] == "newcomer@example.org"
     assert data["id_number"] == body["id_number"][:3] + "*" * 11 + body["id_number"][-4:]
     assert body["id_number"] not in response.content.decode()
-    user = User.objects.get(pk=data["id"])
+    user = User.objects.get(username="newcomer")
     assert user.id_number == body["id_number"] and user.is_active and not user.is_staff
     assert not user.memberships.exists()
     assert login("newcomer", body["password"]).status_code == 200
@@ -325,14 +366,33 @@ def test_a_taken_username_is_a_field_error(db):
     assert list(response.json()) == ["username"]
 
 
-def test_one_account_per_id_number_without_saying_whose(db):
-    existing = CitizenFactory(username="first")
-    response = register(registration(id_number=existing.id_number))
+def test_one_account_per_id_number_without_saying_whether_it_has_one(db):
+    """The answer for a registered id number is the answer for a new one; the owner is told."""
+    existing = CitizenFactory(username="first", phone="13700000001", email="first@example.org")
+    fresh = register(registration(username="second", id_number=id_number_for(502)))
+    before = User.objects.count()
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["id_number"]
+    response = register(registration(username="third", id_number=existing.id_number))
+
+    assert response.status_code == fresh.status_code == 201
+    assert set(response.json()) == set(fresh.json())
+    assert response.json()["detail"] == fresh.json()["detail"]
+    assert response.json()["username"] == "third"
     assert "first" not in response.content.decode()
-    assert User.objects.count() == 1
+    assert User.objects.count() == before and not User.objects.filter(username="third").exists()
+    assert login("third", registration()["password"]).status_code == 400
+    notice = OutboxMessage.objects.get(event="account.registration_attempt")
+    assert notice.recipient == existing and notice.kind == "notification"
+    existing.language = "en"
+    rendered = render(notice, existing)
+    assert "ID number" in rendered.subject and "/accounts/login/" in rendered.sms
+    existing.language = "zh-hans"
+    assert "身份证号码" in render(notice, existing).subject
+
+
+def test_a_new_registration_notifies_nobody(db):
+    assert register(registration()).status_code == 201
+    assert not OutboxMessage.objects.filter(event="account.registration_attempt").exists()
 
 
 @time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one rate-limit window
@@ -366,5 +426,6 @@ def test_two_simultaneous_registrations_of_one_id_number_make_one_account():
                                      ip=f"192.0.2.{index + 1}").status_code
         for index in range(2)])
 
-    assert sorted(results) == [201, 400]
+    assert results == [201, 201]  # the second answer tells nothing either
     assert User.objects.filter(id_number=number).count() == 1
+    assert OutboxMessage.objects.filter(event="account.registration_attempt").count() == 1

@@ -77,8 +77,14 @@ def test_a_citizen_starts_a_business_on_a_phone_from_registration_to_receipt(pho
     assert_fits_the_screen(page)
     screenshot(page, "portal-02-register-phone")
     page.click("#main-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
+    # The answer never tells whether the ID number had an account: sign in next.
+    page.wait_for_url(re.compile(r"/accounts/login/$"))
     assert page.locator(".notice--success").is_visible()
+    page.fill("#id_username", "wangxm")
+    page.fill("#id_password", PASSWORD)
+    page.click("#main-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/applications/$"))
+    page.goto("/")
 
     # Find: the one thing's page, then start.
     page.click("#one-thing-business-startup .card__actions a")

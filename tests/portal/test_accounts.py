@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from govflow.accounts.models import User
+from govflow.notifications.models import OutboxMessage
 from tests.factories import CitizenFactory, id_number_for
 
 pytestmark = pytest.mark.django_db
@@ -17,27 +20,33 @@ GOOD = {
 }
 
 
-def test_a_citizen_registers_and_is_signed_in(en_client):
-    response = en_client.post(reverse("register"), GOOD)
+NEUTRAL = "Registration received."
 
-    assert response.status_code == 302
+
+def test_a_citizen_registers_then_signs_in(en_client):
+    response = en_client.post(reverse("register"), GOOD, follow=True)
+
+    assert response.redirect_chain == [(reverse("login"), 302)]
+    assert NEUTRAL in response.content.decode()
     user = User.objects.get(username="wangxm")
     assert (user.name, user.id_number, user.phone, user.email) == (
         "王小明", GOOD["id_number"], "13800138000", "wang@example.org")
     assert user.check_password(GOOD["password1"])
+    signed_in = en_client.post(reverse("login"), {"username": "wangxm", "password": GOOD["password1"]})
+    assert signed_in.status_code == 302
     assert en_client.get(reverse("profile")).status_code == 200
 
 
 def test_registration_goes_back_where_the_citizen_was(en_client, demo_catalog):
     response = en_client.post(reverse("register"), {**GOOD, "next": "/apply/business-startup/"})
 
-    assert response["Location"] == "/apply/business-startup/"
+    assert response["Location"] == reverse("login") + "?next=%2Fapply%2Fbusiness-startup%2F"
 
 
 def test_registration_refuses_an_offsite_next(en_client):
     response = en_client.post(reverse("register"), {**GOOD, "next": "https://evil.example/"})
 
-    assert response["Location"] == "/"
+    assert response["Location"] == reverse("login")
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -66,28 +75,65 @@ def test_registration_errors_are_summarised_and_tied_to_their_field(en_client, f
     assert message in body.lower() or message in body
 
 
-def test_one_account_per_id_number(en_client):
-    CitizenFactory(id_number=GOOD["id_number"])
+def test_a_registered_id_number_gets_the_answer_a_new_one_gets(en_client):
+    """Nobody learns who is registered: the same redirect and message; the owner is told."""
+    owner = CitizenFactory(id_number=GOOD["id_number"])
+    fresh = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="198.51.100.7").post(
+        reverse("register"), {**GOOD, "username": "other", "id_number": id_number_for(78, birth="19880512")},
+        follow=True)
 
-    response = en_client.post(reverse("register"), GOOD)
+    response = en_client.post(reverse("register"), GOOD, follow=True)
 
-    assert "An account already exists for this ID number" in response.content.decode()
+    assert response.redirect_chain == fresh.redirect_chain == [(reverse("login"), 302)]
+    assert NEUTRAL in response.content.decode() and NEUTRAL in fresh.content.decode()
+    assert "An account already exists" not in response.content.decode()
     assert not User.objects.filter(username="wangxm").exists()
+    assert OutboxMessage.objects.get(event="account.registration_attempt").recipient == owner
 
 
-def test_a_race_lost_in_the_service_is_reported_on_the_field(en_client, monkeypatch):
+def test_a_username_taken_in_the_meantime_is_reported_on_the_field(en_client, monkeypatch):
     from govflow.accounts import services
     from govflow.applications.errors import InvalidInput
 
     def taken(**kwargs):
-        raise InvalidInput("x", errors={"id_number": ["An account already exists for this id number."]})
+        raise InvalidInput("x", errors={"username": ["This username is already taken."]})
 
     monkeypatch.setattr(services, "citizen_register", taken)
 
     response = en_client.post(reverse("register"), GOOD)
 
     assert response.status_code == 200
-    assert "An account already exists for this ID number" in response.content.decode()
+    assert "This username is taken. Choose another." in response.content.decode()
+
+
+def test_a_username_differing_only_in_case_is_taken(en_client):
+    CitizenFactory(username="WangXM")
+
+    response = en_client.post(reverse("register"), GOOD)
+
+    assert response.status_code == 200
+    assert "This username is taken. Choose another." in response.content.decode()
+    assert User.objects.filter(username__iexact="wangxm").count() == 1
+
+
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one clock hour
+def test_registrations_are_limited_per_address_on_the_portal_too(db):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.10")
+    for n in range(10):
+        data = {**GOOD, "username": f"u{n}", "id_number": id_number_for(600 + n, birth="19880512")}
+        assert client.post(reverse("register"), data).status_code == 302
+
+    refused = client.post(reverse("register"), {**GOOD, "username": "u10"})
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(30 * 60)
+    assert "Too many registrations from your address" in refused.content.decode()
+    assert not User.objects.filter(username="u10").exists()
+    # One count for the portal and the API; another address is unaffected.
+    api = APIClient().post("/api/v1/auth/register/", {}, format="json", REMOTE_ADDR="203.0.113.10")
+    assert api.status_code == 429
+    other = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="198.51.100.7")
+    assert other.post(reverse("register"), {**GOOD, "username": "u10"}).status_code == 302
 
 
 def test_sign_in_and_out(en_client, citizen_alice):
