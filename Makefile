@@ -15,11 +15,12 @@ PYTEST_ARGS ?=
 
 # DATABASE_URL, CELERY_BROKER_URL and the other settings come from the environment unchanged.
 
-.PHONY: help venv run test e2e e2e-deps check migrations-check messages lint bench bench-quick clean distclean
+.PHONY: help venv run test test-dates e2e e2e-deps check migrations-check messages lint bench bench-quick clean distclean
 
 help:
 	@echo "make run    - set up .venv, migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
 	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
+	@echo "make test-dates - the unit and integration suite again at three moments: a Saturday, a public holiday, a make-up working day"
 	@echo "make e2e    - browser tests (Playwright + Debian's Chromium; installs chromium and axe-core first)"
 	@echo "make lint   - ruff check"
 	@echo "make bench  - the performance benchmark on PostgreSQL (BENCHMARKS.md); make bench-quick: under 2 minutes"
@@ -54,7 +55,7 @@ run: $(STAMP) messages
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The development settings need no SECRET_KEY; tests/test_settings.py checks the production ones.
-messages check migrations-check test: export DEBUG ?= 1
+messages check migrations-check test test-dates: export DEBUG ?= 1
 
 check: $(STAMP)
 	$(PY) manage.py check
@@ -69,6 +70,23 @@ E2E ?= 1
 test: $(STAMP) messages check migrations-check
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 	@if [ "$(E2E)" != "0" ]; then $(MAKE) --no-print-directory e2e; else echo "E2E=0: browser tests skipped"; fi
+
+# The unit and integration suite again "at" other moments: GOVFLOW_TEST_NOW starts the clock of every
+# test process there (time-machine, ticking; tests/conftest.py), so a test that assumes today is a
+# working day fails here. On SQLite unless DATABASE_URL is set. The moments, in Shanghai time:
+#   Saturday 2 January 2027, 00:30 (in UTC still Friday 1 January, New Year's Day, and 2026);
+#   Thursday 1 October 2026, 07:30, National Day (in UTC still 30 September, a working day);
+#   Saturday 10 October 2026, 23:30, a make-up working day (调休上班) half an hour before midnight.
+# Browser tests and real Celery worker tests are skipped under it: their other processes keep the real clock.
+TEST_DATES ?= 2027-01-02T00:30:00+08:00 2026-10-01T07:30:00+08:00 2026-10-10T23:30:00+08:00
+
+test-dates: $(STAMP) messages
+	@failed=""; \
+	for now in $(TEST_DATES); do \
+	  echo "--- GOVFLOW_TEST_NOW=$$now"; \
+	  GOVFLOW_TEST_NOW=$$now $(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e" -q $(PYTEST_ARGS) || failed="$$failed $$now"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "the suite failed at:$$failed" >&2; exit 1; fi
 
 # Debian's Chromium (Playwright never downloads a browser here), a small Chinese font so that the
 # screenshots show the Chinese pages, and axe-core from npm (pinned in package-lock.json).

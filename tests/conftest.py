@@ -1,10 +1,13 @@
-"""Named people and the demo catalog for test stories."""
+"""Named people and the demo catalog for test stories; the session clock (``GOVFLOW_TEST_NOW``)."""
 from __future__ import annotations
 
 import json
+import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from govflow.catalog.models import Department
 
@@ -15,6 +18,71 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "govflow" / "catalog" / 
 
 def load_demo_document() -> dict:
     return json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+
+
+# -- the session clock ------------------------------------------------------------------------
+# GOVFLOW_TEST_NOW=2026-10-01T07:30:00+08:00 runs the whole session "at" that moment: the clock of
+# this process (and of every xdist worker, which runs this hook too) starts there before anything
+# is collected and then ticks (time-machine, tick=True). Tests that travel themselves still do:
+# time-machine nests. `make test-dates` uses it. Only this process is shifted, so the tests
+# that need another process to share the clock are skipped under it (see _NOT_SHIFTED).
+
+TEST_NOW_ENV = "GOVFLOW_TEST_NOW"
+_traveller = pytest.StashKey[time_machine.travel]()
+
+#: Marker -> why its tests cannot run on a shifted clock.
+_NOT_SHIFTED = {
+    "e2e": f"{TEST_NOW_ENV}: the browser's clock is not shifted (browser tests run on the real clock only)",
+    "celery_worker": f"{TEST_NOW_ENV}: the Celery worker subprocess runs on the real clock, not the shifted one",
+}
+
+
+def session_now() -> datetime | None:
+    """The moment ``GOVFLOW_TEST_NOW`` names (timezone-aware), or None when it is not set."""
+    value = os.environ.get(TEST_NOW_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+        raise pytest.UsageError(
+            f"{TEST_NOW_ENV}={value!r}: expected an ISO 8601 date and time with its UTC offset, "
+            "e.g. 2026-10-01T07:30:00+08:00"
+        )
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = session_now()
+    if moment is None:
+        return
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.stash[_traveller] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_traveller, None)
+    if traveller is not None:
+        traveller.stop()
+        del config.stash[_traveller]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    moment = session_now()
+    return f"{TEST_NOW_ENV}: the session clock starts at {moment.isoformat()}" if moment else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if session_now() is None:
+        return
+    for item in items:
+        for marker, reason in _NOT_SHIFTED.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
 
 
 @pytest.fixture(autouse=True)

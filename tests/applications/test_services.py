@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from unittest import mock
 
 import pytest
+import time_machine
 from django.http import Http404
 
 from govflow.applications import engine, selectors, services
@@ -204,7 +204,7 @@ FRIDAY = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=
 
 def test_due_dates_count_working_days_from_queueing_and_expected_finish_follows_the_chain(
         citizen_alice, clerks):
-    with mock.patch("django.utils.timezone.now", return_value=FRIDAY):
+    with time_machine.travel(FRIDAY, tick=False):
         app = submitted(citizen_alice, "newborn")
     birth = case_of(app, "health-birth-certificate")
     assert birth.due_date == dt.date(2026, 11, 30)  # 1 working day after Friday: Monday
@@ -214,7 +214,7 @@ def test_due_dates_count_working_days_from_queueing_and_expected_finish_follows_
 
 
 def test_the_sla_clock_pauses_while_the_citizen_corrects(citizen_alice, clerks):
-    with mock.patch("django.utils.timezone.now", return_value=FRIDAY):
+    with time_machine.travel(FRIDAY, tick=False):
         app = submitted(citizen_alice, "newborn")
         case = case_of(app, "health-birth-certificate")
         services.task_claim(case=case, user=clerks["health"])
@@ -222,7 +222,7 @@ def test_the_sla_clock_pauses_while_the_citizen_corrects(citizen_alice, clerks):
                                corrections={"fields": ["birth_weight_kg"], "message": "体重有误"})
     before = case_of(app, "health-birth-certificate").due_date
     tuesday = FRIDAY + dt.timedelta(days=4)  # Mon and Tue spent waiting: two working days
-    with mock.patch("django.utils.timezone.now", return_value=tuesday):
+    with time_machine.travel(tuesday, tick=False):
         services.application_update(application=app, user=citizen_alice, data={"birth_weight_kg": "3.30"})
         services.application_resubmit(application=app, user=citizen_alice)
     case = case_of(app, "health-birth-certificate")

@@ -1,7 +1,11 @@
 """Workbench test helpers: logged-in clients and a case waiting in Market Regulation's queue."""
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.test import Client
 
 from ..stories import case_of, submitted
@@ -28,3 +32,15 @@ def business(citizen_alice, demo_catalog):
 @pytest.fixture
 def amr_case(business):
     return case_of(business, "amr-licence")
+
+
+#: Wednesday 9 December 2026, 10:00 in Shanghai: an ordinary working day (no holiday near it).
+WORKING_DAY = datetime(2026, 12, 9, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def on_a_working_day():
+    """Pin the clock to :data:`WORKING_DAY`, for tests whose expected texts ("2 working days
+    overdue") count working days from a today that must itself be a working day."""
+    with time_machine.travel(WORKING_DAY, tick=False):
+        yield WORKING_DAY

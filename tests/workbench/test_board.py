@@ -65,7 +65,8 @@ def test_it_counts_queued_in_review_overdue_and_due_soon_per_procedure_and_per_c
     assert len(response.context["overdue"]) == 4
 
 
-def test_the_overdue_list_offers_reassign_and_release(as_user, citizen_alice, clerks, clerk_dan_amr,
+def test_the_overdue_list_offers_reassign_and_release(on_a_working_day, as_user, citizen_alice, clerks,
+                                                      clerk_dan_amr,
                                                       supervisor_sue_amr):
     late = queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -3), owner=clerks["amr"])[0]
     html = as_user(supervisor_sue_amr).get(BOARD).content.decode()
@@ -108,7 +109,8 @@ def test_tasks_held_by_a_former_member_stay_visible(as_user, business, clerks, s
 # -- overdue work: the most overdue on the board, every one on the overdue page ----------------------
 
 
-def test_the_board_shows_the_most_overdue_tasks_and_links_the_full_list(as_user, citizen_alice, clerks,
+def test_the_board_shows_the_most_overdue_tasks_and_links_the_full_list(on_a_working_day, as_user, citizen_alice,
+                                                                        clerks,
                                                                         supervisor_sue_amr):
     very_late = queued_cases(2, applicant=citizen_alice, due=add_working_days(today(), -10))
     held_late = queued_cases(1, applicant=citizen_alice, due=add_working_days(today(), -5), owner=clerks["amr"])
@@ -169,7 +171,7 @@ def test_the_overdue_page_is_for_the_departments_supervisors(client, as_user, cl
     assert response.status_code == 200 and "Nothing is overdue." in response.content.decode()
 
 
-def test_the_board_and_the_overdue_page_speak_chinese(as_user, citizen_alice, supervisor_sue_amr):
+def test_the_board_and_the_overdue_page_speak_chinese(on_a_working_day, as_user, citizen_alice, supervisor_sue_amr):
     queued_cases(BOARD_OVERDUE_LIMIT + 1, applicant=citizen_alice, due=add_working_days(today(), -1))
     client = as_user(supervisor_sue_amr, language="zh-hans")
     assert "查看全部超期办件" in client.get(BOARD).content.decode()

@@ -58,7 +58,8 @@ def test_the_dependent_case_reaches_the_next_department_once_approved(as_user, b
     assert numbers(as_user(clerks["amr"]).get(QUEUE)) == []
 
 
-def test_it_sorts_by_due_date_and_shows_the_sla_state_as_colour_and_text(as_user, citizen_alice, clerks):
+def test_it_sorts_by_due_date_and_shows_the_sla_state_as_colour_and_text(on_a_working_day, as_user, citizen_alice,
+                                                                         clerks):
     today = local_date(timezone.now())
     late = queued_cases(1, applicant=citizen_alice, due=add_working_days(today, -2))[0]
     later = queued_cases(1, applicant=citizen_alice, due=add_working_days(today, 4))[0]

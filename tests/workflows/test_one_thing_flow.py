@@ -77,13 +77,26 @@ def test_newborn_all_approved_follows_the_dependency_chain(citizen_alice, clerks
 
 def test_a_case_is_queued_when_its_own_prerequisite_is_approved_while_another_branch_is_open(
         citizen_alice, clerks):
-    app = submitted(citizen_alice, "newborn")
-    approve(app, "health-birth-certificate", clerks["health"])
-    approve(app, "psb-household-registration", clerks["psb"])
-    # mi and hrss run in parallel; hrss is still open while mi completes, and vice versa.
-    approve(app, "hrss-social-security-card", clerks["hrss"])
-    assert statuses(app)["mi-newborn-insurance"] == "queued"
-    assert queue_codes(clerks["mi"]) == [(app.number, "mi-newborn-insurance")]
+    # Business startup with a chain inside one branch: amr -> psb -> tax, next to amr -> hrss and
+    # amr -> hpf. tax waits for psb only, not for the hrss and hpf branches, which stay open.
+    from govflow.catalog.io import import_catalog
+
+    from ..conftest import load_demo_document
+
+    doc = load_demo_document()
+    startup = next(one_thing for one_thing in doc["one_things"] if one_thing["code"] == "business-startup")
+    next(step for step in startup["steps"] if step["procedure"] == "tax-registration")["after"] = ["psb-seal-filing"]
+    import_catalog(doc)
+    app = submitted(citizen_alice, "business-startup")
+    approve(app, "amr-licence", clerks["amr"])
+    assert statuses(app) == {"amr-licence": "approved", "psb-seal-filing": "queued", "tax-registration": "waiting",
+                             "hrss-employer-insurance": "queued", "hpf-employer-account": "queued"}
+    assert queue_codes(clerks["tax"]) == []
+
+    approve(app, "psb-seal-filing", clerks["psb"])  # while the hrss and hpf branches are still open
+    assert statuses(app) == {"amr-licence": "approved", "psb-seal-filing": "approved", "tax-registration": "queued",
+                             "hrss-employer-insurance": "queued", "hpf-employer-account": "queued"}
+    assert queue_codes(clerks["tax"]) == [(app.number, "tax-registration")]
 
 
 def test_business_startup_queues_parallel_cases_the_moment_the_licence_is_approved(citizen_alice, clerks):
@@ -233,12 +246,20 @@ def test_submission_is_idempotent_with_a_key(citizen_alice, demo_catalog):
         services.application_submit(application=app, user=citizen_alice, idempotency_key="k2")
 
 
-def test_a_clerk_never_handles_their_own_application(clerks):
-    clerk = clerks["amr"]
-    clerk.id_number = None
+def test_a_clerk_never_handles_their_own_application(clerks, supervisor_sue_amr):
+    clerk = clerks["amr"]  # files an application of their own, as any citizen may
     app = submitted(clerk, "business-startup")
+    case = case_of(app, "amr-licence")
+    assert case.status == "queued" and case.department.code == "amr"
     with pytest.raises(NotAllowed):
-        services.task_claim(case=case_of(app, "amr-licence"), user=clerk)
+        services.task_claim(case=case, user=clerk)
+    with pytest.raises(InvalidInput):
+        services.task_assign(case=case, user=supervisor_sue_amr, assignee=clerk)
+    case = case_of(app, "amr-licence")
+    assert (case.status, case.owner, case.task.owner) == ("queued", None, None)
+    # Another clerk of the department may take it.
+    services.task_claim(case=case, user=supervisor_sue_amr)
+    assert case_of(app, "amr-licence").owner == supervisor_sue_amr
 
 
 def test_claim_is_exclusive_and_only_the_holder_decides(citizen_alice, clerk_bob_amr, clerk_dan_amr):
