@@ -178,7 +178,9 @@ class SlaClock:
             return None
         if due >= self.today:
             return working_days_between(self.today, due)
-        return -working_days_between(due, self.today)
+        # Past its due date a case is overdue by at least one working day, even on a weekend or a
+        # holiday right after the due date, when no working day has passed since (not "due today").
+        return -max(1, working_days_between(due, self.today))
 
     def sla(self, due: date | None) -> Sla:
         return Sla(state=self.state(due), remaining=self.remaining(due))
