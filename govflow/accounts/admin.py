@@ -2,9 +2,9 @@
 
 No privilege escalation: a staff member who is not a superuser (e.g. the user-support desk with
 ``view_user`` + ``change_user``) sees ``is_staff``, ``is_superuser``, groups and permissions
-read-only, cannot see superusers at all, may only view other staff members, cannot set a password
-without the old one (their own: ``/admin/password_change/``), cannot give anybody a department role
-they may not manage (themselves included), and cannot edit groups. The rules are
+read-only, cannot see superusers at all, may only view other staff members and department
+members (clerks, supervisors, department systems), cannot set a password without the old one
+(their own: ``/admin/password_change/``), and can neither give department roles nor edit groups. The rules are
 ``govflow.accounts.selectors``; this module only applies them.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, User
-from .selectors import manageable_accounts, may_grant_privileges, may_manage_account
+from .selectors import may_grant_privileges, may_manage_account
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -28,18 +28,15 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     fields = ("department", "role")
 
-    # ``obj`` is the user whose page this is.
-    def _may_manage(self, request, obj) -> bool:
-        return obj is None or may_manage_account(actor=request.user, target=obj)
-
+    # Department roles are granted by superusers only; others see them read-only.
     def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self._may_manage(request, obj)
+        return may_grant_privileges(actor=request.user) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
 @admin.register(User)
@@ -87,13 +84,6 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_delete_permission(request, obj) and (
             obj is None or may_manage_account(actor=request.user, target=obj))
 
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if request.path.endswith("/autocomplete/") and request.GET.get("model_name") == "membership":
-            # Choosing a membership's user offers only the accounts one may give a role to.
-            queryset = queryset.filter(pk__in=manageable_accounts(actor=request.user).values("pk"))
-        return queryset, may_have_duplicates
-
     def user_change_password(self, request, id, form_url=""):
         user = self.get_object(request, unquote(id))
         if user is not None and not may_manage_account(actor=request.user, target=user):
@@ -120,18 +110,14 @@ class MembershipAdmin(admin.ModelAdmin):
             queryset = queryset.filter(user__is_superuser=False)
         return queryset
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = manageable_accounts(actor=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def has_add_permission(self, request) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and (
-            obj is None or may_manage_account(actor=request.user, target=obj.user))
+        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and (
-            obj is None or may_manage_account(actor=request.user, target=obj.user))
+        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
 admin.site.unregister(Group)

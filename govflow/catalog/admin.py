@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from govflow.accounts.models import Membership
+from govflow.accounts.selectors import may_grant_privileges
 
 from . import admin_views
 from .admin_forms import (
@@ -127,6 +128,16 @@ class MembershipInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("user")
+
+    # Department roles are granted by superusers only (``accounts.selectors``); others see them.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Department)

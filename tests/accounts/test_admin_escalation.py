@@ -223,8 +223,7 @@ def test_a_staff_user_cannot_make_themselves_supervisor(roles_desk):
     response = client_for(roles_desk).post("/admin/accounts/membership/add/", {
         "user": str(roles_desk.pk), "department": str(amr.pk), "role": Role.SUPERVISOR})
 
-    assert response.status_code == 200  # the form, with an error
-    assert "user" in response.context["adminform"].form.errors
+    assert response.status_code == 403
     assert not Membership.objects.filter(user=roles_desk).exists()
 
 
@@ -252,26 +251,58 @@ def test_a_staff_user_cannot_give_themselves_a_role_on_their_own_user_page(roles
     assert not Membership.objects.filter(user=roles_desk).exists()
 
 
-def test_the_desk_still_gives_a_citizen_account_a_role(roles_desk):
-    clerk = UserFactory(username="new-clerk")
+def test_only_a_superuser_gives_department_roles(roles_desk, root):
+    citizen = UserFactory(username="new-clerk")
+    amr = Department.objects.get(code="amr")
+    form = {"user": str(citizen.pk), "department": str(amr.pk), "role": Role.CLERK}
+
+    refused = client_for(roles_desk).post("/admin/accounts/membership/add/", form)
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(user=citizen).exists()
+
+    assert client_for(root).post("/admin/accounts/membership/add/", form).status_code == 302
+    assert Membership.objects.filter(user=citizen, department=amr, role=Role.CLERK).exists()
+
+
+def test_a_new_account_made_by_the_desk_gets_no_role_from_the_add_page(demo_catalog):
+    desk = staff_with("view_user", "add_user", "change_user", "view_membership", "add_membership")
     amr = Department.objects.get(code="amr")
 
-    response = client_for(roles_desk).post("/admin/accounts/membership/add/", {
-        "user": str(clerk.pk), "department": str(amr.pk), "role": Role.CLERK})
+    client_for(desk).post("/admin/accounts/user/add/", {
+        "username": "sock", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        "name": "Sock", "id_number": "", "phone": "", "email": "",
+        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
+        "memberships-0-department": str(amr.pk), "memberships-0-role": Role.SUPERVISOR})
 
-    assert response.status_code == 302
-    assert Membership.objects.filter(user=clerk, department=amr, role=Role.CLERK).exists()
+    assert not Membership.objects.filter(user__username="sock").exists()
 
 
-def test_choosing_a_memberships_user_offers_only_accounts_one_may_manage(roles_desk):
-    UserFactory(username="zz-clerk")
-    staff_with(username="zz-colleague")
-    UserFactory(username="zz-root", is_staff=True, is_superuser=True)
+@pytest.mark.parametrize("role", [Role.CLERK, Role.SUPERVISOR])
+def test_the_desk_cannot_take_over_a_clerk_or_supervisor_account(desk, demo_catalog, role):
+    member = UserFactory(username="member")
+    Membership.objects.create(user=member, department=Department.objects.get(code="amr"), role=role)
+    client = client_for(desk)
 
-    response = client_for(roles_desk).get("/admin/autocomplete/", {
-        "term": "", "app_label": "accounts", "model_name": "membership", "field_name": "user"})
+    password = client.post(f"/admin/accounts/user/{member.pk}/password/",
+                           {"usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    page = client.get(change_url(member))
+    posted = client.post(change_url(member), {**form_data(page.content, "user_form"), "email": "me@example.org"})
 
-    assert response.status_code == 200
-    offered = {row["text"] for row in response.json()["results"]}
-    assert "zz-clerk" in offered
-    assert not {"zz-colleague", "zz-root", "desk"} & offered
+    member.refresh_from_db()
+    assert password.status_code == 403
+    assert page.status_code == 200 and posted.status_code == 403  # view only
+    assert member.check_password(PASSWORD) and member.email != "me@example.org"
+
+
+def test_a_department_administrator_cannot_add_members_on_the_department_page(demo_catalog):
+    admin = staff_with("view_department", "change_department", "view_membership", "add_membership",
+                       "change_membership", username="department-admin")
+    amr = Department.objects.get(code="amr")
+    client = client_for(admin)
+    data = form_data(client.get(f"/admin/catalog/department/{amr.pk}/change/").content, "department_form")
+    data.update({"memberships-TOTAL_FORMS": ["1"], "memberships-0-user": [str(admin.pk)],
+                 "memberships-0-role": [Role.SUPERVISOR], "memberships-0-department": [str(amr.pk)]})
+
+    client.post(f"/admin/catalog/department/{amr.pk}/change/", data)
+
+    assert not Membership.objects.filter(user=admin).exists()
