@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from govflow.api.callbacks import signature_header
 from govflow.applications import services
@@ -54,7 +54,7 @@ SECRET = "amr-webhook-secret-0123456789"
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Registration rate limits live in the cache, which no transaction rolls back."""
+    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
     cache.clear()
     yield
     cache.clear()
@@ -142,8 +142,8 @@ def world(citizen_alice, clerks):
     held = submitted(citizen_alice, "business-startup")
     services.task_claim(case=case_of(held, "amr-licence"), user=clerks["amr"])
     return {
-        "tokens": {"citizen": Token.objects.create(user=citizen_alice).key,
-                   "clerk": Token.objects.create(user=clerks["amr"]).key, "anonymous": None},
+        "tokens": {"citizen": AuthToken.objects.create(user=citizen_alice)[1],
+                   "clerk": AuthToken.objects.create(user=clerks["amr"])[1], "anonymous": None},
         "ids": {"/api/v1/applications/": [newborn_draft.pk, completed.pk, held.pk],
                 "/api/v1/tasks/": [case_of(held, "amr-licence").task_id, case_of(business, "amr-licence").task_id],
                 "/api/v1/cases/": [case_of(business, "amr-licence").pk, case_of(held, "amr-licence").pk]},

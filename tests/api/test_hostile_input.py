@@ -35,7 +35,7 @@ TEXT_ERROR_ZH = "请删除此处不允许的字符"
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Registration rate limits live in the cache, which no transaction rolls back."""
+    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
     cache.clear()
     yield
     cache.clear()

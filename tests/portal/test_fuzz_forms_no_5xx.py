@@ -44,7 +44,7 @@ _NAME_RE = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Registration rate limits live in the cache, which no transaction rolls back."""
+    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
     cache.clear()
     yield
     cache.clear()
