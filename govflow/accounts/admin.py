@@ -13,12 +13,17 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from govflow.text import has_bad_text, invalid_text_message
 
 from .models import Membership, User
 from .selectors import may_grant_privileges, may_manage_account
+from .services import USERNAME_RESERVED, is_reserved_username
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
@@ -39,8 +44,41 @@ class MembershipInline(admin.TabularInline):
         return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
+class AccountRulesMixin:
+    """The domain's rules for an account edited by hand: department system accounts (``dept-…``)
+    are made by the domain only, and names hold no control or text-direction characters."""
+
+    TEXT_FIELDS = ("username", "name", "first_name", "last_name", "email", "phone")
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in self.TEXT_FIELDS:
+            value = cleaned.get(field)
+            if isinstance(value, str) and has_bad_text(value):
+                self.add_error(field, invalid_text_message())
+        return cleaned
+
+    def clean_username(self):
+        clean = getattr(super(), "clean_username", None)
+        username = clean() if clean else self.cleaned_data.get("username")
+        initial = self.instance.username if self.instance.pk else None
+        if username != initial and is_reserved_username(username):
+            raise ValidationError(gettext(USERNAME_RESERVED), code="reserved")
+        return username
+
+
+class UserAddForm(AccountRulesMixin, AdminUserCreationForm):
+    pass
+
+
+class UserEditForm(AccountRulesMixin, UserChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserAddForm
+    form = UserEditForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Real-name profile"), {"fields": ("name", "id_number", "phone", "email", "language")}),

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
-from govflow.applications.errors import InvalidInput
+from govflow.applications.errors import InvalidInput, InvalidState
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
@@ -29,6 +30,14 @@ from . import limits
 from .models import Membership, PasswordResetCode, Role, User
 
 USERNAME_TAKEN = "This username is already taken."
+USERNAME_RESERVED = gettext_noop("This username is reserved for department systems.")
+#: Usernames of department system accounts (``dept-<code>-system``) start with this, in any case;
+#: nobody else may take one, or they would hold the department's clerk role.
+SYSTEM_USERNAME_PREFIX = "dept-"
+
+
+def is_reserved_username(username: Any) -> bool:
+    return isinstance(username, str) and username.lower().startswith(SYSTEM_USERNAME_PREFIX)
 REGISTER_SCOPE = "register"
 REGISTER_WINDOW = 60 * 60
 #: The outbox event that tells an id number's owner someone tried to register it again.
@@ -82,7 +91,9 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
     except DjangoValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
-    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+    if "username" not in errors and is_reserved_username(username):
+        errors.setdefault("username", []).append(gettext(USERNAME_RESERVED))
+    elif "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors.setdefault("username", []).append(USERNAME_TAKEN)
     try:
         validate_password(password, user=user)
@@ -118,7 +129,11 @@ def _tell_owner(owner: User) -> None:
 
 
 def department_system_username(department: Any) -> str:
-    return f"dept-{department.code}-system"
+    return f"{SYSTEM_USERNAME_PREFIX}{department.code}-system"
+
+
+def _is_system_account(user: User) -> bool:
+    return not (user.has_usable_password() or user.is_staff or user.is_superuser)
 
 
 @transaction.atomic
@@ -127,10 +142,12 @@ def department_system_user(*, department: Any) -> User:
 
     Created on first use: no usable password (it never logs in; the HMAC signature is its
     credential), a clerk of its own department only, so the same rules and the same audit
-    trail apply to its decisions as to a human clerk's.
+    trail apply to its decisions as to a human clerk's. An account of that name (in any letter
+    case) that can log in, or is staff, is never given the role: ``InvalidState`` until an
+    administrator renames it.
     """
     username = department_system_username(department)
-    user = User.objects.filter(username=username).first()
+    user = User.objects.filter(username__iexact=username).first()
     if user is None:
         try:
             with transaction.atomic():
@@ -138,7 +155,10 @@ def department_system_user(*, department: Any) -> User:
                 user.set_unusable_password()
                 user.save()
         except IntegrityError:  # created concurrently
-            user = User.objects.get(username=username)
+            user = User.objects.get(username__iexact=username)
+    if not _is_system_account(user):
+        raise InvalidState(f"The account {user.username} is not a department system account (it has a password "
+                           "or staff rights): rename it, so that the department's system account can be made.")
     Membership.objects.get_or_create(user=user, department=department, defaults={"role": Role.CLERK})
     return user
 

@@ -22,6 +22,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
+
 from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
 from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from .rules import RuleError, compile_rule
@@ -82,6 +84,7 @@ class BilingualField(forms.MultiValueField):
         kwargs.setdefault("error_messages", {"incomplete": _(
             "Give the English text too: every text needs an English version.")})
         super().__init__(fields=fields, required=required, require_all_fields=False, **kwargs)
+        self.multiline = textarea
         self.fields[0].required = required  # English: "This field is required." on its own input
         self.widget.field_label = self.label
 
@@ -91,6 +94,8 @@ class BilingualField(forms.MultiValueField):
         english, chinese = (v.strip() if isinstance(v, str) else "" for v in data_list)
         if not english and not chinese:
             return {}
+        if any(has_bad_text(text, multiline=self.multiline) for text in (english, chinese)):
+            raise ValidationError(invalid_text_message(), code=INVALID_TEXT_CODE)
         if not english:
             raise ValidationError(_("Give the English text too: every text needs an English version."),
                                   code="english_required")
@@ -274,7 +279,7 @@ def _validate_pattern(value: str) -> None:
 
 
 def _validate_code(value: str) -> None:
-    if value and not CODE_RE.match(value):
+    if value and not CODE_RE.fullmatch(value):
         raise ValidationError(
             _("Use lower-case letters, digits, “-” and “_”, starting with a letter or digit."), code="code")
 

@@ -79,7 +79,7 @@ def material_types(values: Any) -> Any:
     """A list of file types with aliases replaced by their canonical names (order kept)."""
     return [material_type(v) for v in values] if isinstance(values, list) else values
 
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")  # the whole code: use fullmatch
 # Column sizes in models.py: longer values would fail in the database, not in validation.
 DEPARTMENT_CODE_MAX = 50
 CODE_MAX = 64
@@ -126,7 +126,7 @@ _IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _key(path: str, key: Any) -> str:
-    if isinstance(key, str) and _IDENTIFIER_RE.match(key):
+    if isinstance(key, str) and _IDENTIFIER_RE.fullmatch(key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key, ensure_ascii=False) if isinstance(key, str) else repr(key)}]"
 
@@ -241,7 +241,7 @@ class _Validator:
         if not isinstance(value, str):
             self.error(where, f"must be a string, not {_describe(value)}")
             return None
-        if not CODE_RE.match(value):
+        if not CODE_RE.fullmatch(value):
             self.error(where, f"{value!r} is not a valid code (lower-case letters, digits, '-' and '_', "
                               "starting with a letter or digit)")
         elif len(value) > max_length:

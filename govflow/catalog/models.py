@@ -47,6 +47,17 @@ def validate_webhook_url(url: str) -> None:
     raise ValidationError(_("A webhook URL must start with https://."), code="insecure_webhook_url")
 
 
+#: A department's webhook secret signs its callbacks (HMAC-SHA256): a short one is easy to guess.
+MIN_WEBHOOK_SECRET_LENGTH = 16
+
+
+def validate_webhook_secret(secret: str) -> None:
+    """An empty secret (no department system) or one of at least ``MIN_WEBHOOK_SECRET_LENGTH``."""
+    if secret and len(secret) < MIN_WEBHOOK_SECRET_LENGTH:
+        raise ValidationError(_("A webhook secret needs at least %(n)d characters.") % {"n": MIN_WEBHOOK_SECRET_LENGTH},
+                              code="short_webhook_secret")
+
+
 class Department(models.Model):
     """A government body that owns procedures (部门)."""
 
@@ -69,10 +80,14 @@ class Department(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        try:
-            validate_webhook_url(self.webhook_url)
-        except ValidationError as exc:
-            raise ValidationError({"webhook_url": exc.messages}) from None
+        errors: dict[str, list[str]] = {}
+        for field, validate in (("webhook_url", validate_webhook_url), ("webhook_secret", validate_webhook_secret)):
+            try:
+                validate(getattr(self, field))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class FieldType(models.TextChoices):

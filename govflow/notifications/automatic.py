@@ -69,7 +69,7 @@ def registered_checkers() -> list[str]:
 
 def get_checker(name: str) -> Checker:
     """The registered checker called ``name``; its module is imported first if need be."""
-    if not isinstance(name, str) or not _DOTTED.match(name):
+    if not isinstance(name, str) or not _DOTTED.fullmatch(name):
         raise UnknownChecker(f"not a dotted name: {name!r}")
     if name not in _registry:
         module = name.rpartition(".")[0]

@@ -982,7 +982,11 @@ def register(request: HttpRequest) -> HttpResponse:
             # Someone took the username in the meantime, or a rule the form missed.
             for name, _messages in (exc.errors or {}).items():
                 target = {"password": "password1"}.get(name, name)
-                message = {"username": form.error_messages["username_taken"]}.get(name, _("Check this answer."))
+                if name == "username":
+                    taken = account_services.USERNAME_TAKEN in _messages
+                    message = form.error_messages["username_taken"] if taken else _messages[0]
+                else:
+                    message = _("Check this answer.")
                 form.add_error(target if target in form.fields else None, message)
         else:
             messages.success(request, _("Registration received. If this ID number had no account yet, yours is "

@@ -702,3 +702,25 @@ def test_the_admin_accepts_an_https_webhook_url_and_http_only_when_allowed(admin
     saved(admin_client.post(url("catalog_department_change", hook.pk), _department_form("http://dept.internal/hook")))
     hook.refresh_from_db()
     assert hook.webhook_url == "http://dept.internal/hook"
+
+
+def test_the_admin_refuses_a_short_webhook_secret(admin_client):
+    form = {**_department_form("https://dept.example.org/hook"), "webhook_secret": "x" * 15}
+
+    response = admin_client.post(url("catalog_department_add"), form)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["webhook_secret"] == [
+        "A webhook secret needs at least 16 characters."]
+    assert not Department.objects.filter(code="hook").exists()
+    saved(admin_client.post(url("catalog_department_add"), {**form, "webhook_secret": "x" * 16}))
+
+
+@pytest.mark.parametrize("text", ["Hook\u202e", "Ho\x1bok", "Ho\x00ok"])
+def test_the_admin_refuses_control_and_direction_characters_in_labels(admin_client, text):
+    form = {**_department_form(""), **_labels("name", {"en": text, "zh-hans": "钩子"}), "webhook_secret": ""}
+
+    response = admin_client.post(url("catalog_department_add"), form)
+
+    assert response.status_code == 200 and "name" in response.context["adminform"].form.errors
+    assert not Department.objects.filter(code="hook").exists()

@@ -170,6 +170,18 @@ def test_it_reports_a_duplicate_code_at_the_second_definition(section, path):
     assert "duplicate" in message and repr(doc[section][0]["code"]) in message
 
 
+@pytest.mark.parametrize(("section", "path"), [
+    ("departments", "$.departments[0].code"),
+    ("one_things", "$.one_things[0].code"),
+    ("procedures", "$.procedures[0].code"),
+])
+def test_a_code_with_a_trailing_newline_is_refused(section, path):
+    # Python's "$" also matches before a final newline: "newborn\n" was published and broke "/".
+    doc = example_document()
+    doc[section][0]["code"] += "\n"
+    assert "code" in error_at(doc, path)
+
+
 def test_it_reports_a_duplicate_output_code_across_procedures():
     doc = example_document()
     doc["procedures"][1]["outputs"] = [{"code": "uscc", "label": {"en": "Again"}, "type": "string"}]

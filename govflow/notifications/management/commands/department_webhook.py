@@ -7,9 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 
-from govflow.catalog.models import Department, validate_webhook_url
-
-MIN_SECRET_LENGTH = 16
+from govflow.catalog.models import (
+    MIN_WEBHOOK_SECRET_LENGTH,
+    Department,
+    validate_webhook_secret,
+    validate_webhook_url,
+)
 
 
 class Command(BaseCommand):
@@ -20,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("code", help="department code, e.g. amr")
         parser.add_argument("--url", help="https URL of the department system's webhook receiver")
-        parser.add_argument("--secret", help=f"shared secret (at least {MIN_SECRET_LENGTH} characters)")
+        parser.add_argument("--secret", help=f"shared secret (at least {MIN_WEBHOOK_SECRET_LENGTH} characters)")
         parser.add_argument("--generate-secret", action="store_true", help="generate a random secret and print it")
         parser.add_argument("--remove", action="store_true", help="remove the URL and the secret")
 
@@ -59,8 +62,10 @@ class Command(BaseCommand):
         if generate_secret:
             secret = secrets.token_hex(32)
         if secret is not None:
-            if len(secret) < MIN_SECRET_LENGTH:
-                raise CommandError(f"The secret must be at least {MIN_SECRET_LENGTH} characters long.")
+            try:
+                validate_webhook_secret(secret)
+            except ValidationError:
+                raise CommandError(f"The secret must be at least {MIN_WEBHOOK_SECRET_LENGTH} characters long.") from None
             department.webhook_secret = secret
             fields.append("webhook_secret")
         if department.webhook_url and not department.webhook_secret:
