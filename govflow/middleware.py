@@ -1,4 +1,8 @@
-"""Site-wide response headers for data protection.
+"""Site-wide request checks and response headers.
+
+``RefuseNulQueryMiddleware``: a query string holding a NUL character is answered ``400`` before any
+view (JSON under ``/api/``): PostgreSQL cannot store or even compare text holding NUL, so every
+filter, search and autocomplete of the admin, the portal, the workbench and the API would fail.
 
 ``NoStoreMiddleware``: a response that may carry personal data is never stored by a browser or a
 proxy (``Cache-Control: no-store, private``, via Django's ``add_never_cache_headers``). That is
@@ -11,10 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 API_PREFIX = "/api/"
+NUL_QUERY_MESSAGE = "The query string holds a NUL character."
+
+
+class RefuseNulQueryMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse({"detail": NUL_QUERY_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NUL_QUERY_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 def _view_is_public(view_func: Callable) -> bool:

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cache-Control: no-store on everything that may carry personal data (not on static files).
     "govflow.middleware.NoStoreMiddleware",
+    # 400 for a NUL in the query string, before any view reads it.
+    "govflow.middleware.RefuseNulQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "govflow.api.middleware.ApiLanguageMiddleware",
@@ -190,7 +192,7 @@ GOVFLOW_PASSWORD_RESET_RATE = env.int("GOVFLOW_PASSWORD_RESET_RATE", default=5)
 GOVFLOW_PASSWORD_RESET_ADDRESS_RATE = env.int("GOVFLOW_PASSWORD_RESET_ADDRESS_RATE", default=20)
 
 # Cache: shared by every process. The embedded default is Django's database cache in the table
-# govflow_cache, which `migrate` creates (accounts migration 0006); in production set
+# govflow_cache, which `migrate` creates (accounts migration 0007); in production set
 # CACHE_URL=redis://host:6379/1 (or keep the database cache). Rate limits do not depend on it
 # (they count in the database, govflow/accounts/limits.py); the calendar's version check does.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://govflow_cache")}

@@ -13,15 +13,19 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox import auth
 from rest_framework import exceptions
 
+from govflow.text import has_bad_text
+
 
 class TokenAuthentication(auth.TokenAuthentication):
     """knox's token authentication, one query per request and never a 500 on a malformed header."""
 
     def authenticate_credentials(self, token: bytes):
         try:
-            token.decode("utf-8")
+            text = token.decode("utf-8")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if has_bad_text(text):  # PostgreSQL cannot even compare a NUL
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(token)
 
     def _cleanup_token(self, auth_token) -> bool:

@@ -17,8 +17,6 @@ def refuse_case_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    # Numbered 0005: main has accounts 0004_drop_clear_text_api_tokens (h-tokens); when the
-    # branches meet, this depends on that one instead of 0003.
     dependencies = [
         ('accounts', '0005_password_reset_code'),
         ('auth', '0012_alter_user_first_name_max_length'),
