@@ -221,6 +221,9 @@ GOVFLOW_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("GOVFLOW_LOGIN_ADDRESS_FAILURE_LIM
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # Self-registration (portal and API alike): attempts per client address per clock hour.
 GOVFLOW_REGISTER_RATE = env.int("GOVFLOW_REGISTER_RATE", default=10)
+# Notices to an id number's owner that someone tried to register it: at most this many a day
+# (more attempts are answered the same, and tell the owner nothing new).
+GOVFLOW_REGISTRATION_NOTICE_RATE = env.int("GOVFLOW_REGISTRATION_NOTICE_RATE", default=3)
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

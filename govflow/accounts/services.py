@@ -121,7 +121,11 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
 
 
 def _tell_owner(owner: User) -> None:
-    """Someone tried to register the owner's id number: tell the owner (email and/or SMS)."""
+    """Someone tried to register the owner's id number: tell the owner (email and/or SMS), at most
+    ``GOVFLOW_REGISTRATION_NOTICE_RATE`` times a day, so that nobody can flood them at our cost."""
+    if limits.hit("registration-notice", str(owner.pk), limit=settings.GOVFLOW_REGISTRATION_NOTICE_RATE,
+                  window=24 * 60 * 60) is not None:
+        return
     message = OutboxMessage.objects.create(kind=OutboxKind.NOTIFICATION, event=REGISTRATION_ATTEMPT_EVENT,
                                            recipient=owner,
                                            payload={"site_url": settings.GOVFLOW_SITE_URL.rstrip("/")})
@@ -278,8 +282,6 @@ def request_password_reset(*, identifier: str, channel: str, client: str) -> int
         return wait
     if channel not in RESET_CHANNELS:
         raise InvalidInput("Choose how to receive the reset.", errors={"channel": ["Choose email or SMS."]})
-    from govflow.notifications.dispatch import dispatch_after_commit
-    from govflow.notifications.models import OutboxKind, OutboxMessage
 
     per_account = int(getattr(settings, "GOVFLOW_PASSWORD_RESET_RATE", 5))
     rows = []

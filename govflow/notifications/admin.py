@@ -1,12 +1,14 @@
 """Admin: the outbox, with dead letters to look at and a "send again" action; periodic job locks."""
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .delivery import retry_messages
+from .delivery import payload_for_display, retry_messages
 from .models import JobLock, OutboxMessage
 
 
@@ -25,7 +27,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     actions = ["send_again"]
-    readonly_fields = ("kind", "event", "recipient", "application", "payload", "status", "attempts", "last_error",
+    readonly_fields = ("kind", "event", "recipient", "application", "shown_payload", "status", "attempts", "last_error",
                        "result", "delivered", "created_at", "sent_at", "next_attempt_at", "claimed_until")
     fields = readonly_fields
 
@@ -34,6 +36,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("payload"))
+    def shown_payload(self, obj: OutboxMessage) -> str:
+        # A pending password-reset message carries its one-time code or link token: never shown.
+        return json.dumps(payload_for_display(obj.payload), ensure_ascii=False, indent=2, sort_keys=True)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: OutboxMessage) -> str:

@@ -131,11 +131,23 @@ def _attempt(message: OutboxMessage, *, release_claim: bool = False) -> Attempt:
     return Attempt("sent", detail=message.result)
 
 
+#: The payload key of a one-time secret (a reset link's token, an SMS code): removed once the row is
+#: sent or dead, and never shown (the admin masks it).
+SECRET_KEY_IN_PAYLOAD = "secret"
+
+
+def payload_for_display(payload: Any) -> Any:
+    """The payload as staff may see it: a one-time secret masked."""
+    if isinstance(payload, dict) and SECRET_KEY_IN_PAYLOAD in payload:
+        return {**payload, SECRET_KEY_IN_PAYLOAD: "********"}
+    return payload
+
+
 def _drop_secret(message: OutboxMessage, fields: list[str]) -> None:
     """A row's ``payload["secret"]`` (a reset link's token, an SMS code) is kept only while it may
     still be sent: once the row is sent or dead it is removed from the database."""
-    if isinstance(message.payload, dict) and "secret" in message.payload:
-        message.payload = {k: v for k, v in message.payload.items() if k != "secret"}
+    if isinstance(message.payload, dict) and SECRET_KEY_IN_PAYLOAD in message.payload:
+        message.payload = {k: v for k, v in message.payload.items() if k != SECRET_KEY_IN_PAYLOAD}
         fields.append("payload")
 
 
@@ -178,7 +190,7 @@ def _notify(message: OutboxMessage) -> str:
     if forced:
         # An account message (a password reset) goes on the channel the person asked for,
         # whatever their notification preferences; once its secret is gone it is never sent again.
-        if "secret" not in (message.payload or {}):
+        if SECRET_KEY_IN_PAYLOAD not in (message.payload or {}):
             return "skipped: the secret of this account message was already removed"
         wanted = [channel for channel in forced if addresses.get(channel)]
     else:

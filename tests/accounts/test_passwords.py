@@ -318,3 +318,17 @@ def test_a_reset_ends_the_sign_in_lockout(citizen_alice, sms_log, django_capture
         assert client.post(reverse("password-reset-code"), form).status_code == 302
     signed_in = client.post(reverse("login"), {"username": citizen_alice.username, "password": NEW})
     assert signed_in.status_code == 302 and signed_in["Location"] == reverse("applications")
+
+
+def test_the_outbox_admin_never_shows_a_pending_reset_code(citizen_alice, admin_client,
+                                                            django_capture_on_commit_callbacks):
+    # The code waits in the outbox (its message is not sent yet: no on-commit delivery here).
+    with django_capture_on_commit_callbacks(execute=False):
+        _client().post(reverse("password-forgot"), {"identifier": "alice", "channel": "sms"})
+    row = OutboxMessage.objects.get(event="account.password_reset_code")
+    code = row.payload["secret"]["code"]
+
+    page = admin_client.get(f"/admin/notifications/outboxmessage/{row.pk}/change/").content.decode()
+
+    assert row.status == OutboxStatus.PENDING
+    assert code not in page and "********" in page

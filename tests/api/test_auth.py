@@ -390,6 +390,16 @@ def test_one_account_per_id_number_without_saying_whether_it_has_one(db):
     assert "身份证号码" in render(notice, existing).subject
 
 
+@time_machine.travel("2026-12-01 10:30:00+08:00", tick=False)  # inside one day's window
+def test_the_owner_hears_of_at_most_three_attempts_a_day(db):
+    existing = CitizenFactory(username="first")
+    answers = [register(registration(username=f"probe{n}", id_number=existing.id_number), ip=f"198.51.100.{n}")
+               for n in range(5)]
+
+    assert [r.status_code for r in answers] == [201] * 5
+    assert OutboxMessage.objects.filter(event="account.registration_attempt", recipient=existing).count() == 3
+
+
 def test_a_new_registration_notifies_nobody(db):
     assert register(registration()).status_code == 201
     assert not OutboxMessage.objects.filter(event="account.registration_attempt").exists()
