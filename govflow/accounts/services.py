@@ -167,6 +167,29 @@ def department_system_user(*, department: Any) -> User:
     return user
 
 
+LOGIN_REFUSED = gettext_noop("Unable to log in with the provided credentials.")
+
+
+@transaction.atomic
+def issue_token(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token for ``user``, just authenticated; returns the row and the token (shown once).
+
+    The account's row is locked and its password compared with the one just checked, so that a
+    password change committed in between (whose tokens were revoked) never leaves this token alive.
+    The user's expired tokens are deleted on the way.
+    """
+    current = User.objects.select_for_update().only("password", "is_active").get(pk=user.pk)
+    if current.password != user.password or not current.is_active:
+        raise InvalidInput(LOGIN_REFUSED, errors={"non_field_errors": [gettext(LOGIN_REFUSED)]})
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    return AuthToken.objects.create(user=user)
+
+
+def revoke_token(*, token: AuthToken) -> None:
+    """Revoke the one token a client logs out with."""
+    token.delete()
+
+
 def revoke_tokens(*, user: User) -> int:
     """Delete every API token of ``user`` (password changed, account deactivated, signed out
     everywhere); returns how many there were. ``signals`` calls it on every such save."""

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -35,6 +34,7 @@ from rest_framework.views import APIView
 from govflow.accounts import services as account_services
 from govflow.accounts.limits import RateLimited
 from govflow.accounts.models import mask_id_number
+from govflow.applications.errors import InvalidInput
 from govflow.web import client_address
 
 from .idempotency import raw_body
@@ -166,11 +166,13 @@ class TokenView(APIView):
         if getattr(django_request, "axes_locked_out", False):
             return lockout_response(django_request)
         if user is None:
-            raise ValidationError({"non_field_errors": [_("Unable to log in with the provided credentials.")]})
+            raise ValidationError({"non_field_errors": [_(account_services.LOGIN_REFUSED)]})
         # As a session login does: updates last_login and lets axes forget the earlier failures.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
-        instance, token = AuthToken.objects.create(user=user)
+        try:
+            instance, token = account_services.issue_token(user=user)
+        except InvalidInput as exc:
+            raise ValidationError(exc.errors) from None
         return Response({"token": token,
                          "expiry": serializers.DateTimeField().to_representation(instance.expiry)})
 
@@ -180,7 +182,7 @@ class TokenView(APIView):
                    responses={204: None, 401: detail("Not authenticated")})
     def delete(self, request):
         if isinstance(request.auth, AuthToken):
-            request.auth.delete()
+            account_services.revoke_token(token=request.auth)
         else:
             account_services.revoke_tokens(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -13,7 +14,9 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient, APIRequestFactory
 
 from govflow.accounts.models import User
+from govflow.accounts.services import issue_token
 from govflow.api.authentication import TokenAuthentication
+from govflow.applications.errors import InvalidInput
 
 from ..factories import UserFactory
 
@@ -238,3 +241,16 @@ def test_authenticating_a_token_costs_one_query(citizen_alice, django_assert_num
         user, auth = TokenAuthentication().authenticate(request)
 
     assert user == citizen_alice and isinstance(auth, AuthToken)
+
+
+def test_a_password_changed_between_the_check_and_the_token_leaves_no_token(citizen_alice):
+    checked = authenticate(APIRequestFactory().post("/api/v1/auth/token/"), username="alice",
+                           password="govflow-test-pw")
+    assert checked is not None
+    fresh = User.objects.get(pk=citizen_alice.pk)
+    fresh.set_password("a-Brand-new-passphrase-9")
+    fresh.save()  # committed by someone else after the password was checked
+
+    with pytest.raises(InvalidInput):
+        issue_token(user=checked)
+    assert not AuthToken.objects.filter(user=citizen_alice).exists()
