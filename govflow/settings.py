@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "govflow.api.schema.document_nul_query_refusal"],
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "govflow.applications.models.ApplicationStatus",
         "CaseStatusEnum": "govflow.applications.models.CaseStatus",

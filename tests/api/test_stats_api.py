@@ -104,7 +104,7 @@ def test_a_range_of_366_days_is_allowed(api, demo_catalog, staff):
     ({"from": "2026-03-01T00:00:00", "to": "2026-03-09"}, {"from"}),
     ({"from": "2026-3-1", "to": "2026-03-09"}, {"from"}),
     ({"from": " 2026-03-01", "to": "2026-03-09"}, {"from"}),
-    ({"from": "2026-03-01\x00", "to": "2026-03-09"}, {"from"}),
+    ({"from": "2026-03-01\u2066", "to": "2026-03-09"}, {"from"}),  # (a NUL: tests/test_nul_query.py)
     ({"from": "yesterday", "to": "today"}, {"from", "to"}),
     ({"from": "2026-03-09", "to": "2026-03-01"}, {"to"}),          # reversed
     ({"from": "2024-01-01", "to": "2025-01-01"}, {"to"}),          # 367 days
