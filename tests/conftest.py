@@ -86,12 +86,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calendar_cache():
-    """Each test sees the calendar of its own database, never one cached by another test."""
+def _fresh_caches():
+    """Each test starts with an empty cache and sees the calendar of its own database, never one
+    cached by another test. (Rate limits count in the database and roll back with the test.)"""
+    from django.core.cache import cache
+
     from govflow.catalog.calendar import invalidate_calendar_cache
 
+    cache.clear()
     invalidate_calendar_cache()
     yield
+    cache.clear()
     invalidate_calendar_cache()
 
 

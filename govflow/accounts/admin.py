@@ -28,20 +28,24 @@ from .services import USERNAME_RESERVED, is_reserved_username
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    fields = ("department", "role")
+class RolesGrantedBySuperusers:
+    """Department roles (``Membership`` rows) are added, changed and deleted by superusers only;
+    others see them read-only. For the membership admin and every inline of memberships."""
 
-    # Department roles are granted by superusers only; others see them read-only.
-    def has_add_permission(self, request, obj=None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_add_permission(request, obj)
+    def has_add_permission(self, request, *args) -> bool:
+        return may_grant_privileges(actor=request.user) and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
+
+
+class MembershipInline(RolesGrantedBySuperusers, admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("department", "role")
 
 
 class AccountRulesMixin:
@@ -130,7 +134,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RolesGrantedBySuperusers, admin.ModelAdmin):
     list_display = ("user", "user_name", "department", "role")
     list_filter = ("role", "department")
     search_fields = ("user__username", "user__name", "department__code")
@@ -147,15 +151,6 @@ class MembershipAdmin(admin.ModelAdmin):
         if not may_grant_privileges(actor=request.user):
             queryset = queryset.filter(user__is_superuser=False)
         return queryset
-
-    def has_add_permission(self, request) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
 admin.site.unregister(Group)

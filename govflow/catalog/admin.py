@@ -35,8 +35,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from govflow.accounts.admin import RolesGrantedBySuperusers
 from govflow.accounts.models import Membership
-from govflow.accounts.selectors import may_grant_privileges
 
 from . import admin_views
 from .admin_forms import (
@@ -118,7 +118,7 @@ class FollowParentPermissions:
 # Departments
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(RolesGrantedBySuperusers, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("user", "role")
@@ -128,16 +128,6 @@ class MembershipInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("user")
-
-    # Department roles are granted by superusers only (``accounts.selectors``); others see them.
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Department)

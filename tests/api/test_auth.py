@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -27,14 +26,6 @@ TOKEN_URL = "/api/v1/auth/token/"
 REGISTER_URL = "/api/v1/auth/register/"
 HOME = "203.0.113.10"
 ELSEWHERE = "198.51.100.20"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the database (rolled back per test); the cache is cleared too."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def login(username, password, ip=HOME, client=None):

@@ -24,7 +24,6 @@ import os
 
 import hypothesis
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
@@ -51,13 +50,6 @@ SETTINGS = hypothesis.settings(
                            HealthCheck.filter_too_much])
 SECRET = "amr-webhook-secret-0123456789"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 # -- inputs ---------------------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
@@ -31,14 +30,6 @@ HOSTILE = ["a\x00b", "\ud800", "abc\u202egpj.exe", "a\x1b[31mb"]
 CALLBACK_SECRET = "amr-webhook-secret-0123456789"
 TEXT_ERROR = "Remove the characters that are not allowed here"
 TEXT_ERROR_ZH = "请删除此处不允许的字符"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def client(user=None, language="en") -> APIClient:

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -41,14 +40,6 @@ CLERK_PASSWORD = "govflow-test-pw"  # UserFactory's password for the clerks of t
 CITIZEN_PASSWORD = "Lantern-river-4711"
 NUMBER = re.compile(r"^GF-(\d{4})-(\d{6,})$")
 EXTENSION = {PDF_BYTES: "pdf", PNG_BYTES: "png", JPEG_BYTES: "jpg"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Registration is rate limited per client address in the cache: start from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ import re
 
 import hypothesis
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from hypothesis import HealthCheck, given
@@ -40,14 +39,6 @@ CHARACTERS = st.one_of(st.characters(codec="utf-8"), st.sampled_from([c for c in
 TEXT = st.one_of(st.text(CHARACTERS, max_size=30), st.sampled_from(NASTY),
                  st.lists(st.sampled_from(NASTY), min_size=1, max_size=4).map("".join))
 _NAME_RE = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """A clean cache for each test (rate limits count in the database and roll back with the test)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _form_fields(client: Client, page: str) -> list[str]:
