@@ -20,7 +20,6 @@ from django.views import csrf, defaults
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-from viewflow.workflow.exceptions import FlowLockFailed
 
 from govflow.applications.errors import DomainError
 
@@ -41,8 +40,6 @@ def _body_for(exc: DomainError) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(_body_for(exc), status=exc.status)
-    if isinstance(exc, FlowLockFailed):
-        return Response({"detail": "The application is busy; try again."}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):

@@ -6,13 +6,15 @@ and the admin all call these.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from viewflow.workflow.exceptions import FlowLockFailed
@@ -115,6 +117,37 @@ def _next_number(year: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # drafts
+
+
+T = TypeVar("T")
+
+
+# PostgreSQL's "lock not available" (a lock_timeout ran out) and "deadlock detected".
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01"})
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES
+
+
+def _engine_step(service: Callable[..., T]) -> Callable[..., T]:
+    """A service that moves the workflow. A lock it cannot get, viewflow's (``FlowLockFailed``) or
+    the database's (a ``lock_timeout`` that ran out, a deadlock), becomes the domain's ``Busy``
+    once the service's transaction has rolled back, so that no interface needs to know the engine
+    or the database. Put it above ``@transaction.atomic``."""
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return service(*args, **kwargs)
+        except FlowLockFailed as exc:
+            raise Busy() from exc
+        except OperationalError as exc:
+            if _is_lock_conflict(exc):
+                raise Busy() from exc
+            raise
+
+    return wrapper
 
 
 @transaction.atomic
@@ -271,6 +304,7 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
 # submission
 
 
+@_engine_step
 @transaction.atomic
 def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None) -> Application:
     """Submit a draft: validate, decide applicability once, create the cases, start the flow."""
@@ -369,6 +403,7 @@ def _stale_materials(waiting: list[Case], uploaded: dict[str, Any]) -> list[str]
     return stale
 
 
+@_engine_step
 @transaction.atomic
 def application_resubmit(*, application: Application, user: Any) -> Application:
     """Answer every open correction request at once; each case goes back to its clerk.
@@ -420,6 +455,7 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
     return app
 
 
+@_engine_step
 @transaction.atomic
 def application_withdraw(*, application: Application, user: Any) -> Application:
     """Withdraw: every open case is cancelled, the process ends."""
@@ -495,6 +531,7 @@ def _require_member(user: Any, department_id: int) -> str:
     return role
 
 
+@_engine_step
 @transaction.atomic
 def task_claim(*, case: Case, user: Any) -> Case:
     """Take an unclaimed task of one's department. Exactly one of simultaneous claims wins."""
@@ -523,6 +560,7 @@ def _mark_in_progress(s: engine.EngineSession) -> None:
         s.touch_application("status")
 
 
+@_engine_step
 @transaction.atomic
 def task_release(*, case: Case, user: Any) -> Case:
     """Give a claimed task back to the department queue (its holder, or a supervisor)."""
@@ -542,6 +580,7 @@ def task_release(*, case: Case, user: Any) -> Case:
     return case
 
 
+@_engine_step
 @transaction.atomic
 def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
     """A supervisor gives a task to a clerk of the department."""
@@ -650,6 +689,7 @@ def _validate_corrections(definition: Definition, procedure: str, corrections: A
             "message": message.strip()}
 
 
+@_engine_step
 @transaction.atomic
 def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, comment: Any = "",
                   corrections: Any = None) -> Case:
@@ -724,9 +764,3 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
         engine.refresh_application_status(s)
         engine.refresh_expected_finish(s)
     return case
-
-
-def lock_failure_as_busy(exc: FlowLockFailed) -> Busy:
-    """Interfaces map viewflow's ``FlowLockFailed`` to 409 through this."""
-    return Busy(str(exc))
-

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
-from viewflow.workflow.exceptions import FlowLockFailed
 
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
@@ -70,7 +69,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict:
 def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int, str] | None = None) -> None:
     """A refused action as a message the clerk can act on, in their language (the services speak
     English). A 404 is raised, never shown: another department's task does not exist for them."""
-    if isinstance(exc, FlowLockFailed | Busy):
+    if isinstance(exc, Busy):
         messages.error(request, _("The application is being changed by someone else; try again."))
         return
     if not isinstance(exc, DomainError):
@@ -181,7 +180,7 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
         case = app_services.task_claim(case=case, user=request.user)
-    except (DomainError, FlowLockFailed) as exc:
+    except DomainError as exc:
         _failure(request, exc, {403: _("You cannot handle a case of your own application."),
                                 409: _("Someone else was faster: %(number)s is already claimed.")
                                 % {"number": case.application.number}})
@@ -196,7 +195,7 @@ def release(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
         app_services.task_release(case=case, user=request.user)
-    except (DomainError, FlowLockFailed) as exc:
+    except DomainError as exc:
         _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
                                 409: _("This task is not claimed.")})
         return redirect(safe_next(request, _task_url(case)))
@@ -220,7 +219,7 @@ def assign(request: HttpRequest, task_id: int) -> HttpResponse:
     assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
     try:
         case = app_services.task_assign(case=case, user=request.user, assignee=assignee)
-    except (DomainError, FlowLockFailed) as exc:
+    except DomainError as exc:
         _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the department, "
                                        "or the applicant)."),
                                 409: _("This task is no longer open.")})
@@ -262,7 +261,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
     except InvalidInput as exc:
         form.add_service_errors(exc.errors, exc.message)
         return _render_task(request, case, bound=form, status=400)
-    except (DomainError, FlowLockFailed) as exc:
+    except DomainError as exc:
         _failure(request, exc, {403: _("Only the clerk holding this task can decide it."),
                                 409: _("This task is no longer in review.")})
         return redirect(_task_url(case) if getattr(exc, "status", 409) == 403 else reverse("workbench:mine"))

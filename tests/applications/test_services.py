@@ -7,9 +7,17 @@ import io
 import pytest
 import time_machine
 from django.http import Http404
+from viewflow.workflow.exceptions import FlowLockFailed
 
 from govflow.applications import engine, selectors, services
-from govflow.applications.errors import InvalidInput, InvalidState, NotFound, UnsupportedFileType, UploadTooLarge
+from govflow.applications.errors import (
+    Busy,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    UnsupportedFileType,
+    UploadTooLarge,
+)
 from govflow.applications.models import Application, Document, TimelineEntry
 from govflow.catalog.calendar import add_working_days
 from govflow.catalog.models import OneThing
@@ -316,3 +324,12 @@ def test_case_changes_are_queued_for_a_department_system_with_a_webhook(citizen_
     assert body["case"]["procedure"] == "amr-licence" and body["case"]["outputs"]
     # Departments without a webhook get nothing.
     assert not OutboxMessage.objects.filter(kind="webhook", payload__case__department="tax").exists()
+
+
+def test_a_lock_the_engine_cannot_take_is_the_domains_busy():
+    @services._engine_step
+    def moves_the_workflow():
+        raise FlowLockFailed("Lock failed")
+
+    with pytest.raises(Busy):
+        moves_the_workflow()

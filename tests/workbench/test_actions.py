@@ -345,19 +345,6 @@ def test_a_busy_application_is_a_message_not_an_error(as_user, amr_case, clerks,
     assert said(response) == ["The application is being changed by someone else; try again."]
 
 
-def test_a_lost_workflow_lock_is_a_message_not_an_error(as_user, held, clerks, monkeypatch):
-    from viewflow.workflow.exceptions import FlowLockFailed
-
-    def locked(**kwargs):
-        raise FlowLockFailed("locked")
-
-    monkeypatch.setattr(services, "task_complete", locked)
-    response = as_user(clerks["amr"]).post(url("decide", held), {**REJECT, "confirmed": "1"})
-    assert response.status_code == 302
-    assert said(response) == ["The application is being changed by someone else; try again."]
-    assert fresh(held).status == "in_review"
-
-
 def test_a_decision_refused_by_the_workflow_state_says_so(as_user, held, clerks, monkeypatch):
     from govflow.applications.errors import InvalidState
 
