@@ -103,7 +103,7 @@ def _fresh_caches():
 @pytest.fixture
 def demo_catalog(db):
     """The demo catalog imported and published (both one things)."""
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     import_catalog(load_demo_document())
     return {d.code: d for d in Department.objects.all()}

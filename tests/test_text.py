@@ -46,8 +46,9 @@ def test_nested_values_are_searched_keys_included_and_keys_are_single_line():
 
 
 def test_a_catalog_document_with_hostile_text_is_refused_with_the_paths_and_nothing_imported(db):
-    from govflow.catalog.io import CatalogValidationError, import_catalog, validate_document
+    from govflow.catalog.io import CatalogValidationError, validate_document
     from govflow.catalog.models import Department
+    from govflow.catalog.services import import_catalog
 
     from .conftest import load_demo_document
 

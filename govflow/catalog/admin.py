@@ -38,7 +38,7 @@ from django.utils.translation import ngettext
 from govflow.accounts.admin import RolesGrantedBySuperusers
 from govflow.accounts.models import Membership
 
-from . import admin_views
+from . import admin_views, services
 from .admin_forms import (
     DepartmentForm,
     FieldForm,
@@ -439,21 +439,19 @@ class OneThingAdmin(admin.ModelAdmin):
         return inlines
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        from . import design
 
         obj = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if obj is not None and request.method == "GET":
-            report = design.check_one_thing(obj)
+            report = services.check_one_thing(obj)
             request._govflow_design_report = report
             extra_context.update(admin_views.status_context(obj, report))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        from . import design
 
         super().save_related(request, form, formsets, change)
-        report = design.check_one_thing(form.instance)
+        report = services.check_one_thing(form.instance)
         if report.errors:
             self.message_user(request, ngettext(
                 "Draft saved. %(count)d problem must be fixed before it can be published (see the steps below).",

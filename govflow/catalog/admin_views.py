@@ -25,12 +25,13 @@ from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import design
+from . import design, services
 from .admin_forms import ImportForm
 from .diagram import step_diagram
-from .io import CatalogValidationError, export_catalog, import_catalog, validate_document
+from .io import CatalogValidationError, export_catalog, validate_document
 from .models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
 from .rules import compile_rule
+from .services import import_catalog
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -242,7 +243,7 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     from .definition import Definition
 
     one_thing = _one_thing(model_admin, request, object_id)
-    report = design.check_one_thing(one_thing)
+    report = services.check_one_thing(one_thing)
     doc = report.doc
     definition = None
     if report.ok:
@@ -338,7 +339,7 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         if not can_change:
             raise PermissionDenied
         try:
-            version, _report = design.publish(one_thing=one_thing, user=request.user)
+            version, _report = services.publish_and_check(one_thing=one_thing, user=request.user)
         except CatalogValidationError as exc:
             messages.error(request, ngettext(
                 "Not published: %(count)d problem must be fixed first. Nothing was changed.",
@@ -356,7 +357,7 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
                     "keep the version they were submitted on.") % {"number": version.number})
             return HttpResponseRedirect(change_url)
 
-    report = design.check_one_thing(one_thing)
+    report = services.check_one_thing(one_thing)
     version = one_thing.current_version
     changes = design.diff_documents(version.definition if version else None, report.doc)
     next_number = (one_thing.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1

@@ -3,8 +3,7 @@
 The admin's designer (issue #6) works on the *draft* (the live rows) through its snapshot, the
 same self-contained ``govflow.catalog/1`` document that publishing stores
 (:func:`~govflow.catalog.services.build_snapshot`). Everything here is a pure function of such
-a document, except :func:`check_one_thing`, :func:`published_changes` and :func:`publish`, which
-load it first.
+a document (``services`` loads the draft's: ``check_one_thing``, ``publish``).
 
 * :func:`check_document` runs every rule of the catalog format (``docs/catalog.md``) (:func:`~govflow.catalog.io.validate_document`)
   plus the designer's own: at least one step, and no *unreachable* step (one whose ``when`` can
@@ -25,11 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .io import CatalogError, validate_document
-from .models import OneThing, OneThingVersion, localized
+from .models import localized
 from .rules import RuleError, compile_rule
 
 __all__ = [
@@ -37,14 +35,11 @@ __all__ = [
     "DesignReport",
     "Problem",
     "check_document",
-    "check_one_thing",
     "critical_path",
     "diff_documents",
     "extra_errors",
     "publish_errors",
     "locate",
-    "publish",
-    "published_changes",
     "step_layers",
 ]
 
@@ -373,31 +368,6 @@ def _guide_warnings(doc: Any) -> list[Problem]:
     return warnings
 
 
-def check_one_thing(one_thing: OneThing) -> DesignReport:
-    """Check the one thing's current draft."""
-    from .services import build_snapshot
-
-    return check_document(build_snapshot(one_thing))
-
-
-# ---------------------------------------------------------------------------------------------
-# Publishing
-
-
-def publish(*, one_thing: OneThing, user: Any = None) -> tuple[OneThingVersion | None, DesignReport]:
-    """Publish the draft through :func:`~govflow.catalog.services.publish_one_thing` (which
-    refuses it on any of :func:`publish_errors`); ``(new version or None, report)``.
-
-    Raises :class:`CatalogValidationError` (every error, nothing written) otherwise. ``None``
-    means the draft equals the current version (no new version; the one thing is published).
-    """
-    from .services import publish_one_thing
-
-    with transaction.atomic():
-        version = publish_one_thing(one_thing=one_thing, user=user)
-        return version, check_one_thing(one_thing)
-
-
 # ---------------------------------------------------------------------------------------------
 # Diff
 
@@ -525,17 +495,6 @@ def diff_documents(old: Any, new: Any) -> list[Change]:
             if code in before_items and before_items[code] != item:
                 _value_changes(label % {"code": code}, before_items[code], item, keys, out)
     return out
-
-
-def published_changes(one_thing: OneThing) -> tuple[OneThingVersion | None, list[Change]]:
-    """The current version (if any) and the draft's changes against it."""
-    from .services import build_snapshot
-
-    version = None
-    if one_thing.current_version_id is not None:
-        version = OneThingVersion.objects.filter(pk=one_thing.current_version_id).first()
-    draft = build_snapshot(one_thing)
-    return version, diff_documents(version.definition if version else None, draft)
 
 
 def display_name(labels: Any, code: str | None = None) -> str:

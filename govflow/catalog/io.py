@@ -4,7 +4,7 @@ The format is described in ``docs/catalog.md`` (schema: ``docs/catalog.schema.js
 
 * **Validate everything first, write nothing on error.** :func:`validate_document` never
   raises on any JSON input; it returns every problem with a JSON path such as
-  ``$.procedures[2].outputs[0].pattern``. :func:`import_catalog` raises
+  ``$.procedures[2].outputs[0].pattern``. ``services.import_catalog`` raises
   :class:`CatalogValidationError` with all of them before touching the database.
 * **A document is self-contained.** Every reference (department, field, material,
   procedure, output) must be defined in the same document. That is what
@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
 from django.db.models import Prefetch, Q
 
 from govflow.text import has_bad_text
@@ -52,8 +51,8 @@ __all__ = [
     "CatalogError",
     "CatalogValidationError",
     "ImportResult",
+    "Importer",
     "export_catalog",
-    "import_catalog",
     "material_type",
     "material_types",
     "validate_document",
@@ -884,7 +883,7 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-class _Importer:
+class Importer:
     """Upserts one validated document; tracks what changed so that the right one things publish."""
 
     def __init__(self, doc: dict, result: ImportResult) -> None:
@@ -1069,44 +1068,3 @@ class _Importer:
                 if set(one_thing.guide or []) & self.changed["fields"]:
                     affected[one_thing.pk] = one_thing
         return sorted(affected.values(), key=lambda o: o.code)
-
-
-def import_catalog(doc: Any, *, user: Any = None) -> ImportResult:
-    """Validate a document, then upsert it and publish what changed, in one transaction.
-
-    Raises :class:`CatalogValidationError` listing every problem, with nothing written.
-    Every one thing of the document is published (a new version only when its snapshot
-    changed); so is every *published* one thing outside the document that uses a changed
-    department, procedure, field or material. Unpublished one things outside the
-    document stay untouched drafts. Importing the same document twice writes nothing.
-    """
-    from .design import publish_errors
-    from .services import publish_one_thing
-
-    # Everything publishing would refuse (unreachable steps too) is found before anything is
-    # written, with the document's own paths.
-    errors = publish_errors(doc)
-    if errors:
-        raise CatalogValidationError(errors)
-    result = ImportResult()
-    with transaction.atomic():
-        importer = _Importer(doc, result)
-        errors = importer.run()
-        if errors:
-            raise CatalogValidationError(errors)
-        to_publish = list(OneThing.objects.filter(code__in=[o["code"] for o in doc.get("one_things", [])])
-                          .order_by("code"))
-        to_publish += importer.affected_one_things()
-        for one_thing in to_publish:
-            try:
-                version = publish_one_thing(one_thing=one_thing, user=user)
-            except CatalogValidationError as exc:
-                # The document is valid on its own but breaks a one thing it does not
-                # define (e.g. it drops an output that one thing needs): refuse it all.
-                raise CatalogValidationError([
-                    CatalogError(e.path, f"one thing {one_thing.code!r} would become invalid: {e.message}")
-                    for e in exc.errors
-                ]) from exc
-            if version is not None:
-                result.published.append(version)
-    return result

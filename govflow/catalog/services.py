@@ -1,4 +1,4 @@
-"""Catalog writes: publishing one things as immutable versions.
+"""Catalog writes: publishing one things as immutable versions, and importing a catalog document.
 
 A published version stores a self-contained ``govflow.catalog/1`` snapshot of the one thing
 and everything it references; applications run on that snapshot only, so editing the live
@@ -13,10 +13,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from .io import CatalogValidationError, export_catalog
+from .design import DesignReport, check_document, publish_errors
+from .io import CatalogError, CatalogValidationError, Importer, ImportResult, export_catalog
 from .models import OneThing, OneThingVersion
 
-__all__ = ["build_snapshot", "publish_one_thing", "snapshot_digest", "unpublish_one_thing"]
+__all__ = ["build_snapshot", "check_one_thing", "import_catalog", "publish_and_check", "publish_one_thing",
+           "snapshot_digest", "unpublish_one_thing"]
 
 
 def build_snapshot(one_thing: OneThing) -> dict:
@@ -41,8 +43,6 @@ def publish_one_thing(*, one_thing: OneThing, user: Any = None) -> OneThingVersi
     current version (the one thing is still marked published). The one thing's row is
     locked, so concurrent publishes get distinct, consecutive numbers.
     """
-    from .design import publish_errors
-
     locked = OneThing.objects.select_for_update().get(pk=one_thing.pk)
     snapshot = build_snapshot(locked)
     errors = publish_errors(snapshot)
@@ -80,3 +80,58 @@ def unpublish_one_thing(*, one_thing: OneThing) -> None:
     """Take no new applications for this one thing; submitted applications keep running."""
     OneThing.objects.filter(pk=one_thing.pk, is_published=True).update(is_published=False)
     one_thing.is_published = False
+
+
+def check_one_thing(one_thing: OneThing) -> DesignReport:
+    """The designer's report on the one thing's current draft."""
+    return check_document(build_snapshot(one_thing))
+
+
+def publish_and_check(*, one_thing: OneThing, user: Any = None) -> tuple[OneThingVersion | None, DesignReport]:
+    """Publish the draft through :func:`publish_one_thing` (which refuses it on any of
+    :func:`~govflow.catalog.design.publish_errors`); ``(new version or None, report)``.
+
+    Raises :class:`CatalogValidationError` (every error, nothing written) otherwise. ``None``
+    means the draft equals the current version (no new version; the one thing is published).
+    """
+    with transaction.atomic():
+        version = publish_one_thing(one_thing=one_thing, user=user)
+        return version, check_one_thing(one_thing)
+
+
+def import_catalog(doc: Any, *, user: Any = None) -> ImportResult:
+    """Validate a document, then upsert it and publish what changed, in one transaction.
+
+    Raises :class:`CatalogValidationError` listing every problem, with nothing written.
+    Every one thing of the document is published (a new version only when its snapshot
+    changed); so is every *published* one thing outside the document that uses a changed
+    department, procedure, field or material. Unpublished one things outside the
+    document stay untouched drafts. Importing the same document twice writes nothing.
+    """
+    # Everything publishing would refuse (unreachable steps too) is found before anything is
+    # written, with the document's own paths.
+    errors = publish_errors(doc)
+    if errors:
+        raise CatalogValidationError(errors)
+    result = ImportResult()
+    with transaction.atomic():
+        importer = Importer(doc, result)
+        errors = importer.run()
+        if errors:
+            raise CatalogValidationError(errors)
+        to_publish = list(OneThing.objects.filter(code__in=[o["code"] for o in doc.get("one_things", [])])
+                          .order_by("code"))
+        to_publish += importer.affected_one_things()
+        for one_thing in to_publish:
+            try:
+                version = publish_one_thing(one_thing=one_thing, user=user)
+            except CatalogValidationError as exc:
+                # The document is valid on its own but breaks a one thing it does not
+                # define (e.g. it drops an output that one thing needs): refuse it all.
+                raise CatalogValidationError([
+                    CatalogError(e.path, f"one thing {one_thing.code!r} would become invalid: {e.message}")
+                    for e in exc.errors
+                ]) from exc
+            if version is not None:
+                result.published.append(version)
+    return result

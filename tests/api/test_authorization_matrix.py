@@ -94,8 +94,8 @@ from govflow.applications.models import (
     IssuedOutput,
     TimelineEntry,
 )
-from govflow.catalog.io import import_catalog
 from govflow.catalog.models import Department
+from govflow.catalog.services import import_catalog
 from govflow.notifications.models import OutboxMessage
 
 from ..conftest import load_demo_document

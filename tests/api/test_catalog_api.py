@@ -6,9 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from jsonschema import Draft202012Validator
 
-from govflow.catalog.io import import_catalog
 from govflow.catalog.models import OneThing
-from govflow.catalog.services import unpublish_one_thing
+from govflow.catalog.services import import_catalog, unpublish_one_thing
 
 from ..conftest import load_demo_document
 

@@ -65,8 +65,8 @@ from schemathesis.specs.openapi.checks import (
 from govflow.accounts.models import Role
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case
-from govflow.catalog.io import import_catalog
 from govflow.catalog.models import Department
+from govflow.catalog.services import import_catalog
 
 from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for

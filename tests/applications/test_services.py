@@ -166,7 +166,7 @@ def test_materials_cannot_change_after_submission(citizen_alice, demo_catalog):
 # -- versions -------------------------------------------------------------------------------
 
 def _publish_changed_newborn(days: int = 2) -> None:
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     doc = load_demo_document()
     for procedure in doc["procedures"]:

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from govflow.applications import services
 from govflow.applications.errors import InvalidInput
 from govflow.applications.models import ApplicationStatus
-from govflow.catalog.io import CatalogValidationError, export_catalog, import_catalog
+from govflow.catalog.io import CatalogValidationError, export_catalog
 from govflow.catalog.models import (
     CalendarDay,
     Department,
@@ -32,6 +32,7 @@ from govflow.catalog.models import (
     Procedure,
     Step,
 )
+from govflow.catalog.services import import_catalog
 
 from ..admin_forms import bilingual, form_data, inline
 from ..conftest import load_demo_document

@@ -18,7 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from govflow.catalog.io import export_catalog, import_catalog, validate_document
+from govflow.catalog.io import export_catalog, validate_document
+from govflow.catalog.services import import_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "catalog.schema.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils import translation
 
-from govflow.catalog import design
+from govflow.catalog import design, services
 from govflow.catalog.diagram import layout, step_diagram
 from govflow.catalog.io import CatalogValidationError
 from govflow.catalog.models import OneThing, OneThingVersion, Step
@@ -189,7 +189,7 @@ def test_publish_refuses_an_unreachable_step_and_writes_nothing(demo_catalog):
     Step.objects.filter(one_thing=one_thing, procedure__code="hpf-employer-account").update(when="false")
 
     with pytest.raises(CatalogValidationError) as caught:
-        design.publish(one_thing=one_thing)
+        services.publish_and_check(one_thing=one_thing)
 
     assert any("unreachable step" in e.message for e in caught.value.errors)
     assert OneThingVersion.objects.filter(one_thing=one_thing).count() == 1
@@ -201,8 +201,8 @@ def test_publish_publishes_a_changed_draft_and_reports_it(demo_catalog):
     OneThing.objects.filter(pk=one_thing.pk).update(committed_days=4)
     one_thing.refresh_from_db()
 
-    version, report = design.publish(one_thing=one_thing)
+    version, report = services.publish_and_check(one_thing=one_thing)
 
     assert version.number == 2 and report.ok
     assert version.definition == build_snapshot(one_thing)
-    assert design.publish(one_thing=one_thing)[0] is None  # nothing changed since
+    assert services.publish_and_check(one_thing=one_thing)[0] is None  # nothing changed since

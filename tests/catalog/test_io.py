@@ -11,16 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from govflow.catalog import models as m
-from govflow.catalog.io import (
-    CATALOG_FORMAT,
-    CatalogError,
-    CatalogValidationError,
-    export_catalog,
-    import_catalog,
-    validate_document,
-)
+from govflow.catalog.io import CATALOG_FORMAT, CatalogError, CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.services import (
     build_snapshot,
+    import_catalog,
     publish_one_thing,
     snapshot_digest,
     unpublish_one_thing,

@@ -8,8 +8,9 @@ from django.core import mail
 
 from govflow.accounts.models import Membership, User
 from govflow.applications.models import CaseStatus, IssuedOutput, TimelineEntry
-from govflow.catalog.io import CatalogValidationError, export_catalog, import_catalog, validate_document
+from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.models import Procedure
+from govflow.catalog.services import import_catalog
 from govflow.notifications import delivery
 from govflow.notifications.automatic import (
     HandToClerk,

@@ -30,7 +30,7 @@ THURSDAY = datetime(2026, 9, 24, 10, 0, tzinfo=SHANGHAI)
 @pytest.fixture
 def catalog(db):
     """The demo catalog with the business licence committed to 2 working days."""
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     doc = load_demo_document()
     for procedure in doc["procedures"]:

@@ -258,7 +258,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_message_to_be_delivered_again_a
 
 
 def test_an_automatic_check_killed_mid_way_takes_effect_exactly_once(worker, citizen_alice, db, tmp_path):
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     doc = load_demo_document()
     for procedure in doc["procedures"]:

@@ -79,7 +79,7 @@ def test_a_case_is_queued_when_its_own_prerequisite_is_approved_while_another_br
         citizen_alice, clerks):
     # Business startup with a chain inside one branch: amr -> psb -> tax, next to amr -> hrss and
     # amr -> hpf. tax waits for psb only, not for the hrss and hpf branches, which stay open.
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     from ..conftest import load_demo_document
 
@@ -330,7 +330,7 @@ def test_evaluation_only_once_and_only_when_completed(citizen_alice, clerks):
 
 
 def test_a_submission_to_which_no_step_applies_is_refused(citizen_alice, demo_catalog):
-    from govflow.catalog.io import import_catalog
+    from govflow.catalog.services import import_catalog
 
     from ..conftest import load_demo_document
 

@@ -118,7 +118,8 @@ class Command(BaseCommand):
         self._report(summary, import_result)
 
     def _import_catalog(self, admin: User):
-        from govflow.catalog.io import CatalogValidationError, import_catalog
+        from govflow.catalog.io import CatalogValidationError
+        from govflow.catalog.services import import_catalog
 
         try:
             document = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))

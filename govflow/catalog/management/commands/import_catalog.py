@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from govflow.catalog.io import CatalogValidationError, ImportResult, import_catalog
+from govflow.catalog.io import CatalogValidationError, ImportResult
+from govflow.catalog.services import import_catalog
 
 KINDS = ("departments", "fields", "materials", "procedures", "outputs", "one_things")
 
