@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from django.db import transaction
+
+from .delivery import PermanentFailure
+
 logger = logging.getLogger(__name__)
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -144,6 +148,19 @@ def run_check(*, case_id: int, checker_name: str) -> str:
 
 class DecisionRefused(Exception):
     """The services refused the checker's decision; the case is left to a clerk."""
+
+
+def outbox_check(payload: dict) -> str:
+    """Carry out an ``automatic_check`` outbox row (registered with the delivery when the app is
+    ready); returns what happened. A refused decision leaves the case to a clerk and rolls back the
+    check's own writes; an unknown checker can never succeed."""
+    try:
+        with transaction.atomic():
+            return run_check(case_id=int(payload.get("case", 0)), checker_name=str(payload.get("checker", "")))
+    except DecisionRefused as exc:
+        return f"handed to a clerk: {exc}"
+    except UnknownChecker as exc:
+        raise PermanentFailure(str(exc)) from exc
 
 
 # -- the demo's checker ----------------------------------------------------------------------

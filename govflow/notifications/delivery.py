@@ -22,6 +22,7 @@ travels as the receivers' ``event_id``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import automatic, channels, rendering, webhooks
+from . import channels, dispatch, rendering, webhooks
 from .channels import PermanentChannelError
 from .models import OutboxKind, OutboxMessage, OutboxStatus
 
@@ -216,6 +217,24 @@ def _notify(message: OutboxMessage) -> str:
     return ", ".join(done)
 
 
+# -- automatic checks -------------------------------------------------------------------------------
+#
+# The check itself is the domain's (``automatic.py`` registers it when the app is ready): delivery
+# only claims the row, runs the registered check in a savepoint and records the outcome.
+
+class PermanentFailure(Exception):
+    """A check that can never succeed (e.g. an unknown checker): the row is a dead letter at once."""
+
+
+_automatic_check: Callable[[dict], str] | None = None
+
+
+def register_automatic_check(check: Callable[[dict], str]) -> None:
+    """``check(payload) -> result`` carries out an ``automatic_check`` row's decision."""
+    global _automatic_check
+    _automatic_check = check
+
+
 def _deliver_automatic(pk: int) -> Attempt:
     now = timezone.now()
     with transaction.atomic():
@@ -225,15 +244,13 @@ def _deliver_automatic(pk: int) -> Attempt:
             return Attempt("skipped", detail="not pending")
         fields = ["attempts", "status", "last_error", "result", "sent_at", "next_attempt_at", "delivered"]
         message.attempts += 1
-        payload = message.payload or {}
         try:
+            if _automatic_check is None:
+                raise PermanentFailure("no automatic check is registered")
             with transaction.atomic():  # a failed check rolls back its own writes, not the row's
-                result = automatic.run_check(case_id=int(payload.get("case", 0)),
-                                             checker_name=str(payload.get("checker", "")))
-        except automatic.UnknownChecker as exc:
+                result = _automatic_check(message.payload or {})
+        except PermanentFailure as exc:
             return _fail(message, exc, now, fields, permanent=True)
-        except automatic.DecisionRefused as exc:
-            result = f"handed to a clerk: {exc}"
         except Exception as exc:
             return _fail(message, exc, now, fields, permanent=False)
         _mark_sent(message, result, now, fields)
@@ -242,21 +259,6 @@ def _deliver_automatic(pk: int) -> Attempt:
 
 
 # -- handing rows over (again) --------------------------------------------------------------------
-
-def enqueue(pks: list[int]) -> int:
-    """Hand rows to the workers now; returns how many were enqueued (stops at a broker error)."""
-    from .tasks import deliver_outbox_message
-
-    sent = 0
-    for pk in pks:
-        try:
-            deliver_outbox_message.delay(pk)
-        except Exception:  # broker unreachable: the rows stay due, the next sweep tries again
-            logger.warning("could not enqueue outbox message %s; the sweep will retry it", pk, exc_info=True)
-            break
-        sent += 1
-    return sent
-
 
 def sweep_outbox(*, now: Any = None, limit: int = 500, grace: float | None = None) -> int:
     """Hand over again every pending row that is due and has waited ``GOVFLOW_OUTBOX_SWEEP_AFTER``
@@ -277,7 +279,7 @@ def sweep_outbox(*, now: Any = None, limit: int = 500, grace: float | None = Non
     if not pks:
         return 0
     OutboxMessage.objects.filter(pk__in=pks, status=OutboxStatus.PENDING).update(next_attempt_at=now)
-    sent = enqueue(pks)
+    sent = dispatch.enqueue(pks)
     if sent < len(pks):
         # Not handed over: due again at once for the next sweep.
         OutboxMessage.objects.filter(pk__in=pks[sent:], status=OutboxStatus.PENDING).update(
@@ -290,13 +292,11 @@ def sweep_outbox(*, now: Any = None, limit: int = 500, grace: float | None = Non
 @transaction.atomic
 def retry_messages(*, pks: list[int]) -> int:
     """Send pending or dead rows again now, with a fresh budget of attempts (the admin's action)."""
-    from .dispatch import dispatch_after_commit
-
     rows = list(OutboxMessage.objects.select_for_update().filter(pk__in=pks).exclude(status=OutboxStatus.SENT))
     if not rows:
         return 0
     OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
         status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, claimed_until=None,
         result="retry requested")
-    dispatch_after_commit(rows)
+    dispatch.dispatch_after_commit(rows)
     return len(rows)
