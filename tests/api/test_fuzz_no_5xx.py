@@ -20,14 +20,12 @@ rolled back afterwards, so every example meets the same world. Bounded and deran
 from __future__ import annotations
 
 import json
-import os
 
-import hypothesis
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import strategies as st
 from knox.models import AuthToken
 
@@ -35,19 +33,11 @@ from govflow.api.callbacks import signature_header
 from govflow.applications import services
 from govflow.catalog.models import Department
 
+from ..fuzz import POSTGRES_ONLY, SETTINGS
 from ..stories import NEWBORN_ANSWERS, PDF_BYTES, approve, case_of, draft, submitted
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="NUL and surrogates only fail on PostgreSQL"),
-]
+pytestmark = POSTGRES_ONLY
 
-MAX_EXAMPLES = int(os.environ.get("GOVFLOW_FUZZ_EXAMPLES", "120"))
-SETTINGS = hypothesis.settings(
-    max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much])
 SECRET = "amr-webhook-secret-0123456789"
 
 

@@ -9,30 +9,20 @@ clerk holding a task and anonymously. Each request runs in a savepoint rolled ba
 """
 from __future__ import annotations
 
-import os
 import re
 
-import hypothesis
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from govflow.applications import services
 
+from ..fuzz import POSTGRES_ONLY, SETTINGS
 from ..stories import approve, case_of, draft, submitted
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="NUL only fails on PostgreSQL"),
-]
-
-MAX_EXAMPLES = int(os.environ.get("GOVFLOW_FUZZ_EXAMPLES", "120"))
-SETTINGS = hypothesis.settings(
-    max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+pytestmark = POSTGRES_ONLY
 
 NASTY = ["\x00", "\u202e", "\u2066", "\x1b[2J", "\x7f", "\x85", "\r", "\n", "\t", "\ufeff", "𝕏", "名", "%00"]
 CHARACTERS = st.one_of(st.characters(codec="utf-8"), st.sampled_from([c for c in NASTY if len(c) == 1]))
