@@ -1,6 +1,7 @@
 """The Celery application. Eager (in-process) unless CELERY_BROKER_URL is set.
 
-Tasks live in ``govflow/notifications/tasks.py`` (found by ``autodiscover_tasks``); the periodic
+Tasks live in the apps' ``tasks.py`` (found by ``autodiscover_tasks``): the outbox delivery in
+``govflow/notifications``, the SLA sweep and viewflow's timers in ``govflow/applications``; the periodic
 schedule is ``CELERY_BEAT_SCHEDULE`` in the settings. Run ``celery -A govflow worker`` (as many as
 needed) and exactly one ``celery -A govflow beat``; see "Production run" in docs/operations.md.
 """

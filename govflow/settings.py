@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "govflow.portal",
     "govflow.workbench",
     "django_htmx",
-    "workflows",
     "govflow.bench",
 ]
 
@@ -247,9 +246,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "govflow.notifications.tasks.sweep_outbox", "schedule": 60.0,
                      "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
-    "sla-sweep": {"task": "govflow.notifications.tasks.sweep_sla", "schedule": 300.0,
+    "sla-sweep": {"task": "govflow.applications.tasks.sweep_sla", "schedule": 300.0,
                   "kwargs": {"period": 300.0}, "options": {"expires": 300.0}},
-    "workflow-timers": {"task": "govflow.notifications.tasks.fire_workflow_timers", "schedule": 60.0,
+    "workflow-timers": {"task": "govflow.applications.tasks.fire_workflow_timers", "schedule": 60.0,
                         "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
 }
 

@@ -13,6 +13,9 @@ from govflow.catalog.models import Department
 
 from .factories import CitizenFactory, MembershipFactory, UserFactory
 
+#: Fixtures of background work (settings, a webhook receiver) for whichever package needs them.
+pytest_plugins = ["tests.background"]
+
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "govflow" / "catalog" / "demo_catalog.json"
 
 

@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from govflow.accounts import services as account_services
 from govflow.accounts.limits import RateLimited
 from govflow.accounts.models import mask_id_number
-from govflow.applications.errors import InvalidInput
+from govflow.errors import InvalidInput
 from govflow.web import client_address
 
 from .idempotency import raw_body

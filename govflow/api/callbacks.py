@@ -29,9 +29,9 @@ from rest_framework.views import APIView
 
 from govflow.accounts.services import department_system_user
 from govflow.applications import services
-from govflow.applications.errors import InvalidState
 from govflow.applications.models import Application, Case, CaseStatus
 from govflow.catalog.models import Department
+from govflow.errors import InvalidState
 from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
     SIGNATURE_HEADER,
     TOLERANCE_SECONDS,

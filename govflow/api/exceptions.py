@@ -21,7 +21,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from govflow.applications.errors import DomainError
+from govflow.errors import DomainError
 
 
 def _body_for(exc: DomainError) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
 from govflow.catalog.models import localized
+from govflow.errors import DomainError
 
 from . import recovery
-from .errors import DomainError
 from .models import Application, Case, CorrectionRequest, Evaluation, TimelineEntry
 
 

@@ -7,4 +7,10 @@ class ApplicationsConfig(AppConfig):
     verbose_name = "Applications"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the deploy check
+        # Importing the flow registers its nodes with viewflow; checks registers the deploy check;
+        # the outbox delivery runs automatic_check rows through the check registered here.
+        from govflow.notifications import delivery
+
+        from . import automatic, checks, flows, tasks  # noqa: F401
+
+        delivery.register_automatic_check(automatic.outbox_check)

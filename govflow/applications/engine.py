@@ -29,6 +29,7 @@ from .models import (
     Outcome,
     TimelineEntry,
 )
+from .nodes import Branch
 
 _local = threading.local()
 
@@ -159,16 +160,12 @@ def bind_process(process: Any, application: Application) -> None:
 
 
 def route_ready_cases(process: Any, *, review_node: Any) -> list:
-    from workflows.nodes import Branch
-
     s = _session_for(process)
     return [Branch(review_node, {"case": case.pk}) for case in queue_ready_cases(s)]
 
 
 def route_after_review(process: Any, *, case_id: int, review_node: Any, correction_node: Any,
                        deliver_node: Any, end_node: Any) -> list:
-    from workflows.nodes import Branch
-
     s = _session_for(process)
     case = s.cases[case_id]
     if case.status == CaseStatus.CORRECTION_REQUESTED:

@@ -114,7 +114,7 @@ class Case(models.Model):
     due_date = models.DateField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(default=0)
-    # SLA sweep (govflow.notifications.sla): when the holder was warned one working day before
+    # SLA sweep (govflow.applications.sla): when the holder was warned one working day before
     # the due date, and when the case was escalated to the department's supervisors as overdue
     # (cleared again if a resubmission moves the due date past today).
     sla_warned_at = models.DateTimeField(null=True, blank=True)

@@ -31,8 +31,9 @@ from django.db.models import QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from govflow.errors import InvalidState, NotFound
+
 from . import engine
-from .errors import InvalidState, NotFound
 from .models import Application, Case
 
 __all__ = ["exception_of", "stuck_tasks", "task_retry"]

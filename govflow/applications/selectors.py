@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from govflow.accounts.models import Membership, Role
+from govflow.errors import NotAllowed
 
-from .errors import NotAllowed
 from .models import PUBLIC_TIMELINE_KINDS, Application, Case, CaseStatus, TimelineEntry
 
 

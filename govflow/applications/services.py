@@ -25,10 +25,11 @@ from govflow.accounts.models import Membership, Role
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import OneThing
+from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
 from . import engine
-from .errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
+from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
     Application,
@@ -45,12 +46,6 @@ from .models import (
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _flow():
-    from workflows.flows import OneThingFlow
-
-    return OneThingFlow
 
 
 def _lock_application(pk: int) -> Application:
@@ -364,7 +359,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     with engine.session(app, cases, actor=user) as s:
         s.log("application.submitted", message=app.number)
         s.notify("application.submitted", payload={"number": app.number})
-        _flow().start.run(application=app)
+        OneThingFlow.start.run(application=app)
         engine.refresh_expected_finish(s)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process")
     return app

@@ -23,7 +23,7 @@ from .measure import Samples
 
 def submission_rows(*, citizen, one_thing, procedures: dict, number: str) -> None:
     """Insert what one submission of business-startup (five steps) creates, and nothing else."""
-    from workflows.flows import OneThingFlow as flow
+    from govflow.applications.flows import OneThingFlow as flow
 
     now = timezone.now()
     with transaction.atomic():

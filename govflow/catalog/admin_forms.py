@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
 
+from .checkers import known_checker, registered_checkers
 from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
 from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from .rules import RuleError, compile_rule
@@ -413,8 +414,6 @@ def _output_choices(exclude_procedure: Procedure | None) -> list[tuple[str, str]
 
 
 def _automatic_choices(current: str) -> list[tuple[str, str]]:
-    from govflow.notifications.automatic import registered_checkers
-
     names = registered_checkers()
     if current and current not in names:
         names = [*names, current]
@@ -456,8 +455,6 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
             self.fields["department"].queryset = departments
 
     def clean_automatic(self) -> str:
-        from govflow.notifications.automatic import known_checker
-
         name = self.cleaned_data.get("automatic") or ""
         if name and not known_checker(name):
             raise ValidationError(_("No automatic checker is registered under this name."), code="checker")

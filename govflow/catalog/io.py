@@ -26,6 +26,7 @@ from django.db.models import Prefetch, Q
 
 from govflow.text import has_bad_text
 
+from .checkers import known_checker
 from .models import (
     Department,
     Field,
@@ -477,11 +478,9 @@ class _Validator:
         name = self.text(obj["automatic"], where, max_length=AUTOMATIC_MAX)
         if name is None:
             return
-        from govflow.notifications.automatic import known_checker
-
         if not known_checker(name):
             self.error(where, f"unknown automatic checker {name!r}; expected the dotted name of a checker "
-                              "registered in govflow.notifications.automatic")
+                              "registered with govflow.catalog.checkers")
 
     def procedure_references(self, item: Any, path: str) -> None:
         """Second pass: department, fields, materials and needed outputs must exist."""

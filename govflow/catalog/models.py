@@ -159,7 +159,7 @@ class Procedure(models.Model):
                                      help_text=_("Codes of outputs of other procedures this one needs."))
     automatic = models.CharField(
         _("automatic checker"), max_length=200, blank=True,
-        help_text=_("Dotted name of a registered checker (govflow.notifications.automatic) that decides "
+        help_text=_("Dotted name of a registered checker (govflow.catalog.checkers) that decides "
                     "this procedure's cases on a worker; empty: clerks decide."))
 
     class Meta:

@@ -9,6 +9,7 @@ if its holder died.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import timedelta
@@ -18,6 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import JobLock
+
+logger = logging.getLogger("govflow.outbox")
+
+# A beat period's share during which a periodic job's lock is held (the rest absorbs the jitter
+# between several beat processes).
+_HOLD_SHARE = 0.9
 
 
 def _holder() -> str:
@@ -41,3 +48,11 @@ def acquire(name: str, *, hold: float) -> bool:
 def release(name: str) -> None:
     """Give the lock back early (only the holder's own)."""
     JobLock.objects.filter(name=name, holder=_holder()).update(locked_until=None)
+
+
+def periodic_turn(name: str, period: float) -> bool:
+    """``True`` when this call is the period's one run of the periodic job ``name``."""
+    if acquire(name, hold=max(1.0, period * _HOLD_SHARE)):
+        return True
+    logger.info("periodic job %s is already being run by another dispatcher; skipped", name)
+    return False

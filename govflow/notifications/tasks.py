@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids, call the delivery and sweep code, and retry.
+"""Celery tasks of the outbox: thin wrappers that take ids, call the delivery code, and retry.
 
 Every task is ``acks_late`` (settings: ``CELERY_TASK_ACKS_LATE``, ``CELERY_TASK_REJECT_ON_WORKER_LOST``):
 a message is removed from Redis only after its task finished, so a worker killed mid-task
@@ -8,18 +8,10 @@ so several beat processes cause one run per period.
 """
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
 from . import delivery, locks
-
-logger = logging.getLogger("govflow.outbox")
-
-# A beat period's share during which a periodic job's lock is held (the rest absorbs the jitter
-# between several beat processes).
-_HOLD_SHARE = 0.9
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None)
@@ -42,36 +34,9 @@ def deliver_outbox_message(self, pk: int) -> str:
     return attempt.status
 
 
-def _periodic(name: str, period: float) -> bool:
-    if locks.acquire(name, hold=max(1.0, period * _HOLD_SHARE)):
-        return True
-    logger.info("periodic job %s is already being run by another dispatcher; skipped", name)
-    return False
-
-
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_outbox(period: float = 60) -> int | None:
     """Hand over again the pending outbox rows whose message was lost."""
-    if not _periodic("outbox-sweep", period):
+    if not locks.periodic_turn("outbox-sweep", period):
         return None
     return delivery.sweep_outbox()
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep_sla(period: float = 300) -> dict | None:
-    """Warn before due dates, escalate overdue cases (``sla.py``)."""
-    from . import sla
-
-    if not _periodic("sla-sweep", period):
-        return None
-    return sla.sweep()
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def fire_workflow_timers(period: float = 60) -> int | None:
-    """Fire viewflow's database timers (``flow.Timer``, ``.OnTimeout``) that are due."""
-    from viewflow.workflow.timers import fire_due_timers
-
-    if not _periodic("workflow-timers", period):
-        return None
-    return fire_due_timers()

@@ -33,7 +33,10 @@ from govflow.accounts import services as account_services
 from govflow.accounts.limits import RateLimited
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
-from govflow.applications.errors import (
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
+from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.models import localized
+from govflow.errors import (
     Busy,
     DomainError,
     InvalidInput,
@@ -41,9 +44,6 @@ from govflow.applications.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
-from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.models import localized
 from govflow.web import client_address, safe_next
 
 from . import answers as qa

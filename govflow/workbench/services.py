@@ -8,8 +8,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
-from govflow.applications.errors import Busy, InvalidInput, InvalidState, NotFound
 from govflow.applications.models import Case, Evaluation
+from govflow.errors import Busy, InvalidInput, InvalidState, NotFound
 from govflow.text import has_bad_text, invalid_text_message
 
 FOLLOW_UP_NOTE_MAX = 5000

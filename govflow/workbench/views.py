@@ -25,9 +25,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
-from govflow.applications.errors import Busy, DomainError, InvalidInput
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog.definition import get_definition
+from govflow.errors import Busy, DomainError, InvalidInput
 from govflow.web import safe_next
 
 from . import selectors

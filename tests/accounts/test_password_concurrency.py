@@ -10,7 +10,7 @@ from django.db import connection
 
 from govflow.accounts import services
 from govflow.accounts.models import PasswordResetCode
-from govflow.applications.errors import InvalidInput
+from govflow.errors import InvalidInput
 from tests.threads import run_together
 
 pytestmark = [

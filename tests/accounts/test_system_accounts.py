@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from govflow.accounts.models import Membership, User
 from govflow.accounts.services import department_system_user
-from govflow.applications.errors import InvalidState
 from govflow.catalog.models import Department
+from govflow.errors import InvalidState
 
 from ..admin_forms import form_data
 from ..factories import UserFactory, id_number_for

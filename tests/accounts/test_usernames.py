@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from govflow.accounts import services
 from govflow.accounts.models import User
-from govflow.applications.errors import InvalidInput
+from govflow.errors import InvalidInput
 
 from ..admin_forms import form_data
 from ..factories import CitizenFactory, UserFactory, id_number_for

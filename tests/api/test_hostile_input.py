@@ -295,7 +295,7 @@ def test_hostile_decision_comment_in_the_workbench_is_a_400(citizen_alice, clerk
 
 def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citizen_alice, clerks):
     from govflow.accounts.models import Membership, Role
-    from govflow.applications.errors import InvalidInput
+    from govflow.errors import InvalidInput
     from govflow.workbench.services import evaluation_follow_up
 
     from ..factories import UserFactory

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from govflow.accounts.models import User
 from govflow.accounts.services import issue_token
 from govflow.api.authentication import TokenAuthentication
-from govflow.applications.errors import InvalidInput
+from govflow.errors import InvalidInput
 
 from ..factories import UserFactory
 

@@ -10,7 +10,10 @@ from django.http import Http404
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from govflow.applications import engine, selectors, services
-from govflow.applications.errors import (
+from govflow.applications.models import Application, Document, TimelineEntry
+from govflow.catalog.calendar import add_working_days
+from govflow.catalog.models import OneThing
+from govflow.errors import (
     Busy,
     InvalidInput,
     InvalidState,
@@ -18,9 +21,6 @@ from govflow.applications.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
-from govflow.applications.models import Application, Document, TimelineEntry
-from govflow.catalog.calendar import add_working_days
-from govflow.catalog.models import OneThing
 
 from ..conftest import load_demo_document
 from ..stories import (

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from govflow.applications import services
-from govflow.applications.errors import InvalidInput
 from govflow.applications.models import ApplicationStatus
 from govflow.catalog.io import CatalogValidationError, export_catalog
 from govflow.catalog.models import (
@@ -33,6 +32,7 @@ from govflow.catalog.models import (
     Step,
 )
 from govflow.catalog.services import import_catalog
+from govflow.errors import InvalidInput
 
 from ..admin_forms import bilingual, form_data, inline
 from ..conftest import load_demo_document

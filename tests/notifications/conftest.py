@@ -1,43 +1,9 @@
-"""Fixtures for background work: fast retries, in-memory SMS, a webhook receiver."""
+"""Every test of background delivery runs with the fast-retry, in-memory-SMS settings."""
 from __future__ import annotations
 
 import pytest
 
-from govflow.catalog.models import Department
-from govflow.notifications.channels import MemorySmsBackend
-
-from .receiver import start_receiver
-
-WEBHOOK_SECRET = "amr-system-shared-secret-0123456789"
-
 
 @pytest.fixture(autouse=True)
-def _notification_settings(settings):
-    settings.GOVFLOW_SMS_BACKEND = "govflow.notifications.channels.MemorySmsBackend"
-    settings.GOVFLOW_OUTBOX_RETRY_BASE = 30.0
-    settings.GOVFLOW_OUTBOX_MAX_ATTEMPTS = 4
-    settings.GOVFLOW_SITE_URL = "https://gov.example.org"
-    MemorySmsBackend.outbox = []
+def _notification_settings(notification_settings):
     yield
-    MemorySmsBackend.outbox = []
-
-
-@pytest.fixture
-def receiver():
-    """A department system listening on 127.0.0.1 (see ``receiver.py``)."""
-    made = []
-
-    def make(**options):
-        found, server = start_receiver(**options)
-        made.append(server)
-        return found
-
-    yield make
-    for server in made:
-        server.shutdown()
-        server.server_close()
-
-
-def register_webhook(code: str, url: str, secret: str = WEBHOOK_SECRET) -> Department:
-    Department.objects.filter(code=code).update(webhook_url=url, webhook_secret=secret)
-    return Department.objects.get(code=code)

@@ -19,9 +19,9 @@ from govflow.catalog.models import Department
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 from govflow.notifications.webhooks import signature_header
 
+from ..background import register_webhook
 from ..factories import UserFactory
 from ..stories import OUTPUTS, case_of, submitted
-from .conftest import register_webhook
 
 pytestmark = pytest.mark.django_db
 

@@ -15,16 +15,16 @@ from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from govflow.applications import services
-from govflow.applications.errors import InvalidInput
 from govflow.catalog.models import Department, OneThing
 from govflow.catalog.services import publish_one_thing
+from govflow.errors import InvalidInput
 from govflow.notifications import delivery, locks
 from govflow.notifications.channels import ChannelError, MemorySmsBackend
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 from govflow.notifications.webhooks import verify
 
+from ..background import WEBHOOK_SECRET, register_webhook
 from ..stories import BUSINESS_ANSWERS, PDF_BYTES, approve, draft, submitted, upload
-from .conftest import WEBHOOK_SECRET, register_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -315,11 +315,12 @@ def test_a_periodic_job_runs_once_per_period_whatever_the_number_of_dispatchers(
 
 
 def test_periodic_tasks_skip_when_another_dispatcher_holds_the_lock(db):
+    from govflow.applications import tasks as domain_tasks
     from govflow.notifications import tasks
 
-    assert tasks.sweep_sla.apply(kwargs={"period": 300}).get() == {"warned": 0, "escalated": 0, "lifted": 0}
-    assert tasks.sweep_sla.apply(kwargs={"period": 300}).get() is None
-    assert tasks.fire_workflow_timers.apply().get() == 0
+    assert domain_tasks.sweep_sla.apply(kwargs={"period": 300}).get() == {"warned": 0, "escalated": 0, "lifted": 0}
+    assert domain_tasks.sweep_sla.apply(kwargs={"period": 300}).get() is None
+    assert domain_tasks.fire_workflow_timers.apply().get() == 0
     assert tasks.sweep_outbox.apply().get() == 0
 
 

@@ -31,10 +31,10 @@ from govflow.catalog.models import Department
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 from govflow.notifications.webhooks import verify
 
+from ..background import WEBHOOK_SECRET, register_webhook
 from ..conftest import load_demo_document
 from ..factories import MembershipFactory, UserFactory
 from ..stories import approve, case_of, submitted
-from .conftest import WEBHOOK_SECRET, register_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("GOVFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -263,7 +263,7 @@ def test_an_automatic_check_killed_mid_way_takes_effect_exactly_once(worker, cit
     doc = load_demo_document()
     for procedure in doc["procedures"]:
         if procedure["code"] == "mi-newborn-insurance":
-            procedure["automatic"] = "tests.notifications.checkers.slow_newborn_medical_insurance"
+            procedure["automatic"] = "tests.applications.checkers.slow_newborn_medical_insurance"
     import_catalog(doc)
     clerks = {}
     for code in ("health", "psb"):

@@ -93,7 +93,7 @@ def test_a_registered_id_number_gets_the_answer_a_new_one_gets(en_client):
 
 def test_a_username_taken_in_the_meantime_is_reported_on_the_field(en_client, monkeypatch):
     from govflow.accounts import services
-    from govflow.applications.errors import InvalidInput
+    from govflow.errors import InvalidInput
 
     def taken(**kwargs):
         raise InvalidInput("x", errors={"username": ["This username is already taken."]})

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from govflow.applications import services
-from govflow.applications.errors import InvalidInput
 from govflow.applications.models import ApplicationStatus, CaseStatus, Evaluation
+from govflow.errors import InvalidInput
 from tests.stories import BUSINESS_ANSWERS, PDF_BYTES, approve, case_of, submitted
 
 pytestmark = pytest.mark.django_db

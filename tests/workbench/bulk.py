@@ -28,7 +28,7 @@ DUE_OFFSETS = (-3, -1, 0, 1, 2, 5)
 def queued_cases(n: int, *, applicant, procedure: str = "amr-licence", one_thing: str = "business-startup",
                  due: date | None = None, owner=None, batch: int = 2000) -> list[Case]:
     """``n`` cases of ``procedure`` waiting in its department's queue (or held by ``owner``)."""
-    from workflows.flows import OneThingFlow
+    from govflow.applications.flows import OneThingFlow
 
     thing = OneThing.objects.select_related("current_version").get(code=one_thing)
     proc = Procedure.objects.get(code=procedure)

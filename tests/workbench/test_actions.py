@@ -334,7 +334,7 @@ def test_a_decision_after_losing_the_task_is_refused(as_user, held, clerks, cler
 
 
 def test_a_busy_application_is_a_message_not_an_error(as_user, amr_case, clerks, monkeypatch):
-    from govflow.applications.errors import Busy
+    from govflow.errors import Busy
 
     def busy(**kwargs):
         raise Busy()
@@ -346,7 +346,7 @@ def test_a_busy_application_is_a_message_not_an_error(as_user, amr_case, clerks,
 
 
 def test_a_decision_refused_by_the_workflow_state_says_so(as_user, held, clerks, monkeypatch):
-    from govflow.applications.errors import InvalidState
+    from govflow.errors import InvalidState
 
     def stale(**kwargs):
         raise InvalidState("This task is not in review.")

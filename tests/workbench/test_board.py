@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from govflow.applications import services
-from govflow.applications.errors import InvalidInput, InvalidState, NotFound
 from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
 from govflow.catalog.calendar import add_working_days, local_date
+from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 from govflow.workbench.services import evaluation_follow_up
 

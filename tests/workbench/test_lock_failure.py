@@ -17,8 +17,8 @@ from django.urls import reverse
 from viewflow.workflow.models import Process
 
 from govflow.applications import services
-from govflow.applications.errors import Busy
 from govflow.applications.models import Case, TimelineEntry
+from govflow.errors import Busy
 
 from ..stories import case_of, submitted
 

@@ -1,7 +1,9 @@
 """The one generic flow that interprets every published one-thing version.
 
 Administrators never write code, and the names viewflow stores in the database
-(``Process.flow_class``, ``Task.flow_task``) never change when a one thing does::
+(``Process.flow_class``, ``Task.flow_task``) never change when a one thing does (they
+changed once, when this module moved here from a top-level ``workflows`` app: migration
+``applications.0005`` rewrote them)::
 
     start (StartHandle: submission)
       -> fan_out (DynamicSplit: one review task per case whose prerequisites are met)
@@ -20,8 +22,7 @@ from __future__ import annotations
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from govflow.applications import engine
-
+from . import engine
 from .nodes import DynamicSplit
 
 

@@ -5,7 +5,8 @@ import os
 import time
 from pathlib import Path
 
-from govflow.notifications.automatic import Approve, HandToClerk, Reject, checker, newborn_medical_insurance
+from govflow.applications.automatic import newborn_medical_insurance
+from govflow.catalog.checkers import Approve, HandToClerk, Reject, checker
 
 
 @checker

@@ -1,6 +1,6 @@
 """The SLA sweep: warn one working day before a case's due date, escalate once it is overdue.
 
-Run by Celery beat (``govflow.notifications.tasks.sweep_sla``) every few minutes; one
+Run by Celery beat (``govflow.applications.tasks.sweep_sla``) every few minutes; one
 dispatcher at a time (``locks.py``). For every open case whose clock runs (``queued`` or
 ``in_review``; a case in ``correction_requested`` waits for the citizen, its clock is paused
 and its due date moves when the citizen answers):
@@ -35,9 +35,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
-from govflow.applications import engine
-from govflow.applications.models import Application, Case, CaseStatus
+from govflow.accounts.services import department_system_username
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
+
+from . import engine
+from .models import Application, Case, CaseStatus
 
 logger = logging.getLogger("govflow.sla")
 
@@ -83,8 +85,6 @@ def _recipients_for_warning(case: Case) -> list[Any]:
 
 
 def _members(case: Case, *, role: str) -> list[Any]:
-    from govflow.accounts.services import department_system_username
-
     system = department_system_username(case.department)
     return [m.user for m in Membership.objects.filter(department_id=case.department_id, role=role,
                                                       user__is_active=True)

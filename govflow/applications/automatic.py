@@ -1,105 +1,44 @@
 """Automatic steps: a procedure whose cases a registered checker decides on a worker.
 
-A procedure of the catalog may carry ``"automatic": "<dotted name>"``. When one of its cases
-is queued, the engine writes an ``automatic_check`` outbox row in the same transaction; a
-worker then calls the checker, which answers with one of:
+When a case of a procedure that names a checker (``govflow.catalog.checkers``) is queued, the
+engine writes an ``automatic_check`` outbox row in the same transaction; the outbox delivery then
+calls :func:`outbox_check` (registered when the app is ready), which runs the checker and applies
+its answer:
 
-* :class:`Approve` ``(outputs, comment)`` — the department's system account claims the case
-  and approves it through the same services as a clerk (outputs checked against the
-  procedure's patterns, audit trail, webhooks, notifications);
-* :class:`Reject` ``(comment)`` — the same, rejecting with the reason and its legal basis;
-* :class:`HandToClerk` ``(reason)`` — nothing changes: the case stays in its department's queue
-  for a human clerk (the reason goes to the log and to the outbox row's result).
+* ``Approve(outputs, comment)`` — the department's system account claims the case and approves it
+  through the same services as a clerk (outputs checked against the procedure's patterns, audit
+  trail, webhooks, notifications);
+* ``Reject(comment)`` — the same, rejecting with the reason and its legal basis;
+* ``HandToClerk(reason)`` — nothing changes: the case stays in its department's queue for a human
+  clerk (the reason goes to the log and to the outbox row's result).
 
-Checkers are plain functions ``checker(case, application) -> Approve | Reject | HandToClerk``
-registered with :func:`checker`; the catalog accepts only registered names (importing the
-module named by the dotted path registers it). Checking is idempotent: a case that is no
-longer queued (a clerk took it, it was withdrawn) is left alone. ``GOVFLOW_AUTOMATIC_STEPS=0``
-turns every checker off (a misbehaving checker in production): the cases go to the clerks.
+Checking is idempotent: a case that is no longer queued (a clerk took it, it was withdrawn) is left
+alone. ``GOVFLOW_AUTOMATIC_STEPS=0`` turns every checker off (a misbehaving checker in production):
+the cases go to the clerks.
 """
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
-from .delivery import PermanentFailure
+from govflow.accounts.services import department_system_user
+from govflow.catalog.checkers import Approve, Decision, HandToClerk, Reject, UnknownChecker, checker, get_checker
+from govflow.errors import DomainError
+from govflow.notifications.delivery import PermanentFailure
+
+from . import services
+from .models import Case, CaseStatus, IssuedOutput
 
 logger = logging.getLogger(__name__)
-
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
-
-
-@dataclass(frozen=True)
-class Approve:
-    outputs: dict[str, str] = field(default_factory=dict)
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Reject:
-    comment: str
-
-
-@dataclass(frozen=True)
-class HandToClerk:
-    reason: str
-
-
-Decision = Approve | Reject | HandToClerk
-Checker = Callable[[Any, Any], Decision]
-
-_registry: dict[str, Checker] = {}
-
-
-class UnknownChecker(LookupError):
-    pass
-
-
-def checker(fn: Checker) -> Checker:
-    """Register ``fn`` under its dotted name ``<module>.<function>``."""
-    _registry[f"{fn.__module__}.{fn.__qualname__}"] = fn
-    return fn
-
-
-def registered_checkers() -> list[str]:
-    return sorted(_registry)
-
-
-def get_checker(name: str) -> Checker:
-    """The registered checker called ``name``; its module is imported first if need be."""
-    if not isinstance(name, str) or not _DOTTED.fullmatch(name):
-        raise UnknownChecker(f"not a dotted name: {name!r}")
-    if name not in _registry:
-        module = name.rpartition(".")[0]
-        try:
-            import_module(module)
-        except ImportError:
-            pass
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownChecker(f"no automatic checker registered as {name!r}") from None
-
-
-def known_checker(name: str) -> bool:
-    try:
-        get_checker(name)
-    except UnknownChecker:
-        return False
-    return True
 
 
 def system_user_for(department: Any) -> Any:
     """The department's system account ``dept-<code>-system`` (a clerk of that department with
     no usable password); the same account signed inbound callbacks act as."""
-    from govflow.accounts.services import department_system_user
-
     return department_system_user(department=department)
 
 
@@ -110,12 +49,6 @@ def run_check(*, case_id: int, checker_name: str) -> str:
     Raises :class:`UnknownChecker` for a name no checker answers to; any other exception is the
     checker's or the services' and is worth a retry.
     """
-    from django.conf import settings
-
-    from govflow.applications import services
-    from govflow.applications.errors import DomainError
-    from govflow.applications.models import Case, CaseStatus
-
     if not getattr(settings, "GOVFLOW_AUTOMATIC_STEPS", True):
         return "handed to a clerk: automatic steps are turned off (GOVFLOW_AUTOMATIC_STEPS)"
     fn = get_checker(checker_name)
@@ -170,8 +103,6 @@ def newborn_medical_insurance(case: Any, application: Any) -> Decision:
     """新生儿医保参保登记: enrol automatically once the household registration issued the baby's
     citizen id; the enrolment number is derived from it and the application number, so that
     running the check again gives the same number."""
-    from govflow.applications.models import IssuedOutput
-
     citizen_id = (IssuedOutput.objects.filter(application=application, code="citizen_id")
                   .values_list("value", flat=True).first())
     if not citizen_id:

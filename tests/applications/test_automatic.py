@@ -7,26 +7,21 @@ import pytest
 from django.core import mail
 
 from govflow.accounts.models import Membership, User
+from govflow.applications.automatic import newborn_medical_insurance, system_user_for
 from govflow.applications.models import CaseStatus, IssuedOutput, TimelineEntry
+from govflow.catalog.checkers import HandToClerk, known_checker, registered_checkers
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.models import Procedure
 from govflow.catalog.services import import_catalog
 from govflow.notifications import delivery
-from govflow.notifications.automatic import (
-    HandToClerk,
-    known_checker,
-    newborn_medical_insurance,
-    registered_checkers,
-    system_user_for,
-)
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 
 from ..conftest import load_demo_document
 from ..stories import OUTPUTS, approve, case_of, statuses, submitted
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
-DEMO_CHECKER = "govflow.notifications.automatic.newborn_medical_insurance"
+DEMO_CHECKER = "govflow.applications.automatic.newborn_medical_insurance"
 
 
 def check_row(app) -> OutboxMessage:
@@ -112,9 +107,9 @@ def test_without_a_citizen_id_the_demo_checker_hands_the_case_to_a_clerk(citizen
 
 
 @pytest.mark.parametrize(("checker", "status", "result"), [
-    ("tests.notifications.checkers.always_reject", CaseStatus.REJECTED, "rejected"),
-    ("tests.notifications.checkers.always_hand_over", CaseStatus.QUEUED, "handed to a clerk: needs a human look"),
-    ("tests.notifications.checkers.bad_outputs", CaseStatus.QUEUED, "handed to a clerk: Some outputs are invalid."),
+    ("tests.applications.checkers.always_reject", CaseStatus.REJECTED, "rejected"),
+    ("tests.applications.checkers.always_hand_over", CaseStatus.QUEUED, "handed to a clerk: needs a human look"),
+    ("tests.applications.checkers.bad_outputs", CaseStatus.QUEUED, "handed to a clerk: Some outputs are invalid."),
 ])
 def test_a_checker_approves_rejects_or_hands_over_and_the_services_rules_apply(
         citizen_alice, db, checker, status, result):
@@ -177,12 +172,12 @@ def test_the_automatic_key_survives_an_exact_round_trip(db):
         model.objects.all().delete()
     import_catalog(json.loads(first))
     assert json.dumps(export_catalog(), ensure_ascii=False, indent=2) == first
-    assert '"automatic": "govflow.notifications.automatic.newborn_medical_insurance"' in first
+    assert '"automatic": "govflow.applications.automatic.newborn_medical_insurance"' in first
 
 
 @pytest.mark.parametrize(("value", "message"), [
     ("os.path.join", "unknown automatic checker 'os.path.join'"),
-    ("govflow.notifications.automatic.nothing_here", "unknown automatic checker"),
+    ("govflow.applications.automatic.nothing_here", "unknown automatic checker"),
     ("not a dotted name", "unknown automatic checker"),
     ("", "must not be empty"),
     (42, "must be a string, not a number"),
@@ -207,9 +202,9 @@ def test_changing_the_checker_publishes_a_new_version(demo_catalog):
 
     newborn = OneThing.objects.get(code="newborn")
     before = newborn.current_version.number
-    import_catalog(with_checker(load_demo_document(), "tests.notifications.checkers.always_hand_over"))
+    import_catalog(with_checker(load_demo_document(), "tests.applications.checkers.always_hand_over"))
     newborn.refresh_from_db()
     assert newborn.current_version.number == before + 1
     snapshot = newborn.current_version.definition
     (mi,) = [p for p in snapshot["procedures"] if p["code"] == "mi-newborn-insurance"]
-    assert mi["automatic"] == "tests.notifications.checkers.always_hand_over"
+    assert mi["automatic"] == "tests.applications.checkers.always_hand_over"

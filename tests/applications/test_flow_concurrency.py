@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 
 from govflow.applications import services
-from govflow.applications.errors import DomainError
 from govflow.applications.models import ApplicationStatus, TimelineEntry
+from govflow.errors import DomainError
 from govflow.notifications.models import OutboxMessage
 
 from .. import threads

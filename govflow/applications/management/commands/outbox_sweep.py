@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from viewflow.workflow.timers import fire_due_timers
 
-from govflow.notifications import delivery, sla
+from govflow.applications import sla
+from govflow.notifications import delivery
 
 
 class Command(BaseCommand):
@@ -22,6 +24,4 @@ class Command(BaseCommand):
         if not no_sla:
             self.stdout.write(f"sla: {sla.sweep()}")
         if not no_timers:
-            from viewflow.workflow.timers import fire_due_timers
-
             self.stdout.write(f"timers: {fire_due_timers()} fired")

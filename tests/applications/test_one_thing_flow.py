@@ -6,8 +6,8 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from govflow.applications import services
-from govflow.applications.errors import InvalidInput, InvalidState, NotAllowed
 from govflow.applications.models import ApplicationStatus, IssuedOutput, TimelineEntry
+from govflow.errors import InvalidInput, InvalidState, NotAllowed
 from govflow.notifications.models import OutboxMessage
 
 from ..stories import (

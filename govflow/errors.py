@@ -1,4 +1,4 @@
-"""Domain errors raised by services; interfaces map them to responses.
+"""Domain errors raised by the services of every domain package; interfaces map them to responses.
 
 Each carries a clear message; ``InvalidInput`` carries field errors. A service
 that raises leaves nothing changed (it runs in one transaction).

@@ -8,19 +8,18 @@ import pytest
 import time_machine
 from django.core import mail
 
-from govflow.applications import services
+from govflow.applications import services, sla
 from govflow.applications.models import CaseStatus, TimelineEntry
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import Department
-from govflow.notifications import sla
 from govflow.notifications.models import OutboxMessage
 
+from ..background import register_webhook
 from ..conftest import load_demo_document
 from ..factories import MembershipFactory, UserFactory
 from ..stories import case_of, submitted
-from .conftest import register_webhook
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Thursday before the 2026 Mid-Autumn Festival (Friday 25 September, a public holiday).
@@ -157,7 +156,7 @@ def test_an_escalated_case_stays_escalated_once_until_its_due_date_moves(citizen
 
 
 def test_an_unclaimed_case_warns_the_supervisors_or_else_the_clerks(citizen_alice, bob, catalog):
-    from govflow.notifications.automatic import system_user_for
+    from govflow.applications.automatic import system_user_for
 
     system_user_for(Department.objects.get(code="amr"))  # never a recipient
     with time_machine.travel(THURSDAY, tick=False):

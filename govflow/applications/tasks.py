@@ -1,0 +1,29 @@
+"""Periodic Celery tasks of the applications domain: the SLA sweep and viewflow's timers.
+
+Like the outbox's tasks they are ``acks_late`` and idempotent, and each takes a periodic lock
+(:func:`govflow.notifications.locks.periodic_turn`), so several beat processes cause one run per period.
+"""
+from __future__ import annotations
+
+from celery import shared_task
+from viewflow.workflow.timers import fire_due_timers
+
+from govflow.notifications.locks import periodic_turn
+
+from . import sla
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_sla(period: float = 300) -> dict | None:
+    """Warn before due dates, escalate overdue cases (``sla.py``)."""
+    if not periodic_turn("sla-sweep", period):
+        return None
+    return sla.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fire_workflow_timers(period: float = 60) -> int | None:
+    """Fire viewflow's database timers (``flow.Timer``, ``.OnTimeout``) that are due."""
+    if not periodic_turn("workflow-timers", period):
+        return None
+    return fire_due_timers()
