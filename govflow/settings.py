@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "govflow.accounts",
     "govflow.catalog",
+    "govflow.designer",
     "govflow.applications",
     "govflow.notifications",
     "govflow.api",

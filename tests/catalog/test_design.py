@@ -8,10 +8,10 @@ import pytest
 from django.utils import translation
 
 from govflow.catalog import design, services
-from govflow.catalog.diagram import layout, step_diagram
 from govflow.catalog.io import CatalogValidationError
 from govflow.catalog.models import OneThing, OneThingVersion, Step
 from govflow.catalog.services import build_snapshot
+from govflow.designer.diagram import layout, step_diagram
 
 from ..conftest import load_demo_document
 

@@ -22,8 +22,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .design import _after, _by_code, _steps, critical_path, step_layers
-from .models import localized
+from govflow.catalog.design import _after, _by_code, _steps, critical_path, step_layers
+from govflow.catalog.models import localized
 
 __all__ = ["Box", "layout", "step_diagram"]
 

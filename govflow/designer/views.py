@@ -25,13 +25,14 @@ from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import design, services
-from .admin_forms import ImportForm
+from govflow.catalog import design, services
+from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
+from govflow.catalog.models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
+from govflow.catalog.rules import compile_rule
+from govflow.catalog.services import import_catalog
+
 from .diagram import step_diagram
-from .io import CatalogValidationError, export_catalog, validate_document
-from .models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
-from .rules import compile_rule
-from .services import import_catalog
+from .forms import ImportForm
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -111,7 +112,7 @@ def locate_problems(problems: list[design.Problem], one_thing: OneThing | None) 
 
 def status_context(one_thing: OneThing, report: design.DesignReport) -> dict:
     """What the change form shows above the form: version, draft status, problems, links."""
-    from .services import snapshot_digest
+    from govflow.catalog.services import snapshot_digest
 
     version = one_thing.current_version
     changed = version is None or version.digest != snapshot_digest(report.doc)
@@ -240,7 +241,7 @@ def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required
 
 def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
     """Diagram, critical path, merged form, materials and savings of the draft; POST: dry run."""
-    from .definition import Definition
+    from govflow.catalog.definition import Definition
 
     one_thing = _one_thing(model_admin, request, object_id)
     report = services.check_one_thing(one_thing)
@@ -317,7 +318,7 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
 
 
 def _materials(doc: dict) -> list[dict]:
-    from .forms import materials_asked
+    from govflow.catalog.forms import materials_asked
 
     try:
         return materials_asked(doc)
@@ -381,7 +382,7 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
 
 
 def unpublish_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
-    from .services import unpublish_one_thing
+    from govflow.catalog.services import unpublish_one_thing
 
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -529,7 +530,7 @@ def calendar_year_view(model_admin: Any, request: HttpRequest, year: int | None 
     if request.method == "POST":
         if not model_admin.has_add_permission(request):
             raise PermissionDenied
-        from .calendar import seed_calendar
+        from govflow.catalog.calendar import seed_calendar
 
         created = seed_calendar([year])
         messages.success(request, ngettext(

@@ -22,12 +22,19 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from govflow.catalog.checkers import known_checker, registered_checkers
+from govflow.catalog.io import (
+    ACCEPTED_MATERIAL_TYPES,
+    CODE_RE,
+    MAX_DAYS,
+    MAX_LENGTH_MAX,
+    MAX_SIZE_MB,
+    OUTPUT_TYPES,
+    material_types,
+)
+from govflow.catalog.models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
+from govflow.catalog.rules import RuleError, compile_rule
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
-
-from .checkers import known_checker, registered_checkers
-from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
-from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
-from .rules import RuleError, compile_rule
 
 LANGUAGES = ("en", "zh-hans")
 
@@ -40,7 +47,7 @@ class BilingualWidget(forms.MultiWidget):
     template_name = "admin/catalog/widgets/bilingual.html"
 
     class Media:
-        css = {"all": ("catalog/admin.css",)}
+        css = {"all": ("designer/admin.css",)}
 
     def __init__(self, *, textarea: bool = False, attrs: dict | None = None) -> None:
         if textarea:

@@ -37,19 +37,8 @@ from django.utils.translation import ngettext
 
 from govflow.accounts.admin import RolesGrantedBySuperusers
 from govflow.accounts.models import Membership
-
-from . import admin_views, services
-from .admin_forms import (
-    DepartmentForm,
-    FieldForm,
-    MaterialForm,
-    OneThingForm,
-    OutputForm,
-    ProcedureForm,
-    StepForm,
-    StepFormSet,
-)
-from .models import (
+from govflow.catalog import services
+from govflow.catalog.models import (
     CalendarDay,
     Department,
     Field,
@@ -62,6 +51,18 @@ from .models import (
     ProcedureMaterial,
     Step,
     localized,
+)
+
+from . import views
+from .forms import (
+    DepartmentForm,
+    FieldForm,
+    MaterialForm,
+    OneThingForm,
+    OutputForm,
+    ProcedureForm,
+    StepForm,
+    StepFormSet,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -445,7 +446,7 @@ class OneThingAdmin(admin.ModelAdmin):
         if obj is not None and request.method == "GET":
             report = services.check_one_thing(obj)
             request._govflow_design_report = report
-            extra_context.update(admin_views.status_context(obj, report))
+            extra_context.update(views.status_context(obj, report))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
@@ -462,15 +463,15 @@ class OneThingAdmin(admin.ModelAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("import/", wrap(self._view(admin_views.import_view)), name=f"{prefix}_import"),
-            path("export/", wrap(self._view(admin_views.export_view)), name=f"{prefix}_export_all"),
-            path("<path:object_id>/preview/", wrap(self._view(admin_views.preview_view)),
+            path("import/", wrap(self._view(views.import_view)), name=f"{prefix}_import"),
+            path("export/", wrap(self._view(views.export_view)), name=f"{prefix}_export_all"),
+            path("<path:object_id>/preview/", wrap(self._view(views.preview_view)),
                  name=f"{prefix}_preview"),
-            path("<path:object_id>/publish/", wrap(self._view(admin_views.publish_view)),
+            path("<path:object_id>/publish/", wrap(self._view(views.publish_view)),
                  name=f"{prefix}_publish"),
-            path("<path:object_id>/unpublish/", wrap(self._view(admin_views.unpublish_view)),
+            path("<path:object_id>/unpublish/", wrap(self._view(views.unpublish_view)),
                  name=f"{prefix}_unpublish"),
-            path("<path:object_id>/export/", wrap(self._view(admin_views.export_view)),
+            path("<path:object_id>/export/", wrap(self._view(views.export_view)),
                  name=f"{prefix}_export"),
             *super().get_urls(),
         ]
@@ -509,7 +510,7 @@ class OneThingAdmin(admin.ModelAdmin):
     @admin.action(description=_("Unpublish the selected one things (no new applications)"),
                   permissions=["change"])
     def unpublish_selected(self, request: HttpRequest, queryset) -> None:
-        from .services import unpublish_one_thing
+        from govflow.catalog.services import unpublish_one_thing
 
         count = 0
         for one_thing in queryset.filter(is_published=True):
@@ -527,7 +528,7 @@ class OneThingVersionAdmin(admin.ModelAdmin):
     """Published versions are immutable: visible, never editable."""
 
     class Media:
-        css = {"all": ("catalog/admin.css",)}  # the diagram and the definition
+        css = {"all": ("designer/admin.css",)}  # the diagram and the definition
 
     list_display = ("one_thing", "number", "published_at", "published_by", "application_count")
     list_filter = ("one_thing",)
@@ -563,7 +564,7 @@ class OneThingVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("changes from the previous version"))
     def changes(self, obj: OneThingVersion) -> str:
-        from .design import diff_documents
+        from govflow.catalog.design import diff_documents
 
         previous = (OneThingVersion.objects.filter(one_thing_id=obj.one_thing_id, number__lt=obj.number)
                     .order_by("-number").first())
@@ -616,7 +617,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
 
         def year(request: HttpRequest, year: int | None = None):
-            return admin_views.calendar_year_view(self, request, year)
+            return views.calendar_year_view(self, request, year)
 
         return [
             path("year/", wrap(year), name=f"{prefix}_year"),
