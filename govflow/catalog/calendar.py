@@ -33,6 +33,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from .models import CalendarDay
+
 __all__ = [
     "add_working_days",
     "china_calendar_exceptions",
@@ -82,8 +84,6 @@ def _calendar() -> _Calendar:
     if current is not None and current.version == version:
         _checked_at = now
         return current
-    from .models import CalendarDay
-
     with _lock:
         current = _loaded
         if current is not None and current.version == version:
@@ -273,8 +273,6 @@ def seed_calendar(years: Iterable[int] = DEFAULT_SEED_YEARS) -> int:
     Existing rows are never changed (an administrator's correction wins), so seeding again is
     harmless. Invalidates the calendar cache (``bulk_create`` sends no signals).
     """
-    from .models import CalendarDay
-
     rows = china_calendar_exceptions(years)
     if not rows:
         return 0

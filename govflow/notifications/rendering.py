@@ -18,6 +18,8 @@ from django.conf import settings
 from django.template import Context, Engine, TemplateDoesNotExist
 from django.urls import NoReverseMatch, reverse
 
+from govflow.catalog.definition import get_definition
+
 from .channels import PermanentChannelError
 
 LANGUAGES = ("zh-hans", "en")
@@ -83,8 +85,6 @@ def _url(name: str, *args: Any) -> str:
 
 def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
     """Everything the templates may use, looked up in the application's own published version."""
-    from govflow.catalog.definition import get_definition
-
     payload = message.payload or {}
     app = message.application
     ctx: dict[str, Any] = {

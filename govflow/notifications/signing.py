@@ -10,6 +10,8 @@ import hmac
 import re
 import time
 
+from govflow.catalog.models import Department
+
 SIGNATURE_HEADER = "X-Govflow-Signature"
 TOLERANCE_SECONDS = 300
 _MAX_HEADER_LENGTH = 1024
@@ -60,8 +62,6 @@ def signing_departments(header: str | None, body: bytes) -> list:
     this before looking anything up answers a request without a valid signature the same way
     whether or not the object it names exists.
     """
-    from govflow.catalog.models import Department
-
     if not header or len(header) > _MAX_HEADER_LENGTH:
         return []
     departments = Department.objects.exclude(webhook_secret="").only("id", "code", "webhook_secret")

@@ -24,6 +24,8 @@ from typing import Any
 
 from django.conf import settings
 
+from govflow.catalog.models import Department, validate_webhook_url
+
 from .channels import ChannelError, PermanentChannelError
 from .signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, signature, signature_header, verify_signature
 
@@ -82,8 +84,6 @@ def send(message: Any) -> str:
     """
     import requests
     from django.core.exceptions import ValidationError
-
-    from govflow.catalog.models import Department, validate_webhook_url
 
     code = ((message.payload or {}).get("case") or {}).get("department")
     department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
