@@ -225,12 +225,13 @@ def _store_reset_password(user: User, password: str) -> None:
     transaction.on_commit(lambda: reset_lockouts(username=user.username))
 
 
-def _password_errors(password: str, user: User) -> list[str]:
+def _new_password_errors(password: str, user: User) -> dict[str, list[str]]:
+    """``{"new_password": [...]}`` when Django's validators refuse ``password`` for ``user``, else ``{}``."""
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        return list(exc.messages)
-    return []
+        return {"new_password": list(exc.messages)}
+    return {}
 
 
 def change_password(*, user: Any, old_password: str, new_password: str) -> User:
@@ -243,11 +244,9 @@ def change_password(*, user: Any, old_password: str, new_password: str) -> User:
         fresh = User.objects.select_for_update().get(pk=user.pk)
         if not fresh.check_password(old_password or ""):
             errors = {"old_password": [WRONG_OLD_PASSWORD]}
-        else:
-            errors = {"new_password": problems} if (problems := _password_errors(new_password, fresh)) else {}
-            if not errors:
-                _store_password(fresh, new_password)
-                return fresh
+        elif not (errors := _new_password_errors(new_password, fresh)):
+            _store_password(fresh, new_password)
+            return fresh
     raise InvalidInput("The password was not changed.", errors=errors)
 
 
@@ -364,11 +363,9 @@ def reset_password_with_link(*, uidb64: str, token: str, new_password: str) -> U
                 user = None
         if user is None:
             errors = {"link": [BAD_LINK]}
-        else:
-            errors = {"new_password": problems} if (problems := _password_errors(new_password, user)) else {}
-            if not errors:
-                _store_reset_password(user, new_password)
-                return user
+        elif not (errors := _new_password_errors(new_password, user)):
+            _store_reset_password(user, new_password)
+            return user
     raise InvalidInput("The password was not reset.", errors=errors)
 
 
@@ -392,12 +389,10 @@ def reset_password_with_code(*, identifier: str, code: str, new_password: str) -
             # Committed before the error is raised: wrong tries count even though nothing else changes.
             PasswordResetCode.objects.filter(pk__in=[c.pk for c in live]).update(attempts=F("attempts") + 1)
             errors = {"code": [WRONG_CODE]}
-        else:
-            errors = {"new_password": problems} if (problems := _password_errors(new_password, match.user)) else {}
-            if not errors:
-                match.used_at = timezone.now()
-                match.save(update_fields=["used_at"])
-                PasswordResetCode.objects.filter(user=match.user, used_at__isnull=True).update(used_at=match.used_at)
-                _store_reset_password(match.user, new_password)
-                return match.user
+        elif not (errors := _new_password_errors(new_password, match.user)):
+            match.used_at = timezone.now()
+            match.save(update_fields=["used_at"])
+            PasswordResetCode.objects.filter(user=match.user, used_at__isnull=True).update(used_at=match.used_at)
+            _store_reset_password(match.user, new_password)
+            return match.user
     raise InvalidInput("The password was not reset.", errors=errors)

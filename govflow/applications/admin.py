@@ -29,34 +29,29 @@ from . import recovery
 from .models import Application, Case, CorrectionRequest, Evaluation, TimelineEntry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class LookOnly:
+    """Mixed into an admin or an inline: no add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(LookOnly, admin.ModelAdmin):
     """Look, never touch: no add, change or delete, hence no bulk actions either."""
 
     actions = None
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LookOnly, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CaseInline(ReadOnlyInline):
@@ -238,20 +233,12 @@ class CorrectionRequestAdmin(ReadOnlyAdmin):
 # viewflow registers its own Process and Task admins, which let staff edit a task's status, owner
 # or data behind the engine's back. Here they are look-only too: the one way to act on a task from
 # the admin is the retry of a stuck task above, which goes through the engine.
-class ReadOnlyProcessAdmin(viewflow_admin.ProcessAdmin):
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyProcessAdmin(LookOnly, viewflow_admin.ProcessAdmin):
+    pass
 
 
-class ReadOnlyTaskAdmin(viewflow_admin.TaskAdmin):
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyTaskAdmin(LookOnly, viewflow_admin.TaskAdmin):
+    pass
 
 
 for _model, _model_admin in ((Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTaskAdmin)):

@@ -17,6 +17,28 @@ from govflow.text import validate_single_line_text
 
 from .answers import ID_NUMBER_PATTERN, PHONE_PATTERN
 
+_PASSWORD_MISMATCH = _("The two passwords do not match.")
+
+
+def _new_password_pair(label: str, confirm_label: str) -> tuple[forms.CharField, forms.CharField]:
+    """A new password and the same typed again (the browser may offer to generate one)."""
+    first = forms.CharField(
+        label=label, strip=False,
+        help_text=_("At least 8 characters; not only digits, and not like your username."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": 8}))
+    second = forms.CharField(label=confirm_label, strip=False,
+                             widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    return first, second
+
+
+def _matching_password(form: forms.Form, first: str, second: str) -> str | None:
+    """The new password typed in ``first``, unless ``second`` differs (then an error on ``second``)."""
+    password, again = form.cleaned_data.get(first), form.cleaned_data.get(second)
+    if password and again and password != again:
+        form.add_error(second, forms.ValidationError(_PASSWORD_MISMATCH))
+        return None
+    return password
+
 
 class LoginForm(AuthenticationForm):
     """Django's login form (``authenticate()``, so django-axes sees every attempt), with our words."""
@@ -60,19 +82,12 @@ class RegisterForm(forms.Form):
         error_messages={"invalid": _("Use only letters, digits and @ . + - _ in the username.")},
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none",
                                       "spellcheck": "false"}))
-    password1 = forms.CharField(
-        label=_("Password"), strip=False,
-        help_text=_("At least 8 characters; not only digits, and not like your username."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": 8}))
-    password2 = forms.CharField(
-        label=_("Confirm password"), strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1, password2 = _new_password_pair(_("Password"), _("Confirm password"))
 
     error_messages = {
         "id_number_invalid": _("Enter a valid resident ID number: the last character is a check digit."),
         "username_taken": _("This username is taken. Choose another."),
         "phone_invalid": _("Enter a valid mainland China mobile number (11 digits)."),
-        "password_mismatch": _("The two passwords do not match."),
     }
 
     def clean_id_number(self) -> str:
@@ -95,10 +110,7 @@ class RegisterForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", forms.ValidationError(self.error_messages["password_mismatch"]))
-        elif first:
+        if first := _matching_password(self, "password1", "password2"):
             probe = User(username=cleaned.get("username", ""), name=cleaned.get("name", ""),
                          email=cleaned.get("email", ""))
             try:
@@ -144,21 +156,11 @@ class EvaluationForm(forms.Form):
 class _NewPasswordForm(forms.Form):
     """A new password typed twice; the validators run in the service (``govflow.accounts.services``)."""
 
-    new_password1 = forms.CharField(
-        label=_("New password"), strip=False,
-        help_text=_("At least 8 characters; not only digits, and not like your username."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "minlength": 8}))
-    new_password2 = forms.CharField(
-        label=_("Confirm new password"), strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    error_messages = {"password_mismatch": RegisterForm.error_messages["password_mismatch"]}
+    new_password1, new_password2 = _new_password_pair(_("New password"), _("Confirm new password"))
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if first and second and first != second:
-            self.add_error("new_password2", forms.ValidationError(self.error_messages["password_mismatch"]))
+        _matching_password(self, "new_password1", "new_password2")
         return cleaned
 
 

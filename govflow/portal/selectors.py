@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 
 from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
 from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.forms import DefinitionError
+from govflow.catalog.forms import DefinitionError, materials_asked
 from govflow.catalog.models import OneThing, localized
+from govflow.stats.savings import Savings, savings_of
 
 
 def published_one_things() -> QuerySet[OneThing]:
@@ -48,31 +49,12 @@ def definition_of(one_thing: OneThing) -> Definition | None:
 
 # -- what a one thing replaces -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Savings:
-    """The reform's published savings (减环节、减材料、减时限、减跑动), per the API contract."""
-
-    procedures: int
-    fields_separately: int
-    fields_once: int
-    materials_separately: int
-    materials_once: int
-    visits_separately: int
-    visits_once: int
-    days_separately: int
-    days_committed: int | None
-
-
 def savings(definition: Definition) -> Savings:
     """The same figures as the API's ``savings`` (one computation: ``govflow.stats.savings``)."""
-    from govflow.stats.savings import one_thing_savings
-
-    return Savings(**one_thing_savings(definition))
+    return savings_of(definition)
 
 
 def definition_materials(definition: Definition) -> list[dict]:
-    from govflow.catalog.forms import materials_asked
-
     return materials_asked(definition.doc)
 
 
