@@ -27,6 +27,7 @@ from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
 from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
 from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from .rules import RuleError, compile_rule
+from .steps import StepGraph
 
 LANGUAGES = ("en", "zh-hans")
 
@@ -615,49 +616,11 @@ class StepFormSet(forms.BaseInlineFormSet):
                 else:
                     good.append(prerequisite)
             graph[code] = good
-        for code in _cycle_members(graph):
+        for code in StepGraph(graph.items()).on_cycle:
             present[code].add_error("after", _("These prerequisites form a cycle: no step of it could ever start."))
         if rows and all(graph.get(f.cleaned_data["procedure"].code) for f in rows if
                         f.cleaned_data["procedure"].code in graph):
             raise ValidationError(_("At least one step must have no prerequisite, or nothing can start."))
-
-
-def _cycle_members(graph: dict[str, list[str]]) -> list[str]:
-    """Steps that lie on a cycle of ``after`` (each reported once)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    members: list[str] = []
-    counter = [0]
-
-    def strongconnect(node: str) -> None:
-        # Tarjan's algorithm; one things are small, recursion depth is bounded by the step count.
-        index[node] = low[node] = counter[0]
-        counter[0] += 1
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in graph.get(node, []):
-            if nxt not in index:
-                strongconnect(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                item = stack.pop()
-                on_stack.discard(item)
-                component.append(item)
-                if item == node:
-                    break
-            if len(component) > 1:
-                members.extend(component)
-
-    for node in graph:
-        if node not in index:
-            strongconnect(node)
-    return members
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .models import (
     Step,
 )
 from .rules import RuleError, compile_rule
+from .steps import StepGraph
 
 if TYPE_CHECKING:
     from .models import OneThingVersion
@@ -576,7 +577,7 @@ class _Validator:
         issued = {o for code in step_paths for o in self.procedures[code].outputs}
         asked = set(guide) | {f for code in step_paths for f in self.procedures[code].fields if f not in issued}
 
-        graph: dict[str, list[str]] = {}
+        written: list[tuple[str, list[str]]] = []
         has_root = False
         for step, entry_path in parsed:
             ref = step.get("procedure") if isinstance(step.get("procedure"), str) else None
@@ -599,13 +600,17 @@ class _Validator:
                 else:
                     self.error(value_path, f"unknown procedure {value!r}")
             if own is not None:
-                graph[own] = prerequisites
+                written.append((own, prerequisites))
             self.when(step, entry_path, asked)
 
-        cyclic = self.cycles(graph, step_paths)
-        if parsed and not has_root and not cyclic:
+        graph = StepGraph(written)
+        for cycle in graph.cycles:
+            # Reported at the step whose ``after`` closes the cycle.
+            self.error(_key(step_paths[cycle[-1]], "after"),
+                       "cycle in 'after': " + " → ".join(cycle) + " (each must be approved before the next)")
+        if parsed and not has_root and not graph.cycles:
             self.error(steps_path, "at least one step must have no 'after' (otherwise nothing can start)")
-        if not cyclic:
+        if not graph.cycles:
             self.upstream_outputs(graph, steps)
 
     def when(self, step: dict, path: str, asked: set[str]) -> None:
@@ -624,54 +629,13 @@ class _Validator:
             self.error(where, f"names {name!r}, which this one thing never asks "
                               "(it must be in the guide or a field of one of its procedures)")
 
-    def cycles(self, graph: dict[str, list[str]], step_paths: dict[str, str]) -> bool:
-        """Report every cycle of ``after`` once, at the step that closes it."""
-        white, grey, black = 0, 1, 2
-        colour = dict.fromkeys(graph, white)
-        found = False
-        for start in graph:
-            if colour[start] != white:
-                continue
-            # Iterative DFS: a hostile document must not be able to exhaust the stack.
-            stack: list[tuple[str, int]] = [(start, 0)]
-            trail: list[str] = [start]
-            colour[start] = grey
-            while stack:
-                node, index = stack[-1]
-                edges = graph.get(node, [])
-                if index < len(edges):
-                    stack[-1] = (node, index + 1)
-                    nxt = edges[index]
-                    if colour.get(nxt, black) == white:
-                        colour[nxt] = grey
-                        stack.append((nxt, 0))
-                        trail.append(nxt)
-                    elif colour.get(nxt) == grey:
-                        # ``node`` comes after ``nxt``, which (transitively) comes after ``node``.
-                        loop = trail[trail.index(nxt):] + [nxt]
-                        self.error(_key(step_paths[node], "after"),
-                                   "cycle in 'after': " + " → ".join(reversed(loop))
-                                   + " (each must be approved before the next)")
-                        found = True
-                else:
-                    colour[node] = black
-                    stack.pop()
-                    trail.pop()
-        return found
-
-    def upstream_outputs(self, graph: dict[str, list[str]], steps: list[tuple[str, dict, str]]) -> None:
+    def upstream_outputs(self, graph: StepGraph, steps: list[tuple[str, dict, str]]) -> None:
         """Each needed output must be issued by a step this step comes after, transitively."""
         for code, _step, path in steps:
             needs = self.procedures[code].needs_outputs
             if not needs:
                 continue
-            upstream: set[str] = set()
-            pending = list(graph.get(code, []))
-            while pending:
-                prerequisite = pending.pop()
-                if prerequisite not in upstream:
-                    upstream.add(prerequisite)
-                    pending.extend(graph.get(prerequisite, []))
+            upstream = graph.ancestors(code)
             for output in needs:
                 issuer = self.outputs[output]
                 if issuer in upstream:
