@@ -24,7 +24,15 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
 
-from .io import ACCEPTED_MATERIAL_TYPES, CODE_RE, MAX_DAYS, MAX_LENGTH_MAX, MAX_SIZE_MB, OUTPUT_TYPES, material_types
+from .io.format import (
+    ACCEPTED_MATERIAL_TYPES,
+    CODE_RE,
+    MAX_DAYS,
+    MAX_LENGTH_MAX,
+    MAX_SIZE_MB,
+    OUTPUT_TYPES,
+    material_types,
+)
 from .models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from .rules import RuleError, compile_rule
 from .steps import StepGraph
