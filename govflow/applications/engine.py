@@ -17,6 +17,8 @@ from typing import Any
 from django.utils import timezone
 
 from govflow.catalog.calendar import add_working_days, local_date
+from govflow.catalog.definition import get_definition
+from govflow.catalog.steps import StepGraph
 from govflow.notifications.models import OutboxMessage
 
 from .models import (
@@ -256,8 +258,6 @@ def queue_ready_cases(s: EngineSession) -> list[Case]:
 def _queue_automatic_check(s: EngineSession, case: Case) -> None:
     """An automatic procedure's checker runs on a worker once the case is queued; it is
     written to the outbox with the change, so it survives a crash and runs at least once."""
-    from govflow.catalog.definition import get_definition
-
     checker = get_definition(s.application.version).procedures.get(case.procedure_code, {}).get("automatic")
     if checker:
         s.outbox.append(OutboxMessage(kind="automatic_check", event="case.queued", application=s.application,
@@ -266,51 +266,43 @@ def _queue_automatic_check(s: EngineSession, case: Case) -> None:
 
 def cancel_dependents(s: EngineSession, case: Case) -> list[Case]:
     """A rejected case cancels every case that depends on it, transitively."""
+    dependents = get_definition(s.application.version).graph.descendants(case.procedure_code)
     cancelled: list[Case] = []
-    frontier = [case.procedure_code]
-    while frontier:
-        code = frontier.pop()
-        for other in s.cases.values():
-            if code in other.after and other.status not in FINAL_CASE_STATUSES:
-                other.status = CaseStatus.CANCELLED
-                s.touch_case(other, "status")
-                s.log("case.cancelled", case=other, actor=None,
-                      message=f"prerequisite {case.procedure_code} was rejected")
-                cancelled.append(other)
-                frontier.append(other.procedure_code)
+    for other in s.cases.values():
+        if other.procedure_code in dependents and other.status not in FINAL_CASE_STATUSES:
+            other.status = CaseStatus.CANCELLED
+            s.touch_case(other, "status")
+            s.log("case.cancelled", case=other, actor=None,
+                  message=f"prerequisite {case.procedure_code} was rejected")
+            cancelled.append(other)
     return cancelled
 
 
 def refresh_expected_finish(s: EngineSession) -> None:
-    value = expected_finish(s.cases.values())
+    value = expected_finish(s.cases.values(), get_definition(s.application.version).graph)
     if value != s.application.expected_finish:
         s.application.expected_finish = value
         s.touch_application("expected_finish")
 
 
-def expected_finish(cases: Iterable[Case]) -> date | None:
+def expected_finish(cases: Iterable[Case], graph: StepGraph) -> date | None:
     """Latest due date of the cases not cancelled; a waiting case counts as its
     latest prerequisite's date plus its own committed working days."""
     by_code = {c.procedure_code: c for c in cases}
-    memo: dict[str, date | None] = {}
-
-    def finish(case: Case) -> date | None:
-        if case.procedure_code in memo:
-            return memo[case.procedure_code]
-        memo[case.procedure_code] = None  # cycle guard; definitions are acyclic
+    finish: dict[str, date | None] = {}
+    for code in graph.order:  # prerequisites first
+        case = by_code.get(code)
+        if case is None:  # a step that does not apply to this application
+            continue
         if case.status == CaseStatus.CANCELLED:
-            result = None
+            finish[code] = None
         elif case.status == CaseStatus.WAITING:
-            prereq_dates = [finish(by_code[code]) for code in case.after if code in by_code]
-            known = [d for d in prereq_dates if d is not None]
+            known = [d for p in case.after if (d := finish.get(p)) is not None]
             start = max(known) if known else local_date(timezone.now())
-            result = add_working_days(start, case.committed_days)
+            finish[code] = add_working_days(start, case.committed_days)
         else:
-            result = case.due_date
-        memo[case.procedure_code] = result
-        return result
-
-    dates = [d for d in (finish(c) for c in by_code.values()) if d is not None]
+            finish[code] = case.due_date
+    dates = [d for d in finish.values() if d is not None]
     return max(dates) if dates else None
 
 

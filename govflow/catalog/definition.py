@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from . import forms, rules
+from .steps import StepGraph
 
 
 class Definition:
@@ -53,6 +54,11 @@ class Definition:
         return [m["material"] for m in self.procedures[procedure].get("materials", [])]
 
     @cached_property
+    def graph(self) -> StepGraph:
+        """The steps and their prerequisites (``after``)."""
+        return StepGraph((s["procedure"], s.get("after", [])) for s in self.steps)
+
+    @cached_property
     def asked_fields(self) -> list[str]:
         return forms.asked_fields(self.doc)
 
@@ -79,7 +85,7 @@ class Definition:
         applicable: list[str] = []
         included: set[str] = set()
         # Steps may be listed in any order; resolve prerequisites first.
-        for code in self._topological_order():
+        for code in self.graph.order:
             rule = self._rules.get(code)
             if rule is not None and not rule.evaluate(data):
                 continue
@@ -89,22 +95,6 @@ class Definition:
             if step["procedure"] in included:
                 applicable.append(step["procedure"])
         return applicable
-
-    def _topological_order(self) -> list[str]:
-        order: list[str] = []
-        seen: set[str] = set()
-
-        def visit(code: str) -> None:
-            if code in seen:
-                return
-            seen.add(code)
-            for prereq in self.after(code):
-                visit(prereq)
-            order.append(code)
-
-        for step in self.steps:
-            visit(step["procedure"])
-        return order
 
     def fields_for(self, procedures: list[str]) -> set[str]:
         codes = set(self.guide)

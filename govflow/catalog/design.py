@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from .io import CatalogError, validate_document
 from .models import localized
 from .rules import RuleError, compile_rule
+from .steps import StepGraph
 
 __all__ = [
     "Change",
@@ -141,12 +142,8 @@ def _days(procedure: dict | None) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def _graph(doc: Any) -> dict[str, list[str]]:
-    """Step → its prerequisites that are steps (first occurrence of a procedure wins)."""
-    graph: dict[str, list[str]] = {}
-    for step in _steps(doc):
-        graph.setdefault(step["procedure"], _after(step))
-    return {code: [p for p in after if p in graph and p != code] for code, after in graph.items()}
+def _graph(doc: Any) -> StepGraph:
+    return StepGraph.of_steps(_one_thing(doc).get("steps"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,55 +156,13 @@ def critical_path(doc: Any) -> tuple[int, list[str]]:
     Returns ``(working days, [procedure codes from first to last])``; ``(0, [])`` for a document
     without steps. A cycle (reported by validation) is cut where it closes, so this never loops.
     """
-    graph = _graph(doc)
     procedures = _by_code(doc, "procedures")
-    finish: dict[str, tuple[int, list[str]]] = {}
-    visiting: set[str] = set()
-
-    def visit(code: str) -> tuple[int, list[str]]:
-        if code in finish:
-            return finish[code]
-        if code in visiting:
-            return 0, []
-        visiting.add(code)
-        best: tuple[int, list[str]] = (0, [])
-        for prerequisite in graph.get(code, []):
-            candidate = visit(prerequisite)
-            if candidate[0] > best[0]:
-                best = candidate
-        visiting.discard(code)
-        result = (best[0] + _days(procedures.get(code)), [*best[1], code])
-        finish[code] = result
-        return result
-
-    longest: tuple[int, list[str]] = (0, [])
-    for code in graph:
-        candidate = visit(code)
-        if candidate[0] > longest[0]:
-            longest = candidate
-    return longest
+    return _graph(doc).longest_chain(lambda code: _days(procedures.get(code)))
 
 
 def step_layers(doc: Any) -> dict[str, int]:
     """Step → its depth: 0 without prerequisites, else 1 + the deepest prerequisite's depth."""
-    graph = _graph(doc)
-    depth: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def visit(code: str) -> int:
-        if code in depth:
-            return depth[code]
-        if code in visiting:
-            return 0
-        visiting.add(code)
-        value = max((visit(p) + 1 for p in graph.get(code, [])), default=0)
-        visiting.discard(code)
-        depth[code] = value
-        return value
-
-    for code in graph:
-        visit(code)
-    return depth
+    return _graph(doc).depths()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,30 +205,17 @@ def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
     if not isinstance(steps, list):
         return errors  # a missing or malformed list is reported by validation (so is an empty one)
     graph = _graph(doc)
-    dead: dict[str, str] = {}  # code -> why
     whens: dict[str, Any] = {}
     for step in _steps(doc):
         whens.setdefault(step["procedure"], step.get("when"))
-    visiting: set[str] = set()
-
-    def is_dead(code: str) -> bool:
-        if code in dead:
-            return True
-        if code in visiting:
-            return False  # a cycle is reported by validation
-        visiting.add(code)
-        try:
-            if _never_true(whens.get(code)):
-                dead[code] = "its condition ('when') is never true, so it never applies"
-                return True
-            for prerequisite in graph.get(code, []):
-                if is_dead(prerequisite):
-                    dead[code] = (f"it comes after {prerequisite!r}, which never applies, "
-                                  "so it can never start")
-                    return True
-            return False
-        finally:
-            visiting.discard(code)
+    dead: dict[str, str] = {}  # code -> why
+    for code in graph.order:  # prerequisites first
+        if _never_true(whens.get(code)):
+            dead[code] = "its condition ('when') is never true, so it never applies"
+            continue
+        prerequisite = next((p for p in graph.prerequisites(code) if p in dead), None)
+        if prerequisite is not None:
+            dead[code] = f"it comes after {prerequisite!r}, which never applies, so it can never start"
 
     seen: set[str] = set()
     for index, step in enumerate(steps):
@@ -283,7 +225,7 @@ def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
         if code in seen:
             continue  # a duplicate step, reported by validation
         seen.add(code)
-        if is_dead(code):
+        if code in dead:
             errors.append(CatalogError(f"{base}.steps[{index}]", f"unreachable step: {dead[code]}"))
     return errors
 

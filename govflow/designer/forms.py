@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog.checkers import known_checker, registered_checkers
-from govflow.catalog.io import (
+from govflow.catalog.io.format import (
     ACCEPTED_MATERIAL_TYPES,
     CODE_RE,
     MAX_DAYS,
@@ -34,6 +34,7 @@ from govflow.catalog.io import (
 )
 from govflow.catalog.models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
 from govflow.catalog.rules import RuleError, compile_rule
+from govflow.catalog.steps import StepGraph
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
 
 LANGUAGES = ("en", "zh-hans")
@@ -619,49 +620,11 @@ class StepFormSet(forms.BaseInlineFormSet):
                 else:
                     good.append(prerequisite)
             graph[code] = good
-        for code in _cycle_members(graph):
+        for code in StepGraph(graph.items()).on_cycle:
             present[code].add_error("after", _("These prerequisites form a cycle: no step of it could ever start."))
         if rows and all(graph.get(f.cleaned_data["procedure"].code) for f in rows if
                         f.cleaned_data["procedure"].code in graph):
             raise ValidationError(_("At least one step must have no prerequisite, or nothing can start."))
-
-
-def _cycle_members(graph: dict[str, list[str]]) -> list[str]:
-    """Steps that lie on a cycle of ``after`` (each reported once)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    members: list[str] = []
-    counter = [0]
-
-    def strongconnect(node: str) -> None:
-        # Tarjan's algorithm; one things are small, recursion depth is bounded by the step count.
-        index[node] = low[node] = counter[0]
-        counter[0] += 1
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in graph.get(node, []):
-            if nxt not in index:
-                strongconnect(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                item = stack.pop()
-                on_stack.discard(item)
-                component.append(item)
-                if item == node:
-                    break
-            if len(component) > 1:
-                members.extend(component)
-
-    for node in graph:
-        if node not in index:
-            strongconnect(node)
-    return members
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """``docs/catalog.schema.json`` describes what the importer accepts.
 
-The importer (:func:`govflow.catalog.io.validate_document`) is the rule; the JSON Schema is
-what an editor or a department's tooling can check a document against before sending it. These
-tests keep the two in step: every document the importer accepts (the demo catalog, an export, the
+The importer (:func:`govflow.catalog.io.validate_document`) checks a document's shape with this
+schema (its copy ``govflow/catalog/catalog.schema.json``) and its meaning in code; editors and a
+department's tooling can check a document against the schema before sending it. These tests keep
+the two in step: every document the importer accepts (the demo catalog, an export, the
 example of ``docs/catalog.md``) is valid under the schema, and every structural mistake the
 schema refuses is refused by the importer too. Cross references (unknown codes, cycles, CEL)
 are the importer's alone; one test pins that boundary so the docs stay honest about it.

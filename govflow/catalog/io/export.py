@@ -1,0 +1,136 @@
+"""Export: the live (draft) catalog as a ``govflow.catalog/1`` document."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from ..models import Department, Field, Material, OneThing, Output, Procedure, ProcedureField, ProcedureMaterial, Step
+from .format import CATALOG_FORMAT, material_types
+
+
+def _json_list(value: Any) -> Any:
+    """A copy of a JSON list column; anything else as stored (validation will report it)."""
+    return list(value) if isinstance(value, list) else value
+
+
+def _department_doc(department: Department) -> dict:
+    return {"code": department.code, "name": department.name}
+
+
+def _field_doc(item: Field) -> dict:
+    out: dict[str, Any] = {"code": item.code, "label": item.label, "type": item.type}
+    # Optional keys only when set, in the contract's order, so that the round trip is exact.
+    if item.max_length is not None:
+        out["max_length"] = item.max_length
+    if item.pattern:
+        out["pattern"] = item.pattern
+    if item.minimum is not None:
+        out["min"] = item.minimum
+    if item.maximum is not None:
+        out["max"] = item.maximum
+    if item.choices:
+        out["choices"] = item.choices
+    if item.help:
+        out["help"] = item.help
+    return out
+
+
+def _material_doc(item: Material) -> dict:
+    return {"code": item.code, "label": item.label, "accepted_types": material_types(item.accepted_types),
+            "max_size_mb": item.max_size_mb}
+
+
+def _output_doc(output: Output) -> dict:
+    out: dict[str, Any] = {"code": output.code, "label": output.label, "type": output.type}
+    if output.pattern:
+        out["pattern"] = output.pattern
+    return out
+
+
+def _procedure_doc(procedure: Procedure) -> dict:
+    out: dict[str, Any] = {"code": procedure.code, "department": procedure.department.code, "name": procedure.name}
+    if procedure.description:
+        out["description"] = procedure.description
+    out.update({
+        "statutory_days": procedure.statutory_days,
+        "committed_days": procedure.committed_days,
+        "fields": [{"field": pf.field.code, "required": pf.required} for pf in procedure.procedure_fields.all()],
+        "materials": [{"material": pm.material.code, "required": pm.required}
+                      for pm in procedure.procedure_materials.all()],
+        "needs_outputs": _json_list(procedure.needs_outputs),
+        "outputs": [_output_doc(o) for o in procedure.outputs.all()],
+    })
+    if procedure.automatic:
+        out["automatic"] = procedure.automatic
+    return out
+
+
+def _step_doc(step: Step) -> dict:
+    out: dict[str, Any] = {"procedure": step.procedure.code}
+    if step.after:
+        out["after"] = _json_list(step.after)
+    if step.when:
+        out["when"] = step.when
+    return out
+
+
+def _one_thing_doc(one_thing: OneThing) -> dict:
+    out: dict[str, Any] = {"code": one_thing.code, "name": one_thing.name}
+    if one_thing.description:
+        out["description"] = one_thing.description
+    out.update({
+        "committed_days": one_thing.committed_days,
+        "guide": _json_list(one_thing.guide),
+        "steps": [_step_doc(s) for s in one_thing.steps.all()],
+    })
+    return out
+
+
+def export_catalog(one_thing_code: str | None = None) -> dict:
+    """The live (draft) catalog as a ``govflow.catalog/1`` document.
+
+    With ``one_thing_code``, only that one thing and what it references (its procedures,
+    their departments, fields and materials, and its guide fields): a self-contained
+    document, which is what a published version stores. Raises ``OneThing.DoesNotExist``
+    for an unknown code. Lists of definitions are ordered by code and nested lists by
+    position, so an export is deterministic. A constant number of queries.
+    """
+    step_qs = Step.objects.select_related("procedure").order_by("position", "id")
+    one_things = OneThing.objects.order_by("code").prefetch_related(Prefetch("steps", queryset=step_qs))
+    if one_thing_code is not None:
+        one_things = list(one_things.filter(code=one_thing_code))
+        if not one_things:
+            raise OneThing.DoesNotExist(f"no one thing with code {one_thing_code!r}")
+    else:
+        one_things = list(one_things)
+
+    procedures = (
+        Procedure.objects.select_related("department").order_by("code").prefetch_related(
+            Prefetch("procedure_fields", queryset=ProcedureField.objects.select_related("field")
+                     .order_by("position", "id")),
+            Prefetch("procedure_materials", queryset=ProcedureMaterial.objects.select_related("material")
+                     .order_by("position", "id")),
+            Prefetch("outputs", queryset=Output.objects.order_by("position", "id")),
+        )
+    )
+    departments = Department.objects.order_by("code")
+    fields = Field.objects.order_by("code")
+    materials = Material.objects.order_by("code")
+    if one_thing_code is not None:
+        procedure_ids = {s.procedure_id for ot in one_things for s in ot.steps.all()}
+        procedures = list(procedures.filter(id__in=procedure_ids))
+        departments = departments.filter(id__in={p.department_id for p in procedures})
+        field_ids = {pf.field_id for p in procedures for pf in p.procedure_fields.all()}
+        guide = {code for ot in one_things if isinstance(ot.guide, list) for code in ot.guide if isinstance(code, str)}
+        fields = fields.filter(Q(id__in=field_ids) | Q(code__in=guide))
+        materials = materials.filter(id__in={pm.material_id for p in procedures for pm in p.procedure_materials.all()})
+
+    return {
+        "format": CATALOG_FORMAT,
+        "departments": [_department_doc(d) for d in departments],
+        "fields": [_field_doc(f) for f in fields],
+        "materials": [_material_doc(m) for m in materials],
+        "procedures": [_procedure_doc(p) for p in procedures],
+        "one_things": [_one_thing_doc(o) for o in one_things],
+    }

@@ -1,0 +1,231 @@
+"""Import: upsert a validated ``govflow.catalog/1`` document, writing only what differs."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from ..models import Department, Field, Material, OneThing, Output, Procedure, ProcedureField, ProcedureMaterial, Step
+from .format import CatalogError, material_types
+
+if TYPE_CHECKING:
+    from ..models import OneThingVersion
+
+
+@dataclass
+class ImportResult:
+    """What an import did: row counts per kind (``departments``, ``fields``, ``materials``,
+    ``procedures``, ``outputs``, ``one_things``) and the versions it published."""
+
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    deleted: Counter = field(default_factory=Counter)
+    published: list[OneThingVersion] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote anything at all."""
+        return bool(sum(self.created.values()) or sum(self.updated.values()) or sum(self.deleted.values())
+                    or self.published)
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
+    """Set the attributes that differ; return their names (empty: nothing to save)."""
+    changed = []
+    for name, value in values.items():
+        current = getattr(obj, name)
+        # ``==`` alone would let 1 == 1.0 == True slip through a type change.
+        if current != value or type(current) is not type(value):
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+class Importer:
+    """Upserts one validated document; tracks what changed so that the right one things publish."""
+
+    def __init__(self, doc: dict, result: ImportResult) -> None:
+        self.doc = doc
+        self.result = result
+        self.changed: dict[str, set[str]] = {k: set() for k in ("departments", "fields", "materials", "procedures")}
+
+    def upsert(self, kind: str, model: type, items: list[dict], values_of) -> dict[str, Any]:
+        """Create or update rows by code; returns ``{code: row}`` for every item."""
+        existing = {o.code: o for o in model.objects.filter(code__in=[i["code"] for i in items])}
+        rows: dict[str, Any] = {}
+        for item in items:
+            code = item["code"]
+            values = values_of(item)
+            row = existing.get(code)
+            if row is None:
+                row = model.objects.create(code=code, **values)
+                self.result.created[kind] += 1
+                self.changed.setdefault(kind, set()).add(code)
+            else:
+                changed = _apply(row, values)
+                if changed:
+                    row.save(update_fields=changed)
+                    self.result.updated[kind] += 1
+                    self.changed.setdefault(kind, set()).add(code)
+                else:
+                    self.result.unchanged[kind] += 1
+            rows[code] = row
+        return rows
+
+    def run(self) -> list[CatalogError]:
+        doc = self.doc
+        departments = self.upsert("departments", Department, doc.get("departments", []),
+                                  lambda d: {"name": d["name"]})
+        fields = self.upsert("fields", Field, doc.get("fields", []), lambda f: {
+            "label": f["label"], "type": f["type"], "max_length": f.get("max_length"),
+            "pattern": f.get("pattern", ""), "minimum": f.get("min"), "maximum": f.get("max"),
+            "choices": f.get("choices", []), "help": f.get("help", {}),
+        })
+        materials = self.upsert("materials", Material, doc.get("materials", []), lambda m: {
+            "label": m["label"], "accepted_types": material_types(m["accepted_types"]),
+            "max_size_mb": m["max_size_mb"],
+        })
+        errors = self.check_output_owners()
+        if errors:
+            return errors
+        procedures = self.upsert("procedures", Procedure, doc.get("procedures", []), lambda p: {
+            "department_id": departments[p["department"]].id, "name": p["name"], "description": p.get("description", {}),
+            "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
+            "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
+        })
+        self.procedure_children(procedures, fields, materials)
+        self.one_things(procedures)
+        return []
+
+    def check_output_owners(self) -> list[CatalogError]:
+        """An output code is global: it may not silently move away from a procedure the
+        document does not define (that procedure would lose it behind the user's back)."""
+        defined = {p["code"] for p in self.doc.get("procedures", [])}
+        wanted = {o["code"]: (i, j) for i, p in enumerate(self.doc.get("procedures", []))
+                  for j, o in enumerate(p.get("outputs", []))}
+        errors = []
+        clashes = Output.objects.filter(code__in=list(wanted)).exclude(procedure__code__in=defined)
+        for output in clashes.select_related("procedure"):
+            i, j = wanted[output.code]
+            errors.append(CatalogError(
+                f"$.procedures[{i}].outputs[{j}].code",
+                f"output {output.code!r} already belongs to procedure {output.procedure.code!r}, "
+                "which this document does not define"))
+        return sorted(errors, key=lambda e: e.path)
+
+    def procedure_children(self, procedures: dict[str, Procedure], fields: dict, materials: dict) -> None:
+        items = {p["code"]: p for p in self.doc.get("procedures", [])}
+        ids = [p.id for p in procedures.values()]
+        current_fields: dict[int, list] = {i: [] for i in ids}
+        for pf in ProcedureField.objects.filter(procedure_id__in=ids).select_related("field").order_by("position", "id"):
+            current_fields[pf.procedure_id].append((pf.field.code, pf.required, pf.position))
+        current_materials: dict[int, list] = {i: [] for i in ids}
+        for pm in (ProcedureMaterial.objects.filter(procedure_id__in=ids).select_related("material")
+                   .order_by("position", "id")):
+            current_materials[pm.procedure_id].append((pm.material.code, pm.required, pm.position))
+        outputs = {o.code: o for o in Output.objects.filter(
+            Q(procedure_id__in=ids) | Q(code__in=[o["code"] for p in items.values() for o in p.get("outputs", [])]))}
+        current_outputs: dict[int, list] = {i: [] for i in ids}
+        for o in sorted(outputs.values(), key=lambda o: (o.position, o.id)):
+            current_outputs[o.procedure_id].append((o.code, o.label, o.type, o.pattern, o.position))
+
+        # Outputs that no procedure of the document issues any more are removed first,
+        # so that a code can move between two procedures of the document.
+        wanted = {o["code"] for p in items.values() for o in p.get("outputs", [])}
+        removed = [o for o in outputs.values() if o.code not in wanted]
+        if removed:
+            Output.objects.filter(id__in=[o.id for o in removed]).delete()
+            self.result.deleted["outputs"] += len(removed)
+            for o in removed:
+                self.changed["procedures"].add(next(c for c, p in procedures.items() if p.id == o.procedure_id))
+
+        for code, procedure in procedures.items():
+            item = items[code]
+            wanted_fields = [(e["field"], e.get("required", True), n) for n, e in enumerate(item.get("fields", []))]
+            if wanted_fields != current_fields[procedure.id]:
+                ProcedureField.objects.filter(procedure=procedure).delete()
+                ProcedureField.objects.bulk_create([
+                    ProcedureField(procedure=procedure, field=fields[f], required=r, position=n)
+                    for f, r, n in wanted_fields])
+                self.changed["procedures"].add(code)
+            wanted_materials = [(e["material"], e.get("required", True), n)
+                                for n, e in enumerate(item.get("materials", []))]
+            if wanted_materials != current_materials[procedure.id]:
+                ProcedureMaterial.objects.filter(procedure=procedure).delete()
+                ProcedureMaterial.objects.bulk_create([
+                    ProcedureMaterial(procedure=procedure, material=materials[m], required=r, position=n)
+                    for m, r, n in wanted_materials])
+                self.changed["procedures"].add(code)
+            wanted_outputs = [(o["code"], o["label"], o.get("type", "string"), o.get("pattern", ""), n)
+                              for n, o in enumerate(item.get("outputs", []))]
+            if wanted_outputs == current_outputs[procedure.id]:
+                self.result.unchanged["outputs"] += len(wanted_outputs)
+                continue
+            self.changed["procedures"].add(code)
+            for output_code, label, kind, pattern, position in wanted_outputs:
+                row = outputs.get(output_code)
+                values = {"procedure_id": procedure.id, "label": label, "type": kind, "pattern": pattern,
+                          "position": position}
+                if row is None:
+                    Output.objects.create(code=output_code, **values)
+                    self.result.created["outputs"] += 1
+                    continue
+                if row.procedure_id != procedure.id:
+                    # Moved here from another procedure of the document: that one changed too.
+                    self.changed["procedures"].update(c for c, p in procedures.items() if p.id == row.procedure_id)
+                changed = _apply(row, values)
+                if changed:
+                    row.save(update_fields=changed)
+                    self.result.updated["outputs"] += 1
+                else:
+                    self.result.unchanged["outputs"] += 1
+
+    def one_things(self, procedures: dict[str, Procedure]) -> None:
+        items = self.doc.get("one_things", [])
+        existing = {o.code: o for o in OneThing.objects.filter(code__in=[i["code"] for i in items])}
+        current_steps: dict[int, list] = {o.id: [] for o in existing.values()}
+        for step in (Step.objects.filter(one_thing__in=list(existing.values())).select_related("procedure")
+                     .order_by("position", "id")):
+            current_steps[step.one_thing_id].append((step.procedure.code, step.after, step.when, step.position))
+        for item in items:
+            code = item["code"]
+            values = {"name": item["name"], "description": item.get("description", {}),
+                      "committed_days": item["committed_days"], "guide": item.get("guide", [])}
+            wanted = [(s["procedure"], s.get("after", []), s.get("when", ""), n)
+                      for n, s in enumerate(item["steps"])]
+            row = existing.get(code)
+            if row is None:
+                row = OneThing.objects.create(code=code, **values)
+                self.result.created["one_things"] += 1
+                steps_changed = True
+            else:
+                changed = _apply(row, values)
+                if changed:
+                    row.save(update_fields=changed)
+                steps_changed = wanted != current_steps[row.id]
+                kind = self.result.updated if changed or steps_changed else self.result.unchanged
+                kind["one_things"] += 1
+            if steps_changed:
+                Step.objects.filter(one_thing=row).delete()
+                Step.objects.bulk_create([
+                    Step(one_thing=row, procedure=procedures[p], after=list(after), when=when, position=n)
+                    for p, after, when, n in wanted])
+
+    def affected_one_things(self) -> list[OneThing]:
+        """Published one things outside the document that use something the import changed."""
+        doc_codes = [o["code"] for o in self.doc.get("one_things", [])]
+        uses = (Q(steps__procedure__code__in=self.changed["procedures"])
+                | Q(steps__procedure__department__code__in=self.changed["departments"])
+                | Q(steps__procedure__procedure_fields__field__code__in=self.changed["fields"])
+                | Q(steps__procedure__procedure_materials__material__code__in=self.changed["materials"]))
+        candidates = OneThing.objects.filter(is_published=True).exclude(code__in=doc_codes)
+        affected = {o.pk: o for o in candidates.filter(uses).distinct()}
+        if self.changed["fields"]:
+            # ``guide`` is a JSON list, and JSON containment is not portable to SQLite.
+            for one_thing in candidates.exclude(pk__in=list(affected)):
+                if set(one_thing.guide or []) & self.changed["fields"]:
+                    affected[one_thing.pk] = one_thing
+        return sorted(affected.values(), key=lambda o: o.code)

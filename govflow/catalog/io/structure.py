@@ -1,0 +1,150 @@
+"""The shape of a ``govflow.catalog/1`` document, checked by its JSON Schema.
+
+``catalog.schema.json`` (in this package; ``docs/catalog.schema.json`` is the published copy) is
+the one statement of what a document looks like: keys, types, ranges, patterns, which options
+apply to which field type. This module runs it and says each violation the way the rest of the
+validation speaks: a :class:`~.format.CatalogError` at the JSON path of the offending value, in
+words a catalog editor understands (``is required``, ``unknown key``, ``must be between 1 and
+3650``) rather than the schema's own. Only the first problem of a location is reported.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .format import ACCEPTED_MATERIAL_TYPES, CATALOG_FORMAT, FIELD_TYPES, CatalogError, json_path, schema
+
+__all__ = ["TRANSLATED_KEYWORDS", "describe", "structure_errors"]
+
+#: The schema keywords whose violations are said in the importer's words (a test checks that the
+#: schema uses no other).
+TRANSLATED_KEYWORDS = frozenset({"type", "required", "additionalProperties", "not", "uniqueItems", "const", "enum",
+                                 "pattern", "propertyNames", "maxLength", "minimum", "maximum", "minItems"})
+
+# Where a document names something defined elsewhere in it: the key (or, for a list of codes,
+# the list's key) and what it names.
+_REFERENCES = {"department": "department", "field": "field", "material": "material", "procedure": "procedure",
+               "needs_outputs": "output", "after": "procedure", "guide": "field"}
+_AT_LEAST_ONE = {"choices": "a choice field needs at least one choice",
+                 "accepted_types": "must name at least one file type",
+                 "steps": "a one thing needs at least one step"}
+_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "number": "a number",
+               "integer": "a whole number", "boolean": "true or false"}
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def describe(value: Any) -> str:
+    """JSON type name of a value, for messages like ``must be a string, not a number``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def structure_errors(doc: Any) -> list[CatalogError]:
+    """Every place where ``doc`` does not have the shape the schema describes (first problem of each)."""
+    found: dict[str, CatalogError] = {}
+    # An option of another field type is said first: that it does not apply, not what is wrong inside.
+    for error in sorted(_validator().iter_errors(doc), key=lambda e: e.validator != "not"):
+        for problem in _translate(error):
+            found.setdefault(problem.path, problem)
+    return list(found.values())
+
+
+def _translate(error: ValidationError) -> Iterator[CatalogError]:
+    where = list(error.absolute_path)
+    path = json_path(where)
+    value = error.instance
+    kind = error.validator
+    if kind == "required":
+        for name in error.validator_value:
+            if isinstance(value, dict) and name not in value:
+                yield CatalogError(json_path([*where, name]), _required(name))
+    elif kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        for name in value:
+            if name not in known:
+                yield CatalogError(json_path([*where, name]), "unknown key")
+    elif kind == "not":  # an option of another field type (the field's allOf rules)
+        if value.get("type") in FIELD_TYPES:  # with an unknown type, the type's error is enough
+            kinds = _field_rule_kinds(error)
+            negated = error.validator_value  # {"required": [...]} or {"anyOf": [{"required": [...]}, ...]}
+            for option in (o for rule in negated.get("anyOf", [negated]) for o in rule["required"]):
+                if option in value:
+                    yield CatalogError(json_path([*where, option]), f"only applies to {' and '.join(kinds)} fields")
+    elif kind != "uniqueItems":  # duplicates are the semantic checks', which say which entry repeats which
+        yield CatalogError(path, _message(error, where))
+
+
+def _required(name: str) -> str:
+    if name == "en":
+        return "is required (every label needs an English text)"
+    if name == "choices":
+        return "is required for a choice field"
+    return "is required"
+
+
+def _message(error: ValidationError, where: list) -> str:
+    value, kind, expected = error.instance, error.validator, error.validator_value
+    key = next((k for k in reversed(where) if isinstance(k, str)), None)
+    if kind == "type":
+        if not where:
+            return f"a catalog document must be a JSON object, not {describe(value)}"
+        if expected == "string" and key in _REFERENCES:
+            return f"must be a {_REFERENCES[key]} code (a string), not {describe(value)}"
+        if expected == "integer" and key in ("min", "max") and isinstance(value, float):
+            return "must be a whole number for an integer field" if math.isfinite(value) else "must be a number"
+        return f"must be {_TYPE_NAMES.get(expected, expected)}, not {describe(value)}"
+    if kind == "const":
+        return f"unknown format {value!r}; expected {CATALOG_FORMAT!r}"
+    if kind == "enum":
+        return _unknown_name(value, where, expected)
+    if kind == "pattern":
+        if "propertyNames" in error.relative_schema_path:
+            return "language keys must be non-empty strings"
+        if key == "code":
+            return (f"{value!r} is not a valid code (lower-case letters, digits, '-' and '_', "
+                    "starting with a letter or digit)")
+        return "must not contain NUL characters" if "\x00" in value else "must not be empty"
+    if kind == "maxLength":
+        return f"must be at most {expected} characters long"
+    if kind in ("minimum", "maximum"):
+        return f"must be between {error.schema['minimum']} and {error.schema['maximum']}"
+    if kind == "minItems" and key in _AT_LEAST_ONE:
+        return _AT_LEAST_ONE[key]
+    return error.message  # pragma: no cover - every keyword the schema uses is translated above
+
+
+def _unknown_name(value: Any, where: list, expected: list) -> str:
+    if where[0] == "materials":
+        return (f"unknown file type {value!r}; expected one of {', '.join(ACCEPTED_MATERIAL_TYPES)} "
+                "(or jpg for jpeg)")
+    what = "output type" if "outputs" in where else "field type"
+    return f"unknown {what} {value!r}; expected one of {', '.join(expected)}"
+
+
+def _field_rule_kinds(error: ValidationError) -> list[str]:
+    """The field types a rule of the field's ``allOf`` is about (its ``if`` names them)."""
+    schema_path = list(error.relative_schema_path)
+    last = max(i for i, keyword in enumerate(schema_path) if keyword == "allOf")
+    index = schema_path[last + 1]
+    condition = schema()["$defs"]["field"]["allOf"][index]["if"]["properties"]["type"]
+    return list(condition.get("enum", [condition.get("const")]))

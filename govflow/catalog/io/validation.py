@@ -1,0 +1,382 @@
+"""Validation of a ``govflow.catalog/1`` document: every problem, each with its JSON path.
+
+Three passes, all of which read any JSON value without raising:
+
+1. text that :mod:`govflow.text` refuses (alone: later messages quote codes, which must be printable);
+2. the document's shape, by its JSON Schema (:mod:`.structure`);
+3. what a schema cannot say, here: codes defined once, every reference naming something the
+   document defines, no cycle in ``after``, needed outputs issued upstream, ``when`` valid CEL over
+   fields the one thing asks, patterns that compile, committed days within statutory days,
+   registered automatic checkers. This pass skips whatever has the wrong shape (pass 2 reports it).
+
+A location with a shape error gets no other error: the shape is what needs fixing there.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from govflow.text import has_bad_text
+
+from ..checkers import known_checker
+from ..rules import RuleError, compile_rule
+from ..steps import StepGraph
+from .format import (
+    ACCEPTED_MATERIAL_TYPES,
+    MAX_DAYS,
+    PATTERN_MAX,
+    SECTIONS,
+    WHEN_MAX,
+    CatalogError,
+    json_key,
+    material_type,
+)
+from .structure import structure_errors
+
+__all__ = ["validate_document"]
+
+_NUMBER_OPTIONS = ("integer", "decimal")
+BAD_TEXT = ("holds characters that are not allowed (NUL, control characters other than line breaks and tabs, "
+            "text-direction overrides or invalid Unicode)")
+
+
+def _items(obj: Any, name: str, path: str) -> list[tuple[Any, str]]:
+    """``[(item, item_path)]`` of a list member (anything else: none)."""
+    value = obj.get(name) if isinstance(obj, dict) else None
+    if not isinstance(value, list):
+        return []
+    where = json_key(path, name)
+    return [(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+
+def _objects(obj: Any, name: str, path: str) -> list[tuple[dict, str]]:
+    return [(item, item_path) for item, item_path in _items(obj, name, path) if isinstance(item, dict)]
+
+
+def _days(value: Any) -> int | None:
+    valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_DAYS
+    return value if valid else None
+
+
+@dataclass
+class _ProcedureInfo:
+    """What the one-thing checks need to know about a procedure of the document."""
+
+    path: str
+    fields: list[str] = field(default_factory=list)
+    needs_outputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+class _Semantics:
+    """Collects every semantic error of a document in one pass over it (never raises)."""
+
+    def __init__(self) -> None:
+        self.errors: list[CatalogError] = []
+        self.departments: dict[str, str] = {}  # code -> path where it is defined
+        self.fields: dict[str, str] = {}
+        self.materials: dict[str, str] = {}
+        self.procedures: dict[str, _ProcedureInfo] = {}
+        self.procedure_paths: dict[str, str] = {}
+        self.outputs: dict[str, str] = {}  # output code -> issuing procedure code
+        self.output_paths: dict[str, str] = {}
+        self.one_things: dict[str, str] = {}
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(CatalogError(path, message))
+
+    def register(self, registry: dict[str, str], kind: str, obj: dict, path: str) -> str | None:
+        """Record a definition by its code; reports a duplicate (the first definition wins).
+
+        A malformed but textual code is still recorded, so that references to it do not produce
+        a second, misleading "unknown" error."""
+        code = obj.get("code")
+        if not isinstance(code, str):
+            return None
+        if code in registry:
+            self.error(json_key(path, "code"), f"duplicate {kind} code {code!r} (first defined at {registry[code]})")
+            return None
+        registry[code] = path
+        return code
+
+    def reference(self, value: Any, path: str, registry: dict, kind: str) -> str | None:
+        """A code that must name something defined in the document."""
+        if not isinstance(value, str):
+            return None
+        if value not in registry:
+            self.error(path, f"unknown {kind} {value!r}")
+            return None
+        return value
+
+    def pattern(self, obj: dict, path: str) -> None:
+        value = obj.get("pattern")
+        if not isinstance(value, str) or not value or len(value) > PATTERN_MAX:
+            return
+        try:
+            re.compile(value)
+        except (re.error, RecursionError, OverflowError, ValueError) as exc:
+            self.error(json_key(path, "pattern"), f"not a valid regular expression: {exc}")
+
+    # -- document -------------------------------------------------------------------------
+
+    def run(self, doc: Any) -> list[CatalogError]:
+        if not isinstance(doc, dict):
+            return self.errors
+        for item, path in _objects(doc, "departments", "$"):
+            self.register(self.departments, "department", item, path)
+        for item, path in _objects(doc, "fields", "$"):
+            self.field(item, path)
+        for item, path in _objects(doc, "materials", "$"):
+            self.material(item, path)
+        # Procedures in two passes: needs_outputs may name an output of a later procedure.
+        procedures = _objects(doc, "procedures", "$")
+        for item, path in procedures:
+            self.procedure_definitions(item, path)
+        for item, path in procedures:
+            self.procedure_references(item, path)
+        for item, path in _objects(doc, "one_things", "$"):
+            self.one_thing(item, path)
+        return self.errors
+
+    def field(self, obj: dict, path: str) -> None:
+        self.register(self.fields, "field", obj, path)
+        self.pattern(obj, path)
+        bounds = {option: obj[option] for option in ("min", "max") if isinstance(obj.get(option), (int, float))
+                  and not isinstance(obj[option], bool)}
+        for option, value in bounds.items():
+            if not math.isfinite(value):  # Python's JSON reads NaN and Infinity; the schema cannot tell
+                self.error(json_key(path, option), "must be a number")
+        if (obj.get("type") in _NUMBER_OPTIONS and len(bounds) == 2
+                and all(math.isfinite(v) for v in bounds.values()) and bounds["min"] > bounds["max"]):
+            self.error(json_key(path, "min"), "must not be greater than max")
+        seen: dict[str, str] = {}
+        for choice, choice_path in _objects(obj, "choices", path):
+            value = choice.get("value")
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                self.error(json_key(choice_path, "value"), f"duplicate choice value {value!r} (first at {seen[value]})")
+            else:
+                seen[value] = choice_path
+
+    def material(self, obj: dict, path: str) -> None:
+        self.register(self.materials, "material", obj, path)
+        seen: set[str] = set()
+        for value, value_path in _items(obj, "accepted_types", path):
+            canonical = material_type(value)
+            if canonical not in ACCEPTED_MATERIAL_TYPES:
+                continue
+            if canonical in seen:
+                same = f" (the same as {canonical!r})" if canonical != value else ""
+                self.error(value_path, f"duplicate file type {value!r}{same}")
+            seen.add(canonical)
+
+    def procedure_definitions(self, obj: dict, path: str) -> None:
+        """First pass: the procedure's own data and its outputs (so that references resolve)."""
+        code = self.register(self.procedure_paths, "procedure", obj, path)
+        info = _ProcedureInfo(path=path)
+        if code is not None:
+            self.procedures[code] = info
+        self.automatic(obj, path)
+        statutory, committed = _days(obj.get("statutory_days")), _days(obj.get("committed_days"))
+        if statutory is not None and committed is not None and committed > statutory:
+            self.error(json_key(path, "committed_days"),
+                       f"committed days ({committed}) must not exceed statutory days ({statutory})")
+        for out, output_path in _objects(obj, "outputs", path):
+            output_code = self.register(self.output_paths, "output", out, output_path)
+            if output_code is not None and code is not None:
+                self.outputs[output_code] = code
+                info.outputs.append(output_code)
+            self.pattern(out, output_path)
+
+    def automatic(self, obj: dict, path: str) -> None:
+        """An optional automatic checker: the dotted name of a registered checker."""
+        name = obj.get("automatic")
+        if not isinstance(name, str) or not name.strip():
+            return
+        if not known_checker(name):
+            self.error(json_key(path, "automatic"), f"unknown automatic checker {name!r}; expected the dotted name "
+                                                    "of a checker registered with govflow.catalog.checkers")
+
+    def procedure_references(self, obj: dict, path: str) -> None:
+        """Second pass: department, fields, materials and needed outputs must exist."""
+        code = obj.get("code") if isinstance(obj.get("code"), str) else None
+        info = self.procedures.get(code) if code is not None else None
+        if info is not None and info.path != path:
+            info = None  # a duplicate: only the first definition feeds the one-thing checks
+        if "department" in obj:
+            self.reference(obj["department"], json_key(path, "department"), self.departments, "department")
+        for member, key, registry in (("fields", "field", self.fields), ("materials", "material", self.materials)):
+            seen: dict[str, str] = {}
+            for entry, entry_path in _objects(obj, member, path):
+                ref = self.reference(entry.get(key), json_key(entry_path, key), registry, key)
+                if ref is None:
+                    continue
+                if ref in seen:
+                    self.error(json_key(entry_path, key), f"{key} {ref!r} is listed twice (first at {seen[ref]})")
+                    continue
+                seen[ref] = entry_path
+                if member == "fields" and info is not None:
+                    info.fields.append(ref)
+        needed: set[str] = set()
+        for value, value_path in _items(obj, "needs_outputs", path):
+            ref = self.reference(value, value_path, self.outputs, "output")
+            if ref is None:
+                continue
+            if ref in needed:
+                self.error(value_path, f"output {ref!r} is listed twice")
+            elif code is not None and self.outputs.get(ref) == code:
+                self.error(value_path, f"a procedure cannot need its own output {ref!r}")
+            else:
+                needed.add(ref)
+                if info is not None:
+                    info.needs_outputs.append(ref)
+
+    def one_thing(self, obj: dict, path: str) -> None:
+        self.register(self.one_things, "one thing", obj, path)
+        guide: list[str] = []
+        for value, value_path in _items(obj, "guide", path):
+            ref = self.reference(value, value_path, self.fields, "field")
+            if ref is None:
+                continue
+            if ref in guide:
+                self.error(value_path, f"field {ref!r} is listed twice in the guide")
+            else:
+                guide.append(ref)
+
+        # First the steps' procedures, so that ``after`` can refer to a later step.
+        steps: list[tuple[str, dict, str]] = []  # (procedure code, step, path) of resolvable steps
+        step_paths: dict[str, str] = {}
+        parsed = _objects(obj, "steps", path)
+        for step, entry_path in parsed:
+            where = json_key(entry_path, "procedure")
+            ref = self.reference(step.get("procedure"), where, self.procedures, "procedure")
+            if ref is None:
+                continue
+            if ref in step_paths:
+                self.error(where, f"procedure {ref!r} is already a step of this one thing (at {step_paths[ref]})")
+                continue
+            step_paths[ref] = entry_path
+            steps.append((ref, step, entry_path))
+
+        # Fields a citizen is asked: the guide plus the fields of every step's procedure,
+        # except those that are another step's output (they are never asked).
+        issued = {o for code in step_paths for o in self.procedures[code].outputs}
+        asked = set(guide) | {f for code in step_paths for f in self.procedures[code].fields if f not in issued}
+
+        written: list[tuple[str, list[str]]] = []
+        has_root = False
+        for step, entry_path in parsed:
+            ref = step.get("procedure") if isinstance(step.get("procedure"), str) else None
+            prerequisites: list[str] = []
+            if not step.get("after"):
+                has_root = True
+            for value, value_path in _items(step, "after", entry_path):
+                if not isinstance(value, str):
+                    continue
+                if value == ref:
+                    self.error(value_path, "a step cannot come after itself")
+                elif value in prerequisites:
+                    self.error(value_path, f"procedure {value!r} is listed twice")
+                elif value in step_paths:
+                    prerequisites.append(value)
+                elif value in self.procedures:
+                    self.error(value_path, f"procedure {value!r} is not a step of this one thing")
+                else:
+                    self.error(value_path, f"unknown procedure {value!r}")
+            if ref in step_paths and step_paths[ref] == entry_path:
+                written.append((ref, prerequisites))
+            self.when(step, entry_path, asked)
+
+        graph = StepGraph(written)
+        for cycle in graph.cycles:
+            # Reported at the step whose ``after`` closes the cycle.
+            self.error(json_key(step_paths[cycle[-1]], "after"),
+                       "cycle in 'after': " + " → ".join(cycle) + " (each must be approved before the next)")
+        if parsed and not has_root and not graph.cycles:
+            self.error(json_key(path, "steps"), "at least one step must have no 'after' (otherwise nothing can start)")
+        if not graph.cycles:
+            self.upstream_outputs(graph, steps)
+
+    def when(self, step: dict, path: str, asked: set[str]) -> None:
+        expr = step.get("when")
+        if not isinstance(expr, str) or not expr or len(expr) > WHEN_MAX:
+            return  # "" means "always"
+        where = json_key(path, "when")
+        try:
+            rule = compile_rule(expr)
+        except RuleError as exc:
+            self.error(where, str(exc))
+            return
+        for name in sorted(rule.names - asked):
+            self.error(where, f"names {name!r}, which this one thing never asks "
+                              "(it must be in the guide or a field of one of its procedures)")
+
+    def upstream_outputs(self, graph: StepGraph, steps: list[tuple[str, dict, str]]) -> None:
+        """Each needed output must be issued by a step this step comes after, transitively."""
+        for code, _step, path in steps:
+            needs = self.procedures[code].needs_outputs
+            if not needs:
+                continue
+            upstream = graph.ancestors(code)
+            for output in needs:
+                issuer = self.outputs[output]
+                if issuer in upstream:
+                    continue
+                if issuer in graph:
+                    self.error(path, f"procedure {code!r} needs output {output!r}, issued by {issuer!r}, "
+                                     f"but this step does not come after {issuer!r}")
+                else:
+                    self.error(path, f"procedure {code!r} needs output {output!r}, issued by {issuer!r}, "
+                                     "which is not a step of this one thing")
+
+
+def _bad_text(doc: Any) -> list[CatalogError]:
+    """Strings that break :mod:`govflow.text` (text may span lines; keys may not), by path."""
+    errors: list[CatalogError] = []
+    stack: list[tuple[str, Any]] = [("$", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if has_bad_text(value, multiline=True):
+                errors.append(CatalogError(path, BAD_TEXT))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(key, str) and has_bad_text(key):
+                    errors.append(CatalogError(path, "a key " + BAD_TEXT))
+                else:
+                    stack.append((json_key(path, key), inner))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", inner) for index, inner in enumerate(value))
+    return sorted(errors, key=lambda e: e.path)
+
+
+_PLACE_RE = re.compile(r"^\$(?:\.([A-Za-z_]+))?(?:\[(\d+)\])?")
+
+
+def _place(error: CatalogError) -> tuple[int, int]:
+    """Where an error is in the document: its section (in the format's order) and its item."""
+    match = _PLACE_RE.match(error.path)
+    section = match.group(1) if match else None
+    rank = SECTIONS.index(section) + 1 if section in SECTIONS else 0  # format and unknown keys first
+    return rank, int(match.group(2)) if match and match.group(2) else -1
+
+
+def validate_document(doc: Any) -> list[CatalogError]:
+    """Every problem of a ``govflow.catalog/1`` document, section by section (empty when valid).
+
+    Never raises, whatever JSON value it is given.
+    """
+    try:
+        # Bad text first and alone: the other messages quote codes, which must then be printable.
+        bad = _bad_text(doc)
+        if bad:
+            return bad
+        shape = structure_errors(doc)
+        misshapen = {e.path for e in shape}
+        meaning = [e for e in _Semantics().run(doc) if e.path not in misshapen]
+        return sorted(shape + meaning, key=_place)
+    except RecursionError:  # pragma: no cover - only absurdly nested input could get here
+        return [CatalogError("$", "the document is nested too deeply")]
