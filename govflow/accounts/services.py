@@ -21,7 +21,7 @@ from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
 from govflow.applications.errors import InvalidInput, InvalidState
-from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message

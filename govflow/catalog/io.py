@@ -26,6 +26,7 @@ from django.db.models import Prefetch, Q
 
 from govflow.text import has_bad_text
 
+from .fieldtypes import FIELD_TYPES, OUTPUT_TYPES, types_with
 from .models import (
     Department,
     Field,
@@ -46,8 +47,6 @@ __all__ = [
     "ACCEPTED_MATERIAL_TYPES",
     "CATALOG_FORMAT",
     "MATERIAL_TYPE_ALIASES",
-    "FIELD_TYPES",
-    "OUTPUT_TYPES",
     "CatalogError",
     "CatalogValidationError",
     "ImportResult",
@@ -60,9 +59,6 @@ __all__ = [
 
 CATALOG_FORMAT = "govflow.catalog/1"
 
-FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "choice", "email", "phone", "id_number")
-# An output is a value a clerk enters when approving; a choice would need its own options.
-OUTPUT_TYPES = tuple(t for t in FIELD_TYPES if t != "choice")
 # Only types whose content can be sniffed reliably on upload (OFD cannot).
 ACCEPTED_MATERIAL_TYPES = ("pdf", "png", "jpeg")
 # What people write for a type, and the one name it is stored and exported as.
@@ -90,8 +86,6 @@ MAX_LENGTH_MAX = 100_000
 MAX_SIZE_MB = 100
 
 SECTIONS = ("departments", "fields", "materials", "procedures", "one_things")
-_TEXT_OPTIONS = ("string", "text")
-_NUMBER_OPTIONS = ("integer", "decimal")
 
 
 @dataclass(frozen=True)
@@ -358,7 +352,7 @@ class _Validator:
         self.label(obj, "label", path)
         self.label(obj, "help", path)
         kind = obj.get("type")
-        if "type" in obj and kind not in FIELD_TYPES:
+        if "type" in obj and not (isinstance(kind, str) and kind in FIELD_TYPES):
             self.error(_key(path, "type"), f"unknown field type {kind!r}; expected one of {', '.join(FIELD_TYPES)}")
             kind = None  # do not judge type-specific options against an unknown type
 
@@ -370,26 +364,26 @@ class _Validator:
                 return False
             return True
 
-        if only_for("max_length", _TEXT_OPTIONS):
+        if only_for("max_length", types_with("max_length")):
             self.positive_int(obj, "max_length", path, maximum=MAX_LENGTH_MAX)
-        if only_for("pattern", _TEXT_OPTIONS):
+        if only_for("pattern", types_with("pattern")):
             self.pattern(obj, path)
         bounds: dict[str, Any] = {}
         for option in ("min", "max"):
-            if only_for(option, _NUMBER_OPTIONS):
+            if only_for(option, types_with(option)):
                 value = obj[option]
                 where = _key(path, option)
                 if not _is_number(value):
                     self.error(where, f"must be a number, not {_describe(value)}")
-                elif kind == "integer" and not _is_int(value):
-                    self.error(where, "must be a whole number for an integer field")
+                elif kind is not None and FIELD_TYPES[kind].whole_numbers and not _is_int(value):
+                    self.error(where, f"must be a whole number for an {kind} field")
                 else:
                     bounds[option] = value
         if len(bounds) == 2 and bounds["min"] > bounds["max"]:
             self.error(_key(path, "min"), "must not be greater than max")
-        if kind == "choice" and "choices" not in obj:
-            self.error(_key(path, "choices"), "is required for a choice field")
-        if only_for("choices", ("choice",)):
+        for option in sorted(FIELD_TYPES[kind].required_options - obj.keys() if kind is not None else ()):
+            self.error(_key(path, option), f"is required for a {kind} field")
+        if only_for("choices", types_with("choices")):
             self.choices(obj, path)
 
     def choices(self, obj: dict, path: str) -> None:
