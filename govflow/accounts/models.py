@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from govflow.catalog.fieldtypes import FIELD_TYPES
+
 
 class User(AbstractUser):
     """A person. Citizens carry a real-name profile; clerks have department memberships."""
@@ -39,12 +41,8 @@ class User(AbstractUser):
 
 
 def mask_id_number(value: str | None) -> str:
-    """PIPL: show only the first 3 and last 4 characters of an id number."""
-    if not value:
-        return ""
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    """PIPL: show only the first 3 and last 4 characters of an id number (the field type's masking)."""
+    return FIELD_TYPES["id_number"].mask(value)
 
 
 class Role(models.TextChoices):

@@ -20,7 +20,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
-from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
 from govflow.errors import InvalidInput, InvalidState
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage

@@ -18,7 +18,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from govflow.catalog import forms
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import OneThing, localized
 from govflow.stats.savings import one_thing_savings
@@ -84,7 +83,7 @@ def _materials_repr(definition: Definition) -> list[dict]:
     return [
         {"code": m["code"], "name": localized(m["label"]), "required": m["required"],
          "accepted_types": m["accepted_types"], "max_size_mb": m["max_size_mb"], "procedures": m["procedures"]}
-        for m in forms.materials_asked(definition.doc)
+        for m in definition.materials_asked
     ]
 
 
@@ -99,7 +98,7 @@ def one_thing_detail_repr(one_thing: OneThing) -> dict:
     definition = get_definition(one_thing.current_version)
     return {
         **one_thing_repr(one_thing),
-        "form_schema": forms.form_schema(definition.doc, _schema_language()),
+        "form_schema": definition.form_schema(_schema_language()),
         "guide": list(definition.guide),
         "materials": _materials_repr(definition),
         "steps": _steps_repr(definition),

@@ -1,40 +1,256 @@
-"""Read-only view of a published one-thing version, compiled once and cached.
+"""The compiled form of a published one-thing version: the one object every reader goes through.
 
-A version's ``definition`` is immutable, so the compiled form (indexes, CEL
-programs, JSON Schema validator) is cached per version id for the life of the
-process.
+A version's ``definition`` is a self-contained ``govflow.catalog/1`` document with exactly one
+entry in ``one_things`` plus the departments, fields, materials and procedures it references (see
+``docs/catalog.md``). :class:`Definition` compiles it once: the indexes and the step rules (CEL) at
+construction, the merged form (what is asked, what each procedure requires, the answers' JSON
+Schema and its validator) on first use.
+
+One form: a field shared by several procedures is asked once. Fields (and materials) whose code
+is an output issued by a procedure of the one thing are never asked: a later procedure gets them
+from the earlier one.
+
+A published version never changes, so :func:`get_definition` compiles it once per process and
+caches it by version id. A document that is not a published version (a draft in the designer's
+preview, an import being checked) is compiled with ``Definition(doc)``, uncached.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from functools import cached_property
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from typing import Any
 
-from . import forms, rules
+from jsonschema.exceptions import SchemaError
+
+from . import rules
+from .answers import FORMAT_CHECKER, FormValidator, validate_answers
+from .fieldtypes import FIELD_TYPES
+from .labels import localized
 from .steps import StepGraph
+
+__all__ = ["JSON_SCHEMA_DIALECT", "Definition", "DefinitionError", "MergedForm", "clear_definition_cache",
+           "get_definition"]
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class DefinitionError(ValueError):
+    """The version definition is not a usable ``govflow.catalog/1`` one-thing document."""
+
+
+def _is_conditional(step: Mapping) -> bool:
+    """Only a non-blank ``when`` makes a step conditional."""
+    return bool((step.get("when") or "").strip())
+
+
+@dataclass(frozen=True)
+class MergedForm:
+    """What the citizen is asked and what each procedure requires, with the answers' validator."""
+
+    asked: tuple[str, ...]  # guide first, then in step and procedure order
+    asked_order: Mapping[str, int]
+    asked_guide: tuple[str, ...]
+    unconditional_required: tuple[str, ...]
+    required_fields: Mapping[str, frozenset[str]]  # procedure → fields it requires
+    required_materials: Mapping[str, frozenset[str]]  # procedure → materials it requires
+    field_procedures: Mapping[str, tuple[str, ...]]
+    field_required_by: Mapping[str, tuple[str, ...]]
+    materials: tuple[dict, ...]
+    validator: Any = None
 
 
 class Definition:
-    """A ``govflow.catalog/1`` document holding exactly one one thing."""
+    """A ``govflow.catalog/1`` document holding exactly one one thing, compiled.
 
-    def __init__(self, doc: dict) -> None:
-        self.doc = doc
-        self.one_thing: dict = doc["one_things"][0]
-        self.code: str = self.one_thing["code"]
-        self.departments = {d["code"]: d for d in doc.get("departments", [])}
-        self.fields = {f["code"]: f for f in doc.get("fields", [])}
-        self.materials = {m["code"]: m for m in doc.get("materials", [])}
-        self.procedures = {p["code"]: p for p in doc.get("procedures", [])}
-        self.steps: list[dict] = list(self.one_thing.get("steps", []))
-        self.step_by_procedure = {s["procedure"]: s for s in self.steps}
-        self.guide: list[str] = list(self.one_thing.get("guide", []))
-        self.output_issuer = {
-            o["code"]: p["code"] for p in self.procedures.values() for o in p.get("outputs", [])
+    Immutable and shared between threads: the document is copied first, so later changes to the
+    caller's dict never reach it. The structure (indexes, step rules) is compiled at construction;
+    the merged form and its validator on first use (:attr:`form`). Either raises
+    :class:`DefinitionError` for a document that cannot be compiled.
+    """
+
+    def __init__(self, doc: Mapping) -> None:
+        if not isinstance(doc, Mapping):
+            raise DefinitionError("a version definition must be a JSON object")
+        with _compiling():
+            doc = copy.deepcopy(dict(doc))
+            one_things = doc.get("one_things") or []
+            if len(one_things) != 1:
+                raise DefinitionError("a version definition must contain exactly one one thing")
+            self.doc = doc
+            self.one_thing: dict = one_things[0]
+            self.code: str = self.one_thing["code"]
+            self.departments = {d["code"]: d for d in doc.get("departments", [])}
+            self.fields = {f["code"]: f for f in doc.get("fields", [])}
+            self.materials = {m["code"]: m for m in doc.get("materials", [])}
+            self.procedures = {p["code"]: p for p in doc.get("procedures", [])}
+            self.steps: list[dict] = list(self.one_thing.get("steps", []))
+            self.step_by_procedure = {s["procedure"]: s for s in self.steps}
+            self.guide: list[str] = list(self.one_thing.get("guide", []))
+            self.output_issuer = {o["code"]: p["code"] for p in self.procedures.values()
+                                  for o in p.get("outputs", [])}
+            self._rules = {s["procedure"]: rules.compile_rule(s["when"]) for s in self.steps if _is_conditional(s)}
+            self.when_fields = frozenset(name for rule in self._rules.values() for name in rule.names)
+
+    # -- compiling the merged form ---------------------------------------------------------------
+
+    @cached_property
+    def form(self) -> MergedForm:
+        """The merged form, compiled once (a race compiles it twice, harmlessly)."""
+        with _compiling():
+            for step in self.steps:
+                if step["procedure"] not in self.procedures:
+                    raise DefinitionError(f"step names unknown procedure {step['procedure']!r}")
+            outputs = frozenset(o["code"] for s in self.steps for o in self.outputs_of(s["procedure"]))
+            form = MergedForm(**self._asked(outputs), **self._materials_asked(outputs))
+            schema = self._schema(form, "en")
+            FormValidator.check_schema(schema, format_checker=FormValidator.FORMAT_CHECKER)
+            # Validation ignores the schema's "required": validate() decides what is required now.
+            validator = FormValidator({k: v for k, v in schema.items() if k != "required"},
+                                      format_checker=FORMAT_CHECKER)
+            return replace(form, validator=validator)
+
+    def _asked(self, outputs: frozenset[str]) -> dict[str, Any]:
+        """What is asked (guide first, then in step and procedure order) and who requires what."""
+        asked: dict[str, None] = {}
+        guide = tuple(code for code in self.guide if code not in outputs)
+        for code in guide:
+            self._known_field(code)
+            asked[code] = None
+        used_by: dict[str, list[str]] = {}
+        required_by: dict[str, list[str]] = {}
+        required: dict[str, frozenset[str]] = {}
+        for step in self.steps:
+            procedure = step["procedure"]
+            required_here: set[str] = set()
+            for ref in self.procedures[procedure].get("fields", []):
+                code = ref["field"]
+                self._known_field(code)
+                if code in outputs:
+                    continue
+                asked[code] = None
+                used_by.setdefault(code, []).append(procedure)
+                if ref.get("required", True):
+                    required_by.setdefault(code, []).append(procedure)
+                    required_here.add(code)
+            required[procedure] = frozenset(required_here)
+        order = {code: index for index, code in enumerate(asked)}
+        unconditional = {code for step in self.steps if not _is_conditional(step)
+                         for code in required[step["procedure"]]}
+        return {"asked": tuple(asked), "asked_order": order, "asked_guide": guide, "required_fields": required,
+                "unconditional_required": tuple(sorted(unconditional, key=order.__getitem__)),
+                "field_procedures": {code: tuple(procs) for code, procs in used_by.items()},
+                "field_required_by": {code: tuple(procs) for code, procs in required_by.items()}}
+
+    def _known_field(self, code: str) -> None:
+        if code not in self.fields:
+            raise DefinitionError(f"unknown field {code!r}")
+
+    def _materials_asked(self, outputs: frozenset[str]) -> dict[str, Any]:
+        """The one set of materials, in order of first use, and what each procedure requires."""
+        info: dict[str, dict] = {}
+        required: dict[str, frozenset[str]] = {}
+        for step in self.steps:
+            procedure, conditional = step["procedure"], _is_conditional(step)
+            required_here: set[str] = set()
+            for ref in self.procedures[procedure].get("materials", []):
+                code = ref["material"]
+                if code not in self.materials:
+                    raise DefinitionError(f"unknown material {code!r}")
+                if code in outputs:
+                    continue
+                if code not in info:
+                    material = self.materials[code]
+                    info[code] = {"code": code, "label": material.get("label", {}), "required": False,
+                                  "accepted_types": list(material.get("accepted_types", [])),
+                                  "max_size_mb": material.get("max_size_mb", 10), "procedures": []}
+                if procedure not in info[code]["procedures"]:
+                    info[code]["procedures"].append(procedure)
+                if ref.get("required", True):
+                    required_here.add(code)
+                    info[code]["required"] = info[code]["required"] or not conditional
+            required[procedure] = frozenset(required_here)
+        return {"materials": tuple(info.values()), "required_materials": required}
+
+    # -- the form --------------------------------------------------------------------------------
+
+    @property
+    def asked_fields(self) -> list[str]:
+        """Codes of the fields the citizen is asked: guide first, then in step and procedure order.
+
+        Deduplicated; fields whose code is an output issued by a procedure of the one thing are
+        left out (never ask what another procedure issues).
+        """
+        return list(self.form.asked)
+
+    @property
+    def field_required_by(self) -> dict[str, list[str]]:
+        """Field code → codes of the procedures (in step order) that require it.
+
+        Only fields that at least one procedure requires appear; see :attr:`field_procedures` for
+        every procedure that uses a field.
+        """
+        return {code: list(procs) for code, procs in self.form.field_required_by.items()}
+
+    @property
+    def field_procedures(self) -> dict[str, list[str]]:
+        """Field code → codes of the procedures (in step order) that use it, required or not."""
+        return {code: list(procs) for code, procs in self.form.field_procedures.items()}
+
+    @property
+    def materials_asked(self) -> list[dict]:
+        """The one set of materials, in order of first use (fresh dicts; callers may change them).
+
+        Each: ``code``, ``label`` (the ``{language: text}`` dict), ``required`` (a procedure of an
+        unconditional step requires it), ``accepted_types``, ``max_size_mb`` and ``procedures``
+        (codes of every procedure that lists it). Materials issued as outputs are left out.
+        """
+        return [{**info, "label": dict(info["label"]), "accepted_types": list(info["accepted_types"]),
+                 "procedures": list(info["procedures"])} for info in self.form.materials]
+
+    def _property(self, code: str, language: str) -> dict:
+        spec = self.fields[code]
+        prop: dict[str, Any] = {"title": localized(dict(spec.get("label") or {}), language)}
+        if spec.get("help"):
+            prop["description"] = localized(dict(spec["help"]), language)
+        kind = prop["x-govflow-type"] = spec.get("type", "string")
+        if kind not in FIELD_TYPES:
+            raise DefinitionError(f"field {code!r} has unknown type {kind!r}")
+        prop.update(FIELD_TYPES[kind].schema(spec, language))
+        return prop
+
+    def _schema(self, form: MergedForm, language: str) -> dict:
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": localized(dict(self.one_thing.get("name") or {}), language),
+            "type": "object",
+            "properties": {code: self._property(code, language) for code in form.asked},
+            "required": list(form.unconditional_required),
+            "additionalProperties": False,
+            "x-govflow-guide": list(form.asked_guide),
+            "x-govflow-order": list(form.asked),
         }
-        self._rules = {s["procedure"]: rules.compile_rule(s["when"]) for s in self.steps if s.get("when")}
 
-    # -- structure -------------------------------------------------------------------
+    def form_schema(self, language: str | None = None) -> dict:
+        """The merged form as a JSON Schema 2020-12 document (a fresh dict; callers may change it).
+
+        ``properties`` hold every asked field in asking order (also listed in ``x-govflow-order``,
+        for clients that do not keep key order), with ``title`` in ``language`` (``zh-hans`` or
+        ``en``; English when None or unknown). ``required`` lists what the unconditional steps
+        require; the rest depends on the answers and is checked at submission. Non-standard
+        annotations: ``x-govflow-type`` (the catalog field type), ``x-govflow-choices`` (labelled
+        choices), ``x-govflow-widget``, ``x-govflow-minimum``/``x-govflow-maximum`` (decimal bounds,
+        exact, as strings) and ``x-govflow-guide`` (the guide questions, asked first).
+        """
+        return self._schema(self.form, language or "en")
+
+    def validate(self, data: Any, *, required: Iterable[str] | None = None, partial: bool = False) -> dict:
+        """Check answers: see :func:`govflow.catalog.answers.validate_answers`."""
+        return validate_answers(self, data, required=required or (), partial=partial)
+
+    # -- structure -------------------------------------------------------------------------------
 
     def after(self, procedure: str) -> list[str]:
         return list(self.step_by_procedure[procedure].get("after", []))
@@ -58,22 +274,7 @@ class Definition:
         """The steps and their prerequisites (``after``)."""
         return StepGraph((s["procedure"], s.get("after", [])) for s in self.steps)
 
-    @cached_property
-    def asked_fields(self) -> list[str]:
-        return forms.asked_fields(self.doc)
-
-    @cached_property
-    def when_fields(self) -> frozenset[str]:
-        names: set[str] = set()
-        for rule in self._rules.values():
-            names |= set(rule.names)
-        return frozenset(names)
-
-    @cached_property
-    def form_schema(self) -> dict:
-        return forms.form_schema(self.doc)
-
-    # -- applicability -----------------------------------------------------------------
+    # -- applicability ---------------------------------------------------------------------------
 
     def applicable_procedures(self, data: dict) -> list[str]:
         """Steps that apply to these answers, in step order.
@@ -82,7 +283,6 @@ class Definition:
         error counts as false) and every prerequisite applies: a step can never wait
         for a prerequisite that will not run.
         """
-        applicable: list[str] = []
         included: set[str] = set()
         # Steps may be listed in any order; resolve prerequisites first.
         for code in self.graph.order:
@@ -91,10 +291,7 @@ class Definition:
                 continue
             if all(prereq in included for prereq in self.after(code)):
                 included.add(code)
-        for step in self.steps:
-            if step["procedure"] in included:
-                applicable.append(step["procedure"])
-        return applicable
+        return [step["procedure"] for step in self.steps if step["procedure"] in included]
 
     def fields_for(self, procedures: list[str]) -> set[str]:
         codes = set(self.guide)
@@ -108,41 +305,66 @@ class Definition:
             codes.update(self.material_codes_of(code))
         return codes
 
-    def required_fields(self, procedures: list[str]) -> set[str]:
-        return set(forms.required_fields_for(self.doc, procedures))
+    def _required(self, procedures: Iterable[str], table: Mapping[str, frozenset[str]]) -> set[str]:
+        result: set[str] = set()
+        for code in procedures:
+            if code not in table:
+                raise ValueError(f"{code!r} is not a procedure of this one thing")
+            result |= table[code]
+        return result
 
-    def required_materials(self, procedures: list[str]) -> set[str]:
-        return set(forms.required_materials_for(self.doc, procedures))
+    def required_fields(self, procedures: Iterable[str]) -> set[str]:
+        """Fields required by the given procedures (those of the applicable steps)."""
+        return self._required(procedures, self.form.required_fields)
 
-    def validate(self, data: Any, *, required: set[str] | None = None, partial: bool = False) -> dict:
-        return forms.validate_answers(self.doc, data, required=required or (), partial=partial)
+    def required_materials(self, procedures: Iterable[str]) -> set[str]:
+        """Materials required by the given procedures (those of the applicable steps)."""
+        return self._required(procedures, self.form.required_materials)
 
 
-_cache: OrderedDict[tuple[int, str], Definition] = OrderedDict()
-_cache_lock = threading.Lock()
-_CACHE_SIZE = 256
+@contextmanager
+def _compiling() -> Iterator[None]:
+    """Whatever a malformed document raises while compiling becomes a :class:`DefinitionError`."""
+    try:
+        yield
+    except SchemaError as exc:
+        raise DefinitionError(f"the form schema is invalid: {exc.message}") from exc
+    except (KeyError, IndexError, TypeError, AttributeError, rules.RuleError) as exc:
+        raise DefinitionError(f"malformed version definition: {exc!r}") from exc
+
+
+class _VersionKey:
+    """A version's cache key (id and digest), carrying the row to the compiler on a miss: the
+    document (often a deferred column) is read only then."""
+
+    __slots__ = ("key", "version")
+
+    def __init__(self, version: Any) -> None:
+        self.key = (version.pk, version.digest)
+        self.version = version
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _VersionKey) and other.key == self.key
+
+
+@lru_cache(maxsize=256)
+def _compiled(key: _VersionKey) -> Definition:
+    definition = Definition(key.version.definition)
+    key.version = None  # the cache keeps this key: not the row and its document as well
+    return definition
 
 
 def get_definition(version: Any) -> Definition:
-    """The compiled definition of a ``OneThingVersion`` (cached; versions never change).
+    """The compiled definition of a ``OneThingVersion`` (cached by version id: versions never change).
 
-    The key includes the digest so that a reused primary key (a rolled-back test
-    database) can never serve another definition.
+    The key includes the digest so that a reused primary key (a rolled-back test database) can
+    never serve another definition.
     """
-    key = (version.pk, version.digest)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    compiled = Definition(version.definition)
-    with _cache_lock:
-        _cache[key] = compiled
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return compiled
+    return _compiled(_VersionKey(version))
 
 
 def clear_definition_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _compiled.cache_clear()

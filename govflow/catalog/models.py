@@ -13,18 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-
-def localized(labels: dict | None, language: str | None = None) -> str:
-    """Pick the label for the active language: zh-hans when asked for, else en."""
-    if not labels:
-        return ""
-    lang = (language or get_language() or "en").lower()
-    if lang.startswith("zh") and labels.get("zh-hans"):
-        return labels["zh-hans"]
-    return labels.get("en") or next(iter(labels.values()), "")
+from .fieldtypes import FIELD_TYPES
+from .labels import localized
 
 
 def http_webhooks_allowed() -> bool:
@@ -90,17 +82,8 @@ class Department(models.Model):
             raise ValidationError(errors)
 
 
-class FieldType(models.TextChoices):
-    STRING = "string", _("Text (one line)")
-    TEXT = "text", _("Text (several lines)")
-    INTEGER = "integer", _("Whole number")
-    DECIMAL = "decimal", _("Decimal number")
-    BOOLEAN = "boolean", _("Yes / no")
-    DATE = "date", _("Date")
-    CHOICE = "choice", _("Choice")
-    EMAIL = "email", _("Email address")
-    PHONE = "phone", _("Mobile phone number")
-    ID_NUMBER = "id_number", _("Resident ID number")
+#: The field types of the registry (:mod:`govflow.catalog.fieldtypes`), as model choices.
+FieldType = models.TextChoices("FieldType", [(code.upper(), (code, kind.label)) for code, kind in FIELD_TYPES.items()])
 
 
 class Field(models.Model):

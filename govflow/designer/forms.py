@@ -23,16 +23,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog.checkers import known_checker, registered_checkers
+from govflow.catalog.fieldtypes import FIELD_TYPES, OUTPUT_TYPES
 from govflow.catalog.io.format import (
     ACCEPTED_MATERIAL_TYPES,
     CODE_RE,
     MAX_DAYS,
     MAX_LENGTH_MAX,
     MAX_SIZE_MB,
-    OUTPUT_TYPES,
     material_types,
 )
-from govflow.catalog.models import Department, Field, FieldType, Material, OneThing, Output, Procedure, Step, localized
+from govflow.catalog.models import Department, Field, Material, OneThing, Output, Procedure, Step, localized
 from govflow.catalog.rules import RuleError, compile_rule
 from govflow.catalog.steps import StepGraph
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
@@ -310,10 +310,6 @@ class DepartmentForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
 
 
-TEXT_TYPES = ("string", "text")
-NUMBER_TYPES = ("integer", "decimal")
-
-
 class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     help = BilingualField(label=_("Help text"), required=False, textarea=True, max_length=2000,
@@ -346,26 +342,25 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        kind = data.get("type")
-        if not kind:
+        kind = FIELD_TYPES.get(data.get("type") or "")
+        if kind is None:
             return data
-        kind_label = dict(FieldType.choices).get(kind, kind)
 
-        def only_for(name: str, kinds: tuple[str, ...], present: bool) -> None:
-            if present and kind not in kinds:
+        def only_for(name: str, option: str, present: bool) -> None:
+            if present and option not in kind.options:
                 self.add_error(name, ValidationError(
                     _("Does not apply to a field of type “%(type)s”: clear it, or change the type."),
-                    params={"type": kind_label}, code="not_for_type"))
+                    params={"type": kind.label}, code="not_for_type"))
 
-        only_for("max_length", TEXT_TYPES, data.get("max_length") is not None)
-        only_for("pattern", TEXT_TYPES, bool(data.get("pattern")))
+        only_for("max_length", "max_length", data.get("max_length") is not None)
+        only_for("pattern", "pattern", bool(data.get("pattern")))
         bounds: dict[str, int | float] = {}
-        for name in ("minimum", "maximum"):
+        for name, option in (("minimum", "min"), ("maximum", "max")):
             text = (data.get(name) or "").strip()
-            only_for(name, NUMBER_TYPES, bool(text))
-            if text and kind in NUMBER_TYPES:
+            only_for(name, option, bool(text))
+            if text and option in kind.options:
                 try:
-                    bounds[name] = _number(text, integer=kind == "integer")
+                    bounds[name] = _number(text, integer=kind.whole_numbers)
                 except ValidationError as exc:
                     self.add_error(name, exc)
         if "minimum" in bounds and "maximum" in bounds and bounds["minimum"] > bounds["maximum"]:
@@ -373,8 +368,8 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
         data["minimum"] = bounds.get("minimum")
         data["maximum"] = bounds.get("maximum")
         choices = data.get("choices") or []
-        only_for("choices", ("choice",), bool(choices))
-        if kind == "choice" and not choices and "choices" not in self.errors:
+        only_for("choices", "choices", bool(choices))
+        if "choices" in kind.required_options and not choices and "choices" not in self.errors:
             self.add_error("choices", _("A choice field needs at least one option."))
         return data
 
@@ -481,7 +476,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 class OutputForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     type = forms.ChoiceField(label=_("Type"), initial="string",
-                             choices=[(t, label) for t, label in FieldType.choices if t in OUTPUT_TYPES])
+                             choices=[(code, FIELD_TYPES[code].label) for code in OUTPUT_TYPES])
 
     class Meta:
         model = Output

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from govflow.catalog import design, services
+from govflow.catalog.definition import Definition
+from govflow.catalog.fieldtypes import Unparsable, field_type
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
 from govflow.catalog.rules import compile_rule
@@ -241,16 +243,14 @@ def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required
 
 def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
     """Diagram, critical path, merged form, materials and savings of the draft; POST: dry run."""
-    from govflow.catalog.definition import Definition
-
     one_thing = _one_thing(model_admin, request, object_id)
     report = services.check_one_thing(one_thing)
     doc = report.doc
     definition = None
     if report.ok:
         try:
-            definition = Definition(doc)
-            definition.form_schema  # noqa: B018 - compile now, so that a broken definition shows here
+            definition = Definition(doc)  # uncached: a draft, not a published version
+            definition.form  # noqa: B018 - compile the form now, so that a broken definition shows here
         except Exception:  # noqa: BLE001 - a draft the checks let through must still never break the page
             definition = None
 
@@ -261,17 +261,16 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     required: set[str] = set()
     required_materials: set[str] = set()
     if definition is not None:
-        required = set(definition.form_schema.get("required", []))
-        required_materials = {m["code"] for m in _materials(doc) if m["required"]}
+        required = set(definition.form.unconditional_required)
+        required_materials = {m["code"] for m in definition.materials_asked if m["required"]}
     dry_run = request.method == "POST" and definition is not None
     if dry_run:
-        from govflow.portal.answers import Unparsable, parse_value
-
         for code in definition.asked_fields:
             text = request.POST.get(code, "")
             raw[code] = text
+            spec = definition.fields[code]
             try:
-                value = parse_value(definition.fields[code], text)
+                value = field_type(spec).parse(spec, text)
             except Unparsable as exc:
                 parse_errors[code] = [str(exc)]
                 continue
@@ -290,7 +289,7 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         decisive, sections = _questions(definition, answers, raw, parse_errors, required)
         savings = _savings_rows(definition)
         materials = [{**m, "label_text": localized(m["label"]), "required_now": m["code"] in required_materials}
-                     for m in _materials(doc)]
+                     for m in definition.materials_asked]
         if applicable is not None:
             used = definition.materials_for(applicable)
             materials = [m for m in materials if m["code"] in used]
@@ -315,15 +314,6 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         **status_context(one_thing, report),  # report, problems, version, links
     )
     return TemplateResponse(request, "admin/catalog/onething/preview.html", context)
-
-
-def _materials(doc: dict) -> list[dict]:
-    from govflow.catalog.forms import materials_asked
-
-    try:
-        return materials_asked(doc)
-    except Exception:  # noqa: BLE001 - only called for checked documents; never break the page
-        return []
 
 
 # ---------------------------------------------------------------------------------------------

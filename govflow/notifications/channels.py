@@ -25,6 +25,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils.module_loading import import_string
 
+from govflow.catalog.fieldtypes import FIELD_TYPES
+
 logger = logging.getLogger("govflow.sms")
 
 
@@ -37,10 +39,8 @@ class PermanentChannelError(ChannelError):
 
 
 def mask_phone(phone: str) -> str:
-    """PIPL: 138****0000 in logs."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    """PIPL: 138****0000 in logs (the phone field type's masking)."""
+    return FIELD_TYPES["phone"].mask(phone)
 
 
 class BaseSmsBackend:

@@ -12,10 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import User
 from govflow.applications.models import ApplicationStatus
-from govflow.catalog.forms import is_valid_id_number, is_valid_phone
+from govflow.catalog.fieldtypes import ID_NUMBER_INPUT_PATTERN, PHONE_INPUT_PATTERN, is_valid_id_number, is_valid_phone
 from govflow.text import validate_single_line_text
-
-from .answers import ID_NUMBER_PATTERN, PHONE_PATTERN
 
 _PASSWORD_MISMATCH = _("The two passwords do not match.")
 
@@ -66,12 +64,12 @@ class RegisterForm(forms.Form):
     id_number = forms.CharField(
         label=_("Resident ID number"), max_length=18, min_length=18,
         help_text=_("18 characters: 17 digits, then a digit or X."),
-        widget=forms.TextInput(attrs={"pattern": ID_NUMBER_PATTERN[1:-1], "autocapitalize": "characters",
+        widget=forms.TextInput(attrs={"pattern": ID_NUMBER_INPUT_PATTERN, "autocapitalize": "characters",
                                       "spellcheck": "false", "autocomplete": "off"}))
     phone = forms.CharField(
         label=_("Mobile phone number"), max_length=20,
         help_text=_("An 11-digit mainland China mobile number, for example 13800138000."),
-        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "pattern": PHONE_PATTERN[1:-1],
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "pattern": PHONE_INPUT_PATTERN,
                                       "autocomplete": "tel-national"}))
     email = forms.EmailField(label=_("Email address"), max_length=254,
                              help_text=_("We send updates about your applications to this address."),

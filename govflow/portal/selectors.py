@@ -11,8 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
-from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.forms import DefinitionError, materials_asked
+from govflow.catalog.definition import Definition, DefinitionError, get_definition
 from govflow.catalog.models import OneThing, localized
 from govflow.stats.savings import Savings, savings_of
 
@@ -55,7 +54,7 @@ def savings(definition: Definition) -> Savings:
 
 
 def definition_materials(definition: Definition) -> list[dict]:
-    return materials_asked(definition.doc)
+    return definition.materials_asked
 
 
 @dataclass(frozen=True)

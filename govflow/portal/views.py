@@ -35,6 +35,7 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
 from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.models import localized
 from govflow.errors import (
     Busy,
@@ -499,7 +500,7 @@ def _row(definition: Definition, code: str, data: dict, errors: dict, change_url
     spec = definition.fields[code]
     return {"code": code, "label": localized(spec.get("label")) or code,
             "value": qa.display_value(spec, data.get(code)), "errors": [str(m) for m in errors.get(code, [])],
-            "change_url": change_url, "multiline": spec.get("type") == "text"}
+            "change_url": change_url, "multiline": field_type(spec).multiline}
 
 
 @login_required

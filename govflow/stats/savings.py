@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from govflow.catalog import forms
 from govflow.catalog.definition import Definition
 
 __all__ = ["Savings", "one_thing_savings", "savings_of"]
@@ -49,10 +48,9 @@ def savings_of(definition: Definition | Mapping) -> Savings:
     - ``days_separately``: Σ of the procedures' ``statutory_days``.
     - ``days_committed``: the one thing's ``committed_days``.
     """
-    if isinstance(definition, Definition):
-        doc, asked = definition.doc, definition.asked_fields  # compiled once per version
-    else:
-        doc, asked = definition, forms.asked_fields(definition)
+    if not isinstance(definition, Definition):
+        definition = Definition(definition)
+    doc = definition.doc
     one_thing = doc["one_things"][0]
     procedures = {p["code"]: p for p in doc.get("procedures", [])}
     steps = [procedures[step["procedure"]] for step in one_thing.get("steps", [])]
@@ -64,9 +62,9 @@ def savings_of(definition: Definition | Mapping) -> Savings:
     return Savings(
         procedures=len(steps),
         fields_separately=fields_separately,
-        fields_once=len(asked),
+        fields_once=len(definition.form.asked),
         materials_separately=materials_separately,
-        materials_once=len(forms.materials_asked(doc)),
+        materials_once=len(definition.materials_asked),
         visits_separately=len(steps),
         visits_once=0,
         days_separately=sum(int(p.get("statutory_days", 0)) for p in steps),

@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import Membership, Role
@@ -31,6 +31,7 @@ from govflow.applications.models import (
 )
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.models import Procedure, localized
 
 # -- staff ------------------------------------------------------------------------------------
@@ -336,7 +337,6 @@ TIMELINE_KINDS = {
 }
 
 CASE_STATUS_LABELS = dict(CaseStatus.choices)
-YES, NO = pgettext_lazy("boolean answer", "Yes"), pgettext_lazy("boolean answer", "No")
 
 
 @dataclass(frozen=True)
@@ -424,21 +424,6 @@ class TaskPage:
     one_thing_name: str
 
 
-def _display(spec: dict | None, value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return str(YES if value else NO)
-    kind = (spec or {}).get("type")
-    if kind == "choice":
-        for choice in (spec or {}).get("choices", []):
-            if choice.get("value") == value:
-                return localized(choice.get("label")) or str(value)
-    if isinstance(value, list):
-        return ", ".join(_display(spec, v) for v in value)
-    return str(value)
-
-
 def field_label(definition: Definition, code: str) -> str:
     return localized(definition.fields.get(code, {}).get("label")) or code
 
@@ -492,7 +477,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
     for code in definition.field_codes_of(proc):
         spec = definition.fields.get(code)
         value = view["data"].get(code)
-        answers.append(Answer(code=code, label=field_label(definition, code), value=_display(spec, value),
+        answers.append(Answer(code=code, label=field_label(definition, code), value=field_type(spec).display(spec, value),
                               answered=value not in (None, ""), corrected=code in corrected_fields))
 
     specs = output_specs(definition)

@@ -34,7 +34,8 @@ def test_the_generated_form_uses_the_catalog_labels_in_chinese(alice_client):
 
 
 #: Where the texts a citizen reads come from: the portal, the status names, the form's validation.
-CITIZEN_SOURCES = ("govflow/portal/", "govflow/applications/models.py", "govflow/catalog/forms.py")
+CITIZEN_SOURCES = ("govflow/portal/", "govflow/applications/models.py", "govflow/catalog/fieldtypes.py",
+                   "govflow/catalog/answers.py")
 
 
 def test_every_message_a_citizen_reads_is_translated():

@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .. import fieldtypes
+
 # The one statement of a document's shape. It lives in the package so that an installed govflow
 # finds it; docs/catalog.schema.json publishes the same file (a test keeps the two identical).
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "catalog.schema.json"
@@ -21,9 +23,9 @@ def schema() -> dict:
 
 CATALOG_FORMAT = "govflow.catalog/1"
 
-FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "choice", "email", "phone", "id_number")
-# An output is a value a clerk enters when approving; a choice would need its own options.
-OUTPUT_TYPES = tuple(t for t in FIELD_TYPES if t != "choice")
+# The field types are the registry's (catalog/fieldtypes.py); an output may have only some of them.
+FIELD_TYPES: tuple[str, ...] = tuple(fieldtypes.FIELD_TYPES)
+OUTPUT_TYPES = fieldtypes.OUTPUT_TYPES
 # Only types whose content can be sniffed reliably on upload (OFD cannot).
 ACCEPTED_MATERIAL_TYPES = ("pdf", "png", "jpeg")
 # What people write for a type, and the one name it is stored and exported as.

@@ -21,6 +21,7 @@ from typing import Any
 from govflow.text import has_bad_text
 
 from ..checkers import known_checker
+from ..fieldtypes import types_with
 from ..rules import RuleError, compile_rule
 from ..steps import StepGraph
 from .format import (
@@ -37,7 +38,7 @@ from .structure import structure_errors
 
 __all__ = ["validate_document"]
 
-_NUMBER_OPTIONS = ("integer", "decimal")
+_NUMBER_OPTIONS = types_with("min")
 BAD_TEXT = ("holds characters that are not allowed (NUL, control characters other than line breaks and tabs, "
             "text-direction overrides or invalid Unicode)")
 

@@ -1,4 +1,4 @@
-"""The merged form: id numbers, phones, the JSON Schema and answer validation."""
+"""The compiled definition: the merged form, id numbers, phones, the JSON Schema and answer validation."""
 from __future__ import annotations
 
 import copy
@@ -10,22 +10,9 @@ import pytest
 from django.utils import translation
 from jsonschema import Draft202012Validator
 
-from govflow.catalog.forms import (
-    DefinitionError,
-    asked_fields,
-    definition_key,
-    field_procedures,
-    field_required_by,
-    form_schema,
-    get_validator,
-    id_number_check_char,
-    is_valid_id_number,
-    is_valid_phone,
-    materials_asked,
-    required_fields_for,
-    required_materials_for,
-    validate_answers,
-)
+from govflow.catalog.definition import Definition, DefinitionError, get_definition
+from govflow.catalog.fieldtypes import id_number_check_char, is_valid_id_number, is_valid_phone
+from govflow.catalog.models import OneThingVersion
 
 DEMO = json.loads((Path(__file__).resolve().parents[2] / "govflow/catalog/demo_catalog.json").read_text("utf-8"))
 
@@ -176,7 +163,7 @@ def test_phone_numbers_are_mainland_mobiles(value, ok):
 # --------------------------------------------------------------------------- asked fields, materials
 
 def test_guide_comes_first_then_fields_in_step_order_once_each(startup):
-    asked = asked_fields(startup)
+    asked = Definition(startup).asked_fields
     assert asked[0] == "has_employees"
     assert asked[1:4] == ["company_name", "company_type", "registered_capital"]
     assert len(asked) == len(set(asked))
@@ -190,10 +177,10 @@ def test_fields_issued_as_outputs_are_never_asked(newborn):
     newborn["fields"].append(field("birth_certificate_no", "string"))
     proc = next(p for p in newborn["procedures"] if p["code"] == "psb-household-registration")
     proc["fields"].append({"field": "birth_certificate_no", "required": True})
-    assert "birth_certificate_no" not in asked_fields(newborn)
-    assert "birth_certificate_no" not in form_schema(newborn)["properties"]
-    assert "birth_certificate_no" not in required_fields_for(newborn, ["psb-household-registration"])
-    assert validate_answers(newborn, {"birth_certificate_no": "A123456789"}, partial=True) == {
+    assert "birth_certificate_no" not in Definition(newborn).asked_fields
+    assert "birth_certificate_no" not in Definition(newborn).form_schema()["properties"]
+    assert "birth_certificate_no" not in Definition(newborn).required_fields(["psb-household-registration"])
+    assert Definition(newborn).validate({"birth_certificate_no": "A123456789"}, partial=True) == {
         "birth_certificate_no": ["Unknown field."]}
 
 
@@ -202,22 +189,22 @@ def test_materials_issued_as_outputs_are_never_asked(newborn):
                                  "max_size_mb": 1})
     proc = next(p for p in newborn["procedures"] if p["code"] == "mi-newborn-insurance")
     proc["materials"].append({"material": "citizen_id", "required": True})
-    assert "citizen_id" not in [m["code"] for m in materials_asked(newborn)]
-    assert "citizen_id" not in required_materials_for(newborn, ["mi-newborn-insurance"])
+    assert "citizen_id" not in [m["code"] for m in Definition(newborn).materials_asked]
+    assert "citizen_id" not in Definition(newborn).required_materials(["mi-newborn-insurance"])
 
 
 def test_field_required_by_lists_procedures_in_step_order(startup):
-    required_by = field_required_by(startup)
+    required_by = Definition(startup).field_required_by
     assert required_by["company_name"] == ["amr-licence", "psb-seal-filing", "tax-registration",
                                            "hrss-employer-insurance", "hpf-employer-account"]
     assert required_by["employee_count"] == ["hrss-employer-insurance", "hpf-employer-account"]
     assert "contact_email" not in required_by  # optional everywhere
     assert "has_employees" not in required_by  # a guide question only
-    assert field_procedures(startup)["contact_email"] == ["amr-licence", "hpf-employer-account"]
+    assert Definition(startup).field_procedures["contact_email"] == ["amr-licence", "hpf-employer-account"]
 
 
 def test_materials_are_asked_once_in_order_of_first_use(startup):
-    materials = materials_asked(startup)
+    materials = Definition(startup).materials_asked
     codes = [m["code"] for m in materials]
     assert codes == ["legal_rep_id_card", "articles_of_association", "premises_proof", "investor_id_docs",
                      "agent_authorization", "employee_roster", "labour_contracts"]
@@ -234,31 +221,31 @@ def test_materials_are_asked_once_in_order_of_first_use(startup):
 
 def test_required_fields_and_materials_follow_the_applicable_steps(startup):
     base = ["amr-licence", "psb-seal-filing", "tax-registration"]
-    fields = required_fields_for(startup, base)
+    fields = Definition(startup).required_fields(base)
     assert {"company_name", "seal_count", "taxpayer_category"} <= fields
     assert "employee_count" not in fields and "invoice_needed" not in fields
-    with_staff = required_fields_for(startup, [*base, "hrss-employer-insurance", "hpf-employer-account"])
+    with_staff = Definition(startup).required_fields([*base, "hrss-employer-insurance", "hpf-employer-account"])
     assert {"employee_count", "hpf_contribution_rate", "bank_account_no"} <= with_staff
-    assert required_materials_for(startup, base) == {
+    assert Definition(startup).required_materials(base) == {
         "legal_rep_id_card", "articles_of_association", "premises_proof", "investor_id_docs"}
-    assert "employee_roster" in required_materials_for(startup, ["hrss-employer-insurance"])
+    assert "employee_roster" in Definition(startup).required_materials(["hrss-employer-insurance"])
     with pytest.raises(ValueError):
-        required_fields_for(startup, ["no-such-procedure"])
+        Definition(startup).required_fields(["no-such-procedure"])
 
 
 # --------------------------------------------------------------------------- schema
 
 def test_schema_is_valid_json_schema_2020_12(startup, newborn):
     for definition in (startup, newborn):
-        schema = form_schema(definition)
+        schema = Definition(definition).form_schema()
         Draft202012Validator.check_schema(schema)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert schema["type"] == "object" and schema["additionalProperties"] is False
 
 
 def test_schema_requires_only_what_unconditional_steps_require(startup):
-    schema = form_schema(startup)
-    assert list(schema["properties"]) == asked_fields(startup) == schema["x-govflow-order"]
+    schema = Definition(startup).form_schema()
+    assert list(schema["properties"]) == Definition(startup).asked_fields == schema["x-govflow-order"]
     assert schema["x-govflow-guide"] == ["has_employees"]
     assert "company_name" in schema["required"]
     assert "legal_rep_id" in schema["required"]
@@ -271,7 +258,7 @@ def test_schema_requires_only_what_unconditional_steps_require(startup):
 
 
 def test_schema_describes_each_type(startup):
-    props = form_schema(startup)["properties"]
+    props = Definition(startup).form_schema()["properties"]
     assert props["company_name"] == {"title": "Company name", "x-govflow-type": "string", "type": "string",
                                      "maxLength": 100}
     assert props["bank_account_no"]["pattern"] == "^[0-9]{8,30}$"
@@ -295,82 +282,80 @@ def test_schema_describes_each_type(startup):
 
 
 def test_schema_titles_follow_the_language(startup):
-    zh = form_schema(startup, "zh-hans")
+    zh = Definition(startup).form_schema("zh-hans")
     assert zh["title"] == "开办企业一件事"
     assert zh["properties"]["company_name"]["title"] == "企业名称"
     assert zh["properties"]["company_type"]["x-govflow-choices"][0]["label"] == "有限责任公司"
-    assert form_schema(startup)["properties"]["company_name"]["title"] == "Company name"
-    assert form_schema(startup, "fr")["properties"]["company_name"]["title"] == "Company name"
+    assert Definition(startup).form_schema()["properties"]["company_name"]["title"] == "Company name"
+    assert Definition(startup).form_schema("fr")["properties"]["company_name"]["title"] == "Company name"
 
 
 def test_schema_is_a_fresh_copy_each_time(startup):
-    form_schema(startup)["properties"].clear()
-    assert form_schema(startup)["properties"]
+    Definition(startup).form_schema()["properties"].clear()
+    assert Definition(startup).form_schema()["properties"]
 
 
 def test_a_definition_must_hold_exactly_one_one_thing(startup):
     both = copy.deepcopy(DEMO)
     with pytest.raises(DefinitionError):
-        form_schema(both)
+        Definition(both).form_schema()
     with pytest.raises(DefinitionError):
-        asked_fields({**startup, "one_things": []})
+        Definition({**startup, "one_things": []})
 
 
-def test_validator_is_cached_per_definition_content(startup):
-    validator = get_validator(startup)
-    same_content = json.loads(json.dumps(startup))
-    assert get_validator(same_content) is validator
-    assert definition_key(startup) == definition_key(dict(reversed(list(startup.items()))))
-    changed = copy.deepcopy(startup)
-    changed["fields"][1]["max_length"] = 5
-    assert get_validator(changed) is not validator
-    # Changing the caller's dict afterwards does not corrupt the cached plan.
-    startup["fields"].clear()
-    assert "company_name" in get_validator(same_content).schema["properties"]
+@pytest.mark.django_db
+def test_a_published_version_is_compiled_once_and_cached_by_its_id(demo_catalog):
+    version = OneThingVersion.objects.get(one_thing__code="business-startup")
+    compiled = get_definition(version)
+    assert get_definition(OneThingVersion.objects.get(pk=version.pk)) is compiled  # another row object
+    assert Definition(version.definition) is not compiled  # a document is compiled uncached
+    # Changing the row's dict afterwards does not corrupt the cached definition.
+    version.definition["fields"].clear()
+    assert "company_name" in get_definition(version).form.validator.schema["properties"]
 
 
 # --------------------------------------------------------------------------- validation
 
 def test_complete_valid_answers_pass(startup, valid_startup_answers):
-    assert validate_answers(startup, valid_startup_answers) == {}
-    assert get_validator(startup).is_valid(valid_startup_answers)
+    assert Definition(startup).validate(valid_startup_answers) == {}
+    assert Definition(startup).form.validator.is_valid(valid_startup_answers)
 
 
 def test_required_fields_of_unconditional_steps_are_always_required(startup, valid_startup_answers):
     del valid_startup_answers["company_name"]
     valid_startup_answers["legal_rep_name"] = "   "
     valid_startup_answers["seal_count"] = None
-    errors = validate_answers(startup, valid_startup_answers)
+    errors = Definition(startup).validate(valid_startup_answers)
     assert errors == {"company_name": ["This field is required."], "legal_rep_name": ["This field is required."],
                       "seal_count": ["This field is required."]}
 
 
 def test_the_caller_adds_what_applicable_conditional_steps_require(startup, valid_startup_answers):
     valid_startup_answers["has_employees"] = True
-    required = required_fields_for(startup, ["amr-licence", "hrss-employer-insurance"])
-    errors = validate_answers(startup, valid_startup_answers, required=required)
+    required = Definition(startup).required_fields(["amr-licence", "hrss-employer-insurance"])
+    errors = Definition(startup).validate(valid_startup_answers, required=required)
     assert set(errors) == {"employee_count", "bank_name", "bank_account_no"}
-    assert validate_answers(startup, {**valid_startup_answers, "employee_count": 3, "bank_name": "工商银行",
+    assert Definition(startup).validate({**valid_startup_answers, "employee_count": 3, "bank_name": "工商银行",
                                       "bank_account_no": "1202020209000012345"}, required=required) == {}
 
 
 def test_partial_mode_accepts_missing_fields_but_not_wrong_values(startup):
-    assert validate_answers(startup, {}, partial=True) == {}
-    assert validate_answers(startup, {"company_name": "x"}, required=["employee_count"], partial=True) == {}
-    assert validate_answers(startup, {"employee_count": "3"}, partial=True) == {
+    assert Definition(startup).validate({}, partial=True) == {}
+    assert Definition(startup).validate({"company_name": "x"}, required=["employee_count"], partial=True) == {}
+    assert Definition(startup).validate({"employee_count": "3"}, partial=True) == {
         "employee_count": ["Enter a whole number."]}
-    assert "company_name" in validate_answers(startup, {})
+    assert "company_name" in Definition(startup).validate({})
 
 
 def test_unknown_keys_are_reported_under_the_key(startup):
-    errors = validate_answers(startup, {"company_name": "x", "uscc": "91330106MA2XXXXX1X", "hack": 1},
+    errors = Definition(startup).validate({"company_name": "x", "uscc": "91330106MA2XXXXX1X", "hack": 1},
                               partial=True)
     assert errors == {"uscc": ["Unknown field."], "hack": ["Unknown field."]}
 
 
 @pytest.mark.parametrize("data", [None, [], "text", 3, [["company_name", "x"]]])
 def test_data_that_is_not_an_object_is_a_non_field_error(startup, data):
-    errors = validate_answers(startup, data)
+    errors = Definition(startup).validate(data)
     assert list(errors) == ["non_field_errors"] and errors["non_field_errors"]
 
 
@@ -386,21 +371,21 @@ def test_data_that_is_not_an_object_is_a_non_field_error(startup, data):
     (-(10**400), "Ensure this value is greater than or equal to 1."),
 ])
 def test_integers_are_json_integers_within_range(startup, value, message):
-    assert validate_answers(startup, {"employee_count": value}, partial=True) == {"employee_count": [message]}
+    assert Definition(startup).validate({"employee_count": value}, partial=True) == {"employee_count": [message]}
 
 
 def test_integers_without_a_range_stay_within_safe_integers():
     definition = tiny_definition(field("n", "integer"))
-    assert validate_answers(definition, {"n": 2**53 - 1}) == {}
-    assert validate_answers(definition, {"n": -(2**53 - 1)}) == {}
-    assert validate_answers(definition, {"n": 2**53}) == {
+    assert Definition(definition).validate({"n": 2**53 - 1}) == {}
+    assert Definition(definition).validate({"n": -(2**53 - 1)}) == {}
+    assert Definition(definition).validate({"n": 2**53}) == {
         "n": ["Ensure this value is less than or equal to 9007199254740991."]}
-    assert validate_answers(definition, {"n": 10**1000})["n"]
+    assert Definition(definition).validate({"n": 10**1000})["n"]
 
 
 @pytest.mark.parametrize("value", ["0", "100.00", "10000000", "0.5", "9999999.9999"])
 def test_decimals_are_strings_within_range(startup, value):
-    assert validate_answers(startup, {"registered_capital": value}, partial=True) == {}
+    assert Definition(startup).validate({"registered_capital": value}, partial=True) == {}
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -420,23 +405,23 @@ def test_decimals_are_strings_within_range(startup, value):
     ("10000000.01", "Ensure this value is less than or equal to 10000000."),
 ])
 def test_bad_decimals_are_rejected(startup, value, message):
-    assert validate_answers(startup, {"registered_capital": value}, partial=True) == {"registered_capital": [message]}
+    assert Definition(startup).validate({"registered_capital": value}, partial=True) == {"registered_capital": [message]}
 
 
 def test_decimal_bounds_are_exact(newborn):
     # birth_weight_kg: min 0.3 (not representable as a binary float), max 8
-    assert validate_answers(newborn, {"birth_weight_kg": "0.3"}, partial=True) == {}
-    assert validate_answers(newborn, {"birth_weight_kg": "0.2999999999"}, partial=True) == {
+    assert Definition(newborn).validate({"birth_weight_kg": "0.3"}, partial=True) == {}
+    assert Definition(newborn).validate({"birth_weight_kg": "0.2999999999"}, partial=True) == {
         "birth_weight_kg": ["Ensure this value is greater than or equal to 0.3."]}
-    assert validate_answers(newborn, {"birth_weight_kg": "8.0000000001"}, partial=True)["birth_weight_kg"]
-    assert validate_answers(newborn, {"birth_weight_kg": "8.00"}, partial=True) == {}
+    assert Definition(newborn).validate({"birth_weight_kg": "8.0000000001"}, partial=True)["birth_weight_kg"]
+    assert Definition(newborn).validate({"birth_weight_kg": "8.00"}, partial=True) == {}
 
 
 @pytest.mark.parametrize(("value", "ok"), [
     (True, True), (False, True), ("yes", False), ("true", False), (1, False), (0, False), ([], False),
 ])
 def test_booleans_are_json_booleans(startup, value, ok):
-    errors = validate_answers(startup, {"has_employees": value}, partial=True)
+    errors = Definition(startup).validate({"has_employees": value}, partial=True)
     assert errors == ({} if ok else {"has_employees": ["Answer true or false."]})
 
 
@@ -450,16 +435,16 @@ def test_booleans_are_json_booleans(startup, value, ok):
     (20260101, "Enter a date in the format YYYY-MM-DD."),
 ])
 def test_dates_are_real_iso_dates(startup, value, message):
-    assert validate_answers(startup, {"operation_start_date": "2028-02-29"}, partial=True) == {}
-    assert validate_answers(startup, {"operation_start_date": value}, partial=True) == {
+    assert Definition(startup).validate({"operation_start_date": "2028-02-29"}, partial=True) == {}
+    assert Definition(startup).validate({"operation_start_date": value}, partial=True) == {
         "operation_start_date": [message]}
 
 
 def test_choices_must_be_one_of_the_values(startup):
-    assert validate_answers(startup, {"company_type": "partnership"}, partial=True) == {}
+    assert Definition(startup).validate({"company_type": "partnership"}, partial=True) == {}
     bad = ["Select a valid choice. That choice is not one of the available choices."]
     for value in ("LLC", "Limited liability company", 1, True, ["llc"]):
-        assert validate_answers(startup, {"company_type": value}, partial=True) == {"company_type": bad}
+        assert Definition(startup).validate({"company_type": value}, partial=True) == {"company_type": bad}
 
 
 @pytest.mark.parametrize(("code", "good", "bad", "message"), [
@@ -473,29 +458,29 @@ def test_choices_must_be_one_of_the_values(startup):
      "Enter a valid 18-character resident ID number."),
 ])
 def test_formats_are_enforced(startup, code, good, bad, message):
-    assert validate_answers(startup, {code: good}, partial=True) == {}
-    assert validate_answers(startup, {code: bad}, partial=True) == {code: [message]}
+    assert Definition(startup).validate({code: good}, partial=True) == {}
+    assert Definition(startup).validate({code: bad}, partial=True) == {code: [message]}
 
 
 def test_strings_respect_type_length_and_pattern(startup):
-    assert validate_answers(startup, {"company_name": 42}, partial=True) == {"company_name": ["Enter a text value."]}
-    assert validate_answers(startup, {"company_name": "企" * 101}, partial=True) == {"company_name": [
+    assert Definition(startup).validate({"company_name": 42}, partial=True) == {"company_name": ["Enter a text value."]}
+    assert Definition(startup).validate({"company_name": "企" * 101}, partial=True) == {"company_name": [
         "Ensure this value has at most 100 characters (it has 101)."]}
-    assert validate_answers(startup, {"company_name": "企" * 100}, partial=True) == {}
-    assert validate_answers(startup, {"bank_account_no": "12345"}, partial=True) == {
+    assert Definition(startup).validate({"company_name": "企" * 100}, partial=True) == {}
+    assert Definition(startup).validate({"bank_account_no": "12345"}, partial=True) == {
         "bank_account_no": ["Enter a valid value."]}
-    assert validate_answers(startup, {"bank_account_no": "1234567890"}, partial=True) == {}
+    assert Definition(startup).validate({"bank_account_no": "1234567890"}, partial=True) == {}
 
 
 def test_text_without_max_length_is_still_bounded():
     definition = tiny_definition(field("notes", "text"), field("name", "string"))
-    assert validate_answers(definition, {"notes": "x" * 10000, "name": "y" * 1000}) == {}
-    errors = validate_answers(definition, {"notes": "x" * 10001, "name": "y" * 1001})
+    assert Definition(definition).validate({"notes": "x" * 10000, "name": "y" * 1000}) == {}
+    errors = Definition(definition).validate({"notes": "x" * 10001, "name": "y" * 1001})
     assert set(errors) == {"notes", "name"}
 
 
 def test_every_error_of_every_field_is_reported_together(startup):
-    errors = validate_answers(startup, {
+    errors = Definition(startup).validate({
         "company_name": 1, "employee_count": "many", "registered_capital": "-1", "has_employees": "yes",
         "contact_email": "x", "operation_start_date": "2026-02-30", "nope": None,
     })
@@ -508,7 +493,7 @@ def test_every_error_of_every_field_is_reported_together(startup):
 
 def test_messages_are_translated(startup):
     with translation.override("zh-hans"):
-        errors = validate_answers(startup, {"employee_count": "x"})
+        errors = Definition(startup).validate({"employee_count": "x"})
     # Django's own message ids, so the Chinese comes from Django's (or DRF's) catalogue.
     assert errors["company_name"][0] in ("这个字段是必填项。", "该字段是必填项。")
     assert errors["employee_count"] == ["输入整数。"]
@@ -518,9 +503,9 @@ def test_messages_are_translated(startup):
 def test_only_a_non_empty_when_makes_a_step_conditional(when, required):
     definition = tiny_definition(field("name", "string"))
     definition["one_things"][0]["steps"][0]["when"] = when
-    assert (form_schema(definition)["required"] == ["name"]) is required
-    assert ("name" in validate_answers(definition, {})) is required
-    assert materials_asked(definition) == []
+    assert (Definition(definition).form_schema()["required"] == ["name"]) is required
+    assert ("name" in Definition(definition).validate({})) is required
+    assert Definition(definition).materials_asked == []
 
 
 @pytest.mark.parametrize("breakage", ["bad_pattern", "unknown_field", "unknown_procedure", "unknown_type", "no_code"])
@@ -537,14 +522,14 @@ def test_a_broken_definition_raises_definition_error(breakage):
     else:
         del definition["fields"][0]["code"]
     with pytest.raises(DefinitionError):
-        validate_answers(definition, {})
+        Definition(definition).validate({})
 
 
 def test_a_tiny_definition_covers_optional_fields():
     definition = tiny_definition(field("when_", "date"), field("flag", "boolean"), required=False)
-    assert form_schema(definition)["required"] == []
-    assert validate_answers(definition, {}) == {}
-    assert validate_answers(definition, {"when_": "", "flag": None}) == {}
+    assert Definition(definition).form_schema()["required"] == []
+    assert Definition(definition).validate({}) == {}
+    assert Definition(definition).validate({"when_": "", "flag": None}) == {}
 
 
 @pytest.mark.parametrize(("pattern", "value", "valid"), [
@@ -558,14 +543,14 @@ def test_a_tiny_definition_covers_optional_fields():
 def test_a_pattern_must_match_the_whole_answer(pattern, value, valid):
     definition = tiny_definition(field("account", "string", pattern=pattern))
 
-    errors = validate_answers(definition, {"account": value})
+    errors = Definition(definition).validate({"account": value})
 
     assert ("account" not in errors) is valid
 
 
 def test_an_anchored_pattern_is_exported_as_it_is_and_an_unanchored_one_anchored():
     def exported(pattern):
-        return form_schema(tiny_definition(field("account", "string", pattern=pattern)))["properties"]["account"][
+        return Definition(tiny_definition(field("account", "string", pattern=pattern))).form_schema()["properties"]["account"][
             "pattern"]
 
     assert exported("^[0-9]{8,30}$") == "^[0-9]{8,30}$"
