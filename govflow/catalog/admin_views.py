@@ -210,7 +210,7 @@ def _savings_rows(definition: Any) -> list[dict]:
 
 def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required: set[str]) -> tuple[list, list]:
     """The merged form as the citizen sees it: decisive questions first, then by procedure."""
-    from govflow.portal.answers import question
+    from govflow.catalog.answers import question
 
     def make(code: str):
         spec = definition.fields[code]
@@ -264,7 +264,7 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         required_materials = {m["code"] for m in _materials(doc) if m["required"]}
     dry_run = request.method == "POST" and definition is not None
     if dry_run:
-        from govflow.portal.answers import Unparsable, parse_value
+        from govflow.catalog.answers import Unparsable, parse_value
 
         for code in definition.asked_fields:
             text = request.POST.get(code, "")

@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import User
 from govflow.applications.models import ApplicationStatus
+from govflow.catalog.answers import ID_NUMBER_PATTERN, PHONE_PATTERN
 from govflow.catalog.forms import is_valid_id_number, is_valid_phone
 from govflow.text import validate_single_line_text
-
-from .answers import ID_NUMBER_PATTERN, PHONE_PATTERN
 
 
 class LoginForm(AuthenticationForm):

@@ -42,11 +42,11 @@ from govflow.applications.errors import (
     UploadTooLarge,
 )
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
+from govflow.catalog import answers as qa
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.web import client_address, safe_next
 
-from . import answers as qa
 from .forms import (
     EvaluationForm,
     FilterForm,

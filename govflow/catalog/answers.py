@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from govflow.catalog.definition import Definition
 from govflow.catalog.forms import DECIMAL_PATTERN
 from govflow.catalog.models import localized
-
-from .selectors import department_name_of, procedure_name
+from govflow.portal.selectors import department_name_of, procedure_name
 
 #: Choice fields with at most this many options are radios; more become a select.
 MAX_RADIOS = 5
