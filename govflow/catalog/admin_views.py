@@ -27,6 +27,8 @@ from django.utils.translation import ngettext
 
 from . import design, services
 from .admin_forms import ImportForm
+from .answers import Unparsable, parse_value, question
+from .answers import sections as group_by_procedure
 from .diagram import step_diagram
 from .io import CatalogValidationError, export_catalog, validate_document
 from .models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
@@ -210,8 +212,6 @@ def _savings_rows(definition: Any) -> list[dict]:
 
 def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required: set[str]) -> tuple[list, list]:
     """The merged form as the citizen sees it: decisive questions first, then by procedure."""
-    from govflow.catalog.answers import question
-
     def make(code: str):
         spec = definition.fields[code]
         return question(spec, value=answers.get(code), raw=raw.get(code), required=code in required,
@@ -221,17 +221,10 @@ def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required
     decisive = list(definition.guide) + [c for c in asked if c in definition.when_fields and c not in definition.guide]
     shown = set(decisive)
     sections = []
-    for step in definition.steps:
-        code = step["procedure"]
-        own = [f for f in definition.field_codes_of(code) if f not in shown and f in definition.fields
-               and f in asked]
+    every_step = [step["procedure"] for step in definition.steps]
+    for title, department, own in group_by_procedure(definition, every_step, [c for c in asked if c not in shown]):
         shown.update(own)
-        if own:
-            procedure = definition.procedures[code]
-            department = definition.departments.get(procedure.get("department"), {})
-            sections.append({"title": localized(procedure.get("name")) or code,
-                             "department": localized(department.get("name")),
-                             "questions": [make(f) for f in own]})
+        sections.append({"title": title, "department": department, "questions": [make(f) for f in own]})
     rest = [c for c in asked if c not in shown]
     if rest:
         sections.append({"title": _("Other questions"), "department": "", "questions": [make(f) for f in rest]})
@@ -264,8 +257,6 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         required_materials = {m["code"] for m in _materials(doc) if m["required"]}
     dry_run = request.method == "POST" and definition is not None
     if dry_run:
-        from govflow.catalog.answers import Unparsable, parse_value
-
         for code in definition.asked_fields:
             text = request.POST.get(code, "")
             raw[code] = text

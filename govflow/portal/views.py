@@ -43,6 +43,7 @@ from govflow.applications.errors import (
 )
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
 from govflow.catalog import answers as qa
+from govflow.catalog.answers import department_name_of, procedure_name
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.web import client_address, safe_next
@@ -61,12 +62,10 @@ from .forms import (
 from .selectors import (
     card,
     definition_materials,
-    department_name_of,
     latest_draft,
     one_thing_name,
     prefill_answers,
     procedure_infos,
-    procedure_name,
     published_one_thing,
     published_one_thing_choices,
     published_one_things,
