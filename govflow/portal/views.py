@@ -42,6 +42,8 @@ from govflow.applications.errors import (
     UploadTooLarge,
 )
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document, Outcome
+from govflow.applications.readiness import readiness
+from govflow.applications.rules import blanked_required, correction_scope
 from govflow.catalog import answers as qa
 from govflow.catalog.answers import department_name_of, procedure_name
 from govflow.catalog.definition import Definition, get_definition
@@ -295,15 +297,8 @@ def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, 
 
 
 def _missing_required(definition: Definition, application: Application, codes: list[str]) -> dict[str, list[str]]:
-    data = application.data or {}
-    applicable = _applicable(definition, data)
-    required = definition.required_fields(applicable) if applicable else set()
-    missing: dict[str, list[str]] = {}
-    for code in codes:
-        if code in required and data.get(code) in (None, ""):
-            spec = definition.fields[code]
-            missing[code] = [_required_message(qa.question(spec))]
-    return missing
+    missing = readiness(definition, application.data, ()).missing_fields
+    return {code: [_required_message(qa.question(definition.fields[code]))] for code in codes if code in missing}
 
 
 @login_required
@@ -454,14 +449,12 @@ def apply_materials(request: HttpRequest, pk: int) -> HttpResponse:
 def _check_context(request: HttpRequest, application: Application, definition: Definition, *,
                    errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False) -> dict:
     data = application.data or {}
-    applicable = _applicable(definition, data)
     documents = _documents(application)
+    report = readiness(definition, data, documents)
+    applicable = list(report.applicable)
     if errors is None and not submitted:
         # Shown before the citizen presses submit, so nothing comes as a surprise.
-        needed = definition.fields_for(applicable)
-        errors = definition.validate({k: v for k, v in data.items() if k in needed},
-                                     required=definition.required_fields(applicable)) if applicable else {}
-        missing_materials = sorted(definition.required_materials(applicable) - set(documents)) if applicable else []
+        errors, missing_materials = report.errors, report.missing_materials
     errors = errors or {}
     form_url = reverse("apply-form", args=[application.pk])
     guide_url = reverse("apply-guide", args=[application.pk])
@@ -690,13 +683,10 @@ def _correction_state(application: Application, definition: Definition, cases: l
     waiting = [c for c in cases if c.status == CaseStatus.CORRECTION_REQUESTED]
     if not waiting:
         return None
-    fields: list[str] = []
-    materials: list[str] = []
+    scope = correction_scope(definition, waiting)
     requests = []
     for case in waiting:
         corrections = case.corrections or {}
-        fields += [f for f in corrections.get("fields", []) if f in definition.fields and f not in fields]
-        materials += [m for m in corrections.get("materials", []) if m not in materials]
         requests.append({"procedure": procedure_name(definition, case.procedure_code),
                          "department": localized(case.department.name), "message": corrections.get("message", ""),
                          "fields": [localized(definition.fields[f].get("label")) or f
@@ -704,7 +694,7 @@ def _correction_state(application: Application, definition: Definition, cases: l
                          "materials": [localized(definition.materials.get(m, {}).get("label")) or m
                                        for m in corrections.get("materials", [])],
                          "since": case.paused_at})
-    return {"fields": fields, "materials": materials, "requests": requests, "cases": waiting}
+    return {"fields": list(scope.fields), "materials": list(scope.materials), "requests": requests, "cases": waiting}
 
 
 def _detail_context(request: HttpRequest, application: Application, *, correction_errors=None, raw=None,
@@ -762,28 +752,21 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
 
 def _task_list(application: Application, definition: Definition, documents: dict) -> list[dict]:
     """The draft's steps and how far each is (GOV.UK "task list")."""
-    data = application.data or {}
-    applicable = _applicable(definition, data)
+    report = readiness(definition, application.data, documents)
     tasks = []
     if definition.guide:
-        done = all(data.get(c) is not None for c in definition.guide)
         tasks.append({"name": _("Answer the questions about your situation"),
                       "url": reverse("apply-guide", args=[application.pk]),
-                      "status": "done" if done else "todo"})
-    codes = [c for _t, _d, cs in qa.sections(definition, applicable) for c in cs]
-    required = definition.required_fields(applicable) if applicable else set()
-    answered = [c for c in codes if data.get(c) not in (None, "")]
-    form_done = bool(codes) and all(data.get(c) not in (None, "") for c in codes if c in required)
+                      "status": "done" if report.guide_done else "todo"})
+    answered = report.answered
     tasks.append({"name": _("Fill in the form"), "url": reverse("apply-form", args=[application.pk]),
-                  "status": "done" if form_done else ("started" if answered else "todo"),
+                  "status": "done" if report.form_done else ("started" if answered else "todo"),
                   "detail": _("%(done)s of %(total)s questions answered") % {"done": len(answered),
-                                                                            "total": len(codes)}})
-    needed = definition.required_materials(applicable) if applicable else set()
-    uploaded = [m for m in definition.materials_for(applicable) if m in documents]
+                                                                            "total": len(report.form_fields)}})
     tasks.append({"name": _("Upload the materials"), "url": reverse("apply-materials", args=[application.pk]),
-                  "status": "done" if needed <= set(documents) else ("started" if uploaded else "todo"),
-                  "detail": _("%(done)s of %(total)s uploaded") % {"done": len(uploaded),
-                                                                   "total": len(definition.materials_for(applicable))}})
+                  "status": "done" if report.materials_done else ("started" if report.uploaded else "todo"),
+                  "detail": _("%(done)s of %(total)s uploaded") % {"done": len(report.uploaded),
+                                                                   "total": len(report.materials)}})
     tasks.append({"name": _("Check your answers and submit"), "url": reverse("apply-check", args=[application.pk]),
                   "status": "todo"})
     return tasks
@@ -809,11 +792,9 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
     correction = _correction_state(application, definition, cases)
     codes = correction["fields"]
     parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
-    applicable = [c.procedure_code for c in cases]
-    required = definition.required_fields(applicable)
-    for code in codes:
-        if code not in errors and code in required and parsed.get(code) is None:
-            errors[code] = [_required_message(qa.question(definition.fields[code]))]
+    # The service refuses these too; asked first, so that every error shows at once.
+    for code in blanked_required(definition, cases, {c: v for c, v in parsed.items() if c not in errors}):
+        errors[code] = [_required_message(qa.question(definition.fields[code]))]
     other: list[str] = []
     material_errors: dict[str, list[str]] = {}
     if not errors and codes:
