@@ -46,6 +46,22 @@ def _same(outcomes: dict) -> None:
     assert len(set(outcomes.values())) == 1, outcomes
 
 
+def _submitting(user, make, service_call, api_url: str):
+    """The service and the API channels of a (re)submission of what ``make()`` returns."""
+    def service():
+        try:
+            service_call(application=make(), user=user)
+        except InvalidInput as exc:
+            return _refusal(exc.errors)
+        return ACCEPTED
+
+    def api():
+        response = _api(user).post(reverse(api_url, args=[make().pk]))
+        return ACCEPTED if response.status_code == 200 else _refusal(response.json())
+
+    return service, api
+
+
 # -- readiness: submitting a draft ----------------------------------------------------------------
 
 def _without(mapping: dict, key: str | None) -> dict:
@@ -66,16 +82,7 @@ def test_readiness_is_one_report(citizen_alice, demo_catalog, answer, material, 
         return draft(citizen_alice, "business-startup", _without(BUSINESS_ANSWERS, answer),
                      _without(BUSINESS_MATERIALS, material))
 
-    def service():
-        try:
-            services.application_submit(application=make(), user=citizen_alice)
-        except InvalidInput as exc:
-            return _refusal(exc.errors)
-        return ACCEPTED
-
-    def api():
-        response = _api(citizen_alice).post(reverse("api:application-submit", args=[make().pk]))
-        return ACCEPTED if response.status_code == 200 else _refusal(response.json())
+    service, api = _submitting(citizen_alice, make, services.application_submit, "api:application-submit")
 
     def page(response) -> tuple:
         fields = [row["code"] for section in response.context["sections"] for row in section["rows"] if row["errors"]]
@@ -174,16 +181,7 @@ def test_resubmit_is_one_rule(citizen_alice, clerks, upload_again, expected):
             upload(application, citizen_alice, "articles_of_association", PDF_BYTES, "corrected.pdf")
         return application
 
-    def service():
-        try:
-            services.application_resubmit(application=make(), user=citizen_alice)
-        except InvalidInput as exc:
-            return _refusal(exc.errors)
-        return ACCEPTED
-
-    def api():
-        response = _api(citizen_alice).post(reverse("api:application-resubmit", args=[make().pk]))
-        return ACCEPTED if response.status_code == 200 else _refusal(response.json())
+    service, api = _submitting(citizen_alice, make, services.application_resubmit, "api:application-resubmit")
 
     def portal():
         application = make()
