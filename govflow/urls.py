@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from govflow.portal import views as portal_views
+from govflow import health
 
 urlpatterns = [
-    path("healthz", portal_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("govflow.api.urls")),

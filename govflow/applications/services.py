@@ -43,6 +43,8 @@ from .models import (
     NumberSequence,
     TimelineEntry,
 )
+from .readiness import readiness
+from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -178,9 +180,8 @@ def application_update(*, application: Application, user: Any, data: Any) -> App
     if app.status == ApplicationStatus.DRAFT:
         allowed = None
     elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
-        allowed = set()
-        for case in Case.objects.filter(application=app, status=CaseStatus.CORRECTION_REQUESTED):
-            allowed.update(case.corrections.get("fields", []))
+        cases = list(Case.objects.filter(application=app))
+        allowed = set(correction_scope(definition, cases).fields)
     else:
         raise InvalidState("The answers can no longer be changed.")
     if allowed is not None:
@@ -188,6 +189,10 @@ def application_update(*, application: Application, user: Any, data: Any) -> App
         if refused:
             raise InvalidInput("Only the fields marked for correction may change.",
                                errors={"data": {k: ["This field is not marked for correction."] for k in refused}})
+        blanked = blanked_required(definition, cases, changes)
+        if blanked:
+            raise InvalidInput("A required answer cannot be removed.",
+                               errors={"data": {k: ["This field is required."] for k in blanked}})
     merged = dict(app.data)
     for key, value in changes.items():
         if value is None:
@@ -250,10 +255,9 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     if material is None:
         raise InvalidInput("Unknown material.", errors={"material": ["Unknown material for this one thing."]})
     if app.status == ApplicationStatus.CORRECTION_REQUESTED:
-        marked = set()
-        for case in Case.objects.filter(application=app, status=CaseStatus.CORRECTION_REQUESTED):
-            marked.update(case.corrections.get("materials", []))
-        if material_code not in marked:
+        scope = correction_scope(definition, Case.objects.filter(application=app,
+                                                                 status=CaseStatus.CORRECTION_REQUESTED))
+        if material_code not in scope.materials:
             raise InvalidState("This material is not marked for correction.")
     elif app.status != ApplicationStatus.DRAFT:
         raise InvalidState("Materials can no longer be changed.")
@@ -317,30 +321,21 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
         app.version = one_thing.current_version
     definition = _definition(app)
 
-    data = app.data if isinstance(app.data, dict) else {}
-    applicable = definition.applicable_procedures(data)
-    if not applicable:
-        raise InvalidInput("None of this one thing's procedures applies to these answers.",
-                           errors={"non_field_errors": ["No procedure applies to these answers."],
-                                   "data": {}, "materials": []})
-    needed_fields = definition.fields_for(applicable)
-    data = {k: v for k, v in data.items() if k in needed_fields}
-    errors = definition.validate(data, required=definition.required_fields(applicable))
     documents = list(Document.objects.filter(application=app))
-    have = {d.material_code for d in documents}
-    missing = sorted(definition.required_materials(applicable) - have)
-    if errors or missing:
-        raise InvalidInput("The application is not complete.", errors={"data": errors, "materials": missing})
+    report = readiness(definition, app.data, (d.material_code for d in documents))
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+    applicable = list(report.applicable)
 
-    needed_materials = definition.materials_for(applicable)
-    unused = [d for d in documents if d.material_code not in needed_materials]
+    unused = [d for d in documents if d.material_code not in report.materials]
     if unused:
         names = [d.file.name for d in unused]
         Document.objects.filter(pk__in=[d.pk for d in unused]).delete()
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
     now = timezone.now()
-    app.data = data
+    app.data = report.answers
     app.status = ApplicationStatus.SUBMITTED
     app.submitted_at = now
     app.number = _next_number(local_date(now).year)
@@ -381,23 +376,6 @@ def _procedures(codes: list[str]) -> dict:
 # citizen actions on a running application
 
 
-def _stale_materials(waiting: list[Case], uploaded: dict[str, Any]) -> list[str]:
-    """The materials a clerk marked that have no upload since that clerk asked.
-
-    A marked material must be uploaded again: a document uploaded before the case was paused
-    for correction (or none at all) is the very file the clerk refused. Marked answers are
-    different: the citizen may confirm an answer as it is, so they need only be valid.
-    """
-    stale: list[str] = []
-    for case in waiting:
-        for code in (case.corrections or {}).get("materials", []):
-            at = uploaded.get(code)
-            if at is None or (case.paused_at is not None and at < case.paused_at):
-                if code not in stale:
-                    stale.append(code)
-    return stale
-
-
 @_engine_step
 @transaction.atomic
 def application_resubmit(*, application: Application, user: Any) -> Application:
@@ -413,16 +391,11 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
     waiting = [c for c in cases if c.status == CaseStatus.CORRECTION_REQUESTED]
     if app.status != ApplicationStatus.CORRECTION_REQUESTED or not waiting:
         raise InvalidState("No correction was requested.")
-    definition = _definition(app)
-    applicable = [c.procedure_code for c in cases]
-    errors = definition.validate(app.data, required=definition.required_fields(applicable))
     uploaded = dict(Document.objects.filter(application=app).values_list("material_code", "uploaded_at"))
-    missing = sorted(definition.required_materials(applicable) - set(uploaded))
-    stale = [m for m in _stale_materials(waiting, uploaded) if m not in missing]
-    if errors or missing or stale:
-        message = ("Upload a corrected file for each material marked for correction." if stale and not
-                   (errors or missing) else "The application is not complete.")
-        raise InvalidInput(message, errors={"data": errors, "materials": missing + stale})
+    report = readiness(_definition(app), app.data, uploaded, applicable=[c.procedure_code for c in cases])
+    refusal = report.refusal(also_missing=stale_materials(waiting, uploaded))
+    if refusal is not None:
+        raise refusal
 
     now = timezone.now()
     today = local_date(now)
@@ -631,7 +604,7 @@ def _validate_outputs(definition: Definition, procedure: str, outputs: Any) -> d
             errors[code] = ["Must be text of at most 500 characters."]
         elif has_bad_text(value):
             errors[code] = [invalid_text_message()]
-        elif spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+        elif not output_matches(spec, value):
             errors[code] = ["Does not match the required format."]
     if errors:
         raise InvalidInput("Some outputs are invalid.", errors={"outputs": errors})
@@ -661,17 +634,9 @@ def _validate_corrections(definition: Definition, procedure: str, corrections: A
                            errors={"corrections": {"non_field_errors": [invalid_text_message()]}})
     if not fields and not materials and "fields" not in errors and "materials" not in errors:
         errors["non_field_errors"] = ["Mark at least one field or material."]
-    own_fields = set(definition.field_codes_of(procedure))
-    own_materials = set(definition.material_codes_of(procedure))
-    locked_fields = set(definition.guide) | set(definition.when_fields)
-    relied_fields: set[str] = set()
-    relied_materials: set[str] = set()
-    for other in cases:
-        if other.status == CaseStatus.APPROVED:
-            relied_fields.update(definition.field_codes_of(other.procedure_code))
-            relied_materials.update(definition.material_codes_of(other.procedure_code))
-    bad_fields = [f for f in fields if f not in own_fields or f in locked_fields or f in relied_fields]
-    bad_materials = [m for m in materials if m not in own_materials or m in relied_materials]
+    targets = correction_targets(definition, procedure, [(c.procedure_code, c.status) for c in cases])
+    bad_fields = [f for f in fields if f not in targets.fields]
+    bad_materials = [m for m in materials if m not in targets.materials]
     if bad_fields:
         errors.setdefault("fields", []).append(
             "Not correctable here: " + ", ".join(sorted(set(bad_fields))))

@@ -37,7 +37,9 @@ from django.utils.translation import ngettext
 
 from govflow.accounts.admin import RolesGrantedBySuperusers
 from govflow.accounts.models import Membership
+from govflow.applications.models import Application
 from govflow.catalog import services
+from govflow.catalog.design import diff_documents
 from govflow.catalog.models import (
     CalendarDay,
     Department,
@@ -52,8 +54,10 @@ from govflow.catalog.models import (
     Step,
     localized,
 )
+from govflow.catalog.services import unpublish_one_thing
 
 from . import views
+from .diagram import step_diagram
 from .forms import (
     DepartmentForm,
     FieldForm,
@@ -510,8 +514,6 @@ class OneThingAdmin(admin.ModelAdmin):
     @admin.action(description=_("Unpublish the selected one things (no new applications)"),
                   permissions=["change"])
     def unpublish_selected(self, request: HttpRequest, queryset) -> None:
-        from govflow.catalog.services import unpublish_one_thing
-
         count = 0
         for one_thing in queryset.filter(is_published=True):
             unpublish_one_thing(one_thing=one_thing)
@@ -539,8 +541,6 @@ class OneThingVersionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest):
-        from govflow.applications.models import Application
-
         return super().get_queryset(request).annotate(n_applications=_count(Application, "version"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -558,14 +558,10 @@ class OneThingVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("steps"))
     def diagram(self, obj: OneThingVersion) -> str:
-        from .diagram import step_diagram
-
         return step_diagram(obj.definition)
 
     @admin.display(description=_("changes from the previous version"))
     def changes(self, obj: OneThingVersion) -> str:
-        from govflow.catalog.design import diff_documents
-
         previous = (OneThingVersion.objects.filter(one_thing_id=obj.one_thing_id, number__lt=obj.number)
                     .order_by("-number").first())
         if previous is None:

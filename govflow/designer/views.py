@@ -25,13 +25,18 @@ from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from govflow.applications.models import Application
 from govflow.catalog import design, services
+from govflow.catalog.calendar import seed_calendar
 from govflow.catalog.definition import Definition
 from govflow.catalog.fieldtypes import Unparsable, field_type
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
+from govflow.catalog.questions import question
+from govflow.catalog.questions import sections as group_by_procedure
 from govflow.catalog.rules import compile_rule
-from govflow.catalog.services import import_catalog
+from govflow.catalog.services import import_catalog, snapshot_digest, unpublish_one_thing
+from govflow.stats.savings import one_thing_savings
 
 from .diagram import step_diagram
 from .forms import ImportForm
@@ -114,8 +119,6 @@ def locate_problems(problems: list[design.Problem], one_thing: OneThing | None) 
 
 def status_context(one_thing: OneThing, report: design.DesignReport) -> dict:
     """What the change form shows above the form: version, draft status, problems, links."""
-    from govflow.catalog.services import snapshot_digest
-
     version = one_thing.current_version
     changed = version is None or version.digest != snapshot_digest(report.doc)
     pk = one_thing.pk
@@ -194,8 +197,6 @@ def _step_rows(doc: dict, report: design.DesignReport, applicable: list[str] | N
 
 
 def _savings_rows(definition: Any) -> list[dict]:
-    from govflow.stats.savings import one_thing_savings
-
     s = one_thing_savings(definition)
     return [
         {"what": _("Procedures"), "separately": s["procedures"], "once": 1,
@@ -213,8 +214,6 @@ def _savings_rows(definition: Any) -> list[dict]:
 
 def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required: set[str]) -> tuple[list, list]:
     """The merged form as the citizen sees it: decisive questions first, then by procedure."""
-    from govflow.portal.answers import question
-
     def make(code: str):
         spec = definition.fields[code]
         return question(spec, value=answers.get(code), raw=raw.get(code), required=code in required,
@@ -224,17 +223,10 @@ def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required
     decisive = list(definition.guide) + [c for c in asked if c in definition.when_fields and c not in definition.guide]
     shown = set(decisive)
     sections = []
-    for step in definition.steps:
-        code = step["procedure"]
-        own = [f for f in definition.field_codes_of(code) if f not in shown and f in definition.fields
-               and f in asked]
+    every_step = [step["procedure"] for step in definition.steps]
+    for title, department, own in group_by_procedure(definition, every_step, [c for c in asked if c not in shown]):
         shown.update(own)
-        if own:
-            procedure = definition.procedures[code]
-            department = definition.departments.get(procedure.get("department"), {})
-            sections.append({"title": localized(procedure.get("name")) or code,
-                             "department": localized(department.get("name")),
-                             "questions": [make(f) for f in own]})
+        sections.append({"title": title, "department": department, "questions": [make(f) for f in own]})
     rest = [c for c in asked if c not in shown]
     if rest:
         sections.append({"title": _("Other questions"), "department": "", "questions": [make(f) for f in rest]})
@@ -372,8 +364,6 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
 
 
 def unpublish_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
-    from govflow.catalog.services import unpublish_one_thing
-
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     one_thing = _one_thing(model_admin, request, object_id)
@@ -387,8 +377,6 @@ def unpublish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Ht
             messages.success(request, _("Unpublished: the one thing takes no new applications. Applications "
                                         "already submitted finish on their version."))
         return HttpResponseRedirect(change_url)
-    from govflow.applications.models import Application
-
     running = Application.objects.filter(one_thing=one_thing, status__in=(
         "submitted", "in_progress", "correction_requested")).count()
     drafts = Application.objects.filter(one_thing=one_thing, status="draft").count()
@@ -520,8 +508,6 @@ def calendar_year_view(model_admin: Any, request: HttpRequest, year: int | None 
     if request.method == "POST":
         if not model_admin.has_add_permission(request):
             raise PermissionDenied
-        from govflow.catalog.calendar import seed_calendar
-
         created = seed_calendar([year])
         messages.success(request, ngettext(
             "%(count)d day added from the official holiday arrangement of %(year)d; existing days were kept.",

@@ -178,15 +178,6 @@ def latest_draft(user: Any, one_thing_code: str) -> Application | None:
             .order_by("-updated_at", "-id").first())
 
 
-def procedure_name(definition: Definition, code: str) -> str:
-    return localized(definition.procedures.get(code, {}).get("name")) or code
-
-
-def department_name_of(definition: Definition, procedure_code: str) -> str:
-    procedure = definition.procedures.get(procedure_code, {})
-    return localized(definition.departments.get(procedure.get("department"), {}).get("name"))
-
-
 def one_thing_name(application: Application) -> str:
     try:
         definition = get_definition(application.version)

@@ -2,7 +2,6 @@
 language; the services check everything again (they are the authority)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -10,6 +9,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from govflow.applications.rules import output_matches
 from govflow.catalog.models import localized
 
 from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
@@ -129,7 +129,7 @@ class ApproveForm(DecisionForm):
         for spec in self.outputs:
             name = self.output_name(spec["code"])
             value = cleaned.get(name)
-            if value and spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
+            if value and not output_matches(spec, value):
                 self.add_error(name, _("This does not match the required format."))
         return cleaned
 

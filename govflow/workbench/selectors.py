@@ -29,6 +29,7 @@ from govflow.applications.models import (
     Evaluation,
     TimelineEntry,
 )
+from govflow.applications.rules import correction_targets
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import field_type
@@ -441,24 +442,13 @@ def procedure_label(definition: Definition, code: str) -> str:
     return localized(definition.procedures.get(code, {}).get("name")) or code
 
 
-def correction_targets(definition: Definition, case: Case, sibling_rows: list[tuple[str, str]]):
-    """What the clerk may mark for correction (the service's rule, so the form offers exactly
-    what it will accept): this procedure's fields and materials, minus guide answers, answers
-    that decide applicability, and anything an approved case already relied on."""
-    locked = set(definition.guide) | set(definition.when_fields)
-    relied_fields: set[str] = set()
-    relied_materials: set[str] = set()
-    for code, status in sibling_rows:
-        if status == CaseStatus.APPROVED and code in definition.procedures:
-            relied_fields.update(definition.field_codes_of(code))
-            relied_materials.update(definition.material_codes_of(code))
-    fields, frozen = [], []
-    for code in definition.field_codes_of(case.procedure_code):
-        target = frozen if code in locked or code in relied_fields else fields
-        target.append((code, field_label(definition, code)))
-    materials = [(code, material_label(definition, code))
-                 for code in definition.material_codes_of(case.procedure_code) if code not in relied_materials]
-    return fields, materials, frozen
+def correction_choices(definition: Definition, case: Case, sibling_rows: list[tuple[str, str]]):
+    """What the clerk may mark for correction, labelled: the service's own rule
+    (:func:`govflow.applications.rules.correction_targets`), so the form offers exactly what it accepts."""
+    targets = correction_targets(definition, case.procedure_code, sibling_rows)
+    return ([(code, field_label(definition, code)) for code in targets.fields],
+            [(code, material_label(definition, code)) for code in targets.materials],
+            [(code, field_label(definition, code)) for code in targets.locked_fields])
 
 
 def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
@@ -529,7 +519,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
                                      if case_id else "",
                                      message=shown))
 
-    fields, mats, frozen = correction_targets(definition, case, [(c, s) for c, s, _d, _p in sibling_rows])
+    fields, mats, frozen = correction_choices(definition, case, [(c, s) for c, s, _d, _p in sibling_rows])
     return TaskPage(
         case=case, definition=definition, sla=clock.sla(case.due_date), answers=answers,
         outputs_received=outputs_received, materials=materials, history=history, timeline=timeline,

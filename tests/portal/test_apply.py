@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from govflow.applications.models import Application, ApplicationStatus, Document, IssuedOutput
-from govflow.portal import answers as qa
+from govflow.catalog import questions as qa
 from tests.factories import id_number_for
 from tests.stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, NEWBORN_ANSWERS, PDF_BYTES, draft, submitted
 

@@ -167,9 +167,9 @@ class _BrokenConnection:
 
 
 def test_healthz_reports_a_broken_database(client, monkeypatch):
-    from govflow.portal import views
+    from govflow import health
 
-    monkeypatch.setattr(views, "connection", _BrokenConnection())
+    monkeypatch.setattr(health, "connection", _BrokenConnection())
 
     response = client.get("/healthz")
 

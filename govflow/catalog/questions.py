@@ -1,4 +1,5 @@
-"""The generated form: catalog fields as HTML questions, and posted text back to typed answers.
+"""The generated form: catalog fields as questions (the portal and the designer's preview render them),
+grouped by the procedure that first needs them, and posted text back to typed answers.
 
 Server-side validation is the services' (``application_create``/``application_update`` raise
 ``InvalidInput`` with ``{"data": {code: [messages]}}``); here posted strings only become the JSON
@@ -19,8 +20,6 @@ from django.utils.safestring import SafeString
 from govflow.catalog.definition import Definition
 from govflow.catalog.fieldtypes import Unparsable, field_type
 from govflow.catalog.models import localized
-
-from .selectors import department_name_of, procedure_name
 
 __all__ = ["Question", "Section", "Unparsable", "display_value", "input_id", "parse_answers", "parse_value",
            "question", "sections"]
@@ -109,6 +108,15 @@ def question(spec: dict, *, value: Any = None, required: bool = False, errors: l
 
 
 # -- sections ------------------------------------------------------------------------------------
+
+def procedure_name(definition: Definition, code: str) -> str:
+    return localized(definition.procedures.get(code, {}).get("name")) or code
+
+
+def department_name_of(definition: Definition, procedure_code: str) -> str:
+    procedure = definition.procedures.get(procedure_code, {})
+    return localized(definition.departments.get(procedure.get("department"), {}).get("name"))
+
 
 @dataclass
 class Section:

@@ -1,0 +1,334 @@
+"""Apply once: the guide, the merged form, the materials, check your answers, submit."""
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from govflow.applications import selectors as app_selectors
+from govflow.applications import services
+from govflow.applications.models import Application, ApplicationStatus
+from govflow.applications.readiness import readiness
+from govflow.catalog import questions as qa
+from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.models import localized
+from govflow.errors import DomainError, InvalidInput
+
+from ..selectors import latest_draft, one_thing_name, prefill_answers, published_one_thing
+from .common import (
+    _applicable,
+    _decision,
+    _definition,
+    _documents,
+    _domain_message,
+    _draft_or_redirect,
+    _error_items,
+    _materials_for,
+    _questions,
+    _required_message,
+    _row,
+    _service_field_errors,
+)
+from .follow import _case_rows
+
+
+def _on_draft(view: Callable[[HttpRequest, Application, Definition], HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of the wizard: it gets the citizen's draft and its definition; a submitted
+    application goes back to its own page."""
+
+    @functools.wraps(view)
+    def page(request: HttpRequest, pk: int) -> HttpResponse:
+        application, response = _draft_or_redirect(request, pk)
+        if response:
+            return response
+        return view(request, application, _definition(application))
+
+    return page
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+def _guide_context(definition: Definition, questions: list[qa.Question], *, action: str, application=None,
+                   one_thing_code: str, data: dict | None = None) -> dict:
+    decision = _decision(definition, _applicable(definition, data)) if application is not None else None
+    return {"definition_name": localized(definition.one_thing.get("name")), "questions": questions,
+            "error_items": _error_items(questions), "action": action, "application": application,
+            "one_thing_code": one_thing_code, "decision": decision}
+
+
+def _form_context(definition: Definition, data: dict, *, action: str, application=None, one_thing_code: str,
+                  errors=None, raw=None, prefilled=None, other_errors=(), saved_with_errors=False) -> dict:
+    applicable = _applicable(definition, data)
+    required = definition.required_fields(applicable) if applicable else set()
+    groups = []
+    all_questions: list[qa.Question] = []
+    for title, department, codes in qa.sections(definition, applicable):
+        questions = _questions(definition, codes, data, required=required, errors=errors, raw=raw,
+                               prefilled=prefilled)
+        all_questions.extend(questions)
+        groups.append({"title": title, "department": department, "questions": questions})
+    error_items = [{"href": "#main-form", "text": text} for text in other_errors] + _error_items(all_questions)
+    return {"definition_name": localized(definition.one_thing.get("name")), "groups": groups,
+            "error_items": error_items, "action": action, "application": application,
+            "one_thing_code": one_thing_code, "has_guide": bool(definition.guide),
+            "decision": _decision(definition, applicable) if definition.guide else None,
+            "saved_with_errors": saved_with_errors}
+
+
+def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, application: Application | None,
+          codes: list[str]) -> tuple[Application | None, dict[str, list[str]], dict[str, str], list[str]]:
+    """Parse and save the posted answers: ``(application, field errors, raw texts, other errors)``.
+
+    Nothing is saved when any answer is malformed. A new draft starts with what is known
+    already (profile, wallet), under what the citizen typed.
+    """
+    parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
+    if errors:
+        return application, errors, raw, []
+    try:
+        if application is None:
+            known = {k: v for k, v in prefill_answers(request.user, definition).items() if k not in codes}
+            data = {**known, **{k: v for k, v in parsed.items() if v is not None}}
+            application = services.application_create(user=request.user, one_thing_code=one_thing_code, data=data)
+        else:
+            application = services.application_update(application=application, user=request.user, data=parsed)
+    except InvalidInput as exc:
+        field_errors, other = _service_field_errors(exc, codes)
+        return application, field_errors, raw, other
+    except DomainError as exc:
+        return application, {}, raw, [_domain_message(exc)]
+    return application, {}, raw, []
+
+
+def _missing_required(definition: Definition, application: Application, codes: list[str]) -> dict[str, list[str]]:
+    missing = readiness(definition, application.data, ()).missing_fields
+    return {code: [_required_message(qa.question(definition.fields[code]))] for code in codes if code in missing}
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def apply_start(request: HttpRequest, code: str) -> HttpResponse:
+    """Start or resume: a citizen's draft for this one thing resumes; else the first step."""
+    one_thing = published_one_thing(code)
+    if one_thing is None:
+        raise Http404("No such one thing.")
+    definition = get_definition(one_thing.current_version)
+    draft = latest_draft(request.user, code)
+    if request.method != "POST":
+        if draft is not None:
+            return redirect("application", pk=draft.pk)
+        known = prefill_answers(request.user, definition)
+        if definition.guide:
+            questions = _questions(definition, definition.guide, known, required=set(definition.guide))
+            return render(request, "portal/apply_guide.html",
+                          _guide_context(definition, questions, action=request.path, one_thing_code=code))
+        return render(request, "portal/apply_form.html",
+                      _form_context(definition, known, action=request.path, one_thing_code=code, prefilled=known))
+
+    step = request.POST.get("step")
+    if step == "guide" and definition.guide:
+        return _post_guide(request, definition, code, draft)
+    codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, draft.data if draft else {}))
+             for c in cs]
+    return _post_form(request, definition, code, draft, codes)
+
+
+def _post_guide(request: HttpRequest, definition: Definition, code: str,
+                application: Application | None) -> HttpResponse:
+    parsed, errors, raw = qa.parse_answers(definition, definition.guide, request.POST)
+    for field_code in definition.guide:
+        if field_code not in errors and parsed.get(field_code) is None:
+            errors[field_code] = [_required_message(qa.question(definition.fields[field_code]))]
+    other: list[str] = []
+    if not errors:
+        application, errors, raw, other = _save(request, definition=definition, one_thing_code=code,
+                                                application=application, codes=definition.guide)
+    if errors or other:
+        data = application.data if application is not None else {}
+        questions = _questions(definition, definition.guide, data, required=set(definition.guide), errors=errors,
+                               raw=raw)
+        context = _guide_context(definition, questions, action=request.path, application=application,
+                                 one_thing_code=code, data=data)
+        context["error_items"] = [{"href": "#main-form", "text": t} for t in other] + context["error_items"]
+        return render(request, "portal/apply_guide.html", context)
+    return redirect("apply-form", pk=application.pk)
+
+
+def _post_form(request: HttpRequest, definition: Definition, code: str, application: Application | None,
+               codes: list[str]) -> HttpResponse:
+    action = request.POST.get("action", "continue")
+    application, errors, raw, other = _save(request, definition=definition, one_thing_code=code,
+                                            application=application, codes=codes)
+    form_action = reverse("apply-form", args=[application.pk]) if application is not None else request.path
+    if errors or other:
+        data = dict(application.data) if application is not None else {}
+        return render(request, "portal/apply_form.html",
+                      _form_context(definition, data, action=form_action, application=application,
+                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other))
+    if action == "save":
+        messages.success(request, _("Your draft is saved. You can come back to it at any time from "
+                                    "“My applications”."))
+        return redirect("application", pk=application.pk)
+    missing = _missing_required(definition, application, codes)
+    if missing:
+        return render(request, "portal/apply_form.html",
+                      _form_context(definition, dict(application.data), action=form_action,
+                                    application=application, one_thing_code=code, errors=missing,
+                                    saved_with_errors=True))
+    return redirect("apply-materials", pk=application.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@_on_draft
+def apply_guide(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
+    if not definition.guide:
+        return redirect("apply-form", pk=application.pk)
+    if request.method == "POST":
+        return _post_guide(request, definition, application.one_thing.code, application)
+    questions = _questions(definition, definition.guide, application.data, required=set(definition.guide))
+    return render(request, "portal/apply_guide.html",
+                  _guide_context(definition, questions, action=request.path, application=application,
+                                 one_thing_code=application.one_thing.code, data=application.data))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@_on_draft
+def apply_form(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
+    if definition.guide and any(application.data.get(c) is None for c in definition.guide):
+        return redirect("apply-guide", pk=application.pk)
+    if request.method == "POST":
+        codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, application.data)) for c in cs]
+        return _post_form(request, definition, application.one_thing.code, application, codes)
+    known = prefill_answers(request.user, definition)
+    return render(request, "portal/apply_form.html",
+                  _form_context(definition, dict(application.data), action=request.path, application=application,
+                                one_thing_code=application.one_thing.code, prefilled=known))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@_on_draft
+def apply_materials(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
+    applicable = _applicable(definition, application.data)
+    error_items: list[dict] = []
+    materials = _materials_for(definition, applicable, _documents(application))
+    if request.method == "POST":
+        material = next((m for m in materials if m["code"] == request.POST.get("material")), None)
+        upload = request.FILES.get("file")
+        if material is None:
+            error_items.append({"href": "#materials", "text": _("Choose which material this file is.")})
+        elif upload is None:
+            material["errors"].append(_("Choose a file to upload."))
+        elif len(request.FILES.getlist("file")) > 1:
+            material["errors"].append(_("Upload one file at a time."))
+        else:
+            spec = definition.materials.get(material["code"], {})
+            try:
+                services.document_upload(application=application, user=request.user, material_code=material["code"],
+                                         file=upload, filename=upload.name)
+            except DomainError as exc:
+                material["errors"].append(_domain_message(exc, material=spec))
+            else:
+                messages.success(request, _("“%(material)s” is uploaded.") % {"material": material["label"]})
+                return redirect(f"{reverse('apply-materials', args=[application.pk])}#{material['id']}")
+        error_items += [{"href": f"#{m['id']}-file", "text": f"{m['label']}: {e}"}
+                        for m in materials for e in m["errors"]]
+    return render(request, "portal/apply_materials.html", {
+        "application": application, "definition_name": localized(definition.one_thing.get("name")),
+        "materials": materials, "error_items": error_items,
+    })
+
+
+def _check_context(request: HttpRequest, application: Application, definition: Definition, *,
+                   errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False) -> dict:
+    data = application.data or {}
+    documents = _documents(application)
+    report = readiness(definition, data, documents)
+    applicable = list(report.applicable)
+    if errors is None and not submitted:
+        # Shown before the citizen presses submit, so nothing comes as a surprise.
+        errors, missing_materials = report.errors, report.missing_materials
+    errors = errors or {}
+    form_url = reverse("apply-form", args=[application.pk])
+    guide_url = reverse("apply-guide", args=[application.pk])
+    rows_by_section = []
+    if definition.guide:
+        rows_by_section.append({"title": _("Your situation"), "rows": [
+            _row(definition, code, data, errors, f"{guide_url}#{qa.input_id(code)}") for code in definition.guide]})
+    for title, department, codes in qa.sections(definition, applicable):
+        rows_by_section.append({"title": title, "department": department, "rows": [
+            _row(definition, code, data, errors, f"{form_url}#{qa.input_id(code)}") for code in codes]})
+    materials = _materials_for(definition, applicable, documents)
+    materials_url = reverse("apply-materials", args=[application.pk])
+    error_items = []
+    for section in rows_by_section:
+        for row in section["rows"]:
+            for message in row["errors"]:
+                error_items.append({"href": row["change_url"], "text": f"{row['label']}: {message}"})
+    for material in materials:
+        if material["code"] in set(missing_materials):
+            material["errors"].append(_("Upload this material."))
+            error_items.append({"href": f"{materials_url}#{material['id']}",
+                                "text": f"{material['label']}: {_('Upload this material.')}"})
+    if not applicable:
+        error_items.insert(0, {"href": guide_url, "text": _("None of the procedures applies to your answers.")})
+    return {
+        "application": application, "definition_name": localized(definition.one_thing.get("name")),
+        "sections": rows_by_section, "materials": materials, "materials_url": materials_url,
+        "error_items": error_items, "submitted": submitted, "submit_key": uuid.uuid4().hex,
+        "decision": _decision(definition, applicable), "has_guide": bool(definition.guide),
+    }
+
+
+
+@login_required
+@require_safe
+@_on_draft
+def apply_check(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
+    return render(request, "portal/apply_check.html", _check_context(request, application, definition))
+
+
+@login_required
+@require_POST
+def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = app_selectors.application_for_citizen(request.user, pk)
+    key = request.POST.get("submit_key", "")[:200] or None
+    if application.status != ApplicationStatus.DRAFT and key and application.submit_key == key:
+        return redirect("receipt", pk=application.pk)  # a double click: the first one won
+    try:
+        application = services.application_submit(application=application, user=request.user, idempotency_key=key)
+    except InvalidInput as exc:
+        errors = exc.errors if isinstance(exc.errors, dict) else {}
+        definition = _definition(application)
+        context = _check_context(request, application, definition, errors=errors.get("data") or {},
+                                 missing_materials=errors.get("materials") or [], submitted=True)
+        if not context["error_items"]:
+            context["error_items"] = [{"href": "#submit", "text": _("The application is not complete.")}]
+        return render(request, "portal/apply_check.html", context, status=400)
+    except DomainError as exc:
+        messages.error(request, _domain_message(exc))
+        return redirect("application", pk=application.pk)
+    return redirect("receipt", pk=application.pk)
+
+
+@login_required
+@require_safe
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    application = app_selectors.application_for_citizen(request.user, pk)
+    if application.status == ApplicationStatus.DRAFT:
+        return redirect("apply-check", pk=application.pk)
+    definition = _definition(application)
+    cases = _case_rows(application, definition, list(application.cases.select_related("department")))
+    return render(request, "portal/receipt.html", {
+        "application": application, "definition_name": one_thing_name(application), "cases": cases,
+    })

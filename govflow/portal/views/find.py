@@ -1,0 +1,53 @@
+"""Find a one thing: the home page and a one thing's page."""
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from govflow.catalog.definition import get_definition
+from govflow.catalog.models import localized
+from govflow.catalog.questions import procedure_name
+
+from ..selectors import (
+    card,
+    definition_materials,
+    latest_draft,
+    procedure_infos,
+    published_one_thing,
+    published_one_things,
+    savings,
+)
+from .common import _types_text
+
+# -- find ----------------------------------------------------------------------------------------
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    cards = [card(one_thing) for one_thing in published_one_things()]
+    if query:
+        cards = [c for c in cards if c.matches(query)]
+    return render(request, "portal/home.html", {"one_things": cards, "query": query})
+
+
+@require_safe
+def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
+    one_thing = published_one_thing(code)
+    if one_thing is None:
+        raise Http404("No such one thing.")
+    definition = get_definition(one_thing.current_version)
+    materials = []
+    for material in definition_materials(definition):
+        materials.append({
+            "label": localized(material.get("label")) or material["code"],
+            "required": material["required"],
+            "procedures": [procedure_name(definition, p) for p in material["procedures"]],
+            "types": _types_text(material.get("accepted_types", [])),
+            "max_size_mb": material.get("max_size_mb", 10),
+        })
+    draft = latest_draft(request.user, code) if request.user.is_authenticated else None
+    return render(request, "portal/one_thing.html", {
+        "one_thing": card(one_thing), "procedures": procedure_infos(definition), "materials": materials,
+        "savings": savings(definition), "has_guide": bool(definition.guide), "draft": draft,
+    })

@@ -1,0 +1,422 @@
+"""Follow an application: the list, the detail page with its timeline, answering a correction,
+withdrawing, deleting a draft, rating, and the citizen's own documents.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from govflow.applications import selectors as app_selectors
+from govflow.applications import services
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
+from govflow.applications.readiness import readiness
+from govflow.applications.rules import blanked_required, correction_scope
+from govflow.catalog import questions as qa
+from govflow.catalog.definition import Definition
+from govflow.catalog.models import localized
+from govflow.catalog.questions import department_name_of, procedure_name
+from govflow.errors import DomainError, InvalidInput, InvalidState
+
+from ..forms import EvaluationForm, FilterForm
+from ..selectors import one_thing_name, published_one_thing_choices
+from ..templatetags.portal import tone
+from .common import (
+    _applicable,
+    _definition,
+    _documents,
+    _domain_message,
+    _draft_or_redirect,
+    _error_items,
+    _materials_for,
+    _questions,
+    _required_message,
+    _row,
+    _service_field_errors,
+)
+
+PAGE_SIZE = 20
+
+
+# -- follow --------------------------------------------------------------------------------------
+
+class _LocalDates:
+    """What ``|date:"Y-m-d"`` and ``|date:"Y-m-d H:i"`` print (in the current time zone, as templates
+    convert), with the time zone looked up once per page: the ``date`` filter costs ~20 µs a value."""
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone() if settings.USE_TZ else None
+
+    def _local(self, value: Any) -> Any:
+        if self.zone is not None and isinstance(value, datetime) and timezone.is_aware(value):
+            return value.astimezone(self.zone)
+        return value
+
+    def day(self, value: Any) -> str:
+        if not value:
+            return ""
+        value = self._local(value)
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+    def minute(self, value: Any) -> str:
+        if not value:
+            return ""
+        value = self._local(value)
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
+
+
+def _list_rows(applications: list[Application]) -> list[dict]:
+    """The list's rows in display form: labels translated once per page, a one thing's name once per
+    version, so that the template only prints strings (per-row template work was most of the page)."""
+    statuses = {value: str(label) for value, label in ApplicationStatus.choices}
+    outcomes = {value: str(label) for value, label in Outcome.choices}
+    names: dict[int, str] = {}
+    dates = _LocalDates()
+    progress = app_selectors.case_progress([application.pk for application in applications])
+    rows = []
+    for application in applications:
+        name = names.get(application.version_id)
+        if name is None:
+            name = names[application.version_id] = one_thing_name(application)
+        status, outcome = application.status, application.outcome
+        done, total = progress.get(application.pk, (0, 0))
+        rows.append({
+            "application": application, "name": name, "url": reverse("application", args=[application.pk]),
+            "number": application.number,
+            "status_label": statuses.get(status, status), "status_tone": tone(status),
+            "outcome_label": outcomes.get(outcome, outcome) if outcome else "", "outcome_tone": tone(outcome),
+            "submitted": dates.day(application.submitted_at),
+            "saved": "" if application.submitted_at else dates.minute(application.updated_at),
+            "expected_finish": dates.day(application.expected_finish),
+            "done": done, "total": total,
+            "needs_you": status == ApplicationStatus.CORRECTION_REQUESTED,
+        })
+    return rows
+
+
+@login_required
+@require_safe
+def application_list(request: HttpRequest) -> HttpResponse:
+    form = FilterForm(request.GET or None, one_things=published_one_thing_choices())
+    status = code = ""
+    if form.is_valid():
+        status, code = form.cleaned_data["status"], form.cleaned_data["one_thing"]
+    queryset = app_selectors.applications_for_citizen(user=request.user, status=status or None)
+    if code:
+        queryset = queryset.filter(one_thing__code=code)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _list_rows(list(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "portal/application_list.html", {
+        "form": form, "rows": rows, "page": page, "filtered": bool(status or code), "query": query.urlencode(),
+    })
+
+
+def _holder(case, definition: Definition, department: str) -> str:
+    if case.status == CaseStatus.WAITING:
+        names = [procedure_name(definition, p) for p in case.after]
+        return _("Starts when %(procedures)s is approved") % {"procedures": "、".join(names) or "—"}
+    if case.status == CaseStatus.QUEUED:
+        return _("%(department)s (waiting for a clerk)") % {"department": department}
+    if case.status == CaseStatus.IN_REVIEW:
+        return _("%(department)s (a clerk is reviewing it)") % {"department": department}
+    if case.status == CaseStatus.CORRECTION_REQUESTED:
+        return _("You: corrections are needed")
+    return _("No one: finished")
+
+
+def _case_rows(application: Application, definition: Definition, cases: list) -> list[dict]:
+    rows = []
+    for case in cases:
+        department = localized(case.department.name) if case.department_id else department_name_of(
+            definition, case.procedure_code)
+        outputs = []
+        labels = {o["code"]: localized(o.get("label")) or o["code"] for o in definition.outputs_of(case.procedure_code)} \
+            if case.procedure_code in definition.procedures else {}
+        for code, value in (case.outputs or {}).items():
+            outputs.append({"label": labels.get(code, code), "value": value})
+        rows.append({
+            "case": case, "procedure": procedure_name(definition, case.procedure_code), "department": department,
+            "status": case.status, "status_label": case.get_status_display(), "due_date": case.due_date,
+            "holder": _holder(case, definition, department), "outputs": outputs,
+            "comment": case.comment if case.status == CaseStatus.REJECTED else "",
+        })
+    return rows
+
+
+def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
+    case = cases_by_id.get(entry.case_id)
+    procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
+    department = localized(entry.department.name) if entry.department_id and entry.department else ""
+    texts = {
+        "application.submitted": _("Application submitted"),
+        "application.resubmitted": _("You sent your corrections"),
+        "application.withdrawn": _("You withdrew the application"),
+        "application.completed": _("All procedures are finished"),
+        "case.queued": _("%(procedure)s: waiting for %(department)s"),
+        "case.claimed": _("%(procedure)s: a clerk at %(department)s started the review"),
+        "case.released": _("%(procedure)s: returned to the %(department)s queue"),
+        "case.correction_requested": _("%(procedure)s: %(department)s asked you for corrections"),
+        "case.approved": _("%(procedure)s: approved by %(department)s"),
+        "case.rejected": _("%(procedure)s: refused by %(department)s"),
+        "case.cancelled": _("%(procedure)s: cancelled"),
+        "case.overdue": _("%(procedure)s: past its due date"),
+        "evaluation.created": _("You rated the service"),
+    }
+    text = texts.get(entry.kind, entry.kind)
+    return text % {"procedure": procedure, "department": department} if "%(" in text else text
+
+
+def _timeline_note(entry) -> str:
+    """The words a citizen should read with an event: a clerk's reason or request."""
+    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
+        return entry.message
+    if entry.kind == "application.submitted":
+        return entry.message  # the application number
+    return ""
+
+
+def _correction_state(application: Application, definition: Definition, cases: list) -> dict | None:
+    waiting = [c for c in cases if c.status == CaseStatus.CORRECTION_REQUESTED]
+    if not waiting:
+        return None
+    scope = correction_scope(definition, waiting)
+    requests = []
+    for case in waiting:
+        corrections = case.corrections or {}
+        requests.append({"procedure": procedure_name(definition, case.procedure_code),
+                         "department": localized(case.department.name), "message": corrections.get("message", ""),
+                         "fields": [localized(definition.fields[f].get("label")) or f
+                                    for f in corrections.get("fields", []) if f in definition.fields],
+                         "materials": [localized(definition.materials.get(m, {}).get("label")) or m
+                                       for m in corrections.get("materials", [])],
+                         "since": case.paused_at})
+    return {"fields": list(scope.fields), "materials": list(scope.materials), "requests": requests, "cases": waiting}
+
+
+def _detail_context(request: HttpRequest, application: Application, *, correction_errors=None, raw=None,
+                    material_errors=None, other_errors=()) -> dict:
+    definition = _definition(application)
+    cases = list(application.cases.select_related("department"))
+    cases_by_id = {c.pk: c for c in cases}
+    documents = _documents(application)
+    data = application.data or {}
+    applicable = [c.procedure_code for c in cases] or _applicable(definition, data)
+    correction = _correction_state(application, definition, cases)
+    marked_fields = set(correction["fields"]) if correction else set()
+    marked_materials = set(correction["materials"]) if correction else set()
+
+    sections = []
+    if definition.guide:
+        sections.append({"title": _("Your situation"), "rows": [
+            {**_row(definition, c, data, {}, ""), "marked": False} for c in definition.guide]})
+    for title, department, codes in qa.sections(definition, applicable):
+        sections.append({"title": title, "department": department, "rows": [
+            {**_row(definition, c, data, {}, f"#{qa.input_id(c)}"), "marked": c in marked_fields} for c in codes]})
+    materials = _materials_for(definition, applicable, documents)
+    for material in materials:
+        material["marked"] = material["code"] in marked_materials
+        material["errors"] = list((material_errors or {}).get(material["code"], []))
+
+    correction_questions: list[qa.Question] = []
+    if correction:
+        required = definition.required_fields(applicable) if applicable else set()
+        correction_questions = _questions(definition, correction["fields"], data, required=required,
+                                          errors=correction_errors, raw=raw, marked=correction["fields"])
+    error_items = [{"href": "#correction", "text": t} for t in other_errors] + _error_items(correction_questions)
+    error_items += [{"href": f"#{m['id']}-file", "text": f"{m['label']}: {e}"} for m in materials for e in m["errors"]]
+
+    timeline = [{"at": e.at, "kind": e.kind, "text": _timeline_text(e, cases_by_id, definition),
+                 "note": _timeline_note(e)} for e in app_selectors.application_timeline(application)]
+    case_rows = _case_rows(application, definition, cases)
+    try:
+        evaluation = application.evaluation
+    except Application.evaluation.RelatedObjectDoesNotExist:
+        evaluation = None
+    return {
+        "application": application, "definition_name": one_thing_name(application),
+        "cases": case_rows, "timeline": timeline, "sections": sections,
+        "materials": materials, "correction": correction, "correction_questions": correction_questions,
+        "error_items": error_items, "evaluation": evaluation,
+        "evaluation_form": EvaluationForm() if application.status == ApplicationStatus.COMPLETED and not evaluation
+        else None,
+        "results": [(row["procedure"], row["outputs"]) for row in case_rows
+                    if row["outputs"]],
+        "is_draft": application.status == ApplicationStatus.DRAFT,
+        "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
+        else None,
+    }
+
+
+def _task_list(application: Application, definition: Definition, documents: dict) -> list[dict]:
+    """The draft's steps and how far each is (GOV.UK "task list")."""
+    report = readiness(definition, application.data, documents)
+    tasks = []
+    if definition.guide:
+        tasks.append({"name": _("Answer the questions about your situation"),
+                      "url": reverse("apply-guide", args=[application.pk]),
+                      "status": "done" if report.guide_done else "todo"})
+    answered = report.answered
+    tasks.append({"name": _("Fill in the form"), "url": reverse("apply-form", args=[application.pk]),
+                  "status": "done" if report.form_done else ("started" if answered else "todo"),
+                  "detail": _("%(done)s of %(total)s questions answered") % {"done": len(answered),
+                                                                            "total": len(report.form_fields)}})
+    tasks.append({"name": _("Upload the materials"), "url": reverse("apply-materials", args=[application.pk]),
+                  "status": "done" if report.materials_done else ("started" if report.uploaded else "todo"),
+                  "detail": _("%(done)s of %(total)s uploaded") % {"done": len(report.uploaded),
+                                                                   "total": len(report.materials)}})
+    tasks.append({"name": _("Check your answers and submit"), "url": reverse("apply-check", args=[application.pk]),
+                  "status": "todo"})
+    return tasks
+
+
+@login_required
+@require_safe
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = app_selectors.application_for_citizen(request.user, pk)
+    return render(request, "portal/application_detail.html", _detail_context(request, application))
+
+
+@login_required
+@require_POST
+def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer a correction request: only the marked fields and materials change; then resubmit."""
+    application = app_selectors.application_for_citizen(request.user, pk)
+    if application.status != ApplicationStatus.CORRECTION_REQUESTED:
+        messages.error(request, _("No correction is requested for this application."))
+        return redirect("application", pk=application.pk)
+    definition = _definition(application)
+    cases = list(application.cases.select_related("department"))
+    correction = _correction_state(application, definition, cases)
+    codes = correction["fields"]
+    parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
+    # The service refuses these too; asked first, so that every error shows at once.
+    for code in blanked_required(definition, cases, {c: v for c, v in parsed.items() if c not in errors}):
+        errors[code] = [_required_message(qa.question(definition.fields[code]))]
+    other: list[str] = []
+    material_errors: dict[str, list[str]] = {}
+    if not errors and codes:
+        try:
+            application = services.application_update(application=application, user=request.user, data=parsed)
+        except InvalidInput as exc:
+            errors, other = _service_field_errors(exc, codes)
+        except DomainError as exc:
+            other = [_domain_message(exc)]
+    if not errors and not other:
+        for code in correction["materials"]:
+            upload = request.FILES.get(f"file-{code}")
+            if upload is None:
+                continue
+            if len(request.FILES.getlist(f"file-{code}")) > 1:
+                material_errors[code] = [_("Upload one file at a time.")]
+                continue
+            try:
+                services.document_upload(application=application, user=request.user, material_code=code,
+                                         file=upload, filename=upload.name)
+            except DomainError as exc:
+                material_errors[code] = [_domain_message(exc, material=definition.materials.get(code))]
+    if not errors and not other and not material_errors and request.POST.get("action") == "resubmit":
+        try:
+            services.application_resubmit(application=application, user=request.user)
+        except InvalidInput as exc:
+            # The service names the materials still to upload (marked ones not uploaded again).
+            found = exc.errors.get("materials") if isinstance(exc.errors, dict) else None
+            for code in found or []:
+                material_errors[code] = [_("Upload a corrected file.")]
+            if not material_errors or (exc.errors or {}).get("data"):
+                errors, other = _service_field_errors(exc, codes)
+        except DomainError as exc:
+            other = [_domain_message(exc)]
+        else:
+            messages.success(request, _("Your corrections are sent. The departments carry on with your "
+                                        "application."))
+            return redirect("application", pk=application.pk)
+    if errors or other or material_errors:
+        application.refresh_from_db()
+        context = _detail_context(request, application, correction_errors=errors, raw=raw,
+                                  material_errors=material_errors, other_errors=other)
+        return render(request, "portal/application_detail.html", context, status=400)
+    messages.success(request, _("Your corrections are saved. Send them when you are ready."))
+    return redirect(f"{reverse('application', args=[application.pk])}#correction")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = app_selectors.application_for_citizen(request.user, pk)
+    if not application.is_open:
+        messages.error(request, _("Only an application that is still being handled can be withdrawn."))
+        return redirect("application", pk=application.pk)
+    if request.method == "POST":
+        try:
+            services.application_withdraw(application=application, user=request.user)
+        except DomainError as exc:
+            messages.error(request, _domain_message(exc))
+            return redirect("application", pk=application.pk)
+        messages.success(request, _("Your application is withdrawn. Every department has stopped working on it."))
+        return redirect("application", pk=application.pk)
+    return render(request, "portal/confirm_withdraw.html",
+                  {"application": application, "definition_name": one_thing_name(application)})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    application, response = _draft_or_redirect(request, pk)
+    if response:
+        return response
+    if request.method == "POST":
+        services.application_delete(application=application, user=request.user)
+        messages.success(request, _("Your draft is deleted."))
+        return redirect("applications")
+    return render(request, "portal/confirm_delete.html",
+                  {"application": application, "definition_name": one_thing_name(application)})
+
+
+@login_required
+@require_POST
+def application_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
+    application = app_selectors.application_for_citizen(request.user, pk)
+    form = EvaluationForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, application)
+        context["evaluation_form"] = form
+        context["error_items"] = [{"href": "#id_score_0" if name == "score" else f"#id_{name}", "text": message}
+                                  for name, errs in form.errors.items() for message in errs]
+        return render(request, "portal/application_detail.html", context, status=400)
+    try:
+        services.evaluation_create(application=application, user=request.user, score=form.cleaned_data["score"],
+                                   comment=form.cleaned_data["comment"])
+    except DomainError as exc:
+        messages.error(request, _("This application cannot be rated: it is not finished, or you rated it "
+                                  "already.") if isinstance(exc, InvalidState) else _domain_message(exc))
+        return redirect("application", pk=application.pk)
+    messages.success(request, _("Thank you for your rating."))
+    return redirect("application", pk=application.pk)
+
+
+@login_required
+@require_safe
+def document_file(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
+    """A document's bytes for its owner only (never from a public media URL)."""
+    document = app_selectors.document_for_user(request.user, pk, doc_pk)
+    if document.application.applicant_id != request.user.pk:
+        raise Http404("Document not found.")
+    inline = document.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type or
+                            "application/octet-stream", as_attachment=not inline, filename=document.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
