@@ -62,11 +62,12 @@ def assign_options(context, member_choices, holder_id) -> SafeString:
 #: The fast path: the rows of a 50-row queue page and of the board's task lists are formatted
 #: here over values escaped here (``html.escape`` is what Django's ``escape`` does), with the
 #: badge, the hidden inputs and the options rendered from their templates once each.
-#: Measured (2026-12-06, CPU time per request, the bench's data: 50 queue rows, 50 overdue
-#: rows, 20 on the board): the same rows as a ``{% for %}`` template (kept in the commit that
-#: made this note) cost 4.5 ms instead of 0.6 ms for the queue's fifty rows and 8.7 ms instead
-#: of 0.9 ms for fifty board rows; the queue page went from 13 to 17–19 ms and the board from
-#: 13 to 16–17 ms, past the 15 ms budget of BENCHMARKS.md (queue 11.4, board 12.1 ms there).
+#: Measured (2026-12-06, the bench's data: 50 queue rows, 50 overdue rows; CPU time, on a machine
+#: busy with other work, so relative): the same rows as a ``{% for %}`` template, one cell per
+#: line with ``{% include "workbench/_sla_badge.html" %}`` and the reassign options inline, cost
+#: 4.5 ms instead of 0.6 ms for the queue's fifty rows and 8.7 ms instead of 0.9 ms for fifty
+#: board rows; with them the queue page took 17-19 ms of CPU instead of 13, the board 16-17
+#: instead of 13 (+30-45 %): past the 15 ms budget of BENCHMARKS.md from its 11.4 and 12.1 ms.
 ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
        '<td data-label="{l_sla}">{badge}</td>'
        '<th scope="row" data-label="{l_app}"><a class="wb-num" href="{url}" data-row-link>{number}</a></th>'
