@@ -21,7 +21,6 @@ from govflow.notifications.models import OutboxMessage
 
 from .models import (
     FINAL_CASE_STATUSES,
-    PUBLIC_TIMELINE_KINDS,
     Application,
     ApplicationStatus,
     Case,
@@ -29,6 +28,7 @@ from .models import (
     Outcome,
     TimelineEntry,
 )
+from .timeline import DEPARTMENT_KINDS
 
 _local = threading.local()
 
@@ -64,7 +64,7 @@ class EngineSession:
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
-        if case is not None and kind in PUBLIC_TIMELINE_KINDS and case.department.webhook_url:
+        if case is not None and kind in DEPARTMENT_KINDS and case.department.webhook_url:
             self.outbox.append(OutboxMessage(
                 kind="webhook", event=kind, application=self.application,
                 payload=webhook_payload(kind, entry.at, self.application, case),

@@ -28,6 +28,7 @@ from govflow.applications.models import (
     Evaluation,
     TimelineEntry,
 )
+from govflow.applications.timeline import staff_label
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import Procedure, localized
@@ -318,22 +319,6 @@ def procedures_of(department_ids: list[int]) -> list[tuple[str, str]]:
 
 # -- the task page -----------------------------------------------------------------------------
 
-TIMELINE_KINDS = {
-    "application.submitted": _("Application submitted"),
-    "application.resubmitted": _("Corrections submitted"),
-    "application.withdrawn": _("Application withdrawn"),
-    "application.completed": _("Application completed"),
-    "case.queued": _("Queued"),
-    "case.claimed": _("Claimed"),
-    "case.released": _("Released"),
-    "case.correction_requested": _("Correction requested"),
-    "case.approved": _("Approved"),
-    "case.rejected": _("Rejected"),
-    "case.cancelled": _("Cancelled"),
-    "case.overdue": _("Overdue"),
-    "evaluation.created": _("Rated by the applicant"),
-}
-
 CASE_STATUS_LABELS = dict(CaseStatus.choices)
 YES, NO = pgettext_lazy("boolean answer", "Yes"), pgettext_lazy("boolean answer", "No")
 
@@ -516,7 +501,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         elif entry.kind == "case.approved":
             details = [f"{localized(specs.get(c, ({}, ''))[0].get('label')) or c}: {v}"
                        for c, v in (entry.data.get("outputs") or {}).items()]
-        history.append(HistoryEntry(at=entry.at, kind=entry.kind, label=str(TIMELINE_KINDS.get(entry.kind, entry.kind)),
+        history.append(HistoryEntry(at=entry.at, kind=entry.kind, label=staff_label(entry.kind),
                                     actor=(entry.actor.get_full_name() or entry.actor.name or entry.actor.username)
                                     if entry.actor_id else "",
                                     message=entry.message, details=details))
@@ -537,7 +522,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         # Other procedures' entries show what happened and where, never what was said or issued;
         # application-level entries carry only the number or the outcome.
         shown = message if own or (case_id is None and kind != "evaluation.created") else ""
-        timeline.append(TimelineLine(at=at, kind=kind, label=str(TIMELINE_KINDS.get(kind, kind)),
+        timeline.append(TimelineLine(at=at, kind=kind, label=staff_label(kind),
                                      department=localized(dept_name) if dept_name else "",
                                      procedure=procedure_label(definition, procedure_of_case.get(case_id, ""))
                                      if case_id else "",
