@@ -19,7 +19,6 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from govflow.applications.models import (
-    PUBLIC_TIMELINE_KINDS,
     Application,
     ApplicationStatus,
     Case,
@@ -28,6 +27,7 @@ from govflow.applications.models import (
     Outcome,
     TimelineEntry,
 )
+from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Department, localized
 

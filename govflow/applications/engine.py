@@ -23,7 +23,6 @@ from govflow.notifications.models import OutboxMessage
 
 from .models import (
     FINAL_CASE_STATUSES,
-    PUBLIC_TIMELINE_KINDS,
     Application,
     ApplicationStatus,
     Case,
@@ -32,6 +31,7 @@ from .models import (
     TimelineEntry,
 )
 from .nodes import Branch
+from .timeline import DEPARTMENT_KINDS
 
 _local = threading.local()
 
@@ -67,7 +67,7 @@ class EngineSession:
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
-        if case is not None and kind in PUBLIC_TIMELINE_KINDS and case.department.webhook_url:
+        if case is not None and kind in DEPARTMENT_KINDS and case.department.webhook_url:
             self.outbox.append(OutboxMessage(
                 kind="webhook", event=kind, application=self.application,
                 payload=webhook_payload(kind, entry.at, self.application, case),

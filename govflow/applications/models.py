@@ -243,15 +243,6 @@ class Evaluation(models.Model):
         return f"{self.application_id}: {self.score}"
 
 
-# The kinds a citizen's timeline (and a department system's webhook) shows: the API contract's list.
-# Staff-only audit entries (e.g. a support engineer retrying a failed step) use other kinds.
-PUBLIC_TIMELINE_KINDS = (
-    "application.submitted", "application.resubmitted", "application.withdrawn", "application.completed",
-    "case.queued", "case.claimed", "case.released", "case.correction_requested", "case.approved",
-    "case.rejected", "case.cancelled", "case.overdue", "evaluation.created",
-)
-
-
 class TimelineQuerySet(models.QuerySet):
     def update(self, **kwargs):  # pragma: no cover - guarded behaviour
         raise TypeError("Timeline entries are append-only.")

@@ -9,7 +9,8 @@ from django.http import Http404
 from govflow.accounts.models import Membership, Role
 from govflow.errors import NotAllowed
 
-from .models import PUBLIC_TIMELINE_KINDS, Application, Case, CaseStatus, TimelineEntry
+from .models import Application, Case, CaseStatus, TimelineEntry
+from .timeline import PUBLIC_TIMELINE_KINDS
 
 
 def int_or_404(value: Any) -> int:

@@ -1,4 +1,5 @@
-"""The step diagram of a one thing, drawn on the server as SVG (no JavaScript, no library).
+"""The step diagram of a one thing, drawn on the server as SVG (no JavaScript, no library): this
+module computes the layout, the template ``admin/catalog/diagram.svg`` writes the SVG.
 
 Layered layout, left to right: a step's column is its dependency depth (0 without ``after``,
 else one more than its deepest prerequisite), so every arrow points right. Within a column,
@@ -17,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils.html import escape
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,6 +45,7 @@ COLOURS = {
     "skipped_fill": "#f2f2f2",
     "text": "#1f1f1f",
 }
+ARROW_COLOURS = {"normal": COLOURS["stroke"], "critical": COLOURS["critical"], "muted": COLOURS["muted"]}
 
 
 @dataclass
@@ -148,92 +150,78 @@ def layout(doc: dict, *, applicable: Iterable[str] | None = None) -> list[Box]:
     return boxes
 
 
-def _text(x: float, y: float, lines: list[str], *, size: int, fill: str, weight: str = "normal") -> str:
-    spans = "".join(
-        f'<tspan x="{x:.0f}" dy="{0 if i == 0 else LINE_HEIGHT}">{escape(line)}</tspan>' for i, line in enumerate(lines)
-    )
-    return f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" font-weight="{weight}" fill="{fill}">{spans}</text>'
+def _text(x: float, y: float, lines: list[str], *, size: int, fill: str, weight: str = "normal") -> dict:
+    return {"x": round(x), "y": round(y), "lines": lines, "size": size, "fill": fill, "weight": weight}
+
+
+def _arrow(source: Box, box: Box, critical_edges: set[tuple[str, str]]) -> dict:
+    """A prerequisite's arrow: a cubic curve from the right edge of ``source`` to the left of ``box``."""
+    x1, y1 = source.x + BOX_WIDTH, source.y + BOX_HEIGHT / 2
+    x2, y2 = box.x, box.y + BOX_HEIGHT / 2
+    bend = max(COLUMN_GAP / 2, (x2 - x1) / 2)
+    if (source.code, box.code) in critical_edges:
+        kind, width = "critical", 2.5
+    elif box.applies is False or source.applies is False:
+        kind, width = "muted", 1.2
+    else:
+        kind, width = "normal", 1.5
+    return {"x1": round(x1), "y1": round(y1), "c1": round(x1 + bend), "c2": round(x2 - bend), "x2": round(x2),
+            "y2": round(y2), "kind": kind, "colour": ARROW_COLOURS[kind], "width": width, "dashed": kind == "muted"}
+
+
+def _box(box: Box) -> dict:
+    """A step's box: its colours, its tooltip and its three texts broken into lines that fit."""
+    skipped = box.applies is False
+    text_colour = COLOURS["muted"] if skipped else COLOURS["text"]
+    days = ngettext("%(days)d working day", "%(days)d working days", box.days) % {"days": box.days}
+    tooltip = [box.name, box.department, days]
+    if box.when:
+        tooltip.append(_("when %(rule)s") % {"rule": box.when})
+    if box.applies is not None:
+        tooltip.append(_("applies to these answers") if box.applies else _("does not apply to these answers"))
+    inner = BOX_WIDTH - 2 * TEXT_PADDING
+    x = box.x + TEXT_PADDING
+    name_lines = _fit(box.name, inner, FONT_SIZE, 2)
+    y = box.y + 8 + FONT_SIZE + LINE_HEIGHT * len(name_lines)
+    footer = days
+    if box.when:
+        footer += " · " + _("if %(rule)s") % {"rule": box.when}
+    return {
+        "code": box.code, "x": box.x, "y": box.y, "tooltip": " · ".join(tooltip), "dashed": skipped,
+        "fill": COLOURS["skipped_fill"] if skipped else "#ffffff",
+        "stroke": COLOURS["critical"] if box.critical and not skipped else (
+            COLOURS["muted"] if skipped else COLOURS["stroke"]),
+        "width": 2.5 if box.critical and not skipped else 1.5,
+        "texts": [
+            _text(x, box.y + 8 + FONT_SIZE, name_lines, size=FONT_SIZE, fill=text_colour, weight="600"),
+            _text(x, y, _fit(box.department, inner, SMALL_FONT_SIZE, 1), size=SMALL_FONT_SIZE,
+                  fill=COLOURS["muted"] if not skipped else text_colour),
+            _text(x, box.y + BOX_HEIGHT - 9, _fit(footer, inner, SMALL_FONT_SIZE, 1), size=SMALL_FONT_SIZE,
+                  fill=text_colour),
+        ],
+    }
 
 
 def step_diagram(doc: dict, *, applicable: Iterable[str] | None = None, title: str = "") -> SafeString:
-    """The SVG of the document's steps (an empty string when it has none)."""
+    """The SVG of the document's steps (an empty string when it has none): the layout is
+    computed here, the markup is ``admin/catalog/diagram.svg``."""
     boxes = layout(doc, applicable=applicable)
     if not boxes:
         return mark_safe("")
     by_code = {b.code: b for b in boxes}
-    width = MARGIN * 2 + (max(b.column for b in boxes) + 1) * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP
-    height = MARGIN * 2 + (max(b.row for b in boxes) + 1) * (BOX_HEIGHT + ROW_GAP) - ROW_GAP
     _days, chain = critical_path(doc)
     critical_edges = set(zip(chain, chain[1:], strict=False))
-    title = title or _("Steps of the one thing and their dependencies")
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="govflow-diagram" role="img" '
-        f'aria-labelledby="govflow-diagram-title" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" '
-        f'font-family="system-ui, -apple-system, \'Segoe UI\', \'PingFang SC\', \'Microsoft YaHei\', sans-serif">',
-        f'<title id="govflow-diagram-title">{escape(title)}</title>',
-        "<defs>",
-        *(f'<marker id="govflow-arrow-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-          f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="{colour}"/></marker>'
-          for name, colour in (("normal", COLOURS["stroke"]), ("critical", COLOURS["critical"]),
-                               ("muted", COLOURS["muted"]))),
-        "</defs>",
-    ]
-    # Arrows first, so that boxes cover their ends.
+    arrows = []
     for box in boxes:
         step = next((s for s in _steps(doc) if s["procedure"] == box.code), {})
         for prerequisite in _after(step):
             source = by_code.get(prerequisite)
-            if source is None or source is box:
-                continue
-            x1, y1 = source.x + BOX_WIDTH, source.y + BOX_HEIGHT / 2
-            x2, y2 = box.x, box.y + BOX_HEIGHT / 2
-            bend = max(COLUMN_GAP / 2, (x2 - x1) / 2)
-            if (prerequisite, box.code) in critical_edges:
-                kind, colour, stroke = "critical", COLOURS["critical"], 2.5
-            elif box.applies is False or source.applies is False:
-                kind, colour, stroke = "muted", COLOURS["muted"], 1.2
-            else:
-                kind, colour, stroke = "normal", COLOURS["stroke"], 1.5
-            dash = ' stroke-dasharray="5 4"' if kind == "muted" else ""
-            parts.append(
-                f'<path d="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}" '
-                f'fill="none" stroke="{colour}" stroke-width="{stroke}"{dash} '
-                f'marker-end="url(#govflow-arrow-{kind})"/>'
-            )
-    for box in boxes:
-        skipped = box.applies is False
-        stroke = COLOURS["critical"] if box.critical and not skipped else (
-            COLOURS["muted"] if skipped else COLOURS["stroke"])
-        fill = COLOURS["skipped_fill"] if skipped else "#ffffff"
-        text_colour = COLOURS["muted"] if skipped else COLOURS["text"]
-        width_attr = 2.5 if box.critical and not skipped else 1.5
-        dash = ' stroke-dasharray="6 4"' if skipped else ""
-        days = ngettext("%(days)d working day", "%(days)d working days", box.days) % {"days": box.days}
-        tooltip = [box.name, box.department, days]
-        if box.when:
-            tooltip.append(_("when %(rule)s") % {"rule": box.when})
-        if box.applies is not None:
-            tooltip.append(_("applies to these answers") if box.applies else _("does not apply to these answers"))
-        parts.append(f'<g class="govflow-step" data-procedure="{escape(box.code)}">')
-        parts.append(f"<title>{escape(' · '.join(tooltip))}</title>")
-        parts.append(
-            f'<rect x="{box.x}" y="{box.y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" ry="6" '
-            f'fill="{fill}" stroke="{stroke}" stroke-width="{width_attr}"{dash}/>'
-        )
-        inner = BOX_WIDTH - 2 * TEXT_PADDING
-        x = box.x + TEXT_PADDING
-        name_lines = _fit(box.name, inner, FONT_SIZE, 2)
-        parts.append(_text(x, box.y + 8 + FONT_SIZE, name_lines, size=FONT_SIZE, fill=text_colour, weight="600"))
-        y = box.y + 8 + FONT_SIZE + LINE_HEIGHT * len(name_lines)
-        parts.append(_text(x, y, _fit(box.department, inner, SMALL_FONT_SIZE, 1), size=SMALL_FONT_SIZE,
-                           fill=COLOURS["muted"] if not skipped else text_colour))
-        footer = days
-        if box.when:
-            footer += " · " + _("if %(rule)s") % {"rule": box.when}
-        parts.append(_text(x, box.y + BOX_HEIGHT - 9, _fit(footer, inner, SMALL_FONT_SIZE, 1), size=SMALL_FONT_SIZE,
-                           fill=text_colour))
-        parts.append("</g>")
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text above went through escape()
+            if source is not None and source is not box:
+                arrows.append(_arrow(source, box, critical_edges))
+    return render_to_string("admin/catalog/diagram.svg", {
+        "width": MARGIN * 2 + (max(b.column for b in boxes) + 1) * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP,
+        "height": MARGIN * 2 + (max(b.row for b in boxes) + 1) * (BOX_HEIGHT + ROW_GAP) - ROW_GAP,
+        "title": title or _("Steps of the one thing and their dependencies"),
+        "markers": list(ARROW_COLOURS.items()), "arrows": arrows, "boxes": [_box(box) for box in boxes],
+        "box_width": BOX_WIDTH, "box_height": BOX_HEIGHT, "line_height": LINE_HEIGHT,
+    })

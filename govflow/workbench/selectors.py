@@ -7,7 +7,6 @@ show around them.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from govflow.applications.models import (
     TimelineEntry,
 )
 from govflow.applications.rules import correction_targets
+from govflow.applications.timeline import staff_label
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import field_type
@@ -321,22 +321,6 @@ def procedures_of(department_ids: list[int]) -> list[tuple[str, str]]:
 
 # -- the task page -----------------------------------------------------------------------------
 
-TIMELINE_KINDS = {
-    "application.submitted": _("Application submitted"),
-    "application.resubmitted": _("Corrections submitted"),
-    "application.withdrawn": _("Application withdrawn"),
-    "application.completed": _("Application completed"),
-    "case.queued": _("Queued"),
-    "case.claimed": _("Claimed"),
-    "case.released": _("Released"),
-    "case.correction_requested": _("Correction requested"),
-    "case.approved": _("Approved"),
-    "case.rejected": _("Rejected"),
-    "case.cancelled": _("Cancelled"),
-    "case.overdue": _("Overdue"),
-    "evaluation.created": _("Rated by the applicant"),
-}
-
 CASE_STATUS_LABELS = dict(CaseStatus.choices)
 
 
@@ -492,7 +476,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         elif entry.kind == "case.approved":
             details = [f"{localized(specs.get(c, ({}, ''))[0].get('label')) or c}: {v}"
                        for c, v in (entry.data.get("outputs") or {}).items()]
-        history.append(HistoryEntry(at=entry.at, kind=entry.kind, label=str(TIMELINE_KINDS.get(entry.kind, entry.kind)),
+        history.append(HistoryEntry(at=entry.at, kind=entry.kind, label=staff_label(entry.kind),
                                     actor=(entry.actor.get_full_name() or entry.actor.name or entry.actor.username)
                                     if entry.actor_id else "",
                                     message=entry.message, details=details))
@@ -513,7 +497,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         # Other procedures' entries show what happened and where, never what was said or issued;
         # application-level entries carry only the number or the outcome.
         shown = message if own or (case_id is None and kind != "evaluation.created") else ""
-        timeline.append(TimelineLine(at=at, kind=kind, label=str(TIMELINE_KINDS.get(kind, kind)),
+        timeline.append(TimelineLine(at=at, kind=kind, label=staff_label(kind),
                                      department=localized(dept_name) if dept_name else "",
                                      procedure=procedure_label(definition, procedure_of_case.get(case_id, ""))
                                      if case_id else "",
@@ -778,24 +762,9 @@ def _local(at: datetime | None, fmt: str) -> tuple[str, str]:
     return at.isoformat(), at.strftime(fmt)
 
 
-#: One list of low ratings: those of applications that involved the department, waiting for an
-#: answer (``IS NULL``) or answered (``IS NOT NULL``), in the order of its partial index
-#: (``evaluation_follow_up_open`` / ``_done``), so a few rows are read in order whatever the
-#: years of ratings. The department and the limit are written into the statement (ints, never
-#: user input): with no parameters, a prepared statement's one plan is reused on every run, where
-#: with parameters PostgreSQL may choose to plan it again each time (1.6 ms, ten times its run).
-_RATINGS_PART = """
-    SELECT e.id, e.score, e.created_at, e.comment, e.followed_up_at, e.follow_up_note,
-           a.number AS application_number, o.name AS one_thing_name,
-           u.name AS by_name, u.username AS by_username
-      FROM applications_evaluation e
-      JOIN applications_application a ON a.id = e.application_id
-      JOIN catalog_onething o ON o.id = a.one_thing_id
-      LEFT JOIN accounts_user u ON u.id = e.followed_up_by_id
-     WHERE e.needs_follow_up AND e.followed_up_at IS {answered} NULL
-       AND e.application_id IN (SELECT c.application_id FROM applications_case c WHERE c.department_id = {department})
-     ORDER BY {order}
-     LIMIT {limit}"""
+#: What a rating row shows: the rating, its application's number and one thing, who answered.
+RATING_VALUES = ("id", "score", "created_at", "comment", "followed_up_at", "follow_up_note", "application__number",
+                 "application__one_thing__name", "followed_up_by__name", "followed_up_by__username")
 
 
 def evaluations_for_follow_up(department_id: int, *, limit: int = 50,
@@ -803,34 +772,28 @@ def evaluations_for_follow_up(department_id: int, *, limit: int = 50,
     """Low ratings (1–2) of applications that involved the department: the open ones (oldest
     first, with the one thing) and the latest answered ones (with who answered, when and how).
 
-    One statement, on PostgreSQL and SQLite alike: the two ordered, limited lists as subqueries
-    joined by ``UNION ALL``. It is written in SQL because it runs on every board view and the
-    ORM spent 1.7 ms of Python building it (``Evaluation.objects.raw`` still converts the model's
-    columns, e.g. SQLite's datetimes); the tests check both lists' order, limits and contents."""
-    department = int(department_id)
-    waiting = _RATINGS_PART.format(answered="", order="e.created_at, e.id", limit=int(limit), department=department)
-    done = _RATINGS_PART.format(answered="NOT", order="e.followed_up_at DESC, e.id DESC", limit=int(answered_limit),
-                                department=department)
-    rows = Evaluation.objects.raw(f"SELECT * FROM ({waiting}) waiting UNION ALL SELECT * FROM ({done}) done")
+    One statement on PostgreSQL and SQLite alike: the rows of two ordered, limited id lists, each
+    read in the order of its partial index (``evaluation_follow_up_open`` / ``_done``), so a few
+    rows are read whatever the years of ratings, joined by ``UNION ALL``."""
+    low = Evaluation.objects.filter(
+        needs_follow_up=True,
+        application_id__in=Case.objects.filter(department_id=department_id).values("application_id"))
+    waiting = low.filter(followed_up_at__isnull=True).order_by("created_at", "id").values("pk")[:limit]
+    done = low.filter(followed_up_at__isnull=False).order_by("-followed_up_at", "-id").values("pk")[:answered_limit]
+    rows = (Evaluation.objects.filter(pk__in=waiting).values_list(*RATING_VALUES)
+            .union(Evaluation.objects.filter(pk__in=done).values_list(*RATING_VALUES), all=True))
     open_rows: list[RatingRow] = []
     answered_rows: list[RatingRow] = []
-    for row in rows:
-        if row.followed_up_at is None:
-            at_iso, at_text = _local(row.created_at, "%Y-%m-%d")
-            open_rows.append(RatingRow(pk=row.pk, number=row.application_number or "", score=row.score,
-                                       comment=row.comment, one_thing=localized(_json(row.one_thing_name)),
-                                       at_iso=at_iso, at_text=at_text))
+    for pk, score, created_at, comment, followed_up_at, note, number, one_thing, by_name, by_username in rows:
+        if followed_up_at is None:
+            at_iso, at_text = _local(created_at, "%Y-%m-%d")
+            open_rows.append(RatingRow(pk=pk, number=number or "", score=score, comment=comment,
+                                       one_thing=localized(one_thing), at_iso=at_iso, at_text=at_text))
         else:
-            at_iso, at_text = _local(row.followed_up_at, "%Y-%m-%d %H:%M")
-            answered_rows.append(RatingRow(pk=row.pk, number=row.application_number or "", score=row.score,
-                                           at_iso=at_iso, at_text=at_text, by=row.by_name or row.by_username or "",
-                                           note=row.follow_up_note))
+            at_iso, at_text = _local(followed_up_at, "%Y-%m-%d %H:%M")
+            answered_rows.append(RatingRow(pk=pk, number=number or "", score=score, at_iso=at_iso, at_text=at_text,
+                                           by=by_name or by_username or "", note=note))
     # UNION ALL keeps no order of its own: each list is put back in its own.
     open_rows.sort(key=lambda r: (r.at_iso, r.pk))
     answered_rows.sort(key=lambda r: (r.at_iso, r.pk), reverse=True)
     return open_rows, answered_rows
-
-
-def _json(value: Any) -> Any:
-    """A JSON column read by raw SQL: text on both databases (the ORM would decode it)."""
-    return json.loads(value) if isinstance(value, str) else value

@@ -7,7 +7,8 @@ from django.utils import translation
 from rest_framework import serializers
 
 from govflow.applications import services
-from govflow.applications.models import PUBLIC_TIMELINE_KINDS, Application, Evaluation
+from govflow.applications.models import Application, Evaluation
+from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 

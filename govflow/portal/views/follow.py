@@ -22,6 +22,7 @@ from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
 from govflow.applications.readiness import readiness
 from govflow.applications.rules import blanked_required, correction_scope
+from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
 from govflow.catalog.models import localized
@@ -159,23 +160,7 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
     case = cases_by_id.get(entry.case_id)
     procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
     department = localized(entry.department.name) if entry.department_id and entry.department else ""
-    texts = {
-        "application.submitted": _("Application submitted"),
-        "application.resubmitted": _("You sent your corrections"),
-        "application.withdrawn": _("You withdrew the application"),
-        "application.completed": _("All procedures are finished"),
-        "case.queued": _("%(procedure)s: waiting for %(department)s"),
-        "case.claimed": _("%(procedure)s: a clerk at %(department)s started the review"),
-        "case.released": _("%(procedure)s: returned to the %(department)s queue"),
-        "case.correction_requested": _("%(procedure)s: %(department)s asked you for corrections"),
-        "case.approved": _("%(procedure)s: approved by %(department)s"),
-        "case.rejected": _("%(procedure)s: refused by %(department)s"),
-        "case.cancelled": _("%(procedure)s: cancelled"),
-        "case.overdue": _("%(procedure)s: past its due date"),
-        "evaluation.created": _("You rated the service"),
-    }
-    text = texts.get(entry.kind, entry.kind)
-    return text % {"procedure": procedure, "department": department} if "%(" in text else text
+    return citizen_text(entry.kind, procedure=procedure, department=department)
 
 
 def _timeline_note(entry) -> str:

@@ -1,0 +1,76 @@
+"""The kinds of timeline entries: one registry of what each kind is called and who sees it.
+
+A timeline entry stores its kind as a string (``TimelineEntry.kind``); those strings are part of
+the API contract (docs/api.md) and of the webhooks (docs/webhooks.md) and never change. Here
+each kind says:
+
+- ``label``: what the staff read in the workbench (a task's history and the application's timeline);
+- ``citizen_text``: what the applicant reads on the portal, which may name ``%(procedure)s`` and
+  ``%(department)s``;
+- ``public``: on the applicant's timeline and in the API (departments, never clerks). Staff-only
+  audit entries (a support engineer retrying a failed step) are not;
+- ``to_departments``: a change of a case, POSTed to the case's department system when the
+  department registered a webhook.
+
+The portal, the workbench, the API and the engine read this registry; an unknown kind shows as
+its string.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class TimelineKind:
+    code: str
+    label: Promise | None
+    citizen_text: Promise | None = None
+    public: bool = True
+    to_departments: bool = False
+
+
+def _case(code: str, label: Promise, citizen_text: Promise) -> TimelineKind:
+    return TimelineKind(code, label, citizen_text, to_departments=True)
+
+
+KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
+    TimelineKind("application.submitted", _("Application submitted"), _("Application submitted")),
+    TimelineKind("application.resubmitted", _("Corrections submitted"), _("You sent your corrections")),
+    TimelineKind("application.withdrawn", _("Application withdrawn"), _("You withdrew the application")),
+    TimelineKind("application.completed", _("Application completed"), _("All procedures are finished")),
+    _case("case.queued", _("Queued"), _("%(procedure)s: waiting for %(department)s")),
+    _case("case.claimed", _("Claimed"), _("%(procedure)s: a clerk at %(department)s started the review")),
+    _case("case.released", _("Released"), _("%(procedure)s: returned to the %(department)s queue")),
+    _case("case.correction_requested", _("Correction requested"),
+          _("%(procedure)s: %(department)s asked you for corrections")),
+    _case("case.approved", _("Approved"), _("%(procedure)s: approved by %(department)s")),
+    _case("case.rejected", _("Rejected"), _("%(procedure)s: refused by %(department)s")),
+    _case("case.cancelled", _("Cancelled"), _("%(procedure)s: cancelled")),
+    _case("case.overdue", _("Overdue"), _("%(procedure)s: past its due date")),
+    TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
+    # A support engineer retried a failed step (applications/recovery.py): staff only, shown as its string.
+    TimelineKind("task.retried", None, public=False),
+)}
+
+#: The kinds the applicant's timeline and the API show: the API contract's list.
+PUBLIC_TIMELINE_KINDS = tuple(code for code, kind in KINDS.items() if kind.public)
+#: The kinds sent to a case's department system (its webhook).
+DEPARTMENT_KINDS = frozenset(code for code, kind in KINDS.items() if kind.to_departments)
+
+
+def staff_label(code: str) -> str:
+    """What the staff read for an entry of this kind."""
+    kind = KINDS.get(code)
+    return str(kind.label) if kind is not None and kind.label is not None else code
+
+
+def citizen_text(code: str, *, procedure: str = "", department: str = "") -> str:
+    """What the applicant reads for an entry of this kind, naming its procedure and department."""
+    kind = KINDS.get(code)
+    if kind is None or kind.citizen_text is None:
+        return code
+    text = str(kind.citizen_text)
+    return text % {"procedure": procedure, "department": department} if "%(" in text else text
