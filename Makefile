@@ -22,7 +22,7 @@ help:
 	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
 	@echo "make test-dates - the unit and integration suite again at three moments: a Saturday, a public holiday, a make-up working day"
 	@echo "make e2e    - browser tests (Playwright + Debian's Chromium; installs chromium and axe-core first)"
-	@echo "make lint   - ruff check"
+	@echo "make lint   - ruff check, and lint-imports (the packages' layers)"
 	@echo "make bench  - the performance benchmark on PostgreSQL (BENCHMARKS.md); make bench-quick: under 2 minutes"
 	@echo "make clean  - remove caches and compiled translations (distclean also removes .venv)"
 
@@ -136,6 +136,7 @@ bench-quick: $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports  # the layers in pyproject.toml [tool.importlinter]; README "Architecture"
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -print0 \
