@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.utils.translation import gettext, ngettext
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -19,8 +19,16 @@ from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
 from .fieldtypes import FIELD_TYPES, FieldKind, as_decimal, field_type
 
-if TYPE_CHECKING:
-    from .definition import Definition
+
+class CompiledForm(Protocol):
+    """What answer checking needs of a compiled definition (:class:`~govflow.catalog.definition.Definition`,
+    which calls :func:`validate_answers` itself, so this module cannot import it)."""
+
+    fields: Mapping[str, dict]
+
+    @property
+    def form(self) -> Any: ...
+
 
 __all__ = ["FORMAT_CHECKER", "FormValidator", "validate_answers"]
 
@@ -106,7 +114,7 @@ def _is_unanswered(value: object) -> bool:
 
 
 def validate_answers(
-    definition: Definition,
+    definition: CompiledForm,
     data: object,
     *,
     required: Iterable[str] = (),
