@@ -103,6 +103,17 @@ def _fresh_caches():
     invalidate_calendar_cache()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's default language (settings.LANGUAGE_CODE), never in one a
+    previous test's request left active on this thread: a test that reads English labels says so."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def demo_catalog(db):
     """The demo catalog imported and published (both one things)."""

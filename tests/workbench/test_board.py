@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from govflow.applications import services
 from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
@@ -317,7 +317,10 @@ def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervi
     # the columns are converted on both databases: times in local time, the one thing's name localized
     local_created = timezone.localtime(ratings[5].created_at)
     assert (open_rows[0].at_iso, open_rows[0].at_text) == (local_created.isoformat(), f"{local_created:%Y-%m-%d}")
-    assert open_rows[0].one_thing == "Start a business" and open_rows[0].number == cases[5].application.number
+    assert open_rows[0].one_thing == "开办企业一件事" and open_rows[0].number == cases[5].application.number
+    with translation.override("en"):
+        open_en, _answered = evaluations_for_follow_up(department, limit=1, answered_limit=1)
+    assert open_en[0].one_thing == "Start a business"
     local_answer = timezone.localtime(base + timezone.timedelta(days=1, hours=3))
     assert answered[0].at_text == f"{local_answer:%Y-%m-%d %H:%M}"
     open_all, answered_all = evaluations_for_follow_up(department)
