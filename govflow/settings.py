@@ -268,6 +268,10 @@ GOVFLOW_SMS_URL = env.str("GOVFLOW_SMS_URL", default="")
 GOVFLOW_SMS_TOKEN = env.str("GOVFLOW_SMS_TOKEN", default="")
 GOVFLOW_SITE_URL = env.str("GOVFLOW_SITE_URL", default="http://127.0.0.1:8000")
 GOVFLOW_AUTOMATIC_STEPS = env.bool("GOVFLOW_AUTOMATIC_STEPS", default=True)  # off: clerks decide every case
+# The administrative division (GB/T 2260 code) where a catalog without divisions lands, where the
+# offices of existing departments were opened when jurisdictions came, and where an applicant
+# without a residence starts. The demo's is Xihu District, Hangzhou.
+GOVFLOW_DEFAULT_DIVISION = env.str("GOVFLOW_DEFAULT_DIVISION", default="330106")
 
 # Email: Django's backends, configured from the environment (console output in DEBUG by default).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend" if DEBUG

@@ -36,9 +36,30 @@ class CitizenFactory(UserFactory):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
 
 
+def home_office(department):
+    """The department's office that handles the default division's cases: the one at the default
+    division (Xihu in the demo), else the nearest above it (Hangzhou for the city-level hrss and mi)."""
+    from django.conf import settings
+
+    from govflow.catalog.models import Office
+
+    offices = {o.division.code: o for o in Office.objects.filter(department=department).select_related("division")}
+    default = settings.GOVFLOW_DEFAULT_DIVISION
+    for code in (default, default[:4] + "00", default[:2] + "0000"):
+        if code in offices:
+            return offices[code]
+    return next(iter(offices.values()))
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
+    """A membership; pass ``office``, or ``department`` for its :func:`home_office`."""
+
     class Meta:
         model = Membership
 
+    class Params:
+        department = None
+
     user = factory.SubFactory(UserFactory)
     role = Role.CLERK
+    office = factory.LazyAttribute(lambda m: home_office(m.department))

@@ -45,7 +45,7 @@ class RolesGrantedBySuperusers:
 class MembershipInline(RolesGrantedBySuperusers, admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ("department", "role")
+    fields = ("office", "role")
 
 
 class AccountRulesMixin:
@@ -85,14 +85,15 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Real-name profile"), {"fields": ("name", "id_number", "phone", "email", "language")}),
+        (_("Real-name profile"), {"fields": ("name", "id_number", "phone", "email", "language", "residence")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
-        (_("Real-name profile"), {"classes": ("wide",), "fields": ("name", "id_number", "phone", "email")}),
+        (_("Real-name profile"), {"classes": ("wide",), "fields": ("name", "id_number", "phone", "email",
+                                                                  "residence")}),
     )
     # PIPL: lists show the id number masked; the full number only on the change form.
     list_display = ("username", "name", "display_id_number", "phone", "email", "is_staff", "is_active")
@@ -135,12 +136,13 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(RolesGrantedBySuperusers, admin.ModelAdmin):
-    list_display = ("user", "user_name", "department", "role")
+    list_display = ("user", "user_name", "office", "department", "role")
     list_filter = ("role", "department")
-    search_fields = ("user__username", "user__name", "department__code")
-    list_select_related = ("user", "department")
+    search_fields = ("user__username", "user__name", "office__code", "department__code")
+    list_select_related = ("user", "office", "department")
     autocomplete_fields = ("user",)
-    ordering = ("department__code", "user__username")
+    fields = ("user", "office", "role")
+    ordering = ("department__code", "office__code", "user__username")
 
     @admin.display(description=_("real name"), ordering="user__name")
     def user_name(self, obj: Membership) -> str:

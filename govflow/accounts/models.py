@@ -17,6 +17,9 @@ class User(AbstractUser):
     id_number = models.CharField(_("resident ID number"), max_length=18, unique=True, null=True, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     language = models.CharField(_("preferred language"), max_length=10, default="zh-hans")
+    residence = models.ForeignKey("catalog.Division", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("residence"),
+                                  help_text=_("Where the person lives: their applications start there."))
     # Channels the person wants notifications on (their profile); a channel is used only when the
     # address for it (email, phone) is known.
     notify_by_email = models.BooleanField(_("notify me by email"), default=True)
@@ -51,19 +54,29 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A user's role in a department."""
+    """A user's role in an office (a department at one division).
+
+    ``department`` is the office's department, copied on save: department-wide reads (the
+    designer's scope, statistics by department) need no join through offices."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="memberships")
+    office = models.ForeignKey("catalog.Office", on_delete=models.CASCADE, related_name="memberships",
+                               verbose_name=_("office"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="memberships",
+                                   editable=False)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CLERK)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "department"], name="uniq_membership")]
-        verbose_name = _("department membership")
-        verbose_name_plural = _("department memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "office"], name="uniq_membership_office")]
+        verbose_name = _("office membership")
+        verbose_name_plural = _("office memberships")
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.department.code} ({self.role})"
+        return f"{self.user} @ {self.office.code} ({self.role})"
+
+    def save(self, *args, **kwargs):
+        self.department_id = self.office.department_id
+        super().save(*args, **kwargs)
 
 
 class PasswordResetCode(models.Model):

@@ -141,11 +141,12 @@ def _is_system_account(user: User) -> bool:
 
 
 @transaction.atomic
-def department_system_user(*, department: Any) -> User:
+def department_system_user(*, department: Any, office: Any = None) -> User:
     """The account a department's back-office system acts as on signed callbacks.
 
     Created on first use: no usable password (it never logs in; the HMAC signature is its
-    credential), a clerk of its own department only, so the same rules and the same audit
+    credential), a clerk of the offices of its own department whose cases it decides (``office``:
+    made a member there on first use), so the same rules and the same audit
     trail apply to its decisions as to a human clerk's. An account of that name (in any letter
     case) that can log in, or is staff, is never given the role: ``InvalidState`` until an
     administrator renames it.
@@ -163,7 +164,11 @@ def department_system_user(*, department: Any) -> User:
     if not _is_system_account(user):
         raise InvalidState(f"The account {user.username} is not a department system account (it has a password "
                            "or staff rights): rename it, so that the department's system account can be made.")
-    Membership.objects.get_or_create(user=user, department=department, defaults={"role": Role.CLERK})
+    if office is not None:
+        if office.department_id != department.pk:
+            raise InvalidState("The office belongs to another department.")
+        Membership.objects.get_or_create(user=user, office=office,
+                                         defaults={"role": Role.CLERK, "department": department})
     return user
 
 

@@ -85,7 +85,7 @@ def _case_or_404(pk: int, departments: list[Department]) -> Case:
     """The case ``pk`` if it belongs to one of ``departments``; another department's case is a 404."""
     if pk <= 0 or pk > 2**63 - 1:
         raise Http404("Case not found.")
-    case = (Case.objects.select_related("department")
+    case = (Case.objects.select_related("department", "office")
             .filter(pk=pk, department__in=[d.pk for d in departments]).first())
     if case is None:
         raise Http404("Case not found.")
@@ -130,7 +130,7 @@ class CaseDecisionCallbackView(APIView):
                     InboundEvent.objects.create(department=department, event_id=decision["event_id"])
             except IntegrityError:
                 raise AuthenticationFailed("This event_id has already been used.") from None
-            actor = department_system_user(department=department)
+            actor = department_system_user(department=department, office=case.office)
             if not actor.is_active:  # an administrator's switch to stop a department system
                 raise AuthenticationFailed("This department's system account is disabled.")
             current = Case.objects.only("status", "owner_id").get(pk=case.pk)

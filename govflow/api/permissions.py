@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from govflow.applications.selectors import department_ids_for
+from govflow.applications.selectors import office_ids_for
 
 
 class IsClerk(BasePermission):
-    """Department members only: a citizen on /tasks/ gets 403."""
+    """Office members only: a citizen on /tasks/ gets 403."""
 
     message = "Only department staff can use tasks."
 
@@ -15,5 +15,5 @@ class IsClerk(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         # Kept for the view: the task queue filters by these ids (one query for both).
-        request.govflow_department_ids = department_ids_for(request.user)
-        return bool(request.govflow_department_ids)
+        request.govflow_office_ids = office_ids_for(request.user)
+        return bool(request.govflow_office_ids)

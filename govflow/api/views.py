@@ -259,7 +259,7 @@ class TaskListView(GenericAPIView):
         queue = request.query_params.get("queue", "department")
         if queue == "department":
             qs = selectors.task_queue_for_clerk(user=request.user,
-                                                department_ids=getattr(request, "govflow_department_ids", None))
+                                                office_ids=getattr(request, "govflow_office_ids", None))
         elif queue == "mine":
             qs = selectors.tasks_held_by(user=request.user)
         else:

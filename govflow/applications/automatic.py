@@ -36,10 +36,10 @@ from .models import Case, CaseStatus, IssuedOutput
 logger = logging.getLogger(__name__)
 
 
-def system_user_for(department: Any) -> Any:
-    """The department's system account ``dept-<code>-system`` (a clerk of that department with
-    no usable password); the same account signed inbound callbacks act as."""
-    return department_system_user(department=department)
+def system_user_for(department: Any, office: Any = None) -> Any:
+    """The department's system account ``dept-<code>-system`` (a clerk of the department's
+    offices it acts in, with no usable password); the same account signed inbound callbacks act as."""
+    return department_system_user(department=department, office=office)
 
 
 def run_check(*, case_id: int, checker_name: str) -> str:
@@ -52,7 +52,8 @@ def run_check(*, case_id: int, checker_name: str) -> str:
     if not getattr(settings, "GOVFLOW_AUTOMATIC_STEPS", True):
         return "handed to a clerk: automatic steps are turned off (GOVFLOW_AUTOMATIC_STEPS)"
     fn = get_checker(checker_name)
-    case = Case.objects.select_related("application__version", "application__applicant", "department").filter(
+    case = Case.objects.select_related("application__version", "application__applicant", "department",
+                                       "office").filter(
         pk=case_id).first()
     if case is None:
         return "skipped: the case no longer exists"
@@ -64,7 +65,7 @@ def run_check(*, case_id: int, checker_name: str) -> str:
         return f"handed to a clerk: {decision.reason}"[:200]
     if not isinstance(decision, Approve | Reject):
         raise TypeError(f"checker {checker_name} returned {decision!r}, not Approve, Reject or HandToClerk")
-    actor = system_user_for(case.department)
+    actor = system_user_for(case.department, case.office)
     try:
         claimed = services.task_claim(case=case, user=actor)
         if isinstance(decision, Approve):

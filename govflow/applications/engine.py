@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.definition import get_definition
+from govflow.catalog.models import webhook_target
 from govflow.catalog.steps import StepGraph
 from govflow.notifications.models import OutboxMessage
 
@@ -58,8 +59,8 @@ class EngineSession:
 
     def log(self, kind: str, *, case: Case | None = None, message: str = "", data: dict | None = None,
             actor: Any = "session") -> TimelineEntry:
-        """Record a state change on the timeline; a case change is also sent to its
-        department's system when that department registered a webhook."""
+        """Record a state change on the timeline; a case change is also sent to its office's
+        system (the office's own webhook, else its department's) when one is registered."""
         entry = TimelineEntry(
             application=self.application, case=case,
             department_id=case.department_id if case is not None else None,
@@ -67,7 +68,7 @@ class EngineSession:
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
-        if case is not None and kind in DEPARTMENT_KINDS and case.department.webhook_url:
+        if case is not None and kind in DEPARTMENT_KINDS and webhook_target(case.office, case.department)[0]:
             self.outbox.append(OutboxMessage(
                 kind="webhook", event=kind, application=self.application,
                 payload=webhook_payload(kind, entry.at, self.application, case),
@@ -133,6 +134,7 @@ def webhook_payload(kind: str, at: Any, application: Application, case: Case) ->
             "id": case.pk,
             "procedure": case.procedure_code,
             "department": case.department.code,
+            "office": case.office.code,
             "status": case.status,
             "due_date": case.due_date.isoformat() if case.due_date else None,
             "outputs": case.outputs or {},
@@ -189,7 +191,7 @@ def reviewer_for(process: Any, *, case_id: int) -> Any:
     reviewer = case.reviewer
     if reviewer is None or not reviewer.is_active or reviewer.pk == s.application.applicant_id:
         return None
-    if not Membership.objects.filter(user=reviewer, department_id=case.department_id).exists():
+    if not Membership.objects.filter(user=reviewer, office_id=case.office_id).exists():
         return None
     return reviewer
 

@@ -31,6 +31,9 @@ class Application(models.Model):
     one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications")
     version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications")
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    division = models.ForeignKey("catalog.Division", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("division"),
+                                 help_text=_("Where the application is handled: its cases go to the offices there."))
     number = models.CharField(_("number"), max_length=32, unique=True, null=True, blank=True)
     status = models.CharField(_("status"), max_length=24, choices=ApplicationStatus.choices,
                               default=ApplicationStatus.DRAFT)
@@ -101,6 +104,7 @@ class Case(models.Model):
     procedure_code = models.CharField(max_length=64)
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases")
     department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases")
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="cases")
     position = models.PositiveIntegerField(default=0)
     after = models.JSONField(default=list, blank=True)
     committed_days = models.PositiveIntegerField()
@@ -129,19 +133,19 @@ class Case(models.Model):
     class Meta:
         ordering = ["position", "id"]
         indexes = [
-            models.Index(fields=["department", "due_date", "id"], name="case_open_queue",
+            models.Index(fields=["office", "due_date", "id"], name="case_open_queue",
                          condition=Q(status__in=["queued", "in_review"])),
             # The supervisor's board: per-procedure and per-clerk load, and the most overdue work,
             # answered from the index alone (the covered columns are what the board counts by).
-            models.Index(fields=["department", "due_date", "id"], name="case_open_board",
+            models.Index(fields=["office", "due_date", "id"], name="case_open_board",
                          include=["procedure_code", "owner", "status"],
                          condition=Q(status__in=["queued", "in_review"], task__isnull=False)),
             # The queues' first pages, read in queue order (due date, task, id) straight off these.
-            models.Index(fields=["department", "due_date", "task", "id"], name="case_queued",
+            models.Index(fields=["office", "due_date", "task", "id"], name="case_queued",
                          condition=Q(status="queued", task__isnull=False)),
             models.Index(fields=["owner", "due_date", "task", "id"], name="case_held_order",
                          condition=Q(status="in_review", task__isnull=False)),
-            models.Index(fields=["department", "due_date", "id"], name="case_escalated",
+            models.Index(fields=["office", "due_date", "id"], name="case_escalated",
                          condition=Q(status__in=["queued", "in_review"], escalated_at__isnull=False)),
         ]
         constraints = [models.UniqueConstraint(fields=["application", "procedure_code"], name="uniq_case_step")]

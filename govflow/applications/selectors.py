@@ -23,21 +23,22 @@ def int_or_404(value: Any) -> int:
     return number
 
 
-def department_ids_for(user: Any, *, role: str | None = None) -> list[int]:
+def office_ids_for(user: Any, *, role: str | None = None) -> list[int]:
+    """The offices the user is a member of (with ``role``: in that role)."""
     if user is None or not user.is_authenticated:
         return []
     qs = Membership.objects.filter(user=user)
     if role:
         qs = qs.filter(role=role)
-    return list(qs.values_list("department_id", flat=True))
+    return list(qs.values_list("office_id", flat=True))
 
 
 def is_clerk(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and Membership.objects.filter(user=user).exists())
 
 
-def is_supervisor_of(user: Any, department_id: int) -> bool:
-    return Membership.objects.filter(user=user, department_id=department_id, role=Role.SUPERVISOR).exists()
+def is_supervisor_of(user: Any, office_id: int) -> bool:
+    return Membership.objects.filter(user=user, office_id=office_id, role=Role.SUPERVISOR).exists()
 
 
 # -- applications --------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
 
 # -- tasks (clerks) ------------------------------------------------------------------------
 
-_TASK_RELATED = ("application__version", "procedure", "department", "task", "owner")
+_TASK_RELATED = ("application__version", "procedure", "department", "office__division", "task", "owner")
 # Lists never need the answers, nor the version's snapshot (compiled once per process and cached).
 _LIST_DEFERRED = ("application__data", "application__version__definition")
 
@@ -102,16 +103,16 @@ _LIST_DEFERRED = ("application__data", "application__version__definition")
 QUEUE_ORDER = ("due_date", "task_id", "id")
 
 
-def task_queue_for_clerk(*, user: Any, department_ids: list[int] | None = None) -> QuerySet[Case]:
-    """Unclaimed tasks of the clerk's departments, by due date then creation.
+def task_queue_for_clerk(*, user: Any, office_ids: list[int] | None = None) -> QuerySet[Case]:
+    """Unclaimed tasks of the clerk's offices, by due date then creation.
 
-    The department ids are resolved first (or passed in by a caller that has them), so that
-    for a clerk of one department PostgreSQL reads the first page straight off ``case_queued``
+    The office ids are resolved first (or passed in by a caller that has them), so that
+    for a clerk of one office PostgreSQL reads the first page straight off ``case_queued``
     in order; a join through memberships would make it collect and sort the whole queue.
     """
-    if department_ids is None:
-        department_ids = department_ids_for(user)
-    return (Case.objects.filter(status=CaseStatus.QUEUED, department_id__in=department_ids, task__isnull=False)
+    if office_ids is None:
+        office_ids = office_ids_for(user)
+    return (Case.objects.filter(status=CaseStatus.QUEUED, office_id__in=office_ids, task__isnull=False)
             .select_related(*_TASK_RELATED).defer(*_LIST_DEFERRED).order_by(*QUEUE_ORDER))
 
 
@@ -131,14 +132,14 @@ def cases_in_order(queryset: QuerySet[Case], ids: list[int]) -> list[Case]:
 
 def task_for_clerk(user: Any, pk: Any) -> Case:
     """The case whose open review task is ``pk``, if it belongs to one of the clerk's
-    departments; otherwise 404 (another department's task does not exist for them)."""
+    offices; otherwise 404 (another office's task does not exist for them)."""
     pk = int_or_404(pk)
     if user is None or not user.is_authenticated:
         raise Http404("Task not found.")
     try:
         return (Case.objects.select_related(*_TASK_RELATED)
                 .get(task_id=pk, status__in=(CaseStatus.QUEUED, CaseStatus.IN_REVIEW),
-                     department__memberships__user=user))
+                     office__memberships__user=user))
     except Case.DoesNotExist:
         raise Http404("Task not found.") from None
 
@@ -152,9 +153,9 @@ def check_may_decide(user: Any, case: Case) -> None:
 
 
 def check_may_assign(user: Any, case: Case) -> None:
-    """403 unless ``user`` supervises the case's department (see ``check_may_decide``)."""
-    if not is_supervisor_of(user, case.department_id):
-        raise NotAllowed("Only a supervisor of the department can assign tasks.")
+    """403 unless ``user`` supervises the case's office (see ``check_may_decide``)."""
+    if not is_supervisor_of(user, case.office_id):
+        raise NotAllowed("Only a supervisor of the office can assign tasks.")
 
 
 def task_view_for_clerk(case: Case) -> dict:
@@ -178,7 +179,7 @@ def task_view_for_clerk(case: Case) -> dict:
 
 
 def document_for_user(user: Any, application_pk: Any, document_pk: Any):
-    """A document for its owner, or for a clerk whose department has a live case on the
+    """A document for its owner, or for a clerk whose office has a live case on the
     application (neither waiting nor cancelled) whose procedure lists that material; else 404."""
     from govflow.catalog.definition import get_definition
 
@@ -195,7 +196,7 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
     if doc.application.applicant_id == user.pk:
         return doc
     definition = get_definition(doc.application.version)
-    cases = (Case.objects.filter(application_id=application_pk, department__memberships__user=user)
+    cases = (Case.objects.filter(application_id=application_pk, office__memberships__user=user)
              .exclude(status__in=(CaseStatus.WAITING, CaseStatus.CANCELLED))
              .values_list("procedure_code", flat=True))
     if any(doc.material_code in definition.material_codes_of(code) for code in cases):

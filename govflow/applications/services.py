@@ -22,13 +22,14 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from govflow.accounts.models import Membership, Role
+from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import OneThing
 from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
-from . import engine
+from . import engine, routing
 from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
@@ -58,7 +59,7 @@ def _lock_application(pk: int) -> Application:
     """
     try:
         return (Application.objects.select_for_update(of=("self",))
-                .select_related("one_thing", "version", "applicant").get(pk=pk))
+                .select_related("one_thing__division", "version", "applicant", "division").get(pk=pk))
     except Application.DoesNotExist:
         raise NotFound("Application not found.") from None
     except DatabaseError as exc:  # lock timeout or deadlock victim
@@ -67,7 +68,7 @@ def _lock_application(pk: int) -> Application:
 
 def _cases(application: Application) -> list[Case]:
     return list(Case.objects.filter(application=application)
-                .select_related("task__process", "reviewer", "department"))
+                .select_related("task__process", "reviewer", "department", "office"))
 
 
 def _require_owner(application: Application, user: Any) -> None:
@@ -148,11 +149,13 @@ def _engine_step(service: Callable[..., T]) -> Callable[..., T]:
 
 
 @transaction.atomic
-def application_create(*, user: Any, one_thing_code: str, data: dict | None = None) -> Application:
-    """Start a draft on the version published now."""
+def application_create(*, user: Any, one_thing_code: str, data: dict | None = None,
+                       division: str | None = None) -> Application:
+    """Start a draft on the version published now, at ``division`` (a code) or where the
+    applicant lives (:func:`routing.starting_division`)."""
     if not isinstance(one_thing_code, str) or has_bad_text(one_thing_code):
         raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown one thing."]})
-    one_thing = (OneThing.objects.select_related("current_version")
+    one_thing = (OneThing.objects.select_related("current_version", "division")
                  .filter(code=one_thing_code, is_published=True, current_version__isnull=False).first())
     if one_thing is None:
         raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown or unpublished one thing."]})
@@ -162,21 +165,29 @@ def application_create(*, user: Any, one_thing_code: str, data: dict | None = No
     errors = definition.validate(answers, partial=True)
     if errors:
         raise InvalidInput("Some answers are invalid.", errors={"data": errors})
+    place = (routing.chosen_division(one_thing, division) if division is not None
+             else routing.starting_division(one_thing, user))
     return Application.objects.create(one_thing=one_thing, version=one_thing.current_version,
-                                      applicant=user, data=answers)
+                                      applicant=user, data=answers, division=place)
 
 
 @transaction.atomic
-def application_update(*, application: Application, user: Any, data: Any) -> Application:
-    """Merge answers: top-level keys replace, ``None`` removes.
+def application_update(*, application: Application, user: Any, data: Any = None,
+                       division: str | None = None) -> Application:
+    """Merge answers: top-level keys replace, ``None`` removes; and/or move a draft to another
+    ``division`` (a code; where the one thing is offered).
 
     While a draft, any field of the form; while corrections are requested, only the
     fields a clerk marked; otherwise refused.
     """
     app = _lock_application(application.pk)
     _require_owner(app, user)
+    if division is not None:
+        if app.status != ApplicationStatus.DRAFT:
+            raise InvalidState("The division can only change while the application is a draft.")
+        app.division = routing.chosen_division(app.one_thing, division)
     definition = _definition(app)
-    changes = _clean_data_keys(definition, data)
+    changes = _clean_data_keys(definition, {} if data is None and division is not None else data)
     if app.status == ApplicationStatus.DRAFT:
         allowed = None
     elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
@@ -203,7 +214,7 @@ def application_update(*, application: Application, user: Any, data: Any) -> App
     if errors:
         raise InvalidInput("Some answers are invalid.", errors={"data": errors})
     app.data = merged
-    app.save(update_fields=["data", "updated_at"])
+    app.save(update_fields=["data", "division", "updated_at"])
     return app
 
 
@@ -327,6 +338,10 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     if refusal is not None:
         raise refusal
     applicable = list(report.applicable)
+    # Routed before anything is written: a missing office refuses the submission, naming it.
+    procedures = _procedures(applicable)
+    division = routing.routing_division(definition, report.answers, app.division, one_thing.division)
+    offices = jurisdictions.route(division, routing.needs(definition, procedures, applicable))
 
     unused = [d for d in documents if d.material_code not in report.materials]
     if unused:
@@ -340,11 +355,11 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.submitted_at = now
     app.number = _next_number(local_date(now).year)
     app.submit_key = idempotency_key or ""
+    app.division = division
 
-    procedures = _procedures(applicable)
     cases = Case.objects.bulk_create([
         Case(application=app, procedure_code=code, procedure=procedures[code],
-             department=procedures[code].department, position=index,
+             department=procedures[code].department, office=offices[code], position=index,
              after=[p for p in definition.after(code) if p in applicable],
              committed_days=int(definition.procedures[code]["committed_days"]))
         for index, code in enumerate(applicable)
@@ -356,7 +371,8 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
         s.notify("application.submitted", payload={"number": app.number})
         OneThingFlow.start.run(application=app)
         engine.refresh_expected_finish(s)
-        s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process")
+        s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
+                            "division")
     return app
 
 
@@ -486,14 +502,14 @@ def evaluation_create(*, application: Application, user: Any, score: Any, commen
 def _lock_case(case: Case) -> tuple[Application, Case, Task]:
     """Lock the case's application, then reload the case and its task fresh."""
     app = _lock_application(case.application_id)
-    fresh = Case.objects.select_related("task__process", "department").get(pk=case.pk)
+    fresh = Case.objects.select_related("task__process", "department", "office").get(pk=case.pk)
     if fresh.task is None:
         raise InvalidState("This task is no longer open.")
     return app, fresh, fresh.task
 
 
-def _require_member(user: Any, department_id: int) -> str:
-    role = Membership.objects.filter(user=user, department_id=department_id).values_list("role", flat=True).first()
+def _require_member(user: Any, office_id: int) -> str:
+    role = Membership.objects.filter(user=user, office_id=office_id).values_list("role", flat=True).first()
     if role is None:
         raise NotFound("Task not found.")
     return role
@@ -502,9 +518,9 @@ def _require_member(user: Any, department_id: int) -> str:
 @_engine_step
 @transaction.atomic
 def task_claim(*, case: Case, user: Any) -> Case:
-    """Take an unclaimed task of one's department. Exactly one of simultaneous claims wins."""
+    """Take an unclaimed task of one's office. Exactly one of simultaneous claims wins."""
     app, case, task = _lock_case(case)
-    _require_member(user, case.department_id)
+    _require_member(user, case.office_id)
     if app.applicant_id == user.pk:
         raise NotAllowed("You cannot handle a case of your own application.")
     if case.status != CaseStatus.QUEUED or task.status != STATUS.NEW or task.owner_id:
@@ -531,9 +547,9 @@ def _mark_in_progress(s: engine.EngineSession) -> None:
 @_engine_step
 @transaction.atomic
 def task_release(*, case: Case, user: Any) -> Case:
-    """Give a claimed task back to the department queue (its holder, or a supervisor)."""
+    """Give a claimed task back to the office's queue (its holder, or a supervisor)."""
     app, case, task = _lock_case(case)
-    role = _require_member(user, case.department_id)
+    role = _require_member(user, case.office_id)
     if case.status != CaseStatus.IN_REVIEW or task.status != STATUS.ASSIGNED:
         raise InvalidState("This task is not claimed.")
     if task.owner_id != user.pk and role != Role.SUPERVISOR:
@@ -551,15 +567,15 @@ def task_release(*, case: Case, user: Any) -> Case:
 @_engine_step
 @transaction.atomic
 def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
-    """A supervisor gives a task to a clerk of the department."""
+    """A supervisor gives a task to a clerk of the office."""
     app, case, task = _lock_case(case)
-    role = _require_member(user, case.department_id)
+    role = _require_member(user, case.office_id)
     if role != Role.SUPERVISOR:
-        raise NotAllowed("Only a supervisor of the department can assign tasks.")
+        raise NotAllowed("Only a supervisor of the office can assign tasks.")
     if assignee is None or not assignee.is_active or not Membership.objects.filter(
-            user=assignee, department_id=case.department_id).exists():
-        raise InvalidInput("The assignee must be an active member of the department.",
-                           errors={"user": ["Not a member of this department."]})
+            user=assignee, office_id=case.office_id).exists():
+        raise InvalidInput("The assignee must be an active member of the office.",
+                           errors={"user": ["Not a member of this office."]})
     if assignee.pk == app.applicant_id:
         raise InvalidInput("A clerk cannot handle their own application.",
                            errors={"user": ["This person filed the application."]})
@@ -667,7 +683,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
     case = next((c for c in cases if c.pk == case.pk), None)
     if case is None:
         raise NotFound("Task not found.")
-    _require_member(user, case.department_id)
+    _require_member(user, case.office_id)
     task = case.task
     if case.status != CaseStatus.IN_REVIEW or task is None or task.status != STATUS.ASSIGNED:
         raise InvalidState("This task is not in review.")

@@ -86,7 +86,7 @@ def _recipients_for_warning(case: Case) -> list[Any]:
 
 def _members(case: Case, *, role: str) -> list[Any]:
     system = department_system_username(case.department)
-    return [m.user for m in Membership.objects.filter(department_id=case.department_id, role=role,
+    return [m.user for m in Membership.objects.filter(office_id=case.office_id, role=role,
                                                       user__is_active=True)
             .exclude(user__username=system).select_related("user").order_by("user__username")]
 

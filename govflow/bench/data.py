@@ -79,7 +79,7 @@ def make_drafts(owner: User, count: int, *, answers: dict | None = None) -> list
     with transaction.atomic():
         copies = Application.objects.bulk_create([
             Application(one_thing_id=template.one_thing_id, version_id=template.version_id,
-                        applicant=owner, data=dict(template.data))
+                        applicant=owner, data=dict(template.data), division_id=template.division_id)
             for _ in range(count - 1)
         ])
         Document.objects.bulk_create([

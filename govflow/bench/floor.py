@@ -14,6 +14,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, TimelineEntry
+from govflow.catalog import jurisdictions
 from govflow.catalog.models import OneThing, Procedure
 from govflow.notifications.models import OutboxMessage
 
@@ -21,7 +22,7 @@ from . import data
 from .measure import Samples
 
 
-def submission_rows(*, citizen, one_thing, procedures: dict, number: str) -> None:
+def submission_rows(*, citizen, one_thing, procedures: dict, offices: dict, number: str) -> None:
     """Insert what one submission of business-startup (five steps) creates, and nothing else."""
     from govflow.applications.flows import OneThingFlow as flow
 
@@ -29,11 +30,12 @@ def submission_rows(*, citizen, one_thing, procedures: dict, number: str) -> Non
     with transaction.atomic():
         [app] = Application.objects.bulk_create([Application(
             one_thing=one_thing, version=one_thing.current_version, applicant=citizen,
-            data=data.BUSINESS_ANSWERS, status=ApplicationStatus.SUBMITTED, submitted_at=now, number=number)])
+            data=data.BUSINESS_ANSWERS, status=ApplicationStatus.SUBMITTED, submitted_at=now, number=number,
+            division_id=offices[data.BUSINESS_ORDER[0]].division_id)])
         [process] = Process.objects.bulk_create([Process(flow_class=flow, status=PROCESS.NEW, created=now)])
         cases = Case.objects.bulk_create([
             Case(application=app, procedure_code=code, procedure=procedures[code],
-                 department_id=procedures[code].department_id, position=index,
+                 department_id=procedures[code].department_id, office=offices[code], position=index,
                  after=[] if index == 0 else [data.BUSINESS_ORDER[0]], committed_days=3,
                  status=CaseStatus.QUEUED if index == 0 else CaseStatus.WAITING,
                  queued_at=now if index == 0 else None)
@@ -63,11 +65,16 @@ def submission_rows(*, citizen, one_thing, procedures: dict, number: str) -> Non
 def run(operations: int, *, warmup: int = 5) -> dict:
     citizen = data.user("citizen")
     one_thing = OneThing.objects.select_related("current_version").get(code="business-startup")
-    procedures = {p.code: p for p in Procedure.objects.filter(code__in=data.BUSINESS_ORDER)}
+    procedures = {p.code: p for p in Procedure.objects.filter(code__in=data.BUSINESS_ORDER).select_related("department")}
+    # Routed once, as a submission would be from the default division (routing is measured by submit, not here).
+    offices = jurisdictions.route(jurisdictions.default_division(), [
+        jurisdictions.Need(procedure=code, department_id=p.department_id, department_code=p.department.code,
+                           level=p.level) for code, p in procedures.items()])
     samples = Samples("floor")
 
     def once(serial: int) -> None:
-        submission_rows(citizen=citizen, one_thing=one_thing, procedures=procedures, number=f"FLOOR-{serial:08d}")
+        submission_rows(citizen=citizen, one_thing=one_thing, procedures=procedures, offices=offices,
+                        number=f"FLOOR-{serial:08d}")
 
     for serial in range(warmup):
         once(10_000_000 + serial)

@@ -200,7 +200,7 @@ class Pool:
 
         from govflow.accounts.models import Membership, Role, User
         from govflow.applications import services
-        from govflow.catalog.models import Department
+        from govflow.catalog.models import Office
 
         sizes = {kind: math.ceil(share * users) + 2 for kind, share in MIX.items()}
         made = User.objects.bulk_create([
@@ -214,9 +214,9 @@ class Pool:
         keys = {u.pk: get_digest_token() for u in made}
         AuthToken.objects.bulk_create([AuthToken(digest=keys[u.pk][0], token_key=keys[u.pk][1][:CONSTANTS.TOKEN_KEY_LENGTH],
                                                  user=u, expiry=expiry) for u in made])
-        departments = list(Department.objects.filter(code__in=CLERK_DEPARTMENTS))
-        Membership.objects.bulk_create([Membership(user=u, department=d, role=Role.CLERK)
-                                        for u in accounts["clerks"] for d in departments])
+        offices = list(Office.objects.filter(department__code__in=CLERK_DEPARTMENTS))
+        Membership.objects.bulk_create([Membership(user=u, office=o, department_id=o.department_id, role=Role.CLERK)
+                                        for u in accounts["clerks"] for o in offices])
         pool = cls(accounts["readers"], accounts["submitters"], accounts["clerks"],
                    {pk: token for pk, (_digest, token) in keys.items()})
         for reader in pool.readers:  # one submitted application each: the page they read

@@ -58,6 +58,8 @@ _INTEGER_RE = re.compile(r"^[+-]?\d+$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _PHONE_RE = re.compile(f"^{PHONE_INPUT_PATTERN}$")
 _ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+DIVISION_INPUT_PATTERN = "[0-9]{6,12}"
+_DIVISION_RE = re.compile(f"^{DIVISION_INPUT_PATTERN}$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 # Full-width digits and punctuation typed with a Chinese input method.
@@ -494,9 +496,32 @@ class IdNumber(_PersonalNumber):
         return text.replace(" ", "").upper()
 
 
+class DivisionCode(FieldKind):
+    """An administrative division's GB/T 2260 code (a company's registered address, a place of
+    residence). A one thing may route its application by such an answer (``route_by``); whether
+    the division exists is checked when the application is routed."""
+
+    code, label = "division", _("Administrative division")
+    format = "division"
+    format_message = _("Enter an administrative division code (6 to 12 digits), for example 330106.")
+    can_be_output = False
+    full_width_input = True
+
+    def is_valid(self, value: str) -> bool:
+        return bool(_DIVISION_RE.fullmatch(value))
+
+    def widget(self, spec: Mapping) -> Widget:
+        return Widget("input", {"type": "text", "inputmode": "numeric", "pattern": DIVISION_INPUT_PATTERN,
+                                "maxlength": 12, "spellcheck": "false"})
+
+    def default_hint(self, spec: Mapping) -> str:
+        return _("The administrative division code (GB/T 2260), for example 330106 for Xihu District, Hangzhou.")
+
+
 #: Every field type by its catalog code, in the order the designer offers them.
 FIELD_TYPES: dict[str, FieldKind] = {kind.code: kind for kind in (
-    String(), Text(), Integer(), DecimalNumber(), Boolean(), Date(), Choice(), Email(), Phone(), IdNumber())}
+    String(), Text(), Integer(), DecimalNumber(), Boolean(), Date(), Choice(), Email(), Phone(), IdNumber(),
+    DivisionCode())}
 
 #: The types an output may have.
 OUTPUT_TYPES: tuple[str, ...] = tuple(code for code, kind in FIELD_TYPES.items() if kind.can_be_output)

@@ -1,4 +1,4 @@
-"""Catalog: departments, shared field/material dictionaries, procedures, one things.
+"""Catalog: divisions and offices, departments, shared field/material dictionaries, procedures, one things.
 
 The live rows (Department … OneThing, Step) are what administrators edit: the draft.
 Publishing snapshots a one thing with everything it references into an immutable
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,18 @@ def validate_webhook_secret(secret: str) -> None:
                               code="short_webhook_secret")
 
 
+def check_webhook(target: Department | Office) -> None:
+    """Raise the webhook URL's and secret's errors of a department or an office, by field."""
+    errors: dict[str, list[str]] = {}
+    for field, validate in (("webhook_url", validate_webhook_url), ("webhook_secret", validate_webhook_secret)):
+        try:
+            validate(getattr(target, field))
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 class Department(models.Model):
     """A government body that owns procedures (部门)."""
 
@@ -72,14 +85,108 @@ class Department(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, list[str]] = {}
-        for field, validate in (("webhook_url", validate_webhook_url), ("webhook_secret", validate_webhook_secret)):
-            try:
-                validate(getattr(self, field))
-            except ValidationError as exc:
-                errors[field] = exc.messages
-        if errors:
-            raise ValidationError(errors)
+        check_webhook(self)
+
+
+class DivisionLevel(models.TextChoices):
+    """The administrative levels a procedure can be handled at, from the top."""
+
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County / district")
+
+
+#: Top first: a level's rank is its index (a smaller rank is a higher level).
+LEVEL_ORDER = (DivisionLevel.PROVINCE, DivisionLevel.CITY, DivisionLevel.COUNTY)
+
+
+def level_rank(level: str) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
+
+
+class Division(models.Model):
+    """An administrative division (行政区划) with its GB/T 2260 code: a province, city or county.
+
+    ``path`` lists the codes from the root down to this division (``/330000/330100/330106/``), so
+    "this division and everything below it" is one indexed prefix match, and its ancestors are
+    read from its own row. It is kept by :func:`govflow.catalog.jurisdictions.save_division`.
+    """
+
+    code = models.CharField(_("code"), max_length=12, unique=True,
+                            validators=[RegexValidator(r"^[0-9]{6,12}$", _("A division code is 6 to 12 digits."))])
+    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    level = models.CharField(_("level"), max_length=10, choices=DivisionLevel.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("parent"))
+    path = models.CharField(max_length=200, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("administrative division")
+        verbose_name_plural = _("administrative divisions")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name) or self.code
+
+    @property
+    def lineage(self) -> list[str]:
+        """Codes from the root down to this division."""
+        return [code for code in self.path.split("/") if code]
+
+    def contains(self, other: Division) -> bool:
+        """Whether ``other`` is this division or lies below it."""
+        return other.path.startswith(self.path)
+
+
+class Office(models.Model):
+    """A department's office at one division (Xihu District Market Regulation = ``amr`` @ ``330106``).
+
+    Cases are routed to offices; clerks and supervisors are members of offices. An office may
+    register its own webhook, which then replaces its department's for its cases."""
+
+    code = models.SlugField(_("code"), max_length=80, unique=True)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="offices",
+                                   verbose_name=_("department"))
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="offices",
+                                 verbose_name=_("division"))
+    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    webhook_url = models.URLField(_("webhook URL"), blank=True,
+                                  help_text=_("Empty: the department's webhook is used."))
+    webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["department", "division"], name="uniq_office_division")]
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name) or self.code
+
+    @property
+    def webhook(self) -> tuple[str, str]:
+        """(URL, secret) of the system that receives this office's events (:func:`webhook_target`)."""
+        return webhook_target(self, self.department)
+
+    def clean(self) -> None:
+        super().clean()
+        check_webhook(self)
+
+
+def webhook_target(office: Office, department: Department) -> tuple[str, str]:
+    """(URL, secret) of the system that receives an office's events: the office's own webhook,
+    else its department's (``department`` is passed where the caller has it loaded already)."""
+    if office.webhook_url:
+        return office.webhook_url, office.webhook_secret
+    return department.webhook_url, department.webhook_secret
 
 
 #: The field types of the registry (:mod:`govflow.catalog.fieldtypes`), as model choices.
@@ -140,6 +247,8 @@ class Procedure(models.Model):
     committed_days = models.PositiveIntegerField(_("committed days"))
     needs_outputs = models.JSONField(_("needs outputs"), default=list, blank=True,
                                      help_text=_("Codes of outputs of other procedures this one needs."))
+    level = models.CharField(_("level"), max_length=10, choices=DivisionLevel.choices, default=DivisionLevel.COUNTY,
+                             help_text=_("The level whose office handles this procedure for an application's division."))
     automatic = models.CharField(
         _("automatic checker"), max_length=200, blank=True,
         help_text=_("Dotted name of a registered checker (govflow.catalog.checkers) that decides "
@@ -215,6 +324,12 @@ class OneThing(models.Model):
     committed_days = models.PositiveIntegerField(_("committed days"))
     guide = models.JSONField(_("guide questions"), default=list, blank=True,
                              help_text=_("Field codes asked first to decide which steps apply."))
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="one_things",
+                                 verbose_name=_("division"),
+                                 help_text=_("Where it is offered: this division and everything below it."))
+    route_by = models.CharField(_("route by field"), max_length=64, blank=True,
+                                help_text=_("Code of a field of type division whose answer decides where the "
+                                            "application is handled; empty: the division the applicant chose."))
     is_published = models.BooleanField(_("published"), default=False,
                                        help_text=_("Unpublished one things take no new applications."))
     current_version = models.ForeignKey("OneThingVersion", null=True, blank=True, on_delete=models.SET_NULL,

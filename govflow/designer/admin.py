@@ -35,7 +35,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from govflow.accounts.admin import RolesGrantedBySuperusers
 from govflow.accounts.models import Membership
 from govflow.applications.models import Application
 from govflow.catalog import services
@@ -45,6 +44,7 @@ from govflow.catalog.models import (
     Department,
     Field,
     Material,
+    Office,
     OneThing,
     OneThingVersion,
     Output,
@@ -68,6 +68,7 @@ from .forms import (
     StepForm,
     StepFormSet,
 )
+from .places import OfficeInline, name_new_offices
 
 # ---------------------------------------------------------------------------------------------
 # Who may change what
@@ -123,24 +124,12 @@ class FollowParentPermissions:
 # Departments
 
 
-class MembershipInline(RolesGrantedBySuperusers, admin.TabularInline):
-    model = Membership
-    extra = 0
-    fields = ("user", "role")
-    autocomplete_fields = ("user",)
-    verbose_name = _("member")
-    verbose_name_plural = _("members (clerks and supervisors)")
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("user")
-
-
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     form = DepartmentForm
     list_display = ("code", "name_text", "procedure_count", "member_count", "has_webhook")
     search_fields = ("code", "name")
-    inlines = [MembershipInline]
+    inlines = [OfficeInline]
     fieldsets = (
         (None, {"fields": ("code", "name")}),
         (_("Department system"), {"classes": ("collapse",), "fields": ("webhook_url", "webhook_secret"),
@@ -166,6 +155,11 @@ class DepartmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("webhook"), boolean=True)
     def has_webhook(self, obj: Department) -> bool:
         return bool(obj.webhook_url)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Office:
+            name_new_offices(formset, form.instance)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,6 +282,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "department", "name", "description")}),
         (_("Time limits (working days)"), {"fields": ("statutory_days", "committed_days")}),
+        (_("Where it is handled"), {"fields": ("level",)}),
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
         (_("Where it is used"), {"fields": ("used_in",)}),
@@ -429,6 +424,7 @@ class OneThingAdmin(admin.ModelAdmin):
     actions = ["unpublish_selected"]
     fieldsets = (
         (None, {"fields": ("code", "name", "description")}),
+        (_("Where it is offered"), {"fields": ("division", "route_by")}),
         (_("Promise and guide"), {"fields": ("committed_days", "guide")}),
     )
 

@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from govflow.catalog import jurisdictions
 from govflow.catalog.checkers import known_checker, registered_checkers
 from govflow.catalog.fieldtypes import FIELD_TYPES, OUTPUT_TYPES
 from govflow.catalog.io.format import (
@@ -435,7 +436,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = Procedure
-        fields = ("code", "department", "name", "description", "statutory_days", "committed_days",
+        fields = ("code", "department", "name", "description", "statutory_days", "committed_days", "level",
                   "needs_outputs", "automatic")
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
@@ -498,7 +499,7 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = OneThing
-        fields = ("code", "name", "description", "committed_days", "guide")
+        fields = ("code", "name", "description", "division", "route_by", "committed_days", "guide")
         help_texts = {"committed_days": _(
             "Working days the whole one thing is promised in. At least the critical path "
             "(the longest chain of steps' committed days).")}
@@ -515,6 +516,15 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
             field.widget = SelectFilter(_("fields"), is_stacked=False, choices=field.choices)
         if "committed_days" in self.fields:
             self.fields["committed_days"].validators += DAYS_VALIDATORS
+        if "division" in self.fields and not self.instance.pk:
+            self.fields["division"].initial = jurisdictions.default_division().pk
+        if "route_by" in self.fields:
+            route_by = self.fields["route_by"] = forms.ChoiceField(
+                label=self.fields["route_by"].label, help_text=self.fields["route_by"].help_text, required=False,
+                choices=[("", "—"), *((f.code, f"{f.code} — {localized(f.label)}")
+                                      for f in Field.objects.filter(type="division").order_by("code"))])
+            if self.instance.route_by and self.instance.route_by not in dict(route_by.choices):
+                route_by.choices += [(self.instance.route_by, self.instance.route_by)]
 
 
 class StepForm(forms.ModelForm):

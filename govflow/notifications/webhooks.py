@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 
-from govflow.catalog.models import Department, validate_webhook_url
+from govflow.catalog.models import Department, Office, validate_webhook_url
 
 from .channels import ChannelError, PermanentChannelError
 from .signing import SIGNATURE_HEADER, TOLERANCE_SECONDS, signature, signature_header, verify_signature
@@ -42,7 +42,7 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = TOLERANCE_
 
 
 _TOP_KEYS = ("type", "occurred_at", "application", "case")
-_CASE_KEYS = ("id", "procedure", "department", "status", "due_date", "outputs", "corrections")
+_CASE_KEYS = ("id", "procedure", "department", "office", "status", "due_date", "outputs", "corrections")
 
 
 def _ordered(data: dict, keys: tuple[str, ...]) -> dict:
@@ -76,7 +76,8 @@ def body_of(message: Any) -> bytes:
 
 
 def send(message: Any) -> str:
-    """POST one webhook outbox row to its department's current URL; return ``"HTTP <status>"``.
+    """POST one webhook outbox row to its office's current URL (the office's own webhook, else its
+    department's); return ``"HTTP <status>"``.
 
     Raises :class:`ChannelError` when it should be tried again, :class:`PermanentChannelError`
     when the department no longer has a secret or its URL is not https:// while plain http is not
@@ -85,14 +86,21 @@ def send(message: Any) -> str:
     import requests
     from django.core.exceptions import ValidationError
 
-    code = ((message.payload or {}).get("case") or {}).get("department")
-    department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
-    if department is None or not department.webhook_url:
-        return "skipped: the department has no webhook URL any more"
-    if not department.webhook_secret:
+    case = (message.payload or {}).get("case") or {}
+    code = case.get("department")
+    office = (Office.objects.filter(code=case.get("office")).select_related("department").first()
+              if case.get("office") else None)
+    if office is not None:
+        url, secret = office.webhook
+    else:  # a message queued before offices existed
+        department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
+        url, secret = (department.webhook_url, department.webhook_secret) if department else ("", "")
+    if not url:
+        return "skipped: the office and its department have no webhook URL any more"
+    if not secret:
         raise PermanentChannelError(f"department {code!r} has a webhook URL but no secret: nothing is sent unsigned")
     try:
-        validate_webhook_url(department.webhook_url)
+        validate_webhook_url(url)
     except ValidationError:
         raise PermanentChannelError(
             f"department {code!r} has a plain http:// webhook URL and http is not allowed "
@@ -101,19 +109,19 @@ def send(message: Any) -> str:
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature_header(department.webhook_secret, body),
+        SIGNATURE_HEADER: signature_header(secret, body),
         "X-Govflow-Event-Id": str(message.pk),
         "X-Govflow-Event": message.event,
         "X-Govflow-Delivery-Attempt": str(message.attempts),
     }
     timeout = float(getattr(settings, "GOVFLOW_WEBHOOK_TIMEOUT", 10))
     try:
-        response = requests.post(department.webhook_url, data=body, headers=headers,
+        response = requests.post(url, data=body, headers=headers,
                                  timeout=(min(5.0, timeout), timeout), allow_redirects=False)
     except requests.RequestException as exc:
         raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
     status = response.status_code
     response.close()
     if not 200 <= status < 300:
-        raise ChannelError(f"HTTP {status} from {department.webhook_url}")
+        raise ChannelError(f"HTTP {status} from {url}")
     return f"HTTP {status}"

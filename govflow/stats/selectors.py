@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus
+from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import local_date, working_days_between
 from govflow.catalog.models import Department, localized
 
-__all__ = ["DepartmentStats", "Stats", "stats_department_ids", "stats_for"]
+__all__ = ["DepartmentStats", "Stats", "stats_for", "stats_office_ids"]
 
 OPEN_APPLICATION_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_PROGRESS,
                              ApplicationStatus.CORRECTION_REQUESTED)
@@ -58,18 +59,18 @@ class Stats(TypedDict):
     by_department: list[DepartmentStats]
 
 
-def stats_department_ids(user: Any) -> list[int] | None:
-    """The departments whose figures ``user`` may see: ``None`` for staff (all of them), the
-    departments they supervise otherwise. Anyone else (citizens, clerks) → ``PermissionDenied``."""
+def stats_office_ids(user: Any) -> Any:
+    """The offices whose figures ``user`` may see: ``None`` for staff (all of them); for a
+    supervisor, the offices they supervise and those they oversee (the same department below
+    their division), as a subquery. Anyone else (citizens, clerks) → ``PermissionDenied``."""
     if user is None or not user.is_authenticated:
         raise PermissionDenied("Sign in to see statistics.")
     if user.is_staff:
         return None
-    ids = list(Membership.objects.filter(user=user, role=Role.SUPERVISOR)
-               .values_list("department_id", flat=True).order_by("department_id"))
-    if not ids:
+    supervised = Membership.objects.filter(user=user, role=Role.SUPERVISOR).values("office_id")
+    if not supervised.exists():
         raise PermissionDenied("Only supervisors and staff can see statistics.")
-    return ids
+    return jurisdictions.overseen_offices(supervised).values("pk")
 
 
 def _local_midnight(day: date) -> datetime:
@@ -151,21 +152,21 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
     - ``satisfaction_avg``: mean evaluation score of those applications; ``None`` without any.
     - ``by_department``: the case figures per department, ordered by department code.
 
-    Staff see every department; a supervisor sees only the departments they supervise: cases
-    of those departments, and the applications that have at least one such case. Anyone else
+    Staff see every department; a supervisor sees only the offices they supervise or oversee:
+    cases of those offices, and the applications that have at least one such case. Anyone else
     gets ``PermissionDenied``. ``date_from`` after ``date_to`` counts nothing.
     """
-    department_ids = stats_department_ids(user)
+    office_ids = stats_office_ids(user)
     today = local_date(timezone.now())
 
     applications = Application.objects.filter(_submitted_between(date_from, date_to))
     cases = Case.objects.filter(_submitted_between(date_from, date_to, prefix="application__"))
     departments = Department.objects.order_by("code").only("id", "code", "name")
-    if department_ids is not None:
+    if office_ids is not None:
         applications = applications.filter(
-            Exists(Case.objects.filter(application=OuterRef("pk"), department_id__in=department_ids)))
-        cases = cases.filter(department_id__in=department_ids)
-        departments = departments.filter(id__in=department_ids)
+            Exists(Case.objects.filter(application=OuterRef("pk"), office_id__in=office_ids)))
+        cases = cases.filter(office_id__in=office_ids)
+        departments = departments.filter(offices__in=office_ids).distinct()
 
     totals = applications.aggregate(
         submitted=Count("pk"),

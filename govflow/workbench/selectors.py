@@ -7,6 +7,7 @@ show around them.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,25 +31,26 @@ from govflow.applications.models import (
 )
 from govflow.applications.rules import correction_targets
 from govflow.applications.timeline import staff_label
+from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import field_type
-from govflow.catalog.models import Procedure, localized
+from govflow.catalog.models import Office, Procedure, localized
 
 # -- staff ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Staff:
-    """A department member as the workbench sees them: memberships loaded once per request."""
+    """An office member as the workbench sees them: memberships loaded once per request."""
 
     user: Any
     memberships: tuple[Membership, ...]
     held_count: int = 0  # tasks the user holds, for the navigation badge (as of the request's start)
 
     @property
-    def department_ids(self) -> list[int]:
-        return [m.department_id for m in self.memberships]
+    def office_ids(self) -> list[int]:
+        return [m.office_id for m in self.memberships]
 
     @property
     def supervised(self) -> list[Membership]:
@@ -59,14 +61,14 @@ class Staff:
         return bool(self.supervised)
 
     @property
-    def several_departments(self) -> bool:
+    def several_offices(self) -> bool:
         return len(self.memberships) > 1
 
-    def role_in(self, department_id: int) -> str | None:
-        return next((m.role for m in self.memberships if m.department_id == department_id), None)
+    def role_in(self, office_id: int) -> str | None:
+        return next((m.role for m in self.memberships if m.office_id == office_id), None)
 
-    def supervises(self, department_id: int) -> bool:
-        return self.role_in(department_id) == Role.SUPERVISOR
+    def supervises(self, office_id: int) -> bool:
+        return self.role_in(office_id) == Role.SUPERVISOR
 
 
 #: How many tasks the membership's user holds (in review), through the partial index of held cases.
@@ -75,14 +77,15 @@ _HELD_COUNT = ("SELECT COUNT(*) FROM applications_case c WHERE c.status = %s AND
 
 
 def staff_for(user: Any) -> Staff | None:
-    """The user's memberships with their departments (one query); ``None`` for non-members."""
+    """The user's memberships with their offices (one query); ``None`` for non-members."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     # The held-task count rides along as a scalar subquery: one query for what every page needs.
     # It is written in SQL: built by the ORM (Subquery, OuterRef, Coalesce) it cost 1 ms of
     # Python on every workbench page, three times the query itself.
-    memberships = tuple(Membership.objects.filter(user=user).select_related("department")
-                        .annotate(held=RawSQL(_HELD_COUNT, [CaseStatus.IN_REVIEW])).order_by("department__code"))
+    memberships = tuple(Membership.objects.filter(user=user).select_related("office__division", "department")
+                        .annotate(held=RawSQL(_HELD_COUNT, [CaseStatus.IN_REVIEW]))
+                        .order_by("department__code", "office__division__path"))
     if not memberships:
         return None
     return Staff(user=user, memberships=memberships, held_count=memberships[0].held)
@@ -224,8 +227,8 @@ class TaskRow:
         return localized(self.case.row_procedure_name) or self.case.procedure_code
 
     @property
-    def department_name(self) -> str:
-        return localized(self.case.row_department_name) or self.case.row_department_code
+    def office_name(self) -> str:
+        return localized(self.case.row_office_name) or self.case.row_office_code
 
     @property
     def due(self) -> str:
@@ -251,14 +254,14 @@ def filtered(qs: QuerySet[Case], *, clock: SlaClock, procedure: str = "", sla: s
     return qs
 
 
-def department_queue(*, user: Any, clock: SlaClock, department_ids: list[int] | None = None,
+def department_queue(*, user: Any, clock: SlaClock, office_ids: list[int] | None = None,
                      **filters: str) -> QuerySet[Case]:
-    """Unclaimed tasks of the clerk's departments, due date first."""
-    return filtered(app_selectors.task_queue_for_clerk(user=user, department_ids=department_ids), clock=clock,
+    """Unclaimed tasks of the clerk's offices, due date first."""
+    return filtered(app_selectors.task_queue_for_clerk(user=user, office_ids=office_ids), clock=clock,
                     **filters)
 
 
-def held_tasks(*, user: Any, clock: SlaClock, department_ids: list[int] | None = None,
+def held_tasks(*, user: Any, clock: SlaClock, office_ids: list[int] | None = None,
                **filters: str) -> QuerySet[Case]:
     """Tasks the clerk holds, due date first."""
     return filtered(app_selectors.tasks_held_by(user=user), clock=clock, **filters)
@@ -270,11 +273,12 @@ QUEUE_ORDER = app_selectors.QUEUE_ORDER
 #: What a queue row shows, and nothing else: the case's own columns, and the few values of its
 #: application, procedure, department and task as annotations (``row_*``), so that a page
 #: of fifty rows builds fifty model instances, not three hundred.
-ROW_FIELDS = ("id", "application_id", "procedure_code", "procedure_id", "department_id", "status", "task_id",
-              "owner_id", "due_date")
+ROW_FIELDS = ("id", "application_id", "procedure_code", "procedure_id", "department_id", "office_id", "status",
+              "task_id", "owner_id", "due_date")
 ROW_VALUES = {
     "row_number": F("application__number"), "row_procedure_name": F("procedure__name"),
-    "row_department_code": F("department__code"), "row_department_name": F("department__name"),
+    "row_department_code": F("department__code"), "row_office_code": F("office__code"),
+    "row_office_name": F("office__name"),
     "row_task_created": F("task__created"),
 }
 
@@ -313,9 +317,9 @@ def rows(cases: Any, clock: SlaClock) -> list[TaskRow]:
     return [TaskRow(case=c, sla=clock.sla(c.due_date), url=pattern.format(c.task_id)) for c in cases]
 
 
-def procedures_of(department_ids: list[int]) -> list[tuple[str, str]]:
+def procedures_of(department_ids: Iterable[int]) -> list[tuple[str, str]]:
     """(code, name) of the procedures of these departments, for the queue's filter."""
-    found = Procedure.objects.filter(department_id__in=department_ids).only("code", "name").order_by("code")
+    found = Procedure.objects.filter(department_id__in=set(department_ids)).only("code", "name").order_by("code")
     return [(p.code, localized(p.name) or p.code) for p in found]
 
 
@@ -405,7 +409,7 @@ class TaskPage:
     correctable_materials: list[tuple[str, str]]
     locked_fields: list[tuple[str, str]]
     procedure_name: str
-    department_name: str
+    office_name: str
     one_thing_name: str
 
 
@@ -482,7 +486,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
                                     message=entry.message, details=details))
 
     sibling_rows = list(Case.objects.filter(application=application)
-                        .values_list("procedure_code", "status", "department__name", "id"))
+                        .values_list("procedure_code", "status", "office__name", "id"))
     siblings = [SiblingCase(procedure=procedure_label(definition, code), department=localized(dept_name),
                             status=status, status_label=str(CASE_STATUS_LABELS.get(status, status)),
                             is_this=pk == case.pk)
@@ -510,15 +514,39 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         siblings=siblings, outputs_to_issue=definition.outputs_of(proc), correctable_fields=fields,
         correctable_materials=mats, locked_fields=frozen,
         procedure_name=procedure_label(definition, proc) or localized(case.procedure.name),
-        department_name=localized(case.department.name),
+        office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
     )
 
 
-def department_members(department_id: int) -> list[Membership]:
-    """Active members of a department, for the reassign form."""
-    return list(Membership.objects.filter(department_id=department_id, user__is_active=True)
+def office_members(office_id: int) -> list[Membership]:
+    """Active members of an office, for the reassign form."""
+    return list(Membership.objects.filter(office_id=office_id, user__is_active=True)
                 .select_related("user").order_by("user__username"))
+
+
+@dataclass(frozen=True)
+class BoardOffice:
+    """An office on a supervisor's board: their own (``own``: they act on it) or one they oversee
+    (read-only: the same department at a division below theirs)."""
+
+    office: Office
+    own: bool
+
+    @property
+    def code(self) -> str:
+        return self.office.code
+
+
+def board_offices(staff: Staff) -> list[BoardOffice]:
+    """The offices a supervisor's board can show: those they supervise first, then the ones they
+    oversee, by department and place (two queries)."""
+    own = [m.office for m in staff.supervised]
+    own_ids = {o.pk for o in own}
+    seen = [pk for pk in jurisdictions.overseen_office_ids(own_ids) if pk not in own_ids]
+    below = Office.objects.filter(pk__in=seen).select_related("division", "department").order_by(
+        "department__code", "division__path") if seen else []
+    return [BoardOffice(o, True) for o in own] + [BoardOffice(o, False) for o in below]
 
 
 def member_name(user: Any) -> str:
@@ -528,7 +556,7 @@ def member_name(user: Any) -> str:
 # -- the supervisor's board --------------------------------------------------------------------
 #
 # The board is read in a fixed number of queries whatever the history and the number of open
-# tasks: one pass over the open cases of the department (the partial index of open cases) for
+# tasks: one pass over the open cases of the office (the partial index of open cases) for
 # the load tables, the first overdue tasks (not all of them: the full list is a paginated page),
 # and the low ratings. Its task rows are plain values, not model instances.
 
@@ -559,20 +587,20 @@ class LoadRow:
         self.due_soon += counts["due_soon"]
 
 
-def _load_counts(department_id: int, clock: SlaClock) -> dict[tuple[str, int | None], dict[str, int]]:
-    """The department's open tasks counted per (procedure, holder): queued, in review, overdue,
+def _load_counts(office_id: int, clock: SlaClock) -> dict[tuple[str, int | None], dict[str, int]]:
+    """The office's open tasks counted per (procedure, holder): queued, in review, overdue,
     due soon.
 
     One pass over its open cases (the partial index of open cases: never the history), grouped
     by (procedure, holder, status, due date) with one plain ``COUNT`` per group; the SLA states
     are added up here, each due date's state computed once. That is cheaper for the database
     than four filtered counts per row, and the groups are few: procedures x (holders + 1) x 2
-    x the due dates of open work. It reads only columns an index on (department, procedure,
+    x the due dates of open work. It reads only columns an index on (office, procedure,
     owner, status, due date) would hold, so such an index would answer it alone, in order.
     """
     found: dict[tuple[str, int | None], dict[str, int]] = {}
     states: dict[date | None, str] = {}
-    groups = (Case.objects.filter(status__in=OPEN_STATUSES, department_id=department_id, task__isnull=False)
+    groups = (Case.objects.filter(status__in=OPEN_STATUSES, office_id=office_id, task__isnull=False)
               .values_list("procedure_code", "owner_id", "status", "due_date").annotate(n=Count("status"))
               .order_by())
     for code, owner_id, status, due, n in groups:
@@ -590,10 +618,10 @@ def _load_counts(department_id: int, clock: SlaClock) -> dict[tuple[str, int | N
     return found
 
 
-def board_members(department_id: int) -> list[tuple[int, str]]:
-    """(user id, name) of the department's active members, by username: the board's clerk rows
+def board_members(office_id: int) -> list[tuple[int, str]]:
+    """(user id, name) of the office's active members, by username: the board's clerk rows
     and its reassign choices (one query, no model instances)."""
-    found = (Membership.objects.filter(department_id=department_id, user__is_active=True).order_by("user__username")
+    found = (Membership.objects.filter(office_id=office_id, user__is_active=True).order_by("user__username")
              .values_list("user_id", "user__name", "user__first_name", "user__last_name", "user__username"))
     return [(pk, name or f"{first} {last}".strip() or username) for pk, name, first, last, username in found]
 
@@ -604,18 +632,16 @@ def procedure_labels(department_id: int) -> dict[str, str]:
     return {code: localized(name) or code for code, name in found}
 
 
-def board_load(department_id: int, clock: SlaClock, members: list[tuple[int, str]],
-               labels: dict[str, str] | None = None):
+def board_load(office_id: int, clock: SlaClock, members: list[tuple[int, str]], labels: dict[str, str]):
     """Per procedure and per clerk: queued / in review / overdue / due soon, and the totals
-    (2 queries, 1 when the procedure ``labels`` are given)."""
-    labels = procedure_labels(department_id) if labels is None else labels
+    (1 query; ``labels`` are the department's :func:`procedure_labels`)."""
     procedures = [LoadRow(key=code, label=label) for code, label in labels.items()]
     by_procedure = {row.key: row for row in procedures}
     clerks = [LoadRow(key=pk, label=name) for pk, name in members]
     by_clerk = {row.key: row for row in clerks}
     former: dict[int, LoadRow] = {}
     total = LoadRow(key=None, label=str(_("Total")))
-    for (code, owner_id), counts in _load_counts(department_id, clock).items():
+    for (code, owner_id), counts in _load_counts(office_id, clock).items():
         if code not in by_procedure:  # a procedure since moved to another department
             by_procedure[code] = LoadRow(key=code, label=code)
             procedures.append(by_procedure[code])
@@ -658,15 +684,15 @@ BOARD_ROW_VALUES = ("id", "task_id", "procedure_code", "due_date", "owner_id", "
                     "task__created", "owner__username", "owner__name")
 
 
-def overdue_queryset(department_id: int, clock: SlaClock) -> QuerySet[Case]:
-    """Open tasks of the department past their due date (queued or held), through the partial
-    index of open cases (department, due date)."""
-    return Case.objects.filter(status__in=OPEN_STATUSES, department_id=department_id, task__isnull=False,
+def overdue_queryset(office_id: int, clock: SlaClock) -> QuerySet[Case]:
+    """Open tasks of the office past their due date (queued or held), through the partial
+    index of open cases (office, due date)."""
+    return Case.objects.filter(status__in=OPEN_STATUSES, office_id=office_id, task__isnull=False,
                                due_date__lt=clock.today)
 
 
-def held_queryset(department_id: int, owner_id: int) -> QuerySet[Case]:
-    return Case.objects.filter(status=CaseStatus.IN_REVIEW, department_id=department_id, owner_id=owner_id,
+def held_queryset(office_id: int, owner_id: int) -> QuerySet[Case]:
+    return Case.objects.filter(status=CaseStatus.IN_REVIEW, office_id=office_id, owner_id=owner_id,
                                task__isnull=False)
 
 
@@ -688,7 +714,7 @@ def _board_rows(values: Any, clock: SlaClock, labels: dict[str, str]) -> list[Bo
 
 
 #: The overdue list's order: most overdue first, then the oldest case. It is the order of the
-#: partial index of open cases (department, due date, id), so the first rows are read straight
+#: partial index of open cases (office, due date, id), so the first rows are read straight
 #: off it, however many tasks share a due date (the queue order, by task after the due date,
 #: would read and sort every overdue task of those dates).
 OVERDUE_ORDER = ("due_date", "id")
@@ -719,24 +745,24 @@ def board_page(qs: QuerySet[Case], clock: SlaClock, labels: dict[str, str], page
     return page, _board_rows(_board_values(ordered[start:start + per_page], order), clock, labels)
 
 
-def overdue_cases(department_id: int, clock: SlaClock, labels: dict[str, str],
+def overdue_cases(office_id: int, clock: SlaClock, labels: dict[str, str],
                   limit: int = BOARD_OVERDUE_LIMIT) -> list[BoardRow]:
-    """The most overdue tasks of the department (earliest due date first), in one plain query:
+    """The most overdue tasks of the office (earliest due date first), in one plain query:
     its order is the partial index's, so the database walks the index and joins ``limit`` rows."""
-    values = overdue_queryset(department_id, clock).order_by(*OVERDUE_ORDER).values_list(*BOARD_ROW_VALUES)
+    values = overdue_queryset(office_id, clock).order_by(*OVERDUE_ORDER).values_list(*BOARD_ROW_VALUES)
     return _board_rows(values[:limit], clock, labels)
 
 
-def overdue_page(department_id: int, clock: SlaClock, labels: dict[str, str], page_number: Any,
+def overdue_page(office_id: int, clock: SlaClock, labels: dict[str, str], page_number: Any,
                  per_page: int = OVERDUE_PAGE_SIZE) -> tuple[Page, list[BoardRow]]:
-    """Every overdue task of the department, a page at a time, in the board's order."""
-    return board_page(overdue_queryset(department_id, clock), clock, labels, page_number, per_page, OVERDUE_ORDER)
+    """Every overdue task of the office, a page at a time, in the board's order."""
+    return board_page(overdue_queryset(office_id, clock), clock, labels, page_number, per_page, OVERDUE_ORDER)
 
 
-def held_by_clerk(department_id: int, owner_id: int, clock: SlaClock, labels: dict[str, str],
+def held_by_clerk(office_id: int, owner_id: int, clock: SlaClock, labels: dict[str, str],
                   limit: int = BOARD_LIST_LIMIT) -> list[BoardRow]:
-    """What one clerk holds in the department, in queue order (the partial index of held cases)."""
-    return board_first(held_queryset(department_id, owner_id), clock, labels, limit)
+    """What one clerk holds in the office, in queue order (the partial index of held cases)."""
+    return board_first(held_queryset(office_id, owner_id), clock, labels, limit)
 
 
 @dataclass(frozen=True)
@@ -767,9 +793,9 @@ RATING_VALUES = ("id", "score", "created_at", "comment", "followed_up_at", "foll
                  "application__one_thing__name", "followed_up_by__name", "followed_up_by__username")
 
 
-def evaluations_for_follow_up(department_id: int, *, limit: int = 50,
+def evaluations_for_follow_up(office_id: int, *, limit: int = 50,
                               answered_limit: int = 10) -> tuple[list[RatingRow], list[RatingRow]]:
-    """Low ratings (1–2) of applications that involved the department: the open ones (oldest
+    """Low ratings (1–2) of applications that involved the office: the open ones (oldest
     first, with the one thing) and the latest answered ones (with who answered, when and how).
 
     One statement on PostgreSQL and SQLite alike: the rows of two ordered, limited id lists, each
@@ -777,7 +803,7 @@ def evaluations_for_follow_up(department_id: int, *, limit: int = 50,
     rows are read whatever the years of ratings, joined by ``UNION ALL``."""
     low = Evaluation.objects.filter(
         needs_follow_up=True,
-        application_id__in=Case.objects.filter(department_id=department_id).values("application_id"))
+        application_id__in=Case.objects.filter(office_id=office_id).values("application_id"))
     waiting = low.filter(followed_up_at__isnull=True).order_by("created_at", "id").values("pk")[:limit]
     done = low.filter(followed_up_at__isnull=False).order_by("-followed_up_at", "-id").values("pk")[:answered_limit]
     rows = (Evaluation.objects.filter(pk__in=waiting).values_list(*RATING_VALUES)

@@ -19,7 +19,7 @@ FOLLOW_UP_NOTE_MAX = 5000
 def evaluation_follow_up(*, evaluation: Evaluation, user: Any, note: Any) -> Evaluation:
     """A supervisor answers a low rating (好差评: every bad rating gets an answer).
 
-    Only a supervisor of a department that had a case on the rated application may answer
+    Only a supervisor of an office that had a case on the rated application may answer
     (anyone else: not found); each follow-up is answered once. Who, when and the note are
     kept on the evaluation itself: the citizen's timeline has a fixed set of kinds and names
     departments, never individual staff.
@@ -30,9 +30,9 @@ def evaluation_follow_up(*, evaluation: Evaluation, user: Any, note: Any) -> Eva
         raise NotFound("Evaluation not found.") from None
     except DatabaseError as exc:
         raise Busy() from exc
-    supervised = Membership.objects.filter(user=user, role=Role.SUPERVISOR).values("department_id")
+    supervised = Membership.objects.filter(user=user, role=Role.SUPERVISOR).values("office_id")
     if not fresh.needs_follow_up or not Case.objects.filter(application_id=fresh.application_id,
-                                                            department_id__in=supervised).exists():
+                                                            office_id__in=supervised).exists():
         raise NotFound("Evaluation not found.")
     if fresh.followed_up_at is not None:
         raise InvalidState("This rating has already been answered.")

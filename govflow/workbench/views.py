@@ -85,23 +85,24 @@ def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int,
 def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str, mine: bool) -> HttpResponse:
     staff = request.staff
     clock = selectors.SlaClock.now()
-    form = QueueFilterForm(request.GET or None, procedures=selectors.procedures_of(staff.department_ids))
+    form = QueueFilterForm(request.GET or None,
+                           procedures=selectors.procedures_of(m.department_id for m in staff.memberships))
     filters = form.filters()
     page, cases = selectors.paginate(queryset_for(user=request.user, clock=clock,
-                                                  department_ids=staff.department_ids, **filters),
+                                                  office_ids=staff.office_ids, **filters),
                                      request.GET.get("page"), PAGE_SIZE)
     kept = {k: v for k, v in {"q": filters["number"], "procedure": filters["procedure"], "sla": filters["sla"]}.items()
             if v}
     return render(request, template, _context(
         request, title=title, form=form, page=page, rows=selectors.rows(cases, clock),
         filtered=bool(kept), query=urlencode(kept), mine=mine, clock=clock,
-        show_department=staff.several_departments))
+        show_office=staff.several_offices))
 
 
 @require_safe
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Unclaimed tasks of my departments, due date first, with their SLA state."""
+    """Unclaimed tasks of my offices, due date first, with their SLA state."""
     return _list_page(request, selectors.department_queue, template="workbench/queue.html",
                       title=_("Department queue"), mine=False)
 
@@ -123,7 +124,7 @@ def next_task(request: HttpRequest) -> HttpResponse:
     held = selectors.rows(selectors.first(selectors.held_tasks(user=request.user, clock=clock), 1), clock)
     return render(request, "workbench/next.html", _context(
         request, title=_("Next task"), next_row=queued[0] if queued else None, held_row=held[0] if held else None,
-        show_department=request.staff.several_departments))
+        show_office=request.staff.several_offices))
 
 
 # -- one task --------------------------------------------------------------------------------------
@@ -155,8 +156,8 @@ def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status:
     staff = request.staff
     page = selectors.task_page(case, clock=selectors.SlaClock.now())
     holds = case.status == CaseStatus.IN_REVIEW and case.owner_id == request.user.pk
-    supervises = staff.supervises(case.department_id)
-    members = selectors.department_members(case.department_id) if supervises else []
+    supervises = staff.supervises(case.office_id)
+    members = selectors.office_members(case.office_id) if supervises else []
     assign_form = AssignForm(members=[(m.user_id, selectors.member_name(m.user)) for m in members
                                       if m.user_id != case.owner_id and m.user_id != case.application.applicant_id])
     return render(request, "workbench/task.html", _context(
@@ -199,7 +200,7 @@ def release(request: HttpRequest, task_id: int) -> HttpResponse:
         _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
                                 409: _("This task is not claimed.")})
         return redirect(safe_next(request, _task_url(case)))
-    messages.success(request, _("%(number)s is back in the department queue.") % {"number": case.application.number})
+    messages.success(request, _("%(number)s is back in the office queue.") % {"number": case.application.number})
     return redirect(safe_next(request, reverse("workbench:mine")))
 
 
@@ -208,19 +209,19 @@ def release(request: HttpRequest, task_id: int) -> HttpResponse:
 def assign(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     back = safe_next(request, _task_url(case))
-    if not request.staff.supervises(case.department_id):
-        messages.error(request, _("Only a supervisor of the department can assign tasks."))
+    if not request.staff.supervises(case.office_id):
+        messages.error(request, _("Only a supervisor of the office can assign tasks."))
         return redirect(back)
-    members = selectors.department_members(case.department_id)
+    members = selectors.office_members(case.office_id)
     form = AssignForm(request.POST, members=[(m.user_id, selectors.member_name(m.user)) for m in members])
     if not form.is_valid():
-        messages.error(request, _("Choose a clerk of the department."))
+        messages.error(request, _("Choose a clerk of the office."))
         return redirect(back)
     assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
     try:
         case = app_services.task_assign(case=case, user=request.user, assignee=assignee)
     except DomainError as exc:
-        _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the department, "
+        _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the office, "
                                        "or the applicant)."),
                                 409: _("This task is no longer open.")})
         return redirect(back)
@@ -296,41 +297,46 @@ def document(request: HttpRequest, task_id: int, document_id: int) -> FileRespon
 # -- supervisors ---------------------------------------------------------------------------------
 
 
-def _board_department(request: HttpRequest):
-    supervised = request.staff.supervised
-    if not supervised:
-        raise PermissionDenied(_("The board is for department supervisors."))
-    wanted = request.GET.get("department") or request.POST.get("department")
-    chosen = next((m for m in supervised if m.department.code == wanted), None) if wanted else supervised[0]
-    if chosen is None:
-        raise Http404("Not a department you supervise.")
-    return chosen.department, supervised
+def _board_office(request: HttpRequest, *, acting: bool = False) -> tuple[selectors.BoardOffice, list]:
+    """The office the board shows (``?office=<code>``; the first supervised one by default) and
+    every office the supervisor may choose. ``acting``: only an office they supervise (a form
+    posted from the board), never one they only oversee."""
+    if not request.staff.supervised:
+        raise PermissionDenied(_("The board is for supervisors."))
+    choices = selectors.board_offices(request.staff)
+    wanted = request.GET.get("office") or request.POST.get("office")
+    chosen = next((c for c in choices if c.code == wanted), None) if wanted else choices[0]
+    if chosen is None or (acting and not chosen.own):
+        raise Http404("Not an office you supervise or oversee.")
+    return chosen, choices
 
 
-def _board_url(department: Any, name: str = "workbench:board") -> str:
-    return f"{reverse(name)}?{urlencode({'department': department.code})}"
+def _board_url(office: Any, name: str = "workbench:board") -> str:
+    return f"{reverse(name)}?{urlencode({'office': office.code})}"
 
 
 @require_safe
 @staff_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The department's load, its most overdue work (the rest on the overdue page), and low
-    ratings waiting for an answer."""
-    department, supervised = _board_department(request)
+    """The office's load, its most overdue work (the rest on the overdue page), and low ratings
+    waiting for an answer. An office the supervisor only oversees is shown read-only."""
+    chosen, choices = _board_office(request)
+    office = chosen.office
     clock = selectors.SlaClock.now()
-    members = selectors.board_members(department.pk)
-    labels = selectors.procedure_labels(department.pk)
-    procedures, clerks, total = selectors.board_load(department.pk, clock, members, labels)
-    overdue = selectors.overdue_cases(department.pk, clock, labels) if total.overdue else []
+    members = selectors.board_members(office.pk)
+    labels = selectors.procedure_labels(office.department_id)
+    procedures, clerks, total = selectors.board_load(office.pk, clock, members, labels)
+    overdue = selectors.overdue_cases(office.pk, clock, labels) if total.overdue else []
     clerk_id = request.GET.get("clerk")
     focus_clerk, held = None, []
     if clerk_id and clerk_id.isdigit():
         focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
         if focus_clerk is not None and focus_clerk.in_review:
-            held = selectors.held_by_clerk(department.pk, focus_clerk.key, clock, labels)
-    follow_ups, answered = selectors.evaluations_for_follow_up(department.pk)
+            held = selectors.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
+    follow_ups, answered = selectors.evaluations_for_follow_up(office.pk)
     return render(request, "workbench/board.html", _context(
-        request, title=_("Department board"), department=department, supervised=supervised, clock=clock,
+        request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
+        clock=clock,
         procedures=procedures, clerks=clerks, total=total, overdue=overdue,
         overdue_more=max(0, total.overdue - len(overdue)),
         focus_clerk=focus_clerk, held=held,
@@ -338,31 +344,33 @@ def board(request: HttpRequest) -> HttpResponse:
         member_choices=members,
         follow_ups=follow_ups, answered=answered,
         follow_up_form=FollowUpForm(),
-        board_url=_board_url(department), overdue_url=_board_url(department, "workbench:board-overdue"),
+        board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
     ))
 
 
 @require_safe
 @staff_required
 def board_overdue(request: HttpRequest) -> HttpResponse:
-    """Every overdue task of the department, queued or held, most overdue first, a page at a time,
-    with the board's release and reassign on each row."""
-    department, _supervised = _board_department(request)
+    """Every overdue task of the office, queued or held, most overdue first, a page at a time,
+    with the board's release and reassign on each row (read-only for an overseen office)."""
+    chosen, _choices = _board_office(request)
+    office = chosen.office
     clock = selectors.SlaClock.now()
-    labels = selectors.procedure_labels(department.pk)
-    page, rows = selectors.overdue_page(department.pk, clock, labels, request.GET.get("page"))
+    labels = selectors.procedure_labels(office.department_id)
+    page, rows = selectors.overdue_page(office.pk, clock, labels, request.GET.get("page"))
     return render(request, "workbench/board_overdue.html", _context(
-        request, title=_("Overdue tasks"), department=department, clock=clock, page=page, rows=rows,
-        member_choices=selectors.board_members(department.pk),
-        query=urlencode({"department": department.code}), board_url=_board_url(department),
+        request, title=_("Overdue tasks"), office=office, own=chosen.own, read_only=not chosen.own, clock=clock,
+        page=page, rows=rows,
+        member_choices=selectors.board_members(office.pk),
+        query=urlencode({"office": office.code}), board_url=_board_url(office),
     ))
 
 
 @require_POST
 @staff_required
 def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
-    department, _supervised = _board_department(request)
-    back = f"{_board_url(department)}#follow-ups"
+    chosen, _choices = _board_office(request, acting=True)
+    back = f"{_board_url(chosen.office)}#follow-ups"
     if evaluation_id > 2**63 - 1:
         raise Http404("Evaluation not found.")
     evaluation = Evaluation(pk=evaluation_id)

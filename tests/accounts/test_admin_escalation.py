@@ -15,7 +15,7 @@ from govflow.accounts.models import Membership, Role, User
 from govflow.catalog.models import Department
 
 from ..admin_forms import form_data
-from ..factories import CitizenFactory, UserFactory
+from ..factories import CitizenFactory, MembershipFactory, UserFactory, home_office
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_a_staff_user_cannot_make_themselves_supervisor(roles_desk):
     amr = Department.objects.get(code="amr")
 
     response = client_for(roles_desk).post("/admin/accounts/membership/add/", {
-        "user": str(roles_desk.pk), "department": str(amr.pk), "role": Role.SUPERVISOR})
+        "user": str(roles_desk.pk), "office": str(home_office(amr).pk), "role": Role.SUPERVISOR})
 
     assert response.status_code == 403
     assert not Membership.objects.filter(user=roles_desk).exists()
@@ -229,10 +229,10 @@ def test_a_staff_user_cannot_make_themselves_supervisor(roles_desk):
 
 def test_a_staff_user_cannot_change_their_own_role(roles_desk):
     amr = Department.objects.get(code="amr")
-    mine = Membership.objects.create(user=roles_desk, department=amr, role=Role.CLERK)
+    mine = MembershipFactory(user=roles_desk, department=amr, role=Role.CLERK)
 
     response = client_for(roles_desk).post(f"/admin/accounts/membership/{mine.pk}/change/", {
-        "user": str(roles_desk.pk), "department": str(amr.pk), "role": Role.SUPERVISOR})
+        "user": str(roles_desk.pk), "office": str(home_office(amr).pk), "role": Role.SUPERVISOR})
 
     mine.refresh_from_db()
     assert response.status_code == 403
@@ -243,7 +243,7 @@ def test_a_staff_user_cannot_give_themselves_a_role_on_their_own_user_page(roles
     amr = Department.objects.get(code="amr")
     client = client_for(roles_desk)
     data = form_data(client.get(change_url(roles_desk)).content, "user_form")
-    data.update({"memberships-TOTAL_FORMS": ["1"], "memberships-0-department": [str(amr.pk)],
+    data.update({"memberships-TOTAL_FORMS": ["1"], "memberships-0-office": [str(home_office(amr).pk)],
                  "memberships-0-role": [Role.SUPERVISOR], "memberships-0-user": [str(roles_desk.pk)]})
 
     client.post(change_url(roles_desk), data)
@@ -254,7 +254,7 @@ def test_a_staff_user_cannot_give_themselves_a_role_on_their_own_user_page(roles
 def test_only_a_superuser_gives_department_roles(roles_desk, root):
     citizen = UserFactory(username="new-clerk")
     amr = Department.objects.get(code="amr")
-    form = {"user": str(citizen.pk), "department": str(amr.pk), "role": Role.CLERK}
+    form = {"user": str(citizen.pk), "office": str(home_office(amr).pk), "role": Role.CLERK}
 
     refused = client_for(roles_desk).post("/admin/accounts/membership/add/", form)
     assert refused.status_code == 403
@@ -272,7 +272,7 @@ def test_a_new_account_made_by_the_desk_gets_no_role_from_the_add_page(demo_cata
         "username": "sock", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
         "name": "Sock", "id_number": "", "phone": "", "email": "",
         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
-        "memberships-0-department": str(amr.pk), "memberships-0-role": Role.SUPERVISOR})
+        "memberships-0-office": str(home_office(amr).pk), "memberships-0-role": Role.SUPERVISOR})
 
     assert not Membership.objects.filter(user__username="sock").exists()
 
@@ -280,7 +280,7 @@ def test_a_new_account_made_by_the_desk_gets_no_role_from_the_add_page(demo_cata
 @pytest.mark.parametrize("role", [Role.CLERK, Role.SUPERVISOR])
 def test_the_desk_cannot_take_over_a_clerk_or_supervisor_account(desk, demo_catalog, role):
     member = UserFactory(username="member")
-    Membership.objects.create(user=member, department=Department.objects.get(code="amr"), role=role)
+    MembershipFactory(user=member, department=Department.objects.get(code="amr"), role=role)
     client = client_for(desk)
 
     password = client.post(f"/admin/accounts/user/{member.pk}/password/",
@@ -301,7 +301,7 @@ def test_a_department_administrator_cannot_add_members_on_the_department_page(de
     client = client_for(admin)
     data = form_data(client.get(f"/admin/catalog/department/{amr.pk}/change/").content, "department_form")
     data.update({"memberships-TOTAL_FORMS": ["1"], "memberships-0-user": [str(admin.pk)],
-                 "memberships-0-role": [Role.SUPERVISOR], "memberships-0-department": [str(amr.pk)]})
+                 "memberships-0-role": [Role.SUPERVISOR], "memberships-0-office": [str(home_office(amr).pk)]})
 
     client.post(f"/admin/catalog/department/{amr.pk}/change/", data)
 

@@ -14,11 +14,15 @@ from govflow.catalog.models import OneThing, OneThingVersion
 
 pytestmark = pytest.mark.django_db
 
+# The demo contract's offices: everyone in Xihu (330106) as before jurisdictions, except the
+# city-level hrss and mi (Hangzhou, 330100); clerk-amr-sc in Shangcheng (330102).
 CLERKS = {
-    "clerk-amr": "amr", "clerk-amr-2": "amr", "clerk-psb": "psb", "clerk-tax": "tax", "clerk-hrss": "hrss",
-    "clerk-hpf": "hpf", "clerk-health": "health", "clerk-mi": "mi",
+    "clerk-amr": "amr-330106", "clerk-amr-2": "amr-330106", "clerk-amr-sc": "amr-330102", "clerk-psb": "psb-330106",
+    "clerk-tax": "tax-330106", "clerk-hrss": "hrss-330100", "clerk-hpf": "hpf-330106",
+    "clerk-health": "health-330106", "clerk-mi": "mi-330100",
 }
-SUPERVISORS = {"super-amr": "amr", "super-hrss": "hrss"}
+SUPERVISORS = {"super-amr": "amr-330106", "super-amr-hz": "amr-330100", "super-hrss": "hrss-330100"}
+RESIDENCES = {"citizen": "330106", "citizen2": "330106", "citizen-sc": "330102"}
 
 
 def _seed(*args: str) -> str:
@@ -56,12 +60,12 @@ def test_it_creates_every_demo_account(debug):
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
     assert admin.check_password(DEMO_PASSWORD)
-    for username in ["citizen", "citizen2", *CLERKS, *SUPERVISORS]:
+    for username in [*RESIDENCES, *CLERKS, *SUPERVISORS]:
         user = User.objects.get(username=username)
         assert user.check_password(DEMO_PASSWORD), username
         assert user.name, username
         assert not user.is_staff and not user.is_superuser, username
-    for username in ["citizen", "citizen2"]:
+    for username in RESIDENCES:
         citizen = User.objects.get(username=username)
         assert citizen.id_number and citizen.phone and citizen.email
         assert not citizen.memberships.exists()
@@ -71,12 +75,13 @@ def test_it_creates_every_demo_account(debug):
 def test_it_gives_clerks_and_supervisors_their_departments(debug):
     _seed()
 
-    memberships = {(m.user.username, m.department.code, m.role)
-                   for m in Membership.objects.select_related("user", "department")}
+    memberships = {(m.user.username, m.office.code, m.role)
+                   for m in Membership.objects.select_related("user", "office")}
     assert memberships == (
         {(username, code, "clerk") for username, code in CLERKS.items()}
         | {(username, code, "supervisor") for username, code in SUPERVISORS.items()}
     )
+    assert {u.username: u.residence.code for u in User.objects.filter(residence__isnull=False)} == RESIDENCES
 
 
 def test_it_publishes_both_demo_one_things(debug):

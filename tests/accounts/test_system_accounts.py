@@ -69,12 +69,15 @@ def test_an_account_of_that_name_that_can_log_in_never_gets_the_role(demo_catalo
 def test_the_system_account_is_made_once_without_a_password_and_found_again(demo_catalog):
     amr = Department.objects.get(code="amr")
 
-    first = department_system_user(department=amr)
-    again = department_system_user(department=amr)
+    xihu = amr.offices.get(division__code="330106")
+    first = department_system_user(department=amr, office=xihu)
+    again = department_system_user(department=amr, office=xihu)
 
     assert first.pk == again.pk and first.username == "dept-amr-system"
     assert not first.has_usable_password()
-    assert list(Membership.objects.filter(user=first).values_list("department__code", "role")) == [("amr", "clerk")]
+    assert list(Membership.objects.filter(user=first).values_list("office__code", "role")) == [("amr-330106", "clerk")]
+    with pytest.raises(InvalidState):  # never a member of another department's office
+        department_system_user(department=amr, office=Department.objects.get(code="tax").offices.first())
 
 
 def test_the_admin_refuses_control_and_direction_characters_in_names(admin_client, demo_catalog):

@@ -19,7 +19,7 @@ from govflow.applications import services
 from govflow.applications.models import Application, Case, Document, Evaluation
 from govflow.catalog.models import Department
 
-from ..factories import id_number_for
+from ..factories import MembershipFactory, id_number_for
 from ..stories import OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted
 
 pytestmark = pytest.mark.django_db
@@ -294,7 +294,7 @@ def test_hostile_decision_comment_in_the_workbench_is_a_400(citizen_alice, clerk
 
 
 def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citizen_alice, clerks):
-    from govflow.accounts.models import Membership, Role
+    from govflow.accounts.models import Role
     from govflow.errors import InvalidInput
     from govflow.workbench.services import evaluation_follow_up
 
@@ -306,7 +306,7 @@ def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citize
         approve(app, procedure, clerks[procedure.split("-")[0]])
     evaluation = services.evaluation_create(application=app, user=citizen_alice, score=1)
     supervisor = UserFactory(username="sue-health")
-    Membership.objects.create(user=supervisor, department=Department.objects.get(code="health"),
+    MembershipFactory(user=supervisor, department=Department.objects.get(code="health"),
                               role=Role.SUPERVISOR)
     with pytest.raises(InvalidInput) as refused:
         evaluation_follow_up(evaluation=evaluation, user=supervisor, note="已回访\u202e")

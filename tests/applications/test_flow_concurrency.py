@@ -10,7 +10,7 @@ from govflow.errors import DomainError
 from govflow.notifications.models import OutboxMessage
 
 from .. import threads
-from ..factories import UserFactory
+from ..factories import MembershipFactory, UserFactory
 from ..stories import OUTPUTS, approve, case_of, submitted
 
 pytestmark = [
@@ -27,14 +27,13 @@ def run_together(functions) -> list:
 
 
 def test_twenty_simultaneous_claims_of_one_task_have_exactly_one_winner(citizen_alice, demo_catalog):
-    from govflow.accounts.models import Membership
     from govflow.catalog.models import Department
 
     amr = Department.objects.get(code="amr")
     clerks = []
     for i in range(20):
         user = UserFactory(username=f"amr-{i}")
-        Membership.objects.create(user=user, department=amr, role="clerk")
+        MembershipFactory(user=user, department=amr, role="clerk")
         clerks.append(user)
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")

@@ -48,7 +48,9 @@ def test_the_floor_writes_the_same_rows_as_a_real_submission(citizen_alice, demo
     one_thing = OneThing.objects.select_related("current_version").get(code="business-startup")
     procedures = {p.code: p for p in Procedure.objects.filter(code__in=[c.procedure_code for c in app.cases.all()])}
     before = rows()
-    floor.submission_rows(citizen=citizen_alice, one_thing=one_thing, procedures=procedures, number="FLOOR-1")
+    offices = {c.procedure_code: c.office for c in app.cases.select_related("office")}
+    floor.submission_rows(citizen=citizen_alice, one_thing=one_thing, procedures=procedures, offices=offices,
+                          number="FLOOR-1")
     assert delta(before, rows()) == real
 
 

@@ -20,9 +20,11 @@ from django.utils.html import escape
 from govflow.applications import services
 from govflow.applications.models import ApplicationStatus
 from govflow.catalog.io import CatalogValidationError, export_catalog
+from govflow.catalog.jurisdictions import default_division
 from govflow.catalog.models import (
     CalendarDay,
     Department,
+    Division,
     Field,
     Material,
     OneThing,
@@ -91,6 +93,7 @@ def business_startup_document() -> dict:
 
     return {
         "format": doc["format"],
+        "divisions": [d for d in doc["divisions"] if d["code"] == one_thing["division"]],  # a province: no parent
         "departments": by_code(d for d in doc["departments"] if d["code"] in departments),
         "fields": by_code(f for f in doc["fields"] if f["code"] in fields),
         "materials": by_code(m for m in doc["materials"] if m["code"] in materials),
@@ -109,11 +112,22 @@ def _choices_text(choices: list[dict]) -> str:
 
 
 def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneThing:
-    """Post every add form an administrator fills in to compose the document's one thing."""
+    """Post every add form an administrator fills in to compose the document's one thing: the
+    departments, each with an office where an application of the default division (Xihu) goes
+    (Hangzhou for a city-level department) and its members, then the dictionaries and the rest."""
+    xihu = default_division()
+    hangzhou = xihu.parent
+    city_level = {p["department"] for p in doc["procedures"] if p.get("level") == "city"}
     for item in doc["departments"]:
         users = members.get(item["code"], [])
         saved(client.post(url("catalog_department_add"), {
             "code": item["code"], **_labels("name", item["name"]), "webhook_url": "", "webhook_secret": "",
+            **inline("offices", []),
+        }))
+        division = hangzhou if item["code"] in city_level else xihu
+        saved(client.post(url("catalog_office_add"), {
+            "code": f"{item['code']}-{division.code}", "department": Department.objects.get(code=item["code"]).pk,
+            "division": division.pk, **_labels("name", {}), "webhook_url": "", "webhook_secret": "",
             **inline("memberships", [{"user": u.pk, "role": "clerk"} for u in users]),
         }))
     for item in doc["fields"]:
@@ -139,6 +153,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
             "code": item["code"], "department": Department.objects.get(code=item["department"]).pk,
             **_labels("name", item["name"]), **_labels("description", item.get("description")),
             "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
+            "level": item.get("level", "county"),
             "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
             **inline("procedure_fields", [
                 {"field": fields[f["field"]], "required": "on" if f["required"] else "", "position": n}
@@ -157,6 +172,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     saved(client.post(url("catalog_onething_add"), {
         "code": one_thing["code"], **_labels("name", one_thing["name"]),
         **_labels("description", one_thing.get("description")), "committed_days": one_thing["committed_days"],
+        "division": Division.objects.get(code=one_thing["division"]).pk, "route_by": one_thing.get("route_by", ""),
         "guide": one_thing["guide"],
         **inline("steps", [
             {"procedure": procedures[s["procedure"]], "after": s.get("after", []), "when": s.get("when", ""),
@@ -645,7 +661,8 @@ def test_lists_cost_the_same_number_of_queries_whatever_their_length(admin_clien
         Output.objects.create(procedure=procedure, code=f"o{n}", label={"en": "O"})
         Field.objects.create(code=f"f{n}", label={"en": "F"}, type="string")
         Material.objects.create(code=f"m{n}", label={"en": "M"}, accepted_types=["pdf"])
-        one_thing = OneThing.objects.create(code=f"ot{n}", name={"en": "OT"}, committed_days=1)
+        one_thing = OneThing.objects.create(code=f"ot{n}", name={"en": "OT"}, committed_days=1,
+                                            division=default_division())
         Step.objects.create(one_thing=one_thing, procedure=procedure)
         from govflow.catalog.services import publish_one_thing
 
@@ -678,7 +695,7 @@ def test_the_material_form_takes_jpg_as_jpeg(admin_client, demo_catalog):
 
 def _department_form(webhook_url: str) -> dict:
     return {"code": "hook", **_labels("name", {"en": "Hook", "zh-hans": "钩子"}), "webhook_url": webhook_url,
-            "webhook_secret": "s" * 32, **inline("memberships", [])}
+            "webhook_secret": "s" * 32, **inline("offices", [])}
 
 
 @pytest.mark.parametrize("webhook_url", ["http://dept.example.org/hook", "HTTP://dept.example.org/hook",

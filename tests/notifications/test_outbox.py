@@ -398,7 +398,8 @@ def test_webhook_body_is_compact_utf8_json_with_the_event_id_first(citizen_alice
     body = body_of(row)
     assert body.startswith(f'{{"event_id":"{row.pk}","type":"case.queued","occurred_at":"'.encode())
     data = json.loads(body)
-    assert list(data["case"]) == ["id", "procedure", "department", "status", "due_date", "outputs", "corrections"]
+    assert list(data["case"]) == ["id", "procedure", "department", "office", "status", "due_date", "outputs",
+                                  "corrections"]
     assert data["occurred_at"].endswith("+08:00")
     assert data["case"]["procedure"] == "amr-licence"
 

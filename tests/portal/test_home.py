@@ -8,6 +8,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
+from govflow.catalog.jurisdictions import default_division
 from govflow.catalog.models import Department, OneThing, OneThingVersion, Procedure
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def _one_thing(code: str, *, name: dict, published: bool, steps: int = 2) -> One
         for i in range(steps)
     ]
     one_thing = OneThing.objects.create(code=code, name=name, description={"en": f"About {code}."},
-                                        committed_days=3)
+                                        committed_days=3, division=default_division())
     if published:
         definition = {
             "format": "govflow.catalog/1",

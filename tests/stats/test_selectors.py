@@ -7,12 +7,12 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
-from govflow.accounts.models import Membership, Role
+from govflow.accounts.models import Role
 from govflow.applications.models import Application, Case, CaseStatus
 from govflow.catalog.models import Department
-from govflow.stats.selectors import stats_department_ids, stats_for
+from govflow.stats.selectors import stats_for, stats_office_ids
 
-from ..factories import UserFactory
+from ..factories import MembershipFactory, UserFactory
 from . import scenario
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +63,9 @@ def test_a_supervisor_sees_only_their_departments(story, supervisor_sue_amr, on_
 
 def test_a_supervisor_of_two_departments_sees_both_but_not_where_they_are_a_clerk(
         story, supervisor_sue_amr, on_today):
-    Membership.objects.create(user=supervisor_sue_amr, department=Department.objects.get(code="health"),
+    MembershipFactory(user=supervisor_sue_amr, department=Department.objects.get(code="health"),
                               role=Role.SUPERVISOR)
-    Membership.objects.create(user=supervisor_sue_amr, department=Department.objects.get(code="tax"),
+    MembershipFactory(user=supervisor_sue_amr, department=Department.objects.get(code="tax"),
                               role=Role.CLERK)
     result = stats_for(user=supervisor_sue_amr, **MARCH)
     assert set(by_code(result)) == {"amr", "health"}
@@ -126,7 +126,7 @@ def test_only_staff_and_supervisors_get_figures(role, citizen_alice, clerk_bob_a
 
     user = {"citizen": citizen_alice, "clerk": clerk_bob_amr, "anonymous": AnonymousUser()}[role]
     with pytest.raises(PermissionDenied):
-        stats_department_ids(user)
+        stats_office_ids(user)
     with pytest.raises(PermissionDenied):
         stats_for(user=user, **MARCH)
 
@@ -163,5 +163,5 @@ def test_extreme_dates_do_not_overflow(staff, demo_catalog):
 def test_staff_who_also_supervise_see_everything(story, supervisor_sue_amr, on_today):
     supervisor_sue_amr.is_staff = True
     supervisor_sue_amr.save(update_fields=["is_staff"])
-    assert stats_department_ids(supervisor_sue_amr) is None
+    assert stats_office_ids(supervisor_sue_amr) is None
     assert stats_for(user=supervisor_sue_amr, **MARCH)["submitted"] == 3

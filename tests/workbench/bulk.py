@@ -19,6 +19,8 @@ from govflow.applications.models import Application, ApplicationStatus, Case, Ca
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.models import OneThing, Procedure
 
+from ..factories import home_office
+
 _numbers = itertools.count(500_000)
 
 #: Due dates cycle through these offsets in working days from today: overdue, due soon, on time.
@@ -26,12 +28,14 @@ DUE_OFFSETS = (-3, -1, 0, 1, 2, 5)
 
 
 def queued_cases(n: int, *, applicant, procedure: str = "amr-licence", one_thing: str = "business-startup",
-                 due: date | None = None, owner=None, batch: int = 2000) -> list[Case]:
-    """``n`` cases of ``procedure`` waiting in its department's queue (or held by ``owner``)."""
+                 due: date | None = None, owner=None, batch: int = 2000, office=None) -> list[Case]:
+    """``n`` cases of ``procedure`` waiting in an office's queue (or held by ``owner``): ``office``,
+    else the department's :func:`~tests.factories.home_office`; the applications are at its division."""
     from govflow.applications.flows import OneThingFlow
 
     thing = OneThing.objects.select_related("current_version").get(code=one_thing)
     proc = Procedure.objects.get(code=procedure)
+    office = office or home_office(proc.department)
     now = timezone.now()
     today = local_date(now)
     dues = [add_working_days(today, offset) for offset in DUE_OFFSETS]
@@ -43,7 +47,7 @@ def queued_cases(n: int, *, applicant, procedure: str = "amr-licence", one_thing
         apps = Application.objects.bulk_create([
             Application(one_thing=thing, version=thing.current_version, applicant=applicant,
                         number=f"GF-{today.year}-{next(_numbers):06d}", status=ApplicationStatus.SUBMITTED,
-                        submitted_at=now, process=process, data={})
+                        submitted_at=now, process=process, data={}, division_id=office.division_id)
             for process in processes])
         tasks = Task.objects.bulk_create([
             Task(process=process, flow_task=OneThingFlow.review, flow_task_type="HUMAN",
@@ -51,6 +55,7 @@ def queued_cases(n: int, *, applicant, procedure: str = "amr-licence", one_thing
             for process in processes])
         created += Case.objects.bulk_create([
             Case(application=app, procedure_code=procedure, procedure=proc, department_id=proc.department_id,
+                 office=office,
                  committed_days=1, status=CaseStatus.IN_REVIEW if owner else CaseStatus.QUEUED, task=task,
                  owner=owner, queued_at=now, due_date=due or dues[(start + i) % len(dues)])
             for i, (app, task) in enumerate(zip(apps, tasks, strict=True))])

@@ -104,7 +104,7 @@ def test_the_holder_releases_a_task_back_to_the_queue(as_user, amr_case, clerks)
     response = as_user(clerks["amr"]).post(url("release", amr_case))
     assert response.status_code == 302 and response.url == "/workbench/mine/"
     assert fresh(amr_case).status == "queued" and fresh(amr_case).owner is None
-    assert "is back in the department queue" in said(response)[0]
+    assert "is back in the office queue" in said(response)[0]
 
 
 def test_another_clerk_cannot_release_someone_elses_task(as_user, amr_case, clerks, clerk_dan_amr):
@@ -143,7 +143,7 @@ def test_a_supervisor_gives_a_task_to_a_clerk_of_the_department(as_user, amr_cas
 
 def test_a_clerk_cannot_assign(as_user, amr_case, clerks, clerk_dan_amr):
     response = as_user(clerks["amr"]).post(url("assign", amr_case), {"assignee": clerk_dan_amr.pk})
-    assert said(response) == ["Only a supervisor of the department can assign tasks."]
+    assert said(response) == ["Only a supervisor of the office can assign tasks."]
     assert fresh(amr_case).owner is None
 
 
@@ -151,7 +151,7 @@ def test_a_supervisor_cannot_give_a_task_to_someone_outside_the_department(as_us
                                                                             supervisor_sue_amr):
     for assignee in (clerks["tax"].pk, "not-a-number", ""):
         response = as_user(supervisor_sue_amr).post(url("assign", amr_case), {"assignee": assignee})
-        assert said(response) == ["Choose a clerk of the department."]
+        assert said(response) == ["Choose a clerk of the office."]
     assert fresh(amr_case).owner is None
 
 

@@ -14,7 +14,7 @@ from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 from govflow.workbench.services import evaluation_follow_up
 
-from ..factories import UserFactory
+from ..factories import MembershipFactory, UserFactory
 from ..stories import approve, case_of, submitted
 from .bulk import queued_cases
 
@@ -36,7 +36,7 @@ def test_only_supervisors_see_the_board(as_user, clerks, supervisor_sue_amr, dem
     assert as_user(clerks["amr"]).get(BOARD).status_code == 403
     assert as_user(supervisor_sue_amr).get(BOARD).status_code == 200
     # Another department's board does not exist for her.
-    assert as_user(supervisor_sue_amr).get(BOARD, {"department": "tax"}).status_code == 404
+    assert as_user(supervisor_sue_amr).get(BOARD, {"office": "tax-330106"}).status_code == 404
 
 
 def test_the_navigation_links_the_board_for_supervisors_only(as_user, clerks, supervisor_sue_amr):
@@ -81,9 +81,9 @@ def test_a_supervisor_releases_an_absent_clerks_tasks_from_the_board(as_user, bu
     case = case_of(business, "amr-licence")
     services.task_claim(case=case, user=clerks["amr"])
     client = as_user(supervisor_sue_amr)
-    held = client.get(BOARD, {"department": "amr", "clerk": clerks["amr"].pk})
+    held = client.get(BOARD, {"office": "amr-330106", "clerk": clerks["amr"].pk})
     assert [row.case_id for row in held.context["held"]] == [case.pk]
-    back = f"{BOARD}?department=amr&clerk={clerks['amr'].pk}"
+    back = f"{BOARD}?office=amr-330106&clerk={clerks['amr'].pk}"
     response = client.post(reverse("workbench:release", args=[case.task_id]), {"next": back})
     assert response.status_code == 302 and response.url == back
     assert Case.objects.get(pk=case.pk).status == "queued"
@@ -124,7 +124,7 @@ def test_the_board_shows_the_most_overdue_tasks_and_links_the_full_list(on_a_wor
     assert response.context["total"].overdue == BOARD_OVERDUE_LIMIT + 6
     html = response.content.decode()
     assert "…and 6 more." in html
-    assert f'href="{OVERDUE}?department=amr"' in html
+    assert f'href="{OVERDUE}?office=amr-330106"' in html
     assert "10 working days overdue" in html and held_late[0].application.number in html
 
 
@@ -142,22 +142,22 @@ def test_the_overdue_page_lists_every_overdue_task_a_page_at_a_time(as_user, cit
     queued = queued_cases(OVERDUE_PAGE_SIZE + 3, applicant=citizen_alice, due=add_working_days(today(), -2))
     queued_cases(3, applicant=citizen_alice, due=add_working_days(today(), 2))  # on time: not listed
     client = as_user(supervisor_sue_amr)
-    first = client.get(OVERDUE, {"department": "amr"})
+    first = client.get(OVERDUE, {"office": "amr-330106"})
     assert first.status_code == 200 and first.context["page"].paginator.count == OVERDUE_PAGE_SIZE + 5
-    second = client.get(OVERDUE, {"department": "amr", "page": 2})
+    second = client.get(OVERDUE, {"office": "amr-330106", "page": 2})
     listed = [row.case_id for row in first.context["rows"]] + [row.case_id for row in second.context["rows"]]
     assert len(first.context["rows"]) == OVERDUE_PAGE_SIZE and len(second.context["rows"]) == 5
     assert listed[:2] == [c.pk for c in held]  # most overdue first
     assert sorted(listed) == sorted(c.pk for c in held + queued)
     html = first.content.decode()
     assert f"{OVERDUE_PAGE_SIZE + 5} overdue tasks" in html
-    assert "?department=amr&amp;page=2" in html and 'href="/workbench/board/?department=amr"' in html
+    assert "?office=amr-330106&amp;page=2" in html and 'href="/workbench/board/?office=amr-330106"' in html
     # The board's actions on every row, coming back to this page.
     assert reverse("workbench:release", args=[held[0].task_id]) in html
     assert reverse("workbench:assign", args=[queued[0].task_id]) in html
     assert reverse("workbench:release", args=[queued[0].task_id]) not in html  # queued: nothing to release
-    back = f"{OVERDUE}?department=amr&page=2"
-    assert 'name="next" value="/workbench/board/overdue/?department=amr&amp;page=2"' in second.content.decode()
+    back = f"{OVERDUE}?office=amr-330106&page=2"
+    assert 'name="next" value="/workbench/board/overdue/?office=amr-330106&amp;page=2"' in second.content.decode()
     response = client.post(reverse("workbench:release", args=[held[0].task_id]), {"next": back})
     assert response.status_code == 302 and response.url == back
     assert Case.objects.get(pk=held[0].pk).status == "queued"
@@ -166,7 +166,7 @@ def test_the_overdue_page_lists_every_overdue_task_a_page_at_a_time(as_user, cit
 def test_the_overdue_page_is_for_the_departments_supervisors(client, as_user, clerks, supervisor_sue_amr):
     assert client.get(OVERDUE).status_code == 302  # to the login page
     assert as_user(clerks["amr"]).get(OVERDUE).status_code == 403
-    assert as_user(supervisor_sue_amr).get(OVERDUE, {"department": "tax"}).status_code == 404
+    assert as_user(supervisor_sue_amr).get(OVERDUE, {"office": "tax-330106"}).status_code == 404
     response = as_user(supervisor_sue_amr).get(OVERDUE)
     assert response.status_code == 200 and "Nothing is overdue." in response.content.decode()
 
@@ -236,8 +236,8 @@ def test_low_ratings_of_the_departments_applications_wait_for_an_answer(as_user,
 def test_answering_a_low_rating_records_who_when_and_what(as_user, bad_rating, supervisor_sue_amr):
     url = reverse("workbench:follow-up", args=[bad_rating.pk])
     before = TimelineEntry.objects.count()
-    response = as_user(supervisor_sue_amr).post(url, {"note": "已电话回访，优化了审核流程。", "department": "amr"})
-    assert response.status_code == 302 and response.url == f"{BOARD}?department=amr#follow-ups"
+    response = as_user(supervisor_sue_amr).post(url, {"note": "已电话回访，优化了审核流程。", "office": "amr-330106"})
+    assert response.status_code == 302 and response.url == f"{BOARD}?office=amr-330106#follow-ups"
     bad_rating.refresh_from_db()
     assert bad_rating.follow_up_note == "已电话回访，优化了审核流程。"
     assert bad_rating.followed_up_by == supervisor_sue_amr and bad_rating.followed_up_at is not None
@@ -264,13 +264,12 @@ def test_a_rating_is_answered_once(as_user, bad_rating, supervisor_sue_amr):
 
 
 def test_clerks_and_other_departments_supervisors_cannot_answer(as_user, bad_rating, clerks, demo_catalog):
-    from govflow.accounts.models import Membership
     from govflow.catalog.models import Department
 
     url = reverse("workbench:follow-up", args=[bad_rating.pk])
     assert as_user(clerks["amr"]).post(url, {"note": "x"}).status_code == 403
     health_boss = UserFactory(username="boss-health")
-    Membership.objects.create(user=health_boss, department=Department.objects.get(code="health"), role="supervisor")
+    MembershipFactory(user=health_boss, department=Department.objects.get(code="health"), role="supervisor")
     assert as_user(health_boss).post(url, {"note": "x"}).status_code == 404
     assert as_user(health_boss).post("/workbench/board/evaluations/99999999/follow-up/", {"note": "x"}).status_code == 404
     assert as_user(health_boss).post(f"/workbench/board/evaluations/{2**70}/follow-up/", {"note": "x"}).status_code == 404
@@ -309,8 +308,8 @@ def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervi
     for rating, hours in ((ratings[0], 3), (ratings[2], 1), (ratings[4], 2)):
         Evaluation.objects.filter(pk=rating.pk).update(followed_up_at=base + timezone.timedelta(days=1, hours=hours),
                                                        followed_up_by=supervisor_sue_amr, follow_up_note="done")
-    department = cases[0].department_id
-    open_rows, answered = evaluations_for_follow_up(department, limit=2, answered_limit=2)
+    office = cases[0].office_id
+    open_rows, answered = evaluations_for_follow_up(office, limit=2, answered_limit=2)
     assert [r.pk for r in open_rows] == [ratings[5].pk, ratings[3].pk]  # oldest first, cut at 2
     assert [r.pk for r in answered] == [ratings[0].pk, ratings[4].pk]  # latest answer first, cut at 2
     assert answered[0].note == "done" and answered[0].by == supervisor_sue_amr.name
@@ -319,10 +318,10 @@ def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervi
     assert (open_rows[0].at_iso, open_rows[0].at_text) == (local_created.isoformat(), f"{local_created:%Y-%m-%d}")
     assert open_rows[0].one_thing == "开办企业一件事" and open_rows[0].number == cases[5].application.number
     with translation.override("en"):
-        open_en, _answered = evaluations_for_follow_up(department, limit=1, answered_limit=1)
+        open_en, _answered = evaluations_for_follow_up(office, limit=1, answered_limit=1)
     assert open_en[0].one_thing == "Start a business"
     local_answer = timezone.localtime(base + timezone.timedelta(days=1, hours=3))
     assert answered[0].at_text == f"{local_answer:%Y-%m-%d %H:%M}"
-    open_all, answered_all = evaluations_for_follow_up(department)
+    open_all, answered_all = evaluations_for_follow_up(office)
     assert [r.pk for r in open_all] == [ratings[5].pk, ratings[3].pk, ratings[1].pk]
     assert [r.pk for r in answered_all] == [ratings[0].pk, ratings[4].pk, ratings[2].pk]

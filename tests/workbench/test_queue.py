@@ -11,6 +11,7 @@ from govflow.applications import services
 from govflow.applications.models import Case
 from govflow.catalog.calendar import add_working_days, local_date
 
+from ..factories import MembershipFactory
 from ..stories import approve, submitted
 from .bulk import queued_cases
 
@@ -102,16 +103,16 @@ def test_it_paginates_fifty_to_a_page_and_keeps_the_filters(as_user, citizen_ali
     assert client.get(QUEUE, {"page": "x"}).status_code == 200
 
 
-def test_a_clerk_of_two_departments_sees_both_with_a_department_column(as_user, citizen_alice, clerks):
-    from govflow.accounts.models import Membership
+def test_a_clerk_of_two_offices_sees_both_with_an_office_column(as_user, citizen_alice, clerks):
     from govflow.catalog.models import Department
 
-    Membership.objects.create(user=clerks["amr"], department=Department.objects.get(code="health"))
+    MembershipFactory(user=clerks["amr"], department=Department.objects.get(code="health"))
     submitted(citizen_alice, "business-startup")
     submitted(citizen_alice, "newborn")
     response = as_user(clerks["amr"]).get(QUEUE)
     assert len(numbers(response)) == 2
-    assert ">Department</th>" in response.content.decode()
+    assert ">Office</th>" in response.content.decode()
+    assert "Xihu District Health Commission" in response.content.decode()
 
 
 def test_my_tasks_lists_what_i_hold_with_a_release_button(as_user, amr_case, clerks, clerk_dan_amr):

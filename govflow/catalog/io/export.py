@@ -5,7 +5,20 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from ..models import Department, Field, Material, OneThing, Output, Procedure, ProcedureField, ProcedureMaterial, Step
+from ..models import (
+    Department,
+    Division,
+    DivisionLevel,
+    Field,
+    Material,
+    Office,
+    OneThing,
+    Output,
+    Procedure,
+    ProcedureField,
+    ProcedureMaterial,
+    Step,
+)
 from .format import CATALOG_FORMAT, material_types
 
 
@@ -16,6 +29,16 @@ def _json_list(value: Any) -> Any:
 
 def _department_doc(department: Department) -> dict:
     return {"code": department.code, "name": department.name}
+
+
+def _division_doc(division: Division) -> dict:
+    return {"code": division.code, "name": division.name, "level": division.level,
+            "parent": division.parent.code if division.parent else None}
+
+
+def _office_doc(office: Office) -> dict:
+    return {"code": office.code, "department": office.department.code, "division": office.division.code,
+            "name": office.name}
 
 
 def _field_doc(item: Field) -> dict:
@@ -55,6 +78,10 @@ def _procedure_doc(procedure: Procedure) -> dict:
     out.update({
         "statutory_days": procedure.statutory_days,
         "committed_days": procedure.committed_days,
+    })
+    if procedure.level != DivisionLevel.COUNTY:  # the default stays implicit: snapshots before levels keep their digest
+        out["level"] = procedure.level
+    out.update({
         "fields": [{"field": pf.field.code, "required": pf.required} for pf in procedure.procedure_fields.all()],
         "materials": [{"material": pm.material.code, "required": pm.required}
                       for pm in procedure.procedure_materials.all()],
@@ -81,6 +108,11 @@ def _one_thing_doc(one_thing: OneThing) -> dict:
         out["description"] = one_thing.description
     out.update({
         "committed_days": one_thing.committed_days,
+        "division": one_thing.division.code,
+    })
+    if one_thing.route_by:
+        out["route_by"] = one_thing.route_by
+    out.update({
         "guide": _json_list(one_thing.guide),
         "steps": [_step_doc(s) for s in one_thing.steps.all()],
     })
@@ -97,7 +129,7 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
     position, so an export is deterministic. A constant number of queries.
     """
     step_qs = Step.objects.select_related("procedure").order_by("position", "id")
-    one_things = OneThing.objects.order_by("code").prefetch_related(Prefetch("steps", queryset=step_qs))
+    one_things = OneThing.objects.order_by("code").select_related("division").prefetch_related(Prefetch("steps", queryset=step_qs))
     if one_thing_code is not None:
         one_things = list(one_things.filter(code=one_thing_code))
         if not one_things:
@@ -115,6 +147,8 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
         )
     )
     departments = Department.objects.order_by("code")
+    offices = Office.objects.select_related("department", "division").order_by("code")
+    divisions = Division.objects.select_related("parent").order_by("path")
     fields = Field.objects.order_by("code")
     materials = Material.objects.order_by("code")
     if one_thing_code is not None:
@@ -125,10 +159,15 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
         guide = {code for ot in one_things if isinstance(ot.guide, list) for code in ot.guide if isinstance(code, str)}
         fields = fields.filter(Q(id__in=field_ids) | Q(code__in=guide))
         materials = materials.filter(id__in={pm.material_id for p in procedures for pm in p.procedure_materials.all()})
+        # A published version carries where it is offered, not the deployment's offices.
+        divisions = divisions.filter(code__in={code for ot in one_things for code in ot.division.lineage})
+        offices = offices.none()
 
     return {
         "format": CATALOG_FORMAT,
+        "divisions": [_division_doc(d) for d in divisions],
         "departments": [_department_doc(d) for d in departments],
+        **({"offices": [_office_doc(o) for o in offices]} if one_thing_code is None else {}),
         "fields": [_field_doc(f) for f in fields],
         "materials": [_material_doc(m) for m in materials],
         "procedures": [_procedure_doc(p) for p in procedures],

@@ -51,7 +51,7 @@ MAX_DAYS = _DEFS["days"]["maximum"]
 MAX_LENGTH_MAX = _DEFS["field"]["properties"]["max_length"]["maximum"]
 MAX_SIZE_MB = _DEFS["material"]["properties"]["max_size_mb"]["maximum"]
 
-SECTIONS = ("departments", "fields", "materials", "procedures", "one_things")
+SECTIONS = ("divisions", "departments", "offices", "fields", "materials", "procedures", "one_things")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -7,7 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from ..models import Department, Field, Material, OneThing, Output, Procedure, ProcedureField, ProcedureMaterial, Step
+from .. import jurisdictions
+from ..models import (
+    Department,
+    Division,
+    DivisionLevel,
+    Field,
+    Material,
+    Office,
+    OneThing,
+    Output,
+    Procedure,
+    ProcedureField,
+    ProcedureMaterial,
+    Step,
+)
 from .format import CatalogError, material_types
 
 if TYPE_CHECKING:
@@ -51,6 +65,7 @@ class Importer:
         self.doc = doc
         self.result = result
         self.changed: dict[str, set[str]] = {k: set() for k in ("departments", "fields", "materials", "procedures")}
+        self.divisions: dict[str, Division] = {}
 
     def upsert(self, kind: str, model: type, items: list[dict], values_of) -> dict[str, Any]:
         """Create or update rows by code; returns ``{code: row}`` for every item."""
@@ -77,8 +92,14 @@ class Importer:
 
     def run(self) -> list[CatalogError]:
         doc = self.doc
+        errors = self.load_divisions()
+        if errors:
+            return errors
         departments = self.upsert("departments", Department, doc.get("departments", []),
                                   lambda d: {"name": d["name"]})
+        errors = self.offices(departments)
+        if errors:
+            return errors
         fields = self.upsert("fields", Field, doc.get("fields", []), lambda f: {
             "label": f["label"], "type": f["type"], "max_length": f.get("max_length"),
             "pattern": f.get("pattern", ""), "minimum": f.get("min"), "maximum": f.get("max"),
@@ -95,9 +116,63 @@ class Importer:
             "department_id": departments[p["department"]].id, "name": p["name"], "description": p.get("description", {}),
             "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
             "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
+            "level": p.get("level", DivisionLevel.COUNTY.value),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
+        return []
+
+    def load_divisions(self) -> list[CatalogError]:
+        """Save the document's divisions, then check that every division it names exists."""
+        entries = self.doc.get("divisions", [])
+        if entries:
+            try:
+                counts = jurisdictions.save_divisions(entries)
+            except jurisdictions.DivisionsError as exc:
+                return [CatalogError("$.divisions", str(message)) for message in exc.errors or [exc.message]]
+            for kind, n in counts.items():
+                if n:
+                    getattr(self.result, kind)["divisions"] += n
+        named = {o["division"]: f"$.offices[{i}].division" for i, o in enumerate(self.doc.get("offices", []))}
+        named.update({o["division"]: f"$.one_things[{i}].division"
+                      for i, o in enumerate(self.doc.get("one_things", [])) if "division" in o})
+        self.divisions = {d.code: d for d in Division.objects.filter(code__in=list(named))}
+        errors = [CatalogError(path, f"unknown division {code!r}: list it in divisions or load it first "
+                                     "(manage.py load_divisions)")
+                  for code, path in named.items() if code not in self.divisions]
+        if any(not o.get("division") for o in self.doc.get("one_things", [])) or self.doc.get("departments"):
+            try:
+                self.divisions.setdefault("", jurisdictions.default_division())
+            except jurisdictions.DivisionsError as exc:
+                errors.append(CatalogError("$", exc.message))
+        return sorted(errors, key=lambda e: e.path)
+
+    def offices(self, departments: dict[str, Department]) -> list[CatalogError]:
+        """Upsert the document's offices; a department of the document with no office at all gets
+        one at the default division (a document from before jurisdictions)."""
+        items = self.doc.get("offices", [])
+        errors = []
+        for i, item in enumerate(items):
+            department = departments.get(item["department"])
+            clash = (Office.objects.filter(department=department, division=self.divisions[item["division"]])
+                     .exclude(code=item["code"]).first()) if department else None
+            if clash is not None:
+                errors.append(CatalogError(f"$.offices[{i}].code", f"department {item['department']!r} already has "
+                                           f"office {clash.code!r} at division {item['division']}"))
+        if errors:
+            return errors
+        self.upsert("offices", Office, items, lambda o: {
+            "department_id": departments[o["department"]].id, "division_id": self.divisions[o["division"]].id,
+            "name": o["name"]})
+        staffed = set(Office.objects.filter(department__in=list(departments.values()))
+                      .values_list("department_id", flat=True))
+        default = self.divisions.get("")
+        for department in departments.values():
+            if department.pk not in staffed and default is not None:
+                Office.objects.create(
+                    code=jurisdictions.office_code(department.code, default.code), department=department,
+                    division=default, name=jurisdictions.office_name(department, default))
+                self.result.created["offices"] += 1
         return []
 
     def check_output_owners(self) -> list[CatalogError]:
@@ -193,7 +268,9 @@ class Importer:
         for item in items:
             code = item["code"]
             values = {"name": item["name"], "description": item.get("description", {}),
-                      "committed_days": item["committed_days"], "guide": item.get("guide", [])}
+                      "committed_days": item["committed_days"], "guide": item.get("guide", []),
+                      "division_id": self.divisions[item.get("division", "")].id,
+                      "route_by": item.get("route_by", "")}
             wanted = [(s["procedure"], s.get("after", []), s.get("when", ""), n)
                       for n, s in enumerate(item["steps"])]
             row = existing.get(code)

@@ -84,6 +84,9 @@ class _Semantics:
         self.outputs: dict[str, str] = {}  # output code -> issuing procedure code
         self.output_paths: dict[str, str] = {}
         self.one_things: dict[str, str] = {}
+        self.divisions: dict[str, str] = {}
+        self.offices: dict[str, str] = {}
+        self.field_types: dict[str, Any] = {}  # field code -> its type
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(CatalogError(path, message))
@@ -125,8 +128,26 @@ class _Semantics:
     def run(self, doc: Any) -> list[CatalogError]:
         if not isinstance(doc, dict):
             return self.errors
+        for item, path in _objects(doc, "divisions", "$"):
+            self.register(self.divisions, "division", item, path)
+        for item, path in _objects(doc, "divisions", "$"):
+            parent = item.get("parent")
+            if isinstance(parent, str) and parent == item.get("code"):
+                self.error(json_key(path, "parent"), "a division cannot be its own parent")
         for item, path in _objects(doc, "departments", "$"):
             self.register(self.departments, "department", item, path)
+        places: dict[tuple[str, str], str] = {}
+        for item, path in _objects(doc, "offices", "$"):
+            self.register(self.offices, "office", item, path)
+            department = self.reference(item.get("department"), json_key(path, "department"), self.departments,
+                                        "department")
+            division = item.get("division")
+            if department is not None and isinstance(division, str):
+                if (department, division) in places:
+                    self.error(json_key(path, "division"), f"department {department!r} already has an office at "
+                               f"division {division} (at {places[department, division]})")
+                else:
+                    places[department, division] = path
         for item, path in _objects(doc, "fields", "$"):
             self.field(item, path)
         for item, path in _objects(doc, "materials", "$"):
@@ -142,7 +163,9 @@ class _Semantics:
         return self.errors
 
     def field(self, obj: dict, path: str) -> None:
-        self.register(self.fields, "field", obj, path)
+        code = self.register(self.fields, "field", obj, path)
+        if code is not None:
+            self.field_types[code] = obj.get("type", "string")
         self.pattern(obj, path)
         bounds = {option: obj[option] for option in ("min", "max") if isinstance(obj.get(option), (int, float))
                   and not isinstance(obj[option], bool)}
@@ -290,6 +313,13 @@ class _Semantics:
             if ref in step_paths and step_paths[ref] == entry_path:
                 written.append((ref, prerequisites))
             self.when(step, entry_path, asked)
+
+        route_by = obj.get("route_by")
+        if isinstance(route_by, str) and route_by:
+            if route_by not in asked:
+                self.error(json_key(path, "route_by"), f"field {route_by!r} is not asked by this one thing")
+            elif self.field_types.get(route_by) != "division":
+                self.error(json_key(path, "route_by"), f"field {route_by!r} is not of type 'division'")
 
         graph = StepGraph(written)
         for cycle in graph.cycles:

@@ -71,7 +71,7 @@ def assign_options(context, member_choices, holder_id) -> SafeString:
 ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
        '<td data-label="{l_sla}">{badge}</td>'
        '<th scope="row" data-label="{l_app}"><a class="wb-num" href="{url}" data-row-link>{number}</a></th>'
-       '<td data-label="{l_proc}">{procedure}</td>{department}'
+       '<td data-label="{l_proc}">{procedure}</td>{office}'
        '<td data-label="{l_due}" class="wb-nowrap"><time datetime="{due}">{due}</time> '
        '<span class="wb-muted">{remaining}</span></td>'
        '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>'
@@ -85,14 +85,14 @@ LIST_LABELS = (("l_sla", "Time limit"), ("l_app", "Application"), ("l_proc", "Pr
 
 
 @register.simple_tag(takes_context=True)
-def task_rows(context, rows, mode: str, show_department: bool = False) -> SafeString:
+def task_rows(context, rows, mode: str, show_office: bool = False) -> SafeString:
     """The ``<tr>``s of a clerk's task list (``mode``: ``queue`` or ``mine``). Claim and release
     buttons use ``formaction`` inside the one form that wraps the table (its CSRF token and
     ``next``), so a row carries no form of its own. The board's rows are ``board_rows``."""
     if mode not in ("queue", "mine"):
         raise ValueError(f"task_rows lists a queue or my tasks, not {mode!r}")
     labels_e = {key: esc(gettext(text)) for key, text in LIST_LABELS}
-    l_dept_e = esc(gettext("Department"))
+    l_office_e = esc(gettext("Office"))
     action, l_action_e = (CLAIM, esc(gettext("Claim"))) if mode == "queue" else (RELEASE, esc(gettext("Release")))
     remaining_e: dict[int | None, str] = {}
     out = []
@@ -101,9 +101,9 @@ def task_rows(context, rows, mode: str, show_department: bool = False) -> SafeSt
         if sla.remaining not in remaining_e:
             remaining_e[sla.remaining] = esc(sla.remaining_text)
         number_e, url_e = esc(row.number), esc(row.url)
-        department_e = f'<td data-label="{l_dept_e}">{esc(row.department_name)}</td>' if show_department else ""
+        office_e = f'<td data-label="{l_office_e}">{esc(row.office_name)}</td>' if show_office else ""
         out.append(ROW.format(state=esc(sla.state), badge=_badge(context, sla), url=url_e, number=number_e,
-                              procedure=esc(row.procedure_name), department=department_e, due=esc(row.due),
+                              procedure=esc(row.procedure_name), office=office_e, due=esc(row.due),
                               remaining=remaining_e[sla.remaining], waiting=esc(row.waiting),
                               action=action.format(url_e, l_action_e, number_e), **labels_e))
     return mark_safe("\n".join(out))  # every value was escaped above
@@ -111,30 +111,35 @@ def task_rows(context, rows, mode: str, show_department: bool = False) -> SafeSt
 
 BOARD_ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
              '<td data-label="{l_sla}">{badge}</td>'
-             '<th scope="row" data-label="{l_app}"><a class="wb-num" href="{url}" data-row-link>{number}</a></th>'
+             '<th scope="row" data-label="{l_app}">{number_cell}</th>'
              '<td data-label="{l_proc}">{procedure}</td>'
              '<td data-label="{l_due}" class="wb-nowrap"><time datetime="{due}">{due}</time> '
              '<span class="wb-muted">{remaining}</span></td>'
              '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>'
              '<td data-label="{l_held}">{holder}</td>'
-             '<td class="wb-actions"><div class="wb-actions__group">{release}'
-             '<form method="post" action="{url}assign/" class="wb-assign">{hidden}'
-             '<label class="visually-hidden" for="{field_id}">{give_to}</label>'
-             '<select id="{field_id}" name="assignee" required>{options}</select>'
-             '<button type="submit" class="wb-btn wb-btn--quiet">{l_reassign}'
-             '<span class="visually-hidden"> {number}</span></button></form></div></td></tr>')
+             '<td class="wb-actions">{actions}</td></tr>')
+BOARD_ROW_LINK = '<a class="wb-num" href="{url}" data-row-link>{number}</a>'
+BOARD_ROW_NUMBER = '<span class="wb-num">{number}</span>'
+BOARD_ROW_ACTIONS = ('<div class="wb-actions__group">{release}'
+                     '<form method="post" action="{url}assign/" class="wb-assign">{hidden}'
+                     '<label class="visually-hidden" for="{field_id}">{give_to}</label>'
+                     '<select id="{field_id}" name="assignee" required>{options}</select>'
+                     '<button type="submit" class="wb-btn wb-btn--quiet">{l_reassign}'
+                     '<span class="visually-hidden"> {number}</span></button></form></div>')
 BOARD_ROW_RELEASE = ('<form method="post" action="{url}release/">{hidden}'
                      '<button type="submit" class="wb-btn wb-btn--quiet">{l_release}'
                      '<span class="visually-hidden"> {number}</span></button></form>')
 
 
 @register.simple_tag(takes_context=True)
-def board_rows(context, rows, back_url: str = "", list_id: str = "", member_choices=()) -> SafeString:
+def board_rows(context, rows, back_url: str = "", list_id: str = "", member_choices=(),
+               read_only: bool = False) -> SafeString:
     """The ``<tr>``s of a supervisor's task list (``selectors.BoardRow``): release and reassign
-    forms on each row. Strings shared by many rows (procedure and clerk names, the waiting
-    times) are escaped once each."""
-    consts = {key: esc(gettext(text)) for key, text in (*LIST_LABELS, ("l_held", "Held by"),
-                                                         ("l_reassign", "Reassign"))}
+    forms on each row, or (``read_only``: an office the supervisor only oversees) neither, nor a
+    link to a task page they may not open. Strings shared by many rows (procedure and clerk names,
+    the waiting times) are escaped once each."""
+    consts = {key: esc(gettext(text)) for key, text in (*LIST_LABELS, ("l_held", "Held by"))}
+    l_reassign = esc(gettext("Reassign"))
     l_release = esc(gettext("Release"))
     in_queue = '<span class="wb-muted">{}</span>'.format(esc(gettext("in the queue")))
     give_to = gettext("Give %(number)s to")
@@ -150,13 +155,20 @@ def board_rows(context, rows, back_url: str = "", list_id: str = "", member_choi
                 escaped[text] = esc(text)
         number = esc(row.number)
         url = esc(row.url)
+        if read_only:
+            number_cell, actions = BOARD_ROW_NUMBER.format(number=number), ""
+        else:
+            number_cell = BOARD_ROW_LINK.format(url=url, number=number)
+            actions = BOARD_ROW_ACTIONS.format(
+                release=BOARD_ROW_RELEASE.format(url=url, hidden=hidden, l_release=l_release, number=number)
+                if owner_id is not None else "",
+                url=url, hidden=hidden, field_id=f"assign-{list_id}-{row.task_id}",
+                give_to=esc(give_to % {"number": row.number}),
+                options=assign_options(context, member_choices, owner_id), l_reassign=l_reassign, number=number)
         out.append(BOARD_ROW.format(
             state=esc(sla.state), badge=_badge(context, sla), remaining=escaped[sla.remaining_text],
-            url=url, number=number, procedure=escaped[row.procedure_name], due=esc(row.due),
+            number_cell=number_cell, procedure=escaped[row.procedure_name], due=esc(row.due),
             waiting=escaped[row.waiting],
             holder=escaped[row.owner_name] if owner_id is not None else in_queue,
-            release=BOARD_ROW_RELEASE.format(url=url, hidden=hidden, l_release=l_release, number=number)
-            if owner_id is not None else "",
-            hidden=hidden, field_id=f"assign-{list_id}-{row.task_id}", give_to=esc(give_to % {"number": row.number}),
-            options=assign_options(context, member_choices, owner_id), **consts))
+            actions=actions, **consts))
     return mark_safe("\n".join(out))  # every value above was escaped or rendered by a template

@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from govflow.accounts.models import Membership, Role, User
-from govflow.catalog.models import Department
+from govflow.catalog import jurisdictions
+from govflow.catalog.models import Division, Office
 
 DEMO_PASSWORD = "govflow-demo"  # noqa: S105 - published in docs/demo.md on purpose
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo_catalog.json"
@@ -44,27 +45,37 @@ class DemoUser:
     id_number: str | None = None
     language: str = "zh-hans"
     superuser: bool = False
-    memberships: tuple[tuple[str, str], ...] = ()  # (department code, role)
+    residence: str | None = None  # division code
+    memberships: tuple[tuple[str, str], ...] = ()  # (office code, role)
 
 
 # Hangzhou region codes (330106 Xihu, 330102 Shangcheng), birth dates, sequence numbers: the 17th digit is odd for men, even
 # for women. The numbers are made up; the check character is computed so that they validate.
+XIHU, SHANGCHENG, HANGZHOU = "330106", "330102", "330100"
+
+# Everyone works in Xihu District as before jurisdictions came; hrss and mi procedures are handled
+# at city level, so their clerks belong to the Hangzhou offices.
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "系统管理员", "admin@example.org", superuser=True),
     DemoUser("citizen", "王晓明", "citizen@example.org", phone="13812345678",
-             id_number=_id_number("33010619900307123")),
+             id_number=_id_number("33010619900307123"), residence=XIHU),
     DemoUser("citizen2", "李娜", "citizen2@example.org", phone="13987654321",
-             id_number=_id_number("33010219920815246")),
-    DemoUser("clerk-amr", "张伟", "clerk-amr@example.org", memberships=(("amr", Role.CLERK),)),
-    DemoUser("clerk-amr-2", "刘洋", "clerk-amr-2@example.org", memberships=(("amr", Role.CLERK),)),
-    DemoUser("clerk-psb", "陈静", "clerk-psb@example.org", memberships=(("psb", Role.CLERK),)),
-    DemoUser("clerk-tax", "杨帆", "clerk-tax@example.org", memberships=(("tax", Role.CLERK),)),
-    DemoUser("clerk-hrss", "赵敏", "clerk-hrss@example.org", memberships=(("hrss", Role.CLERK),)),
-    DemoUser("clerk-hpf", "黄磊", "clerk-hpf@example.org", memberships=(("hpf", Role.CLERK),)),
-    DemoUser("clerk-health", "周丽", "clerk-health@example.org", memberships=(("health", Role.CLERK),)),
-    DemoUser("clerk-mi", "吴刚", "clerk-mi@example.org", memberships=(("mi", Role.CLERK),)),
-    DemoUser("super-amr", "孙建国", "super-amr@example.org", memberships=(("amr", Role.SUPERVISOR),)),
-    DemoUser("super-hrss", "郑红梅", "super-hrss@example.org", memberships=(("hrss", Role.SUPERVISOR),)),
+             id_number=_id_number("33010219920815246"), residence=XIHU),
+    DemoUser("citizen-sc", "陈思远", "citizen-sc@example.org", phone="13700001111",
+             id_number=_id_number("33010219880412357"), residence=SHANGCHENG),
+    DemoUser("clerk-amr", "张伟", "clerk-amr@example.org", memberships=((f"amr-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-amr-2", "刘洋", "clerk-amr-2@example.org", memberships=((f"amr-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-amr-sc", "何静怡", "clerk-amr-sc@example.org", memberships=((f"amr-{SHANGCHENG}", Role.CLERK),)),
+    DemoUser("clerk-psb", "陈静", "clerk-psb@example.org", memberships=((f"psb-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-tax", "杨帆", "clerk-tax@example.org", memberships=((f"tax-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-hrss", "赵敏", "clerk-hrss@example.org", memberships=((f"hrss-{HANGZHOU}", Role.CLERK),)),
+    DemoUser("clerk-hpf", "黄磊", "clerk-hpf@example.org", memberships=((f"hpf-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-health", "周丽", "clerk-health@example.org", memberships=((f"health-{XIHU}", Role.CLERK),)),
+    DemoUser("clerk-mi", "吴刚", "clerk-mi@example.org", memberships=((f"mi-{HANGZHOU}", Role.CLERK),)),
+    DemoUser("super-amr", "孙建国", "super-amr@example.org", memberships=((f"amr-{XIHU}", Role.SUPERVISOR),)),
+    DemoUser("super-amr-hz", "钱卫东", "super-amr-hz@example.org",
+             memberships=((f"amr-{HANGZHOU}", Role.SUPERVISOR),)),
+    DemoUser("super-hrss", "郑红梅", "super-hrss@example.org", memberships=((f"hrss-{HANGZHOU}", Role.SUPERVISOR),)),
 )
 
 
@@ -109,13 +120,14 @@ class Command(BaseCommand):
         summary = Summary()
         with transaction.atomic():
             admin = self._user(DEMO_USERS[0], reset_passwords, summary)
+            divisions = jurisdictions.save_divisions(jurisdictions.read_divisions_file(jurisdictions.BUNDLED_DIVISIONS))
             import_result = self._import_catalog(admin)
-            departments = {d.code: d for d in Department.objects.all()}
+            offices = {o.code: o for o in Office.objects.all()}
             for spec in DEMO_USERS[1:]:
                 user = self._user(spec, reset_passwords, summary)
-                for department_code, role in spec.memberships:
-                    self._membership(user, departments, department_code, role, summary)
-        self._report(summary, import_result)
+                for office_code, role in spec.memberships:
+                    self._membership(user, offices, office_code, role, summary)
+        self._report(summary, import_result, divisions)
 
     def _import_catalog(self, admin: User):
         from govflow.catalog.io import CatalogValidationError
@@ -141,6 +153,7 @@ class Command(BaseCommand):
             "is_active": True,
             "is_staff": spec.superuser,
             "is_superuser": spec.superuser,
+            "residence": Division.objects.get(code=spec.residence) if spec.residence else None,
         }
         user = User.objects.filter(username=spec.username).first()
         if spec.id_number and User.objects.filter(id_number=spec.id_number).exclude(username=spec.username).exists():
@@ -168,14 +181,14 @@ class Command(BaseCommand):
                 summary.users_updated.append(spec.username)
         return user
 
-    def _membership(self, user: User, departments: dict[str, Department], department_code: str, role: str,
+    def _membership(self, user: User, offices: dict[str, Office], office_code: str, role: str,
                     summary: Summary) -> None:
-        department = departments.get(department_code)
-        if department is None:
-            raise CommandError(f"Department '{department_code}' is missing after importing the demo catalog.")
-        membership, created = Membership.objects.get_or_create(user=user, department=department,
-                                                               defaults={"role": role})
-        label = f"{user.username}@{department_code} ({role})"
+        office = offices.get(office_code)
+        if office is None:
+            raise CommandError(f"Office '{office_code}' is missing after importing the demo catalog.")
+        membership, created = Membership.objects.get_or_create(user=user, office=office,
+                                                               defaults={"role": role, "department": office.department})
+        label = f"{user.username}@{office_code} ({role})"
         if created:
             summary.memberships_created.append(label)
         elif membership.role != role:
@@ -183,8 +196,11 @@ class Command(BaseCommand):
             membership.save(update_fields=["role"])
             summary.memberships_updated.append(label)
 
-    def _report(self, summary: Summary, import_result) -> None:
+    def _report(self, summary: Summary, import_result, divisions: dict[str, int]) -> None:
         out = self.stdout
+        out.write(self.style.MIGRATE_HEADING("Divisions"))
+        out.write(f"  {jurisdictions.BUNDLED_DIVISIONS.name}: {divisions['created']} created, "
+                  f"{divisions['updated']} checked")
         out.write(self.style.MIGRATE_HEADING("Demo catalog"))
         out.write(f"  {DEMO_CATALOG.name}: {_describe_import(import_result)}")
         out.write(self.style.MIGRATE_HEADING("Demo accounts"))
@@ -201,6 +217,7 @@ class Command(BaseCommand):
             out.write("  nothing to do: every demo account is already in place")
         out.write("")
         out.write(f"  Password for every account: {DEMO_PASSWORD}")
-        out.write("  admin (superuser) · citizen, citizen2 · clerk-amr, clerk-amr-2, clerk-psb, clerk-tax, "
-                  "clerk-hrss, clerk-hpf, clerk-health, clerk-mi · super-amr, super-hrss")
+        out.write("  admin (superuser) · citizen, citizen2 (Xihu), citizen-sc (Shangcheng) · clerk-amr, clerk-amr-2, "
+                  "clerk-amr-sc, clerk-psb, clerk-tax, clerk-hrss, clerk-hpf, clerk-health, clerk-mi · super-amr, "
+                  "super-amr-hz, super-hrss")
         out.write(self.style.SUCCESS("Demo data ready."))
