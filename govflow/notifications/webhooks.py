@@ -1,18 +1,18 @@
-"""Outbound webhooks: every case change POSTed to its department's system, signed.
+"""Outbound webhooks: every case change POSTed to its office's system (else its department's), signed.
 
 Body (UTF-8 JSON)::
 
     {"event_id": "1234", "type": "case.approved", "occurred_at": "2026-12-01T10:00:00+08:00",
      "application": {"id": 7, "number": "GF-2026-000007"},
-     "case": {"id": 21, "procedure": "amr-licence", "department": "amr", "status": "approved",
-              "due_date": "2026-12-02", "outputs": {...}, "corrections": null}}
+     "case": {"id": 21, "procedure": "amr-licence", "department": "amr", "office": "amr-330106",
+              "status": "approved", "due_date": "2026-12-02", "outputs": {...}, "corrections": null}}
 
 ``event_id`` is the outbox row's id as a string: the same for every attempt of one event, so
 a receiver deduplicates on it (delivery is at least once). ``type`` is the timeline kind. The
 payload is the state at the moment of the change, not at the moment of sending.
 
 Header ``X-Govflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the
-department's webhook secret; ``t`` is the time of this attempt, so a receiver can refuse old
+receiving system's webhook secret (the office's, else the department's); ``t`` is the time of this attempt, so a receiver can refuse old
 signatures (govflow's own inbound endpoint allows 300 s). Also sent: ``X-Govflow-Event-Id``,
 ``X-Govflow-Event`` and ``X-Govflow-Delivery-Attempt``. Any 2xx answer is success; anything
 else, a timeout or a connection error is retried with exponential back-off.
