@@ -53,6 +53,8 @@ from viewflow.workflow.status import STATUS
 from govflow.accounts.models import User
 from govflow.applications import services
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.catalog import jurisdictions
+from govflow.catalog.models import Department, Division, Office
 
 from . import data
 from .measure import Samples
@@ -548,12 +550,57 @@ def measure(*, requests: int = REQUESTS, warmup: int = WARMUP) -> dict[str, dict
     return {name: {**s.summary(), "sql_ms": round(statistics.median(sql[name]), 3)} for name, s in samples.items()}
 
 
+#: The demo's county-level departments: their cases are dealt over the counties' offices.
+COUNTY_DEPARTMENTS = ("amr", "psb", "tax", "hpf", "health")
+
+
+def spread_over_offices(total: int) -> dict:
+    """Open ``total`` offices (the county-level departments at as many counties: Hangzhou's, then
+    made-up ones under Ningbo) and move every application with open work, whole, to one of those
+    counties (by application id), its county-level cases to that county's offices. Xihu keeps its
+    share, so ``clerk-amr``'s queue and ``super-amr``'s board hold about 1/counties of the work."""
+    counties_needed = max(1, math.ceil(total / len(COUNTY_DEPARTMENTS)))
+    hangzhou = Division.objects.get(code="330100")
+    counties = list(Division.objects.filter(parent=hangzhou, level="county").order_by("code"))[:counties_needed]
+    made = [{"code": f"3302{80 + i:02d}", "parent": "330200", "level": "county",
+             "name": {"en": f"Bench County {i + 1}", "zh-hans": f"压测县{i + 1}"}}
+            for i in range(counties_needed - len(counties))]
+    if made:
+        jurisdictions.save_divisions(made)
+        counties += list(Division.objects.filter(code__in=[d["code"] for d in made]).order_by("code"))
+    departments = list(Department.objects.filter(code__in=COUNTY_DEPARTMENTS))
+    for department in departments:
+        for county in counties:
+            if not Office.objects.filter(department=department, division=county).exists():
+                Office.objects.create(code=jurisdictions.office_code(department.code, county.code),
+                                      department=department, division=county,
+                                      name=jurisdictions.office_name(department, county))
+    open_statuses = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUESTED)
+    whens = " ".join(f"WHEN {i} THEN {c.pk}" for i, c in enumerate(counties))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE applications_application SET division_id = CASE id %% {len(counties)} {whens} END "
+            "WHERE id IN (SELECT application_id FROM applications_case WHERE status = ANY(%s))",
+            [list(open_statuses)])
+        moved = cursor.rowcount
+        cursor.execute(
+            "UPDATE applications_case c SET office_id = o.id FROM applications_application a, catalog_office o "
+            "WHERE c.application_id = a.id AND o.department_id = c.department_id AND o.division_id = a.division_id "
+            "AND c.department_id = ANY(%s) AND a.id IN (SELECT application_id FROM applications_case "
+            "WHERE status = ANY(%s))", [[d.pk for d in departments], list(open_statuses)])
+        cases = cursor.rowcount
+    return {"offices": Office.objects.count(), "counties": len(counties), "applications_moved": moved,
+            "cases_moved": cases,
+            "open_in_clerk_amr_office": Case.objects.filter(status__in=open_statuses,
+                                                            office__code="amr-330106").count()}
+
+
 def _check_generated(templates: dict[str, Template]) -> dict:
     """Generated open work is real work: the queue lists it, its task page renders, and a clerk
     can claim and approve it (in a transaction rolled back afterwards)."""
     clerk = data.user("clerk-amr")
     template = templates["business_submitted"].application
-    case = (Case.objects.filter(status=CaseStatus.QUEUED, department__code="amr", task__isnull=False)
+    case = (Case.objects.filter(status=CaseStatus.QUEUED, office__code="amr-330106", task__isnull=False)
             .exclude(application__applicant=template.applicant_id).select_related("application")
             .order_by("-id").first())
     if case is None:
@@ -573,9 +620,10 @@ def _check_generated(templates: dict[str, Template]) -> dict:
     return {"checked": True, "number": case.application.number}
 
 
-def run(*, sizes: list[int], open_tasks: int, requests: int = REQUESTS) -> dict:
-    """The citizen's applications, ``open_tasks`` open tasks, then for each history size (growing
-    in place) the pages measured: rows of page, size, queries, median/p95 ms and the SQL's share."""
+def run(*, sizes: list[int], open_tasks: int, requests: int = REQUESTS, offices: int = 0) -> dict:
+    """The citizen's applications, ``open_tasks`` open tasks (spread over ``offices`` offices when
+    given, :func:`spread_over_offices`), then for each history size (growing in place) the pages
+    measured: rows of page, size, queries, median/p95 ms and the SQL's share."""
     sizes = sorted(set(sizes))
     if not sizes or sizes[0] < 0:
         raise ValueError("history sizes are whole numbers from 0")
@@ -593,6 +641,8 @@ def run(*, sizes: list[int], open_tasks: int, requests: int = REQUESTS) -> dict:
     plan["business_submitted"] = max(0, open_tasks - existing - sum(
         n * templates[name].open_tasks for name, n in plan.items()))
     _batch(copier, templates, plan, letter="Q", min_age_s=0, span_s=OPEN_SPAN_S, salt=11)
+    if offices:
+        result["offices"] = spread_over_offices(offices)
     with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         result["generated_check"] = _check_generated(templates)
         _vacuum_analyze()

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--history-sizes", default="0,100000,1000000",
                             help="finished tasks in the database for the history part (comma-separated)")
         parser.add_argument("--open-tasks", type=int, default=10_000, help="open tasks for the history part")
+        parser.add_argument("--offices", type=int, default=0,
+                            help="history part: deal the open work over this many offices (e.g. 90; 0: the demo's)")
         parser.add_argument("--plot", metavar="PNG", default="bench-history.png",
                             help="where to draw latency against history size")
         parser.add_argument("--http-duration", type=int, default=60, help="seconds of locust load")
@@ -97,7 +99,8 @@ class Command(BaseCommand):
                 from govflow.bench import history
 
                 self.stdout.write(f"history: {options['open_tasks']} open tasks, finished tasks {sizes} …")
-                results["history"] = history.run(sizes=sizes, open_tasks=options["open_tasks"])
+                results["history"] = history.run(sizes=sizes, open_tasks=options["open_tasks"],
+                                                 offices=options["offices"])
                 from govflow.bench import plot
 
                 plot.draw(results["history"], Path(options["plot"]))
@@ -137,6 +140,10 @@ def render(results: dict) -> str:
     history = results.get("history")
     if history:
         lines.append("")
+        spread = history.get("offices")
+        if spread:
+            lines.append(f"open work over {spread['offices']} offices ({spread['counties']} counties); "
+                         f"clerk-amr's office holds {spread['open_in_clerk_amr_office']:,} open cases")
         lines.append(f"{'page':<20}{'finished tasks':>16}{'queries':>9}{'median ms':>11}{'p95 ms':>9}{'sql ms':>9}")
         for row in history.get("rows", []):
             lines.append(f"{row['page']:<20}{row['finished']:>16,}{row['queries']:>9}{row['median_ms']:>11.2f}"
