@@ -309,6 +309,11 @@ def one_thing_coverage_gaps(one_thing: OneThing) -> list[MissingOffice]:
     return coverage_gaps(draft_needs(one_thing), subtree(one_thing.division))
 
 
+def one_things_within(division: Division) -> Q:
+    """The filter of one things offered at ``division`` or below it (a local catalog's)."""
+    return Q(division__path__startswith=division.path)
+
+
 def overseen_offices(office_ids: Any) -> QuerySet[Office]:
     """The offices a supervisor of ``office_ids`` oversees: of the same department, at the same
     division or below it, their own offices included. ``office_ids`` may be a list or a subquery

@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from govflow.accounts import selectors
 from govflow.applications.models import Application
 from govflow.catalog import design, jurisdictions, services
 from govflow.catalog.calendar import seed_calendar
@@ -468,9 +469,13 @@ _IMPORT_MODELS = ("department", "field", "material", "procedure", "onething")
 
 
 def can_import(request: HttpRequest) -> bool:
+    """Add and change on every catalog model, and the whole catalog: an import may change and
+    republish one things of any division, so a catalog editor of a division may not import (today
+    implied by ``change_department``, which makes an administrator catalog-wide; kept explicit)."""
     user = request.user
     return user.is_active and user.is_staff and all(
-        user.has_perm(f"catalog.{action}_{model}") for model in _IMPORT_MODELS for action in ("add", "change"))
+        user.has_perm(f"catalog.{action}_{model}") for model in _IMPORT_MODELS for action in ("add", "change")
+    ) and selectors.catalog_division(user) is None
 
 
 def export_view(model_admin: Any, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
