@@ -1,8 +1,8 @@
 """Admin for users (citizens and staff), their department memberships, and groups.
 
 No privilege escalation: a staff member who is not a superuser (e.g. the user-support desk with
-``view_user`` + ``change_user``) sees ``is_staff``, ``is_superuser``, groups and permissions
-read-only, cannot see superusers at all, may only view other staff members and department
+``view_user`` + ``change_user``) sees ``is_staff``, ``is_superuser``, groups, permissions and
+the catalog division (the part of the catalog a catalog editor may change) read-only, cannot see superusers at all, may only view other staff members and department
 members (clerks, supervisors, department systems), cannot set a password without the old one
 (their own: ``/admin/password_change/``), and can neither give department roles nor edit groups. The rules are
 ``govflow.accounts.selectors``; this module only applies them.
@@ -25,7 +25,7 @@ from .models import Membership, User
 from .selectors import may_grant_privileges, may_manage_account
 from .services import USERNAME_RESERVED, is_reserved_username
 
-PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions", "catalog_division")
 
 
 class RolesGrantedBySuperusers:
@@ -87,7 +87,8 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         (_("Real-name profile"), {"fields": ("name", "id_number", "phone", "email", "language", "residence")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions",
+                                       "catalog_division")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -101,6 +102,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "name", "email", "phone", "=id_number")
     ordering = ("username",)
     inlines = (MembershipInline,)
+    autocomplete_fields = ("catalog_division",)
 
     @admin.display(description=_("resident ID number"), ordering="id_number")
     def display_id_number(self, obj: User) -> str:

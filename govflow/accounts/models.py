@@ -20,6 +20,12 @@ class User(AbstractUser):
     residence = models.ForeignKey("catalog.Division", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("residence"),
                                   help_text=_("Where the person lives: their applications start there."))
+    catalog_division = models.ForeignKey(
+        "catalog.Division", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("catalog division"),
+        help_text=_("For a catalog editor: they add, change and publish only the one things of this division "
+                    "and below it, and see the others read-only. Empty: the whole catalog, as their "
+                    "permissions allow. Superusers and whoever may change departments are never limited."))
     # Channels the person wants notifications on (their profile); a channel is used only when the
     # address for it (email, phone) is known.
     notify_by_email = models.BooleanField(_("notify me by email"), default=True)

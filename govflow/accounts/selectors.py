@@ -1,7 +1,10 @@
-"""Reads on accounts: who may manage whose account, who counts as staff."""
+"""Reads on accounts: who may manage whose account, who counts as staff, who may change which part
+of the catalog."""
 from __future__ import annotations
 
 from typing import Any
+
+from govflow.catalog.models import Division, OneThing
 
 from .models import Membership, User
 
@@ -33,3 +36,42 @@ def is_staff_member(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_staff or user.is_superuser or Membership.objects.filter(user_id=user.pk).exists())
+
+
+# --- the catalog: who may change which part of it ------------------------------------------
+
+def is_catalog_wide(user: Any) -> bool:
+    """Superusers and whoever may change departments administer the whole catalog."""
+    return bool(user.is_superuser or user.has_perm("catalog.change_department"))
+
+
+def catalog_departments(user: Any) -> frozenset[int] | None:
+    """Ids of the departments whose procedures ``user`` may change; ``None``: every department.
+
+    A catalog-wide administrator (:func:`is_catalog_wide`) is not limited; everyone else with
+    procedure permissions is a *department administrator*, limited to the departments they are a
+    member of. Cached on the user object for the request.
+    """
+    cached = getattr(user, "_govflow_catalog_departments", False)
+    if cached is not False:
+        return cached
+    scope = None if is_catalog_wide(user) else frozenset(
+        Membership.objects.filter(user_id=user.pk).values_list("department_id", flat=True))
+    user._govflow_catalog_departments = scope
+    return scope
+
+
+def catalog_division(user: Any) -> Division | None:
+    """The division whose local catalog ``user`` edits: they add, change, publish and unpublish
+    only one things offered at that division or below it. ``None``: no such limit (a
+    catalog-wide administrator, or a staff member given no ``catalog_division``)."""
+    if getattr(user, "catalog_division_id", None) is None or is_catalog_wide(user):
+        return None
+    return user.catalog_division
+
+
+def may_edit_one_thing(user: Any, one_thing: OneThing) -> bool:
+    """Whether ``one_thing`` lies in ``user``'s part of the catalog (their model permissions are
+    checked by the admin as for any model)."""
+    scope = catalog_division(user)
+    return scope is None or scope.contains(one_thing.division)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from govflow.errors import InvalidInput
 
 from .labels import localized
-from .models import LEVEL_ORDER, Division, DivisionLevel, Office, level_rank
+from .models import LEVEL_ORDER, Division, DivisionLevel, Office, OneThing, Step, level_rank
 
 #: The divisions shipped with govflow (Zhejiang, its cities, Hangzhou's districts).
 BUNDLED_DIVISIONS = Path(__file__).resolve().parent / "data" / "divisions-zhejiang.json"
@@ -290,6 +290,28 @@ def coverage_gaps(needs: Iterable[Need], divisions: Iterable[Division]) -> list[
                     procedure=need.procedure, department=need.department_code, division=target.code,
                     division_name=target.display_name))
     return sorted(gaps.values(), key=lambda m: (m.division, m.procedure))
+
+
+def draft_needs(one_thing: OneThing) -> list[Need]:
+    """What routing needs of each step of ``one_thing``'s draft: the procedure's department and its
+    *live* level (one query). For the designer's dry run, before anything is published; a
+    submission is routed by the published snapshot's levels (``applications.routing.needs``)."""
+    steps = (Step.objects.filter(one_thing=one_thing).select_related("procedure__department")
+             .order_by("position", "id"))
+    return [Need(procedure=s.procedure.code, department_id=s.procedure.department_id,
+                 department_code=s.procedure.department.code, level=s.procedure.level) for s in steps]
+
+
+def one_thing_coverage_gaps(one_thing: OneThing) -> list[MissingOffice]:
+    """Every office missing for ``one_thing``'s draft wherever it is offered (its division and every
+    division below it), by division: :func:`coverage_gaps` of :func:`draft_needs` over
+    :func:`subtree` (a few queries whatever the number of divisions)."""
+    return coverage_gaps(draft_needs(one_thing), subtree(one_thing.division))
+
+
+def one_things_within(division: Division) -> Q:
+    """The filter of one things offered at ``division`` or below it (a local catalog's)."""
+    return Q(division__path__startswith=division.path)
 
 
 def overseen_offices(office_ids: Any) -> QuerySet[Office]:

@@ -17,9 +17,19 @@ Administrators compose one things here without writing code or JSON:
 
 Permissions are Django's model permissions: only staff holding them change definitions. Publishing
 and unpublishing need ``catalog.change_onething``; importing needs add and change on every catalog
-model. A staff member who may not change departments (``catalog.change_department``) is a
-*department administrator*: they change only the procedures of the departments they belong to
-(``accounts.Membership``), and see the others read-only.
+model. Superusers and whoever may change departments (``catalog.change_department``) administer
+the whole catalog. Anyone else is limited in two independent ways (the rules are
+:mod:`govflow.accounts.selectors`):
+
+* a *department administrator* changes only the procedures of the departments they belong to
+  (``accounts.Membership``), and sees the others read-only (:func:`catalog_scope`);
+* a *catalog editor of a division* (``accounts.User.catalog_division``, set by a superuser on the
+  user's page) adds, changes, publishes and unpublishes only the one things offered at that
+  division or below it (a local catalog: e.g. Xihu's), chooses only such divisions for them, and
+  sees every other one thing (e.g. the province-wide ones) read-only. They compose steps from the
+  existing procedures; whether they may change procedures, fields, materials or departments is up
+  to their model permissions, as for anyone. They may not import a catalog: an import may change
+  and republish one things anywhere.
 """
 from __future__ import annotations
 
@@ -35,9 +45,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from govflow.accounts import selectors
 from govflow.accounts.models import Membership
 from govflow.applications.models import Application
-from govflow.catalog import services
+from govflow.catalog import jurisdictions, services
 from govflow.catalog.design import diff_documents
 from govflow.catalog.models import (
     CalendarDay,
@@ -75,21 +86,9 @@ from .places import OfficeInline, name_new_offices
 
 
 def catalog_scope(user: Any) -> frozenset[int] | None:
-    """Ids of the departments whose procedures ``user`` may change; ``None``: every department.
-
-    Catalog-wide administrators are superusers and whoever may change departments; everyone else
-    with procedure permissions is limited to the departments they are a member of. Cached on the
-    user object for the request.
-    """
-    cached = getattr(user, "_govflow_catalog_scope", False)
-    if cached is not False:
-        return cached
-    if user.is_superuser or user.has_perm("catalog.change_department"):
-        scope = None
-    else:
-        scope = frozenset(Membership.objects.filter(user=user).values_list("department_id", flat=True))
-    user._govflow_catalog_scope = scope
-    return scope
+    """Ids of the departments whose procedures ``user`` may change; ``None``: every department
+    (the rule: :func:`govflow.accounts.selectors.catalog_departments`)."""
+    return selectors.catalog_departments(user)
 
 
 def _count(model: type, field: str) -> Subquery:
@@ -411,15 +410,32 @@ class PublishedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OwnDivisionFilter(admin.SimpleListFilter):
+    title = _("editable by me")
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        scope = selectors.catalog_division(request.user)
+        if scope is None:
+            return []
+        return [("1", _("%(division)s and below") % {"division": scope.display_name})]
+
+    def queryset(self, request: HttpRequest, queryset):
+        scope = selectors.catalog_division(request.user)
+        if self.value() == "1" and scope is not None:
+            return queryset.filter(jurisdictions.one_things_within(scope))
+        return queryset
+
+
 @admin.register(OneThing)
 class OneThingAdmin(admin.ModelAdmin):
     form = OneThingForm
     change_form_template = "admin/catalog/onething/change_form.html"
     change_list_template = "admin/catalog/onething/change_list.html"
-    list_display = ("code", "name_text", "step_count", "committed_days", "status", "design_links")
-    list_filter = (PublishedFilter,)
+    list_display = ("code", "name_text", "division", "step_count", "committed_days", "status", "design_links")
+    list_filter = (OwnDivisionFilter, PublishedFilter)
     search_fields = ("code", "name")
-    list_select_related = ("current_version",)
+    list_select_related = ("current_version", "division")
     inlines = [StepInline]
     actions = ["unpublish_selected"]
     fieldsets = (
@@ -429,7 +445,35 @@ class OneThingAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).annotate(n_steps=_count(Step, "one_thing"))
+        # The division decides who may change a one thing; the list skips its own
+        # ``list_select_related`` when the queryset already selects related rows.
+        return (super().get_queryset(request).select_related("division", "current_version")
+                .annotate(n_steps=_count(Step, "one_thing")))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        scope = selectors.catalog_division(request.user)
+        if scope is None:
+            return form
+
+        class ScopedOneThingForm(form):
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, within=scope, **inner)
+
+        return ScopedOneThingForm
+
+    def _in_scope(self, request: HttpRequest, obj: OneThing | None) -> bool:
+        return obj is None or selectors.may_edit_one_thing(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: OneThing | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: OneThing | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": views.can_import(request)}
+        return super().changelist_view(request, extra_context)
 
     def get_inline_instances(self, request: HttpRequest, obj: OneThing | None = None):
         inlines = super().get_inline_instances(request, obj)
@@ -447,6 +491,9 @@ class OneThingAdmin(admin.ModelAdmin):
             report = services.check_one_thing(obj)
             request._govflow_design_report = report
             extra_context.update(views.status_context(obj, report))
+            scope = selectors.catalog_division(request.user)
+            if scope is not None and not selectors.may_edit_one_thing(request.user, obj):
+                extra_context["outside_scope"] = scope
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
@@ -510,6 +557,17 @@ class OneThingAdmin(admin.ModelAdmin):
     @admin.action(description=_("Unpublish the selected one things (no new applications)"),
                   permissions=["change"])
     def unpublish_selected(self, request: HttpRequest, queryset) -> None:
+        scope = selectors.catalog_division(request.user)
+        if scope is not None:
+            outside = queryset.exclude(jurisdictions.one_things_within(scope)).count()
+            if outside:
+                self.message_user(request, ngettext(
+                    "%(count)d selected one thing is outside %(division)s, the part of the catalog you edit: "
+                    "it was left as it is.",
+                    "%(count)d selected one things are outside %(division)s, the part of the catalog you edit: "
+                    "they were left as they are.", outside) % {"count": outside, "division": scope.display_name},
+                    messages.WARNING)
+            queryset = queryset.filter(jurisdictions.one_things_within(scope))
         count = 0
         for one_thing in queryset.filter(is_published=True):
             unpublish_one_thing(one_thing=one_thing)

@@ -33,7 +33,17 @@ from govflow.catalog.io.format import (
     MAX_SIZE_MB,
     material_types,
 )
-from govflow.catalog.models import Department, Field, Material, OneThing, Output, Procedure, Step, localized
+from govflow.catalog.models import (
+    Department,
+    Division,
+    Field,
+    Material,
+    OneThing,
+    Output,
+    Procedure,
+    Step,
+    localized,
+)
 from govflow.catalog.rules import RuleError, compile_rule
 from govflow.catalog.steps import StepGraph
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
@@ -504,7 +514,9 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
             "Working days the whole one thing is promised in. At least the critical path "
             "(the longest chain of steps' committed days).")}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, within: Division | None = None, **kwargs: Any) -> None:
+        """``within``: the division of a catalog editor's local catalog; only it and the divisions
+        below it can be chosen."""
         super().__init__(*args, **kwargs)
         if "guide" in self.fields:  # absent when the form is shown read-only
             stored = [c for c in (self.instance.guide or []) if isinstance(c, str)]
@@ -516,8 +528,14 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
             field.widget = SelectFilter(_("fields"), is_stacked=False, choices=field.choices)
         if "committed_days" in self.fields:
             self.fields["committed_days"].validators += DAYS_VALIDATORS
-        if "division" in self.fields and not self.instance.pk:
-            self.fields["division"].initial = jurisdictions.default_division().pk
+        if "division" in self.fields:
+            default = jurisdictions.default_division() if not self.instance.pk else None
+            if within is not None:
+                self.fields["division"].queryset = jurisdictions.subtree(within)
+                if default is not None and not within.contains(default):
+                    default = within
+            if default is not None:
+                self.fields["division"].initial = default.pk
         if "route_by" in self.fields:
             route_by = self.fields["route_by"] = forms.ChoiceField(
                 label=self.fields["route_by"].label, help_text=self.fields["route_by"].help_text, required=False,

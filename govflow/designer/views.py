@@ -22,16 +22,27 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS_ABBR
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from govflow.accounts import selectors
 from govflow.applications.models import Application
-from govflow.catalog import design, services
+from govflow.catalog import design, jurisdictions, services
 from govflow.catalog.calendar import seed_calendar
 from govflow.catalog.definition import Definition
 from govflow.catalog.fieldtypes import Unparsable, field_type
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
-from govflow.catalog.models import CalendarDay, Department, Field, Material, OneThing, Procedure, localized
+from govflow.catalog.models import (
+    CalendarDay,
+    Department,
+    Division,
+    Field,
+    Material,
+    OneThing,
+    Procedure,
+    localized,
+)
 from govflow.catalog.questions import question
 from govflow.catalog.questions import sections as group_by_procedure
 from govflow.catalog.rules import compile_rule
@@ -233,6 +244,64 @@ def _questions(definition: Any, answers: dict, raw: dict, errors: dict, required
     return [make(c) for c in decisive if c in definition.fields], sections
 
 
+@dataclass
+class MissingHere:
+    """An office missing at a division: its department, the procedure that needs it there, and
+    where to open it."""
+
+    department: str
+    department_name: str
+    procedure: str
+    procedure_name: str
+    office_code: str
+    add_url: str = ""
+    applies: bool | None = None  # in a dry run: whether the procedure applies to the sample answers
+
+
+@dataclass
+class CoverageGap:
+    """A division where an application cannot be routed yet, with every office missing there."""
+
+    division: str
+    division_name: str
+    missing: list[MissingHere]
+
+
+def coverage(request: HttpRequest, one_thing: OneThing, doc: dict,
+             applicable: list[str] | None = None) -> list[CoverageGap]:
+    """The offices missing wherever ``one_thing`` is offered, by division (the rule:
+    :func:`jurisdictions.one_thing_coverage_gaps`; names from the draft ``doc``). A bounded number
+    of queries whatever the number of divisions."""
+    gaps = jurisdictions.one_thing_coverage_gaps(one_thing)
+    if not gaps:
+        return []
+    procedures = {p.get("code"): p for p in doc.get("procedures", []) if isinstance(p, dict)}
+    departments = {d.get("code"): d for d in doc.get("departments", []) if isinstance(d, dict)}
+    division_pks: dict[str, int] = {}
+    department_pks: dict[str, int] = {}
+    if request.user.has_perm("catalog.add_office"):
+        division_pks = dict(Division.objects.filter(code__in={g.division for g in gaps}).values_list("code", "pk"))
+        department_pks = dict(Department.objects.filter(code__in={g.department for g in gaps})
+                              .values_list("code", "pk"))
+    add_office = reverse("admin:catalog_office_add")
+    groups: dict[str, CoverageGap] = {}
+    for gap in gaps:
+        group = groups.setdefault(gap.division, CoverageGap(gap.division, gap.division_name, []))
+        code = jurisdictions.office_code(gap.department, gap.division)
+        add_url = ""
+        if gap.division in division_pks and gap.department in department_pks:
+            add_url = f"{add_office}?" + urlencode({"code": code, "department": department_pks[gap.department],
+                                                    "division": division_pks[gap.division]})
+        group.missing.append(MissingHere(
+            department=gap.department,
+            department_name=localized(departments.get(gap.department, {}).get("name")) or gap.department,
+            procedure=gap.procedure,
+            procedure_name=localized(procedures.get(gap.procedure, {}).get("name")) or gap.procedure,
+            office_code=code, add_url=add_url,
+            applies=None if applicable is None else gap.procedure in applicable))
+    return list(groups.values())
+
+
 def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
     """Diagram, critical path, merged form, materials and savings of the draft; POST: dry run."""
     one_thing = _one_thing(model_admin, request, object_id)
@@ -303,6 +372,8 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         dry_run=dry_run,
         applicable=applicable,
         answer_errors=parse_errors,
+        coverage=coverage(request, one_thing, doc, applicable),
+        offered_in=one_thing.division,
         **status_context(one_thing, report),  # report, problems, version, links
     )
     return TemplateResponse(request, "admin/catalog/onething/preview.html", context)
@@ -344,6 +415,7 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     version = one_thing.current_version
     changes = design.diff_documents(version.definition if version else None, report.doc)
     next_number = (one_thing.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    gaps = coverage(request, one_thing, report.doc)
     context = _context(
         model_admin, request, obj=one_thing,
         title=_("Publish %(name)s") % {"name": localized(one_thing.name) or one_thing.code},
@@ -358,6 +430,9 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         critical_steps=report.critical_steps,
         change_url=reverse("admin:catalog_onething_change", args=[one_thing.pk]),
         preview_url=reverse("admin:catalog_onething_preview", args=[one_thing.pk]),
+        coverage=gaps,
+        missing_offices=sum(len(g.missing) for g in gaps),
+        offered_in=one_thing.division,
     )
     return TemplateResponse(request, "admin/catalog/onething/publish.html", context,
                             status=400 if request.method == "POST" else 200)
@@ -394,9 +469,13 @@ _IMPORT_MODELS = ("department", "field", "material", "procedure", "onething")
 
 
 def can_import(request: HttpRequest) -> bool:
+    """Add and change on every catalog model, and the whole catalog: an import may change and
+    republish one things of any division, so a catalog editor of a division may not import (today
+    implied by ``change_department``, which makes an administrator catalog-wide; kept explicit)."""
     user = request.user
     return user.is_active and user.is_staff and all(
-        user.has_perm(f"catalog.{action}_{model}") for model in _IMPORT_MODELS for action in ("add", "change"))
+        user.has_perm(f"catalog.{action}_{model}") for model in _IMPORT_MODELS for action in ("add", "change")
+    ) and selectors.catalog_division(user) is None
 
 
 def export_view(model_admin: Any, request: HttpRequest, object_id: str | None = None) -> HttpResponse:

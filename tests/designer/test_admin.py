@@ -44,23 +44,6 @@ from ..stories import BUSINESS_ANSWERS, approve, statuses, submitted
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def designer(db):
-    return UserFactory(username="designer", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    """The pages in English (the default language is Chinese); messages are asserted in English."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def admin_client(client, designer):
-    client.force_login(designer)
-    return client
-
-
 def url(name: str, *args) -> str:
     return reverse(f"admin:{name}", args=args)
 
