@@ -22,7 +22,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 
-from ..selectors import latest_draft, one_thing_name, prefill_answers, published_one_thing
+from ..selectors import latest_draft, offered_one_thing, one_thing_name, person_division, prefill_answers
 from .common import (
     _applicable,
     _decision,
@@ -116,8 +116,9 @@ def _missing_required(definition: Definition, application: Application, codes: l
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply_start(request: HttpRequest, code: str) -> HttpResponse:
-    """Start or resume: a citizen's draft for this one thing resumes; else the first step."""
-    one_thing = published_one_thing(code)
+    """Start or resume: a citizen's draft for this one thing resumes; else the first step. A one
+    thing not offered to the person is not found, as on its page."""
+    one_thing = offered_one_thing(person_division(request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
