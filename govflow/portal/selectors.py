@@ -53,6 +53,23 @@ def offered_one_thing(division: Division | None, code: str) -> OneThing | None:
     return offered_one_things(division).select_related("division").filter(code=code).first()
 
 
+def division_choices(divisions: Any) -> list:
+    """Grouped ``(code, name)`` choices for a select of ``divisions`` (ordered by path, as
+    ``Division.Meta`` orders them): a division whose parent is not among them stands alone, the
+    others are grouped under their parent's name. No query beyond reading ``divisions``."""
+    rows = list(divisions)
+    by_pk = {division.pk: division for division in rows}
+    alone: list[tuple[str, str]] = []
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for division in rows:
+        option = (division.code, division.display_name)
+        if division.parent_id in by_pk:
+            groups.setdefault(division.parent_id, []).append(option)
+        else:
+            alone.append(option)
+    return [*alone, *((by_pk[parent].display_name, options) for parent, options in groups.items())]
+
+
 def definition_of(one_thing: OneThing) -> Definition | None:
     version = one_thing.current_version
     if version is None:

@@ -1,11 +1,14 @@
-"""Places (issue #15) in the portal: which one things a person sees."""
+"""Places (issue #15) in the portal: which one things a person sees, and the residence on the profile."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from govflow.applications.models import Application
+from govflow.catalog import jurisdictions
 from govflow.catalog.models import Division
 from govflow.catalog.services import import_catalog
 from tests.conftest import load_demo_document
@@ -95,6 +98,69 @@ def test_search_keeps_to_the_one_things_offered(sc_client, local_one_things):
     response = sc_client.get(reverse("home"), {"q": "newborn"})
 
     assert listed(response) == {"newborn", "newborn-hz", "newborn-sc"}
+
+
+# -- the residence on the profile ------------------------------------------------------------------
+
+def test_the_profile_sets_the_residence_and_new_applications_start_there(alice_client, citizen_alice):
+    page = alice_client.get(reverse("profile"))
+    assert page.context["form"]["residence"].value() == ""
+    assert '<label class="label" for="id_residence">' in page.content.decode()
+
+    response = alice_client.post(reverse("profile"), {"phone": citizen_alice.phone, "email": citizen_alice.email,
+                                                      "residence": "330102"})
+
+    assert response.status_code == 302
+    citizen_alice.refresh_from_db()
+    assert citizen_alice.residence.code == "330102"
+    alice_client.post(reverse("apply", args=["business-startup"]), {"step": "guide", "has_employees": "no"})
+    assert Application.objects.get(applicant=citizen_alice).division.code == "330102"
+
+    alice_client.post(reverse("profile"), {"phone": citizen_alice.phone, "email": citizen_alice.email,
+                                           "residence": ""})
+    citizen_alice.refresh_from_db()
+    assert citizen_alice.residence is None
+
+
+@pytest.mark.parametrize(("code", "message"), [("999999", "Unknown division."),
+                                               ("<script>", "Select a place from the list.")])
+def test_the_profile_refuses_an_unknown_residence(alice_client, citizen_alice, demo_catalog, code, message):
+    response = alice_client.post(reverse("profile"), {"phone": "13900139000", "email": "new@example.org",
+                                                      "residence": code})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert message in body and 'href="#id_residence"' in body
+    citizen_alice.refresh_from_db()
+    assert citizen_alice.residence is None and citizen_alice.email != "new@example.org"
+
+
+def test_registration_leaves_the_residence_empty(en_client, demo_catalog):
+    from govflow.accounts.models import User
+
+    response = en_client.post(reverse("register"), {
+        "name": "王小明", "id_number": "110101199003074514", "phone": "13800138000",
+        "email": "wang@example.org", "username": "wangxm", "password1": "Qiye-kaiban-2026",
+        "password2": "Qiye-kaiban-2026"})
+
+    assert response.status_code == 302
+    assert User.objects.get(username="wangxm").residence is None
+
+
+# -- a bounded number of queries ------------------------------------------------------------------
+
+def test_the_profile_runs_a_constant_number_of_queries(alice_client, citizen_alice, demo_catalog,
+                                                       django_assert_max_num_queries):
+    jurisdictions.save_divisions(jurisdictions.read_divisions_file(jurisdictions.BUNDLED_DIVISIONS))
+    citizen_alice.residence = division("330105")
+    citizen_alice.save()
+
+    with django_assert_max_num_queries(3):  # session, user, divisions: not one per option
+        response = alice_client.get(reverse("profile"))
+
+    assert response.context["form"]["residence"].value() == "330105"
+    select = re.search(r'<select name="residence".*?</select>', response.content.decode(), re.S).group(0)
+    assert select.count("<option") == 26  # 25 divisions and "Not set"
 
 
 def test_the_home_page_of_a_signed_in_citizen_runs_a_constant_number_of_queries(sc_client, local_one_things,
