@@ -155,6 +155,18 @@ class ProfileForm(_DivisionSelectForm):
         super().__init__(*args, choices=[("", _("Not set")), *choices], **kwargs)
 
 
+class DivisionForm(_DivisionSelectForm):
+    """Where an application is handled (the apply wizard's first step and a draft's)."""
+
+    prefix = "place"
+    division = _division_field(
+        _("Where your application is handled"),
+        _("The offices of this place handle your application. We start with where you live; choose another "
+          "place if your application belongs there."), required=True)
+
+    division_field = "division"
+
+
 class FilterForm(forms.Form):
     STATUS_CHOICES = [("", _("All")), *ApplicationStatus.choices]
 

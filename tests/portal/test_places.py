@@ -1,23 +1,28 @@
-"""Places (issue #15) in the portal: which one things a person sees, and the residence on the profile."""
+"""Places (issue #15) in the portal: which one things a person sees, where an application is
+handled, a refusal when no office is competent, and the residence on the profile."""
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from govflow.applications.models import Application
+from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
 from govflow.catalog import jurisdictions
-from govflow.catalog.models import Division
+from govflow.catalog.models import Division, Office
 from govflow.catalog.services import import_catalog
 from tests.conftest import load_demo_document
 from tests.factories import CitizenFactory
+from tests.stories import draft
 
 pytestmark = pytest.mark.django_db
 
 PROVINCE_WIDE = {"business-startup", "newborn"}  # the demo's one things are offered in 330000
 LOCAL = {"newborn-hz": "330100", "newborn-sc": "330102", "newborn-xh": "330106"}
+PLACE = "place-division"  # the name of the first step's select
 
 
 @pytest.fixture
@@ -55,6 +60,12 @@ def sc_client(shangcheng) -> Client:
 
 def listed(response) -> set[str]:
     return {card.code for card in response.context["one_things"]}
+
+
+def newborn_form(answers: dict, **extra) -> dict:
+    post = {"step": "form", "action": "save", **extra}
+    post.update({code: str(value) for code, value in answers.items()})
+    return post
 
 
 # -- which one things a person sees --------------------------------------------------------------
@@ -100,6 +111,141 @@ def test_search_keeps_to_the_one_things_offered(sc_client, local_one_things):
     assert listed(response) == {"newborn", "newborn-hz", "newborn-sc"}
 
 
+# -- where an application is handled -------------------------------------------------------------
+
+def test_the_first_step_offers_the_divisions_where_the_one_thing_is_offered(sc_client):
+    response = sc_client.get(reverse("apply", args=["business-startup"]))  # its first step is the guide
+
+    field = response.context["place"].form["division"]
+    assert field.value() == "330102"  # where the applicant lives
+    body = response.content.decode()
+    assert '<label class="label" for="id_place-division">Where your application is handled</label>' in body
+    assert 'aria-describedby="id_place-division-hint"' in body
+    options = [code for code, _name in field.field.widget.choices if isinstance(_name, str)]
+    grouped = {label: [code for code, _n in group] for label, group in field.field.widget.choices
+               if isinstance(group, list)}
+    assert options == ["330000"] and grouped == {"Zhejiang Province": ["330100"],
+                                                 "Hangzhou": ["330102", "330106"]}
+    assert not Application.objects.exists()
+
+
+def test_the_division_chosen_on_the_first_step_is_the_drafts(sc_client, shangcheng):
+    response = sc_client.post(reverse("apply", args=["business-startup"]),
+                              {"step": "guide", "has_employees": "no", PLACE: "330106"})
+
+    assert response.status_code == 302
+    application = Application.objects.get(applicant=shangcheng)
+    assert application.division.code == "330106"
+
+
+def test_without_a_choice_the_draft_starts_where_the_applicant_lives(sc_client, shangcheng):
+    sc_client.post(reverse("apply", args=["business-startup"]), {"step": "guide", "has_employees": "no"})
+
+    assert Application.objects.get(applicant=shangcheng).division.code == "330102"
+
+
+def test_a_draft_moves_to_another_division_and_the_pages_show_it(sc_client, shangcheng):
+    application = draft(shangcheng, "business-startup")
+    guide = sc_client.get(reverse("apply-guide", args=[application.pk]))
+    assert guide.context["place"].form["division"].value() == "330102"
+
+    response = sc_client.post(reverse("apply-guide", args=[application.pk]),
+                              {"step": "guide", "has_employees": "yes", PLACE: "330100"})
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.division.code == "330100"
+    check = sc_client.get(reverse("apply-check", args=[application.pk]))
+    assert check.context["place"]["division"].code == "330100"
+    body = check.content.decode()
+    assert f'href="/applications/{application.pk}/guide/#id_place-division"' in body
+    status = sc_client.get(reverse("application", args=[application.pk])).content.decode()
+    assert "Handled in" in status and "Hangzhou" in status
+
+
+def test_a_one_thing_without_a_guide_chooses_on_its_form(sc_client, shangcheng):
+    response = sc_client.post(reverse("apply", args=["newborn"]),
+                              newborn_form({"baby_name": "张小宝"}, **{PLACE: "330106"}))
+
+    assert response.status_code == 302
+    application = Application.objects.get(applicant=shangcheng)
+    assert application.division.code == "330106"
+    form = sc_client.get(reverse("apply-form", args=[application.pk]))
+    assert form.context["place"].form["division"].value() == "330106"
+
+
+def test_a_division_outside_the_area_is_refused_on_the_select(sc_client, shangcheng, local_one_things):
+    application = draft(shangcheng, "newborn-hz", answers={"baby_name": "张小宝"}, materials={})
+    assert application.division.code == "330102"
+
+    response = sc_client.post(reverse("apply-form", args=[application.pk]),
+                              newborn_form({"baby_name": "张小宝二"}, **{PLACE: "330000"}))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "This one thing is offered in Hangzhou only; Zhejiang Province is outside it." in body
+    assert response.context["error_items"][0]["href"] == "#id_place-division"
+    assert 'aria-invalid="true" aria-describedby="id_place-division-hint id_place-division-error"' in body
+    application.refresh_from_db()
+    assert application.division.code == "330102"
+    assert application.data["baby_name"] == "张小宝"  # nothing of the post is saved
+
+
+@pytest.mark.parametrize(("code", "message"), [("999999", "Unknown division: 999999."),
+                                               ("33010x", "Select a place from the list."),
+                                               ("", "Select a place.")])
+def test_a_bad_division_is_a_form_error_never_a_500(sc_client, shangcheng, code, message):
+    response = sc_client.post(reverse("apply", args=["business-startup"]),
+                              {"step": "guide", "has_employees": "no", PLACE: code})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Application.objects.filter(applicant=shangcheng).exists()
+
+
+def test_a_one_thing_of_one_division_shows_it_without_a_select(sc_client, shangcheng, local_one_things):
+    response = sc_client.get(reverse("apply", args=["newborn-sc"]))
+
+    assert response.context["place"].form is None
+    assert 'name="place-division"' not in response.content.decode()
+    assert "Shangcheng District" in response.content.decode()
+
+
+# -- no competent office: refused, nothing written -------------------------------------------------
+
+def test_a_submission_without_a_competent_office_is_refused_next_to_the_division(sc_client, shangcheng):
+    Office.objects.filter(code="tax-330102").delete()  # no case uses it yet
+    application = draft(shangcheng, "business-startup")
+    assert application.division.code == "330102"
+
+    response = sc_client.post(reverse("apply-submit", args=[application.pk]), {"submit_key": "k1"})
+
+    assert response.status_code == 400
+    expected = ("No office of Taxation Bureau in Shangcheng District handles “Tax registration information "
+                "confirmation” yet.")
+    assert response.context["place"]["errors"] == [expected]
+    assert response.context["error_items"][0] == {
+        "href": f"/applications/{application.pk}/guide/#id_place-division",
+        "text": f"Where your application is handled: {expected}"}
+    assert expected in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.DRAFT
+    assert not application.number and application.submitted_at is None
+    assert not Case.objects.exists() and not TimelineEntry.objects.exists()
+    assert application.documents.count() == 5  # not even the unused documents are dropped
+
+    # Handled in Xihu instead, it goes through.
+    sc_client.post(reverse("apply-guide", args=[application.pk]),
+                   {"step": "guide", "has_employees": "yes", PLACE: "330106"})
+    response = sc_client.post(reverse("apply-submit", args=[application.pk]), {"submit_key": "k2"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert set(Case.objects.values_list("office__division__code", flat=True)) == {"330106", "330100"}
+    receipt = sc_client.get(reverse("receipt", args=[application.pk])).content.decode()
+    assert "Handled in" in receipt and "Xihu District" in receipt
+
+
 # -- the residence on the profile ------------------------------------------------------------------
 
 def test_the_profile_sets_the_residence_and_new_applications_start_there(alice_client, citizen_alice):
@@ -113,6 +259,8 @@ def test_the_profile_sets_the_residence_and_new_applications_start_there(alice_c
     assert response.status_code == 302
     citizen_alice.refresh_from_db()
     assert citizen_alice.residence.code == "330102"
+    start = alice_client.get(reverse("apply", args=["business-startup"]))
+    assert start.context["place"].form["division"].value() == "330102"
     alice_client.post(reverse("apply", args=["business-startup"]), {"step": "guide", "has_employees": "no"})
     assert Application.objects.get(applicant=citizen_alice).division.code == "330102"
 
@@ -147,11 +295,24 @@ def test_registration_leaves_the_residence_empty(en_client, demo_catalog):
     assert User.objects.get(username="wangxm").residence is None
 
 
-# -- a bounded number of queries ------------------------------------------------------------------
+# -- a bounded number of queries whatever the number of divisions and one things -------------------
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
+def _more_places() -> None:
+    """Every division of the bundled file: 25 instead of the demo's 4."""
+    jurisdictions.save_divisions(jurisdictions.read_divisions_file(jurisdictions.BUNDLED_DIVISIONS))
+    assert Division.objects.count() == 25
+
 
 def test_the_profile_runs_a_constant_number_of_queries(alice_client, citizen_alice, demo_catalog,
                                                        django_assert_max_num_queries):
-    jurisdictions.save_divisions(jurisdictions.read_divisions_file(jurisdictions.BUNDLED_DIVISIONS))
+    _more_places()
     citizen_alice.residence = division("330105")
     citizen_alice.save()
 
@@ -161,6 +322,37 @@ def test_the_profile_runs_a_constant_number_of_queries(alice_client, citizen_ali
     assert response.context["form"]["residence"].value() == "330105"
     select = re.search(r'<select name="residence".*?</select>', response.content.decode(), re.S).group(0)
     assert select.count("<option") == 26  # 25 divisions and "Not set"
+
+
+def test_the_pages_with_a_division_select_run_a_constant_number_of_queries(sc_client, shangcheng):
+    application = draft(shangcheng, "business-startup")
+    pages = [reverse("home"), reverse("apply", args=["newborn"]), reverse("apply-guide", args=[application.pk]),
+             reverse("apply-check", args=[application.pk]), reverse("application", args=[application.pk]),
+             reverse("profile")]
+    before = [_count(sc_client, url) for url in pages]
+
+    _more_places()
+    after = [_count(sc_client, url) for url in pages]
+
+    assert after == before
+    budgets = [4, 7, 4, 5, 7, 3]  # session and user included
+    assert all(count <= budget for count, budget in zip(before, budgets, strict=True)), before
+    first_step = sc_client.get(reverse("apply", args=["newborn"])).content.decode()
+    select = re.search(r'<select name="place-division".*?</select>', first_step, re.S).group(0)
+    assert select.count("<option") == 25  # newborn is offered province-wide
+
+
+def test_choosing_a_division_runs_a_bounded_number_of_queries(sc_client, shangcheng, django_assert_max_num_queries):
+    application = draft(shangcheng, "business-startup")
+    _more_places()
+
+    with django_assert_max_num_queries(14):
+        response = sc_client.post(reverse("apply-guide", args=[application.pk]),
+                                  {"step": "guide", "has_employees": "yes", PLACE: "330105"})
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.division.code == "330105"  # Gongshu, from the bundled file
 
 
 def test_the_home_page_of_a_signed_in_citizen_runs_a_constant_number_of_queries(sc_client, local_one_things,
