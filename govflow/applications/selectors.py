@@ -79,7 +79,8 @@ def application_for_citizen(user: Any, pk: Any) -> Application:
     """The citizen's own application or 404 (another citizen's application does not exist for them)."""
     pk = int_or_404(pk)
     try:
-        return Application.objects.select_related("one_thing", "version", "applicant").get(pk=pk, applicant=user)
+        return (Application.objects.select_related("one_thing__division", "version", "applicant", "division")
+                .get(pk=pk, applicant=user))
     except Application.DoesNotExist:
         raise Http404("Application not found.") from None
 

@@ -118,14 +118,53 @@ class RegisterForm(forms.Form):
         return cleaned
 
 
-class ProfileForm(forms.Form):
+def _division_field(label: str, help_text: str, *, required: bool) -> forms.RegexField:
+    """A select of divisions whose options the view gives (``division_choices``). Only the shape of
+    a code is checked here; whether the division exists and fits is the service's to say."""
+    return forms.RegexField(
+        label=label, help_text=help_text, required=required, regex=r"^[0-9]{6,12}\Z",
+        error_messages={"required": _("Select a place."), "invalid": _("Select a place from the list.")},
+        widget=forms.Select)
+
+
+class _DivisionSelectForm(forms.Form):
+    """A form whose division select gets its options from the view."""
+
+    division_field = ""
+
+    def __init__(self, *args, choices: list = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.division_field].widget.choices = list(choices)
+
+
+class ProfileForm(_DivisionSelectForm):
     """What a citizen may change themselves; name and ID number come from the identity check."""
 
     phone = RegisterForm.base_fields["phone"]
     email = RegisterForm.base_fields["email"]
+    residence = _division_field(
+        _("Your district, city or province"),
+        _("Your applications start in this place; you can choose another for each application. It also "
+          "decides which local services you see."), required=False)
 
+    division_field = "residence"
     clean_phone = RegisterForm.clean_phone
     error_messages = RegisterForm.error_messages
+
+    def __init__(self, *args, choices: list = (), **kwargs) -> None:
+        super().__init__(*args, choices=[("", _("Not set")), *choices], **kwargs)
+
+
+class DivisionForm(_DivisionSelectForm):
+    """Where an application is handled (the apply wizard's first step and a draft's)."""
+
+    prefix = "place"
+    division = _division_field(
+        _("Where your application is handled"),
+        _("The offices of this place handle your application. We start with where you live; choose another "
+          "place if your application belongs there."), required=True)
+
+    division_field = "division"
 
 
 class FilterForm(forms.Form):

@@ -11,8 +11,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
+from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, DefinitionError, get_definition
-from govflow.catalog.models import OneThing, localized
+from govflow.catalog.models import Division, OneThing, localized
 from govflow.stats.savings import Savings, savings_of
 
 
@@ -32,8 +33,41 @@ def published_one_thing_choices() -> list[tuple[str, str]]:
     return [(code, localized(published or name)) for code, name, published in rows]
 
 
-def published_one_thing(code: str) -> OneThing | None:
-    return published_one_things().filter(code=code).first()
+# -- places --------------------------------------------------------------------------------------
+
+def person_division(user: Any) -> Division | None:
+    """The division whose one things a person sees: their residence, else the default division;
+    none for a visitor who is not signed in (one query, or none)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return user.residence if user.residence_id else jurisdictions.default_division()
+
+
+def offered_one_things(division: Division | None) -> QuerySet[OneThing]:
+    """Published one things offered to a person of ``division`` (:func:`jurisdictions.one_things_visible_in`)."""
+    return published_one_things().filter(jurisdictions.one_things_visible_in(division))
+
+
+def offered_one_thing(division: Division | None, code: str) -> OneThing | None:
+    """The published one thing ``code`` with its division, if it is offered to a person of ``division``."""
+    return offered_one_things(division).select_related("division").filter(code=code).first()
+
+
+def division_choices(divisions: Any) -> list:
+    """Grouped ``(code, name)`` choices for a select of ``divisions`` (ordered by path, as
+    ``Division.Meta`` orders them): a division whose parent is not among them stands alone, the
+    others are grouped under their parent's name. No query beyond reading ``divisions``."""
+    rows = list(divisions)
+    by_pk = {division.pk: division for division in rows}
+    alone: list[tuple[str, str]] = []
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for division in rows:
+        option = (division.code, division.display_name)
+        if division.parent_id in by_pk:
+            groups.setdefault(division.parent_id, []).append(option)
+        else:
+            alone.append(option)
+    return [*alone, *((by_pk[parent].display_name, options) for parent, options in groups.items())]
 
 
 def definition_of(one_thing: OneThing) -> Definition | None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from govflow.accounts import services as account_services
 from govflow.accounts.limits import RateLimited
 from govflow.applications import selectors as app_selectors
+from govflow.catalog.models import Division
 from govflow.errors import InvalidInput
 from govflow.web import client_address, safe_next
 
@@ -30,6 +31,7 @@ from ..forms import (
     ResetCodeForm,
     SetPasswordForm,
 )
+from ..selectors import division_choices
 from ..services import profile_update
 
 # -- accounts ------------------------------------------------------------------------------------
@@ -101,11 +103,20 @@ def register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None, initial={"phone": user.phone, "email": user.email})
+    divisions = list(Division.objects.all())
+    residence = next((d.code for d in divisions if d.pk == user.residence_id), "")
+    form = ProfileForm(request.POST or None, choices=division_choices(divisions),
+                       initial={"phone": user.phone, "email": user.email, "residence": residence})
     if request.method == "POST" and form.is_valid():
-        profile_update(user=user, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"])
-        messages.success(request, _("Your contact details are saved."))
-        return redirect("profile")
+        data = form.cleaned_data
+        try:
+            profile_update(user=user, phone=data["phone"], email=data["email"], residence=data["residence"])
+        except InvalidInput as exc:
+            for message in (exc.errors or {}).get("residence") or [exc.message]:
+                form.add_error("residence", message)
+        else:
+            messages.success(request, _("Your details are saved."))
+            return redirect("profile")
     return render(request, "portal/profile.html", {"form": form, "profile_user": user})
 
 

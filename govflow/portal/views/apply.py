@@ -22,7 +22,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 
-from ..selectors import latest_draft, one_thing_name, prefill_answers, published_one_thing
+from ..selectors import latest_draft, offered_one_thing, one_thing_name, person_division, prefill_answers
 from .common import (
     _applicable,
     _decision,
@@ -38,6 +38,7 @@ from .common import (
     _service_field_errors,
 )
 from .follow import _case_rows
+from .place import Place, check_row, place_for, refusal_messages
 
 
 def _on_draft(view: Callable[[HttpRequest, Application, Definition], HttpResponse]) -> Callable[..., HttpResponse]:
@@ -57,15 +58,16 @@ def _on_draft(view: Callable[[HttpRequest, Application, Definition], HttpRespons
 # -- apply ---------------------------------------------------------------------------------------
 
 def _guide_context(definition: Definition, questions: list[qa.Question], *, action: str, application=None,
-                   one_thing_code: str, data: dict | None = None) -> dict:
+                   one_thing_code: str, data: dict | None = None, place: Place | None = None) -> dict:
     decision = _decision(definition, _applicable(definition, data)) if application is not None else None
     return {"definition_name": localized(definition.one_thing.get("name")), "questions": questions,
-            "error_items": _error_items(questions), "action": action, "application": application,
-            "one_thing_code": one_thing_code, "decision": decision}
+            "error_items": (place.error_items() if place else []) + _error_items(questions), "action": action,
+            "application": application, "one_thing_code": one_thing_code, "decision": decision, "place": place}
 
 
 def _form_context(definition: Definition, data: dict, *, action: str, application=None, one_thing_code: str,
-                  errors=None, raw=None, prefilled=None, other_errors=(), saved_with_errors=False) -> dict:
+                  errors=None, raw=None, prefilled=None, other_errors=(), saved_with_errors=False,
+                  place: Place | None = None) -> dict:
     applicable = _applicable(definition, data)
     required = definition.required_fields(applicable) if applicable else set()
     groups = []
@@ -75,32 +77,40 @@ def _form_context(definition: Definition, data: dict, *, action: str, applicatio
                                prefilled=prefilled)
         all_questions.extend(questions)
         groups.append({"title": title, "department": department, "questions": questions})
-    error_items = [{"href": "#main-form", "text": text} for text in other_errors] + _error_items(all_questions)
+    error_items = ([{"href": "#main-form", "text": text} for text in other_errors]
+                   + (place.error_items() if place else []) + _error_items(all_questions))
     return {"definition_name": localized(definition.one_thing.get("name")), "groups": groups,
             "error_items": error_items, "action": action, "application": application,
             "one_thing_code": one_thing_code, "has_guide": bool(definition.guide),
             "decision": _decision(definition, applicable) if definition.guide else None,
-            "saved_with_errors": saved_with_errors}
+            "saved_with_errors": saved_with_errors, "place": place}
 
 
 def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, application: Application | None,
-          codes: list[str]) -> tuple[Application | None, dict[str, list[str]], dict[str, str], list[str]]:
-    """Parse and save the posted answers: ``(application, field errors, raw texts, other errors)``.
+          codes: list[str], place: Place | None = None
+          ) -> tuple[Application | None, dict[str, list[str]], dict[str, str], list[str]]:
+    """Parse and save the posted answers and, on the first step, the division: ``(application,
+    field errors, raw texts, other errors)``; the division's errors are on ``place``.
 
-    Nothing is saved when any answer is malformed. A new draft starts with what is known
-    already (profile, wallet), under what the citizen typed.
+    Nothing is saved when any answer or the division is refused. A new draft starts with what
+    is known already (profile, wallet), under what the citizen typed.
     """
     parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
-    if errors:
+    division = place.posted() if place is not None else None
+    if errors or (place is not None and place.has_errors):
         return application, errors, raw, []
     try:
         if application is None:
             known = {k: v for k, v in prefill_answers(request.user, definition).items() if k not in codes}
             data = {**known, **{k: v for k, v in parsed.items() if v is not None}}
-            application = services.application_create(user=request.user, one_thing_code=one_thing_code, data=data)
+            application = services.application_create(user=request.user, one_thing_code=one_thing_code, data=data,
+                                                      division=division)
         else:
-            application = services.application_update(application=application, user=request.user, data=parsed)
+            application = services.application_update(application=application, user=request.user, data=parsed,
+                                                      division=division)
     except InvalidInput as exc:
+        if place is not None and place.refused(exc):
+            return application, {}, raw, []
         field_errors, other = _service_field_errors(exc, codes)
         return application, field_errors, raw, other
     except DomainError as exc:
@@ -116,8 +126,10 @@ def _missing_required(definition: Definition, application: Application, codes: l
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply_start(request: HttpRequest, code: str) -> HttpResponse:
-    """Start or resume: a citizen's draft for this one thing resumes; else the first step."""
-    one_thing = published_one_thing(code)
+    """Start or resume: a citizen's draft for this one thing resumes; else the first step, with
+    the division the application will be handled in (where the applicant lives, when the one
+    thing is offered there). A one thing not offered to the person is not found, as on its page."""
+    one_thing = offered_one_thing(person_division(request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
@@ -126,23 +138,27 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
         if draft is not None:
             return redirect("application", pk=draft.pk)
         known = prefill_answers(request.user, definition)
+        place = place_for(request, one_thing, None)
         if definition.guide:
             questions = _questions(definition, definition.guide, known, required=set(definition.guide))
             return render(request, "portal/apply_guide.html",
-                          _guide_context(definition, questions, action=request.path, one_thing_code=code))
+                          _guide_context(definition, questions, action=request.path, one_thing_code=code,
+                                         place=place))
         return render(request, "portal/apply_form.html",
-                      _form_context(definition, known, action=request.path, one_thing_code=code, prefilled=known))
+                      _form_context(definition, known, action=request.path, one_thing_code=code, prefilled=known,
+                                    place=place))
 
     step = request.POST.get("step")
     if step == "guide" and definition.guide:
-        return _post_guide(request, definition, code, draft)
+        return _post_guide(request, definition, code, draft, place_for(request, one_thing, draft))
     codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, draft.data if draft else {}))
              for c in cs]
-    return _post_form(request, definition, code, draft, codes)
+    place = None if definition.guide else place_for(request, one_thing, draft)
+    return _post_form(request, definition, code, draft, codes, place)
 
 
 def _post_guide(request: HttpRequest, definition: Definition, code: str,
-                application: Application | None) -> HttpResponse:
+                application: Application | None, place: Place | None) -> HttpResponse:
     parsed, errors, raw = qa.parse_answers(definition, definition.guide, request.POST)
     for field_code in definition.guide:
         if field_code not in errors and parsed.get(field_code) is None:
@@ -150,29 +166,29 @@ def _post_guide(request: HttpRequest, definition: Definition, code: str,
     other: list[str] = []
     if not errors:
         application, errors, raw, other = _save(request, definition=definition, one_thing_code=code,
-                                                application=application, codes=definition.guide)
-    if errors or other:
+                                                application=application, codes=definition.guide, place=place)
+    if errors or other or (place is not None and place.has_errors):
         data = application.data if application is not None else {}
         questions = _questions(definition, definition.guide, data, required=set(definition.guide), errors=errors,
                                raw=raw)
         context = _guide_context(definition, questions, action=request.path, application=application,
-                                 one_thing_code=code, data=data)
+                                 one_thing_code=code, data=data, place=place)
         context["error_items"] = [{"href": "#main-form", "text": t} for t in other] + context["error_items"]
         return render(request, "portal/apply_guide.html", context)
     return redirect("apply-form", pk=application.pk)
 
 
 def _post_form(request: HttpRequest, definition: Definition, code: str, application: Application | None,
-               codes: list[str]) -> HttpResponse:
+               codes: list[str], place: Place | None = None) -> HttpResponse:
     action = request.POST.get("action", "continue")
     application, errors, raw, other = _save(request, definition=definition, one_thing_code=code,
-                                            application=application, codes=codes)
+                                            application=application, codes=codes, place=place)
     form_action = reverse("apply-form", args=[application.pk]) if application is not None else request.path
-    if errors or other:
+    if errors or other or (place is not None and place.has_errors):
         data = dict(application.data) if application is not None else {}
         return render(request, "portal/apply_form.html",
                       _form_context(definition, data, action=form_action, application=application,
-                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other))
+                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other, place=place))
     if action == "save":
         messages.success(request, _("Your draft is saved. You can come back to it at any time from "
                                     "“My applications”."))
@@ -182,7 +198,7 @@ def _post_form(request: HttpRequest, definition: Definition, code: str, applicat
         return render(request, "portal/apply_form.html",
                       _form_context(definition, dict(application.data), action=form_action,
                                     application=application, one_thing_code=code, errors=missing,
-                                    saved_with_errors=True))
+                                    saved_with_errors=True, place=place))
     return redirect("apply-materials", pk=application.pk)
 
 
@@ -192,12 +208,13 @@ def _post_form(request: HttpRequest, definition: Definition, code: str, applicat
 def apply_guide(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
     if not definition.guide:
         return redirect("apply-form", pk=application.pk)
+    place = place_for(request, application.one_thing, application)
     if request.method == "POST":
-        return _post_guide(request, definition, application.one_thing.code, application)
+        return _post_guide(request, definition, application.one_thing.code, application, place)
     questions = _questions(definition, definition.guide, application.data, required=set(definition.guide))
     return render(request, "portal/apply_guide.html",
                   _guide_context(definition, questions, action=request.path, application=application,
-                                 one_thing_code=application.one_thing.code, data=application.data))
+                                 one_thing_code=application.one_thing.code, data=application.data, place=place))
 
 
 @login_required
@@ -206,13 +223,14 @@ def apply_guide(request: HttpRequest, application: Application, definition: Defi
 def apply_form(request: HttpRequest, application: Application, definition: Definition) -> HttpResponse:
     if definition.guide and any(application.data.get(c) is None for c in definition.guide):
         return redirect("apply-guide", pk=application.pk)
+    place = None if definition.guide else place_for(request, application.one_thing, application)
     if request.method == "POST":
         codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, application.data)) for c in cs]
-        return _post_form(request, definition, application.one_thing.code, application, codes)
+        return _post_form(request, definition, application.one_thing.code, application, codes, place)
     known = prefill_answers(request.user, definition)
     return render(request, "portal/apply_form.html",
                   _form_context(definition, dict(application.data), action=request.path, application=application,
-                                one_thing_code=application.one_thing.code, prefilled=known))
+                                one_thing_code=application.one_thing.code, prefilled=known, place=place))
 
 
 @login_required
@@ -250,7 +268,8 @@ def apply_materials(request: HttpRequest, application: Application, definition: 
 
 
 def _check_context(request: HttpRequest, application: Application, definition: Definition, *,
-                   errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False) -> dict:
+                   errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False,
+                   place_errors: Iterable[str] = ()) -> dict:
     data = application.data or {}
     documents = _documents(application)
     report = readiness(definition, data, documents)
@@ -270,7 +289,9 @@ def _check_context(request: HttpRequest, application: Application, definition: D
             _row(definition, code, data, errors, f"{form_url}#{qa.input_id(code)}") for code in codes]})
     materials = _materials_for(definition, applicable, documents)
     materials_url = reverse("apply-materials", args=[application.pk])
-    error_items = []
+    place = check_row(application, definition, place_errors)
+    error_items = [{"href": place["change_url"] or "#place", "text": f"{place['label']}: {message}"}
+                   for message in place["errors"]]
     for section in rows_by_section:
         for row in section["rows"]:
             for message in row["errors"]:
@@ -286,7 +307,7 @@ def _check_context(request: HttpRequest, application: Application, definition: D
         "application": application, "definition_name": localized(definition.one_thing.get("name")),
         "sections": rows_by_section, "materials": materials, "materials_url": materials_url,
         "error_items": error_items, "submitted": submitted, "submit_key": uuid.uuid4().hex,
-        "decision": _decision(definition, applicable), "has_guide": bool(definition.guide),
+        "decision": _decision(definition, applicable), "has_guide": bool(definition.guide), "place": place,
     }
 
 
@@ -311,7 +332,8 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
         definition = _definition(application)
         context = _check_context(request, application, definition, errors=errors.get("data") or {},
-                                 missing_materials=errors.get("materials") or [], submitted=True)
+                                 missing_materials=errors.get("materials") or [], submitted=True,
+                                 place_errors=refusal_messages(exc, definition))
         if not context["error_items"]:
             context["error_items"] = [{"href": "#submit", "text": _("The application is not complete.")}]
         return render(request, "portal/apply_check.html", context, status=400)

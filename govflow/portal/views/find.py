@@ -13,9 +13,10 @@ from ..selectors import (
     card,
     definition_materials,
     latest_draft,
+    offered_one_thing,
+    offered_one_things,
+    person_division,
     procedure_infos,
-    published_one_thing,
-    published_one_things,
     savings,
 )
 from .common import _types_text
@@ -24,16 +25,22 @@ from .common import _types_text
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    """The one things offered where the person lives (and above it); a visitor's: the province-wide ones."""
     query = request.GET.get("q", "").strip()[:100]
-    cards = [card(one_thing) for one_thing in published_one_things()]
+    division = person_division(request.user)
+    cards = [card(one_thing) for one_thing in offered_one_things(division)]
     if query:
         cards = [c for c in cards if c.matches(query)]
-    return render(request, "portal/home.html", {"one_things": cards, "query": query})
+    return render(request, "portal/home.html", {
+        "one_things": cards, "query": query, "division": division,
+        "residence_set": bool(getattr(request.user, "residence_id", None)),
+    })
 
 
 @require_safe
 def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
-    one_thing = published_one_thing(code)
+    """A one thing that is not offered to the person is not found, as it is not on their list."""
+    one_thing = offered_one_thing(person_division(request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
