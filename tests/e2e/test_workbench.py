@@ -203,7 +203,7 @@ def test_the_supervisors_board_answers_a_low_rating_and_passes_axe(page, demo_ca
 
     page.fill(f"#note-{app.evaluation.pk}", "Called the applicant; the licence step now has a second clerk.")
     page.locator("#follow-ups form button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/workbench/board/\?department=amr"))
+    page.wait_for_url(re.compile(r"/workbench/board/\?office=amr-330106"))
     assert "is recorded" in page.locator(".wb-messages").inner_text()
 
     # Take the overdue task back from its (absent) holder.
