@@ -37,15 +37,18 @@ def routing_division(definition: Definition, answers: Mapping[str, Any], chosen:
     when it names one, else the division chosen on the draft. It must lie where the one thing
     is offered."""
     route_by = definition.one_thing.get("route_by") or ""
-    division = chosen
-    if route_by and answers.get(route_by):
-        found = Division.objects.filter(code=answers[route_by]).first()
-        if found is None:
-            message = _("Unknown division: %(code)s.") % {"code": answers[route_by]}
-            raise InvalidInput(message, errors={"data": {route_by: [message]}})
-        division = found
-    jurisdictions.check_within(offered_in, division)
-    return division
+    if not (route_by and answers.get(route_by)):
+        jurisdictions.check_within(offered_in, chosen)
+        return chosen
+    found = Division.objects.filter(code=answers[route_by]).first()
+    if found is None:
+        message = _("Unknown division: %(code)s.") % {"code": answers[route_by]}
+        raise InvalidInput(message, errors={"data": {route_by: [message]}})
+    try:
+        jurisdictions.check_within(offered_in, found)
+    except InvalidInput as exc:  # the answer is what must change: said on its field, as an unknown one is
+        raise InvalidInput(exc.message, errors={"data": {route_by: exc.errors["division"]}}) from None
+    return found
 
 
 def needs(definition: Definition, procedures: Mapping[str, Procedure], codes: Iterable[str]) -> list[jurisdictions.Need]:

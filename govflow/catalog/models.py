@@ -178,6 +178,12 @@ class Office(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        # Its cases, members (whose membership copies the department) and history belong to that
+        # department: an office of another department is another office.
+        if self.pk is not None and self.department_id is not None and \
+                Office.objects.filter(pk=self.pk).exclude(department_id=self.department_id).exists():
+            raise ValidationError({"department": _("An office cannot move to another department; open an office "
+                                                   "of that department instead.")})
         check_webhook(self)
 
 

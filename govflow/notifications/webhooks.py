@@ -80,8 +80,9 @@ def send(message: Any) -> str:
     department's); return ``"HTTP <status>"``.
 
     Raises :class:`ChannelError` when it should be tried again, :class:`PermanentChannelError`
-    when the department no longer has a secret or its URL is not https:// while plain http is not
-    allowed (fix the configuration, then retry it in the admin).
+    when the webhook used (the office's or the department's, named in the error) has no secret or
+    its URL is not https:// while plain http is not allowed (fix that configuration, then retry it
+    in the admin).
     """
     import requests
     from django.core.exceptions import ValidationError
@@ -95,15 +96,17 @@ def send(message: Any) -> str:
     else:  # a message queued before offices existed
         department = Department.objects.filter(code=code).only("webhook_url", "webhook_secret").first()
         url, secret = (department.webhook_url, department.webhook_secret) if department else ("", "")
+    # Whose configuration to fix: the office's own webhook replaces its department's.
+    owner = f"office {office.code!r}" if office is not None and office.webhook_url else f"department {code!r}"
     if not url:
         return "skipped: the office and its department have no webhook URL any more"
     if not secret:
-        raise PermanentChannelError(f"department {code!r} has a webhook URL but no secret: nothing is sent unsigned")
+        raise PermanentChannelError(f"{owner} has a webhook URL but no secret: nothing is sent unsigned")
     try:
         validate_webhook_url(url)
     except ValidationError:
         raise PermanentChannelError(
-            f"department {code!r} has a plain http:// webhook URL and http is not allowed "
+            f"{owner} has a plain http:// webhook URL and http is not allowed "
             "(GOVFLOW_ALLOW_HTTP_WEBHOOKS): nothing is sent; set an https:// URL, then retry") from None
     body = body_of(message)
     headers = {

@@ -152,7 +152,14 @@ class Importer:
         one at the default division (a document from before jurisdictions)."""
         items = self.doc.get("offices", [])
         errors = []
+        stored = dict(Office.objects.filter(code__in=[i["code"] for i in items]).values_list("code", "department__code"))
         for i, item in enumerate(items):
+            if item["code"] in stored and stored[item["code"]] != item["department"]:
+                # Its cases and members belong to that department (see Office.clean).
+                errors.append(CatalogError(f"$.offices[{i}].department", f"office {item['code']!r} belongs to "
+                                           f"department {stored[item['code']]!r}; an office cannot move to another "
+                                           "department"))
+                continue
             department = departments.get(item["department"])
             clash = (Office.objects.filter(department=department, division=self.divisions[item["division"]])
                      .exclude(code=item["code"]).first()) if department else None
