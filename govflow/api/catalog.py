@@ -1,33 +1,41 @@
-"""Catalog over HTTP (no sign-in needed): the published one things and what each asks.
+"""Catalog over HTTP (no sign-in needed): the published one things and what each asks, and the
+administrative divisions.
 
-Everything shown comes from the one thing's current published version (its immutable
+Everything shown of a one thing comes from its current published version (its immutable
 snapshot, compiled and cached per version by ``get_definition``), in the request's language.
-The live catalog rows are the administrators' draft and are never shown here.
+The live catalog rows are the administrators' draft and are never shown here. Which one things
+a caller sees is the jurisdictions rule (``jurisdictions.one_things_visible_in``): those of the
+caller's division and of the divisions above it; anonymously, those of the root divisions. A one
+thing the caller does not see is a 404, as if it did not exist.
 """
 from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.models import OneThing, localized
+from govflow.catalog.models import Division, DivisionLevel, OneThing, localized
 from govflow.stats.savings import one_thing_savings
 
 from .pagination import Pagination
-from .responses import detail
+from .responses import detail, field_errors
 from .serializers import DepartmentSerializer
 
-__all__ = ["OneThingDetailView", "OneThingListView", "one_thing_detail_repr", "one_thing_repr",
-           "published_one_things"]
+__all__ = ["DivisionListView", "OneThingDetailView", "OneThingListView", "division_repr", "one_thing_detail_repr",
+           "one_thing_repr", "published_one_things", "visible_one_things"]
 
 
 # -- selection ----------------------------------------------------------------------------------
@@ -38,15 +46,21 @@ def published_one_things() -> QuerySet[OneThing]:
             .select_related("current_version").order_by("code"))
 
 
+def visible_one_things(user) -> QuerySet[OneThing]:
+    """The published one things offered to ``user`` (anonymous: ``None`` or an AnonymousUser):
+    those of their division (residence, else the default) and of the divisions above it."""
+    return published_one_things().filter(jurisdictions.one_things_visible_in(jurisdictions.home_division(user)))
+
+
 _CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 
-def _published_one_thing(code: str) -> OneThing:
+def _visible_one_thing(user, code: str) -> OneThing:
     # Codes are slugs: anything else (too long, NUL bytes PostgreSQL refuses) cannot exist.
     if not _CODE_RE.fullmatch(code):
         raise Http404("One thing not found.")
     try:
-        return published_one_things().get(code=code)
+        return visible_one_things(user).get(code=code)
     except OneThing.DoesNotExist:
         raise Http404("One thing not found.") from None
 
@@ -106,7 +120,20 @@ def one_thing_detail_repr(one_thing: OneThing) -> dict:
     }
 
 
+def division_repr(division: Division) -> dict:
+    """``{"code", "name", "level", "parent"}``: the name in the request's language, the parent's code."""
+    return {**jurisdictions.division_payload(division), "level": division.level,
+            "parent": division.parent.code if division.parent_id else None}
+
+
 # -- schema -------------------------------------------------------------------------------------
+
+class DivisionSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="GB/T 2260 code, 6 to 12 digits.")
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=DivisionLevel.choices)
+    parent = serializers.CharField(allow_null=True, help_text="The parent division's code; null for a root.")
+
 
 class OneThingProcedureSerializer(serializers.Serializer):
     code = serializers.CharField()
@@ -165,36 +192,81 @@ class OneThingDetailSerializer(OneThingSerializer):
 
 # -- views --------------------------------------------------------------------------------------
 
-class OneThingListView(GenericAPIView):
-    """Published one things, by code; names in the request's language."""
+class _ByCallerView(GenericAPIView):
+    """What it answers depends on who asks (their division): anonymous answers are the same for
+    everybody and may be cached (``cache_public``, govflow.middleware; a signed-in caller's are
+    never stored), keyed by the credentials too."""
 
     permission_classes = [AllowAny]
+    cache_public = True
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ("Authorization", "Cookie"))
+        return response
+
+
+class OneThingListView(_ByCallerView):
+    """Published one things offered to the caller, by code; names in the request's language.
+
+    Signed in: those of the caller's division (their residence, else the site's default division)
+    and of every division above it. Anonymous: the province-wide ones (of the root divisions)."""
+
     pagination_class = Pagination
     serializer_class = OneThingSerializer
-    cache_public = True  # the published catalog, the same for everybody: may be cached (govflow.middleware)
 
     @extend_schema(operation_id="one_things_list", responses={200: OneThingSerializer(many=True),
                                                               404: detail("No such page")})
     def get(self, request):
-        page = self.paginate_queryset(published_one_things())
+        page = self.paginate_queryset(visible_one_things(request.user))
         return self.get_paginated_response([one_thing_repr(one_thing) for one_thing in page])
 
 
-class OneThingDetailView(GenericAPIView):
-    """A published one thing with its form, materials, steps and savings."""
+class OneThingDetailView(_ByCallerView):
+    """A published one thing with its form, materials, steps and savings. A one thing the caller's
+    list does not show (offered in another division) is a 404, like one that does not exist."""
 
-    permission_classes = [AllowAny]
     serializer_class = OneThingDetailSerializer
-    cache_public = True
 
     @extend_schema(operation_id="one_things_retrieve",
                    responses={200: OneThingDetailSerializer,
-                              404: detail("No published one thing with this code")})
+                              404: detail("No published one thing with this code offered to the caller")})
     def get(self, request, code: str):
-        return Response(one_thing_detail_repr(_published_one_thing(code)))
+        return Response(one_thing_detail_repr(_visible_one_thing(request.user, code)))
+
+
+PARENT_PARAM = OpenApiParameter("parent", str, description="Code of the division whose children to list; "
+                                                           "without it (or empty), the root divisions.")
+
+
+class DivisionListView(GenericAPIView):
+    """The administrative divisions directly below `parent` (the roots without it), by code; names
+    in the request's language. Not paginated: a division's children are a short list (a picker
+    shows them all). An unknown or malformed `parent` is a 400."""
+
+    permission_classes = [AllowAny]
+    pagination_class = None  # a plain list (the schema says so too)
+    serializer_class = DivisionSerializer
+    cache_public = True  # the same for everybody
+
+    @extend_schema(operation_id="divisions_list", parameters=[PARENT_PARAM],
+                   responses={200: DivisionSerializer(many=True),
+                              400: field_errors("`{\"parent\": [message]}`: malformed or unknown division code")})
+    def get(self, request):
+        code = request.query_params.get("parent") or None
+        if code is not None:
+            try:  # the model's own rule for a code (6 to 12 digits)
+                Division._meta.get_field("code").run_validators(code)
+            except DjangoValidationError as exc:
+                raise ValidationError({"parent": exc.messages}) from None
+        children = list(jurisdictions.children_of(code))
+        if code is not None and not children:
+            jurisdictions.division_by_code(code, field="parent")  # a leaf has none; an unknown code is a 400
+        return Response([division_repr(division) for division in children])
 
 
 urlpatterns = [
     path("one-things/", OneThingListView.as_view(), name="one-thing-list"),
     path("one-things/<str:code>/", OneThingDetailView.as_view(), name="one-thing-detail"),
+    path("divisions/", DivisionListView.as_view(), name="division-list"),
 ]

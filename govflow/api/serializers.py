@@ -1,7 +1,7 @@
 """Representations of applications and tasks, built from rows read in bulk (no per-row queries).
 
 Names and labels come from the application's immutable version snapshot, in the
-request's language; departments from their rows.
+request's language; departments, offices and divisions from their rows.
 """
 from __future__ import annotations
 
@@ -29,13 +29,19 @@ from govflow.applications.models import (
 )
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
-from govflow.catalog.models import Department, localized
+from govflow.catalog.jurisdictions import division_payload
+from govflow.catalog.models import Department, Office, localized
 
 
 def department_repr(department: Department | None) -> dict | None:
     if department is None:
         return None
     return {"code": department.code, "name": localized(department.name)}
+
+
+def office_repr(office: Office) -> dict:
+    """``{"code", "name", "division"}`` of an office read with its division: the division's code."""
+    return {"code": office.code, "name": localized(office.name) or office.code, "division": office.division.code}
 
 
 def procedure_repr(application: Application, code: str) -> dict:
@@ -75,6 +81,17 @@ class ProcedureRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class DivisionRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="GB/T 2260 code of the administrative division.")
+    name = serializers.CharField()
+
+
+class OfficeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The office's code, e.g. `amr-330106`.")
+    name = serializers.CharField()
+    division = serializers.CharField(help_text="Code of the division the office serves.")
+
+
 class DocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     material = serializers.CharField()
@@ -95,6 +112,8 @@ class CaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     procedure = ProcedureRefSerializer()
     department = DepartmentSerializer()
+    office = OfficeSerializer(help_text="The office handling the case: its department's office competent for "
+                                        "the application's division.")
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     due_date = serializers.DateField(allow_null=True)
     outputs = serializers.DictField(child=serializers.CharField())
@@ -121,6 +140,8 @@ class ApplicationSerializer(serializers.Serializer):
     number = serializers.CharField(allow_null=True)
     one_thing = serializers.CharField()
     version = serializers.IntegerField()
+    division = DivisionRefSerializer(help_text="Where the application is handled: its cases go to the offices "
+                                               "competent for this division.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
     data = serializers.DictField()
@@ -174,7 +195,7 @@ def _text(json_field: str) -> Cast:
 
 def application_reprs(applications: Sequence[Application]) -> list[dict]:
     """The representations of applications read with ``one_thing``, ``version`` (its snapshot may be
-    deferred: ``get_definition`` caches it) and ``evaluation``; their documents, cases and public
+    deferred: ``get_definition`` caches it), ``division`` and ``evaluation``; their documents, cases and public
     timelines come in three queries of plain rows, whatever the number of applications.
 
     A list page holds hundreds of these rows: as model instances (each with its department) and
@@ -187,6 +208,7 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
     times = _Times()
     document_url = _url_of("api:document-file")
     departments: dict[int, dict] = {}
+    offices: dict[int, dict] = {}
     procedures: dict[tuple[int, str], dict] = {}
 
     def department(pk: int | None, code: str | None, name: str | None) -> dict | None:
@@ -195,6 +217,12 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         found = departments.get(pk)
         if found is None:  # the name's JSON is decoded once per department, not once per row
             found = departments[pk] = {"code": code, "name": localized(json.loads(name))}
+        return dict(found)
+
+    def office(pk: int, code: str, name: str, division: str) -> dict:
+        found = offices.get(pk)
+        if found is None:
+            found = offices[pk] = {"code": code, "name": localized(json.loads(name)) or code, "division": division}
         return dict(found)
 
     def procedure(application: Application, code: str) -> dict:
@@ -214,12 +242,14 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         })
 
     cases: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for (application_id, pk, procedure_code, department_id, department_code, department_name, case_status,
-         due_date, outputs, corrections) in (
+    for (application_id, pk, procedure_code, department_id, department_code, department_name, office_id,
+         office_code, office_name, office_division, case_status, due_date, outputs, corrections) in (
             Case.objects.filter(application_id__in=ids).order_by("position", "id")
-            .annotate(department_text=_text("department__name"), corrections_text=_text("corrections"))
+            .annotate(department_text=_text("department__name"), office_text=_text("office__name"),
+                      corrections_text=_text("corrections"))
             .values_list("application_id", "id", "procedure_code", "department_id", "department__code",
-                         "department_text", "status", "due_date", "outputs", "corrections_text")):
+                         "department_text", "office_id", "office__code", "office_text", "office__division__code",
+                         "status", "due_date", "outputs", "corrections_text")):
         correction = None
         if case_status == CaseStatus.CORRECTION_REQUESTED:
             corrections = json.loads(corrections)
@@ -229,6 +259,7 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
             "id": pk,
             "procedure": procedure(by_id[application_id], procedure_code),
             "department": department(department_id, department_code, department_name),
+            "office": office(office_id, office_code, office_name, office_division),
             "status": case_status,
             "due_date": due_date.isoformat() if due_date else None,
             "outputs": outputs or {},
@@ -251,6 +282,7 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "number": application.number,
         "one_thing": application.one_thing.code,
         "version": application.version.number,
+        "division": division_payload(application.division),
         "status": application.status,
         "outcome": application.outcome or None,
         "data": application.data,
@@ -265,13 +297,27 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
 
 # -- request bodies ---------------------------------------------------------------------------
 
+DIVISION_HELP = ("Code of the division the application is handled in (see `GET /divisions/`); it must lie where "
+                 "the one thing is offered.")
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     one_thing = serializers.CharField(max_length=64)
     data = serializers.DictField(required=False, default=dict, help_text="Answers keyed by field code.")
+    division = serializers.CharField(max_length=64, required=False, help_text=(
+        DIVISION_HELP + " Without it: the applicant's residence, else the site's default division, when the one "
+                        "thing is offered there; otherwise the one thing's own division."))
 
 
 class ApplicationUpdateSerializer(serializers.Serializer):
-    data = serializers.DictField(help_text="Top-level keys replace answers; null removes one.")
+    data = serializers.DictField(required=False, help_text="Top-level keys replace answers; null removes one.")
+    division = serializers.CharField(max_length=64, required=False,
+                                     help_text=DIVISION_HELP + " Only while the application is a draft.")
+
+    def validate(self, attrs: dict) -> dict:
+        if "data" not in attrs and "division" not in attrs:
+            raise serializers.ValidationError("Send data, division or both.")
+        return attrs
 
 
 class DocumentUploadSerializer(serializers.Serializer):
@@ -296,6 +342,10 @@ class SubmitErrorSerializer(serializers.Serializer):
                                                 "again since.")
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False,
                                              help_text="When no procedure applies to the answers.")
+    division = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="When no office is competent for a procedure in the application's "
+                                               "division: one message per missing office, naming its department "
+                                               "and division. Nothing is submitted.")
 
 
 # -- tasks --------------------------------------------------------------------------------------
@@ -315,6 +365,7 @@ class TaskSerializer(serializers.Serializer):
     case = serializers.IntegerField()
     procedure = ProcedureRefSerializer()
     department = DepartmentSerializer()
+    office = OfficeSerializer(help_text="The office whose queue the task is in.")
     status = serializers.ChoiceField(choices=TASK_STATUS_CHOICES)
     owner = serializers.CharField(allow_null=True)
     due_date = serializers.DateField(allow_null=True)
@@ -331,6 +382,7 @@ def task_repr(case: Case) -> dict:
         "case": case.pk,
         "procedure": procedure_repr(case.application, case.procedure_code),
         "department": department_repr(case.department),
+        "office": office_repr(case.office),
         "status": case.status,
         "owner": case.owner.username if case.owner_id else None,
         "due_date": case.due_date.isoformat() if case.due_date else None,

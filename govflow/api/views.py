@@ -2,7 +2,7 @@
 
 No business rules here: every write goes through ``govflow.applications.services``
 and every object through an access helper in ``selectors`` (another citizen's
-application or another department's task is a 404).
+application, or a task of an office the clerk is not a member of, is a 404).
 """
 from __future__ import annotations
 
@@ -70,13 +70,14 @@ def _validated(serializer_class, data) -> dict:
 #: documents, cases and timeline are read by ``application_reprs``, three queries for a whole page).
 _APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "one_thing__code",
                        "version__number", "version__digest",  # the snapshot: get_definition(), cached
+                       "division__code", "division__name",
                        "evaluation__score", "evaluation__comment", "evaluation__created_at")
 
 
 def _application_queryset(user):
     """The caller's applications, each with what its representation shows, in one query."""
     return (Application.objects.filter(applicant=user)
-            .select_related("one_thing", "version", "evaluation").only(*_APPLICATION_FIELDS))
+            .select_related("one_thing", "version", "division", "evaluation").only(*_APPLICATION_FIELDS))
 
 
 def _application(user, pk) -> Application:
@@ -116,7 +117,8 @@ class ApplicationListView(GenericAPIView):
     @idempotent
     def post(self, request):
         body = _validated(ApplicationCreateSerializer, request.data)
-        app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"])
+        app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"],
+                                          division=body.get("division"))
         return Response(application_repr(_application(request.user, app.pk)), status=status.HTTP_201_CREATED)
 
 
@@ -133,7 +135,8 @@ class ApplicationDetailView(GenericAPIView):
     def patch(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = _validated(ApplicationUpdateSerializer, request.data)
-        services.application_update(application=app, user=request.user, data=body["data"])
+        services.application_update(application=app, user=request.user, data=body.get("data"),
+                                    division=body.get("division"))
         return Response(application_repr(_application(request.user, pk)))
 
     @extend_schema(responses={204: None, **_errors(401, 404, 409)})
@@ -193,8 +196,10 @@ class ApplicationActionView(GenericAPIView):
 
 SUBMIT_ERRORS = OpenApiResponse(SubmitErrorSerializer, description=(
     "The form is invalid or required materials are missing: `{\"data\": {field: [messages]}, \"materials\": "
-    "[missing codes]}` (with `non_field_errors` when no procedure applies to the answers); an invalid "
-    "`Idempotency-Key` header is `{\"Idempotency-Key\": [messages]}`."))
+    "[missing codes]}` (with `non_field_errors` when no procedure applies to the answers); no office is "
+    "competent for a procedure in the application's division: `{\"division\": [one message per missing "
+    "office]}`; an invalid `Idempotency-Key` header is `{\"Idempotency-Key\": [messages]}`. Nothing is "
+    "submitted."))
 
 
 class SubmitView(ApplicationActionView):
@@ -243,9 +248,10 @@ class EvaluationView(GenericAPIView):
 # -- tasks ------------------------------------------------------------------------------------
 
 QUEUE_PARAM = OpenApiParameter("queue", str, enum=["department", "mine"],
-                               description="`department`: unclaimed tasks of my departments (default); "
+                               description="`department`: unclaimed tasks of my offices (default); "
                                            "`mine`: tasks I hold.")
-TASK_ERRORS = {401: ERRORS[401], 403: detail("Not department staff, or not allowed"), 404: ERRORS[404]}
+TASK_ERRORS = {401: ERRORS[401], 403: detail("Not department staff, or not allowed"),
+               404: detail("Not found, or a task of an office I am not a member of")}
 
 
 class TaskListView(GenericAPIView):
@@ -295,7 +301,8 @@ class TaskActionView(GenericAPIView):
     serializer_class = TaskSerializer
 
     def respond(self, request, case: Case) -> Response:
-        fresh = Case.objects.select_related("application", "department", "task", "owner").get(pk=case.pk)
+        fresh = (Case.objects.select_related("application", "department", "office__division", "task", "owner")
+                 .get(pk=case.pk))
         return Response(task_repr(fresh))
 
 

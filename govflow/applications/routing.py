@@ -20,7 +20,7 @@ from govflow.errors import InvalidInput
 def starting_division(one_thing: OneThing, applicant: Any) -> Division:
     """A new draft's division: the applicant's residence, else the default division, when the one
     thing is offered there; otherwise the one thing's own division."""
-    candidate = getattr(applicant, "residence", None) or jurisdictions.default_division()
+    candidate = jurisdictions.home_division(applicant) or jurisdictions.default_division()
     return candidate if one_thing.division.contains(candidate) else one_thing.division
 
 

@@ -330,6 +330,14 @@ def overseen_office_ids(office_ids: Any) -> list[int]:
     return list(overseen_offices(office_ids).order_by("division__path", "code").values_list("pk", flat=True))
 
 
+def home_division(person: Any) -> Division | None:
+    """The division a person is served in: their residence, else the default division; ``None``
+    for an anonymous visitor (who sees what the root divisions offer)."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return None
+    return getattr(person, "residence", None) or default_division()
+
+
 def one_things_visible_in(division: Division | None) -> Q:
     """The filter of one things offered to a person of ``division``: those of their division and of
     every division above it; with no division (anonymous), only those of the root divisions."""

@@ -26,8 +26,8 @@ from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
-APPLICATION_KEYS = {"id", "number", "one_thing", "version", "status", "outcome", "data", "documents", "cases",
-                    "timeline", "submitted_at", "expected_finish", "evaluation"}
+APPLICATION_KEYS = {"id", "number", "one_thing", "version", "division", "status", "outcome", "data", "documents",
+                    "cases", "timeline", "submitted_at", "expected_finish", "evaluation"}
 
 
 def create(api, user, one_thing="newborn", data=None):
@@ -212,10 +212,13 @@ def _read_one_by_one(app: Application, language: str) -> dict:
         def department(row):
             return {"code": row.code, "name": localized(row.name)} if row else None
 
+        def office(row):
+            return {"code": row.code, "name": localized(row.name), "division": row.division.code}
+
         evaluation = Evaluation.objects.filter(application=app).first()
         return {
             "id": app.pk, "number": app.number, "one_thing": app.one_thing.code, "version": app.version.number,
-            "status": app.status, "outcome": app.outcome or None, "data": app.data,
+            "division": {"code": app.division.code, "name": localized(app.division.name)}, "status": app.status, "outcome": app.outcome or None, "data": app.data,
             "documents": [{"id": d.pk, "material": d.material_code, "filename": d.filename, "size": d.size,
                            "sha256": d.sha256, "uploaded_at": times.to_representation(d.uploaded_at),
                            "url": f"/api/v1/applications/{app.pk}/documents/{d.pk}/file"}
@@ -223,7 +226,7 @@ def _read_one_by_one(app: Application, language: str) -> dict:
             "cases": [{"id": c.pk,
                        "procedure": {"code": c.procedure_code,
                                      "name": localized(definition.procedures[c.procedure_code]["name"])},
-                       "department": department(c.department), "status": c.status,
+                       "department": department(c.department), "office": office(c.office), "status": c.status,
                        "due_date": c.due_date.isoformat() if c.due_date else None, "outputs": c.outputs,
                        "corrections": {"fields": c.corrections.get("fields", []),
                                        "materials": c.corrections.get("materials", []),
@@ -284,6 +287,10 @@ def test_the_application_list_costs_the_same_for_1_and_for_50(api, citizen_alice
     (plain_many, body), (filtered_many, body_filtered) = list_queries(client, plain), list_queries(client, filtered)
     assert (len(body["results"]), len(body_filtered["results"])) == (51, 50)
     assert body["next"] is None and body_filtered["next"] is None
+    # the division and each case's office come with the rows already read
+    assert {a["division"]["code"] for a in body["results"]} == {"330106"}
+    assert {(c["office"]["code"], c["office"]["division"]) for a in body_filtered["results"] for c in a["cases"]} \
+        >= {("health-330106", "330106"), ("mi-330100", "330100")}
     # count, page, and one prefetch each for documents, cases and the timeline
     assert plain_one == plain_many <= 5, (plain_one, plain_many)
     assert filtered_one == filtered_many <= 5, (filtered_one, filtered_many)

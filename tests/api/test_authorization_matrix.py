@@ -59,8 +59,10 @@ Decisions where the contract is silent (the table follows the implemented behavi
   supervisor may.
 - Clerks and staff may file applications of their own (``201``); through ``/applications/`` they
   see only their own, never those their department works on (contract: "so does a clerk").
-- Logging in (``POST auth/token/``), registering and the catalog, schema, docs and healthz
-  ignore who is asking: ``200``/``201`` for every role.
+- Logging in (``POST auth/token/``), registering and the catalog, divisions, schema, docs and
+  healthz are open to every role: ``200``/``201``. (Which one things the catalog lists depends on
+  the caller's division: tests/api/test_jurisdictions_api.py; here everybody is in the default
+  division and the demo's one things are province-wide.)
 - ``POST cases/{id}/decision/`` takes no user credentials at all: the department's signature is
   the only credential, so an unsigned request is ``401`` for every role (a clerk's token does not
   stand in for it), with ``WWW-Authenticate: GovflowSignature ...``. The same request signed is
@@ -247,6 +249,10 @@ def body_patch_draft(world: World, role: str) -> dict:
     return {"data": {"data": {"company_name": "改名后的有限公司"}}, "format": "json"}
 
 
+def body_patch_division(world: World, role: str) -> dict:
+    return {"data": {"division": "330102"}, "format": "json"}
+
+
 def body_patch_correction(world: World, role: str) -> dict:
     return {"data": {"data": {"registered_address": "浙江省杭州市西湖区文三路 200 号"}}, "format": "json"}
 
@@ -342,6 +348,8 @@ TABLE: list[Row] = [
     row("GET", "applications/{id}/", "submitted",          "401 200  404  404  404  404  404  404  404", target=APP),
     row("PATCH", "applications/{id}/", "draft",            "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_patch_draft, note="draft", **W),
+    row("PATCH", "applications/{id}/", "draft",            "401 200  404  404  404  404  404  404  404", target=APP,
+        body=body_patch_division, note="draft, moved to another division", **W),
     row("PATCH", "applications/{id}/", "correction",       "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_patch_correction, note="correction_requested", **W),
     row("DELETE", "applications/{id}/", "draft",           "401 204  404  404  404  404  404  404  404", target=APP,
@@ -388,6 +396,8 @@ TABLE: list[Row] = [
         check=stats_scope),
     row("GET", "one-things/", "catalog",                   "200 200  200  200  200  200  200  200  200"),
     row("GET", "one-things/business-startup/", "catalog",  "200 200  200  200  200  200  200  200  200"),
+    row("GET", "divisions/", "catalog",                    "200 200  200  200  200  200  200  200  200"),
+    row("GET", "divisions/?parent=330100", "catalog",      "200 200  200  200  200  200  200  200  200"),
     row("POST", "auth/token/", "catalog",                  "200 200  200  200  200  200  200  200  200",
         body=body_login, **W),
     row("DELETE", "auth/token/", "tokens",                 "401 204  204  204  204  204  204  204  204", **W),
@@ -409,9 +419,10 @@ def snapshot() -> dict[str, list]:
     """Every row a request of the matrix could write, with the columns that matter."""
     return {
         "application": list(Application.objects.order_by("pk").values_list(
-            "pk", "status", "outcome", "number", "data", "version_id", "submitted_at", "completed_at")),
+            "pk", "status", "outcome", "number", "data", "version_id", "division_id", "submitted_at",
+            "completed_at")),
         "case": list(Case.objects.order_by("pk").values_list(
-            "pk", "status", "owner_id", "task_id", "due_date", "outputs", "corrections", "decided_at")),
+            "pk", "status", "owner_id", "office_id", "task_id", "due_date", "outputs", "corrections", "decided_at")),
         "task": list(Task.objects.order_by("pk").values_list("pk", "status", "owner_id")),
         "timeline": list(TimelineEntry.objects.order_by("pk").values_list("pk", "kind", "case_id")),
         "document": list(Document.objects.order_by("pk").values_list("pk", "material_code", "sha256")),
@@ -419,7 +430,7 @@ def snapshot() -> dict[str, list]:
         "evaluation": list(Evaluation.objects.order_by("pk").values_list("pk", "score")),
         "output": list(IssuedOutput.objects.order_by("pk").values_list("pk", "code", "value")),
         "user": list(User.objects.order_by("pk").values_list("pk", "username", "is_active", "is_staff")),
-        "membership": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "department_id", "role")),
+        "membership": list(Membership.objects.order_by("pk").values_list("pk", "user_id", "office_id", "role")),
         "token": sorted(AuthToken.objects.values_list("user_id", "digest")),
         "inbound": list(InboundEvent.objects.order_by("pk").values_list("pk", "event_id")),
         "idempotency": list(IdempotencyRecord.objects.order_by("pk").values_list("pk", "key")),

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 CONTRACT_PATHS = [
     "/api/v1/auth/token/", "/api/v1/auth/register/",
-    "/api/v1/one-things/", "/api/v1/one-things/{code}/",
+    "/api/v1/one-things/", "/api/v1/one-things/{code}/", "/api/v1/divisions/",
     "/api/v1/applications/", "/api/v1/applications/{id}/", "/api/v1/applications/{id}/documents/",
     "/api/v1/applications/{id}/documents/{doc_pk}/file", "/api/v1/applications/{id}/submit/",
     "/api/v1/applications/{id}/resubmit/", "/api/v1/applications/{id}/withdraw/",

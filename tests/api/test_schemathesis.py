@@ -11,8 +11,9 @@ documented schema and on a content type the schema does not name.
 The database holds a realistic world, built once for the module (:func:`world`): the demo
 catalog; the citizen ``alice`` with a complete and an incomplete draft, a submitted application,
 one whose task the clerk ``bob`` holds, one waiting for her correction, a completed one, a
-withdrawn one and one in review at another department; ``carol``'s applications (someone
-else's: 404); AMR clerks and a supervisor. Generated requests meet it three ways:
+withdrawn one, one in review at another department and one handled in Shangcheng (its AMR task
+another office's for the Xihu clerks); ``carol``'s applications (someone else's: 404); AMR clerks
+and a supervisor. Generated requests meet it three ways:
 
 - half of the fuzzed path parameters are replaced by ids of its objects (mine, someone else's,
   another department's, a document of one of them);
@@ -98,7 +99,7 @@ MUST_SUCCEED = {
         "POST /api/v1/applications/{id}/submit/", "POST /api/v1/applications/{id}/resubmit/",
         "POST /api/v1/applications/{id}/withdraw/", "POST /api/v1/applications/{id}/evaluation/",
         "POST /api/v1/auth/token/", "DELETE /api/v1/auth/token/", "POST /api/v1/auth/register/",
-        "GET /api/v1/one-things/", "GET /api/v1/one-things/{code}/",
+        "GET /api/v1/one-things/", "GET /api/v1/one-things/{code}/", "GET /api/v1/divisions/",
     },
     "clerk": {
         "GET /api/v1/tasks/", "GET /api/v1/tasks/{id}/", "POST /api/v1/tasks/{id}/claim/",
@@ -165,15 +166,21 @@ def _build_world() -> World:
     elsewhere = submitted(alice, "newborn")  # in review at another department
     services.task_claim(case=case_of(elsewhere, "health-birth-certificate"), user=clerks["health"])
     carols = [draft(carol, "newborn"), submitted(carol, "business-startup")]  # someone else's
+    # handled in Shangcheng: its amr task is another office's for bob (Xihu)
+    in_shangcheng = draft(alice, "business-startup")
+    services.application_update(application=in_shangcheng, user=alice, division="330102")
+    in_shangcheng = services.application_submit(application=in_shangcheng, user=alice)
 
     apps = [complete_draft, incomplete_draft, queued, held, correction, corrected, completed, withdrawn, elsewhere,
-            *carols]
+            in_shangcheng, *carols]
     statuses = dict(Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("pk", "status"))
     assert statuses[completed.pk] == ApplicationStatus.COMPLETED
     assert statuses[correction.pk] == ApplicationStatus.CORRECTION_REQUESTED
     cases = list(Case.objects.filter(application__in=apps).order_by("pk"))
     held_task, queued_task = case_of(held, "amr-licence").task_id, case_of(queued, "amr-licence").task_id
-    other_tasks = [c.task_id for c in cases if c.task_id and c.task_id not in (held_task, queued_task)][:4]
+    shangcheng_task = case_of(in_shangcheng, "amr-licence").task_id
+    other_tasks = [c.task_id for c in cases
+                   if c.task_id and c.task_id not in (held_task, queued_task, shangcheng_task)][:4]
 
     def app(application):
         return {"id": application.pk}
@@ -187,14 +194,19 @@ def _build_world() -> World:
             "/api/v1/applications/{id}/documents/{doc_pk}/": [
                 {"id": d.application_id, "doc_pk": d.pk} for a in apps for d in a.documents.all()],
             "/api/v1/applications/{id}/": [app(a) for a in apps],
-            "/api/v1/tasks/{id}/": [task(t) for t in (held_task, queued_task, *other_tasks)],
+            "/api/v1/tasks/{id}/": [task(t) for t in (held_task, queued_task, shangcheng_task, *other_tasks)],
             "/api/v1/cases/{id}/": [{"id": c.pk} for c in cases[:6]],
         },
         scenarios={
             "POST /api/v1/applications/": [({}, {"one_thing": "newborn"}), ({}, {"one_thing": "business-startup"}),
-                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"}})],
+                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"}}),
+                                           ({}, {"one_thing": "newborn", "division": "330102"}),
+                                           ({}, {"one_thing": "newborn", "division": "999999"})],  # 400
             "PATCH /api/v1/applications/{id}/": [
                 (app(complete_draft), {"data": {"company_name": None}}),
+                (app(complete_draft), {"division": "330102"}),
+                (app(incomplete_draft), {"division": "330102", "data": {"gestational_weeks": 40}}),
+                (app(queued), {"division": "330102"}),  # submitted: 409
                 (app(incomplete_draft), {"data": {"gestational_weeks": 40}}),
                 (app(correction), {"data": {"gestational_weeks": 40}}),
                 (app(correction), {"data": {"baby_name": "改名"}}),  # not marked: 400

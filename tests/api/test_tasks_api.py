@@ -10,7 +10,8 @@ from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
-TASK_KEYS = {"id", "application", "case", "procedure", "department", "status", "owner", "due_date", "created"}
+TASK_KEYS = {"id", "application", "case", "procedure", "department", "office", "status", "owner", "due_date",
+             "created"}
 
 
 def test_the_department_queue_and_my_tasks(api, citizen_alice, clerks):
@@ -127,6 +128,9 @@ def test_the_task_lists_cost_the_same_for_1_and_for_50(api, citizen_alice, clerk
     apps += [submitted(citizen_alice, "newborn") for _ in range(49)]
     queued_many, body = list_queries(client, department)
     assert body["count"] == len(body["results"]) == 50
+    # every row names its office and the office's division, read in the same queries
+    assert {(t["office"]["code"], t["office"]["division"]) for t in body["results"]} == {("health-330106", "330106")}
+    assert {t["office"]["name"] for t in body["results"]} == {"Xihu District Health Commission"}
     # clerk check (the clerk's department ids), count, the page's ids, those rows
     assert queued_one == queued_many <= 4, (queued_one, queued_many)
 
@@ -138,6 +142,7 @@ def test_the_task_lists_cost_the_same_for_1_and_for_50(api, citizen_alice, clerk
     held_many, body = list_queries(client, mine)
     assert body["count"] == len(body["results"]) == 50
     assert {t["owner"] for t in body["results"]} == {clerks["health"].username}
+    assert {(t["office"]["code"], t["office"]["division"]) for t in body["results"]} == {("health-330106", "330106")}
     assert held_one == held_many <= 4, (held_one, held_many)
 
 
