@@ -35,14 +35,6 @@ def published_one_thing_choices() -> list[tuple[str, str]]:
 
 # -- places --------------------------------------------------------------------------------------
 
-def person_division(user: Any) -> Division | None:
-    """The division whose one things a person sees: their residence, else the default division;
-    none for a visitor who is not signed in (one query, or none)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return user.residence if user.residence_id else jurisdictions.default_division()
-
-
 def offered_one_things(division: Division | None) -> QuerySet[OneThing]:
     """Published one things offered to a person of ``division`` (:func:`jurisdictions.one_things_visible_in`)."""
     return published_one_things().filter(jurisdictions.one_things_visible_in(division))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.utils import translation
 
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
@@ -16,6 +17,13 @@ from govflow.errors import InvalidInput
 from ..factories import CitizenFactory
 
 pytestmark = pytest.mark.django_db
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The domain's messages are asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 
 def _name(zh: str, en: str) -> dict:

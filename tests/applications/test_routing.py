@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case, Document, TimelineEntry
@@ -19,6 +20,13 @@ from ..factories import CitizenFactory
 from ..stories import draft
 
 pytestmark = pytest.mark.django_db
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The domain's messages are asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 XIHU, SHANGCHENG, HANGZHOU, ZHEJIANG = "330106", "330102", "330100", "330000"
 PLACES = (ZHEJIANG, HANGZHOU, SHANGCHENG, XIHU)

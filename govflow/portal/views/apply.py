@@ -17,12 +17,13 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.readiness import readiness
+from govflow.catalog import jurisdictions
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 
-from ..selectors import latest_draft, offered_one_thing, one_thing_name, person_division, prefill_answers
+from ..selectors import latest_draft, offered_one_thing, one_thing_name, prefill_answers
 from .common import (
     _applicable,
     _decision,
@@ -129,7 +130,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
     """Start or resume: a citizen's draft for this one thing resumes; else the first step, with
     the division the application will be handled in (where the applicant lives, when the one
     thing is offered there). A one thing not offered to the person is not found, as on its page."""
-    one_thing = offered_one_thing(person_division(request.user), code)
+    one_thing = offered_one_thing(jurisdictions.home_division(request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)

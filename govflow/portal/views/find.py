@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from govflow.catalog import jurisdictions
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import procedure_name
@@ -15,7 +16,6 @@ from ..selectors import (
     latest_draft,
     offered_one_thing,
     offered_one_things,
-    person_division,
     procedure_infos,
     savings,
 )
@@ -27,7 +27,7 @@ from .common import _types_text
 def home(request: HttpRequest) -> HttpResponse:
     """The one things offered where the person lives (and above it); a visitor's: the province-wide ones."""
     query = request.GET.get("q", "").strip()[:100]
-    division = person_division(request.user)
+    division = jurisdictions.home_division(request.user)
     cards = [card(one_thing) for one_thing in offered_one_things(division)]
     if query:
         cards = [c for c in cards if c.matches(query)]
@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A one thing that is not offered to the person is not found, as it is not on their list."""
-    one_thing = offered_one_thing(person_division(request.user), code)
+    one_thing = offered_one_thing(jurisdictions.home_division(request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
