@@ -1,11 +1,12 @@
-"""Inbound decisions from department back-office systems, signed with the department's secret.
+"""Inbound decisions from department back-office systems, signed with the secret of the system that
+receives the case's events (its office's own, else its department's).
 
 ``POST /api/v1/cases/{id}/decision/`` carries the body of a clerk's task completion plus an
 ``event_id``, and the header ``X-Govflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<raw body>">`` (the scheme of outbound webhooks). The signature is the only credential:
 no session, no token, no CSRF. A bad or missing signature, a department without a secret, a
 timestamp more than 300 s away from now, or an ``event_id`` seen before → ``401``, nothing changed.
-The signature is verified against every department's secret before the case is looked up, so the
+The signature is verified against every department's and office's secret before the case is looked up, so the
 ``401`` is the same whether or not the case exists; a validly signed request for a case that does
 not exist or is another department's is a ``404``.
 
@@ -18,6 +19,7 @@ arrives at the same moment (unique constraint).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -30,14 +32,14 @@ from rest_framework.views import APIView
 from govflow.accounts.services import department_system_user
 from govflow.applications import services
 from govflow.applications.models import Application, Case, CaseStatus
-from govflow.catalog.models import Department
 from govflow.errors import InvalidState
 from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
     SIGNATURE_HEADER,
     TOLERANCE_SECONDS,
+    Signers,
     signature,
     signature_header,
-    signing_departments,
+    signing_systems,
     verify_signature,
 )
 
@@ -67,13 +69,14 @@ clerk's `POST /tasks/{{id}}/complete/` plus `event_id`, and the same rules (ever
 a reason to reject, correctable codes only).
 
 **Authentication** is the signature, no token or session: header
-`{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>` where the HMAC key is the department's webhook
-secret and the message is `"<t>.<raw request body>"` (the exact bytes sent). Refused with `401` and nothing
+`{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256>` where the HMAC key is the webhook secret of the
+system that receives the case's events (the case's office's own system when the office registered one, else
+the department's) and the message is `"<t>.<raw request body>"` (the exact bytes sent). Refused with `401` and nothing
 changed: a missing or wrong signature, a department without a secret, `t` more than {TOLERANCE_SECONDS} s
 before or after the server's clock, or an `event_id` this department has already used successfully.
 The signature is checked before the case is looked up: without a valid one the answer is the same `401`
-whether or not the case exists. With a valid one, a case that does not exist or belongs to another
-department is `404`.
+whether or not the case exists. With a valid one, a case that does not exist, belongs to another
+department, or whose events go to another system (an office with its own) is `404`.
 Several `v1=` entries may be sent while rolling a secret. Deactivating the account `dept-<code>-system`
 in the admin also refuses the department's callbacks (`401`).
 
@@ -81,12 +84,14 @@ The decision is made by the department's service account `dept-<code>-system`: a
 and decided at once; a case a human clerk holds, or one not awaiting a decision, is `409`."""
 
 
-def _case_or_404(pk: int, departments: list[Department]) -> Case:
-    """The case ``pk`` if it belongs to one of ``departments``; another department's case is a 404."""
+def _case_or_404(pk: int, signers: Signers) -> Case:
+    """The case ``pk`` if the signing system receives its events: its office's own system when the
+    office has one (``catalog.models.webhook_target``), else its department's. Any other case is a 404."""
     if pk <= 0 or pk > 2**63 - 1:
         raise Http404("Case not found.")
-    case = (Case.objects.select_related("department", "office")
-            .filter(pk=pk, department__in=[d.pk for d in departments]).first())
+    receives = (Q(office_id__in=signers.office_ids) & ~Q(office__webhook_url="")) | (
+        Q(department_id__in=signers.department_ids) & Q(office__webhook_url=""))
+    case = Case.objects.select_related("department", "office").filter(receives, pk=pk).first()
     if case is None:
         raise Http404("Case not found.")
     return case
@@ -110,12 +115,12 @@ class CaseDecisionCallbackView(APIView):
         responses={200: DecisionResultSerializer,
                    400: field_errors("Invalid body or outputs: `{field: [messages]}`"),
                    401: detail("Bad, missing or stale signature, no secret, or replayed `event_id`"),
-                   404: detail("No such case in the signing department"),
+                   404: detail("No such case among those whose events the signing system receives"),
                    413: detail("Request body too large"),
                    409: detail("The case is not awaiting a decision, or a clerk holds it")})
     def post(self, request, pk: int):
         raw = raw_body(request)
-        signers = signing_departments(request.headers.get(SIGNATURE_HEADER), raw)
+        signers = signing_systems(request.headers.get(SIGNATURE_HEADER), raw)
         if not signers:  # before any look-up of the case: unknown and known cases get the same 401
             raise AuthenticationFailed("Missing, invalid or expired signature.")
         case = _case_or_404(pk, signers)

@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import re
 import time
+from dataclasses import dataclass
 
-from govflow.catalog.models import Department
+from govflow.catalog.models import Department, Office
 
 SIGNATURE_HEADER = "X-Govflow-Signature"
 TOLERANCE_SECONDS = 300
@@ -55,14 +56,28 @@ def verify_signature(secret: str, header: str | None, body: bytes, *, now: float
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
 
 
-def signing_departments(header: str | None, body: bytes) -> list:
-    """The departments whose webhook secret signs ``body`` (usually one; none: refuse the request).
+@dataclass(frozen=True)
+class Signers:
+    """Whose webhook secrets sign a request: departments, and offices with a system of their own."""
 
-    Every department with a secret is tried, whatever the request is about, so a caller that checks
-    this before looking anything up answers a request without a valid signature the same way
-    whether or not the object it names exists.
+    department_ids: frozenset[int]
+    office_ids: frozenset[int]
+
+    def __bool__(self) -> bool:
+        return bool(self.department_ids or self.office_ids)
+
+
+def signing_systems(header: str | None, body: bytes) -> Signers:
+    """The departments and the offices whose webhook secret signs ``body`` (usually one; none:
+    refuse the request).
+
+    Every secret is tried, whatever the request is about, so a caller that checks this before
+    looking anything up answers a request without a valid signature the same way whether or not
+    the object it names exists.
     """
     if not header or len(header) > _MAX_HEADER_LENGTH:
-        return []
-    departments = Department.objects.exclude(webhook_secret="").only("id", "code", "webhook_secret")
-    return [d for d in departments if verify_signature(d.webhook_secret, header, body)]
+        return Signers(frozenset(), frozenset())
+    departments = Department.objects.exclude(webhook_secret="").only("id", "webhook_secret")
+    offices = Office.objects.exclude(webhook_url="").exclude(webhook_secret="").only("id", "webhook_secret")
+    return Signers(frozenset(d.pk for d in departments if verify_signature(d.webhook_secret, header, body)),
+                   frozenset(o.pk for o in offices if verify_signature(o.webhook_secret, header, body)))

@@ -401,3 +401,42 @@ def test_what_govflow_signs_outbound_verifies_inbound():
     now = int(time.time())
     assert webhooks.signature_header("s", body, now) == signature_header("s", body, now)
     assert verify_signature("s", webhooks.signature_header("s", body), body)
+
+
+# -- offices with a system of their own ------------------------------------------------------------
+
+OFFICE_SECRET = "xihu-amr-own-secret-0123456789"
+
+
+def test_an_office_with_its_own_system_decides_its_cases_with_its_secret_and_the_department_no_longer_does(
+        citizen_alice, demo_catalog, amr_secret):
+    """Whoever receives a case's events decides it: the office's own system when it registered one."""
+    from govflow.catalog.models import Office
+
+    Office.objects.filter(code="amr-330106").update(webhook_url="https://xihu-amr.example.org/hook",
+                                                    webhook_secret=OFFICE_SECRET)
+    app = submitted(citizen_alice, "business-startup")  # Xihu: the licence is amr-330106's
+    case = case_of(app, "amr-licence")
+
+    assert send(case, approve_body("evt-dept"), secret=SECRET).status_code == 404  # the department's secret
+    assert_unchanged(app, case)
+    assert send(case, approve_body("evt-other"), secret="not-anyones-secret-0123456789").status_code == 401
+
+    response = send(case, approve_body("evt-office"), secret=OFFICE_SECRET)
+    assert response.status_code == 200, response.content
+    case.refresh_from_db()
+    assert case.status == CaseStatus.APPROVED and case.decided_by.username == "dept-amr-system"
+    assert Membership.objects.filter(user=case.decided_by, office__code="amr-330106").exists()
+
+
+def test_an_offices_secret_decides_nothing_of_another_office(citizen_alice, demo_catalog, amr_secret):
+    from govflow.catalog.models import Office
+
+    Office.objects.filter(code="amr-330102").update(webhook_url="https://sc-amr.example.org/hook",
+                                                    webhook_secret=OFFICE_SECRET)
+    app = submitted(citizen_alice, "business-startup")  # Xihu, whose office has no system of its own
+    case = case_of(app, "amr-licence")
+
+    assert send(case, approve_body("evt-sc"), secret=OFFICE_SECRET).status_code == 404
+    assert_unchanged(app, case)
+    assert send(case, approve_body("evt-dept"), secret=SECRET).status_code == 200  # the department's still does
