@@ -106,7 +106,7 @@ def check_case(*, case_id: int, now: Any = None) -> str | None:
         return None
     app = (Application.objects.select_for_update(of=("self",)).select_related("version", "applicant")
            .get(pk=application_id))
-    case = Case.objects.select_related("department", "owner").get(pk=case_id)
+    case = Case.objects.select_related("department", "office", "owner").get(pk=case_id)
     if case.status not in CLOCK_RUNNING or case.due_date is None:
         return None
     today = local_date(now)
