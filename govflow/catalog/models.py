@@ -63,7 +63,21 @@ def check_webhook(target: Department | Office) -> None:
         raise ValidationError(errors)
 
 
-class Department(models.Model):
+class Named(models.Model):
+    """A row with a ``code`` and a ``{language: text}`` ``name``, shown as either."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.code} · {localized(self.name)}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name) or self.code
+
+
+class Department(Named):
     """A government body that owns procedures (部门)."""
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
@@ -75,13 +89,6 @@ class Department(models.Model):
         ordering = ["code"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-
-    def __str__(self) -> str:
-        return f"{self.code} · {localized(self.name)}"
-
-    @property
-    def display_name(self) -> str:
-        return localized(self.name)
 
     def clean(self) -> None:
         super().clean()
@@ -104,7 +111,7 @@ def level_rank(level: str) -> int:
     return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
 
 
-class Division(models.Model):
+class Division(Named):
     """An administrative division (行政区划) with its GB/T 2260 code: a province, city or county.
 
     ``path`` lists the codes from the root down to this division (``/330000/330100/330106/``), so
@@ -125,13 +132,6 @@ class Division(models.Model):
         verbose_name = _("administrative division")
         verbose_name_plural = _("administrative divisions")
 
-    def __str__(self) -> str:
-        return f"{self.code} · {localized(self.name)}"
-
-    @property
-    def display_name(self) -> str:
-        return localized(self.name) or self.code
-
     @property
     def lineage(self) -> list[str]:
         """Codes from the root down to this division."""
@@ -142,7 +142,7 @@ class Division(models.Model):
         return other.path.startswith(self.path)
 
 
-class Office(models.Model):
+class Office(Named):
     """A department's office at one division (Xihu District Market Regulation = ``amr`` @ ``330106``).
 
     Cases are routed to offices; clerks and supervisors are members of offices. An office may
@@ -163,13 +163,6 @@ class Office(models.Model):
         constraints = [models.UniqueConstraint(fields=["department", "division"], name="uniq_office_division")]
         verbose_name = _("office")
         verbose_name_plural = _("offices")
-
-    def __str__(self) -> str:
-        return f"{self.code} · {localized(self.name)}"
-
-    @property
-    def display_name(self) -> str:
-        return localized(self.name) or self.code
 
     @property
     def webhook(self) -> tuple[str, str]:
