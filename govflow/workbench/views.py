@@ -30,6 +30,7 @@ from govflow.catalog.definition import get_definition
 from govflow.errors import Busy, DomainError, InvalidInput
 from govflow.web import safe_next
 
+from . import board as board_reads
 from . import selectors
 from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
 from .services import evaluation_follow_up
@@ -297,13 +298,13 @@ def document(request: HttpRequest, task_id: int, document_id: int) -> FileRespon
 # -- supervisors ---------------------------------------------------------------------------------
 
 
-def _board_office(request: HttpRequest, *, acting: bool = False) -> tuple[selectors.BoardOffice, list]:
+def _board_office(request: HttpRequest, *, acting: bool = False) -> tuple[board_reads.BoardOffice, list]:
     """The office the board shows (``?office=<code>``; the first supervised one by default) and
     every office the supervisor may choose. ``acting``: only an office they supervise (a form
     posted from the board), never one they only oversee."""
     if not request.staff.supervised:
         raise PermissionDenied(_("The board is for supervisors."))
-    choices = selectors.board_offices(request.staff)
+    choices = board_reads.board_offices(request.staff)
     wanted = request.GET.get("office") or request.POST.get("office")
     chosen = next((c for c in choices if c.code == wanted), None) if wanted else choices[0]
     if chosen is None or (acting and not chosen.own):
@@ -323,17 +324,17 @@ def board(request: HttpRequest) -> HttpResponse:
     chosen, choices = _board_office(request)
     office = chosen.office
     clock = selectors.SlaClock.now()
-    members = selectors.board_members(office.pk)
-    labels = selectors.procedure_labels(office.department_id)
-    procedures, clerks, total = selectors.board_load(office.pk, clock, members, labels)
-    overdue = selectors.overdue_cases(office.pk, clock, labels) if total.overdue else []
+    members = board_reads.board_members(office.pk)
+    labels = board_reads.procedure_labels(office.department_id)
+    procedures, clerks, total = board_reads.board_load(office.pk, clock, members, labels)
+    overdue = board_reads.overdue_cases(office.pk, clock, labels) if total.overdue else []
     clerk_id = request.GET.get("clerk")
     focus_clerk, held = None, []
     if clerk_id and clerk_id.isdigit():
         focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
         if focus_clerk is not None and focus_clerk.in_review:
-            held = selectors.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
-    follow_ups, answered = selectors.evaluations_for_follow_up(office.pk)
+            held = board_reads.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
+    follow_ups, answered = board_reads.evaluations_for_follow_up(office.pk)
     return render(request, "workbench/board.html", _context(
         request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
         clock=clock,
@@ -356,12 +357,12 @@ def board_overdue(request: HttpRequest) -> HttpResponse:
     chosen, _choices = _board_office(request)
     office = chosen.office
     clock = selectors.SlaClock.now()
-    labels = selectors.procedure_labels(office.department_id)
-    page, rows = selectors.overdue_page(office.pk, clock, labels, request.GET.get("page"))
+    labels = board_reads.procedure_labels(office.department_id)
+    page, rows = board_reads.overdue_page(office.pk, clock, labels, request.GET.get("page"))
     return render(request, "workbench/board_overdue.html", _context(
         request, title=_("Overdue tasks"), office=office, own=chosen.own, read_only=not chosen.own, clock=clock,
         page=page, rows=rows,
-        member_choices=selectors.board_members(office.pk),
+        member_choices=board_reads.board_members(office.pk),
         query=urlencode({"office": office.code}), board_url=_board_url(office),
     ))
 

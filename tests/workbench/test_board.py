@@ -11,7 +11,7 @@ from govflow.applications import services
 from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidInput, InvalidState, NotFound
-from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
+from govflow.workbench.board import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 from govflow.workbench.services import evaluation_follow_up
 
 from ..factories import MembershipFactory, UserFactory
@@ -194,7 +194,7 @@ def test_task_rows_escape_names_and_numbers(as_user, citizen_alice, clerk_dan_am
 
 def test_a_clerks_held_tasks_beyond_the_limit_are_counted(as_user, citizen_alice, clerk_dan_amr,
                                                           supervisor_sue_amr):
-    from govflow.workbench.selectors import BOARD_LIST_LIMIT
+    from govflow.workbench.board import BOARD_LIST_LIMIT
 
     queued_cases(BOARD_LIST_LIMIT + 2, applicant=citizen_alice, owner=clerk_dan_amr)
     response = as_user(supervisor_sue_amr).get(BOARD, {"clerk": clerk_dan_amr.pk})
@@ -297,7 +297,7 @@ def test_the_follow_up_service_checks_everything_itself(bad_rating, supervisor_s
 def test_the_two_rating_lists_keep_their_order_and_limits(citizen_alice, supervisor_sue_amr):
     """Read together (UNION ALL on PostgreSQL), the lists still come out oldest-open-first and
     latest-answered-first, each cut at its own limit."""
-    from govflow.workbench.selectors import evaluations_for_follow_up
+    from govflow.workbench.board import evaluations_for_follow_up
 
     cases = queued_cases(6, applicant=citizen_alice)
     base = timezone.now() - timezone.timedelta(days=10)

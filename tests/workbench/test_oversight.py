@@ -17,7 +17,7 @@ from django.utils import timezone
 from govflow.applications.models import Case, Evaluation, TimelineEntry
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.models import Office
-from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT
+from govflow.workbench.board import BOARD_OVERDUE_LIMIT
 
 from ..factories import MembershipFactory, UserFactory
 from .bulk import queued_cases

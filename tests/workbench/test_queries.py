@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from govflow.applications import services
-from govflow.workbench.selectors import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
+from govflow.workbench.board import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 
 from ..stories import case_of, submitted
 from .bulk import queued_cases
