@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
+from govflow.catalog import jurisdictions
 from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
 from govflow.errors import InvalidInput, InvalidState
 from govflow.notifications.dispatch import dispatch_after_commit
@@ -141,6 +142,23 @@ def _is_system_account(user: User) -> bool:
 
 
 @transaction.atomic
+def profile_update(*, user: Any, phone: str, email: str, residence: str = "") -> User:
+    """A citizen changes their contact details (name and ID number come from the identity check)
+    and where they live (a division code; empty: not set, the default division is used).
+
+    Callers pass validated contact values. An unknown division raises ``InvalidInput`` naming
+    ``residence``; nothing is changed then.
+    """
+    place = jurisdictions.division_by_code(residence, field="residence") if residence else None
+    fresh = User.objects.select_for_update().get(pk=user.pk)
+    fresh.phone = phone
+    fresh.email = email
+    fresh.residence = place
+    fresh.save(update_fields=["phone", "email", "residence"])
+    return fresh
+
+
+@transaction.atomic
 def department_system_user(*, department: Any, office: Any = None) -> User:
     """The account a department's back-office system acts as on signed callbacks.
 
@@ -167,8 +185,7 @@ def department_system_user(*, department: Any, office: Any = None) -> User:
     if office is not None:
         if office.department_id != department.pk:
             raise InvalidState("The office belongs to another department.")
-        Membership.objects.get_or_create(user=user, office=office,
-                                         defaults={"role": Role.CLERK, "department": department})
+        Membership.objects.get_or_create(user=user, office=office, defaults={"role": Role.CLERK})
     return user
 
 

@@ -19,7 +19,6 @@ arrives at the same moment (unique constraint).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -32,6 +31,7 @@ from rest_framework.views import APIView
 from govflow.accounts.services import department_system_user
 from govflow.applications import services
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.catalog.models import received_by
 from govflow.errors import InvalidState
 from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
     SIGNATURE_HEADER,
@@ -89,8 +89,7 @@ def _case_or_404(pk: int, signers: Signers) -> Case:
     office has one (``catalog.models.webhook_target``), else its department's. Any other case is a 404."""
     if pk <= 0 or pk > 2**63 - 1:
         raise Http404("Case not found.")
-    receives = (Q(office_id__in=signers.office_ids) & ~Q(office__webhook_url="")) | (
-        Q(department_id__in=signers.department_ids) & Q(office__webhook_url=""))
+    receives = received_by(department_ids=signers.department_ids, office_ids=signers.office_ids)
     case = Case.objects.select_related("department", "office").filter(receives, pk=pk).first()
     if case is None:
         raise Http404("Case not found.")

@@ -7,12 +7,14 @@ point at a version and are interpreted from that snapshot only.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -186,6 +188,13 @@ def webhook_target(office: Office, department: Department) -> tuple[str, str]:
     if office.webhook_url:
         return office.webhook_url, office.webhook_secret
     return department.webhook_url, department.webhook_secret
+
+
+def received_by(*, department_ids: Iterable[int], office_ids: Iterable[int]) -> Q:
+    """:func:`webhook_target` as a filter of cases: those whose events go to one of these systems
+    (an office's own for an office with a webhook, else its department's)."""
+    return ((Q(office_id__in=office_ids) & ~Q(office__webhook_url=""))
+            | (Q(department_id__in=department_ids) & Q(office__webhook_url="")))
 
 
 #: The field types of the registry (:mod:`govflow.catalog.fieldtypes`), as model choices.

@@ -153,6 +153,9 @@ class Importer:
         items = self.doc.get("offices", [])
         errors = []
         stored = dict(Office.objects.filter(code__in=[i["code"] for i in items]).values_list("code", "department__code"))
+        taken = {(department_id, division_id): code for department_id, division_id, code in Office.objects.filter(
+            department__in=list(departments.values()), division__in=list(self.divisions.values()),
+        ).values_list("department_id", "division_id", "code")}
         for i, item in enumerate(items):
             if item["code"] in stored and stored[item["code"]] != item["department"]:
                 # Its cases and members belong to that department (see Office.clean).
@@ -161,11 +164,10 @@ class Importer:
                                            "department"))
                 continue
             department = departments.get(item["department"])
-            clash = (Office.objects.filter(department=department, division=self.divisions[item["division"]])
-                     .exclude(code=item["code"]).first()) if department else None
-            if clash is not None:
+            clash = taken.get((department.pk, self.divisions[item["division"]].pk)) if department else None
+            if clash is not None and clash != item["code"]:
                 errors.append(CatalogError(f"$.offices[{i}].code", f"department {item['department']!r} already has "
-                                           f"office {clash.code!r} at division {item['division']}"))
+                                           f"office {clash!r} at division {item['division']}"))
         if errors:
             return errors
         self.upsert("offices", Office, items, lambda o: {

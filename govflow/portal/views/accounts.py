@@ -32,7 +32,6 @@ from ..forms import (
     SetPasswordForm,
 )
 from ..selectors import division_choices
-from ..services import profile_update
 
 # -- accounts ------------------------------------------------------------------------------------
 
@@ -110,7 +109,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            profile_update(user=user, phone=data["phone"], email=data["email"], residence=data["residence"])
+            account_services.profile_update(user=user, phone=data["phone"], email=data["email"], residence=data["residence"])
         except InvalidInput as exc:
             for message in (exc.errors or {}).get("residence") or [exc.message]:
                 form.add_error("residence", message)

@@ -186,8 +186,7 @@ class Command(BaseCommand):
         office = offices.get(office_code)
         if office is None:
             raise CommandError(f"Office '{office_code}' is missing after importing the demo catalog.")
-        membership, created = Membership.objects.get_or_create(user=user, office=office,
-                                                               defaults={"role": role, "department": office.department})
+        membership, created = Membership.objects.get_or_create(user=user, office=office, defaults={"role": role})
         label = f"{user.username}@{office_code} ({role})"
         if created:
             summary.memberships_created.append(label)
