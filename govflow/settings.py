@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "govflow.accounts",
     "govflow.catalog",
     "govflow.designer",
+    "govflow.parties",
     "govflow.applications",
     "govflow.notifications",
     "govflow.api",

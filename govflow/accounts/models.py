@@ -16,6 +16,9 @@ class User(AbstractUser):
     name = models.CharField(_("real name"), max_length=100, blank=True)
     id_number = models.CharField(_("resident ID number"), max_length=18, unique=True, null=True, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # A profile a service-hall counter created for a walk-in person (or for the subject of an
+    # authorisation) from what they showed: nobody signs in with it until the person claims it.
+    profile_only = models.BooleanField(_("unverified profile"), default=False)
     language = models.CharField(_("preferred language"), max_length=10, default="zh-hans")
     residence = models.ForeignKey("catalog.Division", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("residence"),
@@ -57,6 +60,13 @@ def mask_id_number(value: str | None) -> str:
 class Role(models.TextChoices):
     CLERK = "clerk", _("Clerk")
     SUPERVISOR = "supervisor", _("Supervisor")
+    # A service-hall counter clerk (一窗受理): takes applications for walk-in people and companies
+    # at the office's counter; handles no cases.
+    COUNTER = "counter", _("Counter clerk")
+
+
+#: The roles that work an office's cases (queues, claims, the board's clerks).
+HANDLING_ROLES = (Role.CLERK, Role.SUPERVISOR)
 
 
 class Membership(models.Model):

@@ -21,6 +21,8 @@ from govflow.catalog.definition import get_definition
 from govflow.catalog.models import webhook_target
 from govflow.catalog.steps import StepGraph
 from govflow.notifications.models import OutboxMessage
+from govflow.parties.models import Authorisation, live_q
+from govflow.parties.selectors import holders_of
 
 from .models import (
     FINAL_CASE_STATUSES,
@@ -40,10 +42,15 @@ _local = threading.local()
 class EngineSession:
     """Unit of work for one service call: loaded rows in, batched writes out."""
 
-    def __init__(self, application: Application, cases: Iterable[Case], actor: Any = None) -> None:
+    def __init__(self, application: Application, cases: Iterable[Case], actor: Any = None,
+                 applicant_side: bool = False) -> None:
         self.application = application
         self.cases: dict[int, Case] = {c.pk: c for c in cases}
         self.actor = actor
+        # The actor acts on the applicant's side: when that is someone other than the person the
+        # application is for (an agent, a counter clerk), entries name on whose behalf they acted.
+        self.on_behalf_of = (application.party_ref() if applicant_side and actor is not None
+                             and getattr(actor, "pk", None) != application.applicant_id else None)
         self._dirty_cases: dict[int, set[str]] = {}
         self._app_fields: set[str] = set()
         self.timeline: list[TimelineEntry] = []
@@ -61,10 +68,13 @@ class EngineSession:
             actor: Any = "session") -> TimelineEntry:
         """Record a state change on the timeline; a case change is also sent to its office's
         system (the office's own webhook, else its department's) when one is registered."""
+        data = dict(data or {})
+        if actor == "session" and self.on_behalf_of is not None:
+            data["on_behalf_of"] = self.on_behalf_of
         entry = TimelineEntry(
             application=self.application, case=case,
             department_id=case.department_id if case is not None else None,
-            at=timezone.now(), kind=kind, message=message, data=data or {},
+            at=timezone.now(), kind=kind, message=message, data=data,
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
@@ -76,10 +86,12 @@ class EngineSession:
         return entry
 
     def notify(self, event: str, *, recipient: Any = None, payload: dict | None = None) -> None:
-        self.outbox.append(OutboxMessage(
-            kind="notification", event=event, recipient=recipient or self.application.applicant,
-            application=self.application, payload=payload or {},
-        ))
+        """Tell ``recipient``, by default everyone on the applicant's side (:func:`recipients`)."""
+        for person in [recipient] if recipient is not None else recipients(self.application):
+            self.outbox.append(OutboxMessage(
+                kind="notification", event=event, recipient=person,
+                application=self.application, payload=payload or {},
+            ))
 
     # -- writing ----------------------------------------------------------------------
 
@@ -103,12 +115,33 @@ class EngineSession:
             self._app_fields.clear()
 
 
+def recipients(application: Application) -> list[Any]:
+    """Who hears of an application: the person it is for, and the agent acting under a live
+    authorisation; for an organisation, everyone holding a standing role in it (its results and
+    notifications are shared by its agents)."""
+    if application.organisation_id:
+        return holders_of(application.organisation_id)
+    found = [application.applicant]
+    mandate_id = application.authorisation_id
+    if mandate_id and Authorisation.objects.filter(live_q(), pk=mandate_id).exists():
+        found.append(application.authorisation.agent)
+    return found
+
+
+def applicant_side_user(application: Application) -> Any:
+    """The person who does the applicant's tasks (corrections): the applicant, else the person
+    who submitted for the organisation."""
+    return application.applicant if application.applicant_id else application.submitted_by
+
+
 @contextmanager
-def session(application: Application, cases: Iterable[Case], actor: Any = None) -> Iterator[EngineSession]:
-    """Open a session for one service call; writes are flushed when the block succeeds."""
+def session(application: Application, cases: Iterable[Case], actor: Any = None,
+            applicant_side: bool = False) -> Iterator[EngineSession]:
+    """Open a session for one service call; writes are flushed when the block succeeds.
+    ``applicant_side``: the actor acts for the applicant (entries name on whose behalf)."""
     if getattr(_local, "session", None) is not None:
         raise RuntimeError("Engine sessions do not nest.")
-    current = EngineSession(application, cases, actor)
+    current = EngineSession(application, cases, actor, applicant_side)
     _local.session = current
     try:
         yield current
@@ -184,20 +217,21 @@ def route_after_review(process: Any, *, case_id: int, review_node: Any, correcti
 
 def reviewer_for(process: Any, *, case_id: int) -> Any:
     """Back to the clerk who asked for corrections, if they can still take the case."""
-    from govflow.accounts.models import Membership
+    from govflow.accounts.models import HANDLING_ROLES, Membership
 
     s = _session_for(process)
     case = s.cases[case_id]
     reviewer = case.reviewer
-    if reviewer is None or not reviewer.is_active or reviewer.pk == s.application.applicant_id:
+    if reviewer is None or not reviewer.is_active or reviewer.pk in (s.application.applicant_id,
+                                                                      s.application.submitted_by_id):
         return None
-    if not Membership.objects.filter(user=reviewer, office_id=case.office_id).exists():
+    if not Membership.objects.filter(user=reviewer, office_id=case.office_id, role__in=HANDLING_ROLES).exists():
         return None
     return reviewer
 
 
 def applicant_for(process: Any) -> Any:
-    return _session_for(process).application.applicant
+    return applicant_side_user(_session_for(process).application)
 
 
 def point_case_at_task(process: Any, task: Any) -> None:

@@ -25,12 +25,34 @@ class Outcome(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("Service-hall counter")
+    API = "api", _("API")
+
+
 class Application(models.Model):
-    """One citizen's request for a one thing (申请)."""
+    """One request for a one thing (申请), by a person or an organisation.
+
+    Exactly one of ``applicant`` (a person applying for themselves, or the person an agent applies
+    for under ``authorisation``) and ``organisation`` is set. ``submitted_by`` is the person who
+    acted (the applicant, an agent, the organisation's legal representative or agent, a counter
+    clerk); ``channel`` says through which door it came, and ``counter_office`` which service-hall
+    counter took it."""
 
     one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications")
     version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications")
-    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="applications", verbose_name=_("applicant (person)"))
+    organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="applications", verbose_name=_("applicant (organisation)"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("submitted by"))
+    authorisation = models.ForeignKey("parties.Authorisation", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="applications", verbose_name=_("authorisation"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    counter_office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", verbose_name=_("counter"))
     division = models.ForeignKey("catalog.Division", on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("division"),
                                  help_text=_("Where the application is handled: its cases go to the offices there."))
@@ -50,8 +72,17 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(
+            condition=Q(applicant__isnull=False, organisation__isnull=True)
+            | Q(applicant__isnull=True, organisation__isnull=False), name="application_one_applicant")]
         indexes = [
             models.Index(fields=["applicant", "status"], name="app_applicant_status"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="app_organisation_recent",
+                         condition=Q(organisation__isnull=False)),
+            models.Index(fields=["authorisation"], name="app_authorisation",
+                         condition=Q(authorisation__isnull=False)),
+            models.Index(fields=["counter_office", "-created_at", "-id"], name="app_counter_recent",
+                         condition=Q(counter_office__isnull=False)),
             # "My applications", newest first: a page is read in order, however many one has.
             models.Index(fields=["applicant", "-created_at", "-id"], name="app_applicant_recent"),
             # Statistics count applications by submission day (drafts have none).
@@ -62,6 +93,21 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"draft #{self.pk}"
+
+    @property
+    def applicant_kind(self) -> str:
+        return "organisation" if self.organisation_id else "person"
+
+    @property
+    def applicant_party(self):
+        """The organisation or the person the application is for."""
+        return self.organisation if self.organisation_id else self.applicant
+
+    def party_ref(self) -> dict:
+        """``{"kind", "id", "name"}`` of whom the application is for (the API's ``applicant``)."""
+        party = self.applicant_party
+        name = party.name if self.organisation_id else (party.name or party.username)
+        return {"kind": self.applicant_kind, "id": party.pk, "name": name}
 
     @property
     def is_open(self) -> bool:
@@ -187,14 +233,20 @@ class IssuedOutput(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issued_outputs")
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    # The person or the organisation that holds it (the application's applicant).
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="wallet")
+    organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="wallet")
     code = models.CharField(max_length=64)
     value = models.CharField(max_length=500)
     issued_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["issued_at", "id"]
-        indexes = [models.Index(fields=["holder", "code"], name="output_holder_code")]
+        indexes = [models.Index(fields=["holder", "code"], name="output_holder_code"),
+                   models.Index(fields=["organisation", "code"], name="output_organisation_code",
+                                condition=Q(organisation__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.code}={self.value}"

@@ -17,10 +17,12 @@ from govflow.catalog.models import Division, DivisionLevel, OneThing, Procedure
 from govflow.errors import InvalidInput
 
 
-def starting_division(one_thing: OneThing, applicant: Any) -> Division:
-    """A new draft's division: the applicant's residence, else the default division, when the one
-    thing is offered there; otherwise the one thing's own division."""
-    candidate = jurisdictions.home_division(applicant) or jurisdictions.default_division()
+def starting_division(one_thing: OneThing, applicant: Any, organisation: Any = None) -> Division:
+    """A new draft's division: an organisation's registered address division, or the person's
+    residence, else the default division, when the one thing is offered there; otherwise the one
+    thing's own division."""
+    candidate = (organisation.division if organisation is not None
+                 else jurisdictions.home_division(applicant) or jurisdictions.default_division())
     return candidate if one_thing.division.contains(candidate) else one_thing.division
 
 

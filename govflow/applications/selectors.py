@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from govflow.accounts.models import Membership, Role
+from govflow.accounts.models import HANDLING_ROLES, Membership, Role
 from govflow.errors import NotAllowed
+from govflow.parties.models import Authorisation, OrganisationRole, live_q
+from govflow.parties.selectors import MYSELF, Principal
 
 from .models import Application, Case, CaseStatus, TimelineEntry
 from .timeline import PUBLIC_TIMELINE_KINDS
@@ -24,16 +26,16 @@ def int_or_404(value: Any) -> int:
 
 
 def office_ids_for(user: Any, *, role: str | None = None) -> list[int]:
-    """The offices the user is a member of (with ``role``: in that role)."""
+    """The offices whose cases the user works (with ``role``: the offices where they hold it)."""
     if user is None or not user.is_authenticated:
         return []
     qs = Membership.objects.filter(user=user)
-    if role:
-        qs = qs.filter(role=role)
+    qs = qs.filter(role=role) if role else qs.filter(role__in=HANDLING_ROLES)
     return list(qs.values_list("office_id", flat=True))
 
 
 def is_clerk(user: Any) -> bool:
+    """Whether the user works in an office (a clerk, a supervisor or a counter clerk)."""
     return bool(user is not None and user.is_authenticated and Membership.objects.filter(user=user).exists())
 
 
@@ -52,11 +54,38 @@ _LIST_APPLICATION_FIELDS = ("number", "status", "outcome", "created_at", "update
                             "expected_finish", "one_thing__code", "one_thing__name", "version__digest")
 
 
-def applications_for_citizen(*, user: Any, status: str | None = None) -> QuerySet[Application]:
-    """A citizen's own applications, newest first, with only the columns a list row shows: no
-    answers, no snapshot (compiled once per process and cached). The cases' progress of a page
-    is :func:`case_progress` (one narrow query; correlated counts cost more to compile than that)."""
-    qs = (Application.objects.filter(applicant=user)
+def acting_q(user: Any) -> Q:
+    """The one rule of who may see and act on an application, as a filter: the person it is for;
+    whoever holds a standing role (legal representative, unexpired agent) in the organisation it
+    is for; the agent of a live authorisation it was made under; a counter clerk of the office
+    whose service-hall counter took it. Revoked and expired roles and authorisations count for
+    nothing, at once. The standing rows are subqueries: no query of its own."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    return (Q(applicant=user)
+            | Q(organisation_id__in=OrganisationRole.objects.filter(live_q(), user=user).values("organisation_id"))
+            | Q(authorisation_id__in=Authorisation.objects.filter(live_q(), agent=user).values("pk"))
+            | Q(counter_office_id__in=Membership.objects.filter(user=user, role=Role.COUNTER).values("office_id")))
+
+
+def principal_q(user: Any, principal: Principal) -> Q:
+    """The applications of one principal the user acts as (the portal's "acting as" list)."""
+    if principal.kind == "organisation":
+        return Q(organisation_id=principal.organisation.pk)
+    if principal.kind == "person":
+        subject_id = principal.authorisation.subject_id
+        return Q(applicant_id=subject_id, authorisation_id__in=Authorisation.objects.filter(
+            live_q(), agent=user, subject_id=subject_id).values("pk"))
+    return Q(applicant=user)
+
+
+def applications_for_citizen(*, user: Any, status: str | None = None,
+                             principal: Principal = MYSELF) -> QuerySet[Application]:
+    """The applications of the principal the user acts as (themselves by default), newest first,
+    with only the columns a list row shows: no answers, no snapshot (compiled once per process and
+    cached). The cases' progress of a page is :func:`case_progress` (one narrow query; correlated
+    counts cost more to compile than that)."""
+    qs = (Application.objects.filter(principal_q(user, principal))
           .select_related("one_thing", "version").only(*_LIST_APPLICATION_FIELDS))
     if status:
         qs = qs.filter(status=status)
@@ -76,11 +105,13 @@ def case_progress(application_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 
 def application_for_citizen(user: Any, pk: Any) -> Application:
-    """The citizen's own application or 404 (another citizen's application does not exist for them)."""
+    """An application the user may act on (:func:`acting_q`) or 404 (anyone else's application
+    does not exist for them)."""
     pk = int_or_404(pk)
     try:
-        return (Application.objects.select_related("one_thing__division", "version", "applicant", "division")
-                .get(pk=pk, applicant=user))
+        return (Application.objects.select_related("one_thing__division", "version", "applicant", "division",
+                                                   "organisation", "submitted_by")
+                .filter(acting_q(user)).get(pk=pk))
     except Application.DoesNotExist:
         raise Http404("Application not found.") from None
 
@@ -194,7 +225,8 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
                                                                           application_id=application_pk)
     except Document.DoesNotExist:
         raise Http404("Document not found.") from None
-    if doc.application.applicant_id == user.pk:
+    if (doc.application.applicant_id == user.pk
+            or Application.objects.filter(acting_q(user), pk=application_pk).exists()):
         return doc
     definition = get_definition(doc.application.version)
     cases = (Case.objects.filter(application_id=application_pk, office__memberships__user=user)

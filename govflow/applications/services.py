@@ -7,8 +7,6 @@ and the admin all call these.
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
@@ -17,17 +15,21 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from govflow.accounts.models import Membership, Role
+from govflow.accounts.models import HANDLING_ROLES, Membership, Role
 from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.models import OneThing
+from govflow.catalog.models import ApplicantKind, OneThing
 from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
+from govflow.parties.models import Authorisation, AuthorisationScope
+from govflow.parties.selectors import MYSELF, Principal
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
+from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
 from . import engine, routing
 from .flows import OneThingFlow
@@ -37,6 +39,7 @@ from .models import (
     ApplicationStatus,
     Case,
     CaseStatus,
+    Channel,
     CorrectionRequest,
     Document,
     Evaluation,
@@ -46,6 +49,7 @@ from .models import (
 )
 from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
+from .selectors import acting_q
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -71,8 +75,11 @@ def _cases(application: Application) -> list[Case]:
                 .select_related("task__process", "reviewer", "department", "office"))
 
 
-def _require_owner(application: Application, user: Any) -> None:
-    if application.applicant_id != getattr(user, "pk", None):
+def _require_actor(application: Application, user: Any) -> None:
+    """The access rule (:func:`selectors.acting_q`): anyone else gets "not found"."""
+    if application.applicant_id is not None and application.applicant_id == getattr(user, "pk", None):
+        return
+    if not Application.objects.filter(acting_q(user), pk=application.pk).exists():
         raise NotFound("Application not found.")
 
 
@@ -148,11 +155,52 @@ def _engine_step(service: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, principal: Principal,
+                   counter_office: Any) -> dict:
+    """Who a new draft is for, as model fields, after the rules of who may apply for it."""
+    kind = definition.one_thing.get("applicant") or ApplicantKind.PERSON
+    if kind != ApplicantKind.EITHER and kind != principal.applicant_kind:
+        message = (_("This one thing is applied for by organisations.") if kind == ApplicantKind.ORGANISATION
+                   else _("This one thing is applied for by a person, not an organisation."))
+        raise InvalidInput(message, errors={"one_thing": [message]})
+    if counter_office is not None:
+        if not Membership.objects.filter(user=user, office=counter_office, role=Role.COUNTER).exists():
+            raise NotAllowed("Only a counter clerk of this office can take applications at its counter.")
+        if principal.kind == "self":
+            raise InvalidInput("Name the person or the organisation applying.")
+    elif principal.kind == "person" and principal.authorisation is None:
+        raise NotAllowed("Only a service-hall counter applies for a person without an authorisation.")
+    fields = {"applicant": None, "organisation": None, "authorisation": None, "submitted_by": user,
+              "counter_office": counter_office}
+    if principal.kind == "organisation":
+        fields["organisation"] = principal.organisation
+    elif principal.kind == "person":
+        fields["applicant"] = principal.subject
+        mandate = principal.authorisation
+        if mandate is not None:
+            if mandate.one_thing_id != one_thing.pk:
+                message = _("Your authorisation does not cover this one thing.")
+                raise InvalidInput(message, errors={"one_thing": [message]})
+            # Locked, so that two drafts cannot both take a one-application authorisation.
+            Authorisation.objects.select_for_update().filter(pk=mandate.pk).first()
+            if (mandate.scope == AuthorisationScope.APPLICATION
+                    and Application.objects.filter(authorisation=mandate).exists()):
+                message = _("This authorisation has been used for an application already.")
+                raise InvalidInput(message, errors={"one_thing": [message]})
+            fields["authorisation"] = mandate
+    else:
+        fields["applicant"] = user
+    return fields
+
+
 @transaction.atomic
 def application_create(*, user: Any, one_thing_code: str, data: dict | None = None,
-                       division: str | None = None) -> Application:
-    """Start a draft on the version published now, at ``division`` (a code) or where the
-    applicant lives (:func:`routing.starting_division`)."""
+                       division: str | None = None, principal: Principal = MYSELF,
+                       channel: str = Channel.ONLINE, counter_office: Any = None) -> Application:
+    """Start a draft on the version published now, for ``principal`` (the user themselves, an
+    organisation they act for, a person they are authorised to apply for, or, at a counter, a
+    walk-in person), through ``channel``; at ``division`` (a code) or where the applicant is
+    (:func:`routing.starting_division`)."""
     if not isinstance(one_thing_code, str) or has_bad_text(one_thing_code):
         raise InvalidInput("Unknown one thing.", errors={"one_thing": ["Unknown one thing."]})
     one_thing = (OneThing.objects.select_related("current_version", "division")
@@ -165,10 +213,15 @@ def application_create(*, user: Any, one_thing_code: str, data: dict | None = No
     errors = definition.validate(answers, partial=True)
     if errors:
         raise InvalidInput("Some answers are invalid.", errors={"data": errors})
+    if channel not in Channel.values:
+        raise InvalidInput("Unknown channel.", errors={"channel": ["Unknown channel."]})
+    if (channel == Channel.COUNTER) != (counter_office is not None):
+        raise InvalidInput("A counter application names its counter.", errors={"channel": ["Unknown channel."]})
+    party = _applicant_for(one_thing, definition, user, principal, counter_office)
     place = (routing.chosen_division(one_thing, division) if division is not None
-             else routing.starting_division(one_thing, user))
-    return Application.objects.create(one_thing=one_thing, version=one_thing.current_version,
-                                      applicant=user, data=answers, division=place)
+             else routing.starting_division(one_thing, party["applicant"], party["organisation"]))
+    return Application.objects.create(one_thing=one_thing, version=one_thing.current_version, data=answers,
+                                      division=place, channel=channel, **party)
 
 
 @transaction.atomic
@@ -181,7 +234,7 @@ def application_update(*, application: Application, user: Any, data: Any = None,
     fields a clerk marked; otherwise refused.
     """
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     if division is not None:
         if app.status != ApplicationStatus.DRAFT:
             raise InvalidState("The division can only change while the application is a draft.")
@@ -221,7 +274,7 @@ def application_update(*, application: Application, user: Any, data: Any = None,
 @transaction.atomic
 def application_delete(*, application: Application, user: Any) -> None:
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     if app.status != ApplicationStatus.DRAFT:
         raise InvalidState("Only drafts can be deleted.")
     names = [d.file.name for d in app.documents.all()]
@@ -233,24 +286,6 @@ def application_delete(*, application: Application, user: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # documents
 
-# What each accepted type looks like inside (sniffed from the bytes, never from the name).
-MIME_BY_TYPE = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
-_SAFE_NAME = re.compile(r"[^\w.\- ()\u4e00-\u9fff]+")
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    import filetype
-
-    kind = filetype.guess(head)
-    return kind.mime if kind else None
-
-
-def sanitize_filename(name: str) -> str:
-    name = (name or "").replace("\\", "/").split("/")[-1]
-    name = _SAFE_NAME.sub("_", name).strip(" .")
-    return name[:200] or "document"
-
-
 @transaction.atomic
 def document_upload(*, application: Application, user: Any, material_code: str, file: IO[bytes],
                     filename: str = "") -> Document:
@@ -260,7 +295,7 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     The type is sniffed from the content; the bytes are streamed, never read whole.
     """
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     definition = _definition(app)
     material = definition.materials.get(material_code) if isinstance(material_code, str) else None
     if material is None:
@@ -273,29 +308,18 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     elif app.status != ApplicationStatus.DRAFT:
         raise InvalidState("Materials can no longer be changed.")
 
-    size = getattr(file, "size", None)
     limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
-    if size is not None and size > limit:
-        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.")
-    if hasattr(file, "seek"):
-        file.seek(0)
-    head = file.read(8192)
-    mime = sniff_content_type(head)
+    try:
+        mime, total, digest = read_upload(file, limit=limit)
+    except TooLarge:
+        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.") from None
     accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
     if mime is None or mime not in accepted:
         raise UnsupportedFileType("This type of file is not accepted for this material.")
-    digest = hashlib.sha256(head)
-    total = len(head)
-    for chunk in iter(lambda: file.read(64 * 1024), b""):
-        digest.update(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.")
-    file.seek(0)
 
     old = Document.objects.filter(application=app, material_code=material_code).first()
     doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),
-                   size=total, sha256=digest.hexdigest(), content_type=mime, uploaded_by=user)
+                   size=total, sha256=digest, content_type=mime, uploaded_by=user)
     doc.file.save("upload", File(file), save=False)
     stored = doc.file.name
     try:
@@ -319,7 +343,7 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
 def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None) -> Application:
     """Submit a draft: validate, decide applicability once, create the cases, start the flow."""
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     if app.status != ApplicationStatus.DRAFT:
         if idempotency_key and app.submit_key == idempotency_key:
             return app
@@ -356,6 +380,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.number = _next_number(local_date(now).year)
     app.submit_key = idempotency_key or ""
     app.division = division
+    app.submitted_by = user
 
     cases = Case.objects.bulk_create([
         Case(application=app, procedure_code=code, procedure=procedures[code],
@@ -366,13 +391,13 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     ])
     if not cases or any(c.pk is None for c in cases):
         cases = _cases(app)
-    with engine.session(app, cases, actor=user) as s:
+    with engine.session(app, cases, actor=user, applicant_side=True) as s:
         s.log("application.submitted", message=app.number)
         s.notify("application.submitted", payload={"number": app.number})
         OneThingFlow.start.run(application=app)
         engine.refresh_expected_finish(s)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
-                            "division")
+                            "division", "submitted_by")
     return app
 
 
@@ -402,7 +427,7 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
     since the clerk asked; ``errors["materials"]`` names those materials by code.
     """
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     cases = _cases(app)
     waiting = [c for c in cases if c.status == CaseStatus.CORRECTION_REQUESTED]
     if app.status != ApplicationStatus.CORRECTION_REQUESTED or not waiting:
@@ -415,7 +440,7 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
 
     now = timezone.now()
     today = local_date(now)
-    with engine.session(app, cases, actor=user) as s:
+    with engine.session(app, cases, actor=user, applicant_side=True) as s:
         s.log("application.resubmitted")
         for case in waiting:
             task = case.task
@@ -444,14 +469,14 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
 def application_withdraw(*, application: Application, user: Any) -> Application:
     """Withdraw: every open case is cancelled, the process ends."""
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     if app.status == ApplicationStatus.DRAFT:
         raise InvalidState("A draft is deleted, not withdrawn.")
     if not app.is_open:
         raise InvalidState("The application is already finished.")
     cases = _cases(app)
     now = timezone.now()
-    with engine.session(app, cases, actor=user) as s:
+    with engine.session(app, cases, actor=user, applicant_side=True) as s:
         for case in cases:
             if case.status in FINAL_CASE_STATUSES:
                 continue
@@ -478,7 +503,7 @@ def application_withdraw(*, application: Application, user: Any) -> Application:
 def evaluation_create(*, application: Application, user: Any, score: Any, comment: str = "") -> Evaluation:
     """The citizen rates a completed application once (好差评); 1–2 opens a follow-up."""
     app = _lock_application(application.pk)
-    _require_owner(app, user)
+    _require_actor(app, user)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput("Score must be a whole number from 1 to 5.", errors={"score": ["Must be 1 to 5."]})
     if not isinstance(comment, str):
@@ -490,8 +515,11 @@ def evaluation_create(*, application: Application, user: Any, score: Any, commen
         raise InvalidState("This application has already been rated.")
     evaluation = Evaluation.objects.create(application=app, score=score, comment=comment[:5000],
                                            needs_follow_up=score <= 2)
+    data = {"score": score}
+    if user.pk != app.applicant_id:
+        data["on_behalf_of"] = app.party_ref()
     TimelineEntry.objects.create(application=app, kind="evaluation.created", actor=user,
-                                 message=str(score), data={"score": score})
+                                 message=str(score), data=data)
     return evaluation
 
 
@@ -509,7 +537,8 @@ def _lock_case(case: Case) -> tuple[Application, Case, Task]:
 
 
 def _require_member(user: Any, office_id: int) -> str:
-    role = Membership.objects.filter(user=user, office_id=office_id).values_list("role", flat=True).first()
+    role = (Membership.objects.filter(user=user, office_id=office_id, role__in=HANDLING_ROLES)
+            .values_list("role", flat=True).first())
     if role is None:
         raise NotFound("Task not found.")
     return role
@@ -521,7 +550,7 @@ def task_claim(*, case: Case, user: Any) -> Case:
     """Take an unclaimed task of one's office. Exactly one of simultaneous claims wins."""
     app, case, task = _lock_case(case)
     _require_member(user, case.office_id)
-    if app.applicant_id == user.pk:
+    if user.pk in (app.applicant_id, app.submitted_by_id):
         raise NotAllowed("You cannot handle a case of your own application.")
     if case.status != CaseStatus.QUEUED or task.status != STATUS.NEW or task.owner_id:
         raise InvalidState("Someone else has already claimed this task.")
@@ -573,10 +602,10 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
     if role != Role.SUPERVISOR:
         raise NotAllowed("Only a supervisor of the office can assign tasks.")
     if assignee is None or not assignee.is_active or not Membership.objects.filter(
-            user=assignee, office_id=case.office_id).exists():
+            user=assignee, office_id=case.office_id, role__in=HANDLING_ROLES).exists():
         raise InvalidInput("The assignee must be an active member of the office.",
                            errors={"user": ["Not a member of this office."]})
-    if assignee.pk == app.applicant_id:
+    if assignee.pk in (app.applicant_id, app.submitted_by_id):
         raise InvalidInput("A clerk cannot handle their own application.",
                            errors={"user": ["This person filed the application."]})
     if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,
@@ -699,7 +728,8 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.outputs = values
             case.comment = comment
             IssuedOutput.objects.bulk_create([
-                IssuedOutput(application=app, case=case, holder_id=app.applicant_id, code=code, value=value)
+                IssuedOutput(application=app, case=case, holder_id=app.applicant_id,
+                             organisation_id=app.organisation_id, code=code, value=value)
                 for code, value in values.items()
             ])
             s.log("case.approved", case=case, message=comment, data={"outputs": values})

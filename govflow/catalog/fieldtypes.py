@@ -38,8 +38,10 @@ __all__ = [
     "id_number_check_char",
     "is_valid_id_number",
     "is_valid_phone",
+    "is_valid_uscc",
     "mask_middle",
     "types_with",
+    "uscc_check_char",
     "whole_string_pattern",
 ]
 
@@ -100,6 +102,37 @@ def is_valid_id_number(value: object) -> bool:
     except ValueError:
         return False
     return born.year >= 1900 and born <= timezone.localdate()
+
+
+#: The 31 characters a unified social credit code is written with (no I, O, S, V, Z), in the order
+#: of their values in the check-character computation (GB 32100-2015).
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_INPUT_PATTERN = f"[{USCC_CHARS}]{{18}}"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_RE = re.compile(f"^[{USCC_CHARS}]{{18}}$")
+
+
+def uscc_check_char(first17: str) -> str:
+    """Return the check character of a unified social credit code's first 17 characters.
+
+    GB 32100-2015: each character's value (its position in :data:`USCC_CHARS`) times the weight
+    ``3^i mod 31``; the check value is ``31 - sum mod 31`` (31 becomes 0).
+
+    >>> uscc_check_char("91350100M000100Y4")
+    '3'
+    """
+    if not isinstance(first17, str) or len(first17) != 17 or any(c not in USCC_CHARS for c in first17):
+        raise ValueError("first17 must be 17 characters of the USCC alphabet")
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(value: object) -> bool:
+    """Whether ``value`` is an 18-character unified social credit code (统一社会信用代码, GB 32100)
+    with a correct check character. Upper case only: normalise before checking. The registration
+    authority, type and the embedded organisation code are not checked against registries."""
+    return (isinstance(value, str) and bool(_USCC_RE.fullmatch(value))
+            and uscc_check_char(value[:17]) == value[17])
 
 
 def is_valid_phone(value: object) -> bool:

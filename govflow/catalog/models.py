@@ -323,6 +323,15 @@ class Output(models.Model):
         return self.code
 
 
+class ApplicantKind(models.TextChoices):
+    """Who may apply for a one thing: a person (for themselves, or an agent for them), an
+    organisation (its legal representative or an authorised agent), or either."""
+
+    PERSON = "person", _("A person")
+    ORGANISATION = "organisation", _("An organisation")
+    EITHER = "either", _("A person or an organisation")
+
+
 class OneThing(models.Model):
     """A bundle of procedures for one life or business event (一件事): the editable draft."""
 
@@ -338,6 +347,8 @@ class OneThing(models.Model):
     route_by = models.CharField(_("route by field"), max_length=64, blank=True,
                                 help_text=_("Code of a field of type division whose answer decides where the "
                                             "application is handled; empty: the division the applicant chose."))
+    applicant = models.CharField(_("who may apply"), max_length=16, choices=ApplicantKind.choices,
+                                 default=ApplicantKind.PERSON)
     is_published = models.BooleanField(_("published"), default=False,
                                        help_text=_("Unpublished one things take no new applications."))
     current_version = models.ForeignKey("OneThingVersion", null=True, blank=True, on_delete=models.SET_NULL,

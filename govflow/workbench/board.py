@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from govflow.accounts.models import Membership
+from govflow.accounts.models import HANDLING_ROLES, Membership
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Office, Procedure, localized
@@ -125,7 +125,8 @@ def _load_counts(office_id: int, clock: SlaClock) -> dict[tuple[str, int | None]
 def board_members(office_id: int) -> list[tuple[int, str]]:
     """(user id, name) of the office's active members, by username: the board's clerk rows
     and its reassign choices (one query, no model instances)."""
-    found = (Membership.objects.filter(office_id=office_id, user__is_active=True).order_by("user__username")
+    found = (Membership.objects.filter(office_id=office_id, user__is_active=True, role__in=HANDLING_ROLES)
+             .order_by("user__username")
              .values_list("user_id", "user__name", "user__first_name", "user__last_name", "user__username"))
     return [(pk, name or f"{first} {last}".strip() or username) for pk, name, first, last, username in found]
 

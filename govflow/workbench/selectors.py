@@ -22,7 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from govflow.accounts.models import Membership, Role
+from govflow.accounts.models import HANDLING_ROLES, Membership, Role
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import (
     Case,
@@ -520,7 +520,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
 
 def office_members(office_id: int) -> list[Membership]:
     """Active members of an office, for the reassign form."""
-    return list(Membership.objects.filter(office_id=office_id, user__is_active=True)
+    return list(Membership.objects.filter(office_id=office_id, user__is_active=True, role__in=HANDLING_ROLES)
                 .select_related("user").order_by("user__username"))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from ..models import (
+    ApplicantKind,
     Department,
     Division,
     DivisionLevel,
@@ -112,6 +113,8 @@ def _one_thing_doc(one_thing: OneThing) -> dict:
     })
     if one_thing.route_by:
         out["route_by"] = one_thing.route_by
+    if one_thing.applicant != ApplicantKind.PERSON:
+        out["applicant"] = one_thing.applicant
     out.update({
         "guide": _json_list(one_thing.guide),
         "steps": [_step_doc(s) for s in one_thing.steps.all()],

@@ -279,7 +279,7 @@ class Importer:
             values = {"name": item["name"], "description": item.get("description", {}),
                       "committed_days": item["committed_days"], "guide": item.get("guide", []),
                       "division_id": self.divisions[item.get("division", "")].id,
-                      "route_by": item.get("route_by", "")}
+                      "route_by": item.get("route_by", ""), "applicant": item.get("applicant", "person")}
             wanted = [(s["procedure"], s.get("after", []), s.get("when", ""), n)
                       for n, s in enumerate(item["steps"])]
             row = existing.get(code)

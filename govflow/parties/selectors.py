@@ -1,0 +1,133 @@
+"""Reads: on whose behalf a person may act (a *principal*), and who holds standing roles."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from govflow.errors import NotFound
+
+from .models import Authorisation, Organisation, OrganisationRole, OrganisationRoleKind, live_q
+
+SELF_KEY = "me"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """On whose behalf a person acts: themselves (``self``), an organisation in which they hold a
+    standing role (``organisation``), or another person under an authorisation (``person``).
+
+    ``key`` is how interfaces name it (``me``, ``org:<id>``, ``for:<authorisation id>``)."""
+
+    kind: str
+    organisation: Organisation | None = None
+    role: str = ""
+    authorisation: Authorisation | None = None
+    #: A counter clerk acting for a walk-in person names the person directly (no authorisation).
+    person: Any = None
+
+    @property
+    def key(self) -> str:
+        if self.kind == "organisation":
+            return f"org:{self.organisation.pk}"
+        if self.kind == "person":
+            return f"for:{self.authorisation.pk}" if self.authorisation else f"person:{self.person.pk}"
+        return SELF_KEY
+
+    @property
+    def applicant_kind(self) -> str:
+        """What the catalog's ``applicant`` rule compares: ``person`` or ``organisation``."""
+        return "organisation" if self.kind == "organisation" else "person"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "organisation":
+            return self.organisation.name
+        if self.kind == "person":
+            subject = self.subject
+            return subject.name or subject.username
+        return str(_("Myself"))
+
+    @property
+    def subject(self) -> Any:
+        """The person an application of this principal is for (``None`` for an organisation;
+        the acting user themselves for ``self``, which has no object here)."""
+        if self.kind == "person":
+            return self.authorisation.subject if self.authorisation else self.person
+        return None
+
+
+MYSELF = Principal("self")
+
+
+def standing_roles(user: Any) -> QuerySet[OrganisationRole]:
+    """The user's roles that are neither revoked nor expired, with their organisations."""
+    if user is None or not user.is_authenticated:
+        return OrganisationRole.objects.none()
+    return (OrganisationRole.objects.filter(live_q(), user=user)
+            .select_related("organisation").order_by("organisation__name", "organisation_id"))
+
+
+def organisation_ids_for(user: Any) -> list[int]:
+    """The organisations the user may act for now."""
+    return list(standing_roles(user).values_list("organisation_id", flat=True))
+
+
+def live_authorisations(user: Any) -> QuerySet[Authorisation]:
+    """Authorisations the user holds as an agent, neither revoked nor expired."""
+    if user is None or not user.is_authenticated:
+        return Authorisation.objects.none()
+    return (Authorisation.objects.filter(live_q(), agent=user)
+            .select_related("subject", "one_thing").order_by("-created_at", "-id"))
+
+
+def authorisations_given(user: Any) -> QuerySet[Authorisation]:
+    """Every authorisation naming the user as its subject, newest first (for them to see and revoke)."""
+    return (Authorisation.objects.filter(subject=user).select_related("agent", "one_thing")
+            .order_by("-created_at", "-id"))
+
+
+def principals_for(user: Any) -> list[Principal]:
+    """Everyone the user may act as now, themselves first (the portal's switcher; 2 queries)."""
+    found = [MYSELF]
+    found += [Principal("organisation", organisation=r.organisation, role=r.role) for r in standing_roles(user)]
+    found += [Principal("person", authorisation=a) for a in live_authorisations(user)]
+    return found
+
+
+def principal_for(user: Any, key: Any) -> Principal:
+    """The principal ``key`` names for this user, or ``NotFound`` when they may not act for it
+    (an unknown, expired or revoked one is the same to them)."""
+    if key in (None, "", SELF_KEY):
+        return MYSELF
+    if isinstance(key, str) and ":" in key:
+        kind, _sep, raw = key.partition(":")
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+            if kind == "org":
+                role = standing_roles(user).filter(organisation_id=int(raw)).first()
+                if role is not None:
+                    return Principal("organisation", organisation=role.organisation, role=role.role)
+            elif kind == "for":
+                found = live_authorisations(user).filter(pk=int(raw)).first()
+                if found is not None:
+                    return Principal("person", authorisation=found)
+    raise NotFound("You cannot act for this organisation or person.")
+
+
+def holders_of(organisation_id: int) -> list[Any]:
+    """The people who may act for an organisation now (its notifications go to each of them)."""
+    return [r.user for r in OrganisationRole.objects.filter(live_q(), organisation_id=organisation_id)
+            .select_related("user").order_by("role", "id")]
+
+
+def legal_representative_of(user: Any, organisation_id: int) -> bool:
+    return OrganisationRole.objects.filter(live_q(), user=user, organisation_id=organisation_id,
+                                           role=OrganisationRoleKind.LEGAL_REPRESENTATIVE).exists()
+
+
+def roles_of(organisation: Organisation) -> QuerySet[OrganisationRole]:
+    """Every role of an organisation, standing first, then revoked or expired (the record)."""
+    return organisation.roles.select_related("user", "granted_by", "revoked_by").order_by(
+        "revoked_at", "role", "-granted_at", "-id")
