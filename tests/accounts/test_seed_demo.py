@@ -23,6 +23,7 @@ CLERKS = {
 }
 SUPERVISORS = {"super-amr": "amr-330106", "super-amr-hz": "amr-330100", "super-hrss": "hrss-330100"}
 RESIDENCES = {"citizen": "330106", "citizen2": "330106", "citizen-sc": "330102"}
+COUNTERS = {"counter-xihu": "gsc-330106"}
 
 
 def _seed(*args: str) -> str:
@@ -60,7 +61,7 @@ def test_it_creates_every_demo_account(debug):
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
     assert admin.check_password(DEMO_PASSWORD)
-    for username in [*RESIDENCES, *CLERKS, *SUPERVISORS]:
+    for username in [*RESIDENCES, *CLERKS, *SUPERVISORS, *COUNTERS]:
         user = User.objects.get(username=username)
         assert user.check_password(DEMO_PASSWORD), username
         assert user.name, username
@@ -80,6 +81,7 @@ def test_it_gives_clerks_and_supervisors_their_departments(debug):
     assert memberships == (
         {(username, code, "clerk") for username, code in CLERKS.items()}
         | {(username, code, "supervisor") for username, code in SUPERVISORS.items()}
+        | {(username, code, "counter") for username, code in COUNTERS.items()}
     )
     assert {u.username: u.residence.code for u in User.objects.filter(residence__isnull=False)} == RESIDENCES
 
@@ -158,3 +160,35 @@ def test_clerks_cannot_sign_in_to_the_admin(debug, client):
     response = client.get("/admin/")
 
     assert response.status_code == 302
+
+
+def test_it_creates_the_demo_company_with_its_legal_representative_and_agent(debug):
+    from govflow.catalog.fieldtypes import is_valid_uscc
+    from govflow.parties.models import Organisation
+    from govflow.parties.selectors import principals_for
+
+    _seed()
+    _seed()  # idempotent: still one company, one standing role each
+
+    company = Organisation.objects.get(name="杭州示例科技有限公司")
+    assert is_valid_uscc(company.uscc) and company.verified and company.division.code == "330106"
+    standing = {(r.user.username, r.role) for r in company.roles.filter(revoked_at__isnull=True)}
+    assert standing == {("citizen", "legal_representative"), ("citizen2", "agent")}
+    for username in ("citizen", "citizen2"):
+        keys = [p.key for p in principals_for(User.objects.get(username=username))]
+        assert keys == ["me", f"org:{company.pk}"]
+    assert [p.key for p in principals_for(User.objects.get(username="citizen-sc"))] == ["me"]
+
+
+def test_it_renews_the_demo_agent_once_revoked(debug):
+    from govflow.parties.models import OrganisationRole
+
+    _seed()
+    role = OrganisationRole.objects.get(user__username="citizen2", revoked_at__isnull=True)
+    OrganisationRole.objects.filter(pk=role.pk).update(revoked_at=role.granted_at)
+
+    output = _seed()
+
+    assert "citizen2 authorised as agent" in output
+    assert OrganisationRole.objects.filter(user__username="citizen2").count() == 2
+    assert OrganisationRole.objects.get(user__username="citizen2", revoked_at__isnull=True).is_live()

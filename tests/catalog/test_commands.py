@@ -29,7 +29,7 @@ def write(tmp_path, doc) -> str:
 def test_import_catalog_imports_a_file_and_names_the_published_versions():
     out, err = run("import_catalog", str(DEMO_PATH))
     assert err == ""
-    assert "departments: 7 created" in out
+    assert "departments: 8 created" in out
     assert "published business-startup version 1" in out
     assert "published newborn version 1" in out
     assert m.OneThing.objects.filter(is_published=True).count() == 2

@@ -458,7 +458,7 @@ def test_it_never_raises_whatever_node_of_a_document_is_replaced_by_garbage():
 @pytest.mark.django_db
 def test_importing_the_demo_catalog_creates_and_publishes_everything():
     result = import_catalog(demo_document())
-    assert result.created["departments"] == 7
+    assert result.created["departments"] == 8
     assert result.created["procedures"] == 9
     assert result.created["one_things"] == 2
     assert sorted(v.one_thing.code for v in result.published) == ["business-startup", "newborn"]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role, User
 from govflow.catalog import jurisdictions
@@ -76,7 +78,16 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("super-amr-hz", "钱卫东", "super-amr-hz@example.org",
              memberships=((f"amr-{HANGZHOU}", Role.SUPERVISOR),)),
     DemoUser("super-hrss", "郑红梅", "super-hrss@example.org", memberships=((f"hrss-{HANGZHOU}", Role.SUPERVISOR),)),
+    DemoUser("counter-xihu", "林晓燕", "counter-xihu@example.org", memberships=((f"gsc-{XIHU}", Role.COUNTER),)),
 )
+
+#: The demo company: ``citizen`` is its legal representative, ``citizen2`` its authorised agent.
+DEMO_COMPANY = {"name": "杭州示例科技有限公司", "uscc": "91330106MA2B7K5L1F", "division": XIHU,
+                "address": "杭州市西湖区文三路 90 号", "contact_phone": "13812345678"}
+DEMO_LEGAL_REPRESENTATIVE, DEMO_AGENT = "citizen", "citizen2"
+#: How long the demo agent's authorisation runs from the day the demo is loaded (renewed by a later
+#: run once it has expired or been revoked).
+DEMO_AGENT_DAYS = 365
 
 
 @dataclass
@@ -86,6 +97,7 @@ class Summary:
     passwords_reset: list[str] = field(default_factory=list)
     memberships_created: list[str] = field(default_factory=list)
     memberships_updated: list[str] = field(default_factory=list)
+    organisation: list[str] = field(default_factory=list)
 
 
 def _describe_import(result) -> str:
@@ -123,11 +135,39 @@ class Command(BaseCommand):
             divisions = jurisdictions.save_divisions(jurisdictions.read_divisions_file(jurisdictions.BUNDLED_DIVISIONS))
             import_result = self._import_catalog(admin)
             offices = {o.code: o for o in Office.objects.all()}
+            users = {}
             for spec in DEMO_USERS[1:]:
-                user = self._user(spec, reset_passwords, summary)
+                user = users[spec.username] = self._user(spec, reset_passwords, summary)
                 for office_code, role in spec.memberships:
                     self._membership(user, offices, office_code, role, summary)
+            self._company(admin, users, summary)
         self._report(summary, import_result, divisions)
+
+    def _company(self, admin: User, users: dict[str, User], summary: Summary) -> None:
+        """The demo company with its legal representative and its agent (whose grant is renewed
+        when it has lapsed)."""
+        from govflow.parties.models import Organisation, OrganisationRole, OrganisationRoleKind, live_q
+        from govflow.parties.services import organisation_register
+
+        legal, agent = users[DEMO_LEGAL_REPRESENTATIVE], users[DEMO_AGENT]
+        company = Organisation.objects.filter(uscc=DEMO_COMPANY["uscc"]).first()
+        if company is None:
+            company = organisation_register(actor=admin, legal_representative_name=legal.name,
+                                            legal_representative=legal, contact_name=legal.name, verified=True,
+                                            **DEMO_COMPANY)
+            summary.organisation.append(f"created {company.name} ({company.uscc})")
+        elif not OrganisationRole.objects.filter(organisation=company, user=legal, revoked_at__isnull=True,
+                                                 role=OrganisationRoleKind.LEGAL_REPRESENTATIVE).exists():
+            raise CommandError(f"{company.name} has another legal representative than '{legal.username}'; "
+                               "seed_demo belongs in a development database.")
+        if not OrganisationRole.objects.filter(live_q(), organisation=company, user=agent).exists():
+            now = timezone.now()
+            OrganisationRole.objects.filter(organisation=company, user=agent, revoked_at__isnull=True).update(
+                revoked_at=now, revoked_by=legal)
+            OrganisationRole.objects.create(organisation=company, user=agent, role=OrganisationRoleKind.AGENT,
+                                            granted_by=legal, granted_at=now,
+                                            expires_at=now + timedelta(days=DEMO_AGENT_DAYS))
+            summary.organisation.append(f"{agent.username} authorised as agent for {DEMO_AGENT_DAYS} days")
 
     def _import_catalog(self, admin: User):
         from govflow.catalog.io import CatalogValidationError
@@ -211,12 +251,16 @@ class Command(BaseCommand):
                              ("memberships updated", summary.memberships_updated)):
             if names:
                 out.write(f"  {label}: {', '.join(names)}")
+        for line in summary.organisation:
+            out.write(f"  demo company: {line}")
         if not (summary.users_created or summary.users_updated or summary.passwords_reset
-                or summary.memberships_created or summary.memberships_updated):
+                or summary.memberships_created or summary.memberships_updated or summary.organisation):
             out.write("  nothing to do: every demo account is already in place")
         out.write("")
         out.write(f"  Password for every account: {DEMO_PASSWORD}")
         out.write("  admin (superuser) · citizen, citizen2 (Xihu), citizen-sc (Shangcheng) · clerk-amr, clerk-amr-2, "
                   "clerk-amr-sc, clerk-psb, clerk-tax, clerk-hrss, clerk-hpf, clerk-health, clerk-mi · super-amr, "
-                  "super-amr-hz, super-hrss")
+                  "super-amr-hz, super-hrss · counter-xihu (Xihu service-hall counter)")
+        out.write(f"  {DEMO_COMPANY['name']}: {DEMO_LEGAL_REPRESENTATIVE} is its legal representative, "
+                  f"{DEMO_AGENT} its authorised agent")
         out.write(self.style.SUCCESS("Demo data ready."))
