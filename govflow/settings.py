@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "govflow.workbench",
     "django_htmx",
     "govflow.bench",
+    "govflow.demo",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ to apply for another (代办) and revoking it. Keyword-only, one transaction eac
 or an authorisation is its own record (who granted it and when, who revoked it and when)."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import IO, Any
 
@@ -239,7 +240,9 @@ def person_for_counter(*, id_number: Any, name: Any, phone: Any = "") -> User:
         errors["phone"] = ["Enter a valid mobile phone number."]
     if errors:
         raise InvalidInput("The person's details are invalid.", errors=errors)
-    user = User(username=f"profile-{id_number}", name=name, id_number=id_number, phone=phone, profile_only=True)
+    # The username carries nothing about the person (it shows in the admin and in logs).
+    user = User(username=f"profile-{uuid.uuid4().hex[:16]}", name=name, id_number=id_number, phone=phone,
+                profile_only=True)
     user.set_unusable_password()
     try:
         with transaction.atomic():
