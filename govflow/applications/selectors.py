@@ -123,12 +123,13 @@ def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
 
 
 def authorisation_with_evidence(user: Any, pk: Any) -> Authorisation:
-    """An authorisation whose evidence the user may read: its agent, its subject, or a member of
-    an office that holds a case of an application made under it; else 404."""
+    """An authorisation whose evidence the user may read: its agent, its subject, or a clerk or
+    supervisor of an office that holds a case of an application made under it; else 404."""
     pk = int_or_404(pk)
     if user is None or not getattr(user, "is_authenticated", False):
         raise Http404("Authorisation not found.")
-    handled = Application.objects.filter(authorisation_id=pk, cases__office__memberships__user=user)
+    handled = Application.objects.filter(authorisation_id=pk, cases__office__memberships__user=user,
+                                         cases__office__memberships__role__in=HANDLING_ROLES)
     found = (Authorisation.objects.filter(Q(agent=user) | Q(subject=user) | Q(Exists(handled)), pk=pk)
              .first())
     if found is None or not found.evidence:

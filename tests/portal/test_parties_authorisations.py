@@ -291,7 +291,9 @@ def test_the_evidence_is_served_to_the_agent_the_subject_and_the_clerks_of_its_c
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Security-Policy"] == "sandbox"
         assert b"".join(response.streaming_content) == PDF_BYTES
-    for user in (elsewhere, family["stranger"]):
+    counter = UserFactory(username="counter-of-case")
+    MembershipFactory(user=counter, office=case.office, department=case.office.department, role="counter")
+    for user in (elsewhere, counter, family["stranger"]):
         assert client_for(user).get(url).status_code == 404
     assert client_for(parent).get(reverse("authorisation-evidence", args=[99999])).status_code == 404
 
