@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.http import Http404
 
 from govflow.accounts.models import HANDLING_ROLES, Membership, Role
@@ -111,7 +111,7 @@ def application_for_citizen(user: Any, pk: Any) -> Application:
     pk = int_or_404(pk)
     try:
         return (Application.objects.select_related("one_thing__division", "version", "applicant", "division",
-                                                   "organisation", "submitted_by")
+                                                   "organisation", "submitted_by", "authorisation")
                 .filter(acting_q(user)).get(pk=pk))
     except Application.DoesNotExist:
         raise Http404("Application not found.") from None
@@ -163,7 +163,22 @@ def applicant_facts(application: Application) -> ApplicantFacts:
 def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
     """The citizen's timeline: the contract's kinds only, departments never clerks."""
     return (TimelineEntry.objects.filter(application=application, kind__in=PUBLIC_TIMELINE_KINDS)
-            .select_related("department").order_by("at", "id"))
+            .select_related("department", "actor").order_by("at", "id"))
+
+
+def authorisation_with_evidence(user: Any, pk: Any) -> Authorisation:
+    """An authorisation whose evidence the user may read: its agent, its subject, or a clerk or
+    supervisor of an office that holds a case of an application made under it; else 404."""
+    pk = int_or_404(pk)
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Http404("Authorisation not found.")
+    handled = Application.objects.filter(authorisation_id=pk, cases__office__memberships__user=user,
+                                         cases__office__memberships__role__in=HANDLING_ROLES)
+    found = (Authorisation.objects.filter(Q(agent=user) | Q(subject=user) | Q(Exists(handled)), pk=pk)
+             .first())
+    if found is None or not found.evidence:
+        raise Http404("Authorisation not found.")
+    return found
 
 
 # -- tasks (clerks) ------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import ApplicantKind, OneThing
 from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.parties.models import Authorisation, AuthorisationScope, OrganisationRole, live_q
-from govflow.parties.selectors import MYSELF, Principal
+from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
@@ -158,11 +158,10 @@ def _engine_step(service: Callable[..., T]) -> Callable[..., T]:
 def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, principal: Principal,
                    counter_office: Any) -> dict:
     """Who a new draft is for, as model fields, after the rules of who may apply for it."""
-    kind = definition.one_thing.get("applicant") or ApplicantKind.PERSON
-    if kind != ApplicantKind.EITHER and kind != principal.applicant_kind:
-        message = (_("This one thing is applied for by organisations.") if kind == ApplicantKind.ORGANISATION
-                   else _("This one thing is applied for by a person, not an organisation."))
-        raise InvalidInput(message, errors={"one_thing": [message]})
+    refusal = refusal_for(principal, applicant_kind=definition.one_thing.get("applicant") or ApplicantKind.PERSON,
+                          one_thing_id=one_thing.pk)
+    if refusal:
+        raise InvalidInput(refusal, errors={"one_thing": [refusal]})
     if counter_office is not None:
         if not Membership.objects.filter(user=user, office=counter_office, role=Role.COUNTER).exists():
             raise NotAllowed("Only a counter clerk of this office can take applications at its counter.")
@@ -178,9 +177,6 @@ def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, princ
         fields["applicant"] = principal.subject
         mandate = principal.authorisation
         if mandate is not None:
-            if mandate.one_thing_id != one_thing.pk:
-                message = _("Your authorisation does not cover this one thing.")
-                raise InvalidInput(message, errors={"one_thing": [message]})
             # Locked, so that two drafts cannot both take a one-application authorisation.
             Authorisation.objects.select_for_update().filter(pk=mandate.pk).first()
             if (mandate.scope == AuthorisationScope.APPLICATION

@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from govflow.catalog import jurisdictions
 from govflow.errors import NotFound
 
 from .models import Authorisation, Organisation, OrganisationRole, OrganisationRoleKind, live_q
@@ -67,7 +69,7 @@ def standing_roles(user: Any) -> QuerySet[OrganisationRole]:
     if user is None or not user.is_authenticated:
         return OrganisationRole.objects.none()
     return (OrganisationRole.objects.filter(live_q(), user=user)
-            .select_related("organisation").order_by("organisation__name", "organisation_id"))
+            .select_related("organisation__division").order_by("organisation__name", "organisation_id"))
 
 
 def organisation_ids_for(user: Any) -> list[int]:
@@ -80,7 +82,7 @@ def live_authorisations(user: Any) -> QuerySet[Authorisation]:
     if user is None or not user.is_authenticated:
         return Authorisation.objects.none()
     return (Authorisation.objects.filter(live_q(), agent=user)
-            .select_related("subject", "one_thing").order_by("-created_at", "-id"))
+            .select_related("subject__residence", "one_thing").order_by("-created_at", "-id"))
 
 
 def authorisations_given(user: Any) -> QuerySet[Authorisation]:
@@ -131,3 +133,73 @@ def roles_of(organisation: Organisation) -> QuerySet[OrganisationRole]:
     """Every role of an organisation, standing first, then revoked or expired (the record)."""
     return organisation.roles.select_related("user", "granted_by", "revoked_by").order_by(
         "revoked_at", "role", "-granted_at", "-id")
+
+
+def refusal_for(principal: Principal, *, applicant_kind: str, one_thing_id: int | None = None) -> str:
+    """Why this principal may not apply for a one thing whose published version says
+    ``applicant_kind`` (``person``, ``organisation``, ``either``), in the person's words; ``""``
+    when they may. An authorisation covers its own one thing only. (Whether a one-application
+    authorisation has been used already is the service's question: it needs a lock.)"""
+    kind = applicant_kind or "person"
+    if kind != "either" and kind != principal.applicant_kind:
+        if kind == "organisation":
+            return gettext("This one thing is applied for by organisations.")
+        return gettext("This one thing is applied for by a person, not an organisation.")
+    mandate = principal.authorisation
+    if mandate is not None and one_thing_id is not None and mandate.one_thing_id != one_thing_id:
+        return gettext("Your authorisation does not cover this one thing.")
+    return ""
+
+
+def served_in(principal: Principal, user: Any) -> Any:
+    """The division where the principal is served (which one things are offered to it): an
+    organisation's registered address division; a person's residence (the acting user's own
+    for ``self``), else the default division."""
+    if principal.kind == "organisation":
+        return principal.organisation.division
+    person = principal.subject if principal.kind == "person" else user
+    return jurisdictions.home_division(person)
+
+
+def organisation_for(user: Any, pk: Any) -> tuple[Organisation, OrganisationRole]:
+    """An organisation in which the user holds a standing role, with that role; ``NotFound`` for
+    any other (one whose role was revoked or expired is another's, at once)."""
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    if not isinstance(pk, int) or not 0 < pk < 2**63:
+        raise NotFound("Organisation not found.")
+    role = standing_roles(user).filter(organisation_id=pk).first()
+    if role is None:
+        raise NotFound("Organisation not found.")
+    return role.organisation, role
+
+
+def organisation_role(organisation: Organisation, pk: Any) -> OrganisationRole:
+    """One role of the organisation (standing or not), or ``NotFound``."""
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    found = (organisation.roles.select_related("user").filter(pk=pk).first()
+             if isinstance(pk, int) and 0 < pk < 2**63 else None)
+    if found is None:
+        raise NotFound("Role not found.")
+    return found
+
+
+def authorisations_held(user: Any) -> QuerySet[Authorisation]:
+    """Every authorisation the user holds as an agent (live or not), newest first."""
+    return (Authorisation.objects.filter(agent=user).select_related("subject", "one_thing")
+            .order_by("-created_at", "-id"))
+
+
+def authorisation_for(user: Any, pk: Any) -> Authorisation:
+    """An authorisation the user is the agent or the subject of (live or not), or ``NotFound``."""
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    if user is None or not getattr(user, "is_authenticated", False) or not isinstance(pk, int) \
+            or not 0 < pk < 2**63:
+        raise NotFound("Authorisation not found.")
+    found = (Authorisation.objects.select_related("agent", "subject", "one_thing")
+             .filter(Q(agent=user) | Q(subject=user), pk=pk).first())
+    if found is None:
+        raise NotFound("Authorisation not found.")
+    return found

@@ -199,7 +199,8 @@ def agent_grant(*, organisation: Organisation, actor: Any, agent_id_number: Any,
     role = OrganisationRole.objects.create(organisation=organisation, user=agent, role=OrganisationRoleKind.AGENT,
                                            granted_by=actor, granted_at=now, expires_at=expires_at)
     _tell(agent, "organisation.agent_granted", {"organisation": organisation.name,
-                                                "expires_at": expires_at.isoformat()})
+                                                "expires_at": expires_at.isoformat(),
+                                                "expires_on": timezone.localdate(expires_at).isoformat()})
     return role
 
 
@@ -303,14 +304,17 @@ def authorisation_create(*, agent: Any, subject_id_number: Any, subject_name: An
         default_storage.delete(stored)
         raise
     _tell(subject, "authorisation.granted", {"agent": agent.name or agent.username,
-                                             "one_thing": one_thing.code, "expires_at": expires_at.isoformat()})
+                                             "one_thing": one_thing.code, "one_thing_name": one_thing.name,
+                                             "expires_at": expires_at.isoformat(),
+                                             "expires_on": timezone.localdate(expires_at).isoformat()})
     return authorisation
 
 
 @transaction.atomic
 def authorisation_revoke(*, authorisation: Authorisation, actor: Any) -> Authorisation:
     """End an authorisation at once: by its subject or its agent (anyone else: not found)."""
-    found = Authorisation.objects.select_for_update().select_related("agent", "subject").get(pk=authorisation.pk)
+    found = (Authorisation.objects.select_for_update().select_related("agent", "subject", "one_thing")
+             .get(pk=authorisation.pk))
     if actor.pk not in (found.agent_id, found.subject_id):
         raise NotFound("Authorisation not found.")
     if found.revoked_at is not None:
@@ -318,5 +322,8 @@ def authorisation_revoke(*, authorisation: Authorisation, actor: Any) -> Authori
     found.revoked_at, found.revoked_by = timezone.now(), actor
     found.save(update_fields=["revoked_at", "revoked_by"])
     other = found.agent if actor.pk == found.subject_id else found.subject
-    _tell(other, "authorisation.revoked", {"agent": found.agent.name or found.agent.username})
+    _tell(other, "authorisation.revoked", {
+        "agent": found.agent.name or found.agent.username, "subject": found.subject.name or found.subject.username,
+        "one_thing": found.one_thing.code, "one_thing_name": found.one_thing.name,
+        "revoked_by": "subject" if actor.pk == found.subject_id else "agent"})
     return found

@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, find, follow
+from .views import accounts, apply, find, follow, parties
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -22,6 +22,15 @@ urlpatterns = [
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
     path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
     path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),
+    path("acting-as/", parties.acting_as, name="acting-as"),
+    path("organisations/", parties.organisation_list, name="organisations"),
+    path("organisations/<int:pk>/", parties.organisation_detail, name="organisation"),
+    path("organisations/<int:pk>/agents/", parties.agent_grant, name="organisation-agent-grant"),
+    path("organisations/<int:pk>/roles/<int:role_pk>/revoke/", parties.role_revoke, name="organisation-role-revoke"),
+    path("authorisations/", parties.authorisation_list, name="authorisations"),
+    path("authorisations/new/", parties.authorisation_new, name="authorisation-new"),
+    path("authorisations/<int:pk>/revoke/", parties.authorisation_revoke, name="authorisation-revoke"),
+    path("authorisations/<int:pk>/evidence/", parties.authorisation_evidence, name="authorisation-evidence"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),
