@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
+from govflow.applications.models import Application, ApplicationStatus
+from govflow.applications.prefill import PROFILE_PREFILL, prefill_answers, wallet_outputs  # noqa: F401
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, DefinitionError, get_definition
 from govflow.catalog.models import Division, OneThing, localized
@@ -150,51 +151,8 @@ def card(one_thing: OneThing) -> OneThingCard:
     )
 
 
-# -- once-only: what the portal already knows about the citizen ----------------------------------
-
-#: Field codes filled from the citizen's profile. Only exact, well-known meanings: a field that
-#: merely ends in ``_name`` or ``_id`` may be about someone else (``mother_id``, ``father_name``).
-PROFILE_PREFILL: dict[str, str] = {
-    "applicant_name": "name",
-    "applicant_id": "id_number",
-    "applicant_id_number": "id_number",
-    "applicant_phone": "phone",
-    "applicant_email": "email",
-    "legal_rep_name": "name",
-    "legal_rep_id": "id_number",
-    "legal_rep_phone": "phone",
-    "contact_email": "email",
-    "contact_phone": "phone",
-}
-
-
-def wallet_outputs(user: Any, codes: list[str]) -> dict[str, str]:
-    """The newest value of each output the citizen holds (e.g. a ``uscc``) among ``codes``; 1 query."""
-    if not codes:
-        return {}
-    found: dict[str, str] = {}
-    rows = (IssuedOutput.objects.filter(holder=user, code__in=codes)
-            .order_by("issued_at", "id").values_list("code", "value"))
-    for code, value in rows:
-        found[code] = value  # newest wins
-    return found
-
-
-def prefill_answers(user: Any, definition: Definition) -> dict[str, Any]:
-    """Answers known already: profile fields by :data:`PROFILE_PREFILL`, and outputs of earlier
-    applications held in the citizen's wallet whose code is a field of this form. Only values the
-    form accepts are returned."""
-    asked = set(definition.asked_fields)
-    profile = user.profile_answers() if hasattr(user, "profile_answers") else {}
-    answers: dict[str, Any] = {}
-    for code, attribute in PROFILE_PREFILL.items():
-        if code in asked and profile.get(attribute):
-            answers[code] = profile[attribute]
-    answers.update(wallet_outputs(user, sorted(asked)))
-    # Drop what this form would refuse (e.g. an old phone number in another format).
-    errors = definition.validate(answers, partial=True)
-    return {code: value for code, value in answers.items() if code not in errors}
-
+# Once-only pre-fill (PROFILE_PREFILL, prefill_answers, wallet_outputs, imported above) is the
+# applications domain's rule (govflow.applications.prefill): the service-hall counter uses it too.
 
 # -- applications --------------------------------------------------------------------------------
 
