@@ -28,6 +28,7 @@ from govflow.applications import services as app_services
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog.definition import get_definition
 from govflow.errors import Busy, DomainError, InvalidInput
+from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
 
 from . import board as board_reads
@@ -335,6 +336,8 @@ def board(request: HttpRequest) -> HttpResponse:
         if focus_clerk is not None and focus_clerk.in_review:
             held = board_reads.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
     follow_ups, answered = board_reads.evaluations_for_follow_up(office.pk)
+    month = clock.today.replace(day=1)
+    by_channel = channel_counts(office_id=office.pk, date_from=month, date_to=clock.today)
     return render(request, "workbench/board.html", _context(
         request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
         clock=clock,
@@ -344,7 +347,7 @@ def board(request: HttpRequest) -> HttpResponse:
         held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
         member_choices=members,
         follow_ups=follow_ups, answered=answered,
-        follow_up_form=FollowUpForm(),
+        follow_up_form=FollowUpForm(), by_channel=by_channel, month=month,
         board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
     ))
 
