@@ -2,7 +2,7 @@
 packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
-from .views import accounts, apply, find, follow
+from .views import accounts, apply, claim, find, follow
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
     path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
     path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),
+    path("receipts/follow/", claim.follow_receipt, name="follow-receipt"),
+    path("receipts/claim/", claim.claim, name="claim"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),

@@ -104,7 +104,10 @@ def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str,
 @require_safe
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Unclaimed tasks of my offices, due date first, with their SLA state."""
+    """Unclaimed tasks of my offices, due date first, with their SLA state (a counter clerk, who
+    handles no cases, starts at the counter)."""
+    if not request.staff.handles_cases:
+        return redirect("workbench:counter")
     return _list_page(request, selectors.department_queue, template="workbench/queue.html",
                       title=_("Department queue"), mine=False)
 
