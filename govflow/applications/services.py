@@ -26,7 +26,7 @@ from govflow.catalog.calendar import add_working_days, local_date, working_days_
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import ApplicantKind, OneThing
 from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
-from govflow.parties.models import Authorisation, AuthorisationScope
+from govflow.parties.models import Authorisation, AuthorisationScope, OrganisationRole, live_q
 from govflow.parties.selectors import MYSELF, Principal
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
@@ -536,6 +536,15 @@ def _lock_case(case: Case) -> tuple[Application, Case, Task]:
     return app, fresh, fresh.task
 
 
+def _is_party(app: Application, user: Any) -> bool:
+    """Whether ``user`` is on the applicant's side (the person, who submitted it, someone who may
+    act for its organisation now): such a clerk may not handle its cases."""
+    if user.pk in (app.applicant_id, app.submitted_by_id):
+        return True
+    return bool(app.organisation_id) and OrganisationRole.objects.filter(
+        live_q(), organisation_id=app.organisation_id, user=user).exists()
+
+
 def _require_member(user: Any, office_id: int) -> str:
     role = (Membership.objects.filter(user=user, office_id=office_id, role__in=HANDLING_ROLES)
             .values_list("role", flat=True).first())
@@ -550,7 +559,7 @@ def task_claim(*, case: Case, user: Any) -> Case:
     """Take an unclaimed task of one's office. Exactly one of simultaneous claims wins."""
     app, case, task = _lock_case(case)
     _require_member(user, case.office_id)
-    if user.pk in (app.applicant_id, app.submitted_by_id):
+    if _is_party(app, user):
         raise NotAllowed("You cannot handle a case of your own application.")
     if case.status != CaseStatus.QUEUED or task.status != STATUS.NEW or task.owner_id:
         raise InvalidState("Someone else has already claimed this task.")
@@ -605,7 +614,7 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
             user=assignee, office_id=case.office_id, role__in=HANDLING_ROLES).exists():
         raise InvalidInput("The assignee must be an active member of the office.",
                            errors={"user": ["Not a member of this office."]})
-    if assignee.pk in (app.applicant_id, app.submitted_by_id):
+    if _is_party(app, assignee):
         raise InvalidInput("A clerk cannot handle their own application.",
                            errors={"user": ["This person filed the application."]})
     if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,

@@ -2,6 +2,7 @@
 packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
+from . import oidc
 from .views import accounts, apply, claim, find, follow
 
 urlpatterns = [
@@ -26,6 +27,9 @@ urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),
+    # The unified identity provider (OpenID Connect): 404 unless configured. Names as mozilla-django-oidc expects.
+    path("accounts/oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("accounts/profile/", accounts.profile, name="profile"),
     path("accounts/password/change/", accounts.password_change, name="password-change"),
     path("accounts/password/forgot/", accounts.password_forgot, name="password-forgot"),

@@ -419,6 +419,7 @@ class TaskPage:
     procedure_name: str
     office_name: str
     one_thing_name: str
+    applicant: app_selectors.ApplicantFacts
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -524,6 +525,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         procedure_name=procedure_label(definition, proc) or localized(case.procedure.name),
         office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
+        applicant=app_selectors.applicant_facts(application),
     )
 
 

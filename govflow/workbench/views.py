@@ -164,12 +164,13 @@ def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status:
     supervises = staff.supervises(case.office_id)
     members = selectors.office_members(case.office_id) if supervises else []
     assign_form = AssignForm(members=[(m.user_id, selectors.member_name(m.user)) for m in members
-                                      if m.user_id != case.owner_id and m.user_id != case.application.applicant_id])
+                                      if m.user_id not in (case.owner_id, case.application.applicant_id,
+                                                           case.application.submitted_by_id)])
     return render(request, "workbench/task.html", _context(
         request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page, holds=holds,
         supervises=supervises, assign_form=assign_form, forms=_decision_forms(page, bound) if holds else {},
         open_decision=bound.DECISION if bound is not None else "",
-        own_application=case.application.applicant_id == request.user.pk,
+        own_application=request.user.pk in (case.application.applicant_id, case.application.submitted_by_id),
     ), status=status)
 
 
