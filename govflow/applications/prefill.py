@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import Q
 
+from govflow.catalog.definition import Definition
+from govflow.parties.models import Organisation
 from govflow.parties.selectors import Principal
 
 from .models import Application, IssuedOutput
@@ -83,3 +85,18 @@ def known_answers(codes: list[str], *, person: Any = None, organisation: Any = N
                 answers[code] = profile[attribute]
     answers.update(wallet_outputs(sorted(asked), person=person, organisation=organisation))
     return answers
+
+
+def answers_for(definition: Definition, *, person: Any = None, organisation: Any = None) -> dict[str, Any]:
+    """What :func:`known_answers` knows for this form's fields, keeping only values the form
+    accepts (e.g. not an old phone number in another format)."""
+    answers = known_answers(sorted(definition.asked_fields), person=person, organisation=organisation)
+    errors = definition.validate(answers, partial=True)
+    return {code: value for code, value in answers.items() if code not in errors}
+
+
+def prefill_answers(party: Any, definition: Definition) -> dict[str, Any]:
+    """:func:`answers_for` a person or an :class:`~govflow.parties.models.Organisation`."""
+    if isinstance(party, Organisation):
+        return answers_for(definition, organisation=party)
+    return answers_for(definition, person=party)

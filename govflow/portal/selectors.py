@@ -170,13 +170,10 @@ def card(one_thing: OneThing) -> OneThingCard:
 def prefill_answers(user: Any, definition: Definition, principal: Principal = MYSELF, *,
                     application: Application | None = None) -> dict[str, Any]:
     """Answers known already about whom the application is (or would be) for: the draft's party,
-    else the principal's (``applications.prefill``). Only values the form accepts are returned."""
+    else the principal's (the rule is the applications domain's, :mod:`govflow.applications.prefill`)."""
     organisation, person = (prefill.party_of_application(application) if application is not None
                             else prefill.party_of(principal, user))
-    answers = prefill.known_answers(sorted(definition.asked_fields), person=person, organisation=organisation)
-    # Drop what this form would refuse (e.g. an old phone number in another format).
-    errors = definition.validate(answers, partial=True)
-    return {code: value for code, value in answers.items() if code not in errors}
+    return prefill.answers_for(definition, person=person, organisation=organisation)
 
 
 # -- applications --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, find, follow, parties
+from .views import accounts, apply, claim, find, follow, parties
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -31,6 +31,8 @@ urlpatterns = [
     path("authorisations/new/", parties.authorisation_new, name="authorisation-new"),
     path("authorisations/<int:pk>/revoke/", parties.authorisation_revoke, name="authorisation-revoke"),
     path("authorisations/<int:pk>/evidence/", parties.authorisation_evidence, name="authorisation-evidence"),
+    path("receipts/follow/", claim.follow_receipt, name="follow-receipt"),
+    path("receipts/claim/", claim.claim, name="claim"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),

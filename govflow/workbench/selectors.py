@@ -60,6 +60,15 @@ class Staff:
         return bool(self.supervised)
 
     @property
+    def at_counter(self) -> bool:
+        """Works a service-hall counter (role ``counter``) in some office."""
+        return any(m.role == Role.COUNTER for m in self.memberships)
+
+    @property
+    def handles_cases(self) -> bool:
+        return any(m.role in HANDLING_ROLES for m in self.memberships)
+
+    @property
     def several_offices(self) -> bool:
         return len(self.memberships) > 1
 
