@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from govflow.errors import NotFound
@@ -131,3 +131,52 @@ def roles_of(organisation: Organisation) -> QuerySet[OrganisationRole]:
     """Every role of an organisation, standing first, then revoked or expired (the record)."""
     return organisation.roles.select_related("user", "granted_by", "revoked_by").order_by(
         "revoked_at", "role", "-granted_at", "-id")
+
+
+def organisation_role_for(user: Any, organisation_id: Any) -> OrganisationRole:
+    """The user's standing role in this organisation, with the organisation and its division; or
+    ``NotFound`` (an organisation they do not act for does not exist for them)."""
+    if isinstance(organisation_id, int) and 0 < organisation_id < 2**63:
+        found = standing_roles(user).select_related("organisation__division").filter(
+            organisation_id=organisation_id).first()
+        if found is not None:
+            return found
+    raise NotFound("Organisation not found.")
+
+
+def roles_shown_to(standing: OrganisationRole) -> QuerySet[OrganisationRole]:
+    """The roles of an organisation someone with the ``standing`` role may see: every role, past
+    ones included, for its legal representative (who grants and revokes them); an agent sees
+    their own."""
+    roles = roles_of(standing.organisation)
+    if standing.role == OrganisationRoleKind.LEGAL_REPRESENTATIVE:
+        return roles
+    return roles.filter(user_id=standing.user_id)
+
+
+def role_shown_to(standing: OrganisationRole, role_id: Any) -> OrganisationRole:
+    """One of :func:`roles_shown_to`, or ``NotFound``."""
+    if isinstance(role_id, int) and 0 < role_id < 2**63:
+        found = roles_shown_to(standing).filter(pk=role_id).first()
+        if found is not None:
+            return found
+    raise NotFound("Role not found.")
+
+
+def authorisations_of(user: Any, *, side: str | None = None) -> QuerySet[Authorisation]:
+    """The authorisations the user holds (``side="agent"``), gave (``"subject"``) or both, live
+    or not, newest first, with both people and the one thing."""
+    if user is None or not user.is_authenticated:
+        return Authorisation.objects.none()
+    where = {"agent": Q(agent=user), "subject": Q(subject=user)}.get(side or "", Q(agent=user) | Q(subject=user))
+    return (Authorisation.objects.filter(where).select_related("agent", "subject", "one_thing", "revoked_by")
+            .order_by("-created_at", "-id"))
+
+
+def authorisation_for(user: Any, pk: Any) -> Authorisation:
+    """An authorisation the user holds or gave, or ``NotFound``."""
+    if isinstance(pk, int) and 0 < pk < 2**63:
+        found = authorisations_of(user).filter(pk=pk).first()
+        if found is not None:
+            return found
+    raise NotFound("Authorisation not found.")
