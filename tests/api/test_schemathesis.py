@@ -222,9 +222,13 @@ def _build_world() -> World:
             "/api/v1/authorisations/{id}/": [{"id": garys.pk}, {"id": alices.pk}],
         },
         scenarios={
-            "POST /api/v1/applications/": [({}, {"one_thing": "newborn"}), ({}, {"one_thing": "business-startup"}),
-                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"}}),
-                                           ({}, {"one_thing": "newborn", "division": "330102"}),
+            # (acting_as named, so that a generated one does not turn every real request into a 400)
+            "POST /api/v1/applications/": [({}, {"one_thing": "newborn", "acting_as": "me"}),
+                                           ({}, {"one_thing": "business-startup", "acting_as": "me"}),
+                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"},
+                                                 "acting_as": "me"}),
+                                           ({}, {"one_thing": "newborn", "division": "330102", "acting_as": "me"}),
+                                           ({}, {"one_thing": "business-startup", "acting_as": f"org:{acme.pk}"}),
                                            ({}, {"one_thing": "newborn", "division": "999999"})],  # 400
             "PATCH /api/v1/applications/{id}/": [
                 (app(complete_draft), {"data": {"company_name": None}}),
