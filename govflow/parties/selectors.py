@@ -85,12 +85,6 @@ def live_authorisations(user: Any) -> QuerySet[Authorisation]:
             .select_related("subject__residence", "one_thing").order_by("-created_at", "-id"))
 
 
-def authorisations_given(user: Any) -> QuerySet[Authorisation]:
-    """Every authorisation naming the user as its subject, newest first (for them to see and revoke)."""
-    return (Authorisation.objects.filter(subject=user).select_related("agent", "one_thing")
-            .order_by("-created_at", "-id"))
-
-
 def principals_for(user: Any) -> list[Principal]:
     """Everyone the user may act as now, themselves first (the portal's switcher; 2 queries)."""
     found = [MYSELF]
@@ -161,45 +155,64 @@ def served_in(principal: Principal, user: Any) -> Any:
     return jurisdictions.home_division(person)
 
 
+def _as_id(pk: Any) -> Any:
+    """A path's or a form's id as an int when it is one (anything else stays as it is: not found)."""
+    return int(pk) if isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 20 else pk
+
+
 def organisation_for(user: Any, pk: Any) -> tuple[Organisation, OrganisationRole]:
     """An organisation in which the user holds a standing role, with that role; ``NotFound`` for
     any other (one whose role was revoked or expired is another's, at once)."""
-    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
-        pk = int(pk)
-    if not isinstance(pk, int) or not 0 < pk < 2**63:
-        raise NotFound("Organisation not found.")
-    role = standing_roles(user).filter(organisation_id=pk).first()
-    if role is None:
-        raise NotFound("Organisation not found.")
+    role = organisation_role_for(user, _as_id(pk))
     return role.organisation, role
 
 
-def organisation_role(organisation: Organisation, pk: Any) -> OrganisationRole:
-    """One role of the organisation (standing or not), or ``NotFound``."""
-    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
-        pk = int(pk)
-    found = (organisation.roles.select_related("user").filter(pk=pk).first()
-             if isinstance(pk, int) and 0 < pk < 2**63 else None)
-    if found is None:
-        raise NotFound("Role not found.")
-    return found
+def organisation_role_for(user: Any, organisation_id: Any) -> OrganisationRole:
+    """The user's standing role in this organisation, with the organisation and its division; or
+    ``NotFound`` (an organisation they do not act for does not exist for them)."""
+    if isinstance(organisation_id, int) and 0 < organisation_id < 2**63:
+        found = standing_roles(user).select_related("organisation__division").filter(
+            organisation_id=organisation_id).first()
+        if found is not None:
+            return found
+    raise NotFound("Organisation not found.")
 
 
-def authorisations_held(user: Any) -> QuerySet[Authorisation]:
-    """Every authorisation the user holds as an agent (live or not), newest first."""
-    return (Authorisation.objects.filter(agent=user).select_related("subject", "one_thing")
+def roles_shown_to(standing: OrganisationRole) -> QuerySet[OrganisationRole]:
+    """The roles of an organisation someone with the ``standing`` role may see: every role, past
+    ones included, for its legal representative (who grants and revokes them); an agent sees
+    their own."""
+    roles = roles_of(standing.organisation)
+    if standing.role == OrganisationRoleKind.LEGAL_REPRESENTATIVE:
+        return roles
+    return roles.filter(user_id=standing.user_id)
+
+
+def role_shown_to(standing: OrganisationRole, role_id: Any) -> OrganisationRole:
+    """One of :func:`roles_shown_to`, or ``NotFound``."""
+    role_id = _as_id(role_id)
+    if isinstance(role_id, int) and 0 < role_id < 2**63:
+        found = roles_shown_to(standing).filter(pk=role_id).first()
+        if found is not None:
+            return found
+    raise NotFound("Role not found.")
+
+
+def authorisations_of(user: Any, *, side: str | None = None) -> QuerySet[Authorisation]:
+    """The authorisations the user holds (``side="agent"``), gave (``"subject"``) or both, live
+    or not, newest first, with both people and the one thing."""
+    if user is None or not user.is_authenticated:
+        return Authorisation.objects.none()
+    where = {"agent": Q(agent=user), "subject": Q(subject=user)}.get(side or "", Q(agent=user) | Q(subject=user))
+    return (Authorisation.objects.filter(where).select_related("agent", "subject", "one_thing", "revoked_by")
             .order_by("-created_at", "-id"))
 
 
 def authorisation_for(user: Any, pk: Any) -> Authorisation:
-    """An authorisation the user is the agent or the subject of (live or not), or ``NotFound``."""
-    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
-        pk = int(pk)
-    if user is None or not getattr(user, "is_authenticated", False) or not isinstance(pk, int) \
-            or not 0 < pk < 2**63:
-        raise NotFound("Authorisation not found.")
-    found = (Authorisation.objects.select_related("agent", "subject", "one_thing")
-             .filter(Q(agent=user) | Q(subject=user), pk=pk).first())
-    if found is None:
-        raise NotFound("Authorisation not found.")
-    return found
+    """An authorisation the user holds or gave (live or not), or ``NotFound``."""
+    pk = _as_id(pk)
+    if isinstance(pk, int) and 0 < pk < 2**63:
+        found = authorisations_of(user).filter(pk=pk).first()
+        if found is not None:
+            return found
+    raise NotFound("Authorisation not found.")

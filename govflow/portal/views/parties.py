@@ -93,7 +93,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 
 def _organisation_context(request: HttpRequest, organisation, role, form=None) -> dict:
-    roles = list(selectors.roles_of(organisation))
+    roles = list(selectors.roles_shown_to(role))
     is_legal = role.role == OrganisationRoleKind.LEGAL_REPRESENTATIVE
     standing = [r for r in roles if r.is_live()]
     past = [r for r in roles if not r.is_live()]
@@ -146,8 +146,8 @@ def agent_grant(request: HttpRequest, pk: int) -> HttpResponse:
 def role_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
     """The legal representative ends an agent's role, or an agent gives up their own: at once."""
     try:
-        organisation, _role = selectors.organisation_for(request.user, pk)
-        target = selectors.organisation_role(organisation, role_pk)
+        organisation, standing = selectors.organisation_for(request.user, pk)
+        target = selectors.role_shown_to(standing, role_pk)
         revoked = services.role_revoke(role=target, actor=request.user)
     except NotFound as exc:
         raise _not_found(exc) from None
@@ -169,8 +169,8 @@ def role_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
 @require_safe
 def authorisation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/authorisation_list.html", {
-        "held": list(selectors.authorisations_held(request.user)),
-        "given": list(selectors.authorisations_given(request.user)),
+        "held": list(selectors.authorisations_of(request.user, side="agent")),
+        "given": list(selectors.authorisations_of(request.user, side="subject")),
     })
 
 
