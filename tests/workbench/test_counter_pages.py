@@ -51,6 +51,7 @@ def test_a_counter_clerk_lands_on_the_counter_and_a_case_clerk_may_not_use_it(cl
     assert response.status_code == 302 and response["Location"] == reverse("workbench:counter")
     page = client.get(reverse("workbench:counter"))
     assert page.status_code == 200 and b"data-identify=\"person\"" in page.content
+    assert "Xihu District Government Service Centre: identify the person" in page.content.decode()
     assert as_user(clerks["amr"]).get(reverse("workbench:counter")).status_code == 403
     assert as_user(clerks["amr"]).get("/workbench/").status_code == 200
 
