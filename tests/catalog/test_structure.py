@@ -78,7 +78,7 @@ def test_a_broken_document_is_refused_in_the_importers_words(name):
      "is required (every label needs an English text)"),
     (lambda d: d["fields"][1].update(type="url", max_length=3), "$.fields[1].type",
      "unknown field type 'url'; expected one of string, text, integer, decimal, boolean, date, choice, email, phone, "
-     "id_number, division"),
+     "id_number, uscc, division"),
     (lambda d: d["fields"][0].update(max_length=3, pattern="x"), "$.fields[0].pattern",
      "only applies to string and text fields"),
     (lambda d: d["procedures"][0].update(department=["amr"]), "$.procedures[0].department",
