@@ -509,10 +509,14 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = OneThing
-        fields = ("code", "name", "description", "division", "route_by", "committed_days", "guide")
-        help_texts = {"committed_days": _(
-            "Working days the whole one thing is promised in. At least the critical path "
-            "(the longest chain of steps' committed days).")}
+        fields = ("code", "name", "description", "division", "route_by", "applicant", "committed_days", "guide")
+        widgets = {"applicant": forms.RadioSelect}
+        help_texts = {
+            "committed_days": _("Working days the whole one thing is promised in. At least the critical path "
+                                "(the longest chain of steps' committed days)."),
+            "applicant": _("A person applies for themselves (or someone authorised applies for them); an "
+                           "organisation applies through its legal representative or an authorised agent."),
+        }
 
     def __init__(self, *args: Any, within: Division | None = None, **kwargs: Any) -> None:
         """``within``: the division of a catalog editor's local catalog; only it and the divisions
