@@ -444,7 +444,7 @@ def test_import_then_export_through_the_admin_round_trips_the_catalog(admin_clie
     again = admin_client.post(url("catalog_onething_import"), {"text": exported.content.decode()})
 
     assert "No one thing changed" in again.content.decode()
-    assert OneThingVersion.objects.count() == 2
+    assert OneThingVersion.objects.count() == len(doc["one_things"]) == 3
 
 
 def test_exporting_one_thing_gives_its_self_contained_document(admin_client, demo_catalog):
@@ -761,5 +761,17 @@ def test_an_unknown_kind_of_applicant_is_refused_and_changes_nothing(admin_clien
 
     assert response.status_code == 200
     assert "Select a valid choice. company is not one of the available choices." in response.content.decode()
+    one_thing.refresh_from_db()
+    assert one_thing.applicant == "organisation"
+
+
+def test_a_post_without_who_may_apply_keeps_it(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="enterprise-change")
+    change = url("catalog_onething_change", one_thing.pk)
+    data = dict(form_data(admin_client.get(change).content, "onething_form"))
+    del data["applicant"]
+
+    saved(admin_client.post(change, data))
+
     one_thing.refresh_from_db()
     assert one_thing.applicant == "organisation"
