@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "govflow.workbench",
     "django_htmx",
     "govflow.bench",
+    "govflow.demo",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "govflow.portal.context_processors.sign_in",
             ],
         },
     },
@@ -225,6 +227,56 @@ GOVFLOW_REGISTER_RATE = env.int("GOVFLOW_REGISTER_RATE", default=10)
 # Notices to an id number's owner that someone tried to register it: at most this many a day
 # (more attempts are answered the same, and tell the owner nothing new).
 GOVFLOW_REGISTRATION_NOTICE_RATE = env.int("GOVFLOW_REGISTRATION_NOTICE_RATE", default=3)
+
+# Self-registration with a username and password (portal and API). Keep it for demos and
+# training; turn it off where people sign in through the unified identity provider (below): the
+# register page and POST /api/v1/auth/register/ then answer 404 and the sign-in page has no link.
+GOVFLOW_SELF_REGISTRATION = env.bool("GOVFLOW_SELF_REGISTRATION", default=True)
+
+# Unified identity (统一身份认证): citizens and company representatives sign in through an OpenID
+# Connect provider (mozilla-django-oidc, authorization-code flow with PKCE, ID token signature checked
+# against the provider's JWKS). Off unless GOVFLOW_OIDC_ISSUER is set; then the client id and secret
+# and the four endpoints must be set too (docs/identity.md). Staff always sign in locally.
+GOVFLOW_OIDC_ISSUER = env.str("GOVFLOW_OIDC_ISSUER", default="").rstrip("/")
+GOVFLOW_OIDC_ENABLED = bool(GOVFLOW_OIDC_ISSUER)
+GOVFLOW_OIDC_PROVIDER_NAME = env.str("GOVFLOW_OIDC_PROVIDER_NAME", default="")  # "Sign in with <name>"
+OIDC_RP_CLIENT_ID = env.str("GOVFLOW_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("GOVFLOW_OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("GOVFLOW_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("GOVFLOW_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("GOVFLOW_OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("GOVFLOW_OIDC_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("GOVFLOW_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("GOVFLOW_OIDC_SCOPES", default="openid profile email phone")
+# How the client authenticates at the token endpoint: HTTP Basic (client_secret_basic, the default)
+# or in the form body (client_secret_post).
+OIDC_TOKEN_USE_BASIC_AUTH = env.str("GOVFLOW_OIDC_TOKEN_AUTH", default="basic") == "basic"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("GOVFLOW_OIDC_TIMEOUT", default=10.0)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+# The claims the provider's userinfo carries, by name (accounts.identity reads them).
+GOVFLOW_OIDC_CLAIMS = {
+    "id_number": env.str("GOVFLOW_OIDC_CLAIM_ID_NUMBER", default="id_number"),
+    "name": env.str("GOVFLOW_OIDC_CLAIM_NAME", default="name"),
+    "phone": env.str("GOVFLOW_OIDC_CLAIM_PHONE", default="phone_number"),
+    "email": env.str("GOVFLOW_OIDC_CLAIM_EMAIL", default="email"),
+    "uscc": env.str("GOVFLOW_OIDC_CLAIM_USCC", default="uscc"),
+    "organisation_name": env.str("GOVFLOW_OIDC_CLAIM_ORGANISATION_NAME", default="organisation_name"),
+    "legal_representative": env.str("GOVFLOW_OIDC_CLAIM_LEGAL_REPRESENTATIVE", default="legal_representative"),
+    "legal_representative_name": env.str("GOVFLOW_OIDC_CLAIM_LEGAL_REPRESENTATIVE_NAME",
+                                         default="legal_representative_name"),
+}
+if GOVFLOW_OIDC_ENABLED:
+    _missing = [name for name, value in (
+        ("GOVFLOW_OIDC_CLIENT_ID", OIDC_RP_CLIENT_ID), ("GOVFLOW_OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+        ("GOVFLOW_OIDC_AUTHORIZATION_ENDPOINT", OIDC_OP_AUTHORIZATION_ENDPOINT),
+        ("GOVFLOW_OIDC_TOKEN_ENDPOINT", OIDC_OP_TOKEN_ENDPOINT),
+        ("GOVFLOW_OIDC_USERINFO_ENDPOINT", OIDC_OP_USER_ENDPOINT),
+        ("GOVFLOW_OIDC_JWKS_ENDPOINT", OIDC_OP_JWKS_ENDPOINT)) if not value]
+    if _missing:
+        raise ImproperlyConfigured(f"GOVFLOW_OIDC_ISSUER is set, so these must be too: {', '.join(_missing)}.")
+    AUTHENTICATION_BACKENDS.append("govflow.portal.oidc.OIDCBackend")
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.text import has_bad_text, invalid_text_message
 
-from .models import Membership, User
+from .models import IdentityLink, Membership, User
 from .selectors import may_grant_privileges, may_manage_account
 from .services import USERNAME_RESERVED, is_reserved_username
 
@@ -46,6 +46,18 @@ class MembershipInline(RolesGrantedBySuperusers, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("office", "role")
+
+
+class IdentityLinkInline(admin.TabularInline):
+    """The person's sign-ins at the unified identity provider (made by ``accounts.identity`` only).
+    An administrator may delete a wrong link; the person's next sign-in links again by id number."""
+
+    model = IdentityLink
+    extra = 0
+    fields = readonly_fields = ("issuer", "subject", "created_at", "last_used_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AccountRulesMixin:
@@ -101,7 +113,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "memberships__department", "memberships__role")
     search_fields = ("username", "name", "email", "phone", "=id_number")
     ordering = ("username",)
-    inlines = (MembershipInline,)
+    inlines = (MembershipInline, IdentityLinkInline)
     autocomplete_fields = ("catalog_division",)
 
     @admin.display(description=_("resident ID number"), ordering="id_number")

@@ -139,3 +139,24 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class IdentityLink(models.Model):
+    """A person's account at an OpenID Connect provider (统一身份认证): the provider's ``issuer`` and
+    its ``subject`` (the ``sub`` claim, stable per person at that provider). A later sign-in finds
+    the account by this pair, whatever the provider says about names or phone numbers then.
+    Made by ``accounts.identity`` on the first sign-in through the provider."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_links")
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(_("linked at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last sign-in"), default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="uniq_identity_link")]
+        verbose_name = _("identity provider link")
+        verbose_name_plural = _("identity provider links")
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject} -> {self.user_id}"

@@ -1,5 +1,6 @@
-"""Writes on accounts: local self-registration, department system accounts, revoking API tokens,
-password change and reset."""
+"""Writes on accounts: local self-registration (switchable off: ``GOVFLOW_SELF_REGISTRATION``),
+department system accounts, revoking API tokens, password change and reset. Sign-in through the
+unified identity provider is ``identity.py``'s."""
 from __future__ import annotations
 
 import secrets
@@ -22,7 +23,7 @@ from knox.models import AuthToken
 
 from govflow.catalog import jurisdictions
 from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
-from govflow.errors import InvalidInput, InvalidState
+from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message
@@ -45,10 +46,28 @@ REGISTER_WINDOW = 60 * 60
 REGISTRATION_ATTEMPT_EVENT = "account.registration_attempt"
 
 
+#: Self-registration turned off (``GOVFLOW_SELF_REGISTRATION``): people sign in through the provider.
+REGISTRATION_OFF = gettext_noop("Registration with a username and password is turned off here. Sign in through "
+                                "the unified identity service instead: your account is made the first time.")
+
+
+def self_registration_enabled() -> bool:
+    """Whether people may register themselves with a username and password (demos, training);
+    off where they sign in through the unified identity provider."""
+    return bool(getattr(settings, "GOVFLOW_SELF_REGISTRATION", True))
+
+
+def _require_self_registration() -> None:
+    if not self_registration_enabled():
+        raise NotFound(REGISTRATION_OFF)
+
+
 def registration_attempt(*, client_address: str) -> None:
     """Count one registration attempt from ``client_address``: every interface calls this before
     reading the form, so malformed and failed attempts count too. Over ``GOVFLOW_REGISTER_RATE``
-    per clock hour it raises ``limits.RateLimited`` (with the seconds to wait)."""
+    per clock hour it raises ``limits.RateLimited`` (with the seconds to wait). With
+    self-registration off it raises ``NotFound`` and counts nothing."""
+    _require_self_registration()
     wait = limits.hit(REGISTER_SCOPE, client_address, limit=settings.GOVFLOW_REGISTER_RATE, window=REGISTER_WINDOW)
     if wait is not None:
         raise limits.RateLimited(wait, "Too many registrations from your address.")
@@ -66,8 +85,10 @@ def citizen_register(*, username: str, password: str, name: str, id_number: str,
     account. The password is hashed on both paths so the time taken does not tell either.
     Usernames are chosen, not personal: a taken one (in any letter case) is a field error.
 
-    Raises ``InvalidInput`` with field errors and changes nothing when anything is wrong.
+    Raises ``InvalidInput`` with field errors and changes nothing when anything is wrong, and
+    ``NotFound`` when self-registration is off.
     """
+    _require_self_registration()
     id_number = id_number.strip().upper() if isinstance(id_number, str) else id_number
     errors: dict[str, list[str]] = {}
     if not is_valid_id_number(id_number):

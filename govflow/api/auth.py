@@ -11,6 +11,7 @@
   which carries none: every token of the user).
 - ``POST /api/v1/auth/register/`` creates a citizen account, rate limited per client address; an id
   number that already has an account gets the same ``201`` (nothing is created, its owner is told).
+  ``404`` when self-registration is turned off (``GOVFLOW_SELF_REGISTRATION``).
 """
 from __future__ import annotations
 
@@ -203,9 +204,11 @@ class RegisterView(APIView):
                                "new one, nothing is created and the account's owner is notified, so the "
                                "answer never tells who is registered: log in to use the new account. "
                                "Limited per client address, failed attempts included (`429` with "
-                               "`Retry-After`). The id number is never echoed in full.",
+                               "`Retry-After`). The id number is never echoed in full. Where self-registration "
+                               "is turned off (people sign in through the unified identity provider) the "
+                               "answer is `404`.",
                    responses={201: CitizenSerializer, 400: field_errors(),
-                              413: TOO_LARGE, 429: TOO_MANY})
+                              404: detail("Self-registration is turned off"), 413: TOO_LARGE, 429: TOO_MANY})
     def post(self, request):
         try:
             account_services.registration_attempt(client_address=client_address(request))

@@ -23,6 +23,7 @@ from govflow.applications.models import (
     ApplicationStatus,
     Case,
     CaseStatus,
+    Channel,
     Document,
     Outcome,
     TimelineEntry,
@@ -60,6 +61,11 @@ def document_repr(document: Any) -> dict:
         "uploaded_at": serializers.DateTimeField().to_representation(document.uploaded_at),
         "url": reverse("api:document-file", args=[document.application_id, document.pk]),
     }
+
+
+def person_ref(user: Any) -> dict:
+    """``{"id", "name"}`` of a person (their username when they have no name)."""
+    return {"id": user.pk, "name": user.name or user.username}
 
 
 def evaluation_repr(application: Application) -> dict | None:
@@ -133,6 +139,23 @@ class EvaluationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+APPLICANT_KINDS = [("person", "person"), ("organisation", "organisation")]
+
+
+class ApplicantSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=APPLICANT_KINDS,
+                                   help_text="`person`: a person (applying themselves, or through an agent or a "
+                                             "counter); `organisation`: a legal person acting through its legal "
+                                             "representative or an authorised agent.")
+    id = serializers.IntegerField(help_text="The person's or the organisation's id.")
+    name = serializers.CharField()
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class ApplicationSerializer(serializers.Serializer):
     """Read-only; built by ``application_repr`` from prefetched rows."""
 
@@ -140,6 +163,12 @@ class ApplicationSerializer(serializers.Serializer):
     number = serializers.CharField(allow_null=True)
     one_thing = serializers.CharField()
     version = serializers.IntegerField()
+    applicant = ApplicantSerializer(help_text="Whom the application is for.")
+    submitted_by = PersonRefSerializer(
+        allow_null=True, help_text="The person who acted: started the draft, then submitted it (the applicant, an "
+                                   "agent, the organisation's legal representative or agent, a counter clerk).")
+    channel = serializers.ChoiceField(choices=Channel.choices, help_text="Through which door it came: `online` "
+                                      "(the portal), `counter` (a service-hall counter) or `api`.")
     division = DivisionRefSerializer(help_text="Where the application is handled: its cases go to the offices "
                                                "competent for this division.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
@@ -282,6 +311,9 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "number": application.number,
         "one_thing": application.one_thing.code,
         "version": application.version.number,
+        "applicant": application.party_ref(),
+        "submitted_by": person_ref(application.submitted_by) if application.submitted_by_id else None,
+        "channel": application.channel,
         "division": division_payload(application.division),
         "status": application.status,
         "outcome": application.outcome or None,
@@ -301,8 +333,14 @@ DIVISION_HELP = ("Code of the division the application is handled in (see `GET /
                  "the one thing is offered.")
 
 
+ACTING_AS_HELP = ("On whose behalf: `me` (default: yourself), `org:<organisation id>` (an organisation in which you "
+                  "hold a standing role, see `GET /organisations/`) or `for:<authorisation id>` (a person whose "
+                  "live authorisation you hold, see `GET /authorisations/`). One you may not act for is a 404.")
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     one_thing = serializers.CharField(max_length=64)
+    acting_as = serializers.CharField(max_length=32, required=False, help_text=ACTING_AS_HELP)
     data = serializers.DictField(required=False, default=dict, help_text="Answers keyed by field code.")
     division = serializers.CharField(max_length=64, required=False, help_text=(
         DIVISION_HELP + " Without it: the applicant's residence, else the site's default division, when the one "

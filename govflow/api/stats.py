@@ -110,6 +110,12 @@ class DepartmentStatsSerializer(serializers.Serializer):
     avg_working_days = _avg_working_days_field()
 
 
+class ChannelCountsSerializer(serializers.Serializer):
+    online = serializers.IntegerField(help_text="Submitted through the portal.")
+    counter = serializers.IntegerField(help_text="Taken at a service-hall counter.")
+    api = serializers.IntegerField(help_text="Submitted through the API.")
+
+
 class StatsSerializer(serializers.Serializer):
     submitted = serializers.IntegerField(help_text="Applications submitted in the range.")
     completed = serializers.IntegerField(help_text="Of those, now completed.")
@@ -122,6 +128,8 @@ class StatsSerializer(serializers.Serializer):
                                               help_text="Mean evaluation score (1–5); null without evaluations.")
     by_department = DepartmentStatsSerializer(
         many=True, help_text="Supervisors: the departments they supervise; staff: every department; by code.")
+    by_channel = ChannelCountsSerializer(help_text="The applications submitted in the range by the door they "
+                                                   "came through.")
 
 
 class StatsView(GenericAPIView):

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import auth, callbacks, catalog, stats, views
+from . import auth, callbacks, catalog, parties, stats, views
 
 app_name = "api"
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("tasks/<int:pk>/assign/", views.AssignView.as_view(), name="task-assign"),
     path("tasks/<int:pk>/complete/", views.CompleteView.as_view(), name="task-complete"),
 ]
-urlpatterns += auth.urlpatterns + catalog.urlpatterns + stats.urlpatterns + callbacks.urlpatterns
+urlpatterns += (auth.urlpatterns + catalog.urlpatterns + parties.urlpatterns + stats.urlpatterns
+                + callbacks.urlpatterns)

@@ -6,6 +6,8 @@ application, or a task of an office the clerk is not a member of, is a 404).
 """
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -19,13 +21,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from govflow.applications import selectors, services
-from govflow.applications.models import Application, ApplicationStatus, Case
+from govflow.applications.models import Application, ApplicationStatus, Case, Channel
+from govflow.parties.selectors import MYSELF, principal_for
 
 from .idempotency import idempotent
 from .pagination import Pagination
 from .permissions import IsClerk
 from .responses import detail, field_errors
 from .serializers import (
+    ACTING_AS_HELP,
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
@@ -68,57 +72,79 @@ def _validated(serializer_class, data) -> dict:
 
 #: What an application's representation shows of its row and of the rows joined to it (its
 #: documents, cases and timeline are read by ``application_reprs``, three queries for a whole page).
-_APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "one_thing__code",
-                       "version__number", "version__digest",  # the snapshot: get_definition(), cached
+_APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "channel",
+                       "one_thing__code", "version__number", "version__digest",  # the snapshot: get_definition()
                        "division__code", "division__name",
+                       "applicant__name", "applicant__username", "organisation__name",
+                       "submitted_by__name", "submitted_by__username",
                        "evaluation__score", "evaluation__comment", "evaluation__created_at")
+_APPLICATION_RELATED = ("one_thing", "version", "division", "applicant", "organisation", "submitted_by", "evaluation")
 
 
-def _application_queryset(user):
-    """The caller's applications, each with what its representation shows, in one query."""
-    return (Application.objects.filter(applicant=user)
-            .select_related("one_thing", "version", "division", "evaluation").only(*_APPLICATION_FIELDS))
+def _shown(queryset):
+    """Each application with what its representation shows, in the same query."""
+    return queryset.select_related(*_APPLICATION_RELATED).only(*_APPLICATION_FIELDS)
 
 
 def _application(user, pk) -> Application:
-    """The caller's own application with everything it shows; 404 for anyone else's and for bad ids."""
+    """An application the caller may act on (``selectors.acting_q``: for themselves, an organisation
+    they act for, a person whose authorisation they hold, their counter) with everything it shows;
+    404 for anyone else's and for bad ids."""
     try:
-        return _application_queryset(user).get(pk=selectors.int_or_404(pk))
+        return _shown(Application.objects.filter(selectors.acting_q(user))).get(pk=selectors.int_or_404(pk))
     except Application.DoesNotExist:
         raise Http404("Application not found.") from None
 
 
+_ACTING_AS_RE = re.compile(r"me|(org|for):[1-9][0-9]{0,17}")
+
+
+def _principal(user, value, field: str = "acting_as"):
+    """The principal ``value`` names for the caller: 400 when it is not a principal's name at all,
+    404 when the caller may not act for it (an unknown, expired or revoked one alike)."""
+    if value is None or value == "":
+        return MYSELF
+    if not isinstance(value, str) or not _ACTING_AS_RE.fullmatch(value):
+        raise ValidationError({field: [_("One of: me, org:<organisation id>, for:<authorisation id>.")]})
+    return principal_for(user, value)
+
+
 STATUS_PARAM = OpenApiParameter("status", str, enum=[c for c, _ in ApplicationStatus.choices],
                                 description="Only applications in this status.")
+ACTING_AS_PARAM = OpenApiParameter("acting_as", str, pattern=_ACTING_AS_RE.pattern,
+                                   description="Whose applications: " + ACTING_AS_HELP)
 
 
 class ApplicationListView(GenericAPIView):
-    """The caller's own applications."""
+    """The applications of the principal the caller acts as: their own by default."""
 
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
     serializer_class = ApplicationSerializer
 
-    @extend_schema(parameters=[STATUS_PARAM], responses={200: ApplicationSerializer(many=True), **_errors(400, 401),
-                                                         404: PAGE_NOT_FOUND})
+    @extend_schema(parameters=[STATUS_PARAM, ACTING_AS_PARAM],
+                   responses={200: ApplicationSerializer(many=True), **_errors(400, 401),
+                              404: detail("No such page, or a principal you may not act for")})
     def get(self, request):
-        qs = _application_queryset(request.user).order_by("-created_at", "-id")
         wanted = request.query_params.get("status")
-        if wanted is not None:
-            if wanted not in ApplicationStatus.values:
-                raise ValidationError({"status": [f"One of: {', '.join(ApplicationStatus.values)}."]})
-            qs = qs.filter(status=wanted)
+        if wanted is not None and wanted not in ApplicationStatus.values:
+            raise ValidationError({"status": [f"One of: {', '.join(ApplicationStatus.values)}."]})
+        principal = _principal(request.user, request.query_params.get("acting_as"))
+        qs = _shown(selectors.applications_for_citizen(user=request.user, status=wanted, principal=principal))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(application_reprs(page))
 
     @extend_schema(request=ApplicationCreateSerializer,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-                   responses={201: ApplicationSerializer, **_errors(400, 401, 409), 422: IDEMPOTENCY_KEY_REUSED})
+                   responses={201: ApplicationSerializer, **_errors(400, 401),
+                              404: detail("A principal (`acting_as`) you may not act for"), 409: ERRORS[409],
+                              422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request):
         body = _validated(ApplicationCreateSerializer, request.data)
+        principal = _principal(request.user, body.get("acting_as"))
         app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"],
-                                          division=body.get("division"))
+                                          division=body.get("division"), principal=principal, channel=Channel.API)
         return Response(application_repr(_application(request.user, app.pk)), status=status.HTTP_201_CREATED)
 
 

@@ -77,14 +77,15 @@ class TimelineInline(ReadOnlyInline):
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyAdmin):
     change_list_template = "admin/applications/application/change_list.html"
-    list_display = ("number_or_draft", "one_thing", "version_number", "applicant_display", "status", "outcome",
-                    "submitted_at", "expected_finish")
-    list_filter = ("status", "outcome", "one_thing")
-    search_fields = ("=number", "applicant__username")
-    list_select_related = ("one_thing", "version", "applicant")
+    list_display = ("number_or_draft", "one_thing", "version_number", "applicant_display", "channel", "status",
+                    "outcome", "submitted_at", "expected_finish")
+    list_filter = ("status", "outcome", "channel", "one_thing")
+    search_fields = ("=number", "applicant__username", "=organisation__uscc")
+    list_select_related = ("one_thing", "version", "applicant", "organisation")
     date_hierarchy = "submitted_at"
     inlines = [CaseInline, TimelineInline]
-    fields = ("number", "one_thing", "version", "applicant_display", "status", "outcome", "created_at",
+    fields = ("number", "one_thing", "version", "applicant_display", "submitted_by", "authorisation", "channel",
+              "counter_office", "status", "outcome", "created_at",
               "submitted_at", "completed_at", "expected_finish", "process")
     readonly_fields = fields
 
@@ -113,6 +114,8 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("applicant"), ordering="applicant__username")
     def applicant_display(self, obj: Application) -> str:
+        if obj.organisation_id:
+            return f"{obj.organisation.name} ({obj.organisation.uscc})"
         applicant = obj.applicant
         masked = applicant.masked_id_number
         return f"{applicant.username} ({masked})" if masked else applicant.username

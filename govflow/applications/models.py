@@ -69,6 +69,13 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expected_finish = models.DateField(null=True, blank=True)
+    # The one-time code printed on a counter receipt (applications/counter.py): only its keyed hash
+    # is kept; it lets the person follow the application and claim it once into an account.
+    receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    receipt_code_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -338,3 +345,53 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Timeline entries are append-only.")
+
+
+class CounterLookupWhat(models.TextChoices):
+    HISTORY = "history", _("Earlier applications and results")
+    PREFILL = "prefill", _("Answers filled in from the profile and the wallet")
+
+
+class CounterLookupQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - guarded behaviour
+        raise TypeError("Counter lookups are append-only.")
+
+    def delete(self):
+        raise TypeError("Counter lookups are append-only.")
+
+
+class CounterLookup(models.Model):
+    """An append-only record of one read a service-hall counter clerk made of an identified
+    person's or organisation's earlier applications, results or profile (once-only reuse)."""
+
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=20, choices=CounterLookupWhat.choices)
+    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    help_text="the application the read answers were for (prefill)")
+
+    objects = CounterLookupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(
+            condition=Q(person__isnull=False, organisation__isnull=True)
+            | Q(person__isnull=True, organisation__isnull=False), name="counter_lookup_one_party")]
+        verbose_name = _("counter lookup")
+        verbose_name_plural = _("counter lookups")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.what}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Counter lookups are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Counter lookups are append-only.")

@@ -1,9 +1,10 @@
 """Reads, and the access helpers: one per entity, returning the object or raising Http404."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.http import Http404
 
 from govflow.accounts.models import HANDLING_ROLES, Membership, Role
@@ -110,16 +111,74 @@ def application_for_citizen(user: Any, pk: Any) -> Application:
     pk = int_or_404(pk)
     try:
         return (Application.objects.select_related("one_thing__division", "version", "applicant", "division",
-                                                   "organisation", "submitted_by")
+                                                   "organisation", "submitted_by", "authorisation")
                 .filter(acting_q(user)).get(pk=pk))
     except Application.DoesNotExist:
         raise Http404("Application not found.") from None
 
 
+@dataclass(frozen=True)
+class ApplicantFacts:
+    """Who applied, for whom and under what (what clerks see of an application's parties):
+    the applicant (a person, id number masked, or an organisation with its USCC), the person
+    who submitted it when that is someone else, the channel, and the authorisation it was made
+    under, live or not."""
+
+    kind: str
+    name: str
+    identifier: str
+    submitted_by: str
+    channel: str
+    channel_label: str
+    counter: str
+    authorisation: Authorisation | None
+    authorisation_live: bool
+
+
+#: What :func:`applicant_facts` reads with the application (``select_related``).
+APPLICANT_RELATED = ("application__applicant", "application__organisation", "application__submitted_by",
+                     "application__authorisation", "application__counter_office")
+
+
+def applicant_facts(application: Application) -> ApplicantFacts:
+    """The parties of an application, from rows already loaded (:data:`APPLICANT_RELATED`)."""
+    person = application.applicant
+    organisation = application.organisation
+    submitter = application.submitted_by
+    if organisation is not None:
+        kind, name, identifier = "organisation", organisation.name, organisation.uscc
+    else:
+        kind, name, identifier = "person", person.name or person.username, person.masked_id_number
+    acted = ""
+    if submitter is not None and submitter.pk != application.applicant_id:
+        acted = submitter.name or submitter.username
+    mandate = application.authorisation
+    counter = application.counter_office
+    return ApplicantFacts(kind=kind, name=name, identifier=identifier, submitted_by=acted,
+                          channel=application.channel, channel_label=str(application.get_channel_display()),
+                          counter=counter.display_name if counter is not None else "",
+                          authorisation=mandate, authorisation_live=bool(mandate and mandate.is_live()))
+
+
 def application_timeline(application: Application) -> QuerySet[TimelineEntry]:
     """The citizen's timeline: the contract's kinds only, departments never clerks."""
     return (TimelineEntry.objects.filter(application=application, kind__in=PUBLIC_TIMELINE_KINDS)
-            .select_related("department").order_by("at", "id"))
+            .select_related("department", "actor").order_by("at", "id"))
+
+
+def authorisation_with_evidence(user: Any, pk: Any) -> Authorisation:
+    """An authorisation whose evidence the user may read: its agent, its subject, or a clerk or
+    supervisor of an office that holds a case of an application made under it; else 404."""
+    pk = int_or_404(pk)
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Http404("Authorisation not found.")
+    handled = Application.objects.filter(authorisation_id=pk, cases__office__memberships__user=user,
+                                         cases__office__memberships__role__in=HANDLING_ROLES)
+    found = (Authorisation.objects.filter(Q(agent=user) | Q(subject=user) | Q(Exists(handled)), pk=pk)
+             .first())
+    if found is None or not found.evidence:
+        raise Http404("Authorisation not found.")
+    return found
 
 
 # -- tasks (clerks) ------------------------------------------------------------------------
@@ -169,9 +228,9 @@ def task_for_clerk(user: Any, pk: Any) -> Case:
     if user is None or not user.is_authenticated:
         raise Http404("Task not found.")
     try:
-        return (Case.objects.select_related(*_TASK_RELATED)
+        return (Case.objects.select_related(*_TASK_RELATED, *APPLICANT_RELATED)
                 .get(task_id=pk, status__in=(CaseStatus.QUEUED, CaseStatus.IN_REVIEW),
-                     office__memberships__user=user))
+                     office__memberships__user=user, office__memberships__role__in=HANDLING_ROLES))
     except Case.DoesNotExist:
         raise Http404("Task not found.") from None
 
@@ -229,7 +288,8 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
             or Application.objects.filter(acting_q(user), pk=application_pk).exists()):
         return doc
     definition = get_definition(doc.application.version)
-    cases = (Case.objects.filter(application_id=application_pk, office__memberships__user=user)
+    cases = (Case.objects.filter(application_id=application_pk, office__memberships__user=user,
+                                 office__memberships__role__in=HANDLING_ROLES)
              .exclude(status__in=(CaseStatus.WAITING, CaseStatus.CANCELLED))
              .values_list("procedure_code", flat=True))
     if any(doc.material_code in definition.material_codes_of(code) for code in cases):

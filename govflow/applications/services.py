@@ -26,8 +26,8 @@ from govflow.catalog.calendar import add_working_days, local_date, working_days_
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import ApplicantKind, OneThing
 from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
-from govflow.parties.models import Authorisation, AuthorisationScope
-from govflow.parties.selectors import MYSELF, Principal
+from govflow.parties.models import Authorisation, AuthorisationScope, OrganisationRole, live_q
+from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
@@ -158,11 +158,10 @@ def _engine_step(service: Callable[..., T]) -> Callable[..., T]:
 def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, principal: Principal,
                    counter_office: Any) -> dict:
     """Who a new draft is for, as model fields, after the rules of who may apply for it."""
-    kind = definition.one_thing.get("applicant") or ApplicantKind.PERSON
-    if kind != ApplicantKind.EITHER and kind != principal.applicant_kind:
-        message = (_("This one thing is applied for by organisations.") if kind == ApplicantKind.ORGANISATION
-                   else _("This one thing is applied for by a person, not an organisation."))
-        raise InvalidInput(message, errors={"one_thing": [message]})
+    refusal = refusal_for(principal, applicant_kind=definition.one_thing.get("applicant") or ApplicantKind.PERSON,
+                          one_thing_id=one_thing.pk)
+    if refusal:
+        raise InvalidInput(refusal, errors={"one_thing": [refusal]})
     if counter_office is not None:
         if not Membership.objects.filter(user=user, office=counter_office, role=Role.COUNTER).exists():
             raise NotAllowed("Only a counter clerk of this office can take applications at its counter.")
@@ -178,9 +177,6 @@ def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, princ
         fields["applicant"] = principal.subject
         mandate = principal.authorisation
         if mandate is not None:
-            if mandate.one_thing_id != one_thing.pk:
-                message = _("Your authorisation does not cover this one thing.")
-                raise InvalidInput(message, errors={"one_thing": [message]})
             # Locked, so that two drafts cannot both take a one-application authorisation.
             Authorisation.objects.select_for_update().filter(pk=mandate.pk).first()
             if (mandate.scope == AuthorisationScope.APPLICATION
@@ -536,6 +532,15 @@ def _lock_case(case: Case) -> tuple[Application, Case, Task]:
     return app, fresh, fresh.task
 
 
+def _is_party(app: Application, user: Any) -> bool:
+    """Whether ``user`` is on the applicant's side (the person, who submitted it, someone who may
+    act for its organisation now): such a clerk may not handle its cases."""
+    if user.pk in (app.applicant_id, app.submitted_by_id):
+        return True
+    return bool(app.organisation_id) and OrganisationRole.objects.filter(
+        live_q(), organisation_id=app.organisation_id, user=user).exists()
+
+
 def _require_member(user: Any, office_id: int) -> str:
     role = (Membership.objects.filter(user=user, office_id=office_id, role__in=HANDLING_ROLES)
             .values_list("role", flat=True).first())
@@ -550,7 +555,7 @@ def task_claim(*, case: Case, user: Any) -> Case:
     """Take an unclaimed task of one's office. Exactly one of simultaneous claims wins."""
     app, case, task = _lock_case(case)
     _require_member(user, case.office_id)
-    if user.pk in (app.applicant_id, app.submitted_by_id):
+    if _is_party(app, user):
         raise NotAllowed("You cannot handle a case of your own application.")
     if case.status != CaseStatus.QUEUED or task.status != STATUS.NEW or task.owner_id:
         raise InvalidState("Someone else has already claimed this task.")
@@ -605,7 +610,7 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
             user=assignee, office_id=case.office_id, role__in=HANDLING_ROLES).exists():
         raise InvalidInput("The assignee must be an active member of the office.",
                            errors={"user": ["Not a member of this office."]})
-    if assignee.pk in (app.applicant_id, app.submitted_by_id):
+    if _is_party(app, assignee):
         raise InvalidInput("A clerk cannot handle their own application.",
                            errors={"user": ["This person filed the application."]})
     if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,

@@ -53,6 +53,9 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
     # A support engineer retried a failed step (applications/recovery.py): staff only, shown as its string.
     TimelineKind("task.retried", None, public=False),
+    # The service-hall counter (applications/counter.py): staff only.
+    TimelineKind("application.receipt_code_issued", _("Receipt code issued at the counter"), public=False),
+    TimelineKind("application.claimed", _("Claimed into an account with the receipt code"), public=False),
 )}
 
 #: The kinds the applicant's timeline and the API show: the API contract's list.

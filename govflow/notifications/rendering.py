@@ -101,6 +101,11 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
         ctx["code"] = secret["code"]
     ctx["valid_minutes"] = payload.get("valid_minutes", "")
     if app is None:
+        # Events about no application (roles, authorisations) name what they are about themselves.
+        if "one_thing_name" in payload:
+            ctx["one_thing"] = _label(payload["one_thing_name"], language) or payload.get("one_thing", "")
+        if "expires_on" in payload:
+            ctx["expires_on"] = _format_date(payload["expires_on"], language)
         return ctx
     definition = get_definition(app.version)
     ctx["one_thing"] = _label(definition.one_thing.get("name"), language)

@@ -3,6 +3,7 @@ to apply for another (代办) and revoking it. Keyword-only, one transaction eac
 or an authorisation is its own record (who granted it and when, who revoked it and when)."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import IO, Any
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from govflow.accounts.models import User
 from govflow.catalog import jurisdictions
 from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone, is_valid_uscc
-from govflow.catalog.models import OneThing
+from govflow.catalog.models import Division, OneThing
 from govflow.errors import InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
@@ -112,6 +113,58 @@ def organisation_register(*, actor: Any, name: Any, uscc: Any, legal_representat
 
 
 @transaction.atomic
+def organisation_from_identity(*, user: User, uscc: str, name: str, legal_representative: bool,
+                               legal_representative_name: str = "") -> Organisation:
+    """A company sign-in through the unified identity provider: the organisation of ``uscc``
+    (found, or registered as verified), and, when the provider says ``user`` is its legal
+    representative, that standing role.
+
+    The provider is the trusted source: an organisation registered earlier from what someone said
+    at a counter becomes verified and takes the provider's name. A new one is registered at the
+    division its USCC names (characters 3-8: the registering authority's division) when that
+    division is known, else at ``GOVFLOW_DEFAULT_DIVISION``. A new legal representative replaces
+    the standing one; rows the provider grants or revokes have no ``granted_by``/``revoked_by``
+    (the record of a change by the identity provider). Raises ``InvalidInput`` (nothing written)
+    when the code or, for a new organisation, its name or legal representative is missing.
+    """
+    code = normalise_uscc(uscc)
+    if not is_valid_uscc(code):
+        raise InvalidInput("The organisation is invalid.", errors={"uscc": ["Not a valid unified social credit code."]})
+    organisation = Organisation.objects.select_for_update().filter(uscc=code).first()
+    if organisation is None:
+        legal_name = user.name if legal_representative else legal_representative_name
+        division = code[2:8] if Division.objects.filter(code=code[2:8]).exists() else settings.GOVFLOW_DEFAULT_DIVISION
+        organisation = organisation_register(actor=None, name=name, uscc=code, legal_representative_name=legal_name,
+                                             division=division, verified=True,
+                                             legal_representative=user if legal_representative else None)
+        return organisation
+    changed = []
+    if not organisation.verified:
+        organisation.verified = True
+        changed.append("verified")
+    if name and organisation.name != name:
+        organisation.name = name
+        changed.append("name")
+    new_legal_name = user.name if legal_representative else legal_representative_name
+    if new_legal_name and organisation.legal_representative_name != new_legal_name:
+        organisation.legal_representative_name = new_legal_name
+        changed.append("legal_representative_name")
+    if changed:
+        organisation.save(update_fields=changed)
+    if legal_representative:
+        standing = list(OrganisationRole.objects.select_for_update()
+                        .filter(organisation=organisation, revoked_at__isnull=True))
+        if any(r.user_id == user.pk and r.role == OrganisationRoleKind.LEGAL_REPRESENTATIVE for r in standing):
+            return organisation
+        now = timezone.now()
+        ended = [r.pk for r in standing if r.user_id == user.pk or r.role == OrganisationRoleKind.LEGAL_REPRESENTATIVE]
+        OrganisationRole.objects.filter(pk__in=ended).update(revoked_at=now, revoked_by=None)
+        OrganisationRole.objects.create(organisation=organisation, user=user,
+                                        role=OrganisationRoleKind.LEGAL_REPRESENTATIVE, granted_by=None, granted_at=now)
+    return organisation
+
+
+@transaction.atomic
 def agent_grant(*, organisation: Organisation, actor: Any, agent_id_number: Any, expires_at: Any) -> OrganisationRole:
     """The legal representative authorises a person (found by their id number; they must have an
     account) as the organisation's agent (经办人) until ``expires_at`` (in the future)."""
@@ -146,7 +199,8 @@ def agent_grant(*, organisation: Organisation, actor: Any, agent_id_number: Any,
     role = OrganisationRole.objects.create(organisation=organisation, user=agent, role=OrganisationRoleKind.AGENT,
                                            granted_by=actor, granted_at=now, expires_at=expires_at)
     _tell(agent, "organisation.agent_granted", {"organisation": organisation.name,
-                                                "expires_at": expires_at.isoformat()})
+                                                "expires_at": expires_at.isoformat(),
+                                                "expires_on": timezone.localdate(expires_at).isoformat()})
     return role
 
 
@@ -187,7 +241,9 @@ def person_for_counter(*, id_number: Any, name: Any, phone: Any = "") -> User:
         errors["phone"] = ["Enter a valid mobile phone number."]
     if errors:
         raise InvalidInput("The person's details are invalid.", errors=errors)
-    user = User(username=f"profile-{id_number}", name=name, id_number=id_number, phone=phone, profile_only=True)
+    # The username carries nothing about the person (it shows in the admin and in logs).
+    user = User(username=f"profile-{uuid.uuid4().hex[:16]}", name=name, id_number=id_number, phone=phone,
+                profile_only=True)
     user.set_unusable_password()
     try:
         with transaction.atomic():
@@ -248,14 +304,17 @@ def authorisation_create(*, agent: Any, subject_id_number: Any, subject_name: An
         default_storage.delete(stored)
         raise
     _tell(subject, "authorisation.granted", {"agent": agent.name or agent.username,
-                                             "one_thing": one_thing.code, "expires_at": expires_at.isoformat()})
+                                             "one_thing": one_thing.code, "one_thing_name": one_thing.name,
+                                             "expires_at": expires_at.isoformat(),
+                                             "expires_on": timezone.localdate(expires_at).isoformat()})
     return authorisation
 
 
 @transaction.atomic
 def authorisation_revoke(*, authorisation: Authorisation, actor: Any) -> Authorisation:
     """End an authorisation at once: by its subject or its agent (anyone else: not found)."""
-    found = Authorisation.objects.select_for_update().select_related("agent", "subject").get(pk=authorisation.pk)
+    found = (Authorisation.objects.select_for_update().select_related("agent", "subject", "one_thing")
+             .get(pk=authorisation.pk))
     if actor.pk not in (found.agent_id, found.subject_id):
         raise NotFound("Authorisation not found.")
     if found.revoked_at is not None:
@@ -263,5 +322,8 @@ def authorisation_revoke(*, authorisation: Authorisation, actor: Any) -> Authori
     found.revoked_at, found.revoked_by = timezone.now(), actor
     found.save(update_fields=["revoked_at", "revoked_by"])
     other = found.agent if actor.pk == found.subject_id else found.subject
-    _tell(other, "authorisation.revoked", {"agent": found.agent.name or found.agent.username})
+    _tell(other, "authorisation.revoked", {
+        "agent": found.agent.name or found.agent.username, "subject": found.subject.name or found.subject.username,
+        "one_thing": found.one_thing.code, "one_thing_name": found.one_thing.name,
+        "revoked_by": "subject" if actor.pk == found.subject_id else "agent"})
     return found

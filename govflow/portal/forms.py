@@ -1,18 +1,22 @@
-"""Forms of the citizen portal: accounts, filters, ratings.
+"""Forms of the citizen portal: accounts, filters, ratings, agents and authorisations.
 
 The generated one-thing form is not a Django form: see ``answers.py``. These forms only check
 what a person typed and give messages in the page's language; the services decide.
 """
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import User
 from govflow.applications.models import ApplicationStatus
 from govflow.catalog.fieldtypes import ID_NUMBER_INPUT_PATTERN, PHONE_INPUT_PATTERN, is_valid_id_number, is_valid_phone
+from govflow.parties.models import AuthorisationScope, Relation
 from govflow.text import validate_single_line_text
 
 _PASSWORD_MISMATCH = _("The two passwords do not match.")
@@ -232,3 +236,83 @@ class ResetCodeForm(_NewPasswordForm):
                                       "spellcheck": "false"}))
 
     field_order = ["identifier", "code", "new_password1", "new_password2"]
+
+
+# -- organisations and authorisations -------------------------------------------------------------
+
+def end_of_day(day: date) -> datetime:
+    """An expiry chosen as a date lasts to the end of that day, in the site's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+class _ExpiryForm(forms.Form):
+    expires_on = forms.DateField(
+        label=_("Valid until"), help_text=_("The authority ends at the end of this day, or earlier when revoked."),
+        error_messages={"required": _("Enter the date the authority ends."),
+                        "invalid": _("Enter a real date, for example 2027-06-30.")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "input--date"}, format="%Y-%m-%d"))
+
+    def clean_expires_on(self) -> date:
+        value = self.cleaned_data["expires_on"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Choose a date in the future."), code="past")
+        return value
+
+    @property
+    def expires_at(self) -> datetime:
+        return end_of_day(self.cleaned_data["expires_on"])
+
+
+_ID_NUMBER_WIDGET = forms.TextInput(attrs={"pattern": ID_NUMBER_INPUT_PATTERN, "autocapitalize": "characters",
+                                           "spellcheck": "false", "autocomplete": "off"})
+
+
+def _clean_id_number(value: str) -> str:
+    value = value.strip().upper()
+    if not is_valid_id_number(value):
+        raise forms.ValidationError(RegisterForm.error_messages["id_number_invalid"], code="invalid")
+    return value
+
+
+class AgentGrantForm(_ExpiryForm):
+    """The legal representative authorises an agent (经办人) of the organisation."""
+
+    agent_id_number = forms.CharField(
+        label=_("The agent's resident ID number"), max_length=18,
+        help_text=_("The agent must have an account here, registered with this ID number."), widget=_ID_NUMBER_WIDGET)
+
+    field_order = ["agent_id_number", "expires_on"]
+
+    def clean_agent_id_number(self) -> str:
+        return _clean_id_number(self.cleaned_data["agent_id_number"])
+
+
+class AuthorisationForm(_ExpiryForm):
+    """An authorisation to apply for another person (代办), with its evidence."""
+
+    subject_name = forms.CharField(label=_("Their full name"), max_length=100, validators=[validate_single_line_text],
+                                   help_text=_("As shown on their resident ID card."))
+    subject_id_number = forms.CharField(label=_("Their resident ID number"), max_length=18,
+                                        help_text=_("18 characters: 17 digits, then a digit or X."),
+                                        widget=_ID_NUMBER_WIDGET)
+    relation = forms.ChoiceField(label=_("You are their"), choices=Relation.choices, widget=forms.RadioSelect,
+                                 error_messages={"required": _("Choose how you are related.")})
+    one_thing = forms.ChoiceField(label=_("Service"), error_messages={"required": _("Choose the service."),
+                                                                     "invalid_choice": _("Choose the service.")})
+    scope = forms.ChoiceField(label=_("For"), choices=AuthorisationScope.choices, widget=forms.RadioSelect,
+                              initial=AuthorisationScope.APPLICATION,
+                              error_messages={"required": _("Choose what the authorisation covers.")})
+    evidence = forms.FileField(
+        label=_("Evidence"), help_text=_("A power of attorney, or a birth or guardianship certificate: PDF, PNG or "
+                                         "JPEG, up to 10 MB."),
+        error_messages={"required": _("Upload the evidence."), "empty": _("The file is empty.")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf,.png,image/png,.jpg,.jpeg,image/jpeg"}))
+
+    field_order = ["subject_name", "subject_id_number", "relation", "one_thing", "scope", "expires_on", "evidence"]
+
+    def __init__(self, *args, one_things: list[tuple[str, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["one_thing"].choices = [("", _("Choose a service")), *one_things]
+
+    def clean_subject_id_number(self) -> str:
+        return _clean_id_number(self.cleaned_data["subject_id_number"])

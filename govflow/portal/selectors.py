@@ -10,10 +10,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from govflow.applications.models import Application, ApplicationStatus, IssuedOutput
+from govflow.applications import prefill
+from govflow.applications.models import Application, ApplicationStatus
+from govflow.applications.selectors import principal_q
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, DefinitionError, get_definition
-from govflow.catalog.models import Division, OneThing, localized
+from govflow.catalog.models import ApplicantKind, Division, OneThing, localized
+from govflow.parties.selectors import MYSELF, Principal
 from govflow.stats.savings import Savings, savings_of
 
 
@@ -26,10 +29,14 @@ def published_one_things() -> QuerySet[OneThing]:
     )
 
 
-def published_one_thing_choices() -> list[tuple[str, str]]:
+def published_one_thing_choices(*, for_persons: bool = False) -> list[tuple[str, str]]:
     """(code, name) of each published one thing, by code: the name ``card`` shows (the published
-    snapshot's, else the live row's), in one narrow query that decodes no snapshot."""
-    rows = published_one_things().values_list("code", "name", "current_version__definition__one_things__0__name")
+    snapshot's, else the live row's), in one narrow query that decodes no snapshot. ``for_persons``:
+    only those a person may apply for (not the organisations' own)."""
+    queryset = published_one_things()
+    if for_persons:
+        queryset = queryset.exclude(applicant=ApplicantKind.ORGANISATION)
+    rows = queryset.values_list("code", "name", "current_version__definition__one_things__0__name")
     return [(code, localized(published or name)) for code, name, published in rows]
 
 
@@ -123,6 +130,11 @@ class OneThingCard:
     departments: list[str] = field(default_factory=list)
     procedures: list[str] = field(default_factory=list)
     savings: Savings | None = None
+    #: Who may apply (the published version's ``applicant``: person, organisation or either).
+    applicant: str = "person"
+    pk: int | None = None
+    #: Why the person, as whom they act now, cannot apply for it ("" when they can).
+    refusal: str = ""
 
     def matches(self, query: str) -> bool:
         haystack = " ".join([self.code, self.name, self.description, *self.departments, *self.procedures]).lower()
@@ -135,7 +147,8 @@ def card(one_thing: OneThing) -> OneThingCard:
     if definition is None:
         return OneThingCard(code=one_thing.code, name=localized(one_thing.name),
                             description=localized(one_thing.description),
-                            committed_days=one_thing.committed_days, procedure_count=0)
+                            committed_days=one_thing.committed_days, procedure_count=0, pk=one_thing.pk,
+                            applicant=one_thing.applicant or "person")
     published = definition.one_thing
     infos = procedure_infos(definition)
     return OneThingCard(
@@ -147,59 +160,27 @@ def card(one_thing: OneThing) -> OneThingCard:
         departments=list(dict.fromkeys(i.department for i in infos if i.department)),
         procedures=[i.name for i in infos],
         savings=savings(definition) if definition.procedures else None,
+        applicant=published.get("applicant") or "person",
+        pk=one_thing.pk,
     )
 
 
-# -- once-only: what the portal already knows about the citizen ----------------------------------
+# -- once-only: what is already known about the party -------------------------------------------
 
-#: Field codes filled from the citizen's profile. Only exact, well-known meanings: a field that
-#: merely ends in ``_name`` or ``_id`` may be about someone else (``mother_id``, ``father_name``).
-PROFILE_PREFILL: dict[str, str] = {
-    "applicant_name": "name",
-    "applicant_id": "id_number",
-    "applicant_id_number": "id_number",
-    "applicant_phone": "phone",
-    "applicant_email": "email",
-    "legal_rep_name": "name",
-    "legal_rep_id": "id_number",
-    "legal_rep_phone": "phone",
-    "contact_email": "email",
-    "contact_phone": "phone",
-}
-
-
-def wallet_outputs(user: Any, codes: list[str]) -> dict[str, str]:
-    """The newest value of each output the citizen holds (e.g. a ``uscc``) among ``codes``; 1 query."""
-    if not codes:
-        return {}
-    found: dict[str, str] = {}
-    rows = (IssuedOutput.objects.filter(holder=user, code__in=codes)
-            .order_by("issued_at", "id").values_list("code", "value"))
-    for code, value in rows:
-        found[code] = value  # newest wins
-    return found
-
-
-def prefill_answers(user: Any, definition: Definition) -> dict[str, Any]:
-    """Answers known already: profile fields by :data:`PROFILE_PREFILL`, and outputs of earlier
-    applications held in the citizen's wallet whose code is a field of this form. Only values the
-    form accepts are returned."""
-    asked = set(definition.asked_fields)
-    profile = user.profile_answers() if hasattr(user, "profile_answers") else {}
-    answers: dict[str, Any] = {}
-    for code, attribute in PROFILE_PREFILL.items():
-        if code in asked and profile.get(attribute):
-            answers[code] = profile[attribute]
-    answers.update(wallet_outputs(user, sorted(asked)))
-    # Drop what this form would refuse (e.g. an old phone number in another format).
-    errors = definition.validate(answers, partial=True)
-    return {code: value for code, value in answers.items() if code not in errors}
+def prefill_answers(user: Any, definition: Definition, principal: Principal = MYSELF, *,
+                    application: Application | None = None) -> dict[str, Any]:
+    """Answers known already about whom the application is (or would be) for: the draft's party,
+    else the principal's (the rule is the applications domain's, :mod:`govflow.applications.prefill`)."""
+    organisation, person = (prefill.party_of_application(application) if application is not None
+                            else prefill.party_of(principal, user))
+    return prefill.answers_for(definition, person=person, organisation=organisation)
 
 
 # -- applications --------------------------------------------------------------------------------
 
-def latest_draft(user: Any, one_thing_code: str) -> Application | None:
-    return (Application.objects.filter(applicant=user, one_thing__code=one_thing_code,
+def latest_draft(user: Any, one_thing_code: str, principal: Principal = MYSELF) -> Application | None:
+    """The principal's newest draft of this one thing (started by anyone acting for it)."""
+    return (Application.objects.filter(principal_q(user, principal), one_thing__code=one_thing_code,
                                        status=ApplicationStatus.DRAFT)
             .order_by("-updated_at", "-id").first())
 

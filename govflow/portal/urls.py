@@ -2,7 +2,8 @@
 packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
-from .views import accounts, apply, find, follow
+from . import oidc
+from .views import accounts, apply, claim, find, follow, parties
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -21,9 +22,23 @@ urlpatterns = [
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
     path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
     path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),
+    path("acting-as/", parties.acting_as, name="acting-as"),
+    path("organisations/", parties.organisation_list, name="organisations"),
+    path("organisations/<int:pk>/", parties.organisation_detail, name="organisation"),
+    path("organisations/<int:pk>/agents/", parties.agent_grant, name="organisation-agent-grant"),
+    path("organisations/<int:pk>/roles/<int:role_pk>/revoke/", parties.role_revoke, name="organisation-role-revoke"),
+    path("authorisations/", parties.authorisation_list, name="authorisations"),
+    path("authorisations/new/", parties.authorisation_new, name="authorisation-new"),
+    path("authorisations/<int:pk>/revoke/", parties.authorisation_revoke, name="authorisation-revoke"),
+    path("authorisations/<int:pk>/evidence/", parties.authorisation_evidence, name="authorisation-evidence"),
+    path("receipts/follow/", claim.follow_receipt, name="follow-receipt"),
+    path("receipts/claim/", claim.claim, name="claim"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/register/", accounts.register, name="register"),
+    # The unified identity provider (OpenID Connect): 404 unless configured. Names as mozilla-django-oidc expects.
+    path("accounts/oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("accounts/profile/", accounts.profile, name="profile"),
     path("accounts/password/change/", accounts.password_change, name="password-change"),
     path("accounts/password/forgot/", accounts.password_forgot, name="password-forgot"),

@@ -20,12 +20,12 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
-from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus
+from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel
 from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import local_date, working_days_between
 from govflow.catalog.models import Department, localized
 
-__all__ = ["DepartmentStats", "Stats", "stats_for", "stats_office_ids"]
+__all__ = ["DepartmentStats", "Stats", "channel_counts", "stats_for", "stats_office_ids"]
 
 OPEN_APPLICATION_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_PROGRESS,
                              ApplicationStatus.CORRECTION_REQUESTED)
@@ -57,6 +57,7 @@ class Stats(TypedDict):
     avg_working_days: float | None
     satisfaction_avg: float | None
     by_department: list[DepartmentStats]
+    by_channel: dict[str, int]
 
 
 def stats_office_ids(user: Any) -> Any:
@@ -85,6 +86,25 @@ def _submitted_between(date_from: date, date_to: date, prefix: str = "") -> Q:
     else:
         q &= Q(**{f"{prefix}submitted_at__isnull": False})
     return q
+
+
+def _channel_aggregates() -> dict[str, Count]:
+    return {f"channel_{channel}": Count("pk", filter=Q(channel=channel)) for channel in Channel.values}
+
+
+def _by_channel(totals: dict) -> dict[str, int]:
+    """``{"online": n, "counter": n, "api": n}`` from an aggregate of :func:`_channel_aggregates`."""
+    return {channel: totals[f"channel_{channel}"] for channel in Channel.values}
+
+
+def channel_counts(*, office_id: int, date_from: date, date_to: date) -> dict[str, int]:
+    """Applications submitted from ``date_from`` to ``date_to`` with at least one case at the
+    office, by the door they came through (the board's figure; one query). Callers check that
+    the user may see the office."""
+    applications = Application.objects.filter(
+        _submitted_between(date_from, date_to), Exists(Case.objects.filter(application=OuterRef("pk"),
+                                                                           office_id=office_id)))
+    return _by_channel(applications.aggregate(**_channel_aggregates()))
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -151,6 +171,8 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
       spent waiting for the citizen (never below 0); ``None`` when none was decided.
     - ``satisfaction_avg``: mean evaluation score of those applications; ``None`` without any.
     - ``by_department``: the case figures per department, ordered by department code.
+    - ``by_channel``: the submitted applications by the door they came through:
+      ``{"online": n, "counter": n, "api": n}`` (same count, no extra query).
 
     Staff see every department; a supervisor sees only the offices they supervise or oversee:
     cases of those offices, and the applications that have at least one such case. Anyone else
@@ -173,6 +195,7 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         completed=Count("pk", filter=Q(status=ApplicationStatus.COMPLETED)),
         in_progress=Count("pk", filter=Q(status__in=OPEN_APPLICATION_STATUSES)),
         satisfaction_avg=Avg("evaluation__score"),
+        **_channel_aggregates(),
     )
     counts = {
         row["department_id"]: row
@@ -211,4 +234,5 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         avg_working_days=overall.avg_working_days,
         satisfaction_avg=round(float(satisfaction), AVERAGE_DIGITS) if satisfaction is not None else None,
         by_department=by_department,
+        by_channel=_by_channel(totals),
     )

@@ -60,6 +60,15 @@ class Staff:
         return bool(self.supervised)
 
     @property
+    def at_counter(self) -> bool:
+        """Works a service-hall counter (role ``counter``) in some office."""
+        return any(m.role == Role.COUNTER for m in self.memberships)
+
+    @property
+    def handles_cases(self) -> bool:
+        return any(m.role in HANDLING_ROLES for m in self.memberships)
+
+    @property
     def several_offices(self) -> bool:
         return len(self.memberships) > 1
 
@@ -410,6 +419,7 @@ class TaskPage:
     procedure_name: str
     office_name: str
     one_thing_name: str
+    applicant: app_selectors.ApplicantFacts
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -515,6 +525,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         procedure_name=procedure_label(definition, proc) or localized(case.procedure.name),
         office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
+        applicant=app_selectors.applicant_facts(application),
     )
 
 

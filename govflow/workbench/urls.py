@@ -1,7 +1,7 @@
 """The clerk workbench under ``/workbench/``. Task URLs use the same ids as the API's ``/tasks/{id}/``."""
 from django.urls import path
 
-from . import views
+from . import counter, views
 
 app_name = "workbench"
 
@@ -18,4 +18,13 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/overdue/", views.board_overdue, name="board-overdue"),
     path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),
+    # The service-hall counter (一窗受理): workbench/counter.py.
+    path("counter/", counter.counter_home, name="counter"),
+    path("counter/party/", counter.counter_party, name="counter-party"),
+    path("counter/next/", counter.counter_next, name="counter-next"),
+    path("counter/applications/<int:pk>/form/", counter.counter_form, name="counter-form"),
+    path("counter/applications/<int:pk>/materials/", counter.counter_materials, name="counter-materials"),
+    path("counter/applications/<int:pk>/check/", counter.counter_check, name="counter-check"),
+    path("counter/applications/<int:pk>/submit/", counter.counter_submit, name="counter-submit"),
+    path("counter/applications/<int:pk>/receipt/", counter.counter_receipt, name="counter-receipt"),
 ]

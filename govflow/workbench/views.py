@@ -28,6 +28,7 @@ from govflow.applications import services as app_services
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog.definition import get_definition
 from govflow.errors import Busy, DomainError, InvalidInput
+from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
 
 from . import board as board_reads
@@ -103,7 +104,10 @@ def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str,
 @require_safe
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Unclaimed tasks of my offices, due date first, with their SLA state."""
+    """Unclaimed tasks of my offices, due date first, with their SLA state (a counter clerk, who
+    handles no cases, starts at the counter)."""
+    if not request.staff.handles_cases:
+        return redirect("workbench:counter")
     return _list_page(request, selectors.department_queue, template="workbench/queue.html",
                       title=_("Department queue"), mine=False)
 
@@ -160,12 +164,13 @@ def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status:
     supervises = staff.supervises(case.office_id)
     members = selectors.office_members(case.office_id) if supervises else []
     assign_form = AssignForm(members=[(m.user_id, selectors.member_name(m.user)) for m in members
-                                      if m.user_id != case.owner_id and m.user_id != case.application.applicant_id])
+                                      if m.user_id not in (case.owner_id, case.application.applicant_id,
+                                                           case.application.submitted_by_id)])
     return render(request, "workbench/task.html", _context(
         request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page, holds=holds,
         supervises=supervises, assign_form=assign_form, forms=_decision_forms(page, bound) if holds else {},
         open_decision=bound.DECISION if bound is not None else "",
-        own_application=case.application.applicant_id == request.user.pk,
+        own_application=request.user.pk in (case.application.applicant_id, case.application.submitted_by_id),
     ), status=status)
 
 
@@ -335,6 +340,8 @@ def board(request: HttpRequest) -> HttpResponse:
         if focus_clerk is not None and focus_clerk.in_review:
             held = board_reads.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
     follow_ups, answered = board_reads.evaluations_for_follow_up(office.pk)
+    month = clock.today.replace(day=1)
+    by_channel = channel_counts(office_id=office.pk, date_from=month, date_to=clock.today)
     return render(request, "workbench/board.html", _context(
         request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
         clock=clock,
@@ -344,7 +351,7 @@ def board(request: HttpRequest) -> HttpResponse:
         held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
         member_choices=members,
         follow_ups=follow_ups, answered=answered,
-        follow_up_form=FollowUpForm(),
+        follow_up_form=FollowUpForm(), by_channel=by_channel, month=month,
         board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
     ))
 

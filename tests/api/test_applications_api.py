@@ -26,8 +26,9 @@ from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
-APPLICATION_KEYS = {"id", "number", "one_thing", "version", "division", "status", "outcome", "data", "documents",
-                    "cases", "timeline", "submitted_at", "expected_finish", "evaluation"}
+APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "division", "status",
+                    "outcome", "data", "documents", "cases", "timeline", "submitted_at", "expected_finish",
+                    "evaluation"}
 
 
 def create(api, user, one_thing="newborn", data=None):
@@ -48,6 +49,11 @@ def test_a_draft_has_the_contract_shape(api, citizen_alice, demo_catalog):
     assert body["one_thing"] == "newborn" and isinstance(body["version"], int)
     assert body["data"] == {"baby_name": "小宝", "gestational_weeks": 39}
     assert body["cases"] == [] and body["timeline"] == [] and body["evaluation"] is None
+    # For herself, by herself, through the API.
+    assert body["applicant"] == {"kind": "person", "id": citizen_alice.pk, "name": citizen_alice.name}
+    assert body["submitted_by"] == {"id": citizen_alice.pk, "name": citizen_alice.name}
+    assert body["channel"] == "api"
+    assert Application.objects.get(pk=body["id"]).channel == "api"
 
 
 def test_unauthenticated_requests_get_401_with_a_token_challenge(api, demo_catalog):
@@ -218,6 +224,12 @@ def _read_one_by_one(app: Application, language: str) -> dict:
         evaluation = Evaluation.objects.filter(application=app).first()
         return {
             "id": app.pk, "number": app.number, "one_thing": app.one_thing.code, "version": app.version.number,
+            "applicant": {"kind": "organisation", "id": app.organisation.pk, "name": app.organisation.name}
+            if app.organisation else {"kind": "person", "id": app.applicant.pk,
+                                      "name": app.applicant.name or app.applicant.username},
+            "submitted_by": {"id": app.submitted_by.pk, "name": app.submitted_by.name or app.submitted_by.username}
+            if app.submitted_by else None,
+            "channel": app.channel,
             "division": {"code": app.division.code, "name": localized(app.division.name)}, "status": app.status, "outcome": app.outcome or None, "data": app.data,
             "documents": [{"id": d.pk, "material": d.material_code, "filename": d.filename, "size": d.size,
                            "sha256": d.sha256, "uploaded_at": times.to_representation(d.uploaded_at),

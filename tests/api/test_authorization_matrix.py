@@ -63,6 +63,11 @@ Decisions where the contract is silent (the table follows the implemented behavi
   healthz are open to every role: ``200``/``201``. (Which one things the catalog lists depends on
   the caller's division: tests/api/test_jurisdictions_api.py; here everybody is in the default
   division and the demo's one things are province-wide.)
+- Organisations and authorisations (``world_organisation``): alice is an organisation's legal
+  representative and carol its agent. Both see it; only alice grants (carol: ``403``, she can
+  see the organisation); each may end carol's role; anyone else gets ``404``, clerks and staff
+  included (they hold no role in it). Anyone signed in may record an authorisation to apply for
+  another person (``201``); only its subject (alice) or its agent revokes it.
 - ``POST cases/{id}/decision/`` takes no user credentials at all: the department's signature is
   the only credential, so an unsigned request is ``401`` for every role (a clerk's token does not
   stand in for it), with ``WWW-Authenticate: GovflowSignature ...``. The same request signed is
@@ -99,6 +104,7 @@ from govflow.applications.models import (
 from govflow.catalog.models import Department
 from govflow.catalog.services import import_catalog
 from govflow.notifications.models import OutboxMessage
+from govflow.parties.models import Authorisation, OrganisationRole
 
 from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
@@ -121,6 +127,7 @@ class World:
     task: int | None = None  # the amr case's open task id
     case: int | None = None  # the amr case id
     docs: dict[str, int] = field(default_factory=dict)  # the application's documents by material
+    org: int | None = None  # the organisation of the "organisation" world
 
 
 def _member(username: str, department: str, role: str = Role.CLERK) -> User:
@@ -220,6 +227,21 @@ def world_tokens(world: World) -> World:
     return world
 
 
+def world_organisation(world: World) -> World:
+    """alice is the legal representative of an organisation whose agent is carol; gary holds an
+    authorisation to apply for alice (its id as ``world.task``, the role's as ``world.case``)."""
+    from ..parties import ACME_USCC, authorise, grant_agent, organisation
+
+    people = world.people
+    acme = organisation("杭州示例科技有限公司", ACME_USCC, people["owner"])
+    world.case = grant_agent(acme, people["owner"], people["other_citizen"]).pk
+    world.org = acme.pk
+    CitizenFactory(username="gina", id_number=id_number_for(640, birth="19800101"))  # to be granted a role
+    gary = CitizenFactory(username="gary")
+    world.task = authorise(gary, people["owner"], one_thing="newborn").pk
+    return world
+
+
 def world_registration(world: World, settings) -> World:
     settings.GOVFLOW_REGISTER_RATE = 10_000  # the per-address limit is not what this row is about
     return world
@@ -229,7 +251,7 @@ WORLDS: dict[str, Callable[..., World]] = {
     "catalog": world_catalog, "draft": world_draft, "submitted": world_submitted, "claimed": world_claimed,
     "correction": world_correction, "corrected": world_corrected, "completed": world_completed, "amr_approved": world_amr_approved,
     "withdrawn": world_withdrawn, "clerks_own": world_clerks_own, "signed": world_signed,
-    "tokens": world_tokens, "registration": world_registration,
+    "tokens": world_tokens, "registration": world_registration, "organisation": world_organisation,
 }
 
 
@@ -280,6 +302,18 @@ def body_callback(world: World, role: str) -> dict:
                      "event_id": f"matrix-{role}"}, "format": "json"}
 
 
+def body_grant(world: World, role: str) -> dict:
+    return {"data": {"id_number": id_number_for(640, birth="19800101"), "expires_at": "2099-12-31T00:00:00+08:00"}, "format": "json"}
+
+
+def body_authorisation(world: World, role: str) -> dict:
+    serial = 660 + ROLES.index(role)
+    return {"data": {"subject_id_number": id_number_for(serial, birth="20250101"), "subject_name": "张小明",
+                     "relation": "parent", "one_thing": "newborn", "expires_at": "2099-12-31T00:00:00+08:00",
+                     "evidence": SimpleUploadedFile("证明.pdf", PDF_BYTES, content_type="application/pdf")},
+            "format": "multipart"}
+
+
 def body_login(world: World, role: str) -> dict:
     """The caller's own credentials (anonymous logs in as the owner): any caller may log in."""
     user = world.people[role] or world.people["owner"]
@@ -310,7 +344,7 @@ class Row:
     path: str  # under /api/v1/ unless it starts with "/"; {id} is the row's target, {doc_id} the document
     world: str
     cells: dict[str, str]
-    target: str | None = None  # "app" | "task" | "case": what {id} stands for
+    target: str | None = None  # "app" | "task" | "case" | "org": what {id} stands for
     body: Callable[[World, str], dict] | None = None
     writes: bool = False
     listed: str | None = None  # "app" | "task": the object a "200+"/"200-" cell looks for
@@ -324,10 +358,10 @@ class Row:
         return f"{self.method} {self.path}{f' ({self.note})' if self.note else ''}"
 
     def url(self, world: World | None = None) -> str:
-        ids = {"app": 1, "task": 1, "case": 1, "doc": 1} if world is None else {
+        ids = {"app": 1, "task": 1, "case": 1, "doc": 1, "org": 1} if world is None else {
             "app": world.app.pk if world.app else None, "task": world.task, "case": world.case,
-            "doc": world.docs.get(self.material)}
-        path = self.path.format(id=ids[self.target] if self.target else None, doc_id=ids["doc"])
+            "doc": world.docs.get(self.material), "org": world.org}
+        path = self.path.format(id=ids[self.target] if self.target else None, doc_id=ids["doc"], org=ids["org"])
         return path if path.startswith("/") else f"/api/v1/{path}"
 
 
@@ -337,7 +371,7 @@ def row(method: str, path: str, world: str, cells: str, **kwargs) -> Row:
     return Row(method, path, world, dict(zip(ROLES, statuses, strict=True)), **kwargs)
 
 
-APP, TASK, CASE = "app", "task", "case"
+APP, TASK, CASE, ORG = "app", "task", "case", "org"
 W = {"writes": True}
 
 TABLE: list[Row] = [
@@ -391,6 +425,22 @@ TABLE: list[Row] = [
         body=body_assign, **W),
     row("POST", "tasks/{id}/complete/", "claimed",         "401 403  403  200  403  403  404  404  403", target=TASK,
         body=body_approve, **W),
+    # Organisations: alice is the legal representative, carol (other_citizen) the agent; {id} is the
+    # organisation, {org}/agents/{id}/ carol's role. Authorisations: gary applies for alice ({id}).
+    row("GET", "organisations/", "organisation",          "401 200  200  200  200  200  200  200  200"),
+    row("GET", "organisations/{id}/", "organisation",      "401 200  200  404  404  404  404  404  404", target=ORG),
+    row("POST", "organisations/{id}/agents/", "organisation",
+                                                           "401 201  403  404  404  404  404  404  404", target=ORG,
+        body=body_grant, **W),
+    row("DELETE", "organisations/{org}/agents/{id}/", "organisation",
+                                                           "401 204  204  404  404  404  404  404  404", target=CASE,
+        note="the agent's role", **W),
+    row("GET", "authorisations/", "organisation",          "401 200  200  200  200  200  200  200  200"),
+    row("POST", "authorisations/", "organisation",         "401 201  201  201  201  201  201  201  201",
+        body=body_authorisation, **W),
+    row("POST", "authorisations/{id}/revoke/", "organisation",
+                                                           "401 200  404  404  404  404  404  404  404", target=TASK,
+        note="alice is its subject", **W),
     row("GET", "stats/?from=2026-01-01&to=2026-12-31", "submitted",
                                                            "401 403  403  403  403  200  403  200  200",
         check=stats_scope),
@@ -435,6 +485,8 @@ def snapshot() -> dict[str, list]:
         "inbound": list(InboundEvent.objects.order_by("pk").values_list("pk", "event_id")),
         "idempotency": list(IdempotencyRecord.objects.order_by("pk").values_list("pk", "key")),
         "outbox": list(OutboxMessage.objects.order_by("pk").values_list("pk")),
+        "org_role": list(OrganisationRole.objects.order_by("pk").values_list("pk", "revoked_at", "expires_at")),
+        "authorisation": list(Authorisation.objects.order_by("pk").values_list("pk", "revoked_at")),
     }
 
 

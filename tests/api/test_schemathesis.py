@@ -69,8 +69,16 @@ from govflow.applications.models import Application, ApplicationStatus, Case
 from govflow.catalog.models import Department
 from govflow.catalog.services import import_catalog
 
-from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
+from ..parties import (
+    ACME_USCC,
+    OTHER_USCC,
+    authorise,
+    catalog_for_organisations,
+    grant_agent,
+    organisation,
+    principal_of,
+)
 from ..stories import JPEG_BYTES, OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted, upload
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -100,6 +108,9 @@ MUST_SUCCEED = {
         "POST /api/v1/applications/{id}/withdraw/", "POST /api/v1/applications/{id}/evaluation/",
         "POST /api/v1/auth/token/", "DELETE /api/v1/auth/token/", "POST /api/v1/auth/register/",
         "GET /api/v1/one-things/", "GET /api/v1/one-things/{code}/", "GET /api/v1/divisions/",
+        "GET /api/v1/organisations/", "GET /api/v1/organisations/{id}/", "POST /api/v1/organisations/{id}/agents/",
+        "DELETE /api/v1/organisations/{id}/agents/{role_pk}/", "GET /api/v1/authorisations/",
+        "POST /api/v1/authorisations/", "POST /api/v1/authorisations/{id}/revoke/",
     },
     "clerk": {
         "GET /api/v1/tasks/", "GET /api/v1/tasks/{id}/", "POST /api/v1/tasks/{id}/claim/",
@@ -132,7 +143,7 @@ def _clerk(username: str, department: str, role: str = Role.CLERK):
 
 
 def _build_world() -> World:
-    import_catalog(load_demo_document())
+    import_catalog(catalog_for_organisations())
     alice, carol = CitizenFactory(username="alice"), CitizenFactory(username="carol")
     bob = _clerk("bob-amr", "amr")
     _clerk("dan-amr", "amr")  # a colleague to assign to
@@ -171,8 +182,17 @@ def _build_world() -> World:
     services.application_update(application=in_shangcheng, user=alice, division="330102")
     in_shangcheng = services.application_submit(application=in_shangcheng, user=alice)
 
+    # alice is an organisation's legal representative, carol its agent; gary applies for alice, alice for carol
+    acme = organisation("杭州示例科技有限公司", ACME_USCC, alice)
+    carols_role = grant_agent(acme, alice, carol)
+    other = organisation("另一家公司", OTHER_USCC, CitizenFactory(username="olga"))
+    garys = authorise(CitizenFactory(username="gary"), alice, one_thing="newborn")
+    alices = authorise(alice, carol, one_thing="newborn")
+    for_acme = services.application_create(user=alice, one_thing_code="business-startup",
+                                           principal=principal_of(alice, f"org:{acme.pk}"))
+
     apps = [complete_draft, incomplete_draft, queued, held, correction, corrected, completed, withdrawn, elsewhere,
-            in_shangcheng, *carols]
+            in_shangcheng, *carols, for_acme]
     statuses = dict(Application.objects.filter(pk__in=[a.pk for a in apps]).values_list("pk", "status"))
     assert statuses[completed.pk] == ApplicationStatus.COMPLETED
     assert statuses[correction.pk] == ApplicationStatus.CORRECTION_REQUESTED
@@ -196,11 +216,19 @@ def _build_world() -> World:
             "/api/v1/applications/{id}/": [app(a) for a in apps],
             "/api/v1/tasks/{id}/": [task(t) for t in (held_task, queued_task, shangcheng_task, *other_tasks)],
             "/api/v1/cases/{id}/": [{"id": c.pk} for c in cases[:6]],
+            "/api/v1/organisations/{id}/agents/{role_pk}/": [{"id": acme.pk, "role_pk": carols_role.pk},
+                                                             {"id": acme.pk, "role_pk": 1}],
+            "/api/v1/organisations/{id}/": [{"id": acme.pk}, {"id": other.pk}],
+            "/api/v1/authorisations/{id}/": [{"id": garys.pk}, {"id": alices.pk}],
         },
         scenarios={
-            "POST /api/v1/applications/": [({}, {"one_thing": "newborn"}), ({}, {"one_thing": "business-startup"}),
-                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"}}),
-                                           ({}, {"one_thing": "newborn", "division": "330102"}),
+            # (acting_as named, so that a generated one does not turn every real request into a 400)
+            "POST /api/v1/applications/": [({}, {"one_thing": "newborn", "acting_as": "me"}),
+                                           ({}, {"one_thing": "business-startup", "acting_as": "me"}),
+                                           ({}, {"one_thing": "newborn", "data": {"baby_name": "小宝"},
+                                                 "acting_as": "me"}),
+                                           ({}, {"one_thing": "newborn", "division": "330102", "acting_as": "me"}),
+                                           ({}, {"one_thing": "business-startup", "acting_as": f"org:{acme.pk}"}),
                                            ({}, {"one_thing": "newborn", "division": "999999"})],  # 400
             "PATCH /api/v1/applications/{id}/": [
                 (app(complete_draft), {"data": {"company_name": None}}),
@@ -243,6 +271,18 @@ def _build_world() -> World:
                 ({}, {"id_number": carol.id_number}),
             ],
             "GET /api/v1/one-things/{code}/": [({"code": "newborn"}, None), ({"code": "business-startup"}, None)],
+            "POST /api/v1/organisations/{id}/agents/": [
+                ({"id": acme.pk}, {"id_number": carol.id_number, "expires_at": "2099-01-01T00:00:00+08:00"}),
+                ({"id": other.pk}, {"id_number": carol.id_number, "expires_at": "2099-01-01T00:00:00+08:00"})],
+            "DELETE /api/v1/organisations/{id}/agents/{role_pk}/": [({"id": acme.pk, "role_pk": carols_role.pk}, None)],
+            "POST /api/v1/authorisations/": [
+                ({}, {"subject_id_number": id_number_for(778, birth="20250505"), "subject_name": "张小明",
+                      "relation": "parent", "one_thing": "newborn", "expires_at": "2099-01-01T00:00:00+08:00",
+                      "evidence": PDF_BYTES}),
+                ({}, {"subject_id_number": carol.id_number, "subject_name": carol.name, "relation": "other",
+                      "one_thing": "business-startup", "scope": "one_thing",
+                      "expires_at": "2099-01-01T00:00:00+08:00", "evidence": JPEG_BYTES})],
+            "POST /api/v1/authorisations/{id}/revoke/": [({"id": garys.pk}, None), ({"id": alices.pk}, None)],
             # Documents bob (and alice, their owner) may download: the pairs drawn at random from all
             # documents may, by chance, never name one (seen once in CI), and MUST_SUCCEED needs one.
             "GET /api/v1/applications/{id}/documents/{doc_pk}/file": [

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/stats/"
 MARCH = {"from": "2026-03-01", "to": "2026-03-09"}
 TOP_KEYS = {"submitted", "completed", "in_progress", "overdue", "sla_met_ratio", "avg_working_days",
-            "satisfaction_avg", "by_department"}
+            "satisfaction_avg", "by_department", "by_channel"}
 DEPARTMENT_KEYS = {"department", "queued", "in_review", "overdue", "approved", "rejected", "sla_met_ratio",
                    "avg_working_days"}
 
@@ -60,6 +60,7 @@ def test_staff_see_every_department(api, story, staff, on_today):
     assert {k: v for k, v in body.items() if k != "by_department"} == {
         "submitted": 3, "completed": 1, "in_progress": 2, "overdue": 3,
         "sla_met_ratio": 0.8333, "avg_working_days": 1.0, "satisfaction_avg": 4.0,
+        "by_channel": {"online": 3, "counter": 0, "api": 0},
     }
     for row in body["by_department"]:
         assert set(row) == DEPARTMENT_KEYS and set(row["department"]) == {"code", "name"}

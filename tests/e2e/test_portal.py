@@ -273,3 +273,43 @@ def test_the_language_switcher_changes_the_page_language(page, demo_catalog, scr
     assert page.url.endswith("/one-things/newborn/")
     assert "Sign in" in page.inner_text("nav.site__nav")
     screenshot(page, "portal-one-thing-en-desktop")
+
+
+def test_an_agent_switches_to_the_company_on_a_phone(phone_page, demo_catalog, run_axe, screenshot):
+    """The "acting as" switcher: visible on a 360 px phone, works by keyboard without scripts' help."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from govflow.parties import services as parties
+
+    legal = CitizenFactory(username="wang-legal", name="王晓明", password=PASSWORD)
+    agent = CitizenFactory(username="li-agent", name="李娜", password=PASSWORD)
+    company = parties.organisation_register(actor=legal, name="杭州示例科技有限公司", uscc="91330106MA2B7K5L1F",
+                                            legal_representative_name=legal.name, division="330106",
+                                            legal_representative=legal, verified=True)
+    parties.agent_grant(organisation=company, actor=legal, agent_id_number=agent.id_number,
+                        expires_at=timezone.now() + timedelta(days=30))
+    page = phone_page
+    sign_in(page, agent.username)
+
+    switcher = page.locator("#acting-as")
+    assert switcher.is_visible()
+    assert_fits_the_screen(page)
+    assert_accessible(page, run_axe)
+    switcher.focus()
+    switcher.select_option(f"org:{company.pk}")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the Switch button
+    page.wait_for_selector("#acting-note")
+    assert page.locator("#acting-as option:checked").inner_text() == "杭州示例科技有限公司"
+    assert_fits_the_screen(page)
+    screenshot(page, "portal-12-acting-as-company-phone")
+
+    page.click(".acting__links a[href='/organisations/']")
+    page.click(f"a[href='/organisations/{company.pk}/']")
+    page.wait_for_url(re.compile(rf"/organisations/{company.pk}/$"))
+    assert "91330106MA2B7K5L1F" in page.inner_text("main")
+    assert_fits_the_screen(page)
+    assert_accessible(page, run_axe)
+    screenshot(page, "portal-13-organisation-phone")

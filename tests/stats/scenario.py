@@ -88,7 +88,7 @@ def build(*, alice, carol, clerks) -> dict:
 #: by_department for staff over 2026-03-01 … 2026-03-09, seen on TODAY (every department, by code).
 STAFF_BY_DEPARTMENT = {
     "amr": dict(queued=0, in_review=0, overdue=0, approved=2, rejected=0, sla_met_ratio=1.0, avg_working_days=0.5),
-    # The service hall: its counter takes applications, it handles no case.
+    # The Government Service Centre takes applications at its counter and handles no procedure.
     "gsc": dict(queued=0, in_review=0, overdue=0, approved=0, rejected=0, sla_met_ratio=None, avg_working_days=None),
     "health": dict(queued=1, in_review=0, overdue=1, approved=0, rejected=0, sla_met_ratio=None,
                    avg_working_days=None),

@@ -163,3 +163,36 @@ def test_documents_of_other_procedures_and_departments_are_404(as_user, business
     other = submitted(business.applicant, "business-startup")
     foreign = Document.objects.get(application=other, material_code="articles_of_association")
     assert client.get(doc_url(amr_case, foreign)).status_code == 404
+
+
+def test_it_shows_who_applied_for_whom_and_under_what_authorisation(as_user, demo_catalog, clerks):
+    import io
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from govflow.parties import services as parties
+    from govflow.parties.selectors import principal_for
+
+    from ..factories import CitizenFactory
+    from ..stories import BUSINESS_MATERIALS, PDF_BYTES
+
+    agent, subject = CitizenFactory(name="李代办"), CitizenFactory(name="张老伯")
+    mandate = parties.authorisation_create(
+        agent=agent, subject_id_number=subject.id_number, subject_name=subject.name, relation="child",
+        one_thing_code="business-startup", expires_at=timezone.now() + timedelta(days=10),
+        evidence=io.BytesIO(PDF_BYTES))
+    app = services.application_create(user=agent, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
+                                      principal=principal_for(agent, f"for:{mandate.pk}"))
+    for code, content in BUSINESS_MATERIALS.items():
+        upload(app, agent, code, content)
+    services.application_submit(application=app, user=agent)
+
+    html = as_user(clerks["amr"]).get(task_url(case_of(app, "amr-licence"))).content.decode()
+
+    assert "张老伯" in html and subject.masked_id_number in html and subject.id_number not in html
+    assert "Applied by" in html and "李代办" in html
+    assert "Child" in html and "Online" in html
+    parties.authorisation_revoke(authorisation=mandate, actor=subject)
+    html = as_user(clerks["amr"]).get(task_url(case_of(app, "amr-licence"))).content.decode()
+    assert "no longer valid" in html

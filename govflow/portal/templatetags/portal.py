@@ -51,3 +51,21 @@ def form_error_items(form) -> list[dict]:
         for message in errors:
             items.append({"href": f"#{anchor}", "text": f"{field.label}: {message}"})
     return items
+
+
+@register.simple_tag(takes_context=True)
+def acting_as(context):
+    """The switcher's model: the request's principal and the choices (``None`` for a visitor).
+    Computed once per request (two queries), shared with the view that asked first."""
+    from ..acting import acting
+
+    request = context.get("request")
+    return acting(request) if request is not None else None
+
+
+@register.filter
+def localized_name(value) -> str:
+    """A ``{"en": …, "zh-hans": …}`` name in the page's language."""
+    from govflow.catalog.models import localized
+
+    return localized(value)

@@ -57,9 +57,12 @@ class LogoutView(auth_views.LogoutView):
 @require_http_methods(["GET", "HEAD", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Registration; the answer to an accepted form is the same whether the ID number was new or
-    already had an account (whose owner the service notifies): sign in next."""
+    already had an account (whose owner the service notifies): sign in next. With self-registration
+    off (``GOVFLOW_SELF_REGISTRATION``) a page that says so, with the provider's sign-in if any (404)."""
     if request.user.is_authenticated:
         return redirect("profile")
+    if not account_services.self_registration_enabled():
+        return render(request, "portal/register_off.html", {"next": safe_next(request, "")}, status=404)
     if request.method == "POST":
         try:
             account_services.registration_attempt(client_address=client_address(request))

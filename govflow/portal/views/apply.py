@@ -17,12 +17,13 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.readiness import readiness
-from govflow.catalog import jurisdictions
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
+from govflow.parties.selectors import refusal_for, served_in
 
+from ..acting import current_principal
 from ..selectors import latest_draft, offered_one_thing, one_thing_name, prefill_answers
 from .common import (
     _applicable,
@@ -102,10 +103,11 @@ def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, 
         return application, errors, raw, []
     try:
         if application is None:
-            known = {k: v for k, v in prefill_answers(request.user, definition).items() if k not in codes}
+            principal = current_principal(request)
+            known = {k: v for k, v in prefill_answers(request.user, definition, principal).items() if k not in codes}
             data = {**known, **{k: v for k, v in parsed.items() if v is not None}}
             application = services.application_create(user=request.user, one_thing_code=one_thing_code, data=data,
-                                                      division=division)
+                                                      division=division, principal=principal)
         else:
             application = services.application_update(application=application, user=request.user, data=parsed,
                                                       division=division)
@@ -127,19 +129,28 @@ def _missing_required(definition: Definition, application: Application, codes: l
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply_start(request: HttpRequest, code: str) -> HttpResponse:
-    """Start or resume: a citizen's draft for this one thing resumes; else the first step, with
-    the division the application will be handled in (where the applicant lives, when the one
-    thing is offered there). A one thing not offered to the person is not found, as on its page."""
-    one_thing = offered_one_thing(jurisdictions.home_division(request.user), code)
+    """Start or resume, for whom the person acts as ("acting as"): that principal's draft for this
+    one thing resumes; else the first step, with the division the application will be handled in
+    (where the applicant lives or is registered, when the one thing is offered there). A one thing
+    not offered to the principal is not found, as on its page; one the principal may not apply for
+    (a company's one thing for a person, one outside an authorisation) is refused, saying why."""
+    principal = current_principal(request)
+    one_thing = offered_one_thing(served_in(principal, request.user), code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
-    draft = latest_draft(request.user, code)
+    refusal = refusal_for(principal, applicant_kind=definition.one_thing.get("applicant") or "person",
+                          one_thing_id=one_thing.pk)
+    if refusal:
+        return render(request, "portal/apply_refused.html", {
+            "definition_name": localized(definition.one_thing.get("name")), "refusal": refusal,
+            "principal": principal, "one_thing_code": code}, status=403)
+    draft = latest_draft(request.user, code, principal)
     if request.method != "POST":
         if draft is not None:
             return redirect("application", pk=draft.pk)
-        known = prefill_answers(request.user, definition)
-        place = place_for(request, one_thing, None)
+        known = prefill_answers(request.user, definition, principal)
+        place = place_for(request, one_thing, None, principal)
         if definition.guide:
             questions = _questions(definition, definition.guide, known, required=set(definition.guide))
             return render(request, "portal/apply_guide.html",
@@ -151,10 +162,10 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
 
     step = request.POST.get("step")
     if step == "guide" and definition.guide:
-        return _post_guide(request, definition, code, draft, place_for(request, one_thing, draft))
+        return _post_guide(request, definition, code, draft, place_for(request, one_thing, draft, principal))
     codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, draft.data if draft else {}))
              for c in cs]
-    place = None if definition.guide else place_for(request, one_thing, draft)
+    place = None if definition.guide else place_for(request, one_thing, draft, principal)
     return _post_form(request, definition, code, draft, codes, place)
 
 
@@ -228,7 +239,7 @@ def apply_form(request: HttpRequest, application: Application, definition: Defin
     if request.method == "POST":
         codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, application.data)) for c in cs]
         return _post_form(request, definition, application.one_thing.code, application, codes, place)
-    known = prefill_answers(request.user, definition)
+    known = prefill_answers(request.user, definition, application=application)
     return render(request, "portal/apply_form.html",
                   _form_context(definition, dict(application.data), action=request.path, application=application,
                                 one_thing_code=application.one_thing.code, prefilled=known, place=place))

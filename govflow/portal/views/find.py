@@ -1,15 +1,18 @@
 """Find a one thing: the home page and a one thing's page."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from govflow.catalog import jurisdictions
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import procedure_name
+from govflow.parties.selectors import refusal_for, served_in
 
+from ..acting import current_principal
 from ..selectors import (
     card,
     definition_materials,
@@ -25,22 +28,29 @@ from .common import _types_text
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The one things offered where the person lives (and above it); a visitor's: the province-wide ones."""
+    """The one things offered where the person (or the organisation they act for) is, and above
+    it; a visitor's: the province-wide ones. Those the principal may not apply for say why."""
     query = request.GET.get("q", "").strip()[:100]
-    division = jurisdictions.home_division(request.user)
+    principal = current_principal(request)
+    division = served_in(principal, request.user) if request.user.is_authenticated else None
     cards = [card(one_thing) for one_thing in offered_one_things(division)]
     if query:
         cards = [c for c in cards if c.matches(query)]
+    if request.user.is_authenticated:
+        cards = [replace(c, refusal=refusal_for(principal, applicant_kind=c.applicant, one_thing_id=c.pk))
+                 for c in cards]
     return render(request, "portal/home.html", {
-        "one_things": cards, "query": query, "division": division,
-        "residence_set": bool(getattr(request.user, "residence_id", None)),
+        "one_things": cards, "query": query, "division": division, "principal": principal,
+        "residence_set": bool(getattr(request.user, "residence_id", None)) or principal.kind != "self",
     })
 
 
 @require_safe
 def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
     """A one thing that is not offered to the person is not found, as it is not on their list."""
-    one_thing = offered_one_thing(jurisdictions.home_division(request.user), code)
+    principal = current_principal(request)
+    division = served_in(principal, request.user) if request.user.is_authenticated else None
+    one_thing = offered_one_thing(division, code)
     if one_thing is None:
         raise Http404("No such one thing.")
     definition = get_definition(one_thing.current_version)
@@ -53,8 +63,12 @@ def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
             "types": _types_text(material.get("accepted_types", [])),
             "max_size_mb": material.get("max_size_mb", 10),
         })
-    draft = latest_draft(request.user, code) if request.user.is_authenticated else None
+    draft = latest_draft(request.user, code, principal) if request.user.is_authenticated else None
+    shown = card(one_thing)
+    refusal = (refusal_for(principal, applicant_kind=shown.applicant, one_thing_id=one_thing.pk)
+               if request.user.is_authenticated else "")
     return render(request, "portal/one_thing.html", {
-        "one_thing": card(one_thing), "procedures": procedure_infos(definition), "materials": materials,
-        "savings": savings(definition), "has_guide": bool(definition.guide), "draft": draft,
+        "one_thing": shown, "procedures": procedure_infos(definition), "materials": materials,
+        "savings": savings(definition), "has_guide": bool(definition.guide), "draft": draft, "refusal": refusal,
+        "principal": principal,
     })

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from govflow.catalog.models import localized
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import DomainError, InvalidInput, InvalidState
 
+from ..acting import current_principal
 from ..forms import EvaluationForm, FilterForm
 from ..selectors import one_thing_name, published_one_thing_choices
 from ..templatetags.portal import tone
@@ -112,7 +113,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
     status = code = ""
     if form.is_valid():
         status, code = form.cleaned_data["status"], form.cleaned_data["one_thing"]
-    queryset = app_selectors.applications_for_citizen(user=request.user, status=status or None)
+    principal = current_principal(request)
+    queryset = app_selectors.applications_for_citizen(user=request.user, status=status or None, principal=principal)
     if code:
         queryset = queryset.filter(one_thing__code=code)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -121,6 +123,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "portal/application_list.html", {
         "form": form, "rows": rows, "page": page, "filtered": bool(status or code), "query": query.urlencode(),
+        "principal": principal,
     })
 
 
@@ -170,6 +173,32 @@ def _timeline_note(entry) -> str:
     if entry.kind == "application.submitted":
         return entry.message  # the application number
     return ""
+
+
+def _timeline_agent(entry) -> str:
+    """Who acted on the applicant's side for someone else ("李娜 for 杭州示例科技有限公司"): the
+    entries of such steps name whom (``data["on_behalf_of"]``); clerks are never named."""
+    on_behalf_of = entry.data.get("on_behalf_of") if isinstance(entry.data, dict) else None
+    if not isinstance(on_behalf_of, dict) or entry.actor is None:
+        return ""
+    return _("%(agent)s for %(party)s") % {"agent": entry.actor.name or entry.actor.username,
+                                           "party": on_behalf_of.get("name", "")}
+
+
+def _party(request: HttpRequest, application: Application) -> dict:
+    """Whom the application is for, who applied, and the authorisation it was made under."""
+    submitted_by = application.submitted_by
+    for_name = (application.organisation.name if application.organisation_id
+                else application.applicant.name or application.applicant.username)
+    return {
+        "for_name": for_name, "for_organisation": bool(application.organisation_id),
+        "for_you": application.applicant_id == request.user.pk,
+        "submitted_by": (submitted_by.name or submitted_by.username) if submitted_by is not None else "",
+        "by_someone_else": submitted_by is not None and submitted_by.pk != application.applicant_id,
+        "authorisation": application.authorisation if application.authorisation_id else None,
+        "channel": application.get_channel_display(),
+        "counter": application.channel == "counter",
+    }
 
 
 def _correction_state(application: Application, definition: Definition, cases: list) -> dict | None:
@@ -223,7 +252,8 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
     error_items += [{"href": f"#{m['id']}-file", "text": f"{m['label']}: {e}"} for m in materials for e in m["errors"]]
 
     timeline = [{"at": e.at, "kind": e.kind, "text": _timeline_text(e, cases_by_id, definition),
-                 "note": _timeline_note(e)} for e in app_selectors.application_timeline(application)]
+                 "note": _timeline_note(e), "by": _timeline_agent(e)}
+                for e in app_selectors.application_timeline(application)]
     case_rows = _case_rows(application, definition, cases)
     try:
         evaluation = application.evaluation
@@ -241,6 +271,7 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "is_draft": application.status == ApplicationStatus.DRAFT,
         "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
         else None,
+        "party": _party(request, application),
     }
 
 
@@ -394,10 +425,9 @@ def application_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def document_file(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
-    """A document's bytes for its owner only (never from a public media URL)."""
+    """A document's bytes for whoever may act on its application (never from a public media URL)."""
+    app_selectors.application_for_citizen(request.user, pk)  # whoever may act on it (acting_q), or 404
     document = app_selectors.document_for_user(request.user, pk, doc_pk)
-    if document.application.applicant_id != request.user.pk:
-        raise Http404("Document not found.")
     inline = document.content_type in ("application/pdf", "image/png", "image/jpeg")
     response = FileResponse(document.file.open("rb"), content_type=document.content_type or
                             "application/octet-stream", as_attachment=not inline, filename=document.filename)

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 
 from govflow.applications import routing
 from govflow.applications.models import Application
+from govflow.applications.prefill import party_of
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition
 from govflow.catalog.jurisdictions import NoCompetentOffice
 from govflow.catalog.models import Division, OneThing
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import InvalidInput
+from govflow.parties.selectors import MYSELF, Principal
 
 from ..forms import DivisionForm
 from ..selectors import division_choices
@@ -67,9 +69,15 @@ def first_step_url(application: Application, definition: Definition) -> str:
     return reverse("apply-guide" if definition.guide else "apply-form", args=[application.pk])
 
 
-def place_for(request: HttpRequest, one_thing: OneThing, application: Application | None) -> Place:
-    """The division choice of the first step: the draft's division, or where a new one would start."""
-    current = application.division if application is not None else routing.starting_division(one_thing, request.user)
+def place_for(request: HttpRequest, one_thing: OneThing, application: Application | None,
+              principal: Principal = MYSELF) -> Place:
+    """The division choice of the first step: the draft's division, or where a new one would start
+    (for the principal: an organisation's registered division, a person's residence)."""
+    if application is not None:
+        current = application.division
+    else:
+        organisation, person = party_of(principal, request.user)
+        current = routing.starting_division(one_thing, person, organisation)
     return Place(one_thing, current, request.POST if request.method == "POST" else None)
 
 

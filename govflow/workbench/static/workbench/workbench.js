@@ -93,4 +93,10 @@
   // After a refused form, take the focus to the list of problems.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }
+
+  // The counter's receipt: a print button (without JavaScript, the browser's own Print).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
-from govflow.accounts.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 from govflow.accounts.models import Membership, User
 from govflow.catalog import fieldtypes
 from govflow.catalog.models import OneThing, OneThingVersion
+from govflow.demo.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,102 @@
+"""Once-only: the answers already known about the party an application is for, to pre-fill its
+form. A person's come from their profile and the outputs of their earlier applications (their
+wallet); an organisation's from its registration and its own wallet (``IssuedOutput.organisation``).
+Only exact, well-known field codes are filled: a field that merely ends in ``_name`` or ``_id``
+may be about someone else (``mother_id``, ``father_name``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from govflow.catalog.definition import Definition
+from govflow.parties.models import Organisation
+from govflow.parties.selectors import Principal
+
+from .models import Application, IssuedOutput
+
+#: Field codes filled from a person's profile (``User.profile_answers``).
+PERSON_PREFILL: dict[str, str] = {
+    "applicant_name": "name",
+    "applicant_id": "id_number",
+    "applicant_id_number": "id_number",
+    "applicant_phone": "phone",
+    "applicant_email": "email",
+    "legal_rep_name": "name",
+    "legal_rep_id": "id_number",
+    "legal_rep_phone": "phone",
+    "contact_email": "email",
+    "contact_phone": "phone",
+}
+
+#: Field codes filled from an organisation's registration (``parties.Organisation``).
+ORGANISATION_PREFILL: dict[str, str] = {
+    "company_name": "name",
+    "organisation_name": "name",
+    "enterprise_name": "name",
+    "uscc": "uscc",
+    "legal_rep_name": "legal_representative_name",
+    "registered_address": "address",
+    "contact_name": "contact_name",
+    "contact_phone": "contact_phone",
+}
+
+
+def party_of(principal: Principal, user: Any) -> tuple[Any, Any]:
+    """``(organisation, person)`` a new application of this principal would be for."""
+    if principal.kind == "organisation":
+        return principal.organisation, None
+    if principal.kind == "person":
+        return None, principal.subject
+    return None, user
+
+
+def party_of_application(application: Application) -> tuple[Any, Any]:
+    return application.organisation, (None if application.organisation_id else application.applicant)
+
+
+def wallet_outputs(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, str]:
+    """The newest value of each output (e.g. a ``uscc``) among ``codes`` held by the person or
+    the organisation; 1 query (none without codes or a holder)."""
+    if not codes or (person is None and organisation is None):
+        return {}
+    holder = Q(organisation=organisation) if organisation is not None else Q(holder=person)
+    found: dict[str, str] = {}
+    for code, value in (IssuedOutput.objects.filter(holder, code__in=codes)
+                        .order_by("issued_at", "id").values_list("code", "value")):
+        found[code] = value  # newest wins
+    return found
+
+
+def known_answers(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, Any]:
+    """What is known already for the fields ``codes``: the party's registration or profile, then
+    its wallet (an output's value wins over the profile's). Unchecked against any form."""
+    asked = set(codes)
+    answers: dict[str, Any] = {}
+    if organisation is not None:
+        for code, attribute in ORGANISATION_PREFILL.items():
+            value = getattr(organisation, attribute, "")
+            if code in asked and value:
+                answers[code] = value
+    elif person is not None:
+        profile = person.profile_answers() if hasattr(person, "profile_answers") else {}
+        for code, attribute in PERSON_PREFILL.items():
+            if code in asked and profile.get(attribute):
+                answers[code] = profile[attribute]
+    answers.update(wallet_outputs(sorted(asked), person=person, organisation=organisation))
+    return answers
+
+
+def answers_for(definition: Definition, *, person: Any = None, organisation: Any = None) -> dict[str, Any]:
+    """What :func:`known_answers` knows for this form's fields, keeping only values the form
+    accepts (e.g. not an old phone number in another format)."""
+    answers = known_answers(sorted(definition.asked_fields), person=person, organisation=organisation)
+    errors = definition.validate(answers, partial=True)
+    return {code: value for code, value in answers.items() if code not in errors}
+
+
+def prefill_answers(party: Any, definition: Definition) -> dict[str, Any]:
+    """:func:`answers_for` a person or an :class:`~govflow.parties.models.Organisation`."""
+    if isinstance(party, Organisation):
+        return answers_for(definition, organisation=party)
+    return answers_for(definition, person=party)
