@@ -8,6 +8,9 @@ from django.utils import translation
 
 from govflow.applications import selectors, services
 from govflow.applications.models import ApplicationStatus, IssuedOutput
+from govflow.applications.prefill import prefill_answers
+from govflow.catalog.definition import get_definition
+from govflow.catalog.models import OneThing
 from govflow.errors import InvalidInput
 from govflow.parties.selectors import principal_for
 from govflow.parties.services import organisation_register
@@ -83,3 +86,11 @@ def test_a_bad_uscc_is_refused_with_the_field_types_message(citizen_alice, compa
                                     data={"uscc": "91330106MA2B7K5L10"}, principal=principal)
     assert refused.value.errors == {
         "data": {"uscc": ["Enter a valid 18-character unified social credit code."]}}
+
+
+def test_the_company_form_is_pre_filled_from_its_registration(company):
+    definition = get_definition(OneThing.objects.get(code="enterprise-change").current_version)
+    company.contact_phone = "13812345678"
+    assert prefill_answers(company, definition) == {
+        "uscc": "91330106MA2B7K5L1F", "company_name": "杭州示例科技有限公司",
+        "legal_rep_name": company.legal_representative_name, "contact_phone": "13812345678"}
