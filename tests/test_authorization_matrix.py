@@ -58,7 +58,7 @@ from govflow.catalog.services import import_catalog
 from govflow.parties import services as parties
 
 from .factories import CitizenFactory, MembershipFactory, UserFactory
-from .parties import (
+from .party_world import (
     ACME_USCC,
     OTHER_USCC,
     authorise,
@@ -264,19 +264,8 @@ ENDPOINTS = [
 #: Cells where a page disagrees with the rule today: (endpoint, kind, actor) -> (the status it
 #: answers, why). Each is a fault outside this change; fixing it makes its cell fail here, and the
 #: entry goes.
-#: - The portal's document view adds ``applicant_id == user`` to the domain's document rule, so
-#:   everyone acting for an organisation, an agent and a counter clerk get a 404 for a document of
-#:   an application they may see (one line in govflow/portal/views/follow.py: check
-#:   ``applications.selectors.acting_q`` as the API does).
-#: - The receipt page names ``application.applicant`` (``None`` for an organisation's application):
-#:   the tests' strict templates refuse it (in production the name is blank), in
-#:   govflow/portal/templates/portal/receipt.html.
-KNOWN_GAPS = {
-    **{("page document", kind, actor): (404, "portal document view: the applicant only")
-       for kind in KINDS for actor in ACTORS if ACCESS[kind][actor] and actor in ("gary", "lena", "andy", "cora")},
-    **{("receipt", "org", actor): (500, "portal receipt: names application.applicant, None for an organisation")
-       for actor in ACTORS if ACCESS["org"][actor]},
-}
+#: None is known now (the portal's document view and receipt were the last two).
+KNOWN_GAPS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 
 def expected(endpoint: Endpoint, kind: str, actor: str) -> int:

@@ -230,7 +230,7 @@ def world_tokens(world: World) -> World:
 def world_organisation(world: World) -> World:
     """alice is the legal representative of an organisation whose agent is carol; gary holds an
     authorisation to apply for alice (its id as ``world.task``, the role's as ``world.case``)."""
-    from ..parties import ACME_USCC, authorise, grant_agent, organisation
+    from ..party_world import ACME_USCC, authorise, grant_agent, organisation
 
     people = world.people
     acme = organisation("杭州示例科技有限公司", ACME_USCC, people["owner"])

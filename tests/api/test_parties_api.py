@@ -15,7 +15,7 @@ from govflow.catalog.services import import_catalog
 from govflow.parties.models import Authorisation, OrganisationRole
 
 from ..factories import CitizenFactory, id_number_for
-from ..parties import (
+from ..party_world import (
     ACME_USCC,
     OTHER_USCC,
     authorise,

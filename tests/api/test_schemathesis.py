@@ -70,7 +70,7 @@ from govflow.catalog.models import Department
 from govflow.catalog.services import import_catalog
 
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
-from ..parties import (
+from ..party_world import (
     ACME_USCC,
     OTHER_USCC,
     authorise,
