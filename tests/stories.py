@@ -67,6 +67,29 @@ NEWBORN_MATERIALS = {
     "household_register": PDF_BYTES, "baby_photo": JPEG_BYTES,
 }
 
+#: The demo company (seed_demo) changes its name and registered address (``enterprise-change``).
+ENTERPRISE_CHANGE_ANSWERS = {
+    "uscc": "91330106MA2B7K5L1F",
+    "company_name": "杭州示例科技有限公司",
+    "change_type": "name_and_address",
+    "new_company_name": "杭州示例数字科技有限公司",
+    "new_registered_address": "浙江省杭州市西湖区文一西路 522 号 3 幢 201 室",
+    "new_address_division": "330106",
+    "change_resolution_date": "2026-11-16",
+    "change_reason": "业务调整",
+    "legal_rep_name": "王晓明",
+    "legal_rep_phone": "13812345678",
+    "contact_email": "office@example.org",
+    "finance_contact_name": "李会计",
+    "finance_contact_phone": "13900139000",
+    "contact_phone": "13987654321",
+}
+
+ENTERPRISE_CHANGE_MATERIALS = {
+    "change_resolution": PDF_BYTES, "amended_articles": PDF_BYTES, "business_licence": JPEG_BYTES,
+    "premises_proof": PDF_BYTES, "legal_rep_id_card": PNG_BYTES,
+}
+
 OUTPUTS = {
     "amr-licence": {"uscc": "91330106MA2KXXXX0A".replace("X", "1")},
     "psb-seal-filing": {"seal_filing_no": "3301060012345"},
@@ -77,6 +100,11 @@ OUTPUTS = {
     "psb-household-registration": {"citizen_id": id_number_for(44, birth="20261120")},
     "mi-newborn-insurance": {"medical_insurance_no": "330106202611200001"},
     "hrss-social-security-card": {"social_security_card_no": "A12345678"},
+    "amr-change-registration": {"change_record_no": "330106BG2026000123", "registered_name": "杭州示例数字科技有限公司",
+                                "registered_address_now": "浙江省杭州市西湖区文一西路 522 号 3 幢 201 室",
+                                "change_approved_on": "2026-11-20"},
+    "tax-info-change": {"tax_change_notice_no": "HZXHSWTZ2026001"},
+    "hrss-employer-info-change": {"social_insurance_change_no": "ZJ3301002026BG01"},
 }
 
 

@@ -82,6 +82,8 @@ class Definition:
             self.doc = doc
             self.one_thing: dict = one_things[0]
             self.code: str = self.one_thing["code"]
+            #: Who may apply: ``person``, ``organisation`` or ``either`` (absent from a snapshot: ``person``).
+            self.applicant: str = self.one_thing.get("applicant") or "person"
             self.departments = {d["code"]: d for d in doc.get("departments", [])}
             self.fields = {f["code"]: f for f in doc.get("fields", [])}
             self.materials = {m["code"]: m for m in doc.get("materials", [])}

@@ -401,7 +401,11 @@ def diff_documents(old: Any, new: Any) -> list[Change]:
     new = new if isinstance(new, dict) else {}
     old_ot, new_ot = _one_thing(old), _one_thing(new)
     subject = _("One thing")
-    _value_changes(subject, old_ot, new_ot, ("code", "name", "description", "committed_days"), out)
+    _value_changes(subject, old_ot, new_ot, ("code", "name", "description", "committed_days", "division",
+                                             "route_by"), out)
+    # Absent is "person" (the export writes only the others): say what changed, not "(none)".
+    _value_changes(subject, {"applicant": old_ot.get("applicant") or "person"} if old_ot else {},
+                   {"applicant": new_ot.get("applicant") or "person"}, ("applicant",), out)
     _list_changes(subject, _("guide questions"), _codes(old_ot.get("guide")), _codes(new_ot.get("guide")), out)
 
     old_steps = {s["procedure"]: s for s in _steps(old)}

@@ -14,6 +14,7 @@ Answers keep their JSON types: ``integer`` is a JSON integer (never ``true``, ne
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,7 +108,8 @@ def is_valid_id_number(value: object) -> bool:
 #: The 31 characters a unified social credit code is written with (no I, O, S, V, Z), in the order
 #: of their values in the check-character computation (GB 32100-2015).
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_INPUT_PATTERN = f"[{USCC_CHARS}]{{18}}"
+#: What a browser checks while typing: the alphabet in either case (the answer is read in capitals).
+USCC_INPUT_PATTERN = f"[{USCC_CHARS}{USCC_CHARS[10:].lower()}]{{18}}"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_RE = re.compile(f"^[{USCC_CHARS}]{{18}}$")
 
@@ -529,6 +531,37 @@ class IdNumber(_PersonalNumber):
         return text.replace(" ", "").upper()
 
 
+class UnifiedSocialCreditCode(FieldKind):
+    """An organisation's unified social credit code (统一社会信用代码, GB 32100): 18 characters of
+    :data:`USCC_CHARS`, the last a check character (MOD 31).
+
+    Not masked: a USCC identifies an organisation, not a person, and is public by law (it is
+    printed on the business licence and published in the enterprise credit information system),
+    so lists and logs show it whole, as a counter clerk needs to recognise a company by it."""
+
+    code, label = "uscc", _("Unified social credit code")
+    format = "uscc"
+    format_message = _("Enter a valid 18-character unified social credit code.")
+    full_width_input = True
+    input_attrs: ClassVar[dict[str, Any]] = {
+        "type": "text", "pattern": USCC_INPUT_PATTERN, "maxlength": 18, "autocapitalize": "characters",
+        "autocomplete": "off", "spellcheck": "false"}
+
+    def is_valid(self, value: str) -> bool:
+        return is_valid_uscc(value)
+
+    def widget(self, spec: Mapping) -> Widget:
+        return Widget("input", dict(self.input_attrs))
+
+    def default_hint(self, spec: Mapping) -> str:
+        return _("18 characters: digits and capital letters (not I, O, S, V or Z), as on the business licence.")
+
+    def read(self, spec: Mapping, text: str) -> Any:
+        # Full-width letters typed with a Chinese input method become ASCII; spaces and hyphens
+        # copied from a printed licence go; letters are read in capitals.
+        return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text)).upper()
+
+
 class DivisionCode(FieldKind):
     """An administrative division's GB/T 2260 code (a company's registered address, a place of
     residence). A one thing may route its application by such an answer (``route_by``); whether
@@ -554,7 +587,7 @@ class DivisionCode(FieldKind):
 #: Every field type by its catalog code, in the order the designer offers them.
 FIELD_TYPES: dict[str, FieldKind] = {kind.code: kind for kind in (
     String(), Text(), Integer(), DecimalNumber(), Boolean(), Date(), Choice(), Email(), Phone(), IdNumber(),
-    DivisionCode())}
+    UnifiedSocialCreditCode(), DivisionCode())}
 
 #: The types an output may have.
 OUTPUT_TYPES: tuple[str, ...] = tuple(code for code, kind in FIELD_TYPES.items() if kind.can_be_output)

@@ -441,6 +441,7 @@ class OneThingAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "description")}),
         (_("Where it is offered"), {"fields": ("division", "route_by")}),
+        (_("Who may apply"), {"fields": ("applicant",)}),
         (_("Promise and guide"), {"fields": ("committed_days", "guide")}),
     )
 

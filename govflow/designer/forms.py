@@ -34,6 +34,7 @@ from govflow.catalog.io.format import (
     material_types,
 )
 from govflow.catalog.models import (
+    ApplicantKind,
     Department,
     Division,
     Field,
@@ -509,10 +510,14 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = OneThing
-        fields = ("code", "name", "description", "division", "route_by", "committed_days", "guide")
-        help_texts = {"committed_days": _(
-            "Working days the whole one thing is promised in. At least the critical path "
-            "(the longest chain of steps' committed days).")}
+        fields = ("code", "name", "description", "division", "route_by", "applicant", "committed_days", "guide")
+        widgets = {"applicant": forms.RadioSelect}
+        help_texts = {
+            "committed_days": _("Working days the whole one thing is promised in. At least the critical path "
+                                "(the longest chain of steps' committed days)."),
+            "applicant": _("A person applies for themselves (or someone authorised applies for them); an "
+                           "organisation applies through its legal representative or an authorised agent."),
+        }
 
     def __init__(self, *args: Any, within: Division | None = None, **kwargs: Any) -> None:
         """``within``: the division of a catalog editor's local catalog; only it and the divisions
@@ -536,6 +541,10 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                     default = within
             if default is not None:
                 self.fields["division"].initial = default.pk
+        if "applicant" in self.fields:
+            # Radios with one always checked; a post without the field (a script, an older form)
+            # keeps what the one thing has, or the model's default for a new one.
+            self.fields["applicant"].required = False
         if "route_by" in self.fields:
             route_by = self.fields["route_by"] = forms.ChoiceField(
                 label=self.fields["route_by"].label, help_text=self.fields["route_by"].help_text, required=False,
@@ -543,6 +552,10 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                                       for f in Field.objects.filter(type="division").order_by("code"))])
             if self.instance.route_by and self.instance.route_by not in dict(route_by.choices):
                 route_by.choices += [(self.instance.route_by, self.instance.route_by)]
+
+
+    def clean_applicant(self) -> str:
+        return self.cleaned_data.get("applicant") or self.instance.applicant or ApplicantKind.PERSON
 
 
 class StepForm(forms.ModelForm):

@@ -34,6 +34,7 @@ from govflow.catalog.definition import Definition
 from govflow.catalog.fieldtypes import Unparsable, field_type
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
 from govflow.catalog.models import (
+    ApplicantKind,
     CalendarDay,
     Department,
     Division,
@@ -374,6 +375,7 @@ def preview_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         answer_errors=parse_errors,
         coverage=coverage(request, one_thing, doc, applicable),
         offered_in=one_thing.division,
+        applicant=report.one_thing.get("applicant") or ApplicantKind.PERSON,
         **status_context(one_thing, report),  # report, problems, version, links
     )
     return TemplateResponse(request, "admin/catalog/onething/preview.html", context)

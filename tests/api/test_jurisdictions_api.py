@@ -254,8 +254,12 @@ def test_a_submission_without_a_competent_office_is_a_400_naming_it_and_writes_n
 
 @pytest.fixture
 def local_one_things(demo_catalog):
-    """business-startup stays province-wide; newborn is offered in Shangcheng only."""
+    """business-startup and enterprise-change stay province-wide; newborn is offered in Shangcheng only."""
     _offered_only_in("newborn", SHANGCHENG)
+
+
+#: The demo's province-wide one things (besides newborn), in the order the list shows them.
+WIDE = ["business-startup", "enterprise-change"]
 
 
 def _codes(response) -> list[str]:
@@ -264,7 +268,7 @@ def _codes(response) -> list[str]:
 
 
 def test_anonymous_callers_see_the_province_wide_one_things_only(api, local_one_things):
-    assert _codes(api(None).get("/api/v1/one-things/")) == ["business-startup"]
+    assert _codes(api(None).get("/api/v1/one-things/")) == WIDE
     assert api(None).get("/api/v1/one-things/business-startup/").status_code == 200
     response = api(None).get("/api/v1/one-things/newborn/")
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
@@ -274,17 +278,17 @@ def test_a_person_sees_the_one_things_of_their_division_and_above(api, local_one
     xihu = CitizenFactory(username="xi")  # no residence: the default division, Xihu
     shangcheng = CitizenFactory(username="sc", residence=Division.objects.get(code=SHANGCHENG))
     hangzhou = CitizenFactory(username="hz", residence=Division.objects.get(code=HANGZHOU))
-    assert _codes(api(xihu).get("/api/v1/one-things/")) == ["business-startup"]
-    assert _codes(api(shangcheng).get("/api/v1/one-things/")) == ["business-startup", "newborn"]
-    assert _codes(api(hangzhou).get("/api/v1/one-things/")) == ["business-startup"]  # below is not above
+    assert _codes(api(xihu).get("/api/v1/one-things/")) == WIDE
+    assert _codes(api(shangcheng).get("/api/v1/one-things/")) == [*WIDE, "newborn"]
+    assert _codes(api(hangzhou).get("/api/v1/one-things/")) == WIDE  # below is not above
     assert api(shangcheng).get("/api/v1/one-things/newborn/").status_code == 200
     for person in (xihu, hangzhou):
         assert api(person).get("/api/v1/one-things/newborn/").status_code == 404
 
     _offered_only_in("newborn", HANGZHOU)  # city-wide: both districts and the city itself
     for person in (xihu, shangcheng, hangzhou):
-        assert _codes(api(person).get("/api/v1/one-things/")) == ["business-startup", "newborn"]
-    assert _codes(api(None).get("/api/v1/one-things/")) == ["business-startup"]
+        assert _codes(api(person).get("/api/v1/one-things/")) == [*WIDE, "newborn"]
+    assert _codes(api(None).get("/api/v1/one-things/")) == WIDE
 
 
 def test_answers_that_depend_on_the_caller_vary_by_credentials(api, citizen_alice, local_one_things):
@@ -314,11 +318,11 @@ def test_the_list_for_a_person_costs_the_same_for_1_and_for_50(api, local_one_th
     doc["one_things"] = [{**newborn, "code": f"newborn-{i:02d}", "division": SHANGCHENG} for i in range(49)]
     import_catalog(doc)
     many, response = _queries(as_read(person), url)
-    assert response.json()["count"] == 51
+    assert response.json()["count"] == 52
     # the person's division (their residence, or the default), the count, the page
     assert counts == {"person": many, "no residence": 3, "anonymous": 2}
     assert many == 3
-    assert _queries(as_read(nobody), url)[1].json()["count"] == 1
+    assert _queries(as_read(nobody), url)[1].json()["count"] == 2
 
 
 # -- each office its own queue -------------------------------------------------------------------------

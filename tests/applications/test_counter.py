@@ -133,7 +133,8 @@ def test_a_counter_draft_starts_with_what_is_known_and_that_read_is_recorded(cle
 def test_a_one_thing_the_party_may_not_apply_for_is_refused(clerk, office):
     party = counter.counter_identify_organisation(clerk=clerk, office=office, uscc=USCC, name="示例公司",
                                                   legal_representative_name="王晓明")
-    assert not counter.counter_one_things(office=office, party=party).exists()  # both demo ones: persons
+    # Of the demo's one things, only enterprise-change is for organisations.
+    assert [o.code for o in counter.counter_one_things(office=office, party=party)] == ["enterprise-change"]
     with pytest.raises(InvalidInput):
         counter.counter_application_start(clerk=clerk, office=office, party=party, one_thing_code="newborn")
     assert not Application.objects.exists() and not CounterLookup.objects.exists()
@@ -145,7 +146,8 @@ def test_an_organisation_applies_for_an_organisation_one_thing_at_the_counter(cl
     import_catalog(document)
     party = counter.counter_identify_organisation(clerk=clerk, office=office, uscc=USCC, name="杭州示例科技有限公司",
                                                   legal_representative_name="王晓明", contact_phone="13900001111")
-    assert [o.code for o in counter.counter_one_things(office=office, party=party)] == ["business-startup"]
+    assert [o.code for o in counter.counter_one_things(office=office, party=party)] == [
+        "business-startup", "enterprise-change"]
     app = counter.counter_application_start(clerk=clerk, office=office, party=party,
                                             one_thing_code="business-startup")
     assert app.organisation == party.organisation and app.applicant is None and app.submitted_by == clerk

@@ -32,7 +32,8 @@ def test_import_catalog_imports_a_file_and_names_the_published_versions():
     assert "departments: 8 created" in out
     assert "published business-startup version 1" in out
     assert "published newborn version 1" in out
-    assert m.OneThing.objects.filter(is_published=True).count() == 2
+    assert "published enterprise-change version 1" in out
+    assert m.OneThing.objects.filter(is_published=True).count() == 3
 
 
 @pytest.mark.django_db
@@ -40,7 +41,7 @@ def test_import_catalog_says_so_when_nothing_changed():
     run("import_catalog", str(DEMO_PATH))
     out, _ = run("import_catalog", str(DEMO_PATH))
     assert "no one thing changed" in out
-    assert m.OneThingVersion.objects.count() == 2
+    assert m.OneThingVersion.objects.count() == 3
 
 
 @pytest.mark.django_db

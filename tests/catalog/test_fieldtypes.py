@@ -17,6 +17,7 @@ from govflow.catalog.fieldtypes import (
     field_type,
     is_valid_id_number,
     is_valid_phone,
+    is_valid_uscc,
     mask_middle,
     types_with,
 )
@@ -38,6 +39,7 @@ TYPED = {
     "email": ({}, "a@example.com", "a@example.com"),
     "phone": ({}, "138 0013-8000", "13800138000"),
     "id_number": ({}, "11010519491231002x", "11010519491231002X"),
+    "uscc": ({}, " ９１３３０１０６ｍａ２Ｂ７Ｋ５Ｌ１Ｆ ", "91330106MA2B7K5L1F"),
     "division": ({}, "３３０１０６", "330106"),
 }
 
@@ -92,6 +94,23 @@ def test_the_browser_pattern_of_a_phone_and_an_id_number_accepts_what_the_checks
     assert re.fullmatch(phone.attrs["pattern"], "13800138000") and is_valid_phone("13800138000")
     assert re.fullmatch(id_number.attrs["pattern"], "11010519491231002X") and is_valid_id_number("11010519491231002X")
     assert not re.fullmatch(phone.attrs["pattern"], "12800138000") and not is_valid_phone("12800138000")
+
+
+def test_a_uscc_is_read_in_capitals_checked_and_shown_whole():
+    kind, uscc = FIELD_TYPES["uscc"], "91330106MA2B7K5L1F"
+    pattern = kind.widget({}).attrs["pattern"]
+    # The browser lets lower case through (the answer is read in capitals); never I, O, S, V or Z.
+    assert re.fullmatch(pattern, uscc) and re.fullmatch(pattern, uscc.lower())
+    assert not re.fullmatch(pattern, "91330106MA2B7K5L1O") and not re.fullmatch(pattern, uscc[:17])
+    assert kind.parse({}, "9133-0106 ma2b 7k5l 1f") == uscc and is_valid_uscc(uscc)
+    assert one_field_definition("uscc").validate({"answer": uscc.lower()}) != {}
+    assert one_field_definition("uscc").validate({"answer": uscc[:17] + "0"}) != {}
+    with translation.override("en"):
+        assert one_field_definition("uscc").validate({"answer": "91330106MA2B7K5L10"}) == {
+            "answer": ["Enter a valid 18-character unified social credit code."]}
+    # Public register data, not a person's: shown whole in lists and logs.
+    assert kind.mask(uscc) == uscc == kind.display(None, uscc)
+    assert "uscc" in OUTPUT_TYPES
 
 
 def test_each_type_shows_a_stored_answer():

@@ -459,9 +459,9 @@ def test_it_never_raises_whatever_node_of_a_document_is_replaced_by_garbage():
 def test_importing_the_demo_catalog_creates_and_publishes_everything():
     result = import_catalog(demo_document())
     assert result.created["departments"] == 8
-    assert result.created["procedures"] == 9
-    assert result.created["one_things"] == 2
-    assert sorted(v.one_thing.code for v in result.published) == ["business-startup", "newborn"]
+    assert result.created["procedures"] == 12
+    assert result.created["one_things"] == 3
+    assert sorted(v.one_thing.code for v in result.published) == ["business-startup", "enterprise-change", "newborn"]
     startup = m.OneThing.objects.get(code="business-startup")
     assert startup.is_published
     assert startup.current_version.number == 1
@@ -470,6 +470,12 @@ def test_importing_the_demo_catalog_creates_and_publishes_everything():
     assert [s.procedure.code for s in startup.steps.all()] == [
         "amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance", "hpf-employer-account"]
     assert m.Procedure.objects.get(code="amr-licence").outputs.get().code == "uscc"
+    change = m.OneThing.objects.get(code="enterprise-change")
+    assert change.applicant == "organisation" and change.current_version.definition["one_things"][0]["applicant"] == (
+        "organisation")
+    assert {s.procedure.code: s.after for s in change.steps.all()} == {
+        "amr-change-registration": [], "tax-info-change": ["amr-change-registration"],
+        "hrss-employer-info-change": ["amr-change-registration"]}
 
 
 @pytest.mark.django_db
@@ -841,3 +847,18 @@ def test_an_imported_jpg_is_stored_and_exported_as_jpeg_and_importing_it_again_c
     photo = io.BytesIO(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64)
     assert document_upload(application=app, user=citizen_alice, material_code="articles", file=photo,
                            filename="scan.jpg").content_type == "image/jpeg"
+
+
+def test_each_demo_one_thing_keeps_the_demo_contract():
+    """docs/demo.md: at least 8 form fields of several types, materials shared between procedures,
+    every procedure's committed days shorter than the statutory ones."""
+    doc = demo_document()
+    field_types = {f["code"]: f["type"] for f in doc["fields"]}
+    procedures = {p["code"]: p for p in doc["procedures"]}
+    for one_thing in doc["one_things"]:
+        used = [procedures[step["procedure"]] for step in one_thing["steps"]]
+        fields = {f["field"] for p in used for f in p["fields"]} | set(one_thing.get("guide", []))
+        assert len(fields) >= 8 and len({field_types[code] for code in fields}) >= 5, one_thing["code"]
+        materials = [m["material"] for p in used for m in p["materials"]]
+        assert len(materials) > len(set(materials)), one_thing["code"]
+        assert all(p["committed_days"] < p["statutory_days"] for p in used), one_thing["code"]

@@ -78,7 +78,7 @@ def test_a_broken_document_is_refused_in_the_importers_words(name):
      "is required (every label needs an English text)"),
     (lambda d: d["fields"][1].update(type="url", max_length=3), "$.fields[1].type",
      "unknown field type 'url'; expected one of string, text, integer, decimal, boolean, date, choice, email, phone, "
-     "id_number, division"),
+     "id_number, uscc, division"),
     (lambda d: d["fields"][0].update(max_length=3, pattern="x"), "$.fields[0].pattern",
      "only applies to string and text fields"),
     (lambda d: d["procedures"][0].update(department=["amr"]), "$.procedures[0].department",
@@ -89,6 +89,12 @@ def test_a_broken_document_is_refused_in_the_importers_words(name):
      "must be a string, not a boolean"),
     (lambda d: d["procedures"][0].update(statutory_days=3651), "$.procedures[0].statutory_days",
      "must be between 1 and 3650"),
+    (lambda d: d["one_things"][0].update(applicant="company"), "$.one_things[0].applicant",
+     "unknown kind of applicant 'company'; expected one of person, organisation, either"),
+    (lambda d: d["one_things"][0].update(applicant=None), "$.one_things[0].applicant",
+     "unknown kind of applicant None; expected one of person, organisation, either"),
+    (lambda d: d["procedures"][0].update(level="town"), "$.procedures[0].level",
+     "unknown level 'town'; expected one of province, city, county"),
 ])
 def test_shape_errors_keep_their_paths_and_messages(change, path, message):
     doc = copy.deepcopy(DEMO)

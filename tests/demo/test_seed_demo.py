@@ -86,11 +86,13 @@ def test_it_gives_clerks_and_supervisors_their_departments(debug):
     assert {u.username: u.residence.code for u in User.objects.filter(residence__isnull=False)} == RESIDENCES
 
 
-def test_it_publishes_both_demo_one_things(debug):
+def test_it_publishes_the_demo_one_things(debug):
     _seed()
 
     published = OneThing.objects.filter(is_published=True, current_version__isnull=False)
-    assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn"}
+    assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn", "enterprise-change"}
+    assert dict(published.values_list("code", "applicant")) == {
+        "business-startup": "person", "newborn": "person", "enterprise-change": "organisation"}
 
 
 def test_the_citizens_id_numbers_pass_the_check_digit(debug):

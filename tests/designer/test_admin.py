@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from govflow.applications import services
 from govflow.applications.models import ApplicationStatus
+from govflow.catalog.definition import Definition
 from govflow.catalog.io import CatalogValidationError, export_catalog
 from govflow.catalog.jurisdictions import default_division
 from govflow.catalog.models import (
@@ -443,7 +444,7 @@ def test_import_then_export_through_the_admin_round_trips_the_catalog(admin_clie
     again = admin_client.post(url("catalog_onething_import"), {"text": exported.content.decode()})
 
     assert "No one thing changed" in again.content.decode()
-    assert OneThingVersion.objects.count() == 2
+    assert OneThingVersion.objects.count() == len(doc["one_things"]) == 3
 
 
 def test_exporting_one_thing_gives_its_self_contained_document(admin_client, demo_catalog):
@@ -725,3 +726,52 @@ def test_the_admin_refuses_control_and_direction_characters_in_labels(admin_clie
 
     assert response.status_code == 200 and "name" in response.context["adminform"].form.errors
     assert not Department.objects.filter(code="hook").exists()
+
+
+def test_who_may_apply_is_edited_previewed_and_published_with_the_version(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="enterprise-change")
+    change = url("catalog_onething_change", one_thing.pk)
+    page = admin_client.get(change).content.decode()
+    assert re.search(r'<input type="radio" name="applicant" value="organisation"[^>]*checked', page)
+    preview = admin_client.get(url("catalog_onething_preview", one_thing.pk)).content.decode()
+    assert "Who may apply" in preview and "An organisation: its legal representative or an agent" in preview
+
+    data = dict(form_data(page.encode(), "onething_form"))
+    saved(admin_client.post(change, {**data, "applicant": "either"}))
+
+    one_thing.refresh_from_db()
+    assert one_thing.applicant == "either"
+    preview = admin_client.get(url("catalog_onething_preview", one_thing.pk)).content.decode()
+    assert "A person or an organisation: a person for themselves" in preview
+    publish = admin_client.get(_publish_url("enterprise-change")).content.decode()
+    assert "applicant: organisation → either" in publish and "Publish version 2" in publish
+    admin_client.post(_publish_url("enterprise-change"))
+    one_thing.refresh_from_db()
+    version = one_thing.current_version
+    assert version.number == 2 and version.definition["one_things"][0]["applicant"] == "either"
+    assert Definition(version.definition).applicant == "either"
+
+
+def test_an_unknown_kind_of_applicant_is_refused_and_changes_nothing(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="enterprise-change")
+    change = url("catalog_onething_change", one_thing.pk)
+    data = dict(form_data(admin_client.get(change).content, "onething_form"))
+
+    response = admin_client.post(change, {**data, "applicant": "company"})
+
+    assert response.status_code == 200
+    assert "Select a valid choice. company is not one of the available choices." in response.content.decode()
+    one_thing.refresh_from_db()
+    assert one_thing.applicant == "organisation"
+
+
+def test_a_post_without_who_may_apply_keeps_it(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="enterprise-change")
+    change = url("catalog_onething_change", one_thing.pk)
+    data = dict(form_data(admin_client.get(change).content, "onething_form"))
+    del data["applicant"]
+
+    saved(admin_client.post(change, data))
+
+    one_thing.refresh_from_db()
+    assert one_thing.applicant == "organisation"

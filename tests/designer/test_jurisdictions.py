@@ -264,8 +264,8 @@ def test_the_unpublish_action_leaves_one_things_outside_the_editors_division_alo
 
     assert response.status_code == 302
     assert dict(OneThing.objects.values_list("code", "is_published")) == {
-        "business-startup": True, "newborn": True, "xihu-seal": False}
-    assert any("2 selected one things are outside" in str(m) for m in get_messages(response.wsgi_request))
+        "business-startup": True, "newborn": True, "enterprise-change": True, "xihu-seal": False}
+    assert any("3 selected one things are outside" in str(m) for m in get_messages(response.wsgi_request))
 
 
 def test_a_division_editor_may_not_import_a_catalog(client, demo_catalog):

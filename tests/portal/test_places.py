@@ -20,7 +20,7 @@ from tests.stories import draft
 
 pytestmark = pytest.mark.django_db
 
-PROVINCE_WIDE = {"business-startup", "newborn"}  # the demo's one things are offered in 330000
+PROVINCE_WIDE = {"business-startup", "newborn", "enterprise-change"}  # the demo's are offered in 330000
 LOCAL = {"newborn-hz": "330100", "newborn-sc": "330102", "newborn-xh": "330106"}
 PLACE = "place-division"  # the name of the first step's select
 
@@ -360,4 +360,4 @@ def test_the_home_page_of_a_signed_in_citizen_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(6):  # the "acting as" switcher's 2 included
         response = sc_client.get(reverse("home"))
 
-    assert len(response.context["one_things"]) == 4
+    assert len(response.context["one_things"]) == len(PROVINCE_WIDE | {"newborn-hz", "newborn-sc"}) == 5

@@ -137,8 +137,12 @@ def _unknown_name(value: Any, where: list, expected: list) -> str:
     if where[0] == "materials":
         return (f"unknown file type {value!r}; expected one of {', '.join(ACCEPTED_MATERIAL_TYPES)} "
                 "(or jpg for jpeg)")
-    what = "output type" if "outputs" in where else "field type"
-    return f"unknown {what} {value!r}; expected one of {', '.join(expected)}"
+    key = where[-1] if where else None
+    if key == "type":
+        what = "output type" if "outputs" in where else "field type"
+    else:  # a one thing's ``applicant``, a procedure's or a division's ``level``
+        what = {"applicant": "kind of applicant"}.get(key, str(key).replace("_", " "))
+    return f"unknown {what} {value!r}; expected one of {', '.join(map(str, expected))}"
 
 
 def _field_rule_kinds(error: ValidationError) -> list[str]:
