@@ -111,7 +111,7 @@ def signed_in_user(client: Client) -> User | None:
 
 
 def test_a_new_person_gets_an_account_from_the_providers_claims(oidc):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = sign_in(client, oidc, "sub-new", person_claims(101), next_url="/applications/")
     assert response.status_code == 302 and response["Location"] == "/applications/"
     user = signed_in_user(client)
@@ -125,7 +125,7 @@ def test_a_new_person_gets_an_account_from_the_providers_claims(oidc):
 
 def test_an_existing_local_account_is_linked_by_its_id_number_not_duplicated(oidc):
     local = CitizenFactory(id_number=id_number_for(102), name="周 云", phone="13800000000", email="")
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = sign_in(client, oidc, "sub-local", person_claims(102))
     assert response.status_code == 302
     assert signed_in_user(client) == local
@@ -138,11 +138,11 @@ def test_an_existing_local_account_is_linked_by_its_id_number_not_duplicated(oid
 
 
 def test_a_second_sign_in_finds_the_account_by_the_providers_subject(oidc):
-    first = Client()
+    first = Client(HTTP_ACCEPT_LANGUAGE="en")
     sign_in(first, oidc, "sub-again", person_claims(103))
     user = signed_in_user(first)
     # The provider changes the name it knows; the account is found by sub all the same.
-    second = Client()
+    second = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = sign_in(second, oidc, "sub-again", person_claims(103, name="周云云"))
     assert response.status_code == 302
     assert signed_in_user(second) == user
@@ -155,7 +155,7 @@ def test_a_second_sign_in_finds_the_account_by_the_providers_subject(oidc):
 def test_a_counter_profile_becomes_the_persons_own_account(oidc):
     profile = person_for_counter(id_number=id_number_for(104), name="周云", phone="")
     assert profile.profile_only
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     sign_in(client, oidc, "sub-profile", person_claims(104))
     assert signed_in_user(client) == profile
     profile.refresh_from_db()
@@ -169,7 +169,7 @@ def test_a_counter_profile_becomes_the_persons_own_account(oidc):
 ])
 def test_a_person_without_a_valid_id_number_is_refused_and_nothing_is_made(oidc, claims):
     users, links = User.objects.count(), IdentityLink.objects.count()
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
         response = sign_in(client, oidc, "sub-no-id", claims)
     assert response.status_code == 403
@@ -183,7 +183,7 @@ def test_a_staff_account_never_signs_in_through_the_provider(oidc, demo_catalog)
 
     clerk = CitizenFactory(id_number=id_number_for(106))
     MembershipFactory(user=clerk, department=Department.objects.get(code="amr"))
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
         response = sign_in(client, oidc, "sub-staff", person_claims(106))
     assert response.status_code == 403 and "Staff sign in with their username" in response.content.decode()
@@ -192,7 +192,7 @@ def test_a_staff_account_never_signs_in_through_the_provider(oidc, demo_catalog)
 
 
 def test_a_company_sign_in_registers_the_organisation_and_its_legal_representative(oidc, demo_catalog):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     claims = person_claims(107, uscc=USCC, organisation_name="杭州示例科技有限公司", legal_representative=True)
     assert sign_in(client, oidc, "sub-company", claims).status_code == 302
     user = signed_in_user(client)
@@ -202,7 +202,7 @@ def test_a_company_sign_in_registers_the_organisation_and_its_legal_representati
     role = OrganisationRole.objects.get(organisation=organisation, revoked_at__isnull=True)
     assert (role.user, role.role, role.granted_by) == (user, OrganisationRoleKind.LEGAL_REPRESENTATIVE, None)
     # Signing in again changes nothing.
-    assert sign_in(Client(), oidc, "sub-company").status_code == 302
+    assert sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), oidc, "sub-company").status_code == 302
     assert OrganisationRole.objects.filter(organisation=organisation).count() == 1
     assert Organisation.objects.filter(uscc=USCC).count() == 1
 
@@ -215,7 +215,7 @@ def test_a_company_sign_in_links_a_known_organisation_and_records_a_new_legal_re
                                          division="330106", legal_representative=old_rep)
     assert not organisation.verified
     agent = CitizenFactory(id_number=id_number_for(108))
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     # An agent's sign-in (not the legal representative): the organisation is verified, no role is given.
     agent_claims = person_claims(108, uscc=USCC.lower(), organisation_name="杭州示例科技有限公司",
                                  legal_representative=False, legal_representative_name="周云")
@@ -225,7 +225,7 @@ def test_a_company_sign_in_links_a_known_organisation_and_records_a_new_legal_re
     assert organisation.verified and organisation.name == "杭州示例科技有限公司"
     assert not OrganisationRole.objects.filter(user=agent).exists()
     # The new legal representative signs in: the old one's role ends, recorded, and the new one stands.
-    assert sign_in(Client(), oidc, "sub-new-rep", person_claims(109, uscc=USCC, legal_representative="true")
+    assert sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), oidc, "sub-new-rep", person_claims(109, uscc=USCC, legal_representative="true")
                    ).status_code == 302
     new_rep = User.objects.get(id_number=id_number_for(109))
     old = OrganisationRole.objects.get(user=old_rep)
@@ -237,7 +237,7 @@ def test_a_company_sign_in_links_a_known_organisation_and_records_a_new_legal_re
 
 def test_a_company_sign_in_with_a_bad_code_is_refused_and_nothing_is_made(oidc):
     users = User.objects.count()
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     claims = person_claims(110, uscc=USCC[:-1] + "X", organisation_name="坏公司", legal_representative=True)
     with translation.override("en"):
         response = sign_in(client, oidc, "sub-bad-uscc", claims)
@@ -249,13 +249,13 @@ def test_a_company_sign_in_with_a_bad_code_is_refused_and_nothing_is_made(oidc):
 def test_an_unknown_company_without_its_details_is_refused_and_nothing_is_made(oidc, demo_catalog):
     users = User.objects.count()
     with translation.override("en"):
-        response = sign_in(Client(), oidc, "sub-no-org-name", person_claims(111, uscc=USCC, legal_representative=True))
+        response = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), oidc, "sub-no-org-name", person_claims(111, uscc=USCC, legal_representative=True))
     assert response.status_code == 403 and "company" in response.content.decode()
     assert User.objects.count() == users and not Organisation.objects.exists()
 
 
 def test_a_callback_with_a_forged_code_signs_nobody_in(oidc):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     oidc.set_user("sub-forged", person_claims(112))
     start = client.get("/accounts/oidc/authenticate/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
@@ -268,14 +268,14 @@ def test_a_callback_with_a_forged_code_signs_nobody_in(oidc):
 
 def test_an_id_token_from_another_issuer_signs_nobody_in(oidc, settings):
     settings.GOVFLOW_OIDC_ISSUER = "https://id.example.gov.cn"
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = sign_in(client, oidc, "sub-other-issuer", person_claims(114))
     assert response.status_code == 400
     assert signed_in_user(client) is None and not User.objects.filter(id_number=id_number_for(114)).exists()
 
 
 def test_an_unreachable_provider_is_a_page_not_an_error(oidc, settings):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     oidc.set_user("sub-unreachable", person_claims(115))
     start = client.get("/accounts/oidc/authenticate/")
     answer = requests.post(start["Location"], data={"sub": "sub-unreachable"}, allow_redirects=False, timeout=10)
@@ -288,7 +288,7 @@ def test_an_unreachable_provider_is_a_page_not_an_error(oidc, settings):
 
 
 def test_the_provider_denied_sign_in_is_a_page_not_an_error(oidc):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     start = client.get("/accounts/oidc/authenticate/")
     answer = requests.post(start["Location"], data={"action": "deny"}, allow_redirects=False, timeout=10)
     back = urlsplit(answer.headers["Location"])
@@ -301,7 +301,7 @@ def test_the_provider_denied_sign_in_is_a_page_not_an_error(oidc):
 
 def test_the_sign_in_page_offers_the_provider_and_password_login_still_works(oidc):
     user = CitizenFactory(username="local-citizen", password="govflow-test-pw")
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
         page = client.get("/accounts/login/?next=/applications/").content.decode()
     assert "Sign in with 浙里办" in page
@@ -312,7 +312,7 @@ def test_the_sign_in_page_offers_the_provider_and_password_login_still_works(oid
 
 def test_without_configuration_there_is_no_provider_sign_in(db, settings):
     assert not settings.GOVFLOW_OIDC_ENABLED
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
         page = client.get("/accounts/login/").content.decode()
     assert "/accounts/oidc/" not in page and "Sign in with" not in page
@@ -325,7 +325,7 @@ def test_without_configuration_there_is_no_provider_sign_in(db, settings):
 
 def test_self_registration_off_hides_the_links_and_answers_404(oidc, settings):
     settings.GOVFLOW_SELF_REGISTRATION = False
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     with translation.override("en"):
         login = client.get("/accounts/login/").content.decode()
         page = client.get("/accounts/register/")
@@ -345,14 +345,14 @@ def test_self_registration_off_hides_the_links_and_answers_404(oidc, settings):
 def test_self_registration_off_without_a_provider_says_where_accounts_come_from(db, settings):
     settings.GOVFLOW_SELF_REGISTRATION = False
     with translation.override("en"):
-        page = Client().get("/accounts/register/")
+        page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/accounts/register/")
     assert page.status_code == 404 and "service-hall counter" in page.content.decode()
 
 
 def test_self_registration_is_on_by_default(db, settings):
     assert settings.GOVFLOW_SELF_REGISTRATION is True
     with translation.override("en"):
-        page = Client().get("/accounts/login/").content.decode()
+        page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/accounts/login/").content.decode()
     assert 'href="/accounts/register/' in page
 
 
