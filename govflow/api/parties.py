@@ -33,28 +33,11 @@ from govflow.parties.models import (
 )
 
 from .pagination import Pagination
-from .responses import detail, field_errors
+from .responses import PAGE_NOT_FOUND, detail, errors, validated
 from .serializers import DivisionRefSerializer, PersonRefSerializer, person_ref
 
 __all__ = ["urlpatterns"]
 
-ERRORS = {
-    400: field_errors(),
-    401: detail("Not authenticated"),
-    404: detail("Not found, or not yours"),
-    409: detail("The current state does not allow this"),
-}
-PAGE_NOT_FOUND = detail("No such page")
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _renamed(exc: InvalidInput, names: dict[str, str]) -> InvalidInput:
@@ -204,7 +187,7 @@ class OrganisationListView(GenericAPIView):
     pagination_class = Pagination
     serializer_class = OrganisationSerializer
 
-    @extend_schema(responses={200: OrganisationSerializer(many=True), **_errors(401), 404: PAGE_NOT_FOUND})
+    @extend_schema(responses={200: OrganisationSerializer(many=True), **errors(401), 404: PAGE_NOT_FOUND})
     def get(self, request):
         page = self.paginate_queryset(selectors.standing_roles(request.user).select_related("organisation__division"))
         return self.get_paginated_response([organisation_repr(role) for role in page])
@@ -214,7 +197,7 @@ class OrganisationDetailView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrganisationDetailSerializer
 
-    @extend_schema(responses={200: OrganisationDetailSerializer, **_errors(401, 404)})
+    @extend_schema(responses={200: OrganisationDetailSerializer, **errors(401, 404)})
     def get(self, request, pk: int):
         standing = selectors.organisation_role_for(request.user, int_or_404(pk))
         return Response({**organisation_repr(standing),
@@ -228,11 +211,11 @@ class AgentGrantView(GenericAPIView):
     serializer_class = RoleSerializer
 
     @extend_schema(request=AgentGrantSerializer,
-                   responses={201: RoleSerializer, **_errors(400, 401, 404),
+                   responses={201: RoleSerializer, **errors(400, 401, 404),
                               403: detail("Only the legal representative grants agents' roles")})
     def post(self, request, pk: int):
         standing = selectors.organisation_role_for(request.user, int_or_404(pk))
-        body = _validated(AgentGrantSerializer, request.data)
+        body = validated(AgentGrantSerializer, request.data)
         try:
             role = services.agent_grant(organisation=standing.organisation, actor=request.user,
                                         agent_id_number=body["id_number"], expires_at=body["expires_at"])
@@ -247,7 +230,7 @@ class AgentRevokeView(GenericAPIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={204: None, **_errors(401, 404),
+    @extend_schema(responses={204: None, **errors(401, 404),
                               409: detail("Already revoked, or a legal representative's role (changed by an "
                                           "administrator)")})
     def delete(self, request, pk: int, role_pk: int):
@@ -271,7 +254,7 @@ class AuthorisationListView(GenericAPIView):
     serializer_class = AuthorisationSerializer
 
     @extend_schema(parameters=[SIDE_PARAM],
-                   responses={200: AuthorisationSerializer(many=True), **_errors(400, 401), 404: PAGE_NOT_FOUND})
+                   responses={200: AuthorisationSerializer(many=True), **errors(400, 401), 404: PAGE_NOT_FOUND})
     def get(self, request):
         side = request.query_params.get("side")
         if side is not None and side not in ("agent", "subject"):
@@ -280,13 +263,13 @@ class AuthorisationListView(GenericAPIView):
         return self.get_paginated_response([authorisation_repr(a, request.user) for a in page])
 
     @extend_schema(request={"multipart/form-data": AuthorisationCreateSerializer},
-                   responses={201: AuthorisationSerializer, **_errors(400, 401),
+                   responses={201: AuthorisationSerializer, **errors(400, 401),
                               413: detail("Evidence larger than 10 MB"),
                               415: detail("Evidence not a PDF, PNG or JPEG file (checked by content)")})
     def post(self, request):
         if len(request.FILES.getlist("evidence")) > 1:
             raise ValidationError({"evidence": [_("Upload one file at a time.")]})
-        body = _validated(AuthorisationCreateSerializer, request.data)
+        body = validated(AuthorisationCreateSerializer, request.data)
         evidence = body["evidence"]
         try:
             authorisation = services.authorisation_create(
@@ -305,7 +288,7 @@ class AuthorisationRevokeView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AuthorisationSerializer
 
-    @extend_schema(request=None, responses={200: AuthorisationSerializer, **_errors(401, 404),
+    @extend_schema(request=None, responses={200: AuthorisationSerializer, **errors(401, 404),
                                             409: detail("Already revoked")})
     def post(self, request, pk: int):
         authorisation = selectors.authorisation_for(request.user, int_or_404(pk))

@@ -27,7 +27,7 @@ from govflow.parties.selectors import MYSELF, principal_for
 from .idempotency import idempotent
 from .pagination import Pagination
 from .permissions import IsClerk
-from .responses import detail, field_errors
+from .responses import ERRORS, PAGE_NOT_FOUND, detail, errors, validated
 from .serializers import (
     ACTING_AS_HELP,
     ApplicationCreateSerializer,
@@ -49,25 +49,9 @@ from .serializers import (
     task_repr,
 )
 
-ERRORS = {
-    400: field_errors(),
-    401: detail("Not authenticated"),
-    404: detail("Not found, or not yours"),
-    409: detail("The current state does not allow this"),
-}
-#: A list answers 404 for a page past the last one (or below 1).
-PAGE_NOT_FOUND = detail("No such page")
 IDEMPOTENCY_KEY_REUSED = detail("Idempotency-Key reused with another body")
 
 
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 #: What an application's representation shows of its row and of the rows joined to it (its
@@ -123,7 +107,7 @@ class ApplicationListView(GenericAPIView):
     serializer_class = ApplicationSerializer
 
     @extend_schema(parameters=[STATUS_PARAM, ACTING_AS_PARAM],
-                   responses={200: ApplicationSerializer(many=True), **_errors(400, 401),
+                   responses={200: ApplicationSerializer(many=True), **errors(400, 401),
                               404: detail("No such page, or a principal you may not act for")})
     def get(self, request):
         wanted = request.query_params.get("status")
@@ -136,12 +120,12 @@ class ApplicationListView(GenericAPIView):
 
     @extend_schema(request=ApplicationCreateSerializer,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-                   responses={201: ApplicationSerializer, **_errors(400, 401),
+                   responses={201: ApplicationSerializer, **errors(400, 401),
                               404: detail("A principal (`acting_as`) you may not act for"), 409: ERRORS[409],
                               422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request):
-        body = _validated(ApplicationCreateSerializer, request.data)
+        body = validated(ApplicationCreateSerializer, request.data)
         principal = _principal(request.user, body.get("acting_as"))
         app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"],
                                           division=body.get("division"), principal=principal, channel=Channel.API)
@@ -152,20 +136,20 @@ class ApplicationDetailView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ApplicationSerializer
 
-    @extend_schema(responses={200: ApplicationSerializer, **_errors(401, 404)})
+    @extend_schema(responses={200: ApplicationSerializer, **errors(401, 404)})
     def get(self, request, pk: int):
         return Response(application_repr(_application(request.user, pk)))
 
     @extend_schema(request=ApplicationUpdateSerializer, responses={200: ApplicationSerializer,
-                                                                   **_errors(400, 401, 404, 409)})
+                                                                   **errors(400, 401, 404, 409)})
     def patch(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        body = _validated(ApplicationUpdateSerializer, request.data)
+        body = validated(ApplicationUpdateSerializer, request.data)
         services.application_update(application=app, user=request.user, data=body.get("data"),
                                     division=body.get("division"))
         return Response(application_repr(_application(request.user, pk)))
 
-    @extend_schema(responses={204: None, **_errors(401, 404, 409)})
+    @extend_schema(responses={204: None, **errors(401, 404, 409)})
     def delete(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         services.application_delete(application=app, user=request.user)
@@ -178,14 +162,14 @@ class DocumentUploadView(GenericAPIView):
     serializer_class = DocumentSerializer
 
     @extend_schema(request={"multipart/form-data": DocumentUploadSerializer},
-                   responses={201: DocumentSerializer, **_errors(400, 401, 404, 409),
+                   responses={201: DocumentSerializer, **errors(400, 401, 404, 409),
                               413: detail("File larger than the material allows"),
                               415: detail("File type not accepted (checked by content)")})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         if len(request.FILES.getlist("file")) > 1:  # never "the last one wins"
             raise ValidationError({"file": [_("Upload one file at a time.")]})
-        body = _validated(DocumentUploadSerializer, request.data)
+        body = validated(DocumentUploadSerializer, request.data)
         upload = body["file"]
         doc = services.document_upload(application=app, user=request.user, material_code=body["material"],
                                        file=upload, filename=upload.name)
@@ -201,7 +185,7 @@ class DocumentFileView(GenericAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={**{(200, mime): OpenApiTypes.BINARY for mime in DOCUMENT_TYPES},
-                              **_errors(401, 404)})
+                              **errors(401, 404)})
     def get(self, request, pk: int, doc_pk: int):
         doc = selectors.document_for_user(request.user, pk, doc_pk)
         response = FileResponse(doc.file.open("rb"), content_type=doc.content_type,
@@ -232,7 +216,7 @@ class SubmitView(ApplicationActionView):
     @extend_schema(request=None,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
                    responses={200: ApplicationSerializer,
-                              400: SUBMIT_ERRORS, **_errors(401, 404, 409), 422: IDEMPOTENCY_KEY_REUSED})
+                              400: SUBMIT_ERRORS, **errors(401, 404, 409), 422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
@@ -242,7 +226,7 @@ class SubmitView(ApplicationActionView):
 
 class ResubmitView(ApplicationActionView):
     @extend_schema(request=None, responses={200: ApplicationSerializer, 400: SUBMIT_ERRORS,
-                                            **_errors(401, 404, 409)})
+                                            **errors(401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         services.application_resubmit(application=app, user=request.user)
@@ -250,7 +234,7 @@ class ResubmitView(ApplicationActionView):
 
 
 class WithdrawView(ApplicationActionView):
-    @extend_schema(request=None, responses={200: ApplicationSerializer, **_errors(401, 404, 409)})
+    @extend_schema(request=None, responses={200: ApplicationSerializer, **errors(401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         services.application_withdraw(application=app, user=request.user)
@@ -262,10 +246,10 @@ class EvaluationView(GenericAPIView):
     serializer_class = EvaluationSerializer
 
     @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationSerializer,
-                                                                  **_errors(400, 401, 404, 409)})
+                                                                  **errors(400, 401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        body = _validated(EvaluationCreateSerializer, request.data)
+        body = validated(EvaluationCreateSerializer, request.data)
         services.evaluation_create(application=app, user=request.user, score=body["score"], comment=body["comment"])
         app = Application.objects.select_related("evaluation").get(pk=app.pk)
         return Response(evaluation_repr(app), status=status.HTTP_201_CREATED)
@@ -360,7 +344,7 @@ class AssignView(TaskActionView):
     def post(self, request, pk: int):
         case = selectors.task_for_clerk(request.user, pk)
         selectors.check_may_assign(request.user, case)
-        body = _validated(AssignSerializer, request.data)
+        body = validated(AssignSerializer, request.data)
         assignee = get_user_model().objects.filter(username=body["user"]).first()
         case = services.task_assign(case=case, user=request.user, assignee=assignee)
         return self.respond(request, case)
@@ -377,7 +361,7 @@ class CompleteView(GenericAPIView):
     def post(self, request, pk: int):
         case = selectors.task_for_clerk(request.user, pk)
         selectors.check_may_decide(request.user, case)
-        body = _validated(CompleteSerializer, request.data)
+        body = validated(CompleteSerializer, request.data)
         case = services.task_complete(case=case, user=request.user, decision=body["decision"],
                                       outputs=body.get("outputs"), comment=body.get("comment", ""),
                                       corrections=body.get("corrections"))

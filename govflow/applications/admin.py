@@ -10,8 +10,6 @@ shown. viewflow's own Process and Task admins are made read-only as well. The on
 """
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -22,24 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
+from govflow.adminkit import LookOnly
 from govflow.catalog.models import localized
 from govflow.errors import DomainError
 
 from . import recovery
 from .models import Application, Case, CorrectionRequest, Evaluation, TimelineEntry
-
-
-class LookOnly:
-    """Mixed into an admin or an inline: no add, change or delete."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyAdmin(LookOnly, admin.ModelAdmin):

@@ -22,6 +22,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from govflow.adminkit import LookOnly
+
 from .models import Authorisation, Organisation, OrganisationRole, live_q
 
 
@@ -32,19 +34,6 @@ def _person(user: Any) -> str:
     masked = getattr(user, "masked_id_number", "")
     label = f"{user.username} · {user.name}" if user.name else user.username
     return f"{label} ({masked})" if masked else label
-
-
-class NoWrites:
-    """Mixed into an admin or an inline: no add, change or delete (the services write)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class StandingFilter(admin.SimpleListFilter):
@@ -64,7 +53,7 @@ class StandingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RoleInline(NoWrites, admin.TabularInline):
+class RoleInline(LookOnly, admin.TabularInline):
     model = OrganisationRole
     extra = 0
     can_delete = False
@@ -116,7 +105,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrganisationRole)
-class OrganisationRoleAdmin(NoWrites, admin.ModelAdmin):
+class OrganisationRoleAdmin(LookOnly, admin.ModelAdmin):
     list_display = ("organisation", "person", "role", "granted_at", "expires_at", "revoked_at")
     list_filter = ("role", StandingFilter)
     search_fields = ("organisation__name", "^organisation__uscc", "user__username", "user__name")
@@ -135,7 +124,7 @@ class OrganisationRoleAdmin(NoWrites, admin.ModelAdmin):
 
 
 @admin.register(Authorisation)
-class AuthorisationAdmin(NoWrites, admin.ModelAdmin):
+class AuthorisationAdmin(LookOnly, admin.ModelAdmin):
     list_display = ("agent_person", "subject_person", "relation", "scope", "one_thing", "expires_at", "revoked_at")
     list_filter = ("relation", "scope", StandingFilter, "one_thing")
     search_fields = ("agent__username", "agent__name", "subject__username", "subject__name", "=subject__id_number")
