@@ -20,9 +20,9 @@ from govflow.parties import services as parties
 from govflow.parties.models import AuthorisationScope, OrganisationRole, Relation
 from govflow.parties.selectors import MYSELF, Principal, principal_for, principals_for
 
-from ..conftest import load_demo_document
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
-from ..stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, OUTPUTS, PDF_BYTES, case_of, upload
+from ..party_world import business_draft, catalog_for_organisations
+from ..stories import BUSINESS_ANSWERS, OUTPUTS, PDF_BYTES, case_of
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,7 @@ def catalog(db):
     """The demo catalog with business-startup open to persons and organisations alike."""
     from govflow.catalog.services import import_catalog
 
-    document = load_demo_document()
-    for item in document["one_things"]:
-        if item["code"] == "business-startup":
-            item["applicant"] = "either"
-    import_catalog(document)
+    import_catalog(catalog_for_organisations())
 
 
 @pytest.fixture
@@ -54,11 +50,7 @@ def people(catalog):
 
 
 def _org_draft(user, company) -> Application:
-    app = services.application_create(user=user, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
-                                      principal=principal_for(user, f"org:{company.pk}"))
-    for code, content in BUSINESS_MATERIALS.items():
-        upload(app, user, code, content)
-    return app
+    return business_draft(user, principal_for(user, f"org:{company.pk}"))
 
 
 def _mandate(agent, subject, *, one_thing="business-startup", scope=AuthorisationScope.APPLICATION, days=30):

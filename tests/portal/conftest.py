@@ -33,13 +33,9 @@ USCC = "91330106MA2B7K5L1F"
 def either_catalog(db):
     """The demo catalog with business-startup open to persons and organisations alike (newborn: persons)."""
     from govflow.catalog.services import import_catalog
-    from tests.conftest import load_demo_document
+    from tests.party_world import catalog_for_organisations
 
-    document = load_demo_document()
-    for item in document["one_things"]:
-        if item["code"] == "business-startup":
-            item["applicant"] = "either"
-    import_catalog(document)
+    import_catalog(catalog_for_organisations())
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from govflow.parties.models import OrganisationRole
 from govflow.parties.selectors import principal_for
 from govflow.portal.acting import SESSION_KEY, acting
 from tests.factories import CitizenFactory, id_number_for
-from tests.stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, upload
+from tests.party_world import business_draft
 
 from .conftest import client_for
 
@@ -32,11 +32,7 @@ def _act_as(client, key: str, next_url: str = "/applications/"):
 
 
 def _org_draft(user, company) -> Application:
-    app = services.application_create(user=user, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
-                                      principal=principal_for(user, f"org:{company.pk}"))
-    for code, content in BUSINESS_MATERIALS.items():
-        upload(app, user, code, content)
-    return app
+    return business_draft(user, principal_for(user, f"org:{company.pk}"))
 
 
 def _switcher(html: str) -> str:
