@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from govflow.accounts import limits
-from govflow.accounts.models import Membership, Role, User
+from govflow.accounts.models import Role, User
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import ApplicantKind, Office, OneThing
@@ -48,7 +48,7 @@ from .models import (
     TimelineEntry,
 )
 from .prefill import prefill_answers
-from .selectors import int_or_404
+from .selectors import int_or_404, is_counter_clerk_of
 
 #: Receipt codes: no 0/O, 1/I/L, so that a code read off paper is typed right; 10 characters
 #: (50 bits), printed in two groups of five.
@@ -78,7 +78,7 @@ def counter_offices(user: Any) -> QuerySet[Office]:
 
 
 def _require_counter(clerk: Any, office: Office) -> None:
-    if not Membership.objects.filter(user=clerk, office=office, role=Role.COUNTER).exists():
+    if not is_counter_clerk_of(clerk, office.pk):
         raise NotAllowed("Only a counter clerk of this office works its counter.")
 
 
@@ -258,8 +258,7 @@ def counter_receipt_code(*, application: Application, user: Any) -> str:
     office) and return it; only its hash is kept. Issuing again (a lost receipt) replaces it:
     the earlier code stops working. Refused once the application has been claimed."""
     app = services._lock_application(application.pk)
-    if app.channel != Channel.COUNTER or not Membership.objects.filter(
-            user=user, office_id=app.counter_office_id, role=Role.COUNTER).exists():
+    if app.channel != Channel.COUNTER or not is_counter_clerk_of(user, app.counter_office_id):
         raise NotFound("Application not found.")
     if app.status == ApplicationStatus.DRAFT:
         raise InvalidState("A receipt is printed once the application is submitted.")

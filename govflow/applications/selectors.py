@@ -44,6 +44,11 @@ def is_supervisor_of(user: Any, office_id: int) -> bool:
     return Membership.objects.filter(user=user, office_id=office_id, role=Role.SUPERVISOR).exists()
 
 
+def is_counter_clerk_of(user: Any, office_id: int | None) -> bool:
+    """Whether the user works the service-hall counter of this office."""
+    return bool(office_id) and Membership.objects.filter(user=user, office_id=office_id, role=Role.COUNTER).exists()
+
+
 # -- applications --------------------------------------------------------------------------
 
 #: Case states that count as finished on the list ("3 / 4" procedures finished).

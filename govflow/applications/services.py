@@ -49,7 +49,7 @@ from .models import (
 )
 from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
-from .selectors import acting_q
+from .selectors import acting_q, is_counter_clerk_of
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -163,7 +163,7 @@ def _applicant_for(one_thing: OneThing, definition: Definition, user: Any, princ
     if refusal:
         raise InvalidInput(refusal, errors={"one_thing": [refusal]})
     if counter_office is not None:
-        if not Membership.objects.filter(user=user, office=counter_office, role=Role.COUNTER).exists():
+        if not is_counter_clerk_of(user, counter_office.pk):
             raise NotAllowed("Only a counter clerk of this office can take applications at its counter.")
         if principal.kind == "self":
             raise InvalidInput("Name the person or the organisation applying.")
