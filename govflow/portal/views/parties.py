@@ -22,6 +22,7 @@ from govflow.parties.models import OrganisationRoleKind
 from ..acting import choose
 from ..forms import AgentGrantForm, AuthorisationForm
 from ..selectors import published_one_thing_choices
+from ..templatetags.portal import form_error_items
 
 
 def _not_found(exc: NotFound) -> Http404:
@@ -49,16 +50,6 @@ def _form_errors_from(form, exc: InvalidInput, fields: dict[str, str]) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
-
-
-def _error_items(form) -> list[dict]:
-    items = []
-    for name, errors in form.errors.items():
-        href = "#main-form" if name == "__all__" else f"#{form[name].auto_id}"
-        if name in ("relation", "scope"):
-            href = f"#{form[name].auto_id}_0"
-        items += [{"href": href, "text": message} for message in errors]
-    return items
 
 
 # -- acting as -----------------------------------------------------------------------------------
@@ -100,7 +91,7 @@ def _organisation_context(request: HttpRequest, organisation, role, form=None) -
     return {"organisation": organisation, "role": role, "is_legal_representative": is_legal,
             "standing": standing, "past": past,
             "form": (form or AgentGrantForm()) if is_legal else None,
-            "error_items": _error_items(form) if form is not None else []}
+            "error_items": form_error_items(form) if form is not None else []}
 
 
 @login_required
@@ -207,7 +198,7 @@ def authorisation_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("You can now apply for %(name)s. Choose “For %(name)s” under “Acting as”.")
                              % {"name": created.subject.name or created.subject.username})
             return redirect("authorisations")
-    return render(request, "portal/authorisation_form.html", {"form": form, "error_items": _error_items(form)},
+    return render(request, "portal/authorisation_form.html", {"form": form, "error_items": form_error_items(form)},
                   status=status)
 
 
