@@ -354,6 +354,7 @@ class StepInline(FollowParentPermissions, admin.TabularInline):
     model = Step
     form = StepForm
     formset = StepFormSet
+    template = "admin/catalog/onething/steps_inline.html"  # five columns that fit; cards when narrow
     fields = ("procedure", "department_and_days", "after", "when", "position", "problems")
     readonly_fields = ("department_and_days", "problems")
     autocomplete_fields = ("procedure",)
