@@ -47,6 +47,8 @@ def overflow(page) -> tuple[int, int]:
     pytest.param("en", marks=pytest.mark.locale("en")),
 ])
 def test_the_steps_table_fits_1280_px_with_readable_headings(page, demo_catalog, run_axe, screenshot, language):
+    # A problem to fix before publishing, shown in the step's row (it was cut off at the right edge).
+    Step.objects.filter(procedure__code="tax-registration").update(when="no_such_field > 1")
     open_designer(page)
     width, viewport = overflow(page)
     assert viewport == 1280
@@ -58,8 +60,11 @@ def test_the_steps_table_fits_1280_px_with_readable_headings(page, demo_catalog,
         # Read across: wide enough for a word, no taller than two lines (no one-character column).
         assert box["width"] >= 48 and box["height"] <= 50, (headings.nth(index).inner_text(), box)
     # What to fix, the department and the days are in the procedure's cell, not cut off.
-    for cell in page.locator("#steps-group td.field-procedure").all()[:5]:
-        assert cell.bounding_box()["x"] + cell.bounding_box()["width"] <= viewport
+    problem = page.locator("#steps-2 .govflow-problem")
+    assert "no_such_field" in problem.inner_text()
+    for element in [problem, *page.locator("#steps-group tr.form-row:not(.empty-form) td.delete").all()]:
+        box = element.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport, box
     violations = serious_violations(run_axe(page))
     assert not violations, describe_violations(violations)
     screenshot(page, f"designer-steps-1280-{language}")
@@ -90,7 +95,10 @@ def choose_procedure(page, row: str, code: str) -> None:
 
 
 @pytest.mark.locale("en")
-def test_a_new_step_is_a_prerequisite_and_gets_a_built_condition_before_saving(page, demo_catalog, screenshot):
+def test_a_new_step_is_a_prerequisite_and_gets_a_built_condition_before_saving(page, demo_catalog, run_axe,
+                                                                               screenshot):
+    from playwright.sync_api import expect  # the browser tests' own dependency, imported when they run
+
     one_thing = open_designer(page)
     page.click("#steps-group .add-row a")
     choose_procedure(page, "steps-5", "mi-newborn-insurance")
@@ -107,8 +115,8 @@ def test_a_new_step_is_a_prerequisite_and_gets_a_built_condition_before_saving(p
     clause.locator("[data-field]").select_option("employee_count")
     clause.locator("[data-operator]").select_option("gt")
     clause.locator("[data-value]").fill("ten")
-    page.wait_for_function("() => !document.querySelector('#govflow-builder [data-error]').hidden")
-    assert "not a whole number" in dialog.locator("[data-error]").inner_text()
+    expect(dialog.locator("[data-error]")).to_contain_text("not a whole number")
+    assert dialog.locator("[data-use]").is_disabled()
     clause.locator("[data-value]").fill("10")
     dialog.locator("[data-add-clause]").click()
     second = dialog.locator(".govflow-clause").nth(1)
@@ -116,17 +124,20 @@ def test_a_new_step_is_a_prerequisite_and_gets_a_built_condition_before_saving(p
     second.locator("[data-operator]").select_option("in")
     second.locator("[data-choice]").select_option(["llc", "partnership"])
     expected = 'employee_count > 10 && company_type in ["llc", "partnership"]'
-    page.wait_for_function("(text) => document.querySelector('#govflow-builder [data-preview]').textContent === text",
-                           arg=expected)
+    expect(dialog.locator("[data-preview]")).to_have_text(expected)
+    expect(dialog.locator("[data-error]")).to_be_hidden()
     screenshot(page, "designer-condition-builder-en")
+    violations = serious_violations(run_axe(page))
+    assert not violations, describe_violations(violations)
     dialog.locator("[data-use]").click()
     assert not dialog.is_visible()
     assert page.input_value("#id_steps-5-when") == expected
 
     # Reopened, the builder shows the clauses it wrote.
     page.click("#steps-5 .govflow-build")
-    assert dialog.locator(".govflow-clause").count() == 2
-    assert dialog.locator(".govflow-clause").nth(1).locator("[data-operator]").input_value() == "in"
+    expect(dialog.locator(".govflow-clause")).to_have_count(2)
+    expect(dialog.locator(".govflow-clause").nth(1).locator("[data-operator]")).to_have_value("in")
+    expect(dialog.locator("[data-preview]")).to_have_text(expected)
     dialog.locator("[data-cancel]").click()
 
     page.click("input[name=_continue]")

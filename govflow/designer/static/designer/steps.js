@@ -125,21 +125,19 @@ function govflowSteps() {
   function showValue(clause, values) {
     const field = fields.get(clause.querySelector('[data-field]').value);
     const operator = clause.querySelector('[data-operator]').value;
-    const wrap = clause.querySelector('[data-value-wrap]');
     const input = clause.querySelector('[data-value]');
     const choice = clause.querySelector('[data-choice]');
-    wrap.hidden = !field || operator === 'is_true' || operator === 'is_false';
+    const none = !field || operator === 'is_true' || operator === 'is_false';
+    const isChoice = Boolean(field) && field.type === 'choice';
+    clause.querySelector('[data-value-text]').hidden = none || isChoice;
+    clause.querySelector('[data-value-choice]').hidden = none || !isChoice;
     const several = operator === 'in' || operator === 'not_in';
-    if (field && field.type === 'choice') {
-      input.hidden = true;
-      choice.hidden = false;
+    if (isChoice) {
       const keep = values || Array.from(choice.selectedOptions, (option) => option.value);
       choice.replaceChildren(...field.choices.map((c) => new Option(c.label, c.value, false, keep.includes(c.value))));
       choice.multiple = several;
       choice.size = several ? Math.min(field.choices.length, 6) : 1;
     } else {
-      choice.hidden = true;
-      input.hidden = false;
       input.type = field && field.type === 'date' && !several ? 'date' : 'text';
       if (values) {
         input.value = values.join(', ');
@@ -199,6 +197,16 @@ function govflowSteps() {
     const ticket = ++asked;
     written = null;
     useButton.disabled = true;
+    // A clause still waiting for its value is not an error yet: nothing to write, nothing to say.
+    const waiting = Array.from(list.querySelectorAll('.govflow-clause')).some((clause) => {
+      const operator = clause.querySelector('[data-operator]').value;
+      return operator !== 'is_true' && operator !== 'is_false' && !clauseValues(clause).some((v) => v.trim());
+    });
+    if (waiting) {
+      preview.textContent = '—';
+      error.hidden = true;
+      return;
+    }
     let answer;
     try {
       const response = await fetch(`${data.url}?${query}`, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
