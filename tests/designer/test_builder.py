@@ -148,3 +148,10 @@ def test_the_builder_address_is_for_the_catalog_staff_only(client, demo_catalog)
     response = client.get(CONDITION, {"field-0": "has_employees", "op-0": "is_true"})
     assert response.status_code == 403
 
+
+
+def test_a_new_one_thing_offers_every_field_to_the_builder(admin_client, demo_catalog):
+    page = admin_client.get(reverse("admin:catalog_onething_add")).content.decode()
+    found = re.search(r'<script id="govflow-builder-data" type="application/json">(.*?)</script>', page, re.S)
+    fields = json.loads(found.group(1))["fields"]
+    assert {f["group"] for f in fields} == {"other"} and any(f["code"] == "has_employees" for f in fields)
