@@ -356,9 +356,6 @@ class StepInline(FollowParentPermissions, admin.TabularInline):
     form = StepForm
     formset = StepFormSet
     template = "admin/catalog/onething/steps_inline.html"  # five columns that fit; cards when narrow
-
-    class Media:
-        js = ("designer/steps.js",)  # new rows as prerequisites at once; the condition builder
     fields = ("procedure", "department_and_days", "after", "when", "position", "problems")
     readonly_fields = ("department_and_days", "problems")
     autocomplete_fields = ("procedure",)
@@ -366,6 +363,9 @@ class StepInline(FollowParentPermissions, admin.TabularInline):
     verbose_name = _("step")
     verbose_name_plural = _("steps (procedures of this one thing)")
     report = None  # the draft's DesignReport, set per request by OneThingAdmin
+
+    class Media:
+        js = ("designer/steps.js",)  # new rows as prerequisites at once; the condition builder
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("procedure__department")

@@ -134,8 +134,8 @@ function govflowSteps() {
     const several = operator === 'in' || operator === 'not_in';
     if (isChoice) {
       const keep = values || Array.from(choice.selectedOptions, (option) => option.value);
+      choice.multiple = several;  // first: a single select would keep only the last option selected
       choice.replaceChildren(...field.choices.map((c) => new Option(c.label, c.value, false, keep.includes(c.value))));
-      choice.multiple = several;
       choice.size = several ? Math.min(field.choices.length, 6) : 1;
     } else {
       input.type = field && field.type === 'date' && !several ? 'date' : 'text';
@@ -231,6 +231,9 @@ function govflowSteps() {
       return;
     }
     list.replaceChildren();
+    written = null;
+    preview.textContent = '—';
+    error.hidden = true;
     const current = target.value.trim();
     const replaces = dialog.querySelector('[data-replaces]');
     replaces.hidden = true;
