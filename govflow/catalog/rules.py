@@ -19,15 +19,21 @@ such a rule silently false.
 
 Compiled rules are cached per expression string: a definition's rules compile once
 per process.
+
+The designer's condition builder does not write CEL itself: it sends clauses (a field, an
+operator, a value) to :func:`write_condition`, which writes the one CEL text for them, and reads a
+condition back into clauses with :func:`read_condition` when it is one that it could have written.
 """
 from __future__ import annotations
 
 import datetime
 import decimal
 import functools
+import json
 import math
 import operator
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +41,10 @@ import celpy
 import lark
 from celpy import celtypes
 from celpy.evaluation import base_functions
+from django.utils.translation import gettext as _
 
-__all__ = ["CompiledRule", "RuleError", "compile_rule", "referenced_names"]
+__all__ = ["Clause", "CompiledRule", "RuleError", "compile_rule", "condition_operators", "read_condition",
+           "referenced_names", "write_condition"]
 
 
 class RuleError(ValueError):
@@ -240,3 +248,200 @@ def _parse_message(exc: Exception) -> str:
 def referenced_names(expr: str) -> frozenset[str]:
     """The variable names (field codes) an expression refers to; raises :class:`RuleError`."""
     return compile_rule(expr).names
+
+
+# -- conditions written from clauses (the designer's condition builder) --------------------
+
+_ORDERED = ("eq", "ne", "gt", "ge", "lt", "le")
+_TEXT = ("eq", "ne", "in", "not_in")
+
+#: The operators a condition may apply to a field, by field type; other types compare as text.
+CONDITION_OPERATORS: dict[str, tuple[str, ...]] = {
+    "boolean": ("is_true", "is_false"),
+    "integer": _ORDERED,
+    "decimal": _ORDERED,
+    "date": _ORDERED,  # ISO dates (answers are "YYYY-MM-DD" strings) compare in calendar order
+    "choice": _TEXT,
+}
+JOINS = {"and": " && ", "or": " || "}
+_COMPARISONS = {"eq": "==", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_CEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INTEGER = re.compile(r"[+-]?\d+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def condition_operators(field_type: str) -> tuple[str, ...]:
+    """The operators offered for a field of this type (``eq``, ``gt``, ``in``, ``is_true`` …)."""
+    return CONDITION_OPERATORS.get(field_type, _TEXT)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One comparison of a condition: ``field`` ``operator`` ``values`` (as typed; several for
+    ``in``/``not_in``, none for ``is_true``/``is_false``)."""
+
+    field: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+
+def _literal(spec: Mapping[str, Any], text: str) -> str:
+    """A typed value → its CEL literal for a field of this catalog entry; RuleError if it cannot be."""
+    kind = spec.get("type") or "string"
+    text = text.strip()
+    if not text:
+        raise RuleError(_("Enter a value to compare with."))
+    if kind == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise RuleError(_("“%(value)s” is not a whole number.") % {"value": text})
+        return str(int(text))
+    if kind == "decimal":
+        try:
+            number = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or not math.isfinite(float(number)):
+            raise RuleError(_("“%(value)s” is not a number.") % {"value": text})
+        literal = format(number.normalize(), "f")
+        return literal if "." in literal else f"{literal}.0"
+    if kind == "date":
+        try:
+            valid = bool(_ISO_DATE.fullmatch(text)) and bool(datetime.date.fromisoformat(text))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise RuleError(_("“%(value)s” is not a date in the format YYYY-MM-DD.") % {"value": text})
+        return json.dumps(text)
+    if kind == "choice":
+        for choice in spec.get("choices") or []:
+            if isinstance(choice, Mapping) and str(choice.get("value")) == text:
+                return json.dumps(choice["value"], ensure_ascii=False)
+        raise RuleError(_("“%(value)s” is not one of the field's options.") % {"value": text})
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _clause_cel(clause: Clause, fields: Mapping[str, Mapping[str, Any]]) -> str:
+    spec = fields.get(clause.field)
+    if not isinstance(spec, Mapping):
+        raise RuleError(_("There is no field “%(field)s”.") % {"field": clause.field})
+    if not _CEL_NAME.fullmatch(clause.field):
+        raise RuleError(_("The field “%(field)s” cannot be used in a condition: its code is not a name CEL "
+                          "can read (letters, digits and “_” only).") % {"field": clause.field})
+    kind = spec.get("type") or "string"
+    if clause.operator not in condition_operators(kind):
+        raise RuleError(_("This comparison does not apply to the field “%(field)s”.") % {"field": clause.field})
+    name = clause.field
+    if clause.operator == "is_true":
+        return name
+    if clause.operator == "is_false":
+        return f"!{name}"
+    values = [v for v in clause.values if isinstance(v, str) and v.strip()]
+    if clause.operator in ("in", "not_in"):
+        if not values:
+            raise RuleError(_("Choose or enter at least one value for “%(field)s”.") % {"field": clause.field})
+        listed = f"{name} in [{', '.join(_literal(spec, v) for v in dict.fromkeys(values))}]"
+        return listed if clause.operator == "in" else f"!({listed})"
+    if len(values) != 1:
+        raise RuleError(_("Enter one value to compare “%(field)s” with.") % {"field": clause.field})
+    # A decimal answer is a string ("150.00"): compare it as a number.
+    subject = f"double({name})" if kind == "decimal" else name
+    return f"{subject} {_COMPARISONS[clause.operator]} {_literal(spec, values[0])}"
+
+
+def write_condition(clauses: Sequence[Clause], fields: Mapping[str, Mapping[str, Any]], *,
+                    join: str = "and") -> str:
+    """The CEL ``when`` for these clauses, all true (``join="and"``) or any true (``"or"``).
+
+    ``fields`` maps field codes to their catalog entries (``type``, ``choices``): each value is
+    written as a literal of the field's type (a whole number, a number, a quoted date or text, one
+    of a choice field's options), so that the condition compares like with like at submission.
+    Raises :class:`RuleError` with a message for people when a clause cannot be written.
+    """
+    if join not in JOINS:
+        raise RuleError(_("Join the clauses with AND or OR."))
+    if not clauses:
+        raise RuleError(_("Add at least one clause."))
+    expr = JOINS[join].join(_clause_cel(clause, fields) for clause in clauses)
+    compile_rule(expr)  # what the builder writes is always a rule the engine compiles
+    return expr
+
+
+_READ_CLAUSE = re.compile(
+    r"(?P<not>!)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?:double\()?(?P<subject>[A-Za-z_][A-Za-z0-9_]*)\)? (?P<op>==|!=|>=|<=|>|<) (?P<literal>.+)"
+    r"|(?P<negated>!\()?(?P<member>[A-Za-z_][A-Za-z0-9_]*) in (?P<list>\[.*\])\)?", re.DOTALL)
+_OPERATOR_CODES = {symbol: code for code, symbol in _COMPARISONS.items()}
+
+
+def _split_top_level(expr: str) -> tuple[str, list[str]] | None:
+    """``a && b && c`` → ("and", [a, b, c]); None when both ``&&`` and ``||`` join at the top."""
+    parts, joins, depth, quote, start, i = [], set(), 0, "", 0, 0
+    while i < len(expr):
+        char = expr[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif depth == 0 and expr.startswith((" && ", " || "), i):
+            joins.add("and" if expr[i + 1] == "&" else "or")
+            parts.append(expr[start:i])
+            start = i + 4
+            i += 3
+        i += 1
+    parts.append(expr[start:])
+    if len(joins) > 1:
+        return None
+    return (joins.pop() if joins else "and"), parts
+
+
+def _values(literal: str) -> tuple[str, ...] | None:
+    try:
+        parsed = json.loads(literal)
+    except ValueError:
+        return None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if any(isinstance(item, (list, dict, bool)) or item is None for item in items):
+        return None
+    return tuple(item if isinstance(item, str) else json.dumps(item) for item in items)
+
+
+def read_condition(expr: str, fields: Mapping[str, Mapping[str, Any]]) -> tuple[str, list[Clause]] | None:
+    """The join and clauses :func:`write_condition` would turn into exactly ``expr``, or None when
+    ``expr`` is a condition it cannot write (kept as free CEL)."""
+    if not isinstance(expr, str) or not expr.strip():
+        return None
+    split = _split_top_level(expr.strip())
+    if split is None:
+        return None
+    join, parts = split
+    clauses: list[Clause] = []
+    for part in parts:
+        match = _READ_CLAUSE.fullmatch(part)
+        if match is None:
+            return None
+        if match["name"]:
+            clauses.append(Clause(match["name"], "is_false" if match["not"] else "is_true"))
+            continue
+        if match["subject"]:
+            values = _values(match["literal"])
+            operator_code = _OPERATOR_CODES[match["op"]]
+            field_name = match["subject"]
+        else:
+            values = _values(match["list"])
+            operator_code = "not_in" if match["negated"] else "in"
+            field_name = match["member"]
+        if values is None:
+            return None
+        clauses.append(Clause(field_name, operator_code, values))
+    try:
+        written = write_condition(clauses, fields, join=join)
+    except RuleError:
+        return None
+    return (join, clauses) if written == expr.strip() else None

@@ -68,6 +68,7 @@ from govflow.catalog.models import (
 from govflow.catalog.services import unpublish_one_thing
 
 from . import views
+from .builder import builder_data, condition_view
 from .diagram import step_diagram
 from .forms import (
     DepartmentForm,
@@ -354,6 +355,7 @@ class StepInline(FollowParentPermissions, admin.TabularInline):
     model = Step
     form = StepForm
     formset = StepFormSet
+    template = "admin/catalog/onething/steps_inline.html"  # five columns that fit; cards when narrow
     fields = ("procedure", "department_and_days", "after", "when", "position", "problems")
     readonly_fields = ("department_and_days", "problems")
     autocomplete_fields = ("procedure",)
@@ -361,6 +363,9 @@ class StepInline(FollowParentPermissions, admin.TabularInline):
     verbose_name = _("step")
     verbose_name_plural = _("steps (procedures of this one thing)")
     report = None  # the draft's DesignReport, set per request by OneThingAdmin
+
+    class Media:
+        js = ("designer/steps.js",)  # new rows as prerequisites at once; the condition builder
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("procedure__department")
@@ -497,6 +502,14 @@ class OneThingAdmin(admin.ModelAdmin):
                 extra_context["outside_scope"] = scope
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False, change: bool = False,
+                           form_url: str = "", obj: OneThing | None = None):
+        # The condition builder and the live prerequisites, where the steps can be edited.
+        if (obj is None and self.has_add_permission(request)) or (
+                obj is not None and self.has_change_permission(request, obj)):
+            context["condition_builder"] = builder_data(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
 
         super().save_related(request, form, formsets, change)
@@ -512,6 +525,7 @@ class OneThingAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("import/", wrap(self._view(views.import_view)), name=f"{prefix}_import"),
+            path("condition/", wrap(self._view(condition_view)), name=f"{prefix}_condition"),
             path("export/", wrap(self._view(views.export_view)), name=f"{prefix}_export_all"),
             path("<path:object_id>/preview/", wrap(self._view(views.preview_view)),
                  name=f"{prefix}_preview"),

@@ -561,7 +561,8 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 class StepForm(forms.ModelForm):
     after = forms.MultipleChoiceField(
         label=_("After"), required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "govflow-after"}),
-        help_text=_("Steps that must be approved first."))
+        help_text=_("Steps that must be approved first."),
+        error_messages={"invalid_choice": _("%(value)s is not a step of this one thing.")})
     when = forms.CharField(
         label=_("When (condition)"), required=False, max_length=1000,
         widget=forms.TextInput(attrs={"size": 36, "spellcheck": "false", "placeholder": _("e.g. has_employees")}),

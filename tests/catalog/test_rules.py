@@ -103,3 +103,95 @@ def test_a_python_date_answer_is_seen_as_its_iso_string():
     rule = compile_rule("birth_date >= '2026-01-01'")
     assert rule.evaluate({"birth_date": datetime.date(2026, 3, 1)}) is True
     assert rule.evaluate({"birth_date": "2025-12-31"}) is False
+
+
+# -- conditions written from clauses (the designer's condition builder) -----------------------
+
+from govflow.catalog.rules import Clause, condition_operators, read_condition, write_condition  # noqa: E402
+
+FIELDS = {
+    "has_employees": {"type": "boolean"},
+    "employee_count": {"type": "integer"},
+    "registered_capital": {"type": "decimal"},
+    "operation_start_date": {"type": "date"},
+    "company_type": {"type": "choice", "choices": [{"value": "llc"}, {"value": "partnership"}, {"value": 3}]},
+    "company_name": {"type": "string"},
+    "bad-code": {"type": "string"},
+}
+
+
+@pytest.mark.parametrize(("clauses", "join", "expr"), [
+    ([Clause("has_employees", "is_true")], "and", "has_employees"),
+    ([Clause("has_employees", "is_false")], "and", "!has_employees"),
+    ([Clause("has_employees", "is_true"), Clause("employee_count", "gt", ("+10",))], "and",
+     "has_employees && employee_count > 10"),
+    ([Clause("registered_capital", "ge", ("100",)), Clause("registered_capital", "lt", ("0.50",))], "or",
+     "double(registered_capital) >= 100.0 || double(registered_capital) < 0.5"),
+    ([Clause("operation_start_date", "lt", ("2027-01-01",))], "and", 'operation_start_date < "2027-01-01"'),
+    ([Clause("company_type", "eq", ("llc",))], "and", 'company_type == "llc"'),
+    ([Clause("company_type", "in", ("llc", "3", "llc"))], "and", 'company_type in ["llc", 3]'),
+    ([Clause("company_type", "not_in", ("partnership",))], "and", '!(company_type in ["partnership"])'),
+    ([Clause("company_name", "ne", ('浙江 "示例" && x',))], "and", 'company_name != "浙江 \\"示例\\" && x"'),
+])
+def test_clauses_are_written_as_the_cel_the_engine_compiles(clauses, join, expr):
+    assert write_condition(clauses, FIELDS, join=join) == expr
+    compile_rule(expr)
+    # The builder reopens what it wrote: the clauses read back write the same text.
+    read_join, read_clauses = read_condition(expr, FIELDS)
+    assert read_join == join and [(c.field, c.operator) for c in read_clauses] == [
+        (c.field, c.operator) for c in clauses]
+    assert write_condition(read_clauses, FIELDS, join=read_join) == expr
+
+
+@pytest.mark.parametrize(("clauses", "answers", "applies"), [
+    ([Clause("registered_capital", "gt", ("100.5",))], {"registered_capital": "150.00"}, True),
+    ([Clause("registered_capital", "gt", ("100.5",))], {"registered_capital": "100.50"}, False),
+    ([Clause("employee_count", "ge", ("10",))], {"employee_count": 10}, True),
+    ([Clause("operation_start_date", "lt", ("2027-01-01",))], {"operation_start_date": "2026-12-31"}, True),
+    ([Clause("operation_start_date", "lt", ("2027-01-01",))], {"operation_start_date": "2027-01-01"}, False),
+    ([Clause("company_type", "in", ("llc", "3"))], {"company_type": 3}, True),
+    ([Clause("company_type", "not_in", ("llc",))], {"company_type": "llc"}, False),
+    ([Clause("has_employees", "is_false")], {"has_employees": False}, True),
+    ([Clause("has_employees", "is_false")], {}, False),  # unanswered: never included by default
+])
+def test_written_conditions_decide_on_the_answers_as_stored(clauses, answers, applies):
+    assert compile_rule(write_condition(clauses, FIELDS)).evaluate(answers) is applies
+
+
+@pytest.mark.parametrize(("clauses", "join", "message"), [
+    ([], "and", "at least one clause"),
+    ([Clause("has_employees", "is_true")], "xor", "AND or OR"),
+    ([Clause("nope", "eq", ("1",))], "and", "no field"),
+    ([Clause("bad-code", "eq", ("1",))], "and", "not a name CEL"),
+    ([Clause("has_employees", "gt", ("1",))], "and", "does not apply"),
+    ([Clause("company_name", "contains", ("1",))], "and", "does not apply"),
+    ([Clause("employee_count", "gt", ("ten",))], "and", "not a whole number"),
+    ([Clause("employee_count", "gt", ("1.5",))], "and", "not a whole number"),
+    ([Clause("registered_capital", "gt", ("1e999999",))], "and", "not a number"),
+    ([Clause("registered_capital", "gt", ("NaN",))], "and", "not a number"),
+    ([Clause("operation_start_date", "lt", ("2027-02-30",))], "and", "YYYY-MM-DD"),
+    ([Clause("company_type", "eq", ("gmbh",))], "and", "not one of the field"),
+    ([Clause("company_type", "in", ())], "and", "at least one value"),
+    ([Clause("company_name", "eq", ("  ",))], "and", "one value"),
+    ([Clause("company_name", "eq", ("a", "b"))], "and", "one value"),
+])
+def test_clauses_that_cannot_be_written_say_why(clauses, join, message):
+    with pytest.raises(RuleError, match=message):
+        write_condition(clauses, FIELDS, join=join)
+
+
+@pytest.mark.parametrize("expr", [
+    "", "has_employees && employee_count > 5 || company_type == 'llc'",  # mixed joins
+    "employee_count > 5.5",  # an integer field compared with a decimal: not what the builder writes
+    "company_type == 'llc'",  # single quotes: CEL, but written by hand
+    "size(company_name) > 3", "registered_capital > 100.0", "nope == 1", "company_type == \"gmbh\"",
+])
+def test_conditions_the_builder_cannot_write_are_left_as_free_cel(expr):
+    assert read_condition(expr, FIELDS) is None
+
+
+def test_operators_suit_the_field_type():
+    assert condition_operators("boolean") == ("is_true", "is_false")
+    assert "gt" in condition_operators("integer") and "in" not in condition_operators("integer")
+    assert "gt" in condition_operators("date")
+    assert condition_operators("choice") == condition_operators("phone") == ("eq", "ne", "in", "not_in")
