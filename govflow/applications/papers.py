@@ -199,7 +199,7 @@ TEMPLATE_FIELDS: dict[str, str] = {
     "output_value": "91330106MA2AAAAA1X",
     "authority": "西湖区市场监督管理局",
     "issue_date": "2026-01-05",
-    "serial": "AMR-XIHU-2026-000001",
+    "serial": "AMR-330106-2026-000001",
     "one_thing": "开办企业一件事",
     "procedure": "企业设立登记",
     "application_number": "GF-2026-000001",

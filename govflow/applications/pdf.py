@@ -90,10 +90,12 @@ def _new(title: str) -> tuple[io.BytesIO, canvas.Canvas]:
     return buffer, pdf
 
 
-def _lines(pdf: canvas.Canvas, lines: Iterable[str], x: float, y: float, size: float, leading: float) -> float:
+def _lines(pdf: canvas.Canvas, lines: Iterable[str], x: float, y: float, size: float, leading: float, *,
+           bottom: float) -> float:
+    """Draw ``lines`` downwards from ``y``, going on on a new page below ``bottom``."""
     pdf.setFont(FONT, size)
     for line in lines:
-        if y < MARGIN + 40 * mm:
+        if y < bottom:
             pdf.showPage()
             pdf.setFont(FONT, size)
             y = HEIGHT - MARGIN
@@ -112,7 +114,8 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     pdf.setFont(FONT, 26)
     pdf.drawCentredString(WIDTH / 2, HEIGHT - MARGIN - 20 * mm, certificate.title)
     width = WIDTH - 2 * MARGIN - 10 * mm
-    _lines(pdf, _wrap(certificate.body, FONT, 13, width), MARGIN + 5 * mm, HEIGHT - MARGIN - 45 * mm, 13, 22)
+    _lines(pdf, _wrap(certificate.body, FONT, 13, width), MARGIN + 5 * mm, HEIGHT - MARGIN - 45 * mm, 13, 22,
+           bottom=MARGIN + 60 * mm)
     pdf.setFont(FONT, 13)
     pdf.drawRightString(WIDTH - MARGIN - 5 * mm, MARGIN + 50 * mm, values.get("authority", ""))
     pdf.drawRightString(WIDTH - MARGIN - 5 * mm, MARGIN + 42 * mm, values.get("issue_date", ""))
@@ -161,7 +164,7 @@ def receipt_pdf(receipt: Receipt, verify_url: str) -> bytes:
     lines.append("")
     lines += _wrap(_("Questions? Call %(help_line)s and give the application number.")
                    % {"help_line": receipt.help_line}, FONT, 11, width)
-    _lines(pdf, lines, MARGIN, HEIGHT - MARGIN - 30 * mm, 11, 18)
+    _lines(pdf, lines, MARGIN, HEIGHT - MARGIN - 30 * mm, 11, 18, bottom=MARGIN + 40 * mm)
     _qr(pdf, verify_url, MARGIN, MARGIN, 32 * mm)
     pdf.setFont(FONT, 9)
     pdf.drawString(MARGIN + 36 * mm, MARGIN + 18 * mm, _("Scan the code to check that this receipt is genuine."))
