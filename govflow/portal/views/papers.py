@@ -65,7 +65,9 @@ def certificate_consent(request: HttpRequest, pk: int, output_pk: int) -> HttpRe
     try:
         papers.certificate_show_name(certificate=certificate, user=request.user, show=choice == "yes")
     except NotAllowed:
-        messages.error(request, _("Only the holder decides whether their name is shown."))
+        return render(request, "portal/refused.html", {
+            "reason": _("Only the holder decides whether their name is shown."),
+            "back": reverse("application", args=[pk])}, status=403)
     except DomainError as exc:
         messages.error(request, _domain_message(exc))
     else:
