@@ -213,6 +213,9 @@ ALLOWED_TAGS = frozenset({
     "firstof", "filter", "endfilter", "spaceless", "endspaceless", "cycle", "templatetag", "widthratio",
 })
 
+#: Loops nest, and each multiplies the work of a rendering: a few are all a certificate needs.
+MAX_LOOPS = 3
+
 #: The engine certificates are rendered with: no template files, no tag libraries, no escaping
 #: (the text goes into a PDF, not HTML), unknown values print as nothing.
 ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False, string_if_invalid="",
@@ -252,6 +255,9 @@ def _check_one(name: str, text: str) -> str:
             parts = token.split_contents()
             tags.append(parts[0] if parts else "")
     refused = sorted({tag for tag in tags if tag not in ALLOWED_TAGS})
+    if not refused and tags.count("for") > MAX_LOOPS:
+        raise TemplateError(name, [_("A certificate template may have at most %(count)d loops.")
+                                   % {"count": MAX_LOOPS}])
     if refused:
         raise TemplateError(name, [_("These tags are not allowed in a certificate template: %(tags)s. "
                                      "Use {%% if %%}, {%% for %%}, {%% with %%} and filters.")

@@ -18,8 +18,8 @@ import io
 from collections.abc import Iterable
 
 import segno
-from django.utils import formats
-from django.utils.translation import get_language
+from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -145,7 +145,8 @@ def receipt_pdf(receipt: Receipt, verify_url: str) -> bytes:
         (_("Application number"), receipt.number),
         (_("Service"), receipt.one_thing),
         (_("Applicant"), receipt.applicant),
-        (_("Received"), formats.date_format(receipt.submitted_at, "Y-m-d H:i") if receipt.submitted_at else "—"),
+        (_("Received"), formats.date_format(timezone.localtime(receipt.submitted_at), "Y-m-d H:i")
+         if receipt.submitted_at else "—"),
         (_("Issued by"), receipt.authority),
         (_("Handled by"), _joined(receipt.offices) if receipt.offices else "—"),
         (_("Committed finish date"), day(receipt.committed_finish)),
@@ -158,7 +159,8 @@ def receipt_pdf(receipt: Receipt, verify_url: str) -> bytes:
     for procedure in receipt.procedures:
         lines += _wrap(f"· {procedure.name} — {procedure.office}", FONT, 11, width)
     lines.append("")
-    lines.append(_("Materials received (%(count)s files)") % {"count": receipt.material_files})
+    lines.append(ngettext("Materials received (%(count)s file)", "Materials received (%(count)s files)",
+                          receipt.material_files) % {"count": receipt.material_files})
     for material in receipt.materials:
         lines += _wrap(f"· {material.label} × {material.files}", FONT, 11, width)
     lines.append("")

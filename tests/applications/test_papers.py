@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from govflow.applications import papers, prefill
 from govflow.applications.models import Certificate, CertificateTemplate, Document, TimelineEntry
@@ -81,13 +81,15 @@ def test_a_receipt_token_is_checked_and_says_nothing_personal(citizen_alice, dem
     ("执照", "{% if holder_name %}unclosed", "body", "has an error"),
     ("执照", "{{ holder_name|nosuchfilter }}", "body", "has an error"),
     ("执照", "   ", "body", "prints nothing"),
+    ("执照", "{% for a in serial %}{% for b in serial %}{% for c in serial %}{% for d in serial %}{{ d }}"
+             "{% endfor %}{% endfor %}{% endfor %}{% endfor %}", "body", "at most 3 loops"),
     ("", "{{ holder_name }}", "title", "needs a title"),
     ("{{ secret }}", "{{ holder_name }}", "title", "Unknown names: secret"),
 ])
 def test_a_template_is_refused_on_save_saying_why(demo_catalog, title, body, field, words):
     template = CertificateTemplate(output=Output.objects.get(code="uscc"), title=title, body=body)
 
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         template.full_clean()
 
     messages = caught.value.message_dict[field]

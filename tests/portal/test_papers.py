@@ -104,7 +104,7 @@ def test_the_receipt_check_is_public_and_shows_no_personal_data(en_client, citiz
     response = en_client.get(reverse("verify-receipt", args=[token]))
 
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 200 and response["X-Robots-Tag"] == "noindex, nofollow"
     assert "This receipt is genuine" in body and application.number in body
     assert f'data-status="{application.status}">Submitted<' in body
     assert papers.receipt(application).authority in body

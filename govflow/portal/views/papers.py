@@ -77,6 +77,12 @@ def certificate_consent(request: HttpRequest, pk: int, output_pk: int) -> HttpRe
     return redirect(f"{reverse('application', args=[pk])}#results")
 
 
+def _unindexed(response: HttpResponse) -> HttpResponse:
+    """Verification pages are for whoever holds the paper, not for search engines."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     response = render(request, "portal/verify_limited.html", {"minutes": max(1, -(-exc.wait // 60))}, status=429)
     response["Retry-After"] = str(exc.wait)
@@ -90,7 +96,7 @@ def verify_receipt(request: HttpRequest, token: str) -> HttpResponse:
         check = papers.check_receipt(token, address=client_address(request))
     except RateLimited as exc:
         return _limited(request, exc)
-    return render(request, "portal/verify_receipt.html", {"check": check})
+    return _unindexed(render(request, "portal/verify_receipt.html", {"check": check}))
 
 
 @require_safe
@@ -101,4 +107,4 @@ def verify_certificate(request: HttpRequest, token: str) -> HttpResponse:
         check = papers.check_certificate(token, address=client_address(request))
     except RateLimited as exc:
         return _limited(request, exc)
-    return render(request, "portal/verify_certificate.html", {"check": check})
+    return _unindexed(render(request, "portal/verify_certificate.html", {"check": check}))
