@@ -233,6 +233,12 @@ GOVFLOW_REGISTRATION_NOTICE_RATE = env.int("GOVFLOW_REGISTRATION_NOTICE_RATE", d
 # register page and POST /api/v1/auth/register/ then answer 404 and the sign-in page has no link.
 GOVFLOW_SELF_REGISTRATION = env.bool("GOVFLOW_SELF_REGISTRATION", default=True)
 
+# Papers (docs/papers.md): the help-line printed on acceptance receipts (12345 is the government
+# service hotline), and how many public verification pages (receipts, certificates) one client
+# address may open per clock hour (no one enumerates tokens; a wrong token counts too).
+GOVFLOW_HELP_LINE = env.str("GOVFLOW_HELP_LINE", default="12345")
+GOVFLOW_VERIFY_RATE = env.int("GOVFLOW_VERIFY_RATE", default=120)
+
 # Unified identity (统一身份认证): citizens and company representatives sign in through an OpenID
 # Connect provider (mozilla-django-oidc, authorization-code flow with PKCE, ID token signature checked
 # against the provider's JWKS). Off unless GOVFLOW_OIDC_ISSUER is set; then the client id and secret

@@ -1,9 +1,12 @@
 """Small helpers the server-rendered interfaces (portal, workbench) share."""
 from __future__ import annotations
 
+import segno
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from govflow.applications import papers
 from govflow.text import has_bad_text
 
 
@@ -26,3 +29,23 @@ def client_address(request: HttpRequest) -> str:
 
     request = getattr(request, "_request", request)  # a DRF request wraps Django's
     return get_client_ip_address(request) or "unknown"
+
+
+# -- papers (docs/papers.md): what the portal's and the counter's receipts show ---------------------
+
+def qr_data_uri(url: str) -> str:
+    """The QR code of ``url`` as an SVG data URI, for an ``<img>`` (the CSP allows ``data:`` images)."""
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+def receipt_verify_url(request: HttpRequest, token: str) -> str:
+    """The public verification address of a receipt, on the host the request came to."""
+    return request.build_absolute_uri(reverse("verify-receipt", args=[token]))
+
+
+def receipt_context(request: HttpRequest, application) -> dict:
+    """An application's acceptance receipt (``applications.papers.receipt``) with its verification
+    address and QR code, for the receipt templates."""
+    receipt = papers.receipt(application)
+    url = receipt_verify_url(request, receipt.token)
+    return {"receipt": receipt, "verify_url": url, "verify_qr": qr_data_uri(url)}

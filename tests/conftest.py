@@ -94,13 +94,16 @@ def _fresh_caches():
     cached by another test. (Rate limits count in the database and roll back with the test.)"""
     from django.core.cache import cache
 
+    from govflow.applications.papers import forget_template_codes
     from govflow.catalog.calendar import invalidate_calendar_cache
 
     cache.clear()
     invalidate_calendar_cache()
+    forget_template_codes()
     yield
     cache.clear()
     invalidate_calendar_cache()
+    forget_template_codes()
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,8 @@ Exceptions, each explained where it is declared:
 
 - a document's file through the API is also served to a clerk whose office has a live case on the
   application listing that material (bob, for the AMR material; tests/api/test_authorization_matrix.py);
+- a certificate's holder decides alone whether their name shows on its verification page: an
+  agent of a person and the counter clerk, who may otherwise act, are refused (403, ``refused``);
 - the lists: ``GET /applications/`` is the caller's own (``me``), or one principal's
   (``?acting_as=org:<id>`` / ``for:<authorisation id>``), a principal the caller may not act for
   being a 404 (``LIST_CELLS``).
@@ -52,8 +54,16 @@ from rest_framework.test import APIClient
 
 from govflow.accounts.models import Role
 from govflow.applications import services
-from govflow.applications.models import Application, ApplicationStatus, Document, TimelineEntry
-from govflow.catalog.models import Department
+from govflow.applications.models import (
+    Application,
+    ApplicationStatus,
+    Certificate,
+    CertificateTemplate,
+    Document,
+    IssuedOutput,
+    TimelineEntry,
+)
+from govflow.catalog.models import Department, Output
 from govflow.catalog.services import import_catalog
 from govflow.parties import services as parties
 
@@ -104,6 +114,7 @@ class World:
     people: dict
     apps: dict[tuple[str, str], int]  # (kind, state) -> application id
     docs: dict[tuple[str, str], int]  # (kind, state) -> the id of its AMR-only document
+    outputs: dict[tuple[str, str], int]  # (kind, state) -> the id of its certified output (uscc), once issued
     principals: dict[str, str]  # kind -> the acting_as key of the actor who made it
     acme: int
 
@@ -116,6 +127,9 @@ def _complete(app: Application, clerks: dict) -> None:
 
 def _build() -> World:
     import_catalog(catalog_for_organisations())
+    # The business licence's code gets an electronic certificate (docs/papers.md).
+    CertificateTemplate.objects.create(output=Output.objects.get(code="uscc"), title="营业执照",
+                                       body="{{ holder_name }} {{ output_value }}")
     names = ("pat", "gary", "eve", "ron", "lena", "andy", "axel", "rita", "oscar", "carol", "olga")
     people = {name: CitizenFactory(username=f"m-{name}") for name in names}
     gsc = office_of("gsc")
@@ -144,7 +158,7 @@ def _build() -> World:
         "by_revoked": ("ron", f"for:{mandates['ron'].pk}", None), "org": ("andy", f"org:{acme.pk}", None),
         "counter": ("cora", None, gsc),
     }
-    apps, docs = {}, {}
+    apps, docs, outputs = {}, {}, {}
     for kind, (maker, key, counter) in makers.items():
         user = p[maker]
         if counter is not None:
@@ -168,13 +182,16 @@ def _build() -> World:
                 _complete(app, clerks)
             apps[kind, state] = app.pk
             docs[kind, state] = Document.objects.get(application=app, material_code="articles_of_association").pk
+            outputs[kind, state] = (IssuedOutput.objects.filter(application=app, code="uscc")
+                                    .values_list("pk", flat=True).first() or 0)
     # Rita's role and ron's authorisation are revoked; eve's and axel's lapse on their own.
     parties.role_revoke(role=ritas, actor=p["lena"])
     parties.authorisation_revoke(authorisation=mandates["ron"], actor=p["pat"])
     statuses = dict(Application.objects.values_list("pk", "status"))
     assert {statuses[apps[k, "completed"]] for k in KINDS} == {ApplicationStatus.COMPLETED}
     assert {statuses[apps[k, "corrected"]] for k in KINDS} == {ApplicationStatus.CORRECTION_REQUESTED}
-    return World(people=people, apps=apps, docs=docs,
+    assert Certificate.objects.filter(output_id__in=[outputs[k, "completed"] for k in KINDS]).count() == len(KINDS)
+    return World(people=people, apps=apps, docs=docs, outputs=outputs,
                  principals={kind: key for kind, (_m, key, _c) in makers.items() if key}, acme=acme.pk)
 
 
@@ -221,6 +238,8 @@ class Endpoint:
     writes: bool = False
     #: Actors allowed beyond ACCESS, whatever the application (see the module's docstring).
     also: frozenset[str] = frozenset()
+    #: Actors who may act on the application but whom this endpoint's own rule refuses (403).
+    refused: frozenset[str] = frozenset()
 
 
 API = "/api/v1/applications/{id}"
@@ -239,6 +258,7 @@ ENDPOINTS = [
     Endpoint("evaluation", "POST", API + "/evaluation/", "completed", 201, writes=True,
              body=lambda: {"data": {"score": 4, "comment": "好"}, "format": "json"}),
     Endpoint("timeline (completed)", "GET", API + "/", "completed", 200),
+    Endpoint("certificate", "GET", API + "/outputs/uscc/certificate", "completed", 200),
     # The portal's pages of one application.
     Endpoint("page", "GET", "/applications/{id}/", "submitted", 200, portal=True),
     Endpoint("page document", "GET", "/applications/{id}/documents/{doc}/", "submitted", 200, portal=True),
@@ -251,6 +271,14 @@ ENDPOINTS = [
     Endpoint("submit page", "POST", "/applications/{id}/submit/", "draft", 302, portal=True, writes=True,
              body=lambda: {"data": {"submit_key": "matrix"}}),
     Endpoint("receipt", "GET", "/applications/{id}/receipt/", "submitted", 200, portal=True),
+    Endpoint("receipt pdf", "GET", "/applications/{id}/receipt.pdf", "submitted", 200, portal=True),
+    Endpoint("certificate pdf", "GET", "/applications/{id}/outputs/{output}/certificate.pdf", "completed", 200,
+             portal=True),
+    # Only the holder (the person, or whoever holds a live role in the company) decides whether their
+    # name shows on the verification page: not a person's agent (gary), nor the counter clerk (cora).
+    Endpoint("certificate name", "POST", "/applications/{id}/outputs/{output}/certificate/name/", "completed", 302,
+             portal=True, writes=True, body=lambda: {"data": {"show_name": "yes"}},
+             refused=frozenset({"gary", "cora"})),
     Endpoint("correct and resubmit", "POST", "/applications/{id}/correct/", "corrected", 302, portal=True,
              writes=True, body=lambda: {"data": {"registered_address": "浙江省杭州市西湖区文三路 200 号",
                                                  "action": "resubmit"}}),
@@ -270,6 +298,8 @@ KNOWN_GAPS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 def expected(endpoint: Endpoint, kind: str, actor: str) -> int:
     """What the rule says: the endpoint's success for who may act (and its ``also``), else 404."""
+    if ACCESS[kind][actor] and actor in endpoint.refused:
+        return 403
     return endpoint.ok if ACCESS[kind][actor] or actor in endpoint.also else 404
 
 
@@ -281,7 +311,8 @@ def _state_of(app_id: int) -> tuple:
 
 def _send(endpoint: Endpoint, world: World, kind: str, actor: str):
     app_id = world.apps[kind, endpoint.state]
-    url = endpoint.path.format(id=app_id, doc=world.docs[kind, endpoint.state])
+    url = endpoint.path.format(id=app_id, doc=world.docs[kind, endpoint.state],
+                               output=world.outputs[kind, endpoint.state])
     user = world.people[actor]
     if endpoint.portal:
         client = Client(raise_request_exception=False)
@@ -310,9 +341,9 @@ def _cell(endpoint: Endpoint, world: World, kind: str, actor: str) -> str | None
         return None
     if status == 302 and f"/applications/{app_id}/" not in response["Location"]:
         return f"redirected to {response['Location']}"  # the portal's writes go back to the application
-    if (status == 404 or not endpoint.writes) and after != before:
+    if (status in (403, 404) or not endpoint.writes) and after != before:
         return f"{status}, but the application changed"
-    if status != 404 and endpoint.writes and after == before:
+    if status not in (403, 404) and endpoint.writes and after == before:
         return f"{status}, but nothing changed"
     if status == 200 and not endpoint.portal and endpoint.path.endswith("{id}/"):
         body = response.json()
@@ -392,11 +423,12 @@ def test_the_table_names_every_application_endpoint_and_portal_page():
 
     api_routes = {str(p.pattern) for p in api_patterns if str(p.pattern).startswith("applications/<int:pk>")}
     covered_api = {e.path.replace("/api/v1/applications/{id}", "applications/<int:pk>")
-                   .replace("{doc}", "<int:doc_pk>") for e in ENDPOINTS if not e.portal}
+                   .replace("{doc}", "<int:doc_pk>").replace("/outputs/uscc/", "/outputs/<slug:code>/")
+                   for e in ENDPOINTS if not e.portal}
     assert api_routes == covered_api
     portal = {str(p.pattern) for p in portal_patterns if str(p.pattern).startswith("applications/<int:pk>")}
     covered_portal = {e.path.lstrip("/").replace("{id}", "<int:pk>").replace("{doc}", "<int:doc_pk>")
-                      for e in ENDPOINTS if e.portal}
+                      .replace("{output}", "<int:output_pk>") for e in ENDPOINTS if e.portal}
     assert portal == covered_portal
 
 

@@ -16,6 +16,8 @@ urlpatterns = [
     path("applications/<int:pk>/documents/", views.DocumentUploadView.as_view(), name="document-upload"),
     path("applications/<int:pk>/documents/<int:doc_pk>/file", views.DocumentFileView.as_view(),
          name="document-file"),
+    path("applications/<int:pk>/outputs/<slug:code>/certificate", views.CertificateFileView.as_view(),
+         name="certificate-file"),
     path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="application-submit"),
     path("applications/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="application-resubmit"),
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="application-withdraw"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth import get_user_model
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -20,7 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import selectors, services
+from govflow.applications import papers, pdf, selectors, services
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
 from govflow.parties.selectors import MYSELF, principal_for
 
@@ -192,6 +193,23 @@ class DocumentFileView(GenericAPIView):
                                 as_attachment=doc.content_type not in INLINE_TYPES, filename=doc.filename)
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CertificateFileView(GenericAPIView):
+    """The electronic certificate (PDF) of an output an application issued, by the output's code;
+    the same bytes as the portal's download from the same address."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 404)})
+    def get(self, request, pk: int, code: str):
+        certificate = papers.certificate_for_user(request.user, pk, code=code)
+        url = request.build_absolute_uri(reverse("verify-certificate", args=[certificate.token]))
+        response = HttpResponse(pdf.certificate_pdf(certificate, url), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.serial}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -24,8 +24,16 @@ from govflow.adminkit import LookOnly
 from govflow.catalog.models import localized
 from govflow.errors import DomainError
 
-from . import recovery
-from .models import Application, Case, CorrectionRequest, Evaluation, TimelineEntry
+from . import papers, recovery
+from .models import (
+    Application,
+    Case,
+    Certificate,
+    CertificateTemplate,
+    CorrectionRequest,
+    Evaluation,
+    TimelineEntry,
+)
 
 
 class ReadOnlyAdmin(LookOnly, admin.ModelAdmin):
@@ -217,6 +225,51 @@ class CorrectionRequestAdmin(ReadOnlyAdmin):
     search_fields = ("=case__application__number",)
     readonly_fields = ("case", "requested_by", "fields", "materials", "message", "requested_at", "resolved_at")
 
+
+
+@admin.register(CertificateTemplate)
+class CertificateTemplateAdmin(admin.ModelAdmin):
+    """The templates of electronic certificates, one per output; checked on save
+    (``papers.check_template``): an unknown name or a tag that is not allowed is refused, saying which."""
+
+    list_display = ("title", "output", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("title", "output__code")
+    fields = ("output", "title", "body", "is_active")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("output")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    """Issued certificates: looked at, never edited (their text is frozen at issue); the one write is
+    **Revoke**, which needs ``applications.change_certificate`` and goes on the timeline."""
+
+    list_display = ("serial", "title", "office", "issued_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("serial",)
+    fields = ("serial", "title", "office", "issued_at", "body", "show_name", "revoked_at", "revoked_reason")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("office", "output")
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("applications.change_certificate")
+
+    @admin.action(description=_("Revoke the selected certificates"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        done = 0
+        for certificate in queryset:
+            try:
+                papers.certificate_revoke(certificate=certificate, user=request.user,
+                                          reason=str(_("Revoked by an administrator")))
+            except DomainError:
+                continue
+            done += 1
+        self.message_user(request, _("%(count)d certificates revoked.") % {"count": done}, messages.SUCCESS)
 
 
 # viewflow registers its own Process and Task admins, which let staff edit a task's status, owner

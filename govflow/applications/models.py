@@ -395,3 +395,98 @@ class CounterLookup(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Counter lookups are append-only.")
+
+
+# -- papers: electronic certificates (applications/papers.py) ---------------------------------
+
+
+class CertificateTemplate(models.Model):
+    """How the certificate of one output looks (电子证照模板): a title and a body written in a
+    restricted Django template language (:func:`govflow.applications.papers.check_template`),
+    edited by administrators. A certificate freezes the text it was made from."""
+
+    output = models.OneToOneField("catalog.Output", on_delete=models.CASCADE, related_name="certificate_template",
+                                  verbose_name=_("output"))
+    title = models.CharField(_("title"), max_length=100, help_text=_("Printed large at the top, e.g. 营业执照."))
+    body = models.TextField(
+        _("body"), max_length=4000,
+        help_text=_("The certificate's text. Insert a value with {{ name }}: holder_name, output_label, "
+                    "output_value, authority, issue_date, serial, one_thing, procedure, application_number. "
+                    "{% if %}, {% for %} and filters work; other tags do not."))
+    is_active = models.BooleanField(_("issue certificates"), default=True,
+                                    help_text=_("Off: approvals of this output issue no certificate."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("certificate template")
+        verbose_name_plural = _("certificate templates")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        from .papers import forget_template_codes
+
+        super().save(*args, **kwargs)
+        forget_template_codes()
+
+    def delete(self, *args, **kwargs):
+        from .papers import forget_template_codes
+
+        result = super().delete(*args, **kwargs)
+        forget_template_codes()
+        return result
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .papers import TemplateError, check_template
+
+        super().clean()
+        try:
+            check_template(self.title, self.body)
+        except TemplateError as exc:
+            raise ValidationError({exc.field: exc.messages}) from None
+
+
+class CertificateSequence(models.Model):
+    """Per authority (office) and year, the last serial number taken; locked while one is taken."""
+
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "year"], name="uniq_certificate_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last}"
+
+
+class Certificate(models.Model):
+    """An electronic certificate (电子证照) of one issued output. Everything printed on it is frozen
+    at issue (the template's text, the values, the rendered body), so that every download is the
+    same document. ``token`` (random, 192 bits) opens its public verification page."""
+
+    output = models.OneToOneField(IssuedOutput, on_delete=models.PROTECT, related_name="certificate",
+                                  verbose_name=_("output"))
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("issuing authority"))
+    serial = models.CharField(_("serial number"), max_length=80, unique=True)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=100)
+    template_text = models.TextField(editable=False)
+    values = models.JSONField(default=dict, editable=False)
+    body = models.TextField(_("text"), editable=False)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    show_name = models.BooleanField(_("name shown on the verification page"), default=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(_("reason for revocation"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+
+    def __str__(self) -> str:
+        return self.serial

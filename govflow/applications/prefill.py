@@ -60,12 +60,30 @@ def wallet_outputs(codes: list[str], *, person: Any = None, organisation: Any = 
     the organisation; 1 query (none without codes or a holder)."""
     if not codes or (person is None and organisation is None):
         return {}
+    return {code: value for code, (value, _serial) in _wallet(codes, person=person, organisation=organisation).items()}
+
+
+def _wallet(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, tuple[str, str]]:
+    """``code -> (value, certificate serial or "")`` of the newest output of each code the party
+    holds; an output whose certificate was revoked is not reused. 1 query."""
+    if not codes or (person is None and organisation is None):
+        return {}
     holder = Q(organisation=organisation) if organisation is not None else Q(holder=person)
-    found: dict[str, str] = {}
-    for code, value in (IssuedOutput.objects.filter(holder, code__in=codes)
-                        .order_by("issued_at", "id").values_list("code", "value")):
-        found[code] = value  # newest wins
+    found: dict[str, tuple[str, str]] = {}
+    for code, value, serial in (IssuedOutput.objects.filter(holder, code__in=codes)
+                                .exclude(certificate__revoked_at__isnull=False)
+                                .order_by("issued_at", "id").values_list("code", "value", "certificate__serial")):
+        found[code] = (value, serial or "")  # newest wins
     return found
+
+
+def certificate_sources(answers: dict[str, Any], *, person: Any = None,
+                        organisation: Any = None) -> dict[str, str]:
+    """Of ``answers``, those that are the value of an electronic certificate the party holds:
+    ``field code -> the certificate's serial`` (the form says "from your certificate …"). 1 query
+    (none without answers)."""
+    wallet = _wallet(sorted(answers), person=person, organisation=organisation)
+    return {code: serial for code, (value, serial) in wallet.items() if serial and answers.get(code) == value}
 
 
 def known_answers(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
-from . import engine, routing
+from . import engine, papers, routing
 from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
@@ -732,12 +732,13 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.status = CaseStatus.APPROVED
             case.outputs = values
             case.comment = comment
-            IssuedOutput.objects.bulk_create([
+            issued = IssuedOutput.objects.bulk_create([
                 IssuedOutput(application=app, case=case, holder_id=app.applicant_id,
                              organisation_id=app.organisation_id, code=code, value=value)
                 for code, value in values.items()
             ])
             s.log("case.approved", case=case, message=comment, data={"outputs": values})
+            papers.issue_certificates(s, case, issued)
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
         elif decision == "reject":
             if not comment.strip():

@@ -51,6 +51,12 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     _case("case.cancelled", _("Cancelled"), _("%(procedure)s: cancelled")),
     _case("case.overdue", _("Overdue"), _("%(procedure)s: past its due date")),
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
+    # Electronic certificates (applications/papers.py): staff only for now (the application page
+    # lists the certificates themselves); the message is the serial number(s).
+    TimelineKind("certificate.issued", _("Electronic certificate issued"), public=False),
+    TimelineKind("certificate.revoked", _("Electronic certificate revoked"), public=False),
+    TimelineKind("certificate.name_shown", _("Holder's name shown on the verification page"), public=False),
+    TimelineKind("certificate.name_hidden", _("Holder's name hidden on the verification page"), public=False),
     # A support engineer retried a failed step (applications/recovery.py): staff only, shown as its string.
     TimelineKind("task.retried", None, public=False),
     # The service-hall counter (applications/counter.py): staff only.

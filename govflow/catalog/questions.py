@@ -45,6 +45,7 @@ class Question:
     attrs: dict[str, Any] = field(default_factory=dict)
     prefilled: bool = False
     marked: bool = False  # marked by a clerk for correction
+    prefilled_from: str = ""  # the serial of the electronic certificate a pre-filled value is from
 
     @property
     def id(self) -> str:

@@ -176,6 +176,14 @@ def prefill_answers(user: Any, definition: Definition, principal: Principal = MY
     return prefill.answers_for(definition, person=person, organisation=organisation)
 
 
+def prefill_sources(user: Any, answers: dict[str, Any], principal: Principal = MYSELF, *,
+                    application: Application | None = None) -> dict[str, str]:
+    """Of the pre-filled ``answers``, those taken from an electronic certificate: ``code -> serial``."""
+    organisation, person = (prefill.party_of_application(application) if application is not None
+                            else prefill.party_of(principal, user))
+    return prefill.certificate_sources(answers, person=person, organisation=organisation)
+
+
 # -- applications --------------------------------------------------------------------------------
 
 def latest_draft(user: Any, one_thing_code: str, principal: Principal = MYSELF) -> Application | None:

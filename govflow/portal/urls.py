@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, claim, find, follow, parties
+from .views import accounts, apply, claim, find, follow, papers, parties
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -17,6 +17,14 @@ urlpatterns = [
     path("applications/<int:pk>/check/", apply.apply_check, name="apply-check"),
     path("applications/<int:pk>/submit/", apply.apply_submit, name="apply-submit"),
     path("applications/<int:pk>/receipt/", apply.receipt, name="receipt"),
+    path("applications/<int:pk>/receipt.pdf", papers.receipt_pdf, name="receipt-pdf"),
+    path("applications/<int:pk>/outputs/<int:output_pk>/certificate.pdf", papers.certificate_pdf,
+         name="certificate-pdf"),
+    path("applications/<int:pk>/outputs/<int:output_pk>/certificate/name/", papers.certificate_consent,
+         name="certificate-consent"),
+    # Public verification pages (no sign-in) that the papers' QR codes open.
+    path("verify/<str:token>/", papers.verify_receipt, name="verify-receipt"),
+    path("verify/certificates/<str:token>/", papers.verify_certificate, name="verify-certificate"),
     path("applications/<int:pk>/correct/", follow.application_correct, name="application-correct"),
     path("applications/<int:pk>/withdraw/", follow.application_withdraw, name="application-withdraw"),
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),

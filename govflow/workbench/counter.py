@@ -31,6 +31,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
+from govflow.web import receipt_context
 
 from .views import _context, _failure, staff_required
 
@@ -436,6 +437,6 @@ def counter_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     code = kept.get("code") if kept.get("application") == application.pk and not application.claimed_at else ""
     definition = get_definition(application.version)
     return _render(request, "workbench/counter_receipt.html", title=_("Receipt"), application=application,
-                   definition_name=localized(definition.one_thing.get("name")),
+                   definition_name=localized(definition.one_thing.get("name")), **receipt_context(request, application),
                    code=domain.format_code(code) if code else "",
                    follow_url=request.build_absolute_uri(reverse("follow-receipt")))

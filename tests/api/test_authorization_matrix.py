@@ -95,13 +95,15 @@ from govflow.applications.models import (
     ApplicationStatus,
     Case,
     CaseStatus,
+    Certificate,
+    CertificateTemplate,
     CorrectionRequest,
     Document,
     Evaluation,
     IssuedOutput,
     TimelineEntry,
 )
-from govflow.catalog.models import Department
+from govflow.catalog.models import Department, Output
 from govflow.catalog.services import import_catalog
 from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import Authorisation, OrganisationRole
@@ -194,6 +196,14 @@ def world_completed(world: World) -> World:
     return world
 
 
+def world_certified(world: World) -> World:
+    """amr approved the licence, whose code (uscc) has a certificate template: its certificate is issued."""
+    CertificateTemplate.objects.create(output=Output.objects.get(code="uscc"), title="营业执照", body="{{ serial }}")
+    world = world_amr_approved(world)
+    assert Certificate.objects.filter(output__application=world.app).exists()
+    return world
+
+
 def world_amr_approved(world: World) -> World:
     """amr approved the licence; tax's case (whose procedure lists premises_proof) is now queued."""
     world = world_submitted(world)
@@ -250,6 +260,7 @@ def world_registration(world: World, settings) -> World:
 WORLDS: dict[str, Callable[..., World]] = {
     "catalog": world_catalog, "draft": world_draft, "submitted": world_submitted, "claimed": world_claimed,
     "correction": world_correction, "corrected": world_corrected, "completed": world_completed, "amr_approved": world_amr_approved,
+    "certified": world_certified,
     "withdrawn": world_withdrawn, "clerks_own": world_clerks_own, "signed": world_signed,
     "tokens": world_tokens, "registration": world_registration, "organisation": world_organisation,
 }
@@ -401,6 +412,9 @@ TABLE: list[Row] = [
     row("GET", "applications/{id}/documents/{doc_id}/file", "withdrawn",
                                                            "401 200  404  404  404  404  404  404  404", target=APP,
         note="withdrawn: every case cancelled"),
+    row("GET", "applications/{id}/outputs/uscc/certificate", "certified",
+                                                           "401 200  404  404  404  404  404  404  404", target=APP,
+        note="a certificate: whoever may act on the application (acting_q), not the clerks"),
     row("POST", "applications/{id}/submit/", "draft",      "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_submit, **W),
     row("POST", "applications/{id}/resubmit/", "corrected",

@@ -194,3 +194,17 @@ def test_it_renews_the_demo_agent_once_revoked(debug):
     assert "citizen2 authorised as agent" in output
     assert OrganisationRole.objects.filter(user__username="citizen2").count() == 2
     assert OrganisationRole.objects.get(user__username="citizen2", revoked_at__isnull=True).is_live()
+
+
+def test_it_gives_the_licence_and_the_birth_certificate_electronic_certificates_once(debug):
+    from govflow.applications.models import CertificateTemplate
+
+    first = _seed()
+    CertificateTemplate.objects.filter(output__code="uscc").update(title="改过的标题")
+
+    again = _seed()
+
+    assert set(CertificateTemplate.objects.values_list("output__code", flat=True)) == {"uscc", "birth_certificate_no"}
+    assert "Certificate templates: created uscc, birth_certificate_no" in first
+    assert "Certificate templates" not in again
+    assert CertificateTemplate.objects.get(output__code="uscc").title == "改过的标题"  # an admin's edit stays

@@ -410,7 +410,7 @@ def test_submit_then_receipt_with_the_number_and_expected_finish(alice_client, c
     assert application.number in body
     assert application.expected_finish.strftime("%Y-%m-%d") in body
     assert "data-print" in body
-    assert len(receipt.context["cases"]) == 5
+    assert len(receipt.context["receipt"].procedures) == 5
 
 
 def test_a_double_submit_is_harmless(alice_client, citizen_alice):

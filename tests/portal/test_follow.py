@@ -129,9 +129,9 @@ def test_results_appear_once_issued(alice_client, citizen_alice, clerks):
 
     response = alice_client.get(reverse("application", args=[application.pk]))
 
-    results = dict(response.context["results"])
-    outputs = results["Business licence registration"]
-    assert outputs[0]["value"] == OUTPUTS["amr-licence"]["uscc"]
+    (result,) = response.context["results"]
+    assert result["procedure"] == "Business licence registration"
+    assert result["output"].value == OUTPUTS["amr-licence"]["uscc"] and result["certificate"] is None
     assert OUTPUTS["amr-licence"]["uscc"] in response.content.decode()
 
 

@@ -22,9 +22,10 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.parties.selectors import refusal_for, served_in
+from govflow.web import receipt_context
 
 from ..acting import current_principal
-from ..selectors import latest_draft, offered_one_thing, one_thing_name, prefill_answers
+from ..selectors import latest_draft, offered_one_thing, prefill_answers, prefill_sources
 from .common import (
     _applicable,
     _decision,
@@ -39,7 +40,6 @@ from .common import (
     _row,
     _service_field_errors,
 )
-from .follow import _case_rows
 from .place import Place, check_row, place_for, refusal_messages
 
 
@@ -69,14 +69,14 @@ def _guide_context(definition: Definition, questions: list[qa.Question], *, acti
 
 def _form_context(definition: Definition, data: dict, *, action: str, application=None, one_thing_code: str,
                   errors=None, raw=None, prefilled=None, other_errors=(), saved_with_errors=False,
-                  place: Place | None = None) -> dict:
+                  place: Place | None = None, sources: dict[str, str] | None = None) -> dict:
     applicable = _applicable(definition, data)
     required = definition.required_fields(applicable) if applicable else set()
     groups = []
     all_questions: list[qa.Question] = []
     for title, department, codes in qa.sections(definition, applicable):
         questions = _questions(definition, codes, data, required=required, errors=errors, raw=raw,
-                               prefilled=prefilled)
+                               prefilled=prefilled, sources=sources)
         all_questions.extend(questions)
         groups.append({"title": title, "department": department, "questions": questions})
     error_items = ([{"href": "#main-form", "text": text} for text in other_errors]
@@ -158,7 +158,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
                                          place=place))
         return render(request, "portal/apply_form.html",
                       _form_context(definition, known, action=request.path, one_thing_code=code, prefilled=known,
-                                    place=place))
+                                    place=place, sources=prefill_sources(request.user, known, principal)))
 
     step = request.POST.get("step")
     if step == "guide" and definition.guide:
@@ -242,7 +242,8 @@ def apply_form(request: HttpRequest, application: Application, definition: Defin
     known = prefill_answers(request.user, definition, application=application)
     return render(request, "portal/apply_form.html",
                   _form_context(definition, dict(application.data), action=request.path, application=application,
-                                one_thing_code=application.one_thing.code, prefilled=known, place=place))
+                                one_thing_code=application.one_thing.code, prefilled=known, place=place,
+                                sources=prefill_sources(request.user, known, application=application)))
 
 
 @login_required
@@ -361,8 +362,6 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     application = app_selectors.application_for_citizen(request.user, pk)
     if application.status == ApplicationStatus.DRAFT:
         return redirect("apply-check", pk=application.pk)
-    definition = _definition(application)
-    cases = _case_rows(application, definition, list(application.cases.select_related("department")))
     return render(request, "portal/receipt.html", {
-        "application": application, "definition_name": one_thing_name(application), "cases": cases,
+        "application": application, **receipt_context(request, application),
     })

@@ -107,20 +107,26 @@ def _draft_or_redirect(request: HttpRequest, pk: Any) -> tuple[Application | Non
 
 def _questions(definition: Definition, codes: Iterable[str], data: dict, *, required: set[str],
                errors: dict[str, list[str]] | None = None, raw: dict[str, str] | None = None,
-               prefilled: dict[str, Any] | None = None, marked: Iterable[str] = ()) -> list[qa.Question]:
+               prefilled: dict[str, Any] | None = None, marked: Iterable[str] = (),
+               sources: dict[str, str] | None = None) -> list[qa.Question]:
+    """The questions of ``codes``; ``sources`` names the certificate a pre-filled answer is from."""
     errors = errors or {}
     marked = set(marked)
     prefilled = prefilled or {}
+    sources = sources or {}
     result = []
     for code in codes:
         spec = definition.fields[code]
         value = data.get(code)
-        result.append(qa.question(
+        question = qa.question(
             spec, value=value, required=code in required, errors=errors.get(code),
             raw=raw.get(code) if raw is not None and code in raw else None,
             prefilled=code in prefilled and value is not None and prefilled[code] == value,
             marked=code in marked,
-        ))
+        )
+        if question.prefilled and code in sources:
+            question.prefilled_from = sources[code]
+        result.append(question)
     return result
 
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import papers, services
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
 from govflow.applications.readiness import readiness
 from govflow.applications.rules import blanked_required, correction_scope
@@ -255,6 +255,10 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
                  "note": _timeline_note(e), "by": _timeline_agent(e)}
                 for e in app_selectors.application_timeline(application)]
     case_rows = _case_rows(application, definition, cases)
+    results = papers.outputs_with_certificates(definition, application) if any(
+        row["outputs"] for row in case_rows) else []
+    for result in results:
+        result["may_consent"] = bool(result["certificate"]) and papers.may_consent(request.user, result["certificate"])
     try:
         evaluation = application.evaluation
     except Application.evaluation.RelatedObjectDoesNotExist:
@@ -266,8 +270,8 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "error_items": error_items, "evaluation": evaluation,
         "evaluation_form": EvaluationForm() if application.status == ApplicationStatus.COMPLETED and not evaluation
         else None,
-        "results": [(row["procedure"], row["outputs"]) for row in case_rows
-                    if row["outputs"]],
+        # The issued outputs with their electronic certificates (one query, once something is issued).
+        "results": results,
         "is_draft": application.status == ApplicationStatus.DRAFT,
         "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
         else None,

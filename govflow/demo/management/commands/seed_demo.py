@@ -100,6 +100,16 @@ class Summary:
     organisation: list[str] = field(default_factory=list)
 
 
+#: The demo's certificate templates, by output code: (title, body).
+DEMO_CERTIFICATES = {
+    "uscc": ("营业执照", "名称：{{ holder_name }}\n{{ output_label }}：{{ output_value }}\n"
+                       "经 {{ procedure }} 核准登记（{{ one_thing }}，申请编号 {{ application_number }}）。\n"
+                       "登记机关：{{ authority }}\n发证日期：{{ issue_date }}"),
+    "birth_certificate_no": ("出生医学证明", "{{ output_label }}：{{ output_value }}\n申请人：{{ holder_name }}\n"
+                                          "签发机构：{{ authority }}\n签发日期：{{ issue_date }}"),
+}
+
+
 def _describe_import(result) -> str:
     """One line from an ``ImportResult``: counts per kind, and the versions published."""
     parts = []
@@ -141,7 +151,27 @@ class Command(BaseCommand):
                 for office_code, role in spec.memberships:
                     self._membership(user, offices, office_code, role, summary)
             self._company(admin, users, summary)
+            made = self._certificate_templates()
         self._report(summary, import_result, divisions)
+        if made:
+            self.stdout.write(f"Certificate templates: created {', '.join(made)}")
+
+    def _certificate_templates(self) -> list[str]:
+        """Electronic certificates (docs/papers.md) for the business licence and the birth
+        certificate; a template an administrator has edited is left alone."""
+        from govflow.applications.models import CertificateTemplate
+        from govflow.catalog.models import Output
+
+        made = []
+        for code, (title, body) in DEMO_CERTIFICATES.items():
+            output = Output.objects.filter(code=code).first()
+            if output is None or CertificateTemplate.objects.filter(output=output).exists():
+                continue
+            template = CertificateTemplate(output=output, title=title, body=body)
+            template.full_clean()
+            template.save()
+            made.append(code)
+        return made
 
     def _company(self, admin: User, users: dict[str, User], summary: Summary) -> None:
         """The demo company with its legal representative and its agent (whose grant is renewed
