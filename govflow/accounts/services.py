@@ -149,8 +149,7 @@ def _tell_owner(owner: User) -> None:
                   window=24 * 60 * 60) is not None:
         return
     message = OutboxMessage.objects.create(kind=OutboxKind.NOTIFICATION, event=REGISTRATION_ATTEMPT_EVENT,
-                                           recipient=owner,
-                                           payload={"site_url": settings.GOVFLOW_SITE_URL.rstrip("/")})
+                                           recipient=owner)
     dispatch_after_commit([message])
 
 
