@@ -165,6 +165,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Site-wide static files of no single app: the favicon (govflow/static/govflow/).
+STATICFILES_DIRS = [BASE_DIR / "govflow" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # WhiteNoise serves static files in the embedded default; compressed + hashed outside DEBUG.
