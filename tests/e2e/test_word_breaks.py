@@ -11,7 +11,7 @@ import pytest
 from tests.factories import CitizenFactory
 from tests.stories import submitted
 
-from .test_portal import PASSWORD, assert_fits_the_screen, sign_in
+from .test_portal import PASSWORD, assert_accessible, assert_fits_the_screen, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,8 @@ BROKEN_WORDS_JS = r"""() => {
 
 
 @pytest.mark.locale("en")
-def test_the_phone_receipt_breaks_lines_between_words_not_inside_them(phone_page, demo_catalog, screenshot):
+def test_the_phone_receipt_breaks_lines_between_words_not_inside_them(phone_page, demo_catalog, run_axe,
+                                                                     screenshot):
     citizen = CitizenFactory(username="words-citizen", password=PASSWORD)
     application = submitted(citizen, "business-startup")
     page = phone_page
@@ -49,3 +50,16 @@ def test_the_phone_receipt_breaks_lines_between_words_not_inside_them(phone_page
     page.goto(f"/applications/{application.pk}/")
     assert page.evaluate(BROKEN_WORDS_JS) == []
     assert_fits_the_screen(page)
+
+    # The profile: its verification state and notification settings fit the phone too.
+    page.goto("/accounts/profile/")
+    assert "Not verified" in page.inner_text("#identity-check")
+    page.check("#id_language_1")  # English
+    page.uncheck("#id_notify_by_sms")
+    page.click("#main-form button[type=submit]")
+    page.wait_for_selector(".notice--success")
+    assert page.is_checked("#id_language_1") and not page.is_checked("#id_notify_by_sms")
+    assert page.evaluate(BROKEN_WORDS_JS) == []
+    assert_fits_the_screen(page)
+    assert_accessible(page, run_axe)
+    screenshot(page, "misc-profile-phone-en")
