@@ -7,7 +7,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Two stamps: the runtime (requirements.txt: make run, checks, translations) and, on top of it, the
+# development and test tooling (requirements-dev.txt: make test, lint, e2e, test-dates).
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
@@ -15,11 +18,11 @@ PYTEST_ARGS ?=
 
 # DATABASE_URL, CELERY_BROKER_URL and the other settings come from the environment unchanged.
 
-.PHONY: help venv run test test-dates e2e e2e-deps check migrations-check messages lint bench bench-quick clean distclean
+.PHONY: help venv venv-dev run test test-dates e2e e2e-deps check migrations-check messages lint bench bench-quick clean distclean
 
 help:
-	@echo "make run    - set up .venv, migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
-	@echo "make test   - set up .venv, Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
+	@echo "make run    - set up .venv (runtime requirements only), migrate, load demo data, serve http://$(HOST):$(PORT)/ (DEBUG=1)"
+	@echo "make test   - set up .venv with the test tooling (requirements-dev.txt), Django checks, migrations check, pytest -n $(PYTEST_WORKERS), then make e2e (E2E=0 skips it)"
 	@echo "make test-dates - the unit and integration suite again at three moments: a Saturday, a public holiday, a make-up working day"
 	@echo "make e2e    - browser tests (Playwright + Debian's Chromium; installs chromium and axe-core first)"
 	@echo "make lint   - ruff check, and lint-imports (the packages' layers)"
@@ -29,12 +32,18 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt is newer than the stamp.
+# Reinstall only when a requirements file is newer than its stamp. The dev stamp follows the runtime
+# one, so a change of requirements.txt reinstalls both where the tooling was installed.
 $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
 venv: $(STAMP)
+venv-dev: $(DEV_STAMP)
 
 # Compile translations when there are any; without .po files there is nothing to do.
 messages: $(STAMP)
@@ -67,7 +76,7 @@ migrations-check: $(STAMP)
 # database pass in CI that already ran them once).
 E2E ?= 1
 
-test: $(STAMP) messages check migrations-check
+test: $(DEV_STAMP) messages check migrations-check
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 	@if [ "$(E2E)" != "0" ]; then $(MAKE) --no-print-directory e2e; else echo "E2E=0: browser tests skipped"; fi
 
@@ -80,7 +89,7 @@ test: $(STAMP) messages check migrations-check
 # Browser tests and real Celery worker tests are skipped under it: their other processes keep the real clock.
 TEST_DATES ?= 2027-01-02T00:30:00+08:00 2026-10-01T07:30:00+08:00 2026-10-10T23:30:00+08:00
 
-test-dates: $(STAMP) messages
+test-dates: $(DEV_STAMP) messages
 	@failed=""; \
 	for now in $(TEST_DATES); do \
 	  echo "--- GOVFLOW_TEST_NOW=$$now"; \
@@ -113,7 +122,7 @@ e2e-deps:
 	fi
 
 e2e: export DEBUG ?= 1
-e2e: $(STAMP) messages e2e-deps
+e2e: $(DEV_STAMP) messages e2e-deps
 	$(VENV)/bin/pytest tests/e2e -p no:xdist -m e2e $(PYTEST_ARGS)
 
 # The benchmark (not part of make test): PostgreSQL only. It creates, migrates and drops its own
@@ -134,7 +143,7 @@ bench-quick: export DEBUG ?= 1
 bench-quick: $(BENCH_STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --quick --json bench-quick.json $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports  # the layers in pyproject.toml [tool.importlinter]; README "Architecture"
 

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The request's own address, for the links of the notifications it causes (GOVFLOW_SITE_URL unset).
+    "govflow.notifications.sites.RequestSiteMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cache-Control: no-store on everything that may carry personal data (not on static files).
@@ -163,6 +165,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Site-wide static files of no single app: the favicon (govflow/static/govflow/).
+STATICFILES_DIRS = [BASE_DIR / "govflow" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # WhiteNoise serves static files in the embedded default; compressed + hashed outside DEBUG.
@@ -325,7 +329,9 @@ GOVFLOW_ALLOW_HTTP_WEBHOOKS = env.bool("GOVFLOW_ALLOW_HTTP_WEBHOOKS", default=Fa
 GOVFLOW_SMS_BACKEND = env.str("GOVFLOW_SMS_BACKEND", default="govflow.notifications.channels.LogSmsBackend")
 GOVFLOW_SMS_URL = env.str("GOVFLOW_SMS_URL", default="")
 GOVFLOW_SMS_TOKEN = env.str("GOVFLOW_SMS_TOKEN", default="")
-GOVFLOW_SITE_URL = env.str("GOVFLOW_SITE_URL", default="http://127.0.0.1:8000")
+# The address people reach the site at (https://gov.example.org), for the links in notifications.
+# Unset: each notification links to the address its request came to (govflow/notifications/sites.py).
+GOVFLOW_SITE_URL = env.str("GOVFLOW_SITE_URL", default="")
 GOVFLOW_AUTOMATIC_STEPS = env.bool("GOVFLOW_AUTOMATIC_STEPS", default=True)  # off: clerks decide every case
 # The administrative division (GB/T 2260 code) where a catalog without divisions lands, where the
 # offices of existing departments were opened when jurisdictions came, and where an applicant

@@ -97,7 +97,8 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Real-name profile"), {"fields": ("name", "id_number", "phone", "email", "language", "residence")}),
+        (_("Real-name profile"), {"fields": ("name", "id_number", "identity_checked_by", "identity_checked_at", "phone",
+                                             "email", "language", "residence")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions",
                                        "catalog_division")}),
@@ -127,7 +128,8 @@ class UserAdmin(DjangoUserAdmin):
         return queryset
 
     def get_readonly_fields(self, request, obj=None):
-        fields = tuple(super().get_readonly_fields(request, obj))
+        # Who checked the identity is recorded by the sign-in and the counter, never typed.
+        fields = (*super().get_readonly_fields(request, obj), "identity_checked_by", "identity_checked_at")
         if not may_grant_privileges(actor=request.user):
             fields += tuple(f for f in PRIVILEGE_FIELDS if f not in fields)
         return fields

@@ -32,7 +32,7 @@ from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
 from govflow.errors import NotAllowed
 from govflow.text import has_bad_text
 
-from .models import IdentityLink, User
+from .models import IdentityCheck, IdentityLink, User
 
 #: The claims read, by role, and their default names (``GOVFLOW_OIDC_CLAIMS`` overrides them).
 DEFAULT_CLAIMS = {
@@ -159,9 +159,13 @@ def person_sign_in(*, issuer: str, subject: str, claims: Mapping[str, Any]) -> U
         raise IdentityRefused(STAFF_ACCOUNT)
     user = User.objects.select_for_update().get(pk=user.pk)
     changed = []
+    now = timezone.now()
     if user.profile_only:  # the counter's profile becomes the person's own account
         user.profile_only = False
         changed.append("profile_only")
+    if user.identity_checked_by != IdentityCheck.PROVIDER:  # the provider vouches for the id number now
+        user.identity_checked_by, user.identity_checked_at = IdentityCheck.PROVIDER, now
+        changed += ["identity_checked_by", "identity_checked_at"]
     if person.name and user.name != person.name:
         user.name = person.name
         changed.append("name")
@@ -171,7 +175,6 @@ def person_sign_in(*, issuer: str, subject: str, claims: Mapping[str, Any]) -> U
             changed.append(field)
     if changed:
         user.save(update_fields=changed)
-    now = timezone.now()
     if link is not None:
         IdentityLink.objects.filter(pk=link.pk).update(last_used_at=now)
     else:
@@ -183,7 +186,8 @@ def _new_account(issuer: str, subject: str, person: Person) -> User:
     if not person.name:
         raise IdentityRefused(NO_NAME)
     user = User(username=_username_for(issuer, subject), name=person.name, id_number=person.id_number,
-                phone=person.phone, email=person.email)
+                phone=person.phone, email=person.email, identity_checked_by=IdentityCheck.PROVIDER,
+                identity_checked_at=timezone.now())
     user.set_unusable_password()
     try:
         with transaction.atomic():

@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from govflow.catalog.fieldtypes import FIELD_TYPES
 
 
+class IdentityCheck(models.TextChoices):
+    """Who checked that the name and id number of an account are the person's own (real-name
+    verification). Self-registration checks nothing: the account stays ``NONE`` until one of these."""
+
+    NONE = "", _("Not verified")
+    PROVIDER = "provider", _("The unified identity service")
+    COUNTER = "counter", _("A service-hall counter (ID card shown)")
+
+
 class User(AbstractUser):
     """A person. Citizens carry a real-name profile; clerks have department memberships."""
 
@@ -20,6 +29,11 @@ class User(AbstractUser):
     # authorisation) from what they showed: nobody signs in with it until the person claims it.
     profile_only = models.BooleanField(_("unverified profile"), default=False)
     language = models.CharField(_("preferred language"), max_length=10, default="zh-hans")
+    # Set by accounts.identity (a sign-in through the unified identity provider) and by the counter
+    # (a walk-in person's ID card checked); never by self-registration or by the person.
+    identity_checked_by = models.CharField(_("identity checked by"), max_length=10, blank=True,
+                                           choices=IdentityCheck.choices, default=IdentityCheck.NONE)
+    identity_checked_at = models.DateTimeField(_("identity checked at"), null=True, blank=True)
     residence = models.ForeignKey("catalog.Division", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("residence"),
                                   help_text=_("Where the person lives: their applications start there."))

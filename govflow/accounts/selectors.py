@@ -2,11 +2,13 @@
 of the catalog."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from govflow.catalog.models import Division, OneThing
 
-from .models import Membership, User
+from .models import IdentityCheck, Membership, User
 
 
 def may_grant_privileges(*, actor: User) -> bool:
@@ -28,6 +30,25 @@ def may_manage_account(*, actor: User, target: User) -> bool:
     if target.pk == actor.pk or target.is_staff or target.is_superuser:
         return False
     return not Membership.objects.filter(user_id=target.pk).exists()
+
+
+@dataclass(frozen=True)
+class IdentityCheckState:
+    """Whether, by whom and when the name and id number of an account were checked."""
+
+    by: str  # an IdentityCheck value; "" when nobody checked them
+    at: datetime | None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.by)
+
+
+def identity_check(user: User) -> IdentityCheckState:
+    """The real-name verification of ``user`` as it is: by the unified identity provider or at a
+    service-hall counter, else none (self-registration checks nothing)."""
+    by = user.identity_checked_by if user.identity_checked_by in IdentityCheck.values else IdentityCheck.NONE
+    return IdentityCheckState(by=by, at=user.identity_checked_at if by else None)
 
 
 def is_staff_member(user: Any) -> bool:

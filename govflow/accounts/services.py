@@ -29,7 +29,7 @@ from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message
 
 from . import limits
-from .models import Membership, PasswordResetCode, Role, User
+from .models import IdentityCheck, Membership, PasswordResetCode, Role, User
 
 USERNAME_TAKEN = "This username is already taken."
 USERNAME_RESERVED = gettext_noop("This username is reserved for department systems.")
@@ -149,9 +149,20 @@ def _tell_owner(owner: User) -> None:
                   window=24 * 60 * 60) is not None:
         return
     message = OutboxMessage.objects.create(kind=OutboxKind.NOTIFICATION, event=REGISTRATION_ATTEMPT_EVENT,
-                                           recipient=owner,
-                                           payload={"site_url": settings.GOVFLOW_SITE_URL.rstrip("/")})
+                                           recipient=owner)
     dispatch_after_commit([message])
+
+
+def identity_checked_at_counter(*, person: User) -> User:
+    """A counter clerk checked the ID card of the person of this unverified profile (``profile_only``,
+    the record of who came to the counter) against its name and id number. An account somebody signs
+    in to is not marked: who registered it is not known to be the person at the counter."""
+    if not person.profile_only or person.identity_checked_by:
+        return person
+    person.identity_checked_by, person.identity_checked_at = IdentityCheck.COUNTER, timezone.now()
+    User.objects.filter(pk=person.pk).update(identity_checked_by=person.identity_checked_by,
+                                             identity_checked_at=person.identity_checked_at)
+    return person
 
 
 def department_system_username(department: Any) -> str:
@@ -162,20 +173,44 @@ def _is_system_account(user: User) -> bool:
     return not (user.has_usable_password() or user.is_staff or user.is_superuser)
 
 
-@transaction.atomic
-def profile_update(*, user: Any, phone: str, email: str, residence: str = "") -> User:
-    """A citizen changes their contact details (name and ID number come from the identity check)
-    and where they live (a division code; empty: not set, the default division is used).
+def notification_languages() -> list[tuple[str, str]]:
+    """The languages a person may receive notifications in: the site's (``settings.LANGUAGES``)."""
+    return list(settings.LANGUAGES)
 
-    Callers pass validated contact values. An unknown division raises ``InvalidInput`` naming
-    ``residence``; nothing is changed then.
+
+@transaction.atomic
+def profile_update(*, user: Any, phone: str, email: str, residence: str = "", notify_by_email: Any = None,
+                   notify_by_sms: Any = None, language: Any = None) -> User:
+    """A citizen changes their contact details (name and ID number are not theirs to change), where
+    they live (a division code; empty: not set, the default division is used) and their notification
+    settings: the channels (email, SMS; ``None`` leaves one as it is) and the language notifications
+    are written in (one of :func:`notification_languages`; ``None``: unchanged). Delivery
+    (``govflow.notifications``) reads them for every notification except account messages (a
+    password reset goes where the person asks).
+
+    Callers pass validated contact values. An unknown division, language or a channel that is not
+    a yes/no raises ``InvalidInput`` naming the field; nothing is changed then.
     """
+    errors: dict[str, list[str]] = {}
+    if language is not None and language not in dict(notification_languages()):
+        errors["language"] = ["Choose one of the languages offered."]
+    for field, value in (("notify_by_email", notify_by_email), ("notify_by_sms", notify_by_sms)):
+        if value is not None and not isinstance(value, bool):
+            errors[field] = ["Must be true or false."]
+    if errors:
+        raise InvalidInput("The profile is invalid.", errors=errors)
     place = jurisdictions.division_by_code(residence, field="residence") if residence else None
     fresh = User.objects.select_for_update().get(pk=user.pk)
     fresh.phone = phone
     fresh.email = email
     fresh.residence = place
-    fresh.save(update_fields=["phone", "email", "residence"])
+    fields = ["phone", "email", "residence"]
+    for field, value in (("notify_by_email", notify_by_email), ("notify_by_sms", notify_by_sms),
+                         ("language", language)):
+        if value is not None:
+            setattr(fresh, field, value)
+            fields.append(field)
+    fresh.save(update_fields=fields)
     return fresh
 
 

@@ -41,6 +41,13 @@ def mark_session(sender, request, user, **kwargs) -> None:
         session[LAST_SEEN] = time.time() if is_staff_member(user) else 0
 
 
+def is_citizen_session(request: HttpRequest) -> bool:
+    """Whether the request's session was marked at sign-in as a citizen's (no admin status, no office
+    membership then): answered from the session, without a query."""
+    session = getattr(request, "session", None)
+    return session is not None and session.get(LAST_SEEN) == 0
+
+
 class StaffIdleTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

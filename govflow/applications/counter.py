@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from govflow.accounts import limits
+from govflow.accounts import services as account_services
 from govflow.accounts.models import Role, User
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import get_definition
@@ -139,7 +140,7 @@ def counter_identify_person(*, clerk: Any, office: Office, id_number: Any, name:
                            errors={"name": ["The name does not match the ID number's record."]})
     if not person.is_active:
         raise InvalidInput("This ID number cannot be used.", errors={"id_number": ["This record is closed."]})
-    return Party("person", person=person)
+    return Party("person", person=account_services.identity_checked_at_counter(person=person))
 
 
 def counter_identify_organisation(*, clerk: Any, office: Office, uscc: Any, name: Any = "",
@@ -371,5 +372,7 @@ def _take_over(profile: User, user: User) -> list[int]:
     user.id_number = id_number
     user.name = user.name or profile.name
     user.phone = user.phone or profile.phone
-    user.save(update_fields=["id_number", "name", "phone"])
+    # The id number comes with the counter's check of the card, if the counter made one.
+    user.identity_checked_by, user.identity_checked_at = profile.identity_checked_by, profile.identity_checked_at
+    user.save(update_fields=["id_number", "name", "phone", "identity_checked_by", "identity_checked_at"])
     return moved

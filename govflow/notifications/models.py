@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .sites import request_site_url
+
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -50,6 +52,9 @@ class OutboxMessage(models.Model):
     # Channels of a notification already delivered (a retry does not send them again).
     delivered = models.JSONField(default=list, blank=True)
     result = models.CharField(max_length=200, blank=True, help_text="what the last attempt did")
+    # The address the request that wrote the row came to (``sites.py``): its links point there
+    # unless GOVFLOW_SITE_URL is set. Empty for a row written outside a request.
+    site_url = models.CharField(max_length=200, blank=True, default=request_site_url, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from govflow.catalog.definition import get_definition
 
 from .channels import PermanentChannelError
+from .sites import site_url
 
 LANGUAGES = ("zh-hans", "en")
 APP_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,8 +76,7 @@ def _format_date(value: Any, language: str) -> str:
     return value.strftime("%d %B %Y").lstrip("0")
 
 
-def _url(name: str, *args: Any) -> str:
-    base = getattr(settings, "GOVFLOW_SITE_URL", "").rstrip("/")
+def _url(base: str, name: str, *args: Any) -> str:
     try:
         return base + reverse(name, args=args)
     except NoReverseMatch:
@@ -84,8 +84,11 @@ def _url(name: str, *args: Any) -> str:
 
 
 def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
-    """Everything the templates may use, looked up in the application's own published version."""
-    payload = message.payload or {}
+    """Everything the templates may use, looked up in the application's own published version.
+    Links start with the site's address (``sites.site_url``: GOVFLOW_SITE_URL, else the address the
+    request that wrote the row came to); ``payload.site_url`` is the same, for older templates."""
+    base = site_url(getattr(message, "site_url", "") or "")
+    payload = {**(message.payload or {}), "site_url": base}
     app = message.application
     ctx: dict[str, Any] = {
         "name": getattr(recipient, "name", "") or getattr(recipient, "username", ""),
@@ -93,10 +96,11 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
         "event_id": str(message.pk),
         "number": payload.get("number") or (app.number if app is not None else ""),
         "payload": payload,
+        "site_url": base,
     }
     secret = payload.get("secret") or {}
     if secret.get("uid") and secret.get("token"):
-        ctx["reset_url"] = _url("password-reset-confirm", secret["uid"], secret["token"])
+        ctx["reset_url"] = _url(base, "password-reset-confirm", secret["uid"], secret["token"])
     if secret.get("code"):
         ctx["code"] = secret["code"]
     ctx["valid_minutes"] = payload.get("valid_minutes", "")
@@ -109,7 +113,7 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
         return ctx
     definition = get_definition(app.version)
     ctx["one_thing"] = _label(definition.one_thing.get("name"), language)
-    ctx["url"] = _url("application", app.pk)
+    ctx["url"] = _url(base, "application", app.pk)
     ctx["expected_finish"] = _format_date(app.expected_finish, language)
     procedure_code = payload.get("procedure")
     procedure = definition.procedures.get(procedure_code) if procedure_code else None
@@ -137,8 +141,8 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
     if "due_date" in payload:
         ctx["due_date"] = _format_date(payload["due_date"], language)
     if payload.get("task"):
-        ctx["task_url"] = _url("workbench:task", payload["task"])
-    ctx["board_url"] = _url("workbench:board")
+        ctx["task_url"] = _url(base, "workbench:task", payload["task"])
+    ctx["board_url"] = _url(base, "workbench:board")
     ctx["holder"] = payload.get("holder", "")
     ctx["working_days_late"] = payload.get("working_days_late", 0)
     return ctx

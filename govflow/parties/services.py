@@ -63,7 +63,7 @@ def _tell(user: Any, event: str, payload: dict) -> None:
     if user is None or not (user.email or user.phone):
         return
     message = OutboxMessage.objects.create(kind=OutboxKind.NOTIFICATION, event=event, recipient=user,
-                                           payload={"site_url": settings.GOVFLOW_SITE_URL.rstrip("/"), **payload})
+                                           payload=payload)
     dispatch_after_commit([message])
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import User
+from govflow.accounts.services import notification_languages
 from govflow.applications.models import ApplicationStatus
 from govflow.catalog.fieldtypes import ID_NUMBER_INPUT_PATTERN, PHONE_INPUT_PATTERN, is_valid_id_number, is_valid_phone
 from govflow.parties.models import AuthorisationScope, Relation
@@ -142,7 +143,8 @@ class _DivisionSelectForm(forms.Form):
 
 
 class ProfileForm(_DivisionSelectForm):
-    """What a citizen may change themselves; name and ID number come from the identity check."""
+    """What a citizen may change themselves (not their name and ID number): contact details, where
+    they live, and how they are told about their applications."""
 
     phone = RegisterForm.base_fields["phone"]
     email = RegisterForm.base_fields["email"]
@@ -150,6 +152,12 @@ class ProfileForm(_DivisionSelectForm):
         _("Your district, city or province"),
         _("Your applications start in this place; you can choose another for each application. It also "
           "decides which local services you see."), required=False)
+    notify_by_email = forms.BooleanField(label=_("By email"), required=False)
+    notify_by_sms = forms.BooleanField(label=_("By text message (SMS)"), required=False)
+    # Not required: a form without it (a script's) leaves the language as it is.
+    language = forms.ChoiceField(label=_("Language of our messages"), widget=forms.RadioSelect,
+                                 choices=notification_languages, required=False,
+                                 error_messages={"invalid_choice": _("Choose the language of our messages.")})
 
     division_field = "residence"
     clean_phone = RegisterForm.clean_phone

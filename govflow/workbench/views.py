@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -65,7 +65,9 @@ def _task_url(case: Case) -> str:
 
 def _context(request: HttpRequest, **extra: Any) -> dict:
     staff = request.staff
-    return {"staff": staff, "held_count": staff.held_count, **extra}
+    # The administration link only for whom Django's admin site admits (a supervisor with staff status).
+    return {"staff": staff, "held_count": staff.held_count, "may_use_admin": admin.site.has_permission(request),
+            **extra}
 
 
 def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int, str] | None = None) -> None:

@@ -69,3 +69,23 @@ def localized_name(value) -> str:
     from govflow.catalog.models import localized
 
     return localized(value)
+
+
+@register.simple_tag(takes_context=True)
+def staff_links(context) -> dict:
+    """The staff links of the page's footer: the workbench for office members (clerks, supervisors,
+    counter clerks) and for visitors (it asks them to sign in), the administration only for whom
+    Django's admin site admits. A signed-in citizen gets neither, known from their session without a
+    query; staff cost one query."""
+    from django.contrib import admin
+
+    from govflow.accounts.sessions import is_citizen_session
+    from govflow.applications.selectors import is_clerk
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"workbench": True, "admin": False}
+    if is_citizen_session(request):
+        return {"workbench": False, "admin": False}
+    return {"workbench": is_clerk(user), "admin": admin.site.has_permission(request)}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from govflow.accounts import selectors as account_selectors
 from govflow.accounts import services as account_services
 from govflow.accounts.limits import RateLimited
 from govflow.applications import selectors as app_selectors
@@ -108,18 +109,24 @@ def profile(request: HttpRequest) -> HttpResponse:
     divisions = list(Division.objects.all())
     residence = next((d.code for d in divisions if d.pk == user.residence_id), "")
     form = ProfileForm(request.POST or None, choices=division_choices(divisions),
-                       initial={"phone": user.phone, "email": user.email, "residence": residence})
+                       initial={"phone": user.phone, "email": user.email, "residence": residence,
+                                "notify_by_email": user.notify_by_email, "notify_by_sms": user.notify_by_sms,
+                                "language": user.language})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            account_services.profile_update(user=user, phone=data["phone"], email=data["email"], residence=data["residence"])
+            account_services.profile_update(
+                user=user, phone=data["phone"], email=data["email"], residence=data["residence"],
+                notify_by_email=data["notify_by_email"], notify_by_sms=data["notify_by_sms"],
+                language=data["language"] or None)
         except InvalidInput as exc:
             for message in (exc.errors or {}).get("residence") or [exc.message]:
                 form.add_error("residence", message)
         else:
             messages.success(request, _("Your details are saved."))
             return redirect("profile")
-    return render(request, "portal/profile.html", {"form": form, "profile_user": user})
+    return render(request, "portal/profile.html", {"form": form, "profile_user": user,
+                                                   "identity": account_selectors.identity_check(user)})
 
 
 # -- passwords -----------------------------------------------------------------------------------
