@@ -261,7 +261,12 @@ def counter_form(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         codes, _sections = _codes(definition, application.data)
         parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
-        if not errors:
+        if errors:  # refused: the blanks this page leaves are said in the same round
+            would_be = {**application.data, **{c: v for c, v in parsed.items() if c not in errors}}
+            missing = readiness(definition, {c: v for c, v in would_be.items() if v is not None}, ()).missing_fields
+            errors = {c: errors.get(c) or [_required_message(definition.fields[c])]
+                      for c in codes if c in errors or c in missing}
+        else:
             try:
                 application = app_services.application_update(application=application, user=request.user,
                                                               data=parsed)
