@@ -31,6 +31,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
+from govflow.web import question_error_items
 
 from .views import _context, _failure, staff_required
 
@@ -236,8 +237,7 @@ def _groups(definition: Definition, data: dict, *, errors: dict | None = None, r
 
 
 def _error_items(groups: list[dict]) -> list[dict]:
-    return [{"href": f"#{q.anchor}", "text": f"{q.label}: {message}"}
-            for group in groups for q in group["questions"] for message in q.errors]
+    return question_error_items(q for group in groups for q in group["questions"])
 
 
 def _required_message(spec: dict) -> str:

@@ -28,6 +28,7 @@ from govflow.catalog.definition import Definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import DomainError, InvalidInput, InvalidState
+from govflow.web import form_error_items
 
 from ..acting import current_principal
 from ..forms import EvaluationForm, FilterForm
@@ -408,8 +409,7 @@ def application_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = _detail_context(request, application)
         context["evaluation_form"] = form
-        context["error_items"] = [{"href": "#id_score_0" if name == "score" else f"#id_{name}", "text": message}
-                                  for name, errs in form.errors.items() for message in errs]
+        context["error_items"] = form_error_items(form, top="#rate")
         return render(request, "portal/application_detail.html", context, status=400)
     try:
         services.evaluation_create(application=application, user=request.user, score=form.cleaned_data["score"],
