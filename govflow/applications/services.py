@@ -321,13 +321,30 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     try:
         if old is not None:
             old_name = old.file.name
+            kept = (app.status == ApplicationStatus.CORRECTION_REQUESTED
+                    and _keep_replaced_document(app, old))
             old.delete()
-            transaction.on_commit(lambda: default_storage.delete(old_name))
+            if not kept:
+                transaction.on_commit(lambda: default_storage.delete(old_name))
         doc.save()
     except Exception:
         default_storage.delete(stored)
         raise
     return doc
+
+
+def _keep_replaced_document(app: Application, old: Document) -> bool:
+    """The first file a correction round replaces is kept for the clerk's side-by-side view, on
+    each open request that marked it; a later upload in the same round replaces only the
+    round's own new file (deleted as usual). Whether the old file was kept."""
+    waiting = [r for r in CorrectionRequest.objects.filter(case__application=app, resolved_at__isnull=True)
+               if old.material_code in r.materials and old.material_code not in r.documents_before]
+    info = {"file": old.file.name, "filename": old.filename, "size": old.size, "content_type": old.content_type,
+            "sha256": old.sha256, "uploaded_at": old.uploaded_at.isoformat()}
+    for request in waiting:
+        request.documents_before = {**request.documents_before, old.material_code: info}
+        request.save(update_fields=["documents_before"])
+    return bool(waiting)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,7 +774,8 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.paused_at = now
             case.owner = None
             CorrectionRequest.objects.create(case=case, requested_by=user, fields=request["fields"],
-                                             materials=request["materials"], message=request["message"])
+                                             materials=request["materials"], message=request["message"],
+                                             answers_before={c: app.data.get(c) for c in request["fields"]})
             s.log("case.correction_requested", case=case, message=request["message"],
                   data={"fields": request["fields"], "materials": request["materials"]})
             s.notify("case.correction_requested", payload={"procedure": case.procedure_code, "number": app.number,
