@@ -7,7 +7,7 @@ and the admin all call these.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeVar
 
 from django.core.files.base import File
@@ -282,6 +282,23 @@ def application_delete(*, application: Application, user: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # documents
 
+def upload_check(material: Mapping, file: IO[bytes]) -> tuple[str, int, str]:
+    """What every upload of ``material`` (its catalog entry) must be: no larger than its
+    ``max_size_mb``, of one of its ``accepted_types`` by its content. ``(content type, size,
+    SHA-256)``, the file rewound; raises :class:`UploadTooLarge` or :class:`UnsupportedFileType`.
+    Stores nothing: a page that refuses other answers checks its files with it too, so that
+    every error is said at once."""
+    limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
+    try:
+        mime, total, digest = read_upload(file, limit=limit)
+    except TooLarge:
+        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.") from None
+    accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
+    if mime is None or mime not in accepted:
+        raise UnsupportedFileType("This type of file is not accepted for this material.")
+    return mime, total, digest
+
+
 @transaction.atomic
 def document_upload(*, application: Application, user: Any, material_code: str, file: IO[bytes],
                     filename: str = "") -> Document:
@@ -304,15 +321,7 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     elif app.status != ApplicationStatus.DRAFT:
         raise InvalidState("Materials can no longer be changed.")
 
-    limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
-    try:
-        mime, total, digest = read_upload(file, limit=limit)
-    except TooLarge:
-        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.") from None
-    accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
-    if mime is None or mime not in accepted:
-        raise UnsupportedFileType("This type of file is not accepted for this material.")
-
+    mime, total, digest = upload_check(material, file)
     old = Document.objects.filter(application=app, material_code=material_code).first()
     doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),
                    size=total, sha256=digest, content_type=mime, uploaded_by=user)

@@ -21,7 +21,7 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
 from govflow.applications.readiness import readiness
-from govflow.applications.rules import blanked_required, correction_scope
+from govflow.applications.rules import blanked_required, correction_scope, stale_materials
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
@@ -330,6 +330,8 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
             errors, other = _service_field_errors(exc, codes)
         except DomainError as exc:
             other = [_domain_message(exc)]
+    if errors or other:
+        material_errors = _refused_files(request, application, definition, cases, correction["materials"])
     if not errors and not other:
         for code in correction["materials"]:
             upload = request.FILES.get(f"file-{code}")
@@ -366,6 +368,30 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/application_detail.html", context, status=400)
     messages.success(request, _("Your corrections are saved. Send them when you are ready."))
     return redirect(f"{reverse('application', args=[application.pk])}#correction")
+
+
+def _refused_files(request: HttpRequest, application: Application, definition: Definition, cases: list,
+                   materials: list[str]) -> dict[str, list[str]]:
+    """When the answers of a correction are refused, nothing is stored, but the page still says
+    what is wrong with the files posted with them (checked, not kept) and, when sending, which
+    marked materials still need a new file: every error at once."""
+    found: dict[str, list[str]] = {}
+    for code in materials:
+        uploads = request.FILES.getlist(f"file-{code}")
+        if len(uploads) > 1:
+            found[code] = [_("Upload one file at a time.")]
+        elif uploads:
+            spec = definition.materials.get(code, {})
+            try:
+                services.upload_check(spec, uploads[0])
+            except DomainError as exc:
+                found[code] = [_domain_message(exc, material=spec)]
+    if request.POST.get("action") == "resubmit":
+        uploaded = {code: doc.uploaded_at for code, doc in _documents(application).items()}
+        for code in stale_materials(cases, uploaded):
+            if code in materials and code not in found and not request.FILES.get(f"file-{code}"):
+                found[code] = [_("Upload a corrected file.")]
+    return found
 
 
 @login_required
