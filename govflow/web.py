@@ -1,4 +1,5 @@
-"""Small helpers the server-rendered interfaces (portal, workbench) share."""
+"""Small helpers the server-rendered interfaces share (portal, workbench), and the error summaries' entries
+of the portal, the workbench and the admin (the ``govflow_forms`` template library)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
