@@ -48,7 +48,7 @@ def test_apply_starts_with_the_guide_questions(alice_client):
 def test_an_unanswered_guide_question_is_an_error_and_saves_nothing(alice_client):
     response = alice_client.post(reverse("apply", args=["business-startup"]), {"step": "guide"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["error_items"][0]["href"] == "#f-has_employees-0"
     assert "Select an answer." in response.content.decode()
     assert not Application.objects.exists()
@@ -211,7 +211,7 @@ def test_malformed_and_invalid_answers_save_nothing_and_are_linked_from_the_summ
     response = alice_client.post(reverse("apply-form", args=[application.pk]),
                                  business_form(employee_count="twelve", legal_rep_id=wrong_id, company_name="新名字"))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert Application.objects.get(pk=application.pk).data == before
     hrefs = [item["href"] for item in response.context["error_items"]]
     assert "#f-employee_count" in hrefs
@@ -238,6 +238,7 @@ def test_every_error_of_the_form_page_is_reported_in_one_round(alice_client):
         registered_capital="abc", legal_rep_id=wrong_id, legal_rep_phone="12345", company_name=""),
         HTTP_ACCEPT_LANGUAGE="en")
 
+    assert response.status_code == 400
     assert Application.objects.get(pk=application.pk).data == before
     items = response.context["error_items"]
     assert [item["href"] for item in items] == ["#f-company_name", "#f-registered_capital", "#f-legal_rep_id",

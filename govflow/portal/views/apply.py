@@ -202,7 +202,7 @@ def _post_guide(request: HttpRequest, definition: Definition, code: str,
         context = _guide_context(definition, questions, action=request.path, application=application,
                                  one_thing_code=code, data=data, place=place)
         context["error_items"] = [{"href": "#main-form", "text": t} for t in other] + context["error_items"]
-        return render(request, "portal/apply_guide.html", context)
+        return render(request, "portal/apply_guide.html", context, status=400)  # refused: nothing saved
     return redirect("apply-form", pk=application.pk)
 
 
@@ -217,9 +217,10 @@ def _post_form(request: HttpRequest, definition: Definition, code: str, applicat
             errors = _with_missing(definition, application, codes, errors,
                                    qa.parse_answers(definition, codes, request.POST)[0])
         data = dict(application.data) if application is not None else {}
-        return render(request, "portal/apply_form.html",
+        return render(request, "portal/apply_form.html",  # refused: nothing saved
                       _form_context(definition, data, action=form_action, application=application,
-                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other, place=place))
+                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other, place=place),
+                      status=400)
     if action == "save":
         messages.success(request, _("Your draft is saved. You can come back to it at any time from "
                                     "“My applications”."))
