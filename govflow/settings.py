@@ -116,6 +116,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "govflow.portal.context_processors.sign_in",
             ],
+            # The error summary's entries, shared by the portal, the workbench and the admin.
+            "libraries": {"govflow_forms": "govflow.web"},
         },
     },
 ]

@@ -1,7 +1,11 @@
-"""Small helpers the server-rendered interfaces (portal, workbench) share."""
+"""Small helpers the server-rendered interfaces share (portal, workbench), and the error summaries' entries
+of the portal, the workbench and the admin (the ``govflow_forms`` template library)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import segno
+from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -49,3 +53,69 @@ def receipt_context(request: HttpRequest, application) -> dict:
     receipt = papers.receipt(application)
     url = receipt_verify_url(request, receipt.token)
     return {"receipt": receipt, "verify_url": url, "verify_qr": qr_data_uri(url)}
+
+
+# -- error summaries (GOV.UK "There is a problem") ---------------------------------------------------
+# One model for every page of the portal, the workbench and the admin: a list of
+# ``{"href": "#<the field's id>", "text": "<label>: <message>"}``, rendered as a summary on top of the
+# page whose links move focus to the field. ``register`` makes these the ``govflow_forms`` template
+# library (settings.TEMPLATES).
+
+register = template.Library()
+
+#: Widgets whose id names a group: the link goes to the first input (``id_x_0``).
+_GROUP_INPUTS = ("radio", "checkbox")
+
+
+def _field_anchor(field) -> str | None:
+    """The id an error link moves focus to (``None`` for a hidden field: nothing to focus)."""
+    widget = field.field.widget
+    if widget.is_hidden:
+        return None
+    multiple = getattr(widget, "allow_multiple_selected", False) or getattr(widget, "input_type", None) == "radio"
+    if multiple and getattr(widget, "input_type", None) in _GROUP_INPUTS:
+        return f"{field.auto_id}_0"
+    return field.auto_id
+
+
+@register.simple_tag
+def form_error_items(form, top: str = "#main-form", prefix: str = "") -> list[dict]:
+    """Error-summary entries of a Django form, each linking to its field: the form's own errors
+    (linked to ``top``, the form or its row), then every field's, in the form's field order.
+    ``prefix`` names the form where a page has several (an inline's row)."""
+    if form is None or not form.errors:
+        return []
+    top = top or "#main-form"
+    lead = f"{prefix}: " if prefix else ""
+    items = [{"href": top, "text": f"{lead}{message}"} for message in form.non_field_errors()]
+    for name in [n for n in form.fields if n in form.errors] + [n for n in form.errors
+                                                                   if n != "__all__" and n not in form.fields]:
+        if name not in form.fields:  # an error added for a field the form does not have
+            items += [{"href": top, "text": f"{lead}{message}"} for message in form.errors[name]]
+            continue
+        field = form[name]
+        anchor = _field_anchor(field)
+        for message in field.errors:
+            items.append({"href": f"#{anchor}" if anchor else top, "text": f"{lead}{field.label}: {message}"})
+    return items
+
+
+def question_error_items(questions: Iterable) -> list[dict]:
+    """Error-summary entries of the generated form's questions (:class:`govflow.catalog.questions.Question`),
+    each linking to its input (the first radio of a group)."""
+    return [{"href": f"#{q.anchor}", "text": f"{q.label}: {message}"} for q in questions for message in q.errors]
+
+
+@register.simple_tag
+def admin_error_items(adminform, inline_admin_formsets: Iterable = (), top: str = "#content-main") -> list[dict]:
+    """Every error of an admin change form: the main form's, then each inline's (its own errors,
+    linked to its group, and each row's, named by the inline and the row's number)."""
+    items = form_error_items(getattr(adminform, "form", None), top=top) if adminform else []
+    for inline in inline_admin_formsets or ():
+        formset = inline.formset
+        name = str(inline.opts.verbose_name_plural or inline.opts.verbose_name).capitalize()
+        group = f"#{formset.prefix}-group"
+        items += [{"href": group, "text": f"{name}: {message}"} for message in formset.non_form_errors()]
+        for index, form in enumerate(formset.forms):
+            items += form_error_items(form, top=f"#{formset.prefix}-{index}", prefix=f"{name} #{index + 1}")
+    return items

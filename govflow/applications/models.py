@@ -269,6 +269,12 @@ class CorrectionRequest(models.Model):
     message = models.TextField()
     requested_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # What the marked items were when the clerk asked, so the clerk sees old and new side by side:
+    # each marked field's answer (null when unanswered), and each marked material's file the
+    # citizen's first new upload replaced ({"file": storage name, "filename", "size",
+    # "content_type", "sha256", "uploaded_at"}; that file is kept, the rest of the round's are not).
+    answers_before = models.JSONField(default=dict, blank=True)
+    documents_before = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["requested_at", "id"]

@@ -12,7 +12,7 @@ from govflow.errors import NotAllowed
 from govflow.parties.models import Authorisation, OrganisationRole, live_q
 from govflow.parties.selectors import MYSELF, Principal
 
-from .models import Application, Case, CaseStatus, TimelineEntry
+from .models import Application, Case, CaseStatus, CorrectionRequest, TimelineEntry
 from .timeline import PUBLIC_TIMELINE_KINDS
 
 
@@ -272,6 +272,32 @@ def task_view_for_clerk(case: Case) -> dict:
                                              material_code__in=definition.material_codes_of(case.procedure_code)))
     history = list(TimelineEntry.objects.filter(case=case).select_related("actor").order_by("at", "id"))
     return {"data": data, "outputs": outputs, "documents": documents, "history": history}
+
+
+def answered_correction(case: Case) -> CorrectionRequest | None:
+    """The case's latest correction request once the applicant has answered it, with what the
+    marked answers and files were before (1 query); ``None`` when none was asked or it is still
+    open. The answers and files now are the application's."""
+    latest = CorrectionRequest.objects.filter(case=case).order_by("-requested_at", "-id").first()
+    return latest if latest is not None and latest.resolved_at is not None else None
+
+
+def replaced_document(case: Case, request_pk: Any, material_code: Any) -> dict:
+    """The file a correction request of ``case`` replaced (its ``documents_before`` entry: storage
+    name, file name, type) for a material of the case's procedure; else 404. The caller has
+    checked the case is the clerk's (``task_for_clerk``)."""
+    from govflow.catalog.definition import get_definition
+
+    request_pk = int_or_404(request_pk)
+    if not isinstance(material_code, str) or material_code not in get_definition(
+            case.application.version).material_codes_of(case.procedure_code):
+        raise Http404("Document not found.")
+    before = (CorrectionRequest.objects.filter(pk=request_pk, case=case)
+              .values_list("documents_before", flat=True).first()) or {}
+    info = before.get(material_code)
+    if not isinstance(info, dict) or not info.get("file"):
+        raise Http404("Document not found.")
+    return info
 
 
 def document_for_user(user: Any, application_pk: Any, document_pk: Any):

@@ -7,7 +7,7 @@ and the admin all call these.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeVar
 
 from django.core.files.base import File
@@ -282,6 +282,23 @@ def application_delete(*, application: Application, user: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # documents
 
+def upload_check(material: Mapping, file: IO[bytes]) -> tuple[str, int, str]:
+    """What every upload of ``material`` (its catalog entry) must be: no larger than its
+    ``max_size_mb``, of one of its ``accepted_types`` by its content. ``(content type, size,
+    SHA-256)``, the file rewound; raises :class:`UploadTooLarge` or :class:`UnsupportedFileType`.
+    Stores nothing: a page that refuses other answers checks its files with it too, so that
+    every error is said at once."""
+    limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
+    try:
+        mime, total, digest = read_upload(file, limit=limit)
+    except TooLarge:
+        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.") from None
+    accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
+    if mime is None or mime not in accepted:
+        raise UnsupportedFileType("This type of file is not accepted for this material.")
+    return mime, total, digest
+
+
 @transaction.atomic
 def document_upload(*, application: Application, user: Any, material_code: str, file: IO[bytes],
                     filename: str = "") -> Document:
@@ -304,15 +321,7 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     elif app.status != ApplicationStatus.DRAFT:
         raise InvalidState("Materials can no longer be changed.")
 
-    limit = int(material.get("max_size_mb", 10)) * 1024 * 1024
-    try:
-        mime, total, digest = read_upload(file, limit=limit)
-    except TooLarge:
-        raise UploadTooLarge(f"The file is larger than {material.get('max_size_mb', 10)} MB.") from None
-    accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
-    if mime is None or mime not in accepted:
-        raise UnsupportedFileType("This type of file is not accepted for this material.")
-
+    mime, total, digest = upload_check(material, file)
     old = Document.objects.filter(application=app, material_code=material_code).first()
     doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),
                    size=total, sha256=digest, content_type=mime, uploaded_by=user)
@@ -321,13 +330,30 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     try:
         if old is not None:
             old_name = old.file.name
+            kept = (app.status == ApplicationStatus.CORRECTION_REQUESTED
+                    and _keep_replaced_document(app, old))
             old.delete()
-            transaction.on_commit(lambda: default_storage.delete(old_name))
+            if not kept:
+                transaction.on_commit(lambda: default_storage.delete(old_name))
         doc.save()
     except Exception:
         default_storage.delete(stored)
         raise
     return doc
+
+
+def _keep_replaced_document(app: Application, old: Document) -> bool:
+    """The first file a correction round replaces is kept for the clerk's side-by-side view, on
+    each open request that marked it; a later upload in the same round replaces only the
+    round's own new file (deleted as usual). Whether the old file was kept."""
+    waiting = [r for r in CorrectionRequest.objects.filter(case__application=app, resolved_at__isnull=True)
+               if old.material_code in r.materials and old.material_code not in r.documents_before]
+    info = {"file": old.file.name, "filename": old.filename, "size": old.size, "content_type": old.content_type,
+            "sha256": old.sha256, "uploaded_at": old.uploaded_at.isoformat()}
+    for request in waiting:
+        request.documents_before = {**request.documents_before, old.material_code: info}
+        request.save(update_fields=["documents_before"])
+    return bool(waiting)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -758,7 +784,8 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.paused_at = now
             case.owner = None
             CorrectionRequest.objects.create(case=case, requested_by=user, fields=request["fields"],
-                                             materials=request["materials"], message=request["message"])
+                                             materials=request["materials"], message=request["message"],
+                                             answers_before={c: app.data.get(c) for c in request["fields"]})
             s.log("case.correction_requested", case=case, message=request["message"],
                   data={"fields": request["fields"], "materials": request["materials"]})
             s.notify("case.correction_requested", payload={"procedure": case.procedure_code, "number": app.number,

@@ -2,8 +2,10 @@
 grouped by the procedure that first needs them, and posted text back to typed answers.
 
 Server-side validation is the services' (``application_create``/``application_update`` raise
-``InvalidInput`` with ``{"data": {code: [messages]}}``); here posted strings only become the JSON
-types the catalog format keeps (``int``, a decimal *string*, ``bool``, ``YYYY-MM-DD``). The browser
+``InvalidInput`` with ``{"data": {code: [messages]}}``); here posted strings become the JSON types
+the catalog format keeps (``int``, a decimal *string*, ``bool``, ``YYYY-MM-DD``), and every answer
+that could be read is checked by the same rules (:meth:`Definition.validate`), so one page reports
+every mistake at once: a number that cannot be read never hides a bad ID number next to it. The browser
 gets the same constraints as native attributes (``required``, ``min``/``max``, ``maxlength``,
 ``pattern``, ``type``), so most mistakes are caught before a round trip, and all of them after one.
 What each field type asks, reads and shows is the field-type registry's
@@ -154,7 +156,13 @@ def parse_value(spec: dict, raw: str | None) -> Any:
 
 def parse_answers(definition: Definition, codes: list[str], post: Any) -> tuple[dict[str, Any], dict[str, list[str]],
                                                                                  dict[str, str]]:
-    """Read ``codes`` from the POST: ``(answers with None for blanks, errors, raw texts)``."""
+    """Read ``codes`` from the POST: ``(answers with None for blanks, errors, raw texts)``.
+
+    ``errors`` holds every mistake of the page at once: the answers that cannot be read as their
+    type, and the answers that could, checked by the definition's rules (format, pattern, bounds,
+    length: :meth:`Definition.validate`, partial, so a blank is not an error here). Whether a blank
+    is allowed is the caller's to say (a draft may keep one, submitting may not).
+    """
     answers: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     raw: dict[str, str] = {}
@@ -166,7 +174,11 @@ def parse_answers(definition: Definition, codes: list[str], post: Any) -> tuple[
             answers[code] = parse_value(spec, text)
         except Unparsable as exc:
             errors[code] = [str(exc)]
-    return answers, errors, raw
+    readable = {code: value for code, value in answers.items() if code not in errors and value is not None}
+    for code, messages in definition.validate(readable, partial=True).items():
+        if code in answers and code not in errors:
+            errors[code] = [str(m) for m in messages]
+    return answers, {code: errors[code] for code in codes if code in errors}, raw
 
 
 def display_value(spec: dict, value: Any) -> str:

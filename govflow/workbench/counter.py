@@ -31,7 +31,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
-from govflow.web import receipt_context
+from govflow.web import question_error_items, receipt_context
 
 from .views import _context, _failure, staff_required
 
@@ -237,8 +237,7 @@ def _groups(definition: Definition, data: dict, *, errors: dict | None = None, r
 
 
 def _error_items(groups: list[dict]) -> list[dict]:
-    return [{"href": f"#{q.anchor}", "text": f"{q.label}: {message}"}
-            for group in groups for q in group["questions"] for message in q.errors]
+    return question_error_items(q for group in groups for q in group["questions"])
 
 
 def _required_message(spec: dict) -> str:
@@ -262,7 +261,12 @@ def counter_form(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         codes, _sections = _codes(definition, application.data)
         parsed, errors, raw = qa.parse_answers(definition, codes, request.POST)
-        if not errors:
+        if errors:  # refused: the blanks this page leaves are said in the same round
+            would_be = {**application.data, **{c: v for c, v in parsed.items() if c not in errors}}
+            missing = readiness(definition, {c: v for c, v in would_be.items() if v is not None}, ()).missing_fields
+            errors = {c: errors.get(c) or [_required_message(definition.fields[c])]
+                      for c in codes if c in errors or c in missing}
+        else:
             try:
                 application = app_services.application_update(application=application, user=request.user,
                                                               data=parsed)

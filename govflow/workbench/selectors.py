@@ -397,6 +397,40 @@ class SiblingCase:
     is_this: bool
 
 
+@dataclass(frozen=True)
+class ChangedAnswer:
+    """A marked answer before the correction and now."""
+
+    code: str
+    label: str
+    before: str
+    now: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ChangedMaterial:
+    """A marked material's file before the correction (``before``: its file name, type and size,
+    or ``None`` when none is on record) and now (the document)."""
+
+    code: str
+    label: str
+    before: dict | None
+    now: Any  # Document or None
+
+
+@dataclass(frozen=True)
+class CorrectionRound:
+    """The applicant's answer to the case's latest correction request, side by side."""
+
+    request_id: int
+    requested_at: datetime
+    resolved_at: datetime
+    message: str
+    answers: list[ChangedAnswer]
+    materials: list[ChangedMaterial]
+
+
 @dataclass
 class TaskPage:
     """Everything the task page shows, read in a fixed number of queries (data minimisation:
@@ -420,6 +454,7 @@ class TaskPage:
     office_name: str
     one_thing_name: str
     applicant: app_selectors.ApplicantFacts
+    correction: CorrectionRound | None = None
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -448,8 +483,36 @@ def correction_choices(definition: Definition, case: Case, sibling_rows: list[tu
             [(code, field_label(definition, code)) for code in targets.locked_fields])
 
 
+def correction_round(case: Case, definition: Definition, data: dict, documents: dict) -> CorrectionRound | None:
+    """What the applicant changed in answer to the case's latest correction request, each marked
+    answer and material before and now (1 query: :func:`app_selectors.answered_correction`);
+    ``data`` and ``documents`` are the case's answers and documents now. Only what the request
+    recorded is shown (requests made before the record began have no "before")."""
+    request = app_selectors.answered_correction(case)
+    if request is None:
+        return None
+    own_fields, own_materials = set(definition.field_codes_of(case.procedure_code)), \
+        set(definition.material_codes_of(case.procedure_code))
+    answers = []
+    for code in request.fields:
+        if code not in own_fields or code not in request.answers_before:
+            continue
+        spec = definition.fields.get(code)
+        before, now = request.answers_before.get(code), data.get(code)
+        answers.append(ChangedAnswer(code=code, label=field_label(definition, code),
+                                     before=field_type(spec).display(spec, before),
+                                     now=field_type(spec).display(spec, now), changed=before != now))
+    materials = [ChangedMaterial(code=code, label=material_label(definition, code),
+                                 before=request.documents_before.get(code), now=documents.get(code))
+                 for code in request.materials if code in own_materials]
+    return CorrectionRound(request_id=request.pk, requested_at=request.requested_at,
+                           resolved_at=request.resolved_at, message=request.message, answers=answers,
+                           materials=materials)
+
+
 def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
-    """The task page's content: 5 queries (version, outputs, documents, history, timeline+cases)."""
+    """The task page's content: 6 queries (version, outputs, documents, history, timeline+cases,
+    the answered correction request)."""
     application = case.application
     definition = get_definition(application.version)
     view = app_selectors.task_view_for_clerk(case)
@@ -526,6 +589,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
         applicant=app_selectors.applicant_facts(application),
+        correction=correction_round(case, definition, view["data"], by_material),
     )
 
 

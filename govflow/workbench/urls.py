@@ -15,6 +15,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/assign/", views.assign, name="assign"),
     path("tasks/<int:task_id>/decide/", views.decide, name="decide"),
     path("tasks/<int:task_id>/documents/<int:document_id>/", views.document, name="document"),
+    path("tasks/<int:task_id>/corrections/<int:request_id>/<str:material_code>/", views.replaced_document,
+         name="replaced-document"),
     path("board/", views.board, name="board"),
     path("board/overdue/", views.board_overdue, name="board-overdue"),
     path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),

@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -297,6 +298,28 @@ def document(request: HttpRequest, task_id: int, document_id: int) -> FileRespon
                             filename=doc.filename)
     response["X-Content-Type-Options"] = "nosniff"
     # Inert, as the API serves it; only this site's pages may frame it (the inline preview).
+    response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+@staff_required
+@xframe_options_sameorigin
+def replaced_document(request: HttpRequest, task_id: int, request_id: int, material_code: str) -> FileResponse:
+    """The file a correction of this task's case replaced (the clerk compares it with the new one),
+    served as :func:`document` serves a material."""
+    case = app_selectors.task_for_clerk(request.user, task_id)
+    info = app_selectors.replaced_document(case, request_id, material_code)
+    try:
+        handle = default_storage.open(info["file"], "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("Document not found.") from None
+    content_type = str(info.get("content_type") or "application/octet-stream")
+    download = request.GET.get("download") == "1" or content_type not in INLINE_TYPES
+    response = FileResponse(handle, content_type=content_type, as_attachment=download,
+                            filename=str(info.get("filename") or "document"))
+    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -333,3 +333,36 @@ def test_a_lock_the_engine_cannot_take_is_the_domains_busy():
 
     with pytest.raises(Busy):
         moves_the_workflow()
+
+
+def test_a_correction_keeps_what_its_marked_answers_and_first_replaced_file_were(
+        citizen_alice, clerks, django_capture_on_commit_callbacks):
+    """For the clerk's side-by-side view: the marked answers when asked, and the file the round's
+    first upload replaced (kept on disk); a second upload in the round replaces only the round's
+    own file, which is deleted as any replaced file is."""
+    from django.core.files.storage import default_storage
+
+    app = submitted(citizen_alice, "business-startup")
+    case = case_of(app, "amr-licence")
+    original = Document.objects.get(application=app, material_code="premises_proof")
+    services.task_claim(case=case, user=clerks["amr"])
+    services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+                           corrections={"fields": ["company_name"], "materials": ["premises_proof"],
+                                        "message": "名称有误"})
+    request = case.correction_requests.get()
+    assert request.answers_before == {"company_name": BUSINESS_ANSWERS["company_name"]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = upload(app, citizen_alice, "premises_proof", PNG_BYTES, "first.png")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(app, citizen_alice, "premises_proof", PDF_BYTES, "second.pdf")
+
+    request.refresh_from_db()
+    kept = request.documents_before["premises_proof"]
+    assert (kept["file"], kept["filename"], kept["sha256"]) == (original.file.name, original.filename,
+                                                                original.sha256)
+    assert default_storage.exists(original.file.name)  # kept for the clerk
+    assert not default_storage.exists(first.file.name)  # the round's own intermediate file is not
+    assert selectors.answered_correction(case) is None  # not answered yet
+    services.application_resubmit(application=app, user=citizen_alice)
+    assert selectors.answered_correction(case).pk == request.pk

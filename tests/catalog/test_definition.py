@@ -556,3 +556,26 @@ def test_an_anchored_pattern_is_exported_as_it_is_and_an_unanchored_one_anchored
     assert exported("^[0-9]{8,30}$") == "^[0-9]{8,30}$"
     assert exported("[0-9]{8}") == "^(?:[0-9]{8})$"
     assert exported("^a|b$") == "^(?:^a|b$)$"
+
+
+def test_parse_answers_reports_unreadable_and_invalid_answers_together(demo_catalog):
+    """A number that cannot be read never hides the other answers' mistakes: every readable answer
+    is checked by the definition's rules in the same call, a blank is never an error here."""
+    from django.http import QueryDict
+
+    from govflow.catalog import questions as qa
+    from govflow.catalog.definition import get_definition
+    from govflow.catalog.models import OneThing
+
+    definition = get_definition(OneThing.objects.get(code="business-startup").current_version)
+    post = QueryDict(mutable=True)
+    post.update({"registered_capital": "abc", "legal_rep_phone": "12345", "legal_rep_id": "11010119900101123X",
+                 "company_name": "", "legal_rep_name": "王小明"})
+    codes = ["company_name", "registered_capital", "legal_rep_name", "legal_rep_id", "legal_rep_phone"]
+    assert not is_valid_id_number(post["legal_rep_id"])
+
+    answers, errors, raw = qa.parse_answers(definition, codes, post)
+
+    assert list(errors) == ["registered_capital", "legal_rep_id", "legal_rep_phone"]
+    assert answers["legal_rep_name"] == "王小明" and answers["company_name"] is None
+    assert raw["registered_capital"] == "abc"

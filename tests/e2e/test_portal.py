@@ -217,10 +217,17 @@ def test_the_main_pages_have_no_serious_accessibility_violations(page, demo_cata
 
     # A server-side error (a check digit the browser cannot know): the summary is announced and
     # focused, and its link moves focus to the field.
+    # Every error of the page in one round: an unreadable number hides none of the others.
     wrong = id_number_for(7)[:17] + ("0" if id_number_for(7)[17] != "0" else "1")
     page.fill("#f-legal_rep_id", wrong)
+    page.fill("#f-registered_capital", "abc")
+    page.fill("#f-legal_rep_phone", "12345")
     page.click("#main-form button[value=save]")
     page.wait_for_selector(".error-summary")
+    links = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links == ["#f-registered_capital", "#f-legal_rep_id", "#f-legal_rep_phone"]
+    for anchor in links:
+        assert page.locator(f"{anchor}-error").is_visible()
     assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
     assert page.locator("#f-legal_rep_id").get_attribute("aria-invalid") == "true"
     assert_accessible(page, run_axe)

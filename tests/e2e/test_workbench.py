@@ -137,6 +137,13 @@ def test_a_clerk_claims_asks_for_a_correction_then_approves_and_the_next_departm
     page.wait_for_url(TASK_URL)
     assert "杭州一件事网络科技有限公司" in page.locator("#answers-h + table").inner_text()
     assert page.locator(".wb-corrected").count() == 2  # the corrected answer and the replaced material
+    # The correction side by side: the name before and now, and both files.
+    compare = page.locator("[data-correction-round]")
+    assert compare.is_visible()
+    assert "杭州一件事网络科技有限公司" in compare.locator("ins").first.inner_text()
+    assert compare.locator("[data-before-file]").count() == compare.locator("[data-now-file]").count() == 1
+    assert_accessible(page, run_axe)
+    screenshot(page, "workbench-04b-correction-side-by-side")
 
     # Approve with the licence's output: a wrong format is refused, the right one goes through.
     page.keyboard.press("a")

@@ -48,7 +48,7 @@ def test_apply_starts_with_the_guide_questions(alice_client):
 def test_an_unanswered_guide_question_is_an_error_and_saves_nothing(alice_client):
     response = alice_client.post(reverse("apply", args=["business-startup"]), {"step": "guide"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["error_items"][0]["href"] == "#f-has_employees-0"
     assert "Select an answer." in response.content.decode()
     assert not Application.objects.exists()
@@ -211,7 +211,7 @@ def test_malformed_and_invalid_answers_save_nothing_and_are_linked_from_the_summ
     response = alice_client.post(reverse("apply-form", args=[application.pk]),
                                  business_form(employee_count="twelve", legal_rep_id=wrong_id, company_name="新名字"))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert Application.objects.get(pk=application.pk).data == before
     hrefs = [item["href"] for item in response.context["error_items"]]
     assert "#f-employee_count" in hrefs
@@ -222,10 +222,47 @@ def test_malformed_and_invalid_answers_save_nothing_and_are_linked_from_the_summ
     assert body.count('aria-invalid="true"') >= 1
     assert "<title>Error:" in body
 
-    response = alice_client.post(reverse("apply-form", args=[application.pk]),
-                                 business_form(legal_rep_id=wrong_id))
-    assert "#f-legal_rep_id" in [item["href"] for item in response.context["error_items"]]
-    assert "Enter a valid 18-character resident ID number." in response.content.decode()
+    assert "#f-legal_rep_id" in hrefs  # in the same round: a bad number never hides it
+    assert "Enter a valid 18-character resident ID number." in body
+
+
+def test_every_error_of_the_form_page_is_reported_in_one_round(alice_client):
+    """Registered capital ``abc`` (unreadable), a wrong ID check digit and a short phone number
+    (readable but invalid), and a required answer left blank: all four in one response, in the
+    summary (linked, in the page's order) and next to their fields; nothing is saved."""
+    application = start(alice_client)
+    before = dict(Application.objects.get(pk=application.pk).data)
+    wrong_id = id_number_for(5)[:17] + ("1" if id_number_for(5)[17] == "0" else "0")
+
+    response = alice_client.post(reverse("apply-form", args=[application.pk]), business_form(
+        registered_capital="abc", legal_rep_id=wrong_id, legal_rep_phone="12345", company_name=""),
+        HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert Application.objects.get(pk=application.pk).data == before
+    items = response.context["error_items"]
+    assert [item["href"] for item in items] == ["#f-company_name", "#f-registered_capital", "#f-legal_rep_id",
+                                                "#f-legal_rep_phone"]
+    body = response.content.decode()
+    summary = body[body.index('class="error-summary"'):body.index("</div>", body.index('class="error-summary"'))]
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "There is a problem" in summary
+    for item in items:
+        assert f'<a href="{item["href"]}">' in summary
+    for code in ("company_name", "registered_capital", "legal_rep_id", "legal_rep_phone"):
+        assert f'id="f-{code}-error"' in body  # each next to its field
+    assert "Enter a valid 18-character resident ID number." in body
+    assert "Enter a valid mainland China mobile number (11 digits)." in body
+    assert 'value="abc"' in body and 'value="12345"' in body  # what was typed is shown back
+
+
+def test_saving_a_draft_reports_every_invalid_answer_but_not_the_blanks(alice_client):
+    application = start(alice_client)
+
+    response = alice_client.post(reverse("apply-form", args=[application.pk]), form_post(
+        {"registered_capital": "abc", "legal_rep_phone": "12345", "company_name": ""}, action="save"))
+
+    assert [item["href"] for item in response.context["error_items"]] == ["#f-registered_capital",
+                                                                          "#f-legal_rep_phone"]
 
 
 def test_continue_with_missing_required_answers_saves_what_was_given_and_says_what_is_missing(alice_client):

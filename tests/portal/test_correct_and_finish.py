@@ -213,3 +213,28 @@ def test_the_portal_and_the_service_refuse_the_same_stale_material(alice_client,
         ["Upload a corrected file."]]
     corrected.refresh_from_db()
     assert corrected.status == ApplicationStatus.CORRECTION_REQUESTED
+
+
+def test_a_refused_correction_says_what_is_wrong_with_its_file_in_the_same_round(alice_client, corrected):
+    """A blanked required answer and a file of the wrong type: both in one response, nothing kept."""
+    response = alice_client.post(reverse("application-correct", args=[corrected.pk]), {
+        "action": "resubmit", "company_name": "",
+        "file-articles_of_association": SimpleUploadedFile("x.pdf", b"GIF89a" + b"\x00" * 40)},
+        HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert [item["href"] for item in response.context["error_items"]] == ["#f-company_name",
+                                                                          "#m-articles_of_association-file"]
+    assert "This type of file is not accepted. Upload PDF." in response.content.decode()
+    corrected.refresh_from_db()
+    assert corrected.data["company_name"] == BUSINESS_ANSWERS["company_name"]
+    assert corrected.documents.get(material_code="articles_of_association").filename != "x.pdf"
+
+
+def test_a_refused_correction_also_names_the_marked_file_still_missing(alice_client, corrected):
+    response = correct(alice_client, corrected, files=False, company_name="")
+
+    assert response.status_code == 400
+    assert [item["href"] for item in response.context["error_items"]] == ["#f-company_name",
+                                                                          "#m-articles_of_association-file"]
+    assert "Upload a corrected file." in response.content.decode()

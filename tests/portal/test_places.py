@@ -181,7 +181,7 @@ def test_a_division_outside_the_area_is_refused_on_the_select(sc_client, shangch
     response = sc_client.post(reverse("apply-form", args=[application.pk]),
                               newborn_form({"baby_name": "张小宝二"}, **{PLACE: "330000"}))
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: nothing saved
     body = response.content.decode()
     assert "This one thing is offered in Hangzhou only; Zhejiang Province is outside it." in body
     assert response.context["error_items"][0]["href"] == "#id_place-division"
@@ -198,7 +198,7 @@ def test_a_bad_division_is_a_form_error_never_a_500(sc_client, shangcheng, code,
     response = sc_client.post(reverse("apply", args=["business-startup"]),
                               {"step": "guide", "has_employees": "no", PLACE: code})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not Application.objects.filter(applicant=shangcheng).exists()
 

@@ -355,3 +355,38 @@ def test_a_decision_refused_by_the_workflow_state_says_so(as_user, held, clerks,
     response = as_user(clerks["amr"]).post(url("decide", held), {**REJECT, "confirmed": "1"})
     assert response.url == "/workbench/mine/"
     assert said(response) == ["This task is no longer in review."]
+
+
+def test_every_error_of_a_decision_form_is_reported_in_one_round(as_user, held, clerks):
+    """Three independent mistakes in the correction request (an answer and a material that cannot
+    be marked, no message): all three in the summary on top of the form, each linked to its field,
+    and next to each field; nothing is sent."""
+    response = as_user(clerks["amr"]).post(url("decide", held), {
+        "decision": "request_correction", "fields_to_correct": ["no-such-field"],
+        "materials_to_correct": ["no-such-material"], "message": ""}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('id="decide-correction"'):html.index('id="decide-reject"')]
+    start = form.index('class="wb-error-summary"')
+    summary = form[start:form.index("</div>", start)]
+    assert "There is a problem" in summary and 'role="alert"' in summary and 'tabindex="-1"' in summary
+    links = [part.split('"')[0] for part in summary.split('<a href="')[1:]]
+    assert links == ["#request_correction-fields_to_correct_0", "#request_correction-materials_to_correct_0",
+                     "#request_correction-message"]
+    assert "Tell the applicant what to correct." in summary
+    assert form.count('class="errorlist') >= 3  # and each next to its field
+    assert 'id="request_correction-message_error"' in form
+    assert fresh(held).status == "in_review"
+
+
+def test_every_error_of_the_approval_form_is_reported_in_one_round(as_user, held, clerks):
+    response = as_user(clerks["amr"]).post(url("decide", held), {
+        **APPROVE, "output_uscc": "nope", "comment": "x" * 5000, "confirmed": "1"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('id="decide-approve"'):html.index('id="decide-correction"')]
+    assert 'href="#approve-output_uscc"' in form and 'href="#approve-comment"' in form
+    assert "This does not match the required format." in form and "at most 4000 characters" in form
+    assert not IssuedOutput.objects.exists()

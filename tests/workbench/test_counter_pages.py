@@ -163,3 +163,21 @@ def test_the_board_shows_this_months_applications_by_channel(as_user, clerk, off
     page = as_user(supervisor_sue_amr).get(reverse("workbench:board"))
     assert page.context["by_channel"] == {"online": 0, "counter": 1, "api": 0}
     assert 'data-channel="counter"' in page.content.decode()
+
+
+def test_the_counter_form_reports_every_error_of_the_page_in_one_round(client, clerk, office):
+    app, _code = walk_in(clerk, office, submit=False)
+    before = dict(Application.objects.get(pk=app.pk).data)
+    post = {**form_post(app), "registered_capital": "abc", "legal_rep_phone": "12345", "company_name": "",
+            "legal_rep_id": BUSINESS_ANSWERS["legal_rep_id"][:17] + ("1" if BUSINESS_ANSWERS["legal_rep_id"][17] == "0"
+                                                                     else "0")}
+
+    response = client.post(reverse("workbench:counter-form", args=[app.pk]), post)
+
+    assert response.status_code == 400
+    assert Application.objects.get(pk=app.pk).data == before
+    hrefs = [item["href"] for item in response.context["error_items"]]
+    assert hrefs == ["#f-company_name", "#f-registered_capital", "#f-legal_rep_id", "#f-legal_rep_phone"]
+    body = response.content.decode()
+    for href in hrefs:
+        assert f'href="{href}"' in body and f'id="{href[1:]}-error"' in body

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pytest
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
-from govflow.applications.models import Case, CaseStatus, Document, TimelineEntry
+from govflow.applications.models import Case, CaseStatus, CorrectionRequest, Document, TimelineEntry
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Division, Office
 from govflow.errors import InvalidInput, NotFound
@@ -79,6 +80,7 @@ TASK_URLS = [
     ("decide", "post", (), {"decision": "approve", "uscc": "91330106MA2K11110A"}),
     ("document", "get", ("document",), {}),
     ("document", "get", ("document",), {"download": "1"}),
+    ("replaced-document", "get", ("replaced",), {}),
 ]
 
 
@@ -89,8 +91,22 @@ def test_the_table_covers_every_task_url():
     assert task_urls == {name for name, *_ in TASK_URLS}
 
 
+def a_replaced_file(case: Case) -> list:
+    """(request id, material code) of a file an answered correction of the case replaced (the
+    round is recorded as the services record it, with the case's own document standing in)."""
+    doc = a_document(case)
+    request = CorrectionRequest.objects.create(
+        case=case, requested_by=UserFactory(), fields=[], materials=[doc.material_code], message="重新上传",
+        resolved_at=timezone.now(), documents_before={doc.material_code: {
+            "file": doc.file.name, "filename": doc.filename, "size": doc.size, "content_type": doc.content_type,
+            "sha256": doc.sha256, "uploaded_at": doc.uploaded_at.isoformat()}})
+    return [request.pk, doc.material_code]
+
+
 def url_of(name: str, case: Case, extra: tuple) -> str:
-    args = [case.task_id] + [a_document(case).pk for _ in extra]
+    args = [case.task_id]
+    for kind in extra:
+        args += a_replaced_file(case) if kind == "replaced" else [a_document(case).pk]
     return reverse(f"workbench:{name}", args=args)
 
 
@@ -112,7 +128,8 @@ def test_another_offices_task_is_404_for_every_url_and_changes_nothing(
     assert snapshot(case) == before
 
 
-@pytest.mark.parametrize(("name", "method", "extra"), [("task", "get", ()), ("document", "get", ("document",))])
+@pytest.mark.parametrize(("name", "method", "extra"), [("task", "get", ()), ("document", "get", ("document",)),
+                                                   ("replaced-document", "get", ("replaced",))])
 def test_the_same_urls_work_for_the_offices_own_members(districts, as_user, name, method, extra):
     """The 404s above are about the office, not a broken URL: the case's own office gets the page."""
     for district in districts.values():

@@ -17,7 +17,7 @@ from django.utils import timezone
 from govflow.applications import services
 from govflow.workbench.board import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 
-from ..stories import case_of, submitted
+from ..stories import PNG_BYTES, case_of, submitted, upload
 from .bulk import queued_cases
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +149,30 @@ def test_the_queue_page_with_10000_open_tasks(as_user, citizen_alice, clerks):
     print(f"\n[workbench] queue page, 10,000 open tasks, {connection.vendor}: "
           f"median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, "
           f"last page {deep_ms:.1f} ms, {count} queries")
+
+
+#: session, user, memberships, the task's case (with its application, version and applicant),
+#: documents, this case's history, the sibling cases, the timeline, the answered correction request
+#: (the version's definition is cached; no outputs needed by amr-licence)
+TASK_BUDGET = 9
+
+
+def test_the_task_page_after_a_correction_costs_what_it_costs_without_one(as_user, citizen_alice, clerks):
+    """The side-by-side view of a correction is one query (the answered request, with what the
+    marked answers and files were before), whether or not there is one to show."""
+    app = submitted(citizen_alice, "business-startup")
+    case = case_of(app, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    client = as_user(clerks["amr"])
+    url = reverse("workbench:task", args=[case.task_id])
+    plain, _ = queries(client, url)
+    services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+                           corrections={"fields": ["company_name"], "materials": ["premises_proof"],
+                                        "message": "名称有误"})
+    services.application_update(application=app, user=citizen_alice, data={"company_name": "杭州新名字科技有限公司"})
+    upload(app, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
+    services.application_resubmit(application=app, user=citizen_alice)
+    case = case_of(app, "amr-licence")
+    corrected, response = queries(client, reverse("workbench:task", args=[case.task_id]))
+    assert response.context["page"].correction is not None
+    assert corrected == plain <= TASK_BUDGET, (plain, corrected)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from govflow.applications import services
 from govflow.applications.models import Case, Document
 
-from ..stories import BUSINESS_ANSWERS, OUTPUTS, PNG_BYTES, approve, case_of, submitted, upload
+from ..stories import BUSINESS_ANSWERS, JPEG_BYTES, OUTPUTS, PDF_BYTES, PNG_BYTES, approve, case_of, submitted, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,71 @@ def test_after_a_correction_the_corrected_items_are_marked(as_user, amr_case, cl
     assert "杭州一件事网络科技有限公司" in html
     assert html.count('class="wb-corrected"') == 2
     assert "名称有误" in html
+
+
+def _answer_a_correction(amr_case, clerks, citizen_alice, business) -> Case:
+    """The clerk asks to correct the company name and the premises proof; the citizen changes the
+    name, uploads a wrong file then the right one, and sends the corrections."""
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    services.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
+                           corrections={"fields": ["company_name", "registered_address"],
+                                        "materials": ["premises_proof"], "message": "名称有误；住所证明过期"})
+    services.application_update(application=business, user=citizen_alice,
+                                data={"company_name": "杭州一件事网络科技有限公司"})
+    upload(business, citizen_alice, "premises_proof", JPEG_BYTES, "wrong.jpg")
+    upload(business, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
+    services.application_resubmit(application=business, user=citizen_alice)
+    return case_of(business, "amr-licence")
+
+
+def test_after_a_correction_the_clerk_sees_each_marked_item_before_and_now(as_user, amr_case, clerks,
+                                                                         citizen_alice, business):
+    case = _answer_a_correction(amr_case, clerks, citizen_alice, business)
+    client = as_user(clerks["amr"])
+
+    response = client.get(task_url(case), HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    section = html[html.index("data-correction-round"):html.index("</section>", html.index("data-correction-round"))]
+    assert "Corrected by the applicant" in section and "Before the correction" in section
+    name = section[section.index('data-corrected-field="company_name"'):]
+    name = name[:name.index("</tr>")]
+    assert f"<del>{BUSINESS_ANSWERS['company_name']}</del>" in name
+    assert "<ins>杭州一件事网络科技有限公司</ins>" in name and ">changed<" in name
+    address = section[section.index('data-corrected-field="registered_address"'):]
+    address = address[:address.index("</tr>")]
+    assert ">unchanged<" in address and address.count(BUSINESS_ANSWERS["registered_address"]) == 2
+    assert "business_scope" not in section  # only what was marked
+    # Both files, each behind its own link: the one the citizen first had, and the final one.
+    before_url = reverse("workbench:replaced-document", args=[case.task_id, case.correction_requests.get().pk,
+                                                             "premises_proof"])
+    now_doc = Document.objects.get(application=business, material_code="premises_proof")
+    assert f'href="{before_url}" data-before-file' in section
+    assert f'href="{doc_url(case, now_doc)}" data-now-file' in section and "lease.png" in section
+    before = client.get(before_url)
+    assert before.status_code == 200 and b"".join(before.streaming_content) == PDF_BYTES
+    assert before["Content-Type"] == "application/pdf" and "no-store" in before["Cache-Control"]
+    now = client.get(doc_url(case, now_doc))
+    assert b"".join(now.streaming_content) == PNG_BYTES
+    # The round's intermediate upload is not what the clerk sees as "before".
+    assert case.correction_requests.get().documents_before["premises_proof"]["filename"] != "wrong.jpg"
+
+
+def test_a_replaced_file_is_only_for_the_clerks_of_the_case(as_user, amr_case, clerks, citizen_alice, business):
+    case = _answer_a_correction(amr_case, clerks, citizen_alice, business)
+    request_id = case.correction_requests.get().pk
+    url = reverse("workbench:replaced-document", args=[case.task_id, request_id, "premises_proof"])
+    assert as_user(clerks["tax"]).get(url).status_code == 404  # another department
+    client = as_user(clerks["amr"])
+    for args in ((case.task_id, request_id, "articles_of_association"),  # not replaced
+                 (case.task_id, request_id, "bank_account_proof"),  # not this procedure's
+                 (case.task_id, request_id + 1000, "premises_proof")):
+        assert client.get(reverse("workbench:replaced-document", args=args)).status_code == 404
+
+
+def test_without_an_answered_correction_there_is_no_comparison(as_user, amr_case, clerks):
+    services.task_claim(case=amr_case, user=clerks["amr"])
+    assert "data-correction-round" not in as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
 
 
 def test_a_clerk_of_another_department_gets_404(as_user, amr_case, clerks):

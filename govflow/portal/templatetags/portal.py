@@ -5,6 +5,8 @@ from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString
 
+from govflow import web
+
 register = template.Library()
 
 STATUS_TONES = {
@@ -38,19 +40,9 @@ def accessible(field: BoundField) -> SafeString:
     return field.as_widget(attrs=attrs)
 
 
-@register.simple_tag
-def form_error_items(form) -> list[dict]:
-    """Error-summary entries of a Django form, each linking to its field."""
-    items = [{"href": "#main-form", "text": message} for message in form.non_field_errors()]
-    for name, errors in form.errors.items():
-        if name == "__all__":
-            continue
-        field = form[name]
-        is_radio = getattr(field.field.widget, "input_type", None) == "radio"
-        anchor = f"{field.auto_id}_0" if is_radio else field.auto_id
-        for message in errors:
-            items.append({"href": f"#{anchor}", "text": f"{field.label}: {message}"})
-    return items
+#: Error-summary entries of a Django form, each linking to its field (one helper for the portal,
+#: the workbench and the admin: :func:`govflow.web.form_error_items`).
+form_error_items = register.simple_tag(web.form_error_items, name="form_error_items")
 
 
 @register.simple_tag(takes_context=True)

@@ -121,9 +121,25 @@ def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, 
     return application, {}, raw, []
 
 
-def _missing_required(definition: Definition, application: Application, codes: list[str]) -> dict[str, list[str]]:
-    missing = readiness(definition, application.data, ()).missing_fields
+def _missing_required(definition: Definition, data: dict, codes: list[str]) -> dict[str, list[str]]:
+    missing = readiness(definition, data, ()).missing_fields
     return {code: [_required_message(qa.question(definition.fields[code]))] for code in codes if code in missing}
+
+
+def _with_missing(definition: Definition, application: Application | None, codes: list[str],
+                  errors: dict[str, list[str]], parsed: dict) -> dict[str, list[str]]:
+    """A refused page's errors and, in the same round, the required questions it leaves blank (as
+    the answers would stand had the readable ones been saved), in the page's order."""
+    data = dict(application.data) if application is not None else {}
+    for code, value in parsed.items():
+        if code in errors:
+            continue
+        if value is None:
+            data.pop(code, None)
+        else:
+            data[code] = value
+    missing = _missing_required(definition, data, codes)
+    return {code: errors.get(code) or missing[code] for code in codes if code in errors or code in missing}
 
 
 @login_required
@@ -186,7 +202,7 @@ def _post_guide(request: HttpRequest, definition: Definition, code: str,
         context = _guide_context(definition, questions, action=request.path, application=application,
                                  one_thing_code=code, data=data, place=place)
         context["error_items"] = [{"href": "#main-form", "text": t} for t in other] + context["error_items"]
-        return render(request, "portal/apply_guide.html", context)
+        return render(request, "portal/apply_guide.html", context, status=400)  # refused: nothing saved
     return redirect("apply-form", pk=application.pk)
 
 
@@ -197,15 +213,19 @@ def _post_form(request: HttpRequest, definition: Definition, code: str, applicat
                                             application=application, codes=codes, place=place)
     form_action = reverse("apply-form", args=[application.pk]) if application is not None else request.path
     if errors or other or (place is not None and place.has_errors):
+        if action != "save" and errors:  # continuing needs the blanks too: say so in the same round
+            errors = _with_missing(definition, application, codes, errors,
+                                   qa.parse_answers(definition, codes, request.POST)[0])
         data = dict(application.data) if application is not None else {}
-        return render(request, "portal/apply_form.html",
+        return render(request, "portal/apply_form.html",  # refused: nothing saved
                       _form_context(definition, data, action=form_action, application=application,
-                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other, place=place))
+                                    one_thing_code=code, errors=errors, raw=raw, other_errors=other, place=place),
+                      status=400)
     if action == "save":
         messages.success(request, _("Your draft is saved. You can come back to it at any time from "
                                     "“My applications”."))
         return redirect("application", pk=application.pk)
-    missing = _missing_required(definition, application, codes)
+    missing = _missing_required(definition, application.data, codes)
     if missing:
         return render(request, "portal/apply_form.html",
                       _form_context(definition, dict(application.data), action=form_action,

@@ -26,6 +26,7 @@ from govflow.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
+from govflow.web import question_error_items
 
 from ..selectors import definition_materials, procedure_infos
 
@@ -52,8 +53,7 @@ def _required_message(question: qa.Question) -> str:
 
 def _error_items(questions: Iterable[qa.Question]) -> list[dict]:
     """Error-summary entries: each links to the field it is about."""
-    return [{"href": f"#{q.anchor}", "text": f"{q.label}: {message}"}
-            for q in questions for message in q.errors]
+    return question_error_items(questions)
 
 
 def _service_field_errors(exc: InvalidInput, codes: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:

@@ -21,13 +21,14 @@ from govflow.applications import papers, services
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
 from govflow.applications.readiness import readiness
-from govflow.applications.rules import blanked_required, correction_scope
+from govflow.applications.rules import blanked_required, correction_scope, stale_materials
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import DomainError, InvalidInput, InvalidState
+from govflow.web import form_error_items
 
 from ..acting import current_principal
 from ..forms import EvaluationForm, FilterForm
@@ -333,6 +334,8 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
             errors, other = _service_field_errors(exc, codes)
         except DomainError as exc:
             other = [_domain_message(exc)]
+    if errors or other:
+        material_errors = _refused_files(request, application, definition, cases, correction["materials"])
     if not errors and not other:
         for code in correction["materials"]:
             upload = request.FILES.get(f"file-{code}")
@@ -369,6 +372,30 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "portal/application_detail.html", context, status=400)
     messages.success(request, _("Your corrections are saved. Send them when you are ready."))
     return redirect(f"{reverse('application', args=[application.pk])}#correction")
+
+
+def _refused_files(request: HttpRequest, application: Application, definition: Definition, cases: list,
+                   materials: list[str]) -> dict[str, list[str]]:
+    """When the answers of a correction are refused, nothing is stored, but the page still says
+    what is wrong with the files posted with them (checked, not kept) and, when sending, which
+    marked materials still need a new file: every error at once."""
+    found: dict[str, list[str]] = {}
+    for code in materials:
+        uploads = request.FILES.getlist(f"file-{code}")
+        if len(uploads) > 1:
+            found[code] = [_("Upload one file at a time.")]
+        elif uploads:
+            spec = definition.materials.get(code, {})
+            try:
+                services.upload_check(spec, uploads[0])
+            except DomainError as exc:
+                found[code] = [_domain_message(exc, material=spec)]
+    if request.POST.get("action") == "resubmit":
+        uploaded = {code: doc.uploaded_at for code, doc in _documents(application).items()}
+        for code in stale_materials(cases, uploaded):
+            if code in materials and code not in found and not request.FILES.get(f"file-{code}"):
+                found[code] = [_("Upload a corrected file.")]
+    return found
 
 
 @login_required
@@ -412,8 +439,7 @@ def application_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = _detail_context(request, application)
         context["evaluation_form"] = form
-        context["error_items"] = [{"href": "#id_score_0" if name == "score" else f"#id_{name}", "text": message}
-                                  for name, errs in form.errors.items() for message in errs]
+        context["error_items"] = form_error_items(form, top="#rate")
         return render(request, "portal/application_detail.html", context, status=400)
     try:
         services.evaluation_create(application=application, user=request.user, score=form.cleaned_data["score"],

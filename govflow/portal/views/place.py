@@ -20,6 +20,7 @@ from govflow.catalog.models import Division, OneThing
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import InvalidInput
 from govflow.parties.selectors import MYSELF, Principal
+from govflow.web import form_error_items
 
 from ..forms import DivisionForm
 from ..selectors import division_choices
@@ -58,10 +59,7 @@ class Place:
         return True
 
     def error_items(self) -> list[dict]:
-        if not self.has_errors:
-            return []
-        field = self.form["division"]
-        return [{"href": f"#{field.auto_id}", "text": f"{field.label}: {message}"} for message in field.errors]
+        return form_error_items(self.form, top="#place") if self.has_errors else []
 
 
 def first_step_url(application: Application, definition: Definition) -> str:
