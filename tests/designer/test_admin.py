@@ -117,7 +117,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     for item in doc["fields"]:
         saved(client.post(url("catalog_field_add"), {
             "code": item["code"], **_labels("label", item["label"]), "type": item["type"],
-            **_labels("help", item.get("help")),
+            **_labels("help", item.get("help")), **_labels("hint", item.get("hint")), "example": item.get("example", ""),
             "max_length": item.get("max_length", ""), "pattern": item.get("pattern", ""),
             "minimum": item.get("min", ""), "maximum": item.get("max", ""),
             "choices": _choices_text(item.get("choices", [])),
@@ -125,7 +125,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     for item in doc["materials"]:
         saved(client.post(url("catalog_material_add"), {
             "code": item["code"], **_labels("label", item["label"]), "accepted_types": item["accepted_types"],
-            "max_size_mb": item["max_size_mb"],
+            "max_size_mb": item["max_size_mb"], **_labels("sample", item.get("sample")),
         }))
     # A procedure that needs an output comes after the one that issues it.
     issuers = {o["code"]: p["code"] for p in doc["procedures"] for o in p["outputs"]}
@@ -136,6 +136,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
         saved(client.post(url("catalog_procedure_add"), {
             "code": item["code"], "department": Department.objects.get(code=item["department"]).pk,
             **_labels("name", item["name"]), **_labels("description", item.get("description")),
+            **_labels("legal_basis", item.get("legal_basis")), **_labels("fees", item.get("fees")),
             "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
             "level": item.get("level", "county"),
             "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
@@ -147,7 +148,8 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
                 for n, m in enumerate(item["materials"])]),
             **inline("outputs", [
                 {"code": o["code"], **_labels("label", o["label"]), "type": o.get("type", "string"),
-                 "pattern": o.get("pattern", ""), "position": n}
+                 "pattern": o.get("pattern", ""), **_labels("hint", o.get("hint")), "example": o.get("example", ""),
+                 "position": n}
                 for n, o in enumerate(item["outputs"])]),
         }))
     one_thing = doc["one_things"][0]
@@ -155,7 +157,10 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     # The whole one thing in one go: steps and their prerequisites among steps added in the same form.
     saved(client.post(url("catalog_onething_add"), {
         "code": one_thing["code"], **_labels("name", one_thing["name"]),
-        **_labels("description", one_thing.get("description")), "committed_days": one_thing["committed_days"],
+        **_labels("description", one_thing.get("description")),
+        **bilingual("keywords", *("\n".join(one_thing.get("keywords", {}).get(language, []))
+                                  for language in ("en", "zh-hans"))),
+        "committed_days": one_thing["committed_days"],
         "division": Division.objects.get(code=one_thing["division"]).pk, "route_by": one_thing.get("route_by", ""),
         "guide": one_thing["guide"],
         **inline("steps", [
