@@ -14,7 +14,7 @@ from govflow.applications import prefill
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.selectors import principal_q
 from govflow.catalog import jurisdictions
-from govflow.catalog.definition import Definition, DefinitionError, get_definition
+from govflow.catalog.definition import Definition, DefinitionError, fold, get_definition
 from govflow.catalog.models import ApplicantKind, Division, OneThing, localized
 from govflow.parties.selectors import MYSELF, Principal
 from govflow.stats.savings import Savings, savings_of
@@ -45,6 +45,24 @@ def published_one_thing_choices(*, for_persons: bool = False) -> list[tuple[str,
 def offered_one_things(division: Division | None) -> QuerySet[OneThing]:
     """Published one things offered to a person of ``division`` (:func:`jurisdictions.one_things_visible_in`)."""
     return published_one_things().filter(jurisdictions.one_things_visible_in(division))
+
+
+def find_one_things(division: Division | None, query: str = "") -> list[OneThing]:
+    """The one things offered to a person of ``division`` that a search for ``query`` finds
+    (:meth:`Definition.matches`: name, description and keywords in every language, whatever the
+    interface's), by code; all of them for an empty query. One query: the published versions are
+    compiled once per process."""
+    found = []
+    for one_thing in offered_one_things(division):
+        definition = definition_of(one_thing)
+        if definition is None:  # a version that does not compile: only its live name and description
+            texts = [one_thing.code, *(str(t) for v in (one_thing.name, one_thing.description)
+                                       if isinstance(v, dict) for t in v.values())]
+            if not query.strip() or all(w in fold("\n".join(texts)) for w in fold(query).split()):
+                found.append(one_thing)
+        elif definition.matches(query):
+            found.append(one_thing)
+    return found
 
 
 def offered_one_thing(division: Division | None, code: str) -> OneThing | None:
@@ -135,10 +153,6 @@ class OneThingCard:
     pk: int | None = None
     #: Why the person, as whom they act now, cannot apply for it ("" when they can).
     refusal: str = ""
-
-    def matches(self, query: str) -> bool:
-        haystack = " ".join([self.code, self.name, self.description, *self.departments, *self.procedures]).lower()
-        return all(word in haystack for word in query.lower().split())
 
 
 def card(one_thing: OneThing) -> OneThingCard:

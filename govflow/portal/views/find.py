@@ -16,9 +16,9 @@ from ..acting import current_principal
 from ..selectors import (
     card,
     definition_materials,
+    find_one_things,
     latest_draft,
     offered_one_thing,
-    offered_one_things,
     procedure_infos,
     savings,
 )
@@ -33,9 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     principal = current_principal(request)
     division = served_in(principal, request.user) if request.user.is_authenticated else None
-    cards = [card(one_thing) for one_thing in offered_one_things(division)]
-    if query:
-        cards = [c for c in cards if c.matches(query)]
+    cards = [card(one_thing) for one_thing in find_one_things(division, query)]
     if request.user.is_authenticated:
         cards = [replace(c, refusal=refusal_for(principal, applicant_kind=c.applicant, one_thing_id=c.pk))
                  for c in cards]
