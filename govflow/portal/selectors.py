@@ -205,3 +205,109 @@ def one_thing_name(application: Application) -> str:
     except (DefinitionError, KeyError, IndexError, TypeError, ValueError):
         return localized(application.one_thing.name)
     return localized(definition.one_thing.get("name")) or application.one_thing.code
+
+
+# -- the service guide (办事指南) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GuideProcedure:
+    """One procedure as the service guide shows it."""
+
+    code: str
+    name: str
+    department: str
+    description: str
+    legal_basis: str
+    fees: str
+    statutory_days: int | None
+    committed_days: int | None
+    conditional: bool
+    offices: list[GuideOffice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GuideOffice:
+    """An office where people go: the service guide's "where to go" and "contact"."""
+
+    code: str
+    name: str
+    division: str
+    address: str
+    opening_hours: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class GuideMaterial:
+    label: str
+    required: bool
+    sample: str
+    types: list[str]
+    max_size_mb: int
+    procedures: list[str]
+
+
+@dataclass(frozen=True)
+class ServiceGuide:
+    """A one thing's service guide (办事指南), from its published version and the live offices."""
+
+    code: str
+    name: str
+    description: str
+    applicant: str
+    committed_days: int | None
+    questions: list[str]
+    procedures: list[GuideProcedure]
+    materials: list[GuideMaterial]
+    offices: list[tuple[GuideOffice, list[str]]]  # each office once, with the procedures it handles
+    published_at: Any = None
+    version: int | None = None
+    days_separately: int | None = None
+
+
+def _guide_office(office: Any) -> GuideOffice:
+    return GuideOffice(code=office.code, name=office.display_name, division=office.division.display_name,
+                       address=localized(office.address), opening_hours=localized(office.opening_hours),
+                       phone=office.phone)
+
+
+def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuide:
+    """The service guide of a published one thing (``one_thing`` with its ``division`` and
+    ``current_version`` loaded) for a person of ``division`` (the competent offices), or for a
+    visitor (``None``: every office where it is offered). Two queries."""
+    definition = get_definition(one_thing.current_version)
+    published = definition.one_thing
+    steps = [(s["procedure"], definition.procedures[s["procedure"]].get("department", ""),
+              definition.procedures[s["procedure"]].get("level") or "county") for s in definition.steps]
+    offices = jurisdictions.offices_to_visit(steps, offered_in=one_thing.division, division=division)
+    procedures = []
+    by_office: dict[str, tuple[GuideOffice, list[str]]] = {}
+    for step in definition.steps:
+        code = step["procedure"]
+        procedure = definition.procedures[code]
+        name = localized(procedure.get("name")) or code
+        shown = [_guide_office(o) for o in offices.get(code, [])]
+        for office in shown:
+            by_office.setdefault(office.code, (office, []))[1].append(name)
+        procedures.append(GuideProcedure(
+            code=code, name=name,
+            department=localized(definition.departments.get(procedure.get("department"), {}).get("name")),
+            description=localized(procedure.get("description")), legal_basis=localized(procedure.get("legal_basis")),
+            fees=localized(procedure.get("fees")), statutory_days=procedure.get("statutory_days"),
+            committed_days=procedure.get("committed_days"), conditional=bool((step.get("when") or "").strip()),
+            offices=shown))
+    names = {p.code: p.name for p in procedures}
+    materials = [GuideMaterial(
+        label=localized(m.get("label")) or m["code"], required=m["required"],
+        sample=localized(definition.materials.get(m["code"], {}).get("sample")),
+        types=list(m.get("accepted_types", [])), max_size_mb=m.get("max_size_mb", 10),
+        procedures=[names.get(p, p) for p in m["procedures"]]) for m in definition.materials_asked]
+    version = one_thing.current_version
+    return ServiceGuide(
+        code=one_thing.code, name=localized(published.get("name")) or one_thing.code,
+        description=localized(published.get("description")), applicant=published.get("applicant") or "person",
+        committed_days=published.get("committed_days"),
+        questions=[localized(definition.fields[c].get("label")) or c for c in definition.guide if c in definition.fields],
+        procedures=procedures, materials=materials, offices=list(by_office.values()),
+        published_at=version.published_at, version=version.number,
+        days_separately=savings(definition).days_separately if definition.procedures else None)

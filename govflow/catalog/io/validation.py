@@ -150,7 +150,7 @@ class _Semantics:
         keywords = obj.get("keywords")
         if not isinstance(keywords, dict):
             return
-        for language, words in keywords.items():
+        for language in keywords:
             seen: dict[str, int] = {}
             for word, word_path in _items(keywords, language, json_key(path, "keywords")):
                 if not isinstance(word, str):
