@@ -518,6 +518,9 @@ def test_choices_are_edited_as_lines_and_labels_as_two_inputs(admin_client):
     ({"type": "choice", "choices": "a |"}, "the English text is missing"),
     ({"type": "string", "label_en": "", "label_zh_hans": "名称"}, "Give the English text too"),
     ({"type": "string", "code": "BadCode"}, "Use lower-case letters"),
+    ({"type": "uscc", "example": "91330106MA2K11110A"}, "This example is not a value the entry accepts"),
+    ({"type": "string", "pattern": "^[0-9]{3}$", "example": "12"}, "This example is not a value the entry accepts"),
+    ({"type": "integer", "maximum": "10", "example": "11"}, "This example is not a value the entry accepts"),
 ])
 def test_the_field_form_explains_what_is_wrong(admin_client, data, message):
     post = {"code": "x", **bilingual("label", "X"), **bilingual("help", ""), "max_length": "", "pattern": "",
@@ -780,3 +783,22 @@ def test_a_post_without_who_may_apply_keeps_it(admin_client, demo_catalog):
 
     one_thing.refresh_from_db()
     assert one_thing.applicant == "organisation"
+
+
+def test_a_field_keeps_its_hint_and_a_valid_example(admin_client):
+    saved(admin_client.post(url("catalog_field_add"), {
+        "code": "licence_no", **bilingual("label", "Licence number"), "type": "uscc", **bilingual("help", ""),
+        **bilingual("hint", "18 characters", "18 位"), "example": " 91330106MA2K111106 ", "max_length": "",
+        "pattern": "", "minimum": "", "maximum": "", "choices": "",
+    }))
+    field = Field.objects.get(code="licence_no")
+    assert field.hint == {"en": "18 characters", "zh-hans": "18 位"} and field.example == "91330106MA2K111106"
+
+
+def test_keywords_are_typed_one_per_line_or_separated_by_commas_each_kept_once():
+    from govflow.designer.forms import KeywordsField
+
+    value = KeywordsField().clean(["start a company\nOpen a company, open a company", "开公司、注册公司\n开公司"])
+
+    assert value == {"en": ["start a company", "Open a company"], "zh-hans": ["开公司", "注册公司"]}
+    assert KeywordsField().clean(["", ""]) == {}
