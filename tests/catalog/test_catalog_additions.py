@@ -14,7 +14,6 @@ from govflow.catalog.services import import_catalog
 
 from .test_io import error_at, example_document
 
-
 # -- examples must be valid values --------------------------------------------------------------
 
 @pytest.mark.parametrize(("spec", "valid"), [
