@@ -28,7 +28,7 @@ from jsonschema.exceptions import SchemaError
 
 from . import rules
 from .answers import FORMAT_CHECKER, FormValidator, validate_answers
-from .fieldtypes import FIELD_TYPES
+from .fieldtypes import FIELD_TYPES, Unparsable
 from .labels import localized
 from .steps import StepGraph
 
@@ -218,10 +218,17 @@ class Definition:
         prop: dict[str, Any] = {"title": localized(dict(spec.get("label") or {}), language)}
         if spec.get("help"):
             prop["description"] = localized(dict(spec["help"]), language)
+        if spec.get("hint"):
+            prop["x-govflow-hint"] = localized(dict(spec["hint"]), language)
         kind = prop["x-govflow-type"] = spec.get("type", "string")
         if kind not in FIELD_TYPES:
             raise DefinitionError(f"field {code!r} has unknown type {kind!r}")
         prop.update(FIELD_TYPES[kind].schema(spec, language))
+        if isinstance(spec.get("example"), str) and spec["example"]:
+            try:  # the answer the example stands for (an integer's is a number), as JSON Schema's examples hold
+                prop["examples"] = [FIELD_TYPES[kind].parse(spec, spec["example"])]
+            except Unparsable:
+                pass  # a published example is valid; a draft's is checked at import and in the admin
         return prop
 
     def _schema(self, form: MergedForm, language: str) -> dict:
@@ -243,7 +250,8 @@ class Definition:
         for clients that do not keep key order), with ``title`` in ``language`` (``zh-hans`` or
         ``en``; English when None or unknown). ``required`` lists what the unconditional steps
         require; the rest depends on the answers and is checked at submission. Non-standard
-        annotations: ``x-govflow-type`` (the catalog field type), ``x-govflow-choices`` (labelled
+        annotations: ``x-govflow-type`` (the catalog field type), ``x-govflow-hint`` (the format in
+        plain words; the standard ``examples`` holds the catalog's example), ``x-govflow-choices`` (labelled
         choices), ``x-govflow-widget``, ``x-govflow-minimum``/``x-govflow-maximum`` (decimal bounds,
         exact, as strings) and ``x-govflow-guide`` (the guide questions, asked first).
         """

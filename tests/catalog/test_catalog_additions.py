@@ -125,3 +125,15 @@ def test_a_search_matches_name_description_and_keywords_in_every_language_whatev
     assert definition.matches("")
     assert not definition.matches("生孩子")
     assert not definition.matches("passport")
+
+
+def test_the_form_schema_offers_each_demo_example_as_an_answer_it_accepts():
+    from .test_io import demo_document
+
+    doc = demo_document()
+    for one_thing in doc["one_things"]:
+        definition = Definition({**doc, "one_things": [one_thing]})
+        schema = definition.form_schema("en")
+        with_examples = {code: prop["examples"][0] for code, prop in schema["properties"].items() if "examples" in prop}
+        assert with_examples, one_thing["code"]
+        assert definition.validate(with_examples, partial=True) == {}
