@@ -134,11 +134,16 @@ class BilingualField(forms.MultiValueField):
         return (initial or {}) != (cleaned or {})
 
 
+#: The longest keyword (the format's limit).
+KEYWORD_MAX = 100
+
+
 class KeywordsField(BilingualField):
     """``{"en": [words], "zh-hans": [words]}``: one word or phrase per line (or separated by
     commas), each language optional; duplicates (ignoring case) are dropped."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", KeywordsWidget())
         super().__init__(required=False, textarea=True, max_length=5000, **kwargs)
 
     def compress(self, data_list: list[str]) -> dict:
@@ -163,6 +168,8 @@ class KeywordsField(BilingualField):
 
 
 class KeywordsWidget(BilingualWidget):
+    """Two text areas, one word or phrase per line."""
+
     def __init__(self) -> None:
         super().__init__(textarea=True)
 
@@ -174,14 +181,14 @@ class KeywordsWidget(BilingualWidget):
         return ["\n".join(w for w in value.get(language) or [] if isinstance(w, str)) for language in LANGUAGES]
 
 
-KEYWORD_MAX = 100
-
-
 def _check_example(form: forms.ModelForm, data: dict, spec: dict) -> None:
     """An example must be a value the field (or output) itself accepts."""
     example = (data.get("example") or "").strip()
     data["example"] = example
     if not example or "example" in form.errors or any(k in form.errors for k in ("type", "pattern")):
+        return
+    if has_bad_text(example):
+        form.add_error("example", ValidationError(invalid_text_message(), code=INVALID_TEXT_CODE))
         return
     try:
         problem = example_problem({**spec, "example": example})
@@ -586,7 +593,7 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000,
                                  help_text=_("What the citizen gets, in a sentence or two; shown in the portal."))
-    keywords = KeywordsField(label=_("Keywords"), widget=KeywordsWidget(), help_text=_(
+    keywords = KeywordsField(label=_("Keywords"), help_text=_(
         "The everyday words people search for (“开公司”, “start a company”), one per line; the portal's search "
         "finds them in either language."))
     guide = OrderedMultipleChoiceField(
