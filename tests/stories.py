@@ -91,7 +91,7 @@ ENTERPRISE_CHANGE_MATERIALS = {
 }
 
 OUTPUTS = {
-    "amr-licence": {"uscc": "91330106MA2KXXXX0A".replace("X", "1")},
+    "amr-licence": {"uscc": "91330106MA2K111106"},
     "psb-seal-filing": {"seal_filing_no": "3301060012345"},
     "tax-registration": {"tax_office_code": "13301060000"},
     "hrss-employer-insurance": {"social_insurance_employer_no": "ZJ33010600123"},

@@ -169,7 +169,7 @@ def test_a_decision_sent_as_the_docs_show_is_accepted(citizen_alice, demo_catalo
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
     decision = {"event_id": "amr-2026-000451", "decision": "approve",
-                "outputs": {"uscc": "91330106MA2K11110A"}, "comment": "Checked against the enterprise register."}
+                "outputs": {"uscc": "91330106MA2K111106"}, "comment": "Checked against the enterprise register."}
     body = json.dumps(decision, ensure_ascii=False).encode("utf-8")
     url = f"/api/v1/cases/{case.pk}/decision/"
 

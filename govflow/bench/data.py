@@ -45,7 +45,7 @@ BUSINESS_MATERIALS = {
 
 # What each business-startup procedure issues when approved.
 BUSINESS_OUTPUTS = {
-    "amr-licence": {"uscc": "91330106MA2K111101"},
+    "amr-licence": {"uscc": "91330106MA2K111106"},
     "psb-seal-filing": {"seal_filing_no": "3301060012345"},
     "tax-registration": {"tax_office_code": "13301060000"},
     "hrss-employer-insurance": {"social_insurance_employer_no": "ZJ33010600123"},

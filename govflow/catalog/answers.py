@@ -17,7 +17,7 @@ from jsonschema.exceptions import ValidationError as SchemaValidationError
 
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
-from .fieldtypes import FIELD_TYPES, FieldKind, as_decimal, field_type
+from .fieldtypes import FIELD_TYPES, FieldKind, Unparsable, as_decimal, field_type
 
 
 class CompiledForm(Protocol):
@@ -30,7 +30,7 @@ class CompiledForm(Protocol):
     def form(self) -> Any: ...
 
 
-__all__ = ["FORMAT_CHECKER", "FormValidator", "validate_answers"]
+__all__ = ["FORMAT_CHECKER", "FormValidator", "example_problem", "validate_answers"]
 
 
 def _only_strings(kind: FieldKind):
@@ -175,3 +175,28 @@ def validate_answers(
     for key in unknown:
         result.setdefault(key, []).append(gettext("Unknown field."))
     return result
+
+
+def example_problem(spec: Mapping) -> str | None:
+    """Why the ``example`` of a field's or an output's catalog entry would not be accepted as its
+    value, in the active language (``None``: it would be, or there is no example).
+
+    The example is read as a person's typed text would be (the type's :meth:`FieldKind.parse`)
+    and then checked by the same schema as an answer: the type, its format (a USCC's check
+    character, an ID number's), the pattern, the length and the bounds. Never raises for a spec
+    whose type is registered.
+    """
+    example = spec.get("example")
+    if not isinstance(example, str) or not example.strip():
+        return None
+    kind = field_type(spec)
+    try:
+        value = kind.parse(spec, example)
+    except Unparsable as exc:
+        return str(exc)
+    try:
+        validator = FormValidator(kind.schema(spec, "en"), format_checker=FORMAT_CHECKER)
+        error = next(iter(validator.iter_errors(value)), None)
+    except (re.error, RecursionError, OverflowError, ValueError):  # a bad pattern is reported on its own
+        return None
+    return None if error is None else _message(error, kind)

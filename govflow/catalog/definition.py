@@ -17,6 +17,7 @@ preview, an import being checked) is compiled with ``Definition(doc)``, uncached
 from __future__ import annotations
 
 import copy
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from jsonschema.exceptions import SchemaError
 
 from . import rules
 from .answers import FORMAT_CHECKER, FormValidator, validate_answers
-from .fieldtypes import FIELD_TYPES
+from .fieldtypes import FIELD_TYPES, Unparsable
 from .labels import localized
 from .steps import StepGraph
 
@@ -217,10 +218,17 @@ class Definition:
         prop: dict[str, Any] = {"title": localized(dict(spec.get("label") or {}), language)}
         if spec.get("help"):
             prop["description"] = localized(dict(spec["help"]), language)
+        if spec.get("hint"):
+            prop["x-govflow-hint"] = localized(dict(spec["hint"]), language)
         kind = prop["x-govflow-type"] = spec.get("type", "string")
         if kind not in FIELD_TYPES:
             raise DefinitionError(f"field {code!r} has unknown type {kind!r}")
         prop.update(FIELD_TYPES[kind].schema(spec, language))
+        if isinstance(spec.get("example"), str) and spec["example"]:
+            try:  # the answer the example stands for (an integer's is a number), as JSON Schema's examples hold
+                prop["examples"] = [FIELD_TYPES[kind].parse(spec, spec["example"])]
+            except Unparsable:
+                pass  # a published example is valid; a draft's is checked at import and in the admin
         return prop
 
     def _schema(self, form: MergedForm, language: str) -> dict:
@@ -242,7 +250,8 @@ class Definition:
         for clients that do not keep key order), with ``title`` in ``language`` (``zh-hans`` or
         ``en``; English when None or unknown). ``required`` lists what the unconditional steps
         require; the rest depends on the answers and is checked at submission. Non-standard
-        annotations: ``x-govflow-type`` (the catalog field type), ``x-govflow-choices`` (labelled
+        annotations: ``x-govflow-type`` (the catalog field type), ``x-govflow-hint`` (the format in
+        plain words; the standard ``examples`` holds the catalog's example), ``x-govflow-choices`` (labelled
         choices), ``x-govflow-widget``, ``x-govflow-minimum``/``x-govflow-maximum`` (decimal bounds,
         exact, as strings) and ``x-govflow-guide`` (the guide questions, asked first).
         """
@@ -275,6 +284,42 @@ class Definition:
     def graph(self) -> StepGraph:
         """The steps and their prerequisites (``after``)."""
         return StepGraph((s["procedure"], s.get("after", [])) for s in self.steps)
+
+    # -- search ----------------------------------------------------------------------------------
+
+    @cached_property
+    def search_text(self) -> str:
+        """What a search looks in, folded (:func:`fold`): the one thing's code, and its name,
+        description and keywords and its procedures' and departments' names in every language,
+        whatever the language of the person searching."""
+        texts: list[str] = [self.code]
+        for value in (self.one_thing.get("name"), self.one_thing.get("description")):
+            texts.extend(_texts(value))
+        texts.extend(self.keywords)
+        for step in self.steps:
+            procedure = self.procedures.get(step["procedure"], {})
+            texts.extend(_texts(procedure.get("name")))
+            texts.extend(_texts(self.departments.get(procedure.get("department"), {}).get("name")))
+        return "\n".join(fold(text) for text in texts)
+
+    @cached_property
+    def keywords(self) -> tuple[str, ...]:
+        """The one thing's keywords of every language, folded, longest first."""
+        words = {fold(w) for words in _mapping(self.one_thing.get("keywords")).values() if isinstance(words, list)
+                 for w in words if isinstance(w, str)}
+        return tuple(sorted((w for w in words if w), key=lambda w: (-len(w), w)))
+
+    def matches(self, query: str) -> bool:
+        """Whether a person's search finds this one thing: every word of ``query`` occurs in
+        :attr:`search_text`, or the query holds one of its keywords ("我想开公司" holds "开公司").
+        Case, full-width letters and the language do not matter; an empty query finds everything."""
+        folded = fold(query)
+        words = folded.split()
+        if not words:
+            return True
+        if all(word in self.search_text for word in words):
+            return True
+        return any(len(keyword) > 1 and keyword in folded for keyword in self.keywords)
 
     # -- applicability ---------------------------------------------------------------------------
 
@@ -322,6 +367,21 @@ class Definition:
     def required_materials(self, procedures: Iterable[str]) -> set[str]:
         """Materials required by the given procedures (those of the applicable steps)."""
         return self._required(procedures, self.form.required_materials)
+
+
+def fold(text: str) -> str:
+    """Text as a search compares it: NFKC (full-width letters and digits become ASCII), case-folded,
+    runs of white space as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _mapping(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _texts(value: Any) -> list[str]:
+    """Every language's text of a ``{language: text}`` value."""
+    return [text for text in _mapping(value).values() if isinstance(text, str)]
 
 
 @contextmanager

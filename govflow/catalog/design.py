@@ -371,7 +371,7 @@ def _refs(procedure: dict, member: str, key: str) -> dict[str, bool]:
 def _procedure_changes(code: str, old: dict, new: dict, out: list[Change]) -> None:
     subject = _("Procedure %(code)s") % {"code": code}
     _value_changes(subject, old, new, ("name", "description", "department", "statutory_days", "committed_days",
-                                       "automatic"), out)
+                                       "legal_basis", "fees", "automatic"), out)
     for member, key, what in (("fields", "field", _("fields")), ("materials", "material", _("materials"))):
         before, after = _refs(old, member, key), _refs(new, member, key)
         _list_changes(subject, what, list(before), list(after), out)
@@ -388,7 +388,7 @@ def _procedure_changes(code: str, old: dict, new: dict, out: list[Change]) -> No
     for output in after:
         if output in before:
             _value_changes(_("Output %(code)s") % {"code": output}, before[output], after[output],
-                           ("label", "type", "pattern"), out)
+                           ("label", "type", "pattern", "hint", "example"), out)
 
 
 def diff_documents(old: Any, new: Any) -> list[Change]:
@@ -401,8 +401,8 @@ def diff_documents(old: Any, new: Any) -> list[Change]:
     new = new if isinstance(new, dict) else {}
     old_ot, new_ot = _one_thing(old), _one_thing(new)
     subject = _("One thing")
-    _value_changes(subject, old_ot, new_ot, ("code", "name", "description", "committed_days", "division",
-                                             "route_by"), out)
+    _value_changes(subject, old_ot, new_ot, ("code", "name", "description", "keywords", "committed_days",
+                                             "division", "route_by"), out)
     # Absent is "person" (the export writes only the others): say what changed, not "(none)".
     _value_changes(subject, {"applicant": old_ot.get("applicant") or "person"} if old_ot else {},
                    {"applicant": new_ot.get("applicant") or "person"}, ("applicant",), out)
@@ -432,8 +432,9 @@ def diff_documents(old: Any, new: Any) -> list[Change]:
             _procedure_changes(code, old_procedures[code], procedure, out)
 
     for section, label, keys in (
-        ("fields", _("Field %(code)s"), ("label", "type", "max_length", "pattern", "min", "max", "choices", "help")),
-        ("materials", _("Material %(code)s"), ("label", "accepted_types", "max_size_mb")),
+        ("fields", _("Field %(code)s"), ("label", "type", "max_length", "pattern", "min", "max", "choices", "help",
+                                               "hint", "example")),
+        ("materials", _("Material %(code)s"), ("label", "accepted_types", "max_size_mb", "sample")),
         ("departments", _("Department %(code)s"), ("name",)),
     ):
         before_items, after_items = _by_code(old, section), _by_code(new, section)

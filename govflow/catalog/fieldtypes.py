@@ -241,9 +241,16 @@ class FieldKind:
         return ""
 
     def hint(self, spec: Mapping) -> str:
-        """The text under the question: the catalog's help, else what the type expects."""
-        own = localized(spec.get("help")) if spec.get("help") else ""
-        return own or str(self.default_hint(spec))
+        """The text under the question: the catalog's help and its format hint (a field's or an
+        output's plain description of what to enter), else what the type expects."""
+        own = [localized(spec[key]) for key in ("help", "hint") if isinstance(spec.get(key), dict) and spec[key]]
+        return " ".join(text for text in own if text) or str(self.default_hint(spec))
+
+    @staticmethod
+    def example(spec: Mapping) -> str:
+        """The catalog's example value of a field or an output ("" when it has none)."""
+        example = spec.get("example")
+        return example if isinstance(example, str) else ""
 
     def parse(self, spec: Mapping, raw: str | None) -> Any:
         """Posted text → the JSON answer (``None`` when left blank); :class:`Unparsable` if it

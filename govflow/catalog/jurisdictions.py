@@ -360,3 +360,29 @@ def division_payload(division: Division | None) -> dict | None:
     if division is None:
         return None
     return {"code": division.code, "name": localized(division.name) or division.code}
+
+
+def offices_to_visit(steps: Iterable[tuple[str, str, str]], *, offered_in: Division,
+                     division: Division | None = None) -> dict[str, list[Office]]:
+    """procedure code → the offices where people go for it, for a service guide.
+
+    ``steps`` are ``(procedure, department code, level)`` as published. For a person of
+    ``division``: the one competent office (:func:`competent_division`; none where it is missing).
+    For a visitor (``division`` None): every office of the procedure's department at its level
+    where the one thing is offered (``offered_in`` and below). Two queries at most.
+    """
+    steps = list(steps)
+    offices = Office.objects.select_related("department", "division").order_by("division__path", "code")
+    if division is not None:
+        chain = ancestors(division)
+        targets = {procedure: competent_division(division, level, chain) for procedure, _dept, level in steps}
+        wanted = Q(pk__in=[])
+        for procedure, department, _level in steps:
+            wanted |= Q(department__code=department, division_id=targets[procedure].pk)
+        found = {(o.department.code, o.division_id): o for o in offices.filter(wanted)}
+        return {procedure: [found[department, targets[procedure].pk]] if (department, targets[procedure].pk) in found
+                else [] for procedure, department, _level in steps}
+    found = list(offices.filter(department__code__in={department for _p, department, _l in steps},
+                                division__path__startswith=offered_in.path))
+    return {procedure: [o for o in found if o.department.code == department and o.division.level == level]
+            for procedure, department, level in steps}

@@ -156,6 +156,11 @@ class Office(Named):
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="offices",
                                  verbose_name=_("division"))
     name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    address = models.JSONField(_("address"), default=dict, blank=True,
+                               help_text=_("Where people go, as the service guide shows it."))
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True,
+                             help_text=_("The number people call with questions, e.g. 0571-12345."))
     webhook_url = models.URLField(_("webhook URL"), blank=True,
                                   help_text=_("Empty: the department's webhook is used."))
     webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
@@ -215,6 +220,8 @@ class Field(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True,
                                help_text='[{"value": "...", "label": {"en": "..."}}]')
     help = models.JSONField(_("help text"), default=dict, blank=True)
+    hint = models.JSONField(_("format hint"), default=dict, blank=True)
+    example = models.CharField(_("example"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -233,6 +240,7 @@ class Material(models.Model):
     accepted_types = models.JSONField(_("accepted types"), default=list,
                                       help_text='e.g. ["pdf", "png", "jpeg"]')
     max_size_mb = models.PositiveIntegerField(_("maximum size (MB)"), default=10)
+    sample = models.JSONField(_("sample"), default=dict, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -253,6 +261,8 @@ class Procedure(models.Model):
     description = models.JSONField(_("description"), default=dict, blank=True)
     statutory_days = models.PositiveIntegerField(_("statutory days"))
     committed_days = models.PositiveIntegerField(_("committed days"))
+    legal_basis = models.JSONField(_("legal basis"), default=dict, blank=True)
+    fees = models.JSONField(_("fees"), default=dict, blank=True)
     needs_outputs = models.JSONField(_("needs outputs"), default=list, blank=True,
                                      help_text=_("Codes of outputs of other procedures this one needs."))
     level = models.CharField(_("level"), max_length=10, choices=DivisionLevel.choices, default=DivisionLevel.COUNTY,
@@ -312,6 +322,8 @@ class Output(models.Model):
     label = models.JSONField(_("label"), default=dict)
     type = models.CharField(_("type"), max_length=20, default="string")
     pattern = models.CharField(_("pattern"), max_length=500, blank=True)
+    hint = models.JSONField(_("format hint"), default=dict, blank=True)
+    example = models.CharField(_("example"), max_length=500, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -339,6 +351,8 @@ class OneThing(models.Model):
     name = models.JSONField(_("name"), default=dict)
     description = models.JSONField(_("description"), default=dict, blank=True)
     committed_days = models.PositiveIntegerField(_("committed days"))
+    keywords = models.JSONField(_("keywords"), default=dict, blank=True,
+                                help_text='{"zh-hans": ["开公司", "注册公司"], "en": ["start a company"]}')
     guide = models.JSONField(_("guide questions"), default=list, blank=True,
                              help_text=_("Field codes asked first to decide which steps apply."))
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="one_things",

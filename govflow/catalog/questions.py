@@ -42,6 +42,7 @@ class Question:
     value: str = ""
     required: bool = False
     hint: str = ""
+    example: str = ""
     errors: list[str] = field(default_factory=list)
     choices: list[tuple[str, str]] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
@@ -69,7 +70,7 @@ class Question:
     @property
     def described_by(self) -> str:
         ids = []
-        if self.hint:
+        if self.hint or self.example:
             ids.append(self.hint_id)
         if self.errors:
             ids.append(self.error_id)
@@ -106,6 +107,7 @@ def question(spec: dict, *, value: Any = None, required: bool = False, errors: l
     return Question(
         code=spec["code"], kind=kind.code, label=localized(spec.get("label")) or spec["code"], widget=widget.name,
         value=raw if raw is not None else kind.form_value(value), required=required, hint=kind.hint(spec),
+        example=kind.example(spec),
         errors=list(errors or []), choices=widget.choices, attrs=widget.attrs, prefilled=prefilled, marked=marked,
     )
 

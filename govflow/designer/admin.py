@@ -173,7 +173,7 @@ class FieldAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     search_fields = ("code", "label")
     fieldsets = (
-        (None, {"fields": ("code", "label", "type", "help")}),
+        (None, {"fields": ("code", "label", "type", "help", "hint", "example")}),
         (_("What an answer must be"), {
             "fields": ("max_length", "pattern", "minimum", "maximum", "choices"),
             "description": _("Only the options of the chosen type apply: length and pattern for text, "
@@ -246,7 +246,7 @@ class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
 class OutputInline(FollowParentPermissions, admin.TabularInline):
     model = Output
     form = OutputForm
-    fields = ("code", "label", "type", "pattern", "position")
+    fields = ("code", "label", "type", "pattern", "hint", "example", "position")
     extra = 0
     verbose_name = _("output")
     verbose_name_plural = _("outputs (what the clerk enters when approving)")
@@ -281,6 +281,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     readonly_fields = ("used_in",)
     fieldsets = (
         (None, {"fields": ("code", "department", "name", "description")}),
+        (_("Service guide"), {"fields": ("legal_basis", "fees")}),
         (_("Time limits (working days)"), {"fields": ("statutory_days", "committed_days")}),
         (_("Where it is handled"), {"fields": ("level",)}),
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
@@ -444,7 +445,7 @@ class OneThingAdmin(admin.ModelAdmin):
     inlines = [StepInline]
     actions = ["unpublish_selected"]
     fieldsets = (
-        (None, {"fields": ("code", "name", "description")}),
+        (None, {"fields": ("code", "name", "description", "keywords")}),
         (_("Where it is offered"), {"fields": ("division", "route_by")}),
         (_("Who may apply"), {"fields": ("applicant",)}),
         (_("Promise and guide"), {"fields": ("committed_days", "guide")}),

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import jurisdictions
+from govflow.catalog.answers import example_problem
 from govflow.catalog.checkers import known_checker, registered_checkers
 from govflow.catalog.fieldtypes import FIELD_TYPES, OUTPUT_TYPES
 from govflow.catalog.io.format import (
@@ -131,6 +132,72 @@ class BilingualField(forms.MultiValueField):
         except ValidationError:
             return True
         return (initial or {}) != (cleaned or {})
+
+
+#: The longest keyword (the format's limit).
+KEYWORD_MAX = 100
+
+
+class KeywordsField(BilingualField):
+    """``{"en": [words], "zh-hans": [words]}``: one word or phrase per line (or separated by
+    commas), each language optional; duplicates (ignoring case) are dropped."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", KeywordsWidget())
+        super().__init__(required=False, textarea=True, max_length=5000, **kwargs)
+
+    def compress(self, data_list: list[str]) -> dict:
+        value: dict[str, list[str]] = {}
+        for language, text in zip(LANGUAGES, data_list or ["", ""], strict=False):
+            if not isinstance(text, str):
+                continue
+            if has_bad_text(text, multiline=True):
+                raise ValidationError(invalid_text_message(), code=INVALID_TEXT_CODE)
+            words: dict[str, str] = {}
+            for word in re.split(r"[\n,，、;；]+", text):
+                word = " ".join(word.split())
+                if not word:
+                    continue
+                if len(word) > KEYWORD_MAX:
+                    raise ValidationError(_("A keyword may have at most %(n)d characters."),
+                                          params={"n": KEYWORD_MAX}, code="keyword_too_long")
+                words.setdefault(word.casefold(), word)
+            if words:
+                value[language] = list(words.values())
+        return value
+
+
+class KeywordsWidget(BilingualWidget):
+    """Two text areas, one word or phrase per line."""
+
+    def __init__(self) -> None:
+        super().__init__(textarea=True)
+
+    def decompress(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value, ""]
+        if not isinstance(value, dict):
+            return ["", ""]
+        return ["\n".join(w for w in value.get(language) or [] if isinstance(w, str)) for language in LANGUAGES]
+
+
+def _check_example(form: forms.ModelForm, data: dict, spec: dict) -> None:
+    """An example must be a value the field (or output) itself accepts."""
+    example = (data.get("example") or "").strip()
+    data["example"] = example
+    if not example or "example" in form.errors or any(k in form.errors for k in ("type", "pattern")):
+        return
+    if has_bad_text(example):
+        form.add_error("example", ValidationError(invalid_text_message(), code=INVALID_TEXT_CODE))
+        return
+    try:
+        problem = example_problem({**spec, "example": example})
+    except (KeyError, TypeError, ValueError):
+        return
+    if problem is not None:
+        form.add_error("example", ValidationError(
+            _("This example is not a value the entry accepts: %(problem)s"), params={"problem": problem},
+            code="example"))
 
 
 class CodeMixin:
@@ -326,6 +393,8 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     help = BilingualField(label=_("Help text"), required=False, textarea=True, max_length=2000,
                           help_text=_("Shown under the question in the citizen's form."))
+    hint = BilingualField(label=_("Format hint"), required=False, max_length=500, help_text=_(
+        "What to enter, in plain words, e.g. “18 characters: digits and capital letters”."))
     minimum = forms.CharField(label=_("Minimum"), required=False, max_length=40,
                               help_text=_("Numbers only (whole number or decimal)."))
     maximum = forms.CharField(label=_("Maximum"), required=False, max_length=40,
@@ -336,8 +405,10 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = Field
-        fields = ("code", "label", "type", "help", "max_length", "pattern", "minimum", "maximum", "choices")
+        fields = ("code", "label", "type", "help", "hint", "example", "max_length", "pattern", "minimum", "maximum",
+                  "choices")
         help_texts = {
+            "example": _("A value people could enter, shown as “For example: …”; it must itself be valid."),
             "max_length": _("Text fields only."),
             "pattern": _("Text fields only: a regular expression the whole answer must match, "
                          "e.g. ^[0-9]{8,30}$."),
@@ -383,6 +454,9 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
         only_for("choices", "choices", bool(choices))
         if "choices" in kind.required_options and not choices and "choices" not in self.errors:
             self.add_error("choices", _("A choice field needs at least one option."))
+        spec = {"type": kind.code, "pattern": data.get("pattern") or "", "max_length": data.get("max_length"),
+                "min": data.get("minimum"), "max": data.get("maximum"), "choices": choices}
+        _check_example(self, data, {k: v for k, v in spec.items() if v not in (None, "", [])})
         return data
 
 
@@ -400,10 +474,12 @@ class MaterialForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         label=_("Accepted file types"), choices=[(t, t.upper()) for t in ACCEPTED_MATERIAL_TYPES],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Uploads are checked by their content, not by their name."))
+    sample = BilingualField(label=_("Sample"), required=False, textarea=True, max_length=2000, help_text=_(
+        "What a good copy looks like (who signs, which pages, what must be legible); shown in the service guide."))
 
     class Meta:
         model = Material
-        fields = ("code", "label", "accepted_types", "max_size_mb")
+        fields = ("code", "label", "accepted_types", "max_size_mb", "sample")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -438,6 +514,10 @@ def _automatic_choices(current: str) -> list[tuple[str, str]]:
 class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000)
+    legal_basis = BilingualField(label=_("Legal basis"), required=False, textarea=True, max_length=5000,
+                                 help_text=_("The laws and regulations it rests on; shown in the service guide."))
+    fees = BilingualField(label=_("Fees"), required=False, textarea=True, max_length=2000,
+                          help_text=_("What it costs, e.g. “Free of charge.”; shown in the service guide."))
     needs_outputs = OrderedMultipleChoiceField(
         label=_("Needs outputs"),
         help_text=_("Results of other procedures this one needs (e.g. the licence number). Within a one thing, "
@@ -447,8 +527,8 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = Procedure
-        fields = ("code", "department", "name", "description", "statutory_days", "committed_days", "level",
-                  "needs_outputs", "automatic")
+        fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
+                  "committed_days", "level", "needs_outputs", "automatic")
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -490,10 +570,20 @@ class OutputForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     type = forms.ChoiceField(label=_("Type"), initial="string",
                              choices=[(code, FIELD_TYPES[code].label) for code in OUTPUT_TYPES])
 
+    hint = BilingualField(label=_("Format hint"), required=False, max_length=500, help_text=_(
+        "What the clerk enters, in plain words, e.g. “13 digits”; shown instead of the pattern."))
+
     class Meta:
         model = Output
-        fields = ("code", "label", "type", "pattern", "position")
-        help_texts = {"pattern": _("A regular expression the clerk's entry must match, e.g. ^[0-9]{13}$.")}
+        fields = ("code", "label", "type", "pattern", "hint", "example", "position")
+        help_texts = {"pattern": _("A regular expression the clerk's entry must match, e.g. ^[0-9]{13}$."),
+                      "example": _("A value the clerk could enter; it must itself be valid.")}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        spec = {"type": data.get("type") or "string", "pattern": data.get("pattern") or ""}
+        _check_example(self, data, {k: v for k, v in spec.items() if v})
+        return data
 
 
 # -- one things --------------------------------------------------------------------------------
@@ -503,6 +593,9 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000,
                                  help_text=_("What the citizen gets, in a sentence or two; shown in the portal."))
+    keywords = KeywordsField(label=_("Keywords"), help_text=_(
+        "The everyday words people search for (“开公司”, “start a company”), one per line; the portal's search "
+        "finds them in either language."))
     guide = OrderedMultipleChoiceField(
         label=_("Guide questions"),
         help_text=_("Asked first, before the main form, to decide which steps apply. Pick the fields that the "
@@ -510,7 +603,8 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = OneThing
-        fields = ("code", "name", "description", "division", "route_by", "applicant", "committed_days", "guide")
+        fields = ("code", "name", "description", "keywords", "division", "route_by", "applicant", "committed_days",
+                  "guide")
         widgets = {"applicant": forms.RadioSelect}
         help_texts = {
             "committed_days": _("Working days the whole one thing is promised in. At least the critical path "

@@ -61,10 +61,14 @@ class OfficeForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                           help_text=_("Empty: the division's name before the department's."))
     webhook_url = forms.URLField(label=_("Webhook URL"), required=False, max_length=200, assume_scheme="https",
                                  help_text=_("Empty: the department's webhook receives this office's cases."))
+    address = BilingualField(label=_("Address"), required=False, max_length=500,
+                             help_text=_("Where people go (street, number, hall); shown in the service guide."))
+    opening_hours = BilingualField(label=_("Opening hours"), required=False, max_length=500)
 
     class Meta:
         model = Office
-        fields = ("code", "department", "division", "name", "webhook_url", "webhook_secret")
+        fields = ("code", "department", "division", "name", "address", "opening_hours", "phone", "webhook_url",
+                  "webhook_secret")
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
 
     def clean(self) -> dict:
@@ -97,6 +101,7 @@ class OfficeAdmin(admin.ModelAdmin):
     inlines = [OfficeMembershipInline]
     fieldsets = (
         (None, {"fields": ("code", "department", "division", "name")}),
+        (_("Where people go"), {"fields": ("address", "opening_hours", "phone")}),
         (_("Office system"), {"classes": ("collapse",), "fields": ("webhook_url", "webhook_secret"),
                               "description": _("Where this office's case changes are sent instead of the "
                                                "department's system (signed webhooks).")}),

@@ -14,7 +14,7 @@ from govflow.applications import prefill
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.selectors import principal_q
 from govflow.catalog import jurisdictions
-from govflow.catalog.definition import Definition, DefinitionError, get_definition
+from govflow.catalog.definition import Definition, DefinitionError, fold, get_definition
 from govflow.catalog.models import ApplicantKind, Division, OneThing, localized
 from govflow.parties.selectors import MYSELF, Principal
 from govflow.stats.savings import Savings, savings_of
@@ -45,6 +45,24 @@ def published_one_thing_choices(*, for_persons: bool = False) -> list[tuple[str,
 def offered_one_things(division: Division | None) -> QuerySet[OneThing]:
     """Published one things offered to a person of ``division`` (:func:`jurisdictions.one_things_visible_in`)."""
     return published_one_things().filter(jurisdictions.one_things_visible_in(division))
+
+
+def find_one_things(division: Division | None, query: str = "") -> list[OneThing]:
+    """The one things offered to a person of ``division`` that a search for ``query`` finds
+    (:meth:`Definition.matches`: name, description and keywords in every language, whatever the
+    interface's), by code; all of them for an empty query. One query: the published versions are
+    compiled once per process."""
+    found = []
+    for one_thing in offered_one_things(division):
+        definition = definition_of(one_thing)
+        if definition is None:  # a version that does not compile: only its live name and description
+            texts = [one_thing.code, *(str(t) for v in (one_thing.name, one_thing.description)
+                                       if isinstance(v, dict) for t in v.values())]
+            if not query.strip() or all(w in fold("\n".join(texts)) for w in fold(query).split()):
+                found.append(one_thing)
+        elif definition.matches(query):
+            found.append(one_thing)
+    return found
 
 
 def offered_one_thing(division: Division | None, code: str) -> OneThing | None:
@@ -136,10 +154,6 @@ class OneThingCard:
     #: Why the person, as whom they act now, cannot apply for it ("" when they can).
     refusal: str = ""
 
-    def matches(self, query: str) -> bool:
-        haystack = " ".join([self.code, self.name, self.description, *self.departments, *self.procedures]).lower()
-        return all(word in haystack for word in query.lower().split())
-
 
 def card(one_thing: OneThing) -> OneThingCard:
     # Citizens see the published snapshot, not the draft an administrator may be editing.
@@ -199,3 +213,109 @@ def one_thing_name(application: Application) -> str:
     except (DefinitionError, KeyError, IndexError, TypeError, ValueError):
         return localized(application.one_thing.name)
     return localized(definition.one_thing.get("name")) or application.one_thing.code
+
+
+# -- the service guide (办事指南) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GuideProcedure:
+    """One procedure as the service guide shows it."""
+
+    code: str
+    name: str
+    department: str
+    description: str
+    legal_basis: str
+    fees: str
+    statutory_days: int | None
+    committed_days: int | None
+    conditional: bool
+    offices: list[GuideOffice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GuideOffice:
+    """An office where people go: the service guide's "where to go" and "contact"."""
+
+    code: str
+    name: str
+    division: str
+    address: str
+    opening_hours: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class GuideMaterial:
+    label: str
+    required: bool
+    sample: str
+    types: list[str]
+    max_size_mb: int
+    procedures: list[str]
+
+
+@dataclass(frozen=True)
+class ServiceGuide:
+    """A one thing's service guide (办事指南), from its published version and the live offices."""
+
+    code: str
+    name: str
+    description: str
+    applicant: str
+    committed_days: int | None
+    questions: list[str]
+    procedures: list[GuideProcedure]
+    materials: list[GuideMaterial]
+    offices: list[tuple[GuideOffice, list[str]]]  # each office once, with the procedures it handles
+    published_at: Any = None
+    version: int | None = None
+    days_separately: int | None = None
+
+
+def _guide_office(office: Any) -> GuideOffice:
+    return GuideOffice(code=office.code, name=office.display_name, division=office.division.display_name,
+                       address=localized(office.address), opening_hours=localized(office.opening_hours),
+                       phone=office.phone)
+
+
+def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuide:
+    """The service guide of a published one thing (``one_thing`` with its ``division`` and
+    ``current_version`` loaded) for a person of ``division`` (the competent offices), or for a
+    visitor (``None``: every office where it is offered). Two queries."""
+    definition = get_definition(one_thing.current_version)
+    published = definition.one_thing
+    steps = [(s["procedure"], definition.procedures[s["procedure"]].get("department", ""),
+              definition.procedures[s["procedure"]].get("level") or "county") for s in definition.steps]
+    offices = jurisdictions.offices_to_visit(steps, offered_in=one_thing.division, division=division)
+    procedures = []
+    by_office: dict[str, tuple[GuideOffice, list[str]]] = {}
+    for step in definition.steps:
+        code = step["procedure"]
+        procedure = definition.procedures[code]
+        name = localized(procedure.get("name")) or code
+        shown = [_guide_office(o) for o in offices.get(code, [])]
+        for office in shown:
+            by_office.setdefault(office.code, (office, []))[1].append(name)
+        procedures.append(GuideProcedure(
+            code=code, name=name,
+            department=localized(definition.departments.get(procedure.get("department"), {}).get("name")),
+            description=localized(procedure.get("description")), legal_basis=localized(procedure.get("legal_basis")),
+            fees=localized(procedure.get("fees")), statutory_days=procedure.get("statutory_days"),
+            committed_days=procedure.get("committed_days"), conditional=bool((step.get("when") or "").strip()),
+            offices=shown))
+    names = {p.code: p.name for p in procedures}
+    materials = [GuideMaterial(
+        label=localized(m.get("label")) or m["code"], required=m["required"],
+        sample=localized(definition.materials.get(m["code"], {}).get("sample")),
+        types=list(m.get("accepted_types", [])), max_size_mb=m.get("max_size_mb", 10),
+        procedures=[names.get(p, p) for p in m["procedures"]]) for m in definition.materials_asked]
+    version = one_thing.current_version
+    return ServiceGuide(
+        code=one_thing.code, name=localized(published.get("name")) or one_thing.code,
+        description=localized(published.get("description")), applicant=published.get("applicant") or "person",
+        committed_days=published.get("committed_days"),
+        questions=[localized(definition.fields[c].get("label")) or c for c in definition.guide if c in definition.fields],
+        procedures=procedures, materials=materials, offices=list(by_office.values()),
+        published_at=version.published_at, version=version.number,
+        days_separately=savings(definition).days_separately if definition.procedures else None)

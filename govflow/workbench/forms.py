@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from govflow.applications.rules import output_matches
+from govflow.catalog.fieldtypes import FIELD_TYPES
 from govflow.catalog.models import localized
 
 from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
@@ -96,6 +97,19 @@ def _as_messages(value: Any) -> list[str]:
     return [str(value)]
 
 
+def output_help(spec: dict) -> str:
+    """What the clerk reads under an output's input: the catalog's plain description of the format
+    and its example; the bare pattern only for an output the catalog describes in no other way."""
+    kind = FIELD_TYPES.get(spec.get("type") or "string", FIELD_TYPES["string"])
+    hint, example = kind.hint(spec), kind.example(spec)
+    parts = [hint] if hint else []
+    if example:
+        parts.append(str(_("For example: %(example)s") % {"example": example}))
+    if not parts and spec.get("pattern"):
+        parts.append(str(_("Required format: %(pattern)s") % {"pattern": spec["pattern"]}))
+    return " ".join(parts)
+
+
 class ApproveForm(DecisionForm):
     DECISION = "approve"
     comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=COMMENT_MAX,
@@ -106,7 +120,7 @@ class ApproveForm(DecisionForm):
         self.outputs = outputs
         fields = {}
         for spec in outputs:
-            help_text = _("Required format: %(pattern)s") % {"pattern": spec["pattern"]} if spec.get("pattern") else ""
+            help_text = output_help(spec)
             fields[self.output_name(spec["code"])] = forms.CharField(
                 label=localized(spec.get("label")) or spec["code"], max_length=500, help_text=help_text,
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))

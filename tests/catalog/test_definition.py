@@ -259,20 +259,25 @@ def test_schema_requires_only_what_unconditional_steps_require(startup):
 
 def test_schema_describes_each_type(startup):
     props = Definition(startup).form_schema()["properties"]
-    assert props["company_name"] == {"title": "Company name", "x-govflow-type": "string", "type": "string",
-                                     "maxLength": 100}
+    assert props["company_name"] == {
+        "title": "Company name", "x-govflow-type": "string", "type": "string", "maxLength": 100,
+        "x-govflow-hint": "The full name to be registered: place, trade name, industry and form, up to 100 characters.",
+        "examples": ["杭州示例科技有限公司"]}
     assert props["bank_account_no"]["pattern"] == "^[0-9]{8,30}$"
     assert props["business_scope"]["type"] == "string"
     assert props["business_scope"]["x-govflow-widget"] == "textarea"
     assert props["employee_count"] | {} == {"title": "Number of employees", "x-govflow-type": "integer",
-                                            "type": "integer", "minimum": 1, "maximum": 100000}
+                                            "type": "integer", "minimum": 1, "maximum": 100000,
+                                            "x-govflow-hint": "A whole number, at least 1.",
+                                            "examples": [5]}  # the answer it stands for: a number
     assert props["registered_capital"]["type"] == "string"
     assert props["registered_capital"]["format"] == "decimal"
     assert props["registered_capital"]["x-govflow-minimum"] == "0"
     assert props["registered_capital"]["x-govflow-maximum"] == "10000000"
     assert props["has_employees"]["type"] == "boolean"
     assert props["operation_start_date"] == {"title": "Date business operations start", "x-govflow-type": "date",
-                                             "type": "string", "format": "date"}
+                                             "type": "string", "format": "date",
+                                             "x-govflow-hint": "Year, month and day.", "examples": ["2026-12-01"]}
     assert props["company_type"]["type"] == "string"
     assert props["company_type"]["enum"] == ["llc", "sole_proprietorship", "partnership"]
     assert props["company_type"]["x-govflow-choices"][0] == {"value": "llc", "label": "Limited liability company"}

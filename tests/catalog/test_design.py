@@ -148,6 +148,21 @@ def test_the_diff_says_what_changed_in_words():
     assert {c.text for c in design.diff_documents(None, old) if c.subject.startswith("Step")} == {"added"}
 
 
+def test_the_diff_says_when_what_people_see_of_the_catalog_changed():
+    old = snapshot("business-startup")
+    new = copy.deepcopy(old)
+    new["one_things"][0]["keywords"] = {"en": ["open a company"]}
+    licence = next(p for p in new["procedures"] if p["code"] == "amr-licence")
+    licence["fees"] = {"en": "CNY 10."}
+    licence["outputs"][0]["example"] = "91330102MA2K11110C"
+    next(f for f in new["fields"] if f["code"] == "company_name")["hint"] = {"en": "The full name."}
+
+    changes = {(c.subject, c.text.split(":")[0]) for c in design.diff_documents(old, new)}
+
+    assert {("One thing", "keywords"), ("Procedure amr-licence", "fees"), ("Output uscc", "example"),
+            ("Field company_name", "hint")} <= changes
+
+
 def test_the_diagram_lays_out_steps_in_columns_by_depth():
     boxes = {b.code: b for b in layout(snapshot("newborn"))}
     assert boxes["health-birth-certificate"].x < boxes["psb-household-registration"].x < boxes["mi-newborn-insurance"].x

@@ -117,7 +117,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     for item in doc["fields"]:
         saved(client.post(url("catalog_field_add"), {
             "code": item["code"], **_labels("label", item["label"]), "type": item["type"],
-            **_labels("help", item.get("help")),
+            **_labels("help", item.get("help")), **_labels("hint", item.get("hint")), "example": item.get("example", ""),
             "max_length": item.get("max_length", ""), "pattern": item.get("pattern", ""),
             "minimum": item.get("min", ""), "maximum": item.get("max", ""),
             "choices": _choices_text(item.get("choices", [])),
@@ -125,7 +125,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     for item in doc["materials"]:
         saved(client.post(url("catalog_material_add"), {
             "code": item["code"], **_labels("label", item["label"]), "accepted_types": item["accepted_types"],
-            "max_size_mb": item["max_size_mb"],
+            "max_size_mb": item["max_size_mb"], **_labels("sample", item.get("sample")),
         }))
     # A procedure that needs an output comes after the one that issues it.
     issuers = {o["code"]: p["code"] for p in doc["procedures"] for o in p["outputs"]}
@@ -136,6 +136,7 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
         saved(client.post(url("catalog_procedure_add"), {
             "code": item["code"], "department": Department.objects.get(code=item["department"]).pk,
             **_labels("name", item["name"]), **_labels("description", item.get("description")),
+            **_labels("legal_basis", item.get("legal_basis")), **_labels("fees", item.get("fees")),
             "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
             "level": item.get("level", "county"),
             "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
@@ -147,7 +148,8 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
                 for n, m in enumerate(item["materials"])]),
             **inline("outputs", [
                 {"code": o["code"], **_labels("label", o["label"]), "type": o.get("type", "string"),
-                 "pattern": o.get("pattern", ""), "position": n}
+                 "pattern": o.get("pattern", ""), **_labels("hint", o.get("hint")), "example": o.get("example", ""),
+                 "position": n}
                 for n, o in enumerate(item["outputs"])]),
         }))
     one_thing = doc["one_things"][0]
@@ -155,7 +157,10 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
     # The whole one thing in one go: steps and their prerequisites among steps added in the same form.
     saved(client.post(url("catalog_onething_add"), {
         "code": one_thing["code"], **_labels("name", one_thing["name"]),
-        **_labels("description", one_thing.get("description")), "committed_days": one_thing["committed_days"],
+        **_labels("description", one_thing.get("description")),
+        **bilingual("keywords", *("\n".join(one_thing.get("keywords", {}).get(language, []))
+                                  for language in ("en", "zh-hans"))),
+        "committed_days": one_thing["committed_days"],
         "division": Division.objects.get(code=one_thing["division"]).pk, "route_by": one_thing.get("route_by", ""),
         "guide": one_thing["guide"],
         **inline("steps", [
@@ -513,6 +518,9 @@ def test_choices_are_edited_as_lines_and_labels_as_two_inputs(admin_client):
     ({"type": "choice", "choices": "a |"}, "the English text is missing"),
     ({"type": "string", "label_en": "", "label_zh_hans": "名称"}, "Give the English text too"),
     ({"type": "string", "code": "BadCode"}, "Use lower-case letters"),
+    ({"type": "uscc", "example": "91330106MA2K11110A"}, "This example is not a value the entry accepts"),
+    ({"type": "string", "pattern": "^[0-9]{3}$", "example": "12"}, "This example is not a value the entry accepts"),
+    ({"type": "integer", "maximum": "10", "example": "11"}, "This example is not a value the entry accepts"),
 ])
 def test_the_field_form_explains_what_is_wrong(admin_client, data, message):
     post = {"code": "x", **bilingual("label", "X"), **bilingual("help", ""), "max_length": "", "pattern": "",
@@ -775,3 +783,22 @@ def test_a_post_without_who_may_apply_keeps_it(admin_client, demo_catalog):
 
     one_thing.refresh_from_db()
     assert one_thing.applicant == "organisation"
+
+
+def test_a_field_keeps_its_hint_and_a_valid_example(admin_client):
+    saved(admin_client.post(url("catalog_field_add"), {
+        "code": "licence_no", **bilingual("label", "Licence number"), "type": "uscc", **bilingual("help", ""),
+        **bilingual("hint", "18 characters", "18 位"), "example": " 91330106MA2K111106 ", "max_length": "",
+        "pattern": "", "minimum": "", "maximum": "", "choices": "",
+    }))
+    field = Field.objects.get(code="licence_no")
+    assert field.hint == {"en": "18 characters", "zh-hans": "18 位"} and field.example == "91330106MA2K111106"
+
+
+def test_keywords_are_typed_one_per_line_or_separated_by_commas_each_kept_once():
+    from govflow.designer.forms import KeywordsField
+
+    value = KeywordsField().clean(["start a company\nOpen a company, open a company", "开公司、注册公司\n开公司"])
+
+    assert value == {"en": ["start a company", "Open a company"], "zh-hans": ["开公司", "注册公司"]}
+    assert KeywordsField().clean(["", ""]) == {}

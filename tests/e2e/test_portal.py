@@ -320,3 +320,29 @@ def test_an_agent_switches_to_the_company_on_a_phone(phone_page, demo_catalog, r
     assert_fits_the_screen(page)
     assert_accessible(page, run_axe)
     screenshot(page, "portal-13-organisation-phone")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_the_service_guide_fits_a_phone_is_accessible_and_prints_without_the_site_around_it(
+        browser, live_server, transactional_db, demo_catalog, run_axe, screenshot, locale):
+    from .conftest import PHONE, _new_page
+
+    context, page = _new_page(browser, live_server, viewport=PHONE, locale=locale, mobile=True)
+    try:
+        page.goto("/one-things/business-startup/")
+        page.click("a[href='/one-things/business-startup/guide/']")
+        page.wait_for_url(re.compile(r"/one-things/business-startup/guide/$"))
+        assert page.locator("h1").inner_text() in ("开办企业一件事", "Start a business")
+        assert page.locator(".guide__section").count() == 5
+        assert_fits_the_screen(page)
+        assert_accessible(page, run_axe)
+        screenshot(page, f"portal-service-guide-360-{locale}")
+
+        page.emulate_media(media="print")
+        assert not page.locator("header.site").is_visible()
+        assert not page.locator("footer.site").is_visible()
+        assert not page.locator(".no-print").first.is_visible()
+        assert page.locator(".guide__section").first.is_visible()
+        screenshot(page, f"portal-service-guide-print-{locale}")
+    finally:
+        context.close()

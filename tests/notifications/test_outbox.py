@@ -121,7 +121,7 @@ def test_the_completion_lists_the_results(citizen_alice, clerks, django_capture_
         approve(app, "tax-registration", clerks["tax"])
     completed = next(m for m in mail.outbox if m.subject.startswith(f"Application {app.number} completed"))
     assert "everything was approved" in completed.body
-    assert "- Unified social credit code: 91330106MA2K11110A" in completed.body
+    assert "- Unified social credit code: 91330106MA2K111106" in completed.body
 
 
 def test_channels_follow_the_citizens_choice_and_known_addresses(citizen_alice, demo_catalog,

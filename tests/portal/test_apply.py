@@ -117,6 +117,22 @@ def test_the_form_prefills_well_known_fields_from_the_profile_only(alice_client,
     assert not questions["company_name"].prefilled
 
 
+def test_each_question_says_what_to_enter_with_the_catalogs_hint_and_example(alice_client):
+    application = start(alice_client)
+
+    response = alice_client.get(reverse("apply-form", args=[application.pk]), HTTP_ACCEPT_LANGUAGE="en")
+
+    questions = {q.code: q for g in response.context["groups"] for q in g["questions"]}
+    capital = questions["registered_capital"]
+    assert capital.hint == "In units of CNY 10,000: 100 means CNY 1,000,000."
+    assert capital.example == "100"
+    html = response.content.decode()
+    assert "For example: 100" in html
+    assert f'aria-describedby="{capital.hint_id}"' in html
+    # A field with no catalog hint keeps what its type says.
+    assert questions["company_type"].example == ""
+
+
 def test_the_newborn_form_never_assumes_the_citizen_is_the_mother(alice_client, citizen_alice):
     response = alice_client.get(reverse("apply", args=["newborn"]))
 

@@ -96,3 +96,45 @@ def test_the_pages_run_a_constant_number_of_queries(en_client, demo_catalog, dja
         en_client.get(reverse("home"))
     with django_assert_max_num_queries(3):
         en_client.get(reverse("one-thing", args=["newborn"]))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("开公司", {"business-startup"}),
+    ("我想开公司", {"business-startup"}),  # the query holds a keyword
+    ("生孩子", {"newborn"}),
+    ("open a company", {"business-startup"}),
+    ("OPEN A COMPANY", {"business-startup"}),  # case does not matter
+    ("ｂａｂｙ", {"newborn"}),  # nor full-width letters typed with a Chinese input method
+    ("baby", {"newborn"}),
+])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_search_finds_one_things_by_everyday_words_in_either_language(client, demo_catalog, query, expected,
+                                                                      language, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("home"), {"q": query}, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert {c.code for c in response.context["one_things"]} == expected
+
+
+def test_search_for_social_insurance_finds_the_one_things_that_deal_with_it(client, demo_catalog):
+    response = client.get(reverse("home"), {"q": "社保"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    found = {c.code for c in response.context["one_things"]}
+    assert {"business-startup", "newborn"} <= found
+
+
+def test_search_looks_in_keywords_of_the_published_version_not_the_draft(client, demo_catalog):
+    from govflow.catalog.models import OneThing
+
+    OneThing.objects.filter(code="newborn").update(keywords={"en": ["stork"]})  # a draft, not published
+
+    assert client.get(reverse("home"), {"q": "stork"}).context["one_things"] == []
+    assert [c.code for c in client.get(reverse("home"), {"q": "生孩子"}).context["one_things"]] == ["newborn"]
+
+
+def test_a_search_is_one_query_for_a_visitor_however_many_one_things_it_looks_through(client, demo_catalog,
+                                                                                      django_assert_num_queries):
+    client.get(reverse("home"), {"q": "baby"})  # the published versions are compiled once per process
+    with django_assert_num_queries(1):
+        response = client.get(reverse("home"), {"q": "baby"})
+    assert [c.code for c in response.context["one_things"]] == ["newborn"]

@@ -215,6 +215,26 @@ def test_after_a_decision_the_next_task_of_my_queue_is_offered(as_user, held, cl
     assert "autofocus" in html
 
 
+def test_the_clerk_reads_an_outputs_format_in_plain_words_with_an_example_not_a_pattern(as_user, held, clerks):
+    html = as_user(clerks["amr"]).get(url("task", held)).content.decode()
+
+    assert "18 characters: digits and capital letters (not I, O, S, V or Z), as on the business licence." in html
+    assert "For example: 91330106MA2K111106" in html
+    assert "[0-9A-HJ-NPQRTUWXY]" not in html
+
+
+def test_an_output_the_catalog_does_not_describe_falls_back_to_its_pattern():
+    from django.utils import translation
+
+    from govflow.workbench.forms import output_help
+
+    with translation.override("en"):
+        assert output_help({"code": "n", "type": "string", "pattern": "^[0-9]{13}$"}) == "Required format: ^[0-9]{13}$"
+        assert output_help({"code": "n", "type": "string", "pattern": "^[0-9]{13}$", "example": "1234567890123",
+                            "hint": {"en": "13 digits.", "zh-hans": "13 位数字。"}}) == \
+            "13 digits. For example: 1234567890123"
+
+
 @pytest.mark.parametrize("value, message", [
     ("", "This field is required."),
     ("91330106MA2K", "This does not match the required format."),

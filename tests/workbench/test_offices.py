@@ -77,7 +77,7 @@ TASK_URLS = [
     ("release", "post", (), {"next": "/workbench/mine/"}),
     ("assign", "post", (), {"assignee": "intruder"}),
     ("decide", "post", (), {"decision": "reject", "comment": "不予登记", "confirmed": "1"}),
-    ("decide", "post", (), {"decision": "approve", "uscc": "91330106MA2K11110A"}),
+    ("decide", "post", (), {"decision": "approve", "uscc": "91330106MA2K111106"}),
     ("document", "get", ("document",), {}),
     ("document", "get", ("document",), {"download": "1"}),
     ("replaced-document", "get", ("replaced",), {}),

@@ -38,8 +38,21 @@ def _division_doc(division: Division) -> dict:
 
 
 def _office_doc(office: Office) -> dict:
-    return {"code": office.code, "department": office.department.code, "division": office.division.code,
-            "name": office.name}
+    out: dict[str, Any] = {"code": office.code, "department": office.department.code,
+                           "division": office.division.code, "name": office.name}
+    for key in ("address", "opening_hours", "phone"):
+        if getattr(office, key):
+            out[key] = getattr(office, key)
+    return out
+
+
+def _hint_and_example(item: Field | Output, out: dict[str, Any]) -> dict[str, Any]:
+    """The optional ``hint`` and ``example`` (only when set: older snapshots keep their digest)."""
+    if item.hint:
+        out["hint"] = item.hint
+    if item.example:
+        out["example"] = item.example
+    return out
 
 
 def _field_doc(item: Field) -> dict:
@@ -57,19 +70,22 @@ def _field_doc(item: Field) -> dict:
         out["choices"] = item.choices
     if item.help:
         out["help"] = item.help
-    return out
+    return _hint_and_example(item, out)
 
 
 def _material_doc(item: Material) -> dict:
-    return {"code": item.code, "label": item.label, "accepted_types": material_types(item.accepted_types),
-            "max_size_mb": item.max_size_mb}
+    out = {"code": item.code, "label": item.label, "accepted_types": material_types(item.accepted_types),
+           "max_size_mb": item.max_size_mb}
+    if item.sample:
+        out["sample"] = item.sample
+    return out
 
 
 def _output_doc(output: Output) -> dict:
     out: dict[str, Any] = {"code": output.code, "label": output.label, "type": output.type}
     if output.pattern:
         out["pattern"] = output.pattern
-    return out
+    return _hint_and_example(output, out)
 
 
 def _procedure_doc(procedure: Procedure) -> dict:
@@ -80,6 +96,9 @@ def _procedure_doc(procedure: Procedure) -> dict:
         "statutory_days": procedure.statutory_days,
         "committed_days": procedure.committed_days,
     })
+    for key in ("legal_basis", "fees"):
+        if getattr(procedure, key):
+            out[key] = getattr(procedure, key)
     if procedure.level != DivisionLevel.COUNTY:  # the default stays implicit: snapshots before levels keep their digest
         out["level"] = procedure.level
     out.update({
@@ -107,6 +126,8 @@ def _one_thing_doc(one_thing: OneThing) -> dict:
     out: dict[str, Any] = {"code": one_thing.code, "name": one_thing.name}
     if one_thing.description:
         out["description"] = one_thing.description
+    if one_thing.keywords:
+        out["keywords"] = one_thing.keywords
     out.update({
         "committed_days": one_thing.committed_days,
         "division": one_thing.division.code,

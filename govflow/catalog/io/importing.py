@@ -103,11 +103,12 @@ class Importer:
         fields = self.upsert("fields", Field, doc.get("fields", []), lambda f: {
             "label": f["label"], "type": f["type"], "max_length": f.get("max_length"),
             "pattern": f.get("pattern", ""), "minimum": f.get("min"), "maximum": f.get("max"),
-            "choices": f.get("choices", []), "help": f.get("help", {}),
+            "choices": f.get("choices", []), "help": f.get("help", {}), "hint": f.get("hint", {}),
+            "example": f.get("example", ""),
         })
         materials = self.upsert("materials", Material, doc.get("materials", []), lambda m: {
             "label": m["label"], "accepted_types": material_types(m["accepted_types"]),
-            "max_size_mb": m["max_size_mb"],
+            "max_size_mb": m["max_size_mb"], "sample": m.get("sample", {}),
         })
         errors = self.check_output_owners()
         if errors:
@@ -117,6 +118,7 @@ class Importer:
             "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
             "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
             "level": p.get("level", DivisionLevel.COUNTY.value),
+            "legal_basis": p.get("legal_basis", {}), "fees": p.get("fees", {}),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
@@ -172,7 +174,8 @@ class Importer:
             return errors
         self.upsert("offices", Office, items, lambda o: {
             "department_id": departments[o["department"]].id, "division_id": self.divisions[o["division"]].id,
-            "name": o["name"]})
+            "name": o["name"], "address": o.get("address", {}), "opening_hours": o.get("opening_hours", {}),
+            "phone": o.get("phone", "")})
         staffed = set(Office.objects.filter(department__in=list(departments.values()))
                       .values_list("department_id", flat=True))
         default = self.divisions.get("")
@@ -214,7 +217,7 @@ class Importer:
             Q(procedure_id__in=ids) | Q(code__in=[o["code"] for p in items.values() for o in p.get("outputs", [])]))}
         current_outputs: dict[int, list] = {i: [] for i in ids}
         for o in sorted(outputs.values(), key=lambda o: (o.position, o.id)):
-            current_outputs[o.procedure_id].append((o.code, o.label, o.type, o.pattern, o.position))
+            current_outputs[o.procedure_id].append((o.code, o.label, o.type, o.pattern, o.hint, o.example, o.position))
 
         # Outputs that no procedure of the document issues any more are removed first,
         # so that a code can move between two procedures of the document.
@@ -243,16 +246,17 @@ class Importer:
                     ProcedureMaterial(procedure=procedure, material=materials[m], required=r, position=n)
                     for m, r, n in wanted_materials])
                 self.changed["procedures"].add(code)
-            wanted_outputs = [(o["code"], o["label"], o.get("type", "string"), o.get("pattern", ""), n)
+            wanted_outputs = [(o["code"], o["label"], o.get("type", "string"), o.get("pattern", ""),
+                               o.get("hint", {}), o.get("example", ""), n)
                               for n, o in enumerate(item.get("outputs", []))]
             if wanted_outputs == current_outputs[procedure.id]:
                 self.result.unchanged["outputs"] += len(wanted_outputs)
                 continue
             self.changed["procedures"].add(code)
-            for output_code, label, kind, pattern, position in wanted_outputs:
+            for output_code, label, kind, pattern, hint, example, position in wanted_outputs:
                 row = outputs.get(output_code)
                 values = {"procedure_id": procedure.id, "label": label, "type": kind, "pattern": pattern,
-                          "position": position}
+                          "hint": hint, "example": example, "position": position}
                 if row is None:
                     Output.objects.create(code=output_code, **values)
                     self.result.created["outputs"] += 1
@@ -277,6 +281,7 @@ class Importer:
         for item in items:
             code = item["code"]
             values = {"name": item["name"], "description": item.get("description", {}),
+                      "keywords": item.get("keywords", {}),
                       "committed_days": item["committed_days"], "guide": item.get("guide", []),
                       "division_id": self.divisions[item.get("division", "")].id,
                       "route_by": item.get("route_by", ""), "applicant": item.get("applicant", "person")}

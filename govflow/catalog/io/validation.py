@@ -18,10 +18,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+
 from govflow.text import has_bad_text
 
+from ..answers import example_problem
 from ..checkers import known_checker
-from ..fieldtypes import types_with
+from ..fieldtypes import FIELD_TYPES, types_with
 from ..rules import RuleError, compile_rule
 from ..steps import StepGraph
 from .format import (
@@ -114,14 +117,49 @@ class _Semantics:
             return None
         return value
 
-    def pattern(self, obj: dict, path: str) -> None:
+    def pattern(self, obj: dict, path: str) -> bool:
+        """Report a pattern that does not compile; whether the entry's pattern is usable."""
         value = obj.get("pattern")
-        if not isinstance(value, str) or not value or len(value) > PATTERN_MAX:
-            return
+        if value is None or value == "":
+            return True
+        if not isinstance(value, str) or len(value) > PATTERN_MAX:
+            return False
         try:
             re.compile(value)
         except (re.error, RecursionError, OverflowError, ValueError) as exc:
             self.error(json_key(path, "pattern"), f"not a valid regular expression: {exc}")
+            return False
+        return True
+
+    def example(self, obj: dict, path: str, *, pattern_ok: bool) -> None:
+        """An example must itself be a value the field (or output) accepts: its type, format and pattern."""
+        example = obj.get("example")
+        if not isinstance(example, str) or not example.strip() or not pattern_ok \
+                or obj.get("type", "string") not in FIELD_TYPES:
+            return
+        try:
+            with translation.override("en"):
+                problem = example_problem(obj)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            return  # the entry's own shape is wrong: pass 2 reports that
+        if problem is not None:
+            self.error(json_key(path, "example"), f"the example {example!r} is not a value this accepts: {problem}")
+
+    def keywords(self, obj: dict, path: str) -> None:
+        """A word listed twice in one language (ignoring case) is a mistake."""
+        keywords = obj.get("keywords")
+        if not isinstance(keywords, dict):
+            return
+        for language in keywords:
+            seen: dict[str, int] = {}
+            for word, word_path in _items(keywords, language, json_key(path, "keywords")):
+                if not isinstance(word, str):
+                    continue
+                key = word.strip().casefold()
+                if key in seen:
+                    self.error(word_path, f"keyword {word!r} is listed twice (first at index {seen[key]})")
+                else:
+                    seen[key] = int(word_path.rsplit("[", 1)[1][:-1])
 
     # -- document -------------------------------------------------------------------------
 
@@ -166,7 +204,7 @@ class _Semantics:
         code = self.register(self.fields, "field", obj, path)
         if code is not None:
             self.field_types[code] = obj.get("type", "string")
-        self.pattern(obj, path)
+        self.example(obj, path, pattern_ok=self.pattern(obj, path))
         bounds = {option: obj[option] for option in ("min", "max") if isinstance(obj.get(option), (int, float))
                   and not isinstance(obj[option], bool)}
         for option, value in bounds.items():
@@ -213,7 +251,7 @@ class _Semantics:
             if output_code is not None and code is not None:
                 self.outputs[output_code] = code
                 info.outputs.append(output_code)
-            self.pattern(out, output_path)
+            self.example(out, output_path, pattern_ok=self.pattern(out, output_path))
 
     def automatic(self, obj: dict, path: str) -> None:
         """An optional automatic checker: the dotted name of a registered checker."""
@@ -260,6 +298,7 @@ class _Semantics:
 
     def one_thing(self, obj: dict, path: str) -> None:
         self.register(self.one_things, "one thing", obj, path)
+        self.keywords(obj, path)
         guide: list[str] = []
         for value, value_path in _items(obj, "guide", path):
             ref = self.reference(value, value_path, self.fields, "field")

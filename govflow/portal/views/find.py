@@ -16,11 +16,12 @@ from ..acting import current_principal
 from ..selectors import (
     card,
     definition_materials,
+    find_one_things,
     latest_draft,
     offered_one_thing,
-    offered_one_things,
     procedure_infos,
     savings,
+    service_guide,
 )
 from .common import _types_text
 
@@ -33,9 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     principal = current_principal(request)
     division = served_in(principal, request.user) if request.user.is_authenticated else None
-    cards = [card(one_thing) for one_thing in offered_one_things(division)]
-    if query:
-        cards = [c for c in cards if c.matches(query)]
+    cards = [card(one_thing) for one_thing in find_one_things(division, query)]
     if request.user.is_authenticated:
         cards = [replace(c, refusal=refusal_for(principal, applicant_kind=c.applicant, one_thing_id=c.pk))
                  for c in cards]
@@ -71,4 +70,20 @@ def one_thing_detail(request: HttpRequest, code: str) -> HttpResponse:
         "one_thing": shown, "procedures": procedure_infos(definition), "materials": materials,
         "savings": savings(definition), "has_guide": bool(definition.guide), "draft": draft, "refusal": refusal,
         "principal": principal,
+    })
+
+
+@require_safe
+def one_thing_guide(request: HttpRequest, code: str) -> HttpResponse:
+    """The printable service guide (办事指南) of a one thing offered to the person (else not found):
+    where to go is the competent offices of their division; a visitor's, every office where it is offered."""
+    principal = current_principal(request)
+    division = served_in(principal, request.user) if request.user.is_authenticated else None
+    one_thing = offered_one_thing(division, code)
+    if one_thing is None:
+        raise Http404("No such one thing.")
+    guide = service_guide(one_thing, division)
+    return render(request, "portal/one_thing_guide.html", {
+        "guide": guide, "materials": [(m, _types_text(m.types)) for m in guide.materials],
+        "personal": division is not None,
     })
