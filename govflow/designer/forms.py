@@ -448,7 +448,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     class Meta:
         model = Procedure
         fields = ("code", "department", "name", "description", "statutory_days", "committed_days", "level",
-                  "needs_outputs", "automatic")
+                  "needs_outputs", "automatic", "physical_results")
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -116,7 +116,7 @@ class Importer:
             "department_id": departments[p["department"]].id, "name": p["name"], "description": p.get("description", {}),
             "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
             "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
-            "level": p.get("level", DivisionLevel.COUNTY.value),
+            "level": p.get("level", DivisionLevel.COUNTY.value), "physical_results": p.get("physical_results", []),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
