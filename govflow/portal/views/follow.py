@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
@@ -163,7 +164,8 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
     case = cases_by_id.get(entry.case_id)
     procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
     department = localized(entry.department.name) if entry.department_id and entry.department else ""
-    return citizen_text(entry.kind, procedure=procedure, department=department)
+    result = localized(entry.data.get("label")) if isinstance(entry.data, dict) and entry.data.get("label") else ""
+    return citizen_text(entry.kind, procedure=procedure, department=department, result=result)
 
 
 def _timeline_note(entry) -> str:
@@ -172,6 +174,11 @@ def _timeline_note(entry) -> str:
         return entry.message
     if entry.kind == "application.submitted":
         return entry.message  # the application number
+    if entry.kind.startswith("delivery.") and entry.message:
+        data = entry.data if isinstance(entry.data, dict) else {}
+        if data.get("tracking_number"):
+            return _("Tracking number: %(number)s") % {"number": data["tracking_number"]}
+        return _("Pick up at: %(office)s") % {"office": entry.message}
     return ""
 
 
@@ -255,6 +262,11 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
                  "note": _timeline_note(e), "by": _timeline_agent(e)}
                 for e in app_selectors.application_timeline(application)]
     case_rows = _case_rows(application, definition, cases)
+    deliveries = [{"procedure": procedure_name(definition, d.case.procedure_code) if d.case_id in cases_by_id else "",
+                   "label": localized(d.label) or d.code, "state": d.state, "state_label": d.get_state_display(),
+                   "tracking_number": d.tracking_number,
+                   "office": d.pickup_office.display_name if d.pickup_office_id else ""}
+                  for d in app_selectors.deliveries_of(application)] if application.delivery_method else []
     try:
         evaluation = application.evaluation
     except Application.evaluation.RelatedObjectDoesNotExist:
@@ -272,6 +284,7 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
         else None,
         "party": _party(request, application),
+        "delivery": delivery_rules.choice_summary(application), "deliveries": deliveries,
     }
 
 
