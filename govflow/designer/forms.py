@@ -45,6 +45,7 @@ from govflow.catalog.models import (
     Step,
     localized,
 )
+from govflow.catalog.physical import physical_results_errors
 from govflow.catalog.rules import RuleError, compile_rule
 from govflow.catalog.steps import StepGraph
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
@@ -468,6 +469,16 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                 self.fields[name].validators += DAYS_VALIDATORS
         if departments is not None and "department" in self.fields:
             self.fields["department"].queryset = departments
+
+    def clean_physical_results(self) -> list:
+        """Empty is none (never a JSON null); the shape is the catalog format's rule."""
+        value = self.cleaned_data.get("physical_results")
+        if value in (None, ""):
+            return []
+        problems = physical_results_errors(value)
+        if problems:
+            raise ValidationError(problems, code="physical_results")
+        return value
 
     def clean_automatic(self) -> str:
         name = self.cleaned_data.get("automatic") or ""

@@ -226,8 +226,9 @@ class _Semantics:
                            f"duplicate physical result {result_code!r} (first at {seen[result_code]})")
             else:
                 seen[result_code] = result_path
-            if isinstance(result.get("methods"), list):
-                info.physical_results.append(result)
+            methods = result.get("methods")
+            if isinstance(methods, list) and methods and all(method in METHODS for method in methods):
+                info.physical_results.append(result)  # a wrong shape is the structure pass's to report
 
     def automatic(self, obj: dict, path: str) -> None:
         """An optional automatic checker: the dotted name of a registered checker."""
