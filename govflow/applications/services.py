@@ -805,10 +805,11 @@ def _delivery_data(delivery: Delivery) -> dict:
 
 
 def _delivery_message(delivery: Delivery) -> str:
-    """The entry's message: the tracking number once posted, else the pick-up office."""
+    """The entry's message (in no language): the tracking number once posted, else the pick-up
+    office's code; ``data`` names the office in every language."""
     if delivery.tracking_number:
         return delivery.tracking_number
-    return delivery.pickup_office.display_name if delivery.pickup_office_id else ""
+    return delivery.pickup_office.code if delivery.pickup_office_id else ""
 
 
 def _start_deliveries(s: engine.EngineSession, definition: Definition, case: Case, now: Any) -> None:

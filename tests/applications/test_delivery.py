@@ -181,3 +181,13 @@ def test_every_state_change_has_notification_texts_in_both_languages(citizen_ali
     citizen_alice.language = "zh-hans"
     chinese = render(message, citizen_alice)
     assert "新营业执照" in chinese.sms and "领取" in chinese.sms
+
+
+def test_the_admin_shows_the_choice_and_each_delivery(admin_client, citizen_alice, company, clerks):
+    from django.urls import reverse
+
+    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+                                      delivery=PICKUP)
+    approve(app, "amr-change-registration", clerks["amr"])
+    page = admin_client.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
+    assert "business-licence" in page and "gsc-330106" in page

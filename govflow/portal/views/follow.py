@@ -174,11 +174,13 @@ def _timeline_note(entry) -> str:
         return entry.message
     if entry.kind == "application.submitted":
         return entry.message  # the application number
-    if entry.kind.startswith("delivery.") and entry.message:
+    if entry.kind.startswith("delivery."):
         data = entry.data if isinstance(entry.data, dict) else {}
+        office = data.get("office") if isinstance(data.get("office"), dict) else None
         if data.get("tracking_number"):
             return _("Tracking number: %(number)s") % {"number": data["tracking_number"]}
-        return _("Pick up at: %(office)s") % {"office": entry.message}
+        if office is not None:
+            return _("Pick up at: %(office)s") % {"office": localized(office.get("name")) or office.get("code", "")}
     return ""
 
 
