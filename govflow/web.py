@@ -9,6 +9,7 @@ from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from govflow.applications import papers
 from govflow.text import has_bad_text
@@ -119,3 +120,51 @@ def admin_error_items(adminform, inline_admin_formsets: Iterable = (), top: str 
         for index, form in enumerate(formset.forms):
             items += form_error_items(form, top=f"#{formset.prefix}-{index}", prefix=f"{name} #{index + 1}")
     return items
+
+
+# -- how to receive physical results (the portal's check page and the counter's) ---------------
+
+#: The form's names for the submit service's ``delivery`` keys.
+DELIVERY_INPUTS = {"method": "delivery_method", "office": "delivery_office", "recipient": "delivery_recipient",
+                   "phone": "delivery_phone", "address": "delivery_address"}
+
+
+def delivery_from_post(post) -> dict | None:
+    """The submit service's ``delivery`` from a submitted form (``None`` when nothing was chosen)."""
+    choice = {key: post.get(name, "") for key, name in DELIVERY_INPUTS.items()}
+    return choice if any(choice.values()) else None
+
+
+def delivery_form(options, *, posted: dict | None = None, errors: dict | None = None,
+                  suggested: dict | None = None) -> dict | None:
+    """What the delivery question shows: the methods and offices offered, the values (what was
+    posted, else the suggestion from the profile) and the errors by input (``None``: nothing physical)."""
+    from govflow.applications.models import DeliveryMethod
+
+    if not options.needed:
+        return None
+    posted = posted or {}
+    errors = errors if isinstance(errors, dict) else {}
+    values = {key: posted.get(key) or "" for key in DELIVERY_INPUTS}
+    if not posted:
+        values.update({k: v for k, v in (suggested or {}).items() if k in ("recipient", "phone", "address")})
+    labels = dict(DeliveryMethod.choices)
+    messages = {key: [str(m) for m in (errors.get(key) or [])] for key in DELIVERY_INPUTS}
+    address_inputs = [
+        {"key": key, "id": f"delivery-{key}", "name": DELIVERY_INPUTS[key], "label": label, "value": values[key],
+         "errors": messages[key], "autocomplete": autocomplete, "kind": kind}
+        for key, label, autocomplete, kind in (
+            ("recipient", _("Recipient"), "name", "text"),
+            ("phone", _("Recipient's mobile phone"), "tel-national", "phone"),
+            ("address", _("Postal address"), "street-address", "textarea"))]
+    return {
+        "methods": [{"value": m, "label": labels.get(m, m), "checked": values["method"] == m,
+                     "id": f"delivery-{m}"} for m in options.methods],
+        "offices": [{"code": o.code, "name": o.display_name, "checked": values["office"] == o.code,
+                     "id": f"delivery-office-{o.code}"} for o in options.offices],
+        "values": values,
+        "errors": messages,
+        "address_inputs": address_inputs,
+        "names": DELIVERY_INPUTS,
+        "has_errors": any(errors.get(key) for key in DELIVERY_INPUTS),
+    }

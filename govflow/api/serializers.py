@@ -24,6 +24,9 @@ from govflow.applications.models import (
     Case,
     CaseStatus,
     Channel,
+    Delivery,
+    DeliveryMethod,
+    DeliveryState,
     Document,
     Outcome,
     TimelineEntry,
@@ -156,6 +159,24 @@ class PersonRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class DeliveryRefSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    office = OfficeSerializer(allow_null=True, help_text="pickup: where.")
+    address = serializers.DictField(allow_null=True, help_text="post: `{recipient, phone, address}`.")
+
+
+class DeliveryRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField()
+    procedure = serializers.CharField()
+    result = serializers.CharField(help_text="The physical result's code in the procedure's `physical_results`.")
+    label = serializers.CharField()
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    state = serializers.ChoiceField(choices=DeliveryState.choices)
+    tracking_number = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
 class ApplicationSerializer(serializers.Serializer):
     """Read-only; built by ``application_repr`` from prefetched rows."""
 
@@ -180,6 +201,11 @@ class ApplicationSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     expected_finish = serializers.DateField(allow_null=True)
     evaluation = EvaluationSerializer(allow_null=True)
+    delivery = DeliveryRefSerializer(allow_null=True, help_text="How physical results reach the applicant, as "
+                                                                "chosen at submission (null: nothing physical).")
+    deliveries = DeliveryRecordSerializer(many=True, help_text="Each physical result of an approved case and its "
+                                                               "state: `preparing`, then `ready` → `collected` "
+                                                               "(pickup) or `posted` → `delivered` (post).")
 
     def to_representation(self, application: Application) -> dict:
         return application_repr(application)
@@ -306,6 +332,30 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
             "message": message,
         })
 
+    deliveries: dict[int, list[dict]] = {pk: [] for pk in ids}
+    pickup_offices: dict[int, dict] = {}
+    wanted = [application.pk for application in applications if application.delivery_method]
+    if wanted:
+        for pk, application_id, case_id, procedure_code, code, label, method, state, tracking_number, updated_at in (
+                Delivery.objects.filter(application_id__in=wanted).order_by("id")
+                .values_list("id", "application_id", "case_id", "case__procedure_code", "code", "label", "method",
+                             "state", "tracking_number", "updated_at")):
+            deliveries[application_id].append({
+                "id": pk, "case": case_id, "procedure": procedure_code, "result": code, "label": localized(label) or code,
+                "method": method, "state": state, "tracking_number": tracking_number, "updated_at": times(updated_at)})
+        office_ids = {a.pickup_office_id for a in applications if a.pickup_office_id}
+        for office_id, office_code, office_name, office_division in (
+                Office.objects.filter(pk__in=office_ids).annotate(name_text=_text("name"))
+                .values_list("id", "code", "name_text", "division__code")) if office_ids else ():
+            pickup_offices[office_id] = office(office_id, office_code, office_name, office_division)
+
+    def delivery_choice(application: Application) -> dict | None:
+        if not application.delivery_method:
+            return None
+        return {"method": application.delivery_method,
+                "office": pickup_offices.get(application.pickup_office_id) if application.pickup_office_id else None,
+                "address": dict(application.delivery_address) if application.delivery_address else None}
+
     return [{
         "id": application.pk,
         "number": application.number,
@@ -324,6 +374,8 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "submitted_at": times(application.submitted_at),
         "expected_finish": application.expected_finish.isoformat() if application.expected_finish else None,
         "evaluation": evaluation_repr(application),
+        "delivery": delivery_choice(application),
+        "deliveries": deliveries[application.pk],
     } for application in applications]
 
 
@@ -368,6 +420,27 @@ class EvaluationCreateSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class DeliveryChoiceSerializer(serializers.Serializer):
+    """How the applicant receives what the applicable procedures issue physically."""
+
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices, help_text=(
+        "`pickup` (at a service hall: `office`) or `post` (to `recipient`, `phone`, `address`); one of the "
+        "methods every physical result of the applicable procedures allows."))
+    office = serializers.CharField(required=False, allow_blank=True, max_length=80, help_text=(
+        "pickup: code of an office of the application's division, or of a division above it up to the one "
+        "competent for the physical results (see the draft's `delivery_options`)."))
+    recipient = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=False)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40, trim_whitespace=False,
+                                  help_text="post: the recipient's mainland China mobile number (11 digits).")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=600, trim_whitespace=False)
+
+
+class SubmitSerializer(serializers.Serializer):
+    delivery = DeliveryChoiceSerializer(required=False, allow_null=True, help_text=(
+        "Required when an applicable procedure issues something physical (a seal, a card, a paper licence); "
+        "ignored otherwise."))
+
+
 class SubmitErrorSerializer(serializers.Serializer):
     """Both keys when the application is incomplete (either may be empty); other 400s (an invalid
     ``Idempotency-Key`` header) are ``{field: [messages]}``."""
@@ -384,6 +457,9 @@ class SubmitErrorSerializer(serializers.Serializer):
                                      help_text="When no office is competent for a procedure in the application's "
                                                "division: one message per missing office, naming its department "
                                                "and division. Nothing is submitted.")
+    delivery = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                     help_text="The delivery choice is missing or invalid: messages by key "
+                                               "(`method`, `office`, `recipient`, `phone`, `address`).")
 
 
 # -- tasks --------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from .serializers import (
     EvaluationCreateSerializer,
     EvaluationSerializer,
     SubmitErrorSerializer,
+    SubmitSerializer,
     TaskDetailSerializer,
     TaskSerializer,
     application_repr,
@@ -58,6 +59,7 @@ IDEMPOTENCY_KEY_REUSED = detail("Idempotency-Key reused with another body")
 #: What an application's representation shows of its row and of the rows joined to it (its
 #: documents, cases and timeline are read by ``application_reprs``, three queries for a whole page).
 _APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "channel",
+                       "delivery_method", "pickup_office_id", "delivery_address",
                        "one_thing__code", "version__number", "version__digest",  # the snapshot: get_definition()
                        "division__code", "division__name",
                        "applicant__name", "applicant__username", "organisation__name",
@@ -226,19 +228,21 @@ SUBMIT_ERRORS = OpenApiResponse(SubmitErrorSerializer, description=(
     "The form is invalid or required materials are missing: `{\"data\": {field: [messages]}, \"materials\": "
     "[missing codes]}` (with `non_field_errors` when no procedure applies to the answers); no office is "
     "competent for a procedure in the application's division: `{\"division\": [one message per missing "
-    "office]}`; an invalid `Idempotency-Key` header is `{\"Idempotency-Key\": [messages]}`. Nothing is "
-    "submitted."))
+    "office]}`; a missing or invalid delivery choice (when a procedure issues something physical): "
+    "`{\"delivery\": {key: [messages]}}`; an invalid `Idempotency-Key` header is "
+    "`{\"Idempotency-Key\": [messages]}`. Nothing is submitted."))
 
 
 class SubmitView(ApplicationActionView):
-    @extend_schema(request=None,
+    @extend_schema(request=SubmitSerializer,
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
                    responses={200: ApplicationSerializer,
                               400: SUBMIT_ERRORS, **errors(401, 404, 409), 422: IDEMPOTENCY_KEY_REUSED})
     @idempotent
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        services.application_submit(application=app, user=request.user)
+        body = validated(SubmitSerializer, request.data if isinstance(request.data, dict) else {})
+        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"))
         return self.respond(request, pk)
 
 

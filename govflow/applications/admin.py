@@ -31,6 +31,7 @@ from .models import (
     Certificate,
     CertificateTemplate,
     CorrectionRequest,
+    Delivery,
     Evaluation,
     TimelineEntry,
 )
@@ -57,6 +58,16 @@ class CaseInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("department", "owner")
 
 
+class DeliveryInline(ReadOnlyInline):
+    model = Delivery
+    fields = ("code", "method", "pickup_office", "state", "tracking_number", "updated_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("pickup_office")
+
+
 class TimelineInline(ReadOnlyInline):
     model = TimelineEntry
     fields = ("at", "kind", "department", "actor", "message")
@@ -77,10 +88,10 @@ class ApplicationAdmin(ReadOnlyAdmin):
     search_fields = ("=number", "applicant__username", "=organisation__uscc")
     list_select_related = ("one_thing", "version", "applicant", "organisation")
     date_hierarchy = "submitted_at"
-    inlines = [CaseInline, TimelineInline]
+    inlines = [CaseInline, DeliveryInline, TimelineInline]
     fields = ("number", "one_thing", "version", "applicant_display", "submitted_by", "authorisation", "channel",
               "counter_office", "status", "outcome", "created_at",
-              "submitted_at", "completed_at", "expected_finish", "process")
+              "submitted_at", "completed_at", "expected_finish", "delivery_method", "pickup_office", "process")
     readonly_fields = fields
 
     def get_urls(self):

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from govflow.catalog import models as _catalog_models
+
 
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -23,6 +25,20 @@ class Outcome(models.TextChoices):
     APPROVED = "approved", _("Approved")
     PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
     REJECTED = "rejected", _("Rejected")
+
+
+#: How the applicant receives physical results (the catalog's methods: pick-up or post).
+DeliveryMethod = _catalog_models.DeliveryMethod
+
+
+class DeliveryState(models.TextChoices):
+    """Where a physical result is on its way to the applicant."""
+
+    PREPARING = "preparing", _("Being prepared")
+    READY = "ready", _("Ready for pick-up")
+    POSTED = "posted", _("Posted")
+    COLLECTED = "collected", _("Collected")
+    DELIVERED = "delivered", _("Delivered")
 
 
 class Channel(models.TextChoices):
@@ -76,6 +92,14 @@ class Application(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", editable=False)
+    # How physical results reach the applicant, chosen at submission when a procedure issues any
+    # (applications/delivery.py): picked up at ``pickup_office`` or posted to ``delivery_address``
+    # ({"recipient", "phone", "address"}).
+    delivery_method = models.CharField(_("delivery method"), max_length=10, choices=DeliveryMethod.choices,
+                                       blank=True)
+    pickup_office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", verbose_name=_("pick-up office"))
+    delivery_address = models.JSONField(_("postal address"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -257,6 +281,37 @@ class IssuedOutput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}={self.value}"
+
+
+class Delivery(models.Model):
+    """One physical result of an approved case on its way to the applicant: made when the case is
+    approved (being prepared), then moved by the office's clerks (ready for pick-up → collected, or
+    posted with the carrier's tracking number → delivered). Every move is on the timeline."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="deliveries")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deliveries")
+    code = models.CharField(_("code"), max_length=64)
+    label = models.JSONField(_("label"), default=dict)
+    method = models.CharField(_("delivery method"), max_length=10, choices=DeliveryMethod.choices)
+    pickup_office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+", verbose_name=_("pick-up office"))
+    state = models.CharField(_("state"), max_length=12, choices=DeliveryState.choices,
+                             default=DeliveryState.PREPARING)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "code"], name="uniq_delivery_result")]
+        # The workbench's list of results to hand over: an office's unfinished ones.
+        indexes = [models.Index(fields=["case", "id"], name="delivery_open",
+                                condition=Q(state__in=["preparing", "ready", "posted"]))]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.application} / {self.code}: {self.state}"
 
 
 class CorrectionRequest(models.Model):

@@ -326,3 +326,46 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
     if any(doc.material_code in definition.material_codes_of(code) for code in cases):
         return doc
     raise Http404("Document not found.")
+
+
+def deliveries_of(application: Application) -> list:
+    """The application's physical results on their way, with their cases and pick-up offices (one query)."""
+    from .models import Delivery
+
+    return list(Delivery.objects.filter(application=application).select_related("case", "pickup_office")
+                .order_by("id"))
+
+
+def delivering_case_for_clerk(user: Any, pk: Any) -> Case:
+    """The approved case whose (finished) review task is ``pk`` and which has physical results on
+    their way, if it belongs to one of the clerk's offices: its task page is where the clerk moves
+    them on. Otherwise 404, as :func:`task_for_clerk`."""
+    pk = int_or_404(pk)
+    if user is None or not user.is_authenticated:
+        raise Http404("Task not found.")
+    found = (Case.objects.select_related(*_TASK_RELATED, *APPLICANT_RELATED)
+             .filter(task_id=pk, status=CaseStatus.APPROVED, deliveries__isnull=False,
+                     office__memberships__user=user, office__memberships__role__in=HANDLING_ROLES)
+             .distinct().first())
+    if found is None:
+        raise Http404("Task not found.")
+    return found
+
+
+def delivery_for_clerk(user: Any, case: Case, pk: Any):
+    """A physical result of ``case`` (already one the clerk may see), else 404."""
+    from .models import Delivery
+
+    found = Delivery.objects.filter(pk=int_or_404(pk), case=case).first()
+    if found is None:
+        raise Http404("Delivery not found.")
+    return found
+
+
+def deliveries_to_hand_over(user: Any) -> QuerySet:
+    """The physical results of the clerk's offices' cases not yet collected or delivered, oldest first."""
+    from .models import Delivery
+
+    return (Delivery.objects.filter(state__in=("preparing", "ready", "posted"), case__office_id__in=Membership.objects
+                                    .filter(user=user, role__in=HANDLING_ROLES).values("office_id"))
+            .select_related("application", "case__task", "case__office", "pickup_office").order_by("created_at", "id"))

@@ -31,6 +31,7 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
+from . import delivery as delivery_rules
 from . import engine, papers, routing
 from .flows import OneThingFlow
 from .models import (
@@ -41,6 +42,8 @@ from .models import (
     CaseStatus,
     Channel,
     CorrectionRequest,
+    Delivery,
+    DeliveryState,
     Document,
     Evaluation,
     IssuedOutput,
@@ -362,8 +365,13 @@ def _keep_replaced_document(app: Application, old: Document) -> bool:
 
 @_engine_step
 @transaction.atomic
-def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None) -> Application:
-    """Submit a draft: validate, decide applicability once, create the cases, start the flow."""
+def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None,
+                       delivery: Any = None) -> Application:
+    """Submit a draft: validate, decide applicability once, create the cases, start the flow.
+
+    ``delivery`` is how the applicant receives what the applicable procedures issue physically
+    (:func:`govflow.applications.delivery.clean_choice`): ``{"method": "pickup", "office": code}`` or
+    ``{"method": "post", "recipient", "phone", "address"}``; required only when one of them does."""
     app = _lock_application(application.pk)
     _require_actor(app, user)
     if app.status != ApplicationStatus.DRAFT:
@@ -388,6 +396,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     procedures = _procedures(applicable)
     division = routing.routing_division(definition, report.answers, app.division, one_thing.division)
     offices = jurisdictions.route(division, routing.needs(definition, procedures, applicable))
+    received = delivery_rules.clean_choice(delivery, delivery_rules.options(definition, applicable, division))
 
     unused = [d for d in documents if d.material_code not in report.materials]
     if unused:
@@ -403,6 +412,8 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.submit_key = idempotency_key or ""
     app.division = division
     app.submitted_by = user
+    for name, value in received.items():
+        setattr(app, name, value)
 
     cases = Case.objects.bulk_create([
         Case(application=app, procedure_code=code, procedure=procedures[code],
@@ -419,7 +430,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
         OneThingFlow.start.run(application=app)
         engine.refresh_expected_finish(s)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
-                            "division", "submitted_by")
+                            "division", "submitted_by", *received)
     return app
 
 
@@ -766,6 +777,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             s.log("case.approved", case=case, message=comment, data={"outputs": values})
             papers.issue_certificates(s, case, issued)
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
+            _start_deliveries(s, definition, case, now)
         elif decision == "reject":
             if not comment.strip():
                 raise InvalidInput("State the reason and its legal basis.",
@@ -803,3 +815,75 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
         engine.refresh_application_status(s)
         engine.refresh_expected_finish(s)
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# physical results on their way to the applicant
+
+
+def _delivery_data(delivery: Delivery) -> dict:
+    """What a delivery's timeline entry and notification say: which result, how, where, the tracking number."""
+    data: dict[str, Any] = {"result": delivery.code, "label": delivery.label, "method": delivery.method,
+                            "state": delivery.state}
+    if delivery.pickup_office_id:
+        data["office"] = {"code": delivery.pickup_office.code, "name": delivery.pickup_office.name}
+    if delivery.tracking_number:
+        data["tracking_number"] = delivery.tracking_number
+    return data
+
+
+def _delivery_message(delivery: Delivery) -> str:
+    """The entry's message (in no language): the tracking number once posted, else the pick-up
+    office's code; ``data`` names the office in every language."""
+    if delivery.tracking_number:
+        return delivery.tracking_number
+    return delivery.pickup_office.code if delivery.pickup_office_id else ""
+
+
+def _start_deliveries(s: engine.EngineSession, definition: Definition, case: Case, now: Any) -> None:
+    """An approved case's physical results start on their way, being prepared (the applicant's choice
+    made at submission says how). An application submitted before its procedure issued anything
+    physical has no choice: nothing is tracked for it."""
+    app = s.application
+    results = definition.physical_results_of(case.procedure_code)
+    if not results or not app.delivery_method:
+        return
+    rows = [Delivery(application=app, case=case, code=r["code"], label=r.get("label") or {}, method=app.delivery_method,
+                     pickup_office=app.pickup_office if app.delivery_method == "pickup" else None,
+                     state=DeliveryState.PREPARING, created_at=now, updated_at=now) for r in results]
+    Delivery.objects.bulk_create(rows)
+    for row in rows:
+        s.log("delivery.preparing", case=case, message=_delivery_message(row), data=_delivery_data(row))
+
+
+@_engine_step
+@transaction.atomic
+def delivery_advance(*, delivery: Delivery, user: Any, state: Any, tracking_number: Any = "") -> Delivery:
+    """A clerk of the case's office moves a physical result on: ready for pick-up, then collected;
+    or posted (with the carrier's tracking number), then delivered. Only the next state of its
+    method is accepted; each move is on the timeline and told to the applicant. Anyone but a
+    clerk or supervisor of the office: not found."""
+    app = _lock_application(delivery.application_id)
+    fresh = (Delivery.objects.select_related("case__office", "case__department", "pickup_office")
+             .filter(pk=delivery.pk, application=app).first())
+    if fresh is None:
+        raise NotFound("Delivery not found.")
+    _require_member(user, fresh.case.office_id)
+    if state not in DeliveryState.values or state == DeliveryState.PREPARING:
+        raise InvalidInput("Unknown state.", errors={"state": ["One of: ready, posted, collected, delivered."]})
+    if _is_party(app, user):
+        raise NotAllowed("You cannot handle a case of your own application.")
+    expected = delivery_rules.next_state(fresh.method, fresh.state)
+    if state != expected:
+        raise InvalidState("This result cannot move to that state now.")
+    if state == DeliveryState.POSTED:
+        fresh.tracking_number = delivery_rules.check_tracking_number(tracking_number)
+    fresh.state = state
+    fresh.updated_at = timezone.now()
+    fresh.save(update_fields=["state", "tracking_number", "updated_at"])
+    with engine.session(app, [fresh.case], actor=user) as s:
+        data = _delivery_data(fresh)
+        s.log(f"delivery.{state}", case=fresh.case, message=_delivery_message(fresh), data=data)
+        s.notify(f"delivery.{state}", payload={"procedure": fresh.case.procedure_code, "number": app.number,
+                                               **data})
+    return fresh

@@ -5,8 +5,8 @@ the API contract (docs/api.md) and of the webhooks (docs/webhooks.md) and never 
 each kind says:
 
 - ``label``: what the staff read in the workbench (a task's history and the application's timeline);
-- ``citizen_text``: what the applicant reads on the portal, which may name ``%(procedure)s`` and
-  ``%(department)s``;
+- ``citizen_text``: what the applicant reads on the portal, which may name ``%(procedure)s``,
+  ``%(department)s`` and (a delivery's) ``%(result)s``;
 - ``public``: on the applicant's timeline and in the API (departments, never clerks). Staff-only
   audit entries (a support engineer retrying a failed step) are not;
 - ``to_departments``: a change of a case, POSTed to the case's department system when the
@@ -50,6 +50,13 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     _case("case.rejected", _("Rejected"), _("%(procedure)s: refused by %(department)s")),
     _case("case.cancelled", _("Cancelled"), _("%(procedure)s: cancelled")),
     _case("case.overdue", _("Overdue"), _("%(procedure)s: past its due date")),
+    # A physical result on its way (applications/delivery.py): %(result)s names it.
+    TimelineKind("delivery.preparing", _("Physical result being prepared"),
+                 _("%(procedure)s: %(result)s is being prepared")),
+    TimelineKind("delivery.ready", _("Ready for pick-up"), _("%(procedure)s: %(result)s is ready for pick-up")),
+    TimelineKind("delivery.posted", _("Posted"), _("%(procedure)s: %(result)s has been posted")),
+    TimelineKind("delivery.collected", _("Collected"), _("%(procedure)s: %(result)s was collected")),
+    TimelineKind("delivery.delivered", _("Delivered"), _("%(procedure)s: %(result)s was delivered")),
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
     # Electronic certificates (applications/papers.py): staff only for now (the application page
     # lists the certificates themselves); the message is the serial number(s).
@@ -76,10 +83,11 @@ def staff_label(code: str) -> str:
     return str(kind.label) if kind is not None and kind.label is not None else code
 
 
-def citizen_text(code: str, *, procedure: str = "", department: str = "") -> str:
-    """What the applicant reads for an entry of this kind, naming its procedure and department."""
+def citizen_text(code: str, *, procedure: str = "", department: str = "", result: str = "") -> str:
+    """What the applicant reads for an entry of this kind, naming its procedure and department
+    (and, for a delivery, the physical result)."""
     kind = KINDS.get(code)
     if kind is None or kind.citizen_text is None:
         return code
     text = str(kind.citizen_text)
-    return text % {"procedure": procedure, "department": department} if "%(" in text else text
+    return text % {"procedure": procedure, "department": department, "result": result} if "%(" in text else text

@@ -30,6 +30,7 @@ from . import rules
 from .answers import FORMAT_CHECKER, FormValidator, validate_answers
 from .fieldtypes import FIELD_TYPES, Unparsable
 from .labels import localized
+from .physical import methods_for
 from .steps import StepGraph
 
 __all__ = ["JSON_SCHEMA_DIALECT", "Definition", "DefinitionError", "MergedForm", "clear_definition_cache",
@@ -268,6 +269,20 @@ class Definition:
 
     def outputs_of(self, procedure: str) -> list[dict]:
         return list(self.procedures[procedure].get("outputs", []))
+
+    def physical_results_of(self, procedure: str) -> list[dict]:
+        """What the procedure issues physically, with the delivery methods each allows."""
+        return list(self.procedures[procedure].get("physical_results", []))
+
+    def physical_procedures(self, procedures: Iterable[str]) -> list[str]:
+        """Those of ``procedures`` that issue something physical, in the given order."""
+        return [code for code in procedures if self.procedures.get(code, {}).get("physical_results")]
+
+    def delivery_methods(self, procedures: Iterable[str]) -> tuple[str, ...]:
+        """The delivery methods every physical result of ``procedures`` allows (empty: none is
+        physical, or they allow no method in common)."""
+        results = [r for code in self.physical_procedures(procedures) for r in self.physical_results_of(code)]
+        return methods_for(results) if results else ()
 
     def needs_outputs(self, procedure: str) -> list[str]:
         return list(self.procedures[procedure].get("needs_outputs", []))

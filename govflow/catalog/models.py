@@ -251,6 +251,23 @@ class Material(models.Model):
         return f"{self.code} · {localized(self.label)}"
 
 
+class DeliveryMethod(models.TextChoices):
+    """How a citizen may receive something a procedure issues physically (a seal, a card, a paper
+    licence): picked up at an office (a service hall) or posted to an address."""
+
+    PICKUP = "pickup", _("Pick up at a service hall")
+    POST = "post", _("Post to an address")
+
+
+def validate_physical_results(value: object) -> None:
+    """The shape of ``Procedure.physical_results`` (the catalog format's rule, for the admin)."""
+    from .physical import physical_results_errors
+
+    problems = physical_results_errors(value)
+    if problems:
+        raise ValidationError("; ".join(problems), code="physical_results")
+
+
 class Procedure(models.Model):
     """One department's administrative matter (事项)."""
 
@@ -271,6 +288,10 @@ class Procedure(models.Model):
         _("automatic checker"), max_length=200, blank=True,
         help_text=_("Dotted name of a registered checker (govflow.catalog.checkers) that decides "
                     "this procedure's cases on a worker; empty: clerks decide."))
+    physical_results = models.JSONField(
+        _("physical results"), default=list, blank=True, validators=[validate_physical_results],
+        help_text=_('What the procedure issues physically and how it may reach the applicant: '
+                    '[{"code": "seal", "label": {"en": "...", "zh-hans": "..."}, "methods": ["pickup", "post"]}]'))
 
     class Meta:
         ordering = ["code"]

@@ -286,6 +286,7 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Where it is handled"), {"fields": ("level",)}),
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
+        (_("Physical results (pick-up or post)"), {"fields": ("physical_results",)}),
         (_("Where it is used"), {"fields": ("used_in",)}),
     )
 

@@ -46,6 +46,7 @@ from govflow.catalog.models import (
     Step,
     localized,
 )
+from govflow.catalog.physical import physical_results_errors
 from govflow.catalog.rules import RuleError, compile_rule
 from govflow.catalog.steps import StepGraph
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
@@ -528,7 +529,8 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     class Meta:
         model = Procedure
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
-                  "committed_days", "level", "needs_outputs", "automatic")
+                  "committed_days", "level", "needs_outputs", "automatic",
+                  "physical_results")
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -548,6 +550,16 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                 self.fields[name].validators += DAYS_VALIDATORS
         if departments is not None and "department" in self.fields:
             self.fields["department"].queryset = departments
+
+    def clean_physical_results(self) -> list:
+        """Empty is none (never a JSON null); the shape is the catalog format's rule."""
+        value = self.cleaned_data.get("physical_results")
+        if value in (None, ""):
+            return []
+        problems = physical_results_errors(value)
+        if problems:
+            raise ValidationError(problems, code="physical_results")
+        return value
 
     def clean_automatic(self) -> str:
         name = self.cleaned_data.get("automatic") or ""

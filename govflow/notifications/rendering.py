@@ -126,6 +126,11 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
     if "materials" in payload:
         ctx["materials"] = [_label(definition.materials.get(c, {}).get("label"), language) or c
                             for c in payload["materials"]]
+    if "result" in payload:  # a physical result on its way (delivery.*)
+        ctx["result"] = _label(payload.get("label"), language) or payload["result"]
+        office = payload.get("office") if isinstance(payload.get("office"), dict) else {}
+        ctx["pickup_office"] = _label(office.get("name"), language) or office.get("code", "")
+        ctx["tracking_number"] = payload.get("tracking_number", "")
     ctx["message"] = payload.get("message", "")
     ctx["reason"] = payload.get("reason", "")
     ctx["outcome"] = payload.get("outcome", "")

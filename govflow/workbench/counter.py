@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from govflow.applications import counter as domain
+from govflow.applications import delivery as delivery_rules
 from govflow.applications import services as app_services
 from govflow.applications.models import Application, ApplicationStatus, Document
 from govflow.applications.readiness import readiness
@@ -31,7 +32,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
-from govflow.web import question_error_items, receipt_context
+from govflow.web import delivery_form, delivery_from_post, question_error_items, receipt_context
 
 from .views import _context, _failure, staff_required
 
@@ -363,8 +364,27 @@ def counter_materials(request: HttpRequest, pk: int) -> HttpResponse:
 # -- check, submit, receipt -------------------------------------------------------------------------
 
 
+def _delivery(application: Application, definition: Any, applicable: Any, *, posted: dict | None = None,
+              errors: dict | None = None) -> tuple[dict | None, list[str], list[dict]]:
+    """How the applicant receives physical results (the portal's question, asked by the clerk):
+    the form, the results' names, the error summary's items."""
+    found = delivery_rules.options_for_draft(application, definition, applicable)
+    # The walk-in person's profile (for an organisation, its contact), never the clerk's.
+    form = delivery_form(found, posted=posted, errors=errors, suggested=delivery_rules.suggested_address(application))
+    if form is None:
+        return None, [], []
+    results = [localized(r.get("label")) or r["code"] for code in found.procedures
+               for r in definition.physical_results_of(code)]
+    first = {"method": form["methods"][0]["id"] if form["methods"] else "delivery",
+             "office": form["offices"][0]["id"] if form["offices"] else "delivery"}
+    items = [{"href": f"#{first.get(key, f'delivery-{key}')}", "text": message}
+             for key, messages_ in form["errors"].items() for message in messages_]
+    return form, results, items
+
+
 def _check(request: HttpRequest, application: Application, *, errors: dict | None = None,
-           missing: list | None = None, status: int = 200) -> HttpResponse:
+           missing: list | None = None, status: int = 200, delivery_posted: dict | None = None,
+           delivery_errors: dict | None = None) -> HttpResponse:
     definition = get_definition(application.version)
     documents = {d.material_code: d for d in Document.objects.filter(application=application)}
     report = readiness(definition, application.data, documents)
@@ -383,11 +403,15 @@ def _check(request: HttpRequest, application: Application, *, errors: dict | Non
                    for section in sections for row in section["rows"] for m in row["errors"]]
     error_items += [{"href": f"{materials_url}#{m['id']}", "text": f"{m['label']}: {_('Upload this material.')}"}
                     for m in materials if m["code"] in missing]
+    delivery, delivery_results, delivery_items = _delivery(application, definition, report.applicable,
+                                                           posted=delivery_posted, errors=delivery_errors)
+    error_items += delivery_items
     if not report.applicable:
         error_items.insert(0, {"href": form_url, "text": _("None of the procedures applies to these answers.")})
     return _render(request, "workbench/counter_check.html", status=status, title=_("Check and submit"),
                    application=application, definition_name=localized(definition.one_thing.get("name")),
-                   sections=sections, materials=materials, error_items=error_items, materials_url=materials_url)
+                   sections=sections, materials=materials, error_items=error_items, materials_url=materials_url,
+                   delivery=delivery, delivery_results=delivery_results)
 
 
 @require_safe
@@ -405,11 +429,13 @@ def counter_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if response:
         return response
     try:
-        application = app_services.application_submit(application=application, user=request.user)
+        application = app_services.application_submit(application=application, user=request.user,
+                                                      delivery=delivery_from_post(request.POST))
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
         data = errors.get("data") if isinstance(errors.get("data"), dict) else {}
-        return _check(request, application, errors=data, missing=list(errors.get("materials") or []), status=400)
+        return _check(request, application, errors=data, missing=list(errors.get("materials") or []), status=400,
+                      delivery_posted=delivery_from_post(request.POST), delivery_errors=errors.get("delivery"))
     except DomainError as exc:
         _failure(request, exc)
         return redirect("workbench:counter-check", pk=application.pk)

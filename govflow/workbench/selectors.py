@@ -23,10 +23,13 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from govflow.accounts.models import HANDLING_ROLES, Membership, Role
+from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import (
     Case,
     CaseStatus,
+    Delivery,
+    DeliveryState,
     TimelineEntry,
 )
 from govflow.applications.rules import correction_targets
@@ -431,6 +434,28 @@ class CorrectionRound:
     materials: list[ChangedMaterial]
 
 
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A physical result of this case on its way, and the clerk's next step for it."""
+
+    pk: int
+    label: str
+    state: str
+    state_label: str
+    tracking_number: str
+    next_state: str  # empty when finished
+    next_label: str
+
+
+#: What the button that moves a delivery to a state says.
+DELIVERY_ACTIONS = {
+    DeliveryState.READY: _("Mark ready for pick-up"),
+    DeliveryState.POSTED: _("Mark posted"),
+    DeliveryState.COLLECTED: _("Mark collected"),
+    DeliveryState.DELIVERED: _("Mark delivered"),
+}
+
+
 @dataclass
 class TaskPage:
     """Everything the task page shows, read in a fixed number of queries (data minimisation:
@@ -455,6 +480,8 @@ class TaskPage:
     one_thing_name: str
     applicant: app_selectors.ApplicantFacts
     correction: CorrectionRound | None = None
+    delivery: dict | None = None  # the applicant's choice, when this procedure issues something physical
+    deliveries: list[DeliveryRow] = field(default_factory=list)
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -580,6 +607,16 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
                                      message=shown))
 
     fields, mats, frozen = correction_choices(definition, case, [(c, s) for c, s, _d, _p in sibling_rows])
+    delivery, deliveries = None, []
+    if application.delivery_method and definition.physical_results_of(proc):
+        delivery = delivery_rules.choice_summary(application)
+        states = dict(DeliveryState.choices)
+        for row in Delivery.objects.filter(case=case).order_by("id"):
+            following = delivery_rules.next_state(row.method, row.state) or ""
+            deliveries.append(DeliveryRow(pk=row.pk, label=localized(row.label) or row.code, state=row.state,
+                                          state_label=str(states.get(row.state, row.state)),
+                                          tracking_number=row.tracking_number, next_state=following,
+                                          next_label=str(DELIVERY_ACTIONS.get(following, ""))))
     return TaskPage(
         case=case, definition=definition, sla=clock.sla(case.due_date), answers=answers,
         outputs_received=outputs_received, materials=materials, history=history, timeline=timeline,
@@ -588,7 +625,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         procedure_name=procedure_label(definition, proc) or localized(case.procedure.name),
         office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
-        applicant=app_selectors.applicant_facts(application),
+        applicant=app_selectors.applicant_facts(application), delivery=delivery, deliveries=deliveries,
         correction=correction_round(case, definition, view["data"], by_material),
     )
 

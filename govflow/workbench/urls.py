@@ -17,6 +17,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/documents/<int:document_id>/", views.document, name="document"),
     path("tasks/<int:task_id>/corrections/<int:request_id>/<str:material_code>/", views.replaced_document,
          name="replaced-document"),
+    path("tasks/<int:task_id>/deliveries/<int:delivery_id>/", views.delivery_advance, name="delivery-advance"),
+    path("deliveries/", views.deliveries, name="deliveries"),
     path("board/", views.board, name="board"),
     path("board/overdue/", views.board_overdue, name="board-overdue"),
     path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
 from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog.definition import get_definition
+from govflow.catalog.models import localized
 from govflow.errors import Busy, DomainError, InvalidInput
 from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
@@ -180,8 +182,50 @@ def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status:
 @require_safe
 @staff_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
-    """Only the data and materials this procedure needs, what earlier cases issued, the history."""
-    return _render_task(request, app_selectors.task_for_clerk(request.user, task_id))
+    """Only the data and materials this procedure needs, what earlier cases issued, the history;
+    once approved, while its physical results are on their way, where the clerk moves them on."""
+    try:
+        case = app_selectors.task_for_clerk(request.user, task_id)
+    except Http404:
+        case = app_selectors.delivering_case_for_clerk(request.user, task_id)
+    return _render_task(request, case)
+
+
+@require_POST
+@staff_required
+def delivery_advance(request: HttpRequest, task_id: int, delivery_id: int) -> HttpResponse:
+    """Move a physical result of the task's case on (ready, posted with its tracking number,
+    collected, delivered): the service checks the clerk's office and the state again."""
+    case = app_selectors.delivering_case_for_clerk(request.user, task_id)
+    delivery = app_selectors.delivery_for_clerk(request.user, case, delivery_id)
+    try:
+        fresh = app_services.delivery_advance(delivery=delivery, user=request.user, state=request.POST.get("state"),
+                                              tracking_number=request.POST.get("tracking_number", ""))
+    except InvalidInput as exc:
+        errors = exc.errors if isinstance(exc.errors, dict) else {}
+        message = (errors.get("tracking_number") or [exc.message])[0]
+        messages.error(request, str(message))
+        return redirect(f"{_task_url(case)}#delivery")
+    except DomainError as exc:
+        _failure(request, exc, {403: _("You cannot handle a case of your own application."),
+                                409: _("This result has moved on already; see its state below.")})
+        return redirect(f"{_task_url(case)}#delivery")
+    messages.success(request, _("%(number)s · %(result)s: %(state)s.") % {
+        "number": case.application.number, "result": localized(fresh.label) or fresh.code,
+        "state": fresh.get_state_display()})
+    return redirect(f"{_task_url(case)}#delivery")
+
+
+@require_safe
+@staff_required
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Physical results of my offices' approved cases still to hand over, oldest first."""
+    page = Paginator(app_selectors.deliveries_to_hand_over(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"number": d.application.number, "label": localized(d.label) or d.code, "state": d.get_state_display(),
+             "method": d.get_method_display(), "office": d.pickup_office.display_name if d.pickup_office_id else "",
+             "url": _task_url(d.case)} for d in page.object_list]
+    return render(request, "workbench/deliveries.html", _context(request, title=_("Results to hand over"),
+                                                                 rows=rows, page=page))
 
 
 @require_POST

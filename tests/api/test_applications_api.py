@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "division", "status",
                     "outcome", "data", "documents", "cases", "timeline", "submitted_at", "expected_finish",
-                    "evaluation"}
+                    "evaluation", "delivery", "deliveries"}
 
 
 def create(api, user, one_thing="newborn", data=None):
@@ -252,6 +252,13 @@ def _read_one_by_one(app: Application, language: str) -> dict:
             "expected_finish": app.expected_finish.isoformat() if app.expected_finish else None,
             "evaluation": {"score": evaluation.score, "comment": evaluation.comment,
                            "created_at": times.to_representation(evaluation.created_at)} if evaluation else None,
+            "delivery": {"method": app.delivery_method,
+                         "office": office(app.pickup_office) if app.pickup_office else None,
+                         "address": app.delivery_address or None} if app.delivery_method else None,
+            "deliveries": [{"id": d.pk, "case": d.case_id, "procedure": d.case.procedure_code, "result": d.code,
+                            "label": localized(d.label), "method": d.method, "state": d.state,
+                            "tracking_number": d.tracking_number, "updated_at": times.to_representation(d.updated_at)}
+                           for d in app.deliveries.order_by("id")],
         }
 
 

@@ -246,7 +246,9 @@ def _build_world() -> World:
                 (app(complete_draft), {"material": "premises_proof", "file": PDF_BYTES}),
                 (app(complete_draft), {"material": "premises_proof", "file": JPEG_BYTES}),  # not accepted: 415
             ],
-            "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), None), (app(incomplete_draft), None)],
+            # business-startup issues nothing physical: no delivery choice (a generated one may not be valid).
+            "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), {"delivery": None}),
+                                                        (app(incomplete_draft), None)],
             "POST /api/v1/applications/{id}/resubmit/": [(app(corrected), None), (app(correction), None),
                                                          (app(queued), None)],
             "POST /api/v1/applications/{id}/withdraw/": [(app(queued), None), (app(completed), None)],

@@ -16,6 +16,7 @@ from govflow.parties.selectors import principal_for
 from govflow.parties.services import organisation_register
 
 from ..stories import (
+    DELIVERIES,
     ENTERPRISE_CHANGE_ANSWERS,
     ENTERPRISE_CHANGE_MATERIALS,
     OUTPUTS,
@@ -43,7 +44,7 @@ def change_application(user, company):
                                       data=dict(ENTERPRISE_CHANGE_ANSWERS), principal=principal)
     for code, content in ENTERPRISE_CHANGE_MATERIALS.items():
         upload(app, user, code, content)
-    return services.application_submit(application=app, user=user)
+    return services.application_submit(application=app, user=user, delivery=DELIVERIES["enterprise-change"])
 
 
 def test_the_company_changes_its_details_and_tax_and_social_insurance_follow_in_parallel(

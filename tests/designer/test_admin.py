@@ -546,6 +546,31 @@ def test_the_procedure_form_refuses_more_committed_than_statutory_days_and_bad_o
     assert not Procedure.objects.filter(code="p").exists()
 
 
+@pytest.mark.parametrize(("value", "saved"), [
+    ("", []),
+    ('[{"code": "seal", "label": {"en": "Company seals", "zh-hans": "公司印章"}, "methods": ["pickup"]}]',
+     [{"code": "seal", "label": {"en": "Company seals", "zh-hans": "公司印章"}, "methods": ["pickup"]}]),
+    ('[{"code": "seal", "label": {"en": "Seals"}, "methods": ["drone"]}]', None),
+    ('[{"code": "seal", "label": {"en": "A"}, "methods": ["post"]}, {"code": "seal", "label": {"en": "B"}, '
+     '"methods": ["post"]}]', None),
+    ('{"code": "seal"}', None),
+])
+def test_the_procedure_form_takes_physical_results_in_the_catalog_format(admin_client, demo_catalog, value, saved):
+    response = admin_client.post(url("catalog_procedure_add"), {
+        "code": "p", "department": Department.objects.get(code="amr").pk, **bilingual("name", "P"),
+        **bilingual("description", ""), "statutory_days": "5", "committed_days": "2", "automatic": "",
+        "level": "county", "physical_results": value,
+        **inline("procedure_fields", []), **inline("procedure_materials", []), **inline("outputs", []),
+    })
+    found = Procedure.objects.filter(code="p").first()
+    if saved is None:
+        assert response.status_code == 200 and found is None
+        assert "physical_results" in response.content.decode()
+    else:
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert found.physical_results == saved
+
+
 def test_needs_outputs_are_chosen_among_other_procedures_outputs(admin_client, demo_catalog):
     tax = Procedure.objects.get(code="tax-registration")
     page = admin_client.get(url("catalog_procedure_change", tax.pk)).content.decode()

@@ -110,6 +110,8 @@ def _procedure_doc(procedure: Procedure) -> dict:
     })
     if procedure.automatic:
         out["automatic"] = procedure.automatic
+    if procedure.physical_results:  # absent when none: snapshots before physical results keep their digest
+        out["physical_results"] = procedure.physical_results
     return out
 
 

@@ -119,6 +119,7 @@ class Importer:
             "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
             "level": p.get("level", DivisionLevel.COUNTY.value),
             "legal_basis": p.get("legal_basis", {}), "fees": p.get("fees", {}),
+            "physical_results": p.get("physical_results", []),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)

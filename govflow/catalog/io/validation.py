@@ -25,6 +25,7 @@ from govflow.text import has_bad_text
 from ..answers import example_problem
 from ..checkers import known_checker
 from ..fieldtypes import FIELD_TYPES, types_with
+from ..physical import METHODS, methods_for
 from ..rules import RuleError, compile_rule
 from ..steps import StepGraph
 from .format import (
@@ -72,6 +73,7 @@ class _ProcedureInfo:
     fields: list[str] = field(default_factory=list)
     needs_outputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    physical_results: list[dict] = field(default_factory=list)
 
 
 class _Semantics:
@@ -252,6 +254,19 @@ class _Semantics:
                 self.outputs[output_code] = code
                 info.outputs.append(output_code)
             self.example(out, output_path, pattern_ok=self.pattern(out, output_path))
+        seen: dict[str, str] = {}
+        for result, result_path in _objects(obj, "physical_results", path):
+            result_code = result.get("code")
+            if not isinstance(result_code, str):
+                continue
+            if result_code in seen:
+                self.error(json_key(result_path, "code"),
+                           f"duplicate physical result {result_code!r} (first at {seen[result_code]})")
+            else:
+                seen[result_code] = result_path
+            methods = result.get("methods")
+            if isinstance(methods, list) and methods and all(method in METHODS for method in methods):
+                info.physical_results.append(result)  # a wrong shape is the structure pass's to report
 
     def automatic(self, obj: dict, path: str) -> None:
         """An optional automatic checker: the dotted name of a registered checker."""
@@ -352,6 +367,12 @@ class _Semantics:
             if ref in step_paths and step_paths[ref] == entry_path:
                 written.append((ref, prerequisites))
             self.when(step, entry_path, asked)
+
+        # One choice of how to receive them serves every physical result of an application.
+        physical = [r for code in step_paths for r in self.procedures[code].physical_results]
+        if physical and not methods_for(physical):
+            self.error(json_key(path, "steps"), "the physical results of its procedures allow no delivery method "
+                                                f"in common ({', '.join(METHODS)}): the applicant could not choose one")
 
         route_by = obj.get("route_by")
         if isinstance(route_by, str) and route_by:

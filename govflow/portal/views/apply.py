@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus
@@ -22,7 +23,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.parties.selectors import refusal_for, served_in
-from govflow.web import receipt_context
+from govflow.web import delivery_form, delivery_from_post, receipt_context
 
 from ..acting import current_principal
 from ..selectors import latest_draft, offered_one_thing, prefill_answers, prefill_sources
@@ -300,9 +301,29 @@ def apply_materials(request: HttpRequest, application: Application, definition: 
     })
 
 
+def _delivery_context(request: HttpRequest, application: Application, definition: Definition,
+                      applicable: list[str], *, posted: dict | None = None, errors: dict | None = None) -> dict:
+    """The question of how to receive physical results, when an applicable procedure issues any."""
+    found = delivery_rules.options_for_draft(application, definition, applicable)
+    form = delivery_form(found, posted=posted, errors=errors,
+                         suggested=delivery_rules.suggested_address(application, request.user))
+    if form is None:
+        return {"delivery": None, "delivery_results": [], "delivery_error_items": []}
+    items = []
+    first = {"method": form["methods"][0]["id"] if form["methods"] else "delivery",
+             "office": form["offices"][0]["id"] if form["offices"] else "delivery"}
+    for key, messages_ in form["errors"].items():
+        for message in messages_:
+            items.append({"href": f"#{first.get(key, f'delivery-{key}')}", "text": message})
+    results = [localized(r.get("label")) or r["code"] for code in found.procedures
+               for r in definition.physical_results_of(code)]
+    return {"delivery": form, "delivery_results": results, "delivery_error_items": items}
+
+
 def _check_context(request: HttpRequest, application: Application, definition: Definition, *,
                    errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False,
-                   place_errors: Iterable[str] = ()) -> dict:
+                   place_errors: Iterable[str] = (), delivery_posted: dict | None = None,
+                   delivery_errors: dict | None = None) -> dict:
     data = application.data or {}
     documents = _documents(application)
     report = readiness(definition, data, documents)
@@ -334,9 +355,12 @@ def _check_context(request: HttpRequest, application: Application, definition: D
             material["errors"].append(_("Upload this material."))
             error_items.append({"href": f"{materials_url}#{material['id']}",
                                 "text": f"{material['label']}: {_('Upload this material.')}"})
+    delivery = _delivery_context(request, application, definition, applicable, posted=delivery_posted,
+                                 errors=delivery_errors)
+    error_items += delivery.pop("delivery_error_items")
     if not applicable:
         error_items.insert(0, {"href": guide_url, "text": _("None of the procedures applies to your answers.")})
-    return {
+    return {**delivery,
         "application": application, "definition_name": localized(definition.one_thing.get("name")),
         "sections": rows_by_section, "materials": materials, "materials_url": materials_url,
         "error_items": error_items, "submitted": submitted, "submit_key": uuid.uuid4().hex,
@@ -360,13 +384,16 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if application.status != ApplicationStatus.DRAFT and key and application.submit_key == key:
         return redirect("receipt", pk=application.pk)  # a double click: the first one won
     try:
-        application = services.application_submit(application=application, user=request.user, idempotency_key=key)
+        application = services.application_submit(application=application, user=request.user, idempotency_key=key,
+                                                  delivery=delivery_from_post(request.POST))
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
         definition = _definition(application)
         context = _check_context(request, application, definition, errors=errors.get("data") or {},
                                  missing_materials=errors.get("materials") or [], submitted=True,
-                                 place_errors=refusal_messages(exc, definition))
+                                 place_errors=refusal_messages(exc, definition),
+                                 delivery_posted=delivery_from_post(request.POST),
+                                 delivery_errors=errors.get("delivery"))
         if not context["error_items"]:
             context["error_items"] = [{"href": "#submit", "text": _("The application is not complete.")}]
         return render(request, "portal/apply_check.html", context, status=400)

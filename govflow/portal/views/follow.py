@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import delivery as delivery_rules
 from govflow.applications import papers, services
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
@@ -164,7 +165,8 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
     case = cases_by_id.get(entry.case_id)
     procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
     department = localized(entry.department.name) if entry.department_id and entry.department else ""
-    return citizen_text(entry.kind, procedure=procedure, department=department)
+    result = localized(entry.data.get("label")) if isinstance(entry.data, dict) and entry.data.get("label") else ""
+    return citizen_text(entry.kind, procedure=procedure, department=department, result=result)
 
 
 def _timeline_note(entry) -> str:
@@ -173,6 +175,13 @@ def _timeline_note(entry) -> str:
         return entry.message
     if entry.kind == "application.submitted":
         return entry.message  # the application number
+    if entry.kind.startswith("delivery."):
+        data = entry.data if isinstance(entry.data, dict) else {}
+        office = data.get("office") if isinstance(data.get("office"), dict) else None
+        if data.get("tracking_number"):
+            return _("Tracking number: %(number)s") % {"number": data["tracking_number"]}
+        if office is not None:
+            return _("Pick up at: %(office)s") % {"office": localized(office.get("name")) or office.get("code", "")}
     return ""
 
 
@@ -260,6 +269,11 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         row["outputs"] for row in case_rows) else []
     for result in results:
         result["may_consent"] = bool(result["certificate"]) and papers.may_consent(request.user, result["certificate"])
+    deliveries = [{"procedure": procedure_name(definition, d.case.procedure_code) if d.case_id in cases_by_id else "",
+                   "label": localized(d.label) or d.code, "state": d.state, "state_label": d.get_state_display(),
+                   "tracking_number": d.tracking_number,
+                   "office": d.pickup_office.display_name if d.pickup_office_id else ""}
+                  for d in app_selectors.deliveries_of(application)] if application.delivery_method else []
     try:
         evaluation = application.evaluation
     except Application.evaluation.RelatedObjectDoesNotExist:
@@ -277,6 +291,7 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
         else None,
         "party": _party(request, application),
+        "delivery": delivery_rules.choice_summary(application), "deliveries": deliveries,
     }
 
 
