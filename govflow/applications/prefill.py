@@ -89,6 +89,13 @@ def certificate_sources(answers: dict[str, Any], *, person: Any = None,
 def known_answers(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, Any]:
     """What is known already for the fields ``codes``: the party's registration or profile, then
     its wallet (an output's value wins over the profile's). Unchecked against any form."""
+    return _known(codes, person=person, organisation=organisation)[0]
+
+
+def _known(codes: list[str], *, person: Any = None,
+           organisation: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """:func:`known_answers`, and which of them an electronic certificate gave (``code -> serial``):
+    one wallet query for both."""
     asked = set(codes)
     answers: dict[str, Any] = {}
     if organisation is not None:
@@ -101,16 +108,25 @@ def known_answers(codes: list[str], *, person: Any = None, organisation: Any = N
         for code, attribute in PERSON_PREFILL.items():
             if code in asked and profile.get(attribute):
                 answers[code] = profile[attribute]
-    answers.update(wallet_outputs(sorted(asked), person=person, organisation=organisation))
-    return answers
+    wallet = _wallet(sorted(asked), person=person, organisation=organisation)
+    answers.update({code: value for code, (value, _serial) in wallet.items()})
+    return answers, {code: serial for code, (_value, serial) in wallet.items() if serial}
 
 
 def answers_for(definition: Definition, *, person: Any = None, organisation: Any = None) -> dict[str, Any]:
     """What :func:`known_answers` knows for this form's fields, keeping only values the form
     accepts (e.g. not an old phone number in another format)."""
-    answers = known_answers(sorted(definition.asked_fields), person=person, organisation=organisation)
+    return answers_and_sources(definition, person=person, organisation=organisation)[0]
+
+
+def answers_and_sources(definition: Definition, *, person: Any = None,
+                        organisation: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """:func:`answers_for`, and which of those answers an electronic certificate gave
+    (``code -> serial``; the form says "from your certificate …"), in one wallet query."""
+    answers, sources = _known(sorted(definition.asked_fields), person=person, organisation=organisation)
     errors = definition.validate(answers, partial=True)
-    return {code: value for code, value in answers.items() if code not in errors}
+    kept = {code: value for code, value in answers.items() if code not in errors}
+    return kept, {code: serial for code, serial in sources.items() if code in kept}
 
 
 def prefill_answers(party: Any, definition: Definition) -> dict[str, Any]:

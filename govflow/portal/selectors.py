@@ -190,12 +190,13 @@ def prefill_answers(user: Any, definition: Definition, principal: Principal = MY
     return prefill.answers_for(definition, person=person, organisation=organisation)
 
 
-def prefill_sources(user: Any, answers: dict[str, Any], principal: Principal = MYSELF, *,
-                    application: Application | None = None) -> dict[str, str]:
-    """Of the pre-filled ``answers``, those taken from an electronic certificate: ``code -> serial``."""
+def prefill_with_sources(user: Any, definition: Definition, principal: Principal = MYSELF, *,
+                         application: Application | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """:func:`prefill_answers`, and which of them an electronic certificate gave (``code -> serial``),
+    in one wallet query."""
     organisation, person = (prefill.party_of_application(application) if application is not None
                             else prefill.party_of(principal, user))
-    return prefill.certificate_sources(answers, person=person, organisation=organisation)
+    return prefill.answers_and_sources(definition, person=person, organisation=organisation)
 
 
 # -- applications --------------------------------------------------------------------------------

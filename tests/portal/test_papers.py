@@ -267,13 +267,19 @@ def test_a_prefilled_answer_names_the_certificate_it_comes_from(citizen_alice, c
     assert f"From your electronic certificate {certificate.serial}" in html
 
 
-def test_the_form_is_told_which_prefilled_answers_come_from_a_certificate(citizen_alice, certified):
-    from govflow.portal.selectors import prefill_sources
+def test_the_form_is_told_which_prefilled_answers_come_from_a_certificate(citizen_alice, certified,
+                                                                         django_assert_num_queries):
+    from govflow.portal.selectors import prefill_with_sources
 
     _application, certificate = certified
+    asks_uscc = get_definition(OneThing.objects.get(code="enterprise-change").current_version)
+    asks_no_uscc = get_definition(OneThing.objects.get(code="newborn").current_version)
 
-    assert prefill_sources(citizen_alice, {"uscc": OUTPUTS["amr-licence"]["uscc"]}) == {"uscc": certificate.serial}
-    assert prefill_sources(citizen_alice, {"company_name": "whatever"}) == {}
+    with django_assert_num_queries(1):  # the answers and their sources from one read of the wallet
+        answers, sources = prefill_with_sources(citizen_alice, asks_uscc)
+    assert answers["uscc"] == OUTPUTS["amr-licence"]["uscc"]
+    assert sources == {"uscc": certificate.serial}
+    assert prefill_with_sources(citizen_alice, asks_no_uscc)[1] == {}
 
 
 def test_the_admin_refuses_a_bad_template_with_a_clear_error(admin_client, demo_catalog):

@@ -26,7 +26,7 @@ from govflow.parties.selectors import refusal_for, served_in
 from govflow.web import delivery_form, delivery_from_post, receipt_context
 
 from ..acting import current_principal
-from ..selectors import latest_draft, offered_one_thing, prefill_answers, prefill_sources
+from ..selectors import latest_draft, offered_one_thing, prefill_answers, prefill_with_sources
 from .common import (
     _applicable,
     _decision,
@@ -166,7 +166,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
     if request.method != "POST":
         if draft is not None:
             return redirect("application", pk=draft.pk)
-        known = prefill_answers(request.user, definition, principal)
+        known, sources = prefill_with_sources(request.user, definition, principal)
         place = place_for(request, one_thing, None, principal)
         if definition.guide:
             questions = _questions(definition, definition.guide, known, required=set(definition.guide))
@@ -175,7 +175,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
                                          place=place))
         return render(request, "portal/apply_form.html",
                       _form_context(definition, known, action=request.path, one_thing_code=code, prefilled=known,
-                                    place=place, sources=prefill_sources(request.user, known, principal)))
+                                    place=place, sources=sources))
 
     step = request.POST.get("step")
     if step == "guide" and definition.guide:
@@ -260,11 +260,11 @@ def apply_form(request: HttpRequest, application: Application, definition: Defin
     if request.method == "POST":
         codes = [c for _t, _d, cs in qa.sections(definition, _applicable(definition, application.data)) for c in cs]
         return _post_form(request, definition, application.one_thing.code, application, codes, place)
-    known = prefill_answers(request.user, definition, application=application)
+    known, sources = prefill_with_sources(request.user, definition, application=application)
     return render(request, "portal/apply_form.html",
                   _form_context(definition, dict(application.data), action=request.path, application=application,
                                 one_thing_code=application.one_thing.code, prefilled=known, place=place,
-                                sources=prefill_sources(request.user, known, application=application)))
+                                sources=sources))
 
 
 @login_required
