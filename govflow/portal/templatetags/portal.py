@@ -5,6 +5,8 @@ from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString
 
+from govflow.text import join_list
+
 register = template.Library()
 
 STATUS_TONES = {
@@ -13,6 +15,12 @@ STATUS_TONES = {
     "waiting": "grey", "queued": "blue", "in_review": "blue", "approved": "green", "rejected": "red",
     "cancelled": "grey",
 }
+
+
+@register.filter
+def listing(items) -> str:
+    """Items joined as the page's language lists them (``govflow.text.join_list``)."""
+    return join_list(items or ())
 
 
 @register.filter
