@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from govflow import health
+
+# The admin is govflow's: its name in the header, the browser tab and on its home page.
+admin.site.site_header = _("govflow administration")
+admin.site.site_title = _("govflow administration")
+admin.site.index_title = _("Catalog, departments, accounts and applications")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
