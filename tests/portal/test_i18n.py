@@ -34,7 +34,8 @@ def test_the_generated_form_uses_the_catalog_labels_in_chinese(alice_client):
 
 
 #: The Chinese catalogs: the project's and the workbench's own.
-CATALOGS = ("locale/zh_Hans/LC_MESSAGES/django.po", "govflow/workbench/locale/zh_Hans/LC_MESSAGES/django.po")
+CATALOGS = ("locale/zh_Hans/LC_MESSAGES/django.po", "locale/zh_Hans/LC_MESSAGES/djangojs.po",
+            "govflow/workbench/locale/zh_Hans/LC_MESSAGES/django.po")
 
 
 @pytest.mark.parametrize("catalog", CATALOGS)
