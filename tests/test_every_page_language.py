@@ -205,24 +205,35 @@ def _problems(text: str, language: str) -> list[str]:
     return sorted(words)
 
 
-def _world() -> dict:
-    """The demo data with applications in every state a page shows."""
+def _world() -> dict[str | None, list[str]]:
+    """The demo data with applications in every state a page shows; returns the pages of those
+    applications that links alone may not reach (the crawl starts there too)."""
+    from govflow.applications.models import Case, CaseStatus
     from tests import stories
     from tests.counter_story import walk_in
 
     call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))  # noqa: SIM115
     citizen = User.objects.get(username="citizen")
-    clerk = User.objects.get(username="clerk-amr")
     submitted = stories.submitted(citizen, "business-startup")
-    stories.approve(submitted, "amr-licence", clerk)
-    stories.draft(citizen, "newborn")
-    walk_in(User.objects.get(username="counter-xihu"), submit=False)
-    return {"application": submitted}
+    decided = stories.approve(submitted, "amr-licence", User.objects.get(username="clerk-amr"))
+    draft = stories.draft(citizen, "newborn")
+    walk_in_draft, _code = walk_in(User.objects.get(username="counter-xihu"), submit=False)
+    queued = Case.objects.filter(application=submitted, status=CaseStatus.QUEUED,
+                                 procedure_code="tax-registration").get()
+    return {
+        "citizen": [f"/applications/{submitted.pk}/", f"/applications/{submitted.pk}/receipt/",
+                    f"/applications/{draft.pk}/form/"],
+        "clerk-amr": [f"/workbench/tasks/{decided.task_id}/"],
+        "clerk-tax": [f"/workbench/tasks/{queued.task_id}/", "/workbench/"],
+        "counter-xihu": [f"/workbench/counter/applications/{walk_in_draft.pk}/form/",
+                         f"/workbench/counter/applications/{walk_in_draft.pk}/materials/",
+                         f"/workbench/counter/applications/{walk_in_draft.pk}/check/"],
+    }
 
 
-def _clients(language: str) -> dict:
+def _clients(language: str, seeds: dict) -> dict:
     clients = {}
-    for username in SEEDS:
+    for username in seeds:
         client = Client(HTTP_ACCEPT_LANGUAGE=language)
         client.cookies["django_language"] = language
         if username:
@@ -231,13 +242,22 @@ def _clients(language: str) -> dict:
     return clients
 
 
-def _crawl(language: str) -> dict[str, list[str]]:
-    clients = _clients(language)  # first: signing in writes rows (sign-in logs) that are data too
+#: Pages the crawl must render (so that a change of links cannot quietly shrink it).
+MUST_RENDER = (
+    "workbench/tasks/<int:task_id>/", "workbench/counter/applications/<int:pk>/form/", "workbench/board/",
+    "applications/<int:pk>/receipt/", "applications/<int:pk>/form/", "one-things/<slug:code>/",
+)
+
+
+def _crawl(language: str, extra: dict[str | None, list[str]]) -> dict[str, list[str]]:
+    seeds_of = {username: [*extra.get(username, []), *SEEDS.get(username, [])] for username in {*SEEDS, *extra}}
+    clients = _clients(language, seeds_of)  # first: signing in writes rows (sign-in logs) that are data too
     data = _data_pattern(_data_strings(), language)
     problems: dict[str, list[str]] = {}
     seen_patterns: dict[str, int] = defaultdict(int)
+    rendered: set[str] = set()
     pages = 0
-    for username, seeds in SEEDS.items():
+    for username, seeds in seeds_of.items():
         client = clients[username]
         queue = list(seeds)
         visited: set[str] = set()
@@ -264,6 +284,7 @@ def _crawl(language: str) -> dict[str, list[str]]:
             assert response.status_code < 500, f"{path} as {username}: {response.status_code}"
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
+            rendered.add(match.route)
             parser = _Text(language)
             parser.feed(response.content.decode())
             text = "\n".join(parser.texts)
@@ -274,15 +295,19 @@ def _crawl(language: str) -> dict[str, list[str]]:
                 problems[f"{language} {username or 'anonymous'} {path}"] = lines[:8]
             queue.extend(href.split("#")[0] for href in parser.links)
     assert pages > 120, f"the crawl reached only {pages} pages"
+    missing = [route for route in MUST_RENDER if route not in rendered]
+    assert not missing, f"the crawl never rendered {missing}"
+    admin_pages = {route for route in rendered if route.startswith("admin/")}
+    assert {"admin/", "admin/catalog/onething/<path:object_id>/preview/"} <= admin_pages, sorted(admin_pages)
     return problems
 
 
 def test_every_page_is_in_one_language(settings):
     """One world, both languages (seeding the demo once keeps the test fast)."""
     settings.DEBUG = False
-    _world()
+    extra = _world()
 
-    problems = {**_crawl("en"), **_crawl("zh-hans")}
+    problems = {**_crawl("en", extra), **_crawl("zh-hans", extra)}
 
     assert problems == {}, "\n".join(f"{page}: {lines}" for page, lines in problems.items())  # noqa: PT018
 
