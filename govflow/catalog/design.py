@@ -302,7 +302,7 @@ def _guide_warnings(doc: Any) -> list[Problem]:
             warnings.append(Problem(
                 f"$.one_things[0].steps[{index}].when",
                 _("This condition uses %(fields)s, which the guide does not ask first: the citizen learns "
-                  "whether this step applies only after filling in the form.") % {"fields": ", ".join(later)},
+                  "whether this step applies only after filling in the form.") % {"fields": join_list(later)},
                 "step", step.get("procedure") if isinstance(step.get("procedure"), str) else None, "when"))
     for index, code in enumerate(guide):
         if code not in named:

@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from govflow.text import join_list
+
 from .labels import localized
 
 __all__ = [
@@ -274,7 +276,7 @@ class FieldKind:
         if isinstance(value, bool):
             return str(YES if value else NO)
         if isinstance(value, list):
-            return ", ".join(self.display(spec, item) for item in value)
+            return join_list(self.display(spec, item) for item in value)
         return str(value)
 
     def mask(self, value: Any) -> str:

@@ -50,6 +50,7 @@ from govflow.catalog.questions import sections as group_by_procedure
 from govflow.catalog.rules import compile_rule
 from govflow.catalog.services import import_catalog, snapshot_digest, unpublish_one_thing
 from govflow.stats.savings import one_thing_savings
+from govflow.text import join_list
 
 from .diagram import step_diagram
 from .forms import ImportForm
@@ -208,12 +209,12 @@ def _step_rows(doc: dict, report: design.DesignReport, applicable: list[str] | N
                 if rule is not None and not rule.evaluate(answers):
                     missing = sorted(n for n in rule.names if answers.get(n) in (None, ""))
                     row.reason = (_("its condition is false, or names an unanswered field: %(fields)s")
-                                  % {"fields": ", ".join(missing)} if missing
+                                  % {"fields": join_list(missing)} if missing
                                   else _("its condition is false for these answers"))
                 else:
                     skipped = [a for a in row.after if a not in applicable]
                     row.reason = _("it comes after %(steps)s, which does not apply") % {
-                        "steps": ", ".join(skipped)}
+                        "steps": join_list(skipped)}
         rows.append(row)
     return rows
 
