@@ -64,3 +64,35 @@ def test_the_admin_is_govflows_in_both_languages(admin_client):
     assert "govflow administration" in english and "Django administration" not in english
     for section in ("账号", "事项目录", "申请", "通知", "登录尝试", "流程引擎"):
         assert f">{section}<" in chinese or f"{section}</a>" in chinese, section
+
+
+@pytest.mark.django_db
+def test_old_half_chinese_half_english_comments_are_rewritten(demo_catalog, citizen_alice, clerks):
+    """applications 0010: the comment older versions stored in two languages becomes the English
+    source that each reader reads in their language; other comments are left alone."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from govflow.applications.models import Case, TimelineEntry
+    from tests import stories
+
+    migration = import_module("govflow.applications.migrations.0010_verbose_names_and_automatic_comments")
+    app = stories.submitted(citizen_alice, "business-startup")
+    case = stories.approve(app, "amr-licence", clerks["amr"])
+    Case.objects.filter(pk=case.pk).update(comment=migration.OLD_COMMENT)
+    entry = TimelineEntry.objects.filter(case=case, kind="case.approved").get()
+    with connection.cursor() as cursor:  # the timeline's queryset refuses update(): as an old row was written
+        cursor.execute(f"UPDATE {TimelineEntry._meta.db_table} SET message = %s WHERE id = %s",
+                       [migration.OLD_COMMENT, entry.pk])
+    other = Case.objects.filter(application=app).exclude(pk=case.pk).first()
+
+    name = ("applications", "0010_verbose_names_and_automatic_comments")
+    migration.comments_in_english(MigrationLoader(connection).project_state(name).apps, None)
+
+    from govflow.applications.automatic import ENROLLED_AUTOMATICALLY
+
+    assert Case.objects.get(pk=case.pk).comment == ENROLLED_AUTOMATICALLY == migration.NEW_COMMENT
+    assert TimelineEntry.objects.get(pk=entry.pk).message == ENROLLED_AUTOMATICALLY
+    assert Case.objects.get(pk=other.pk).comment == other.comment
