@@ -18,11 +18,13 @@ class IdempotencyRecord(models.Model):
     same ``request_hash``. Only 2xx responses are kept; a failed request deletes its record.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
     key = models.CharField(_("idempotency key"), max_length=255)
     method = models.CharField(max_length=10, verbose_name=_("method"))
     path = models.CharField(max_length=255, verbose_name=_("path"))
-    request_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the canonical request body"), verbose_name=_("request hash"))
+    request_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the canonical request body"),
+                                    verbose_name=_("request hash"))
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
     response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("response body"))
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
@@ -41,7 +43,8 @@ class IdempotencyRecord(models.Model):
 class InboundEvent(models.Model):
     """An ``event_id`` a department system has used on a signed callback: never accepted twice."""
 
-    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="+", verbose_name=_("department"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("department"))
     event_id = models.CharField(max_length=200, verbose_name=_("event id"))
     received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
 

@@ -40,8 +40,10 @@ class Application(models.Model):
     clerk); ``channel`` says through which door it came, and ``counter_office`` which service-hall
     counter took it."""
 
-    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications", verbose_name=_("one thing"))
-    version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications", verbose_name=_("version"))
+    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications",
+                                  verbose_name=_("one thing"))
+    version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications",
+                                verbose_name=_("version"))
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="applications", verbose_name=_("applicant (person)"))
     organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
@@ -72,7 +74,8 @@ class Application(models.Model):
     # The one-time code printed on a counter receipt (applications/counter.py): only its keyed hash
     # is kept; it lets the person follow the application and claim it once into an account.
     receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("receipt code hash"))
-    receipt_code_issued_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("receipt code issued at"))
+    receipt_code_issued_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                                  verbose_name=_("receipt code issued at"))
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("claimed at"))
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", editable=False, verbose_name=_("claimed by"))
@@ -158,20 +161,27 @@ class Case(models.Model):
     case row doubles as the queue index, so queues never scan viewflow's task table.
     """
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cases", verbose_name=_("application"))
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cases",
+                                    verbose_name=_("application"))
     procedure_code = models.CharField(max_length=64, verbose_name=_("procedure code"))
-    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases", verbose_name=_("procedure"))
-    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases", verbose_name=_("department"))
-    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="cases", verbose_name=_("office"))
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases",
+                                  verbose_name=_("procedure"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases",
+                                   verbose_name=_("department"))
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="cases",
+                               verbose_name=_("office"))
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
     after = models.JSONField(default=list, blank=True, verbose_name=_("after"))
     committed_days = models.PositiveIntegerField( verbose_name=_("committed days"))
-    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.WAITING, verbose_name=_("status"))
-    task = models.ForeignKey("viewflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("task"))
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.WAITING,
+                              verbose_name=_("status"))
+    task = models.ForeignKey("viewflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("task"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="held_cases", verbose_name=_("owner"))
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", help_text=_("the clerk who asked for corrections"), verbose_name=_("reviewer"))
+                                 related_name="+", help_text=_("the clerk who asked for corrections"),
+                                 verbose_name=_("reviewer"))
     queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
     due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
     paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paused at"))
@@ -222,7 +232,8 @@ def document_upload_to(instance: Document, filename: str) -> str:
 class Document(models.Model):
     """A material uploaded once for the whole application."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents", verbose_name=_("application"))
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents",
+                                    verbose_name=_("application"))
     material_code = models.CharField(max_length=64, verbose_name=_("material code"))
     file = models.FileField(upload_to=document_upload_to, max_length=200, verbose_name=_("file"))
     filename = models.CharField(max_length=255, verbose_name=_("filename"))
@@ -230,7 +241,8 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64, verbose_name=_("sha256"))
     content_type = models.CharField(max_length=100, verbose_name=_("content type"))
     uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("uploaded by"))
 
     class Meta:
         verbose_name = _("document")
@@ -245,7 +257,8 @@ class Document(models.Model):
 class IssuedOutput(models.Model):
     """An output a case issued; it feeds later cases and the citizen's wallet."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs", verbose_name=_("application"))
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs",
+                                    verbose_name=_("application"))
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issued_outputs", verbose_name=_("case"))
     # The person or the organisation that holds it (the application's applicant).
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -272,7 +285,8 @@ class CorrectionRequest(models.Model):
     """A clerk's field-level correction request (补正, 一次性告知)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_requests", verbose_name=_("case"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
     fields = models.JSONField(default=list, verbose_name=_("fields"))
     materials = models.JSONField(default=list, verbose_name=_("materials"))
     message = models.TextField( verbose_name=_("message"))
@@ -291,7 +305,8 @@ class CorrectionRequest(models.Model):
 class Evaluation(models.Model):
     """The citizen's 1–5 rating of a finished application (好差评)."""
 
-    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="evaluation", verbose_name=_("application"))
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="evaluation",
+                                       verbose_name=_("application"))
     score = models.PositiveSmallIntegerField( verbose_name=_("score"))
     comment = models.TextField(blank=True, verbose_name=_("comment"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
@@ -330,8 +345,10 @@ class TimelineQuerySet(models.QuerySet):
 class TimelineEntry(models.Model):
     """An append-only record of one state change (audit trail)."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline", verbose_name=_("application"))
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline", verbose_name=_("case"))
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline",
+                                    verbose_name=_("application"))
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline",
+                             verbose_name=_("case"))
     department = models.ForeignKey("catalog.Department", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("department"))
     at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
@@ -377,7 +394,8 @@ class CounterLookup(models.Model):
     """An append-only record of one read a service-hall counter clerk made of an identified
     person's or organisation's earlier applications, results or profile (once-only reuse)."""
 
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("clerk"))
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("clerk"))
     office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("office"))
     person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("person"))
@@ -386,7 +404,8 @@ class CounterLookup(models.Model):
     at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
     what = models.CharField(max_length=20, choices=CounterLookupWhat.choices, verbose_name=_("what"))
     application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    help_text=_("the application the read answers were for (prefill)"), verbose_name=_("application"))
+                                    help_text=_("the application the read answers were for (prefill)"),
+                                    verbose_name=_("application"))
 
     objects = CounterLookupQuerySet.as_manager()
 

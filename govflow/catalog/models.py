@@ -277,7 +277,8 @@ class Procedure(models.Model):
 
 
 class ProcedureField(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_fields", verbose_name=_("procedure"))
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_fields",
+                                  verbose_name=_("procedure"))
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="+", verbose_name=_("field"))
     required = models.BooleanField(_("required"), default=True)
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
@@ -293,7 +294,8 @@ class ProcedureField(models.Model):
 
 
 class ProcedureMaterial(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_materials", verbose_name=_("procedure"))
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_materials",
+                                  verbose_name=_("procedure"))
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", verbose_name=_("material"))
     required = models.BooleanField(_("required"), default=True)
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
@@ -311,7 +313,8 @@ class ProcedureMaterial(models.Model):
 class Output(models.Model):
     """Something a procedure issues (licence number, certificate number)."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="outputs", verbose_name=_("procedure"))
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="outputs",
+                                  verbose_name=_("procedure"))
     code = models.SlugField(_("code"), max_length=64, unique=True)
     label = models.JSONField(_("label"), default=dict)
     type = models.CharField(_("type"), max_length=20, default="string")
@@ -390,7 +393,8 @@ class Step(models.Model):
 class OneThingVersion(models.Model):
     """An immutable published snapshot of a one thing (a ``govflow.catalog/1`` document)."""
 
-    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="versions", verbose_name=_("one thing"))
+    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="versions",
+                                  verbose_name=_("one thing"))
     number = models.PositiveIntegerField( verbose_name=_("number"))
     definition = models.JSONField( verbose_name=_("definition"))
     digest = models.CharField(max_length=64, verbose_name=_("digest"))

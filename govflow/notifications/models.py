@@ -37,7 +37,8 @@ class OutboxMessage(models.Model):
     application = models.ForeignKey("applications.Application", null=True, blank=True, on_delete=models.CASCADE,
                                     related_name="+", verbose_name=_("application"))
     payload = models.JSONField(default=dict, verbose_name=_("payload"))
-    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, verbose_name=_("status"))
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING,
+                              verbose_name=_("status"))
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
@@ -49,7 +50,8 @@ class OutboxMessage(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
     # Channels of a notification already delivered (a retry does not send them again).
     delivered = models.JSONField(default=list, blank=True, verbose_name=_("delivered"))
-    result = models.CharField(max_length=200, blank=True, help_text=_("what the last attempt did"), verbose_name=_("result"))
+    result = models.CharField(max_length=200, blank=True, help_text=_("what the last attempt did"),
+                              verbose_name=_("result"))
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -57,8 +57,10 @@ class OrganisationRole(models.Model):
     representative authorised until ``expires_at``. Revoking sets ``revoked_at``: the row stays,
     as the record of who could act when."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles", verbose_name=_("organisation"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles", verbose_name=_("user"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles",
+                                     verbose_name=_("organisation"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles",
+                             verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=24, choices=OrganisationRoleKind.choices)
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("granted by"))
@@ -116,7 +118,8 @@ class Authorisation(models.Model):
     agent, or staff). The evidence (a power of attorney, a birth or guardianship certificate) is
     stored with it. An application made under it names it (``Application.authorisation``)."""
 
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorisations_held", verbose_name=_("agent"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorisations_held",
+                              verbose_name=_("agent"))
     subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="authorisations_given", verbose_name=_("subject"))
     relation = models.CharField(_("relation"), max_length=24, choices=Relation.choices)

@@ -193,8 +193,9 @@ class _Semantics:
             if not isinstance(value, str):
                 continue
             if value in seen:
-                self.error(json_key(choice_path, "value"), _("duplicate choice value '%(value)s' (first at %(path)s)") % {
-                    "value": value, "path": seen[value]})
+                self.error(json_key(choice_path, "value"),
+                           _("duplicate choice value '%(value)s' (first at %(path)s)") % {
+                               "value": value, "path": seen[value]})
             else:
                 seen[value] = choice_path
 
@@ -221,7 +222,8 @@ class _Semantics:
         statutory, committed = _days(obj.get("statutory_days")), _days(obj.get("committed_days"))
         if statutory is not None and committed is not None and committed > statutory:
             self.error(json_key(path, "committed_days"),
-                       _("committed days (%(committed)s) must not exceed statutory days (%(statutory)s)") % {"committed": committed, "statutory": statutory})
+                       _("committed days (%(committed)s) must not exceed statutory days (%(statutory)s)") % {
+                           "committed": committed, "statutory": statutory})
         for out, output_path in _objects(obj, "outputs", path):
             output_code = self.register(self.output_paths, "output", out, output_path)
             if output_code is not None and code is not None:
@@ -254,8 +256,9 @@ class _Semantics:
                 if ref is None:
                     continue
                 if ref in seen:
-                    self.error(json_key(entry_path, key), _("%(kind)s '%(code)s' is listed twice (first at %(path)s)") % {
-                        "kind": KINDS.get(key, key), "code": ref, "path": seen[ref]})
+                    self.error(json_key(entry_path, key),
+                               _("%(kind)s '%(code)s' is listed twice (first at %(path)s)") % {
+                                   "kind": KINDS.get(key, key), "code": ref, "path": seen[ref]})
                     continue
                 seen[ref] = entry_path
                 if member == "fields" and info is not None:
@@ -347,7 +350,8 @@ class _Semantics:
                        _("cycle in 'after': %(cycle)s (each must be approved before the next)") % {
                            "cycle": " → ".join(cycle)})
         if parsed and not has_root and not graph.cycles:
-            self.error(json_key(path, "steps"), _("at least one step must have no 'after' (otherwise nothing can start)"))
+            self.error(json_key(path, "steps"),
+                       _("at least one step must have no 'after' (otherwise nothing can start)"))
         if not graph.cycles:
             self.upstream_outputs(graph, steps)
 
