@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "govflow.api.apps.KnoxConfig",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files served by the project, not a CDN
-    "axes",
+    "govflow.accounts.apps.AxesConfig",  # django-axes under a translated name
     "govflow.accounts",
     "govflow.catalog",
     "govflow.designer",

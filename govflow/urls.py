@@ -2,9 +2,15 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from govflow import health
+
+# The admin is govflow's: its name in the header, the browser tab and on its home page.
+admin.site.site_header = _("govflow administration")
+admin.site.site_title = _("govflow administration")
+admin.site.index_title = _("Catalog, departments, accounts and applications")
 
 
 @require_safe

@@ -89,11 +89,11 @@ class Membership(models.Model):
     ``department`` is the office's department, copied on save: department-wide reads (the
     designer's scope, statistics by department) need no join through offices."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
     office = models.ForeignKey("catalog.Office", on_delete=models.CASCADE, related_name="memberships",
                                verbose_name=_("office"))
     department = models.ForeignKey("catalog.Department", on_delete=models.CASCADE, related_name="memberships",
-                                   editable=False)
+                                   editable=False, verbose_name=_("department"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CLERK)
 
     class Meta:
@@ -102,7 +102,7 @@ class Membership(models.Model):
         verbose_name_plural = _("office memberships")
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.office.code} ({self.role})"
+        return f"{self.user} @ {self.office.code} ({self.get_role_display()})"
 
     def save(self, *args, **kwargs):
         self.department_id = self.office.department_id
@@ -117,13 +117,13 @@ class PasswordResetCode(models.Model):
     ``GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS`` wrong tries; a new code replaces the person's older ones.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    salt = models.CharField(max_length=32)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    salt = models.CharField(max_length=32, verbose_name=_("salt"))
+    code_hash = models.CharField(max_length=64, verbose_name=_("code hash"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    expires_at = models.DateTimeField( verbose_name=_("expires at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="reset_code_user_live",
@@ -143,9 +143,9 @@ class RateCounter(models.Model):
     processes each see their own number. Rows past ``expires_at`` are deleted as new ones come.
     """
 
-    key = models.CharField(max_length=120, primary_key=True)
-    count = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(db_index=True)
+    key = models.CharField(max_length=120, primary_key=True, verbose_name=_("key"))
+    count = models.PositiveIntegerField(default=0, verbose_name=_("count"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
 
     class Meta:
         verbose_name = _("rate counter")
@@ -161,7 +161,7 @@ class IdentityLink(models.Model):
     the account by this pair, whatever the provider says about names or phone numbers then.
     Made by ``accounts.identity`` on the first sign-in through the provider."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_links")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_links", verbose_name=_("user"))
     issuer = models.CharField(_("issuer"), max_length=255)
     subject = models.CharField(_("subject"), max_length=255)
     created_at = models.DateTimeField(_("linked at"), default=timezone.now)

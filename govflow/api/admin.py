@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
-from .models import IdempotencyRecord, InboundEvent
+from .models import ApiToken, IdempotencyRecord, InboundEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,12 +42,25 @@ if admin.site.is_registered(AuthToken):
     admin.site.unregister(AuthToken)
 
 
-@admin.register(AuthToken)
+@admin.register(ApiToken)
 class AuthTokenAdmin(ReadOnlyAdmin):
-    """API tokens: who, since when, until when. Only a digest is stored, so no token can be shown."""
+    """API tokens: who, since when, until when. Only a digest is stored, so no token can be shown.
+    (Through a proxy and described columns: knox names neither its model nor its fields for translation.)"""
 
-    list_display = ("user", "created", "expiry")
-    fields = ("user", "created", "expiry")
+    list_display = ("holder", "created_on", "expires")
+    fields = readonly_fields = ("holder", "created_on", "expires")
     search_fields = ("user__username",)
     list_select_related = ("user",)
     date_hierarchy = "created"
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def holder(self, obj):
+        return obj.user
+
+    @admin.display(description=_("created at"), ordering="created")
+    def created_on(self, obj):
+        return obj.created
+
+    @admin.display(description=_("expires at"), ordering="expiry")
+    def expires(self, obj):
+        return obj.expiry

@@ -6,7 +6,7 @@ class ApiConfig(AppConfig):
     default = True  # this module holds two configurations: "govflow.api" means this one
     name = "govflow.api"
     label = "api"
-    verbose_name = "REST API"
+    verbose_name = _("REST API")
 
 
 class KnoxConfig(AppConfig):

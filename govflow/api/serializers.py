@@ -32,6 +32,7 @@ from govflow.applications.models import (
     TimelineEntry,
 )
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
+from govflow.catalog.checkers import readable_comment
 from govflow.catalog.definition import get_definition
 from govflow.catalog.jurisdictions import division_payload
 from govflow.catalog.models import Department, Office, localized
@@ -329,7 +330,7 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
                          "message")):
         timeline[application_id].append({
             "at": times(at), "kind": kind, "department": department(department_id, department_code, department_name),
-            "message": message,
+            "message": readable_comment(message),
         })
 
     deliveries: dict[int, list[dict]] = {pk: [] for pk in ids}

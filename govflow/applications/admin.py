@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
@@ -286,12 +287,69 @@ class CertificateAdmin(ReadOnlyAdmin):
 # viewflow registers its own Process and Task admins, which let staff edit a task's status, owner
 # or data behind the engine's back. Here they are look-only too: the one way to act on a task from
 # the admin is the retry of a stuck task above, which goes through the engine.
+# Their columns are described here for administrators, in their language: viewflow's own are
+# attribute names ("Pk", "Brief", "Participants") and engine codes (a flow's dotted path).
+#: The flow's nodes (govflow/applications/flows.py) as administrators call them.
+STEP_NAMES = {
+    "start": _("Submission"), "fan_out": _("Start of the cases that are ready"), "review": _("Clerk review"),
+    "route": _("Routing after a review"), "correction": _("Citizen correction"),
+    "deliver": _("Delivery of the results"), "end": _("End"),
+}
+
+
+def _step(task: Task) -> str:
+    node = task.flow_task
+    return str(STEP_NAMES.get(node.name, node)) if node is not None else "—"
+
+
+class TaskInline(LookOnly, viewflow_admin.TaskInline):
+    fields = readonly_fields = ["step", "status", "owner", "path"]
+
+    @admin.display(description=_("step"))
+    def step(self, obj: Task) -> str:
+        return _step(obj)
+
+    @admin.display(description=_("token"))
+    def path(self, obj: Task):
+        return format_html("<code>{}</code>", obj.token)
+
+
 class ReadOnlyProcessAdmin(LookOnly, viewflow_admin.ProcessAdmin):
-    pass
+    inlines = [TaskInline]
+    list_display = ["number", "created", "flow", "status", "participants"]
+    list_display_links = ["number", "created"]
+    readonly_fields = fields = ["flow", "status", "created", "finished"]
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj: Process) -> int:
+        return obj.pk
+
+    @admin.display(description=_("flow"), ordering="flow_class")
+    def flow(self, obj: Process) -> str:
+        return str(obj.flow_class.process_title) if obj.flow_class else "—"
+
+    @admin.display(description=_("participants"))
+    def participants(self, obj: Process) -> str:
+        return super().participants(obj)
 
 
 class ReadOnlyTaskAdmin(LookOnly, viewflow_admin.TaskAdmin):
-    pass
+    list_display = ["number", "created", "process", "step", "status", "owner", "started", "finished"]
+    list_filter = ["status"]
+    list_display_links = ["number", "created"]
+    readonly_fields = fields = ["process", "step", "status", "owner", "created", "started", "finished", "path"]
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj: Task) -> int:
+        return obj.pk
+
+    @admin.display(description=_("step"))
+    def step(self, obj: Task) -> str:
+        return _step(obj)
+
+    @admin.display(description=_("token"))
+    def path(self, obj: Task):
+        return format_html("<code>{}</code>", obj.token)
 
 
 for _model, _model_admin in ((Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTaskAdmin)):

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApplicationsConfig(AppConfig):
     name = "govflow.applications"
     label = "applications"
-    verbose_name = "Applications"
+    verbose_name = _("Applications")
 
     def ready(self) -> None:
         # Importing the flow registers its nodes with viewflow; checks registers the deploy check;

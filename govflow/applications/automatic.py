@@ -24,9 +24,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from govflow.accounts.services import department_system_user
-from govflow.catalog.checkers import Approve, Decision, HandToClerk, Reject, UnknownChecker, checker, get_checker
+from govflow.catalog.checkers import (
+    Approve,
+    Decision,
+    HandToClerk,
+    Reject,
+    UnknownChecker,
+    automatic_comment,
+    checker,
+    get_checker,
+)
 from govflow.errors import DomainError
 from govflow.notifications.delivery import PermanentFailure
 
@@ -99,6 +109,11 @@ def outbox_check(payload: dict) -> str:
 
 # -- the demo's checker ----------------------------------------------------------------------
 
+#: Stored in English, shown in the reader's language (``readable_comment``); migration 0010 of
+#: this app rewrote the comments older versions stored half in Chinese, half in English.
+ENROLLED_AUTOMATICALLY = automatic_comment(gettext_lazy(
+    "Checked automatically: the baby's citizen ID number has been issued, so the enrolment is complete."))
+
 @checker
 def newborn_medical_insurance(case: Any, application: Any) -> Decision:
     """新生儿医保参保登记: enrol automatically once the household registration issued the baby's
@@ -114,4 +129,4 @@ def newborn_medical_insurance(case: Any, application: Any) -> Decision:
     # Region of registration (first 6 digits of the id) + the application's number: unique and stable.
     number = f"{citizen_id[:6]}{digits}"[:30]
     return Approve(outputs={"medical_insurance_no": number},
-                   comment="自动核验：已取得公民身份号码，完成参保登记 / enrolled automatically once the citizen id was issued")
+                   comment=ENROLLED_AUTOMATICALLY)

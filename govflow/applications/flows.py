@@ -19,6 +19,7 @@ goes through ``govflow.applications.services``.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
@@ -41,8 +42,8 @@ def _case_task(title: str, *, assign, then) -> flow.View:
 class OneThingFlow(flow.Flow):
     """Runs one citizen application of any one thing."""
 
-    process_title = "One-thing application"
-    process_description = "A citizen's application for a one thing, interpreted from its published version."
+    process_title = _("One-thing application")
+    process_description = _("A citizen's application for a one thing, interpreted from its published version.")
     # Without a lock parallel branches lose updates on PostgreSQL; nowait=False
     # queues the loser behind the winner instead of failing after random back-off.
     lock_impl = lock.SelectForUpdateLock(nowait=False, attempts=1)

@@ -56,8 +56,10 @@ class Application(models.Model):
     clerk); ``channel`` says through which door it came, and ``counter_office`` which service-hall
     counter took it."""
 
-    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications")
-    version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications")
+    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="applications",
+                                  verbose_name=_("one thing"))
+    version = models.ForeignKey("catalog.OneThingVersion", on_delete=models.PROTECT, related_name="applications",
+                                verbose_name=_("version"))
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="applications", verbose_name=_("applicant (person)"))
     organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
@@ -78,20 +80,21 @@ class Application(models.Model):
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     data = models.JSONField(_("answers"), default=dict, blank=True)
     process = models.OneToOneField("viewflow.Process", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="application")
-    submit_key = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    expected_finish = models.DateField(null=True, blank=True)
+                                   related_name="application", verbose_name=_("process"))
+    submit_key = models.CharField(max_length=200, blank=True, verbose_name=_("submit key"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    expected_finish = models.DateField(null=True, blank=True, verbose_name=_("expected finish"))
     # The one-time code printed on a counter receipt (applications/counter.py): only its keyed hash
     # is kept; it lets the person follow the application and claim it once into an account.
-    receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    receipt_code_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("receipt code hash"))
+    receipt_code_issued_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                                  verbose_name=_("receipt code issued at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("claimed at"))
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", editable=False)
+                                   related_name="+", editable=False, verbose_name=_("claimed by"))
     # How physical results reach the applicant, chosen at submission when a procedure issues any
     # (applications/delivery.py): picked up at ``pickup_office`` or posted to ``delivery_address``
     # ({"recipient", "phone", "address"}).
@@ -123,7 +126,7 @@ class Application(models.Model):
         verbose_name_plural = _("applications")
 
     def __str__(self) -> str:
-        return self.number or f"draft #{self.pk}"
+        return self.number or _("draft #%(pk)s") % {"pk": self.pk}
 
     @property
     def applicant_kind(self) -> str:
@@ -149,8 +152,13 @@ class Application(models.Model):
 class NumberSequence(models.Model):
     """Per-year counter behind GF-<year>-<6 digits>; the row is locked while a number is taken."""
 
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveIntegerField(primary_key=True, verbose_name=_("year"))
+    last = models.PositiveIntegerField(default=0, verbose_name=_("last"))
+
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
@@ -177,35 +185,42 @@ class Case(models.Model):
     case row doubles as the queue index, so queues never scan viewflow's task table.
     """
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cases")
-    procedure_code = models.CharField(max_length=64)
-    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases")
-    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases")
-    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="cases")
-    position = models.PositiveIntegerField(default=0)
-    after = models.JSONField(default=list, blank=True)
-    committed_days = models.PositiveIntegerField()
-    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.WAITING)
-    task = models.ForeignKey("viewflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="cases",
+                                    verbose_name=_("application"))
+    procedure_code = models.CharField(max_length=64, verbose_name=_("procedure code"))
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="cases",
+                                  verbose_name=_("procedure"))
+    department = models.ForeignKey("catalog.Department", on_delete=models.PROTECT, related_name="cases",
+                                   verbose_name=_("department"))
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="cases",
+                               verbose_name=_("office"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    after = models.JSONField(default=list, blank=True, verbose_name=_("after"))
+    committed_days = models.PositiveIntegerField( verbose_name=_("committed days"))
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.WAITING,
+                              verbose_name=_("status"))
+    task = models.ForeignKey("viewflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("task"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="held_cases")
+                              related_name="held_cases", verbose_name=_("owner"))
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", help_text="the clerk who asked for corrections")
-    queued_at = models.DateTimeField(null=True, blank=True)
-    due_date = models.DateField(null=True, blank=True)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    paused_working_days = models.PositiveIntegerField(default=0)
+                                 related_name="+", help_text=_("the clerk who asked for corrections"),
+                                 verbose_name=_("reviewer"))
+    queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
+    due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
+    paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paused at"))
+    paused_working_days = models.PositiveIntegerField(default=0, verbose_name=_("paused working days"))
     # SLA sweep (govflow.applications.sla): when the holder was warned one working day before
     # the due date, and when the case was escalated to the department's supervisors as overdue
     # (cleared again if a resubmission moves the due date past today).
-    sla_warned_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    sla_warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sla warned at"))
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    outputs = models.JSONField(default=dict, blank=True)
-    comment = models.TextField(blank=True)
-    corrections = models.JSONField(default=dict, blank=True)
+                                   related_name="+", verbose_name=_("decided by"))
+    outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    corrections = models.JSONField(default=dict, blank=True, verbose_name=_("corrections"))
 
     class Meta:
         ordering = ["position", "id"]
@@ -241,17 +256,21 @@ def document_upload_to(instance: Document, filename: str) -> str:
 class Document(models.Model):
     """A material uploaded once for the whole application."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
-    material_code = models.CharField(max_length=64)
-    file = models.FileField(upload_to=document_upload_to, max_length=200)
-    filename = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    content_type = models.CharField(max_length=100)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents",
+                                    verbose_name=_("application"))
+    material_code = models.CharField(max_length=64, verbose_name=_("material code"))
+    file = models.FileField(upload_to=document_upload_to, max_length=200, verbose_name=_("file"))
+    filename = models.CharField(max_length=255, verbose_name=_("filename"))
+    size = models.PositiveBigIntegerField( verbose_name=_("size"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("sha256"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("uploaded by"))
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["material_code", "id"]
         constraints = [models.UniqueConstraint(fields=["application", "material_code"], name="uniq_document_material")]
 
@@ -262,18 +281,21 @@ class Document(models.Model):
 class IssuedOutput(models.Model):
     """An output a case issued; it feeds later cases and the citizen's wallet."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issued_outputs")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="issued_outputs",
+                                    verbose_name=_("application"))
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issued_outputs", verbose_name=_("case"))
     # The person or the organisation that holds it (the application's applicant).
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="wallet")
+                               related_name="wallet", verbose_name=_("holder"))
     organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="wallet")
-    code = models.CharField(max_length=64)
-    value = models.CharField(max_length=500)
-    issued_at = models.DateTimeField(default=timezone.now)
+                                     related_name="wallet", verbose_name=_("organisation"))
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    value = models.CharField(max_length=500, verbose_name=_("value"))
+    issued_at = models.DateTimeField(default=timezone.now, verbose_name=_("issued at"))
 
     class Meta:
+        verbose_name = _("issued output")
+        verbose_name_plural = _("issued outputs")
         ordering = ["issued_at", "id"]
         indexes = [models.Index(fields=["holder", "code"], name="output_holder_code"),
                    models.Index(fields=["organisation", "code"], name="output_organisation_code",
@@ -317,21 +339,24 @@ class Delivery(models.Model):
 class CorrectionRequest(models.Model):
     """A clerk's field-level correction request (补正, 一次性告知)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    fields = models.JSONField(default=list)
-    materials = models.JSONField(default=list)
-    message = models.TextField()
-    requested_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_requests", verbose_name=_("case"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    fields = models.JSONField(default=list, verbose_name=_("fields"))
+    materials = models.JSONField(default=list, verbose_name=_("materials"))
+    message = models.TextField( verbose_name=_("message"))
+    requested_at = models.DateTimeField(default=timezone.now, verbose_name=_("requested at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     # What the marked items were when the clerk asked, so the clerk sees old and new side by side:
     # each marked field's answer (null when unanswered), and each marked material's file the
     # citizen's first new upload replaced ({"file": storage name, "filename", "size",
     # "content_type", "sha256", "uploaded_at"}; that file is kept, the rest of the round's are not).
-    answers_before = models.JSONField(default=dict, blank=True)
-    documents_before = models.JSONField(default=dict, blank=True)
+    answers_before = models.JSONField(_("answers before the correction"), default=dict, blank=True)
+    documents_before = models.JSONField(_("files before the correction"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
         ordering = ["requested_at", "id"]
 
     def __str__(self) -> str:
@@ -341,17 +366,20 @@ class CorrectionRequest(models.Model):
 class Evaluation(models.Model):
     """The citizen's 1–5 rating of a finished application (好差评)."""
 
-    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="evaluation")
-    score = models.PositiveSmallIntegerField()
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    needs_follow_up = models.BooleanField(default=False)
-    follow_up_note = models.TextField(blank=True)
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="evaluation",
+                                       verbose_name=_("application"))
+    score = models.PositiveSmallIntegerField( verbose_name=_("score"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    needs_follow_up = models.BooleanField(default=False, verbose_name=_("needs follow up"))
+    follow_up_note = models.TextField(blank=True, verbose_name=_("follow up note"))
     followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="+")
-    followed_up_at = models.DateTimeField(null=True, blank=True)
+                                       related_name="+", verbose_name=_("followed up by"))
+    followed_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("followed up at"))
 
     class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
         constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="evaluation_score_1_5")]
         # The supervisor's board lists the low ratings waiting for an answer (oldest first) and the
         # latest answered ones: both read a few rows of these small partial indexes in order,
@@ -378,16 +406,18 @@ class TimelineQuerySet(models.QuerySet):
 class TimelineEntry(models.Model):
     """An append-only record of one state change (audit trail)."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline",
+                                    verbose_name=_("application"))
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="timeline",
+                             verbose_name=_("case"))
     department = models.ForeignKey("catalog.Department", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=40)
+                                   related_name="+", verbose_name=_("department"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    kind = models.CharField(max_length=40, verbose_name=_("kind"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
-    message = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+                              related_name="+", verbose_name=_("actor"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
 
     objects = TimelineQuerySet.as_manager()
 
@@ -425,16 +455,18 @@ class CounterLookup(models.Model):
     """An append-only record of one read a service-hall counter clerk made of an identified
     person's or organisation's earlier applications, results or profile (once-only reuse)."""
 
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("clerk"))
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("office"))
     person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", verbose_name=_("person"))
     organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    what = models.CharField(max_length=20, choices=CounterLookupWhat.choices)
+                                     related_name="+", verbose_name=_("organisation"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    what = models.CharField(max_length=20, choices=CounterLookupWhat.choices, verbose_name=_("what"))
     application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                    help_text="the application the read answers were for (prefill)")
+                                    help_text=_("the application the read answers were for (prefill)"),
+                                    verbose_name=_("application"))
 
     objects = CounterLookupQuerySet.as_manager()
 

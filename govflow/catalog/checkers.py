@@ -5,6 +5,11 @@ decides its cases on a worker instead of a clerk (``govflow.applications.automat
 Checkers are plain functions ``checker(case, application) -> Approve | Reject | HandToClerk``
 registered with :func:`checker` under their dotted name ``<module>.<function>``; the catalog
 accepts only registered names, importing the module a dotted name points to if need be.
+
+A checker's comment is read by applicants and clerks in their own language, long after the worker
+wrote it: a checker registers its sentences with :func:`automatic_comment`, the case stores the
+English source text, and :func:`readable_comment` turns a stored comment into the reader's language
+when a page or the API shows it (a clerk's own words are shown as written).
 """
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
+
+from django.utils import translation
+from django.utils.functional import Promise
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -73,6 +81,25 @@ def get_checker(name: str) -> Checker:
         return _registry[name]
     except KeyError:
         raise UnknownChecker(f"no automatic checker registered as {name!r}") from None
+
+
+_comments: dict[str, Promise] = {}
+
+
+def automatic_comment(message: Promise) -> str:
+    """Register a checker's comment (a ``gettext_lazy`` sentence); return the text to store: its
+    English source, which :func:`readable_comment` translates for each reader."""
+    with translation.override(None):
+        source = str(message)
+    _comments[source] = message
+    return source
+
+
+def readable_comment(text: str) -> str:
+    """A stored comment in the active language: a registered checker's comment is translated, any
+    other text (a clerk's words) is returned as it is."""
+    message = _comments.get(text) if isinstance(text, str) else None
+    return str(message) if message is not None else text
 
 
 def known_checker(name: str) -> bool:

@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from govflow.text import join_list
+
 from .labels import localized
 
 __all__ = [
@@ -281,7 +283,7 @@ class FieldKind:
         if isinstance(value, bool):
             return str(YES if value else NO)
         if isinstance(value, list):
-            return ", ".join(self.display(spec, item) for item in value)
+            return join_list(self.display(spec, item) for item in value)
         return str(value)
 
     def mask(self, value: Any) -> str:
@@ -379,6 +381,14 @@ class DecimalNumber(FieldKind):
         return Widget("input", {"type": "text", "inputmode": "decimal", "pattern": DECIMAL_PATTERN[1:-1]})
 
     def default_hint(self, spec: Mapping) -> str:
+        # Within the field's range when it has one (a birth weight is not "12.50" kilograms).
+        low, high = spec.get("min"), spec.get("max")
+        if low is not None and high is not None:
+            return _("A number from %(min)s to %(max)s.") % {"min": _decimal_text(low), "max": _decimal_text(high)}
+        if low is not None:
+            return _("A number of at least %(min)s.") % {"min": _decimal_text(low)}
+        if high is not None:
+            return _("A number of at most %(max)s.") % {"max": _decimal_text(high)}
         return _("A number, for example 12.50.")
 
     def read(self, spec: Mapping, text: str) -> Any:

@@ -83,7 +83,7 @@ class Department(Named):
     """A government body that owns procedures (部门)."""
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
-    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    name = models.JSONField(_("name"), default=dict, help_text=_('{"en": "...", "zh-hans": "..."}'))
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
 
@@ -123,11 +123,11 @@ class Division(Named):
 
     code = models.CharField(_("code"), max_length=12, unique=True,
                             validators=[RegexValidator(r"^[0-9]{6,12}$", _("A division code is 6 to 12 digits."))])
-    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    name = models.JSONField(_("name"), default=dict, help_text=_('{"en": "...", "zh-hans": "..."}'))
     level = models.CharField(_("level"), max_length=10, choices=DivisionLevel.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
                                verbose_name=_("parent"))
-    path = models.CharField(max_length=200, editable=False, db_index=True)
+    path = models.CharField(max_length=200, editable=False, db_index=True, verbose_name=_("path"))
 
     class Meta:
         ordering = ["path"]
@@ -155,7 +155,7 @@ class Office(Named):
                                    verbose_name=_("department"))
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="offices",
                                  verbose_name=_("division"))
-    name = models.JSONField(_("name"), default=dict, help_text='{"en": "...", "zh-hans": "..."}')
+    name = models.JSONField(_("name"), default=dict, help_text=_('{"en": "...", "zh-hans": "..."}'))
     address = models.JSONField(_("address"), default=dict, blank=True,
                                help_text=_("Where people go, as the service guide shows it."))
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
@@ -218,7 +218,7 @@ class Field(models.Model):
     minimum = models.JSONField(_("minimum"), null=True, blank=True)
     maximum = models.JSONField(_("maximum"), null=True, blank=True)
     choices = models.JSONField(_("choices"), default=list, blank=True,
-                               help_text='[{"value": "...", "label": {"en": "..."}}]')
+                               help_text=_('[{"value": "...", "label": {"en": "..."}}]'))
     help = models.JSONField(_("help text"), default=dict, blank=True)
     hint = models.JSONField(_("format hint"), default=dict, blank=True)
     example = models.CharField(_("example"), max_length=500, blank=True)
@@ -238,7 +238,7 @@ class Material(models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     label = models.JSONField(_("label"), default=dict)
     accepted_types = models.JSONField(_("accepted types"), default=list,
-                                      help_text='e.g. ["pdf", "png", "jpeg"]')
+                                      help_text=_('e.g. ["pdf", "png", "jpeg"]'))
     max_size_mb = models.PositiveIntegerField(_("maximum size (MB)"), default=10)
     sample = models.JSONField(_("sample"), default=dict, blank=True)
 
@@ -308,12 +308,15 @@ class Procedure(models.Model):
 
 
 class ProcedureField(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_fields")
-    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="+")
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_fields",
+                                  verbose_name=_("procedure"))
+    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="+", verbose_name=_("field"))
     required = models.BooleanField(_("required"), default=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("procedure field")
+        verbose_name_plural = _("procedure fields")
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["procedure", "field"], name="uniq_procedure_field")]
 
@@ -322,12 +325,15 @@ class ProcedureField(models.Model):
 
 
 class ProcedureMaterial(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_materials")
-    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_materials",
+                                  verbose_name=_("procedure"))
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", verbose_name=_("material"))
     required = models.BooleanField(_("required"), default=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("procedure material")
+        verbose_name_plural = _("procedure materials")
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["procedure", "material"], name="uniq_procedure_material")]
 
@@ -338,14 +344,15 @@ class ProcedureMaterial(models.Model):
 class Output(models.Model):
     """Something a procedure issues (licence number, certificate number)."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="outputs")
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="outputs",
+                                  verbose_name=_("procedure"))
     code = models.SlugField(_("code"), max_length=64, unique=True)
     label = models.JSONField(_("label"), default=dict)
     type = models.CharField(_("type"), max_length=20, default="string")
     pattern = models.CharField(_("pattern"), max_length=500, blank=True)
     hint = models.JSONField(_("format hint"), default=dict, blank=True)
     example = models.CharField(_("example"), max_length=500, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         ordering = ["position", "id"]
@@ -401,14 +408,16 @@ class OneThing(models.Model):
 class Step(models.Model):
     """A procedure inside a one thing, with its prerequisites and applicability rule."""
 
-    one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="steps")
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="steps", verbose_name=_("one thing"))
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+", verbose_name=_("procedure"))
     after = models.JSONField(_("after"), default=list, blank=True,
                              help_text=_("Procedure codes that must be approved first."))
     when = models.CharField(_("when (CEL)"), max_length=1000, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["one_thing", "procedure"], name="uniq_one_thing_step")]
 
@@ -419,13 +428,14 @@ class Step(models.Model):
 class OneThingVersion(models.Model):
     """An immutable published snapshot of a one thing (a ``govflow.catalog/1`` document)."""
 
-    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField()
-    definition = models.JSONField()
-    digest = models.CharField(max_length=64)
-    published_at = models.DateTimeField(default=timezone.now)
+    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="versions",
+                                  verbose_name=_("one thing"))
+    number = models.PositiveIntegerField( verbose_name=_("number"))
+    definition = models.JSONField( verbose_name=_("definition"))
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    published_at = models.DateTimeField(default=timezone.now, verbose_name=_("published at"))
     published_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+                                     related_name="+", verbose_name=_("published by"))
 
     class Meta:
         ordering = ["one_thing", "-number"]
@@ -455,5 +465,5 @@ class CalendarDay(models.Model):
         verbose_name_plural = _("calendar days")
 
     def __str__(self) -> str:
-        kind = "working" if self.is_working_day else "holiday"
+        kind = _("working day") if self.is_working_day else _("holiday")
         return f"{self.date} ({kind}) {self.name}"

@@ -19,7 +19,9 @@ from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import jurisdictions
@@ -83,8 +85,11 @@ class BilingualWidget(forms.MultiWidget):
 
     def get_context(self, name: str, value: Any, attrs: dict | None) -> dict:
         context = super().get_context(name, value, attrs)
-        for subwidget, caption in zip(context["widget"]["subwidgets"], (_("English"), _("中文")), strict=True):
-            subwidget["caption"] = caption
+        # Each language named in itself, marked as such (lang), like the language switcher's.
+        for subwidget, (lang, caption) in zip(context["widget"]["subwidgets"], (("en", "English"), ("zh-hans", "中文")),
+                                              strict=True):
+            subwidget["caption"], subwidget["lang"] = caption, lang
+            subwidget["attrs"]["lang"] = lang
             if self.field_label:  # the field's own label is not tied to either input
                 subwidget["attrs"]["aria-label"] = f"{self.field_label} ({caption})"
         return context
@@ -390,6 +395,16 @@ class DepartmentForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
 
 
+def _choices_help_now() -> SafeString:
+    # The example is a line of the format, not words of the page: it is shown as code.
+    return format_html("{} <code>{}</code>", _(
+        "Choice fields only. One option per line: the value, the English label and the Chinese label, "
+        "separated by “|”, for example"), "llc | Limited liability company | 有限责任公司")
+
+
+_choices_help = lazy(_choices_help_now, SafeString)
+
+
 class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     help = BilingualField(label=_("Help text"), required=False, textarea=True, max_length=2000,
@@ -400,9 +415,7 @@ class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
                               help_text=_("Numbers only (whole number or decimal)."))
     maximum = forms.CharField(label=_("Maximum"), required=False, max_length=40,
                               help_text=_("Numbers only (whole number or decimal)."))
-    choices = ChoicesField(label=_("Choices"), help_text=_(
-        "Choice fields only. One option per line: value | English | 中文 — "
-        "for example “llc | Limited liability company | 有限责任公司”."))
+    choices = ChoicesField(label=_("Choices"), help_text=_choices_help())
 
     class Meta:
         model = Field

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -42,6 +42,7 @@ from govflow.catalog.models import (
     Material,
     OneThing,
     Procedure,
+    Step,
     localized,
 )
 from govflow.catalog.questions import question
@@ -49,6 +50,7 @@ from govflow.catalog.questions import sections as group_by_procedure
 from govflow.catalog.rules import compile_rule
 from govflow.catalog.services import import_catalog, snapshot_digest, unpublish_one_thing
 from govflow.stats.savings import one_thing_savings
+from govflow.text import join_list
 
 from .diagram import step_diagram
 from .forms import ImportForm
@@ -97,6 +99,15 @@ class LocatedProblem:
         return self.problem.message
 
 
+def _attribute_label(target: str, attribute: str) -> str:
+    """What the admin calls a problem's attribute (its field's name), not the format's key."""
+    model = {**_ADMIN_MODELS, "step": Step, "one_thing": OneThing}.get(target)
+    try:
+        return str(model._meta.get_field(attribute).verbose_name) if model is not None else attribute
+    except FieldDoesNotExist:
+        return attribute
+
+
 def locate_problems(problems: list[design.Problem], one_thing: OneThing | None) -> list[LocatedProblem]:
     """Words and admin links for problems; one query per kind of thing mentioned."""
     codes: dict[str, set[str]] = {}
@@ -108,7 +119,7 @@ def locate_problems(problems: list[design.Problem], one_thing: OneThing | None) 
     change_url = reverse("admin:catalog_onething_change", args=[one_thing.pk]) if one_thing else ""
     out = []
     for p in problems:
-        attribute = f" · {p.attribute}" if p.attribute else ""
+        attribute = f" · {_attribute_label(p.target, p.attribute)}" if p.attribute else ""
         if p.target == "step":
             match = _STEP_INDEX_RE.match(p.path)
             where = _("Step %(code)s") % {"code": p.code or "?"} + attribute
@@ -198,12 +209,12 @@ def _step_rows(doc: dict, report: design.DesignReport, applicable: list[str] | N
                 if rule is not None and not rule.evaluate(answers):
                     missing = sorted(n for n in rule.names if answers.get(n) in (None, ""))
                     row.reason = (_("its condition is false, or names an unanswered field: %(fields)s")
-                                  % {"fields": ", ".join(missing)} if missing
+                                  % {"fields": join_list(missing)} if missing
                                   else _("its condition is false for these answers"))
                 else:
                     skipped = [a for a in row.after if a not in applicable]
                     row.reason = _("it comes after %(steps)s, which does not apply") % {
-                        "steps": ", ".join(skipped)}
+                        "steps": join_list(skipped)}
         rows.append(row)
     return rows
 

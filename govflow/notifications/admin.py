@@ -40,7 +40,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def shown_payload(self, obj: OutboxMessage) -> str:
         # A pending password-reset message carries its one-time code or link token: never shown.
-        return json.dumps(payload_for_display(obj.payload), ensure_ascii=False, indent=2, sort_keys=True)
+        # JSON, shown as code (its keys are the payload's names, not words of the page)
+        return format_html("<pre>{}</pre>", json.dumps(payload_for_display(obj.payload), ensure_ascii=False,
+                                                       indent=2, sort_keys=True))
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: OutboxMessage) -> str:

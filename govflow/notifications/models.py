@@ -32,29 +32,32 @@ class OutboxMessage(models.Model):
     it becomes a dead letter, listed in the admin, which can send it again.
     """
 
-    kind = models.CharField(max_length=40, choices=OutboxKind.choices)
-    event = models.CharField(max_length=40)  # the timeline kind (or SLA event) that caused it
+    kind = models.CharField(max_length=40, choices=OutboxKind.choices, verbose_name=_("kind"))
+    event = models.CharField(max_length=40, verbose_name=_("event"))  # the timeline kind (or SLA event) that caused it
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
+                                  related_name="+", verbose_name=_("recipient"))
     application = models.ForeignKey("applications.Application", null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="+")
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+                                    related_name="+", verbose_name=_("application"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING,
+                              verbose_name=_("status"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     # When the row is next due: set by a failed attempt (exponential back-off) and by the sweep
     # when it hands the row over again. Empty: due since ``created_at``.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     # A delivery in progress holds the row until then where the database has no row locks (SQLite).
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
     # Channels of a notification already delivered (a retry does not send them again).
-    delivered = models.JSONField(default=list, blank=True)
-    result = models.CharField(max_length=200, blank=True, help_text="what the last attempt did")
+    delivered = models.JSONField(default=list, blank=True, verbose_name=_("delivered"))
+    result = models.CharField(max_length=200, blank=True, help_text=_("what the last attempt did"),
+                              verbose_name=_("result"))
     # The address the request that wrote the row came to (``sites.py``): its links point there
     # unless GOVFLOW_SITE_URL is set. Empty for a row written outside a request.
-    site_url = models.CharField(max_length=200, blank=True, default=request_site_url, editable=False)
+    site_url = models.CharField(_("site address"), max_length=200, blank=True, default=request_site_url,
+                                editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -64,7 +67,7 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.event} #{self.pk} ({self.status})"
+        return f"{self.get_kind_display()} {self.event} #{self.pk} ({self.get_status_display()})"
 
 
 class JobLock(models.Model):
@@ -75,10 +78,10 @@ class JobLock(models.Model):
     holder dies. Several beat processes may send the same job: exactly one runs it per period.
     """
 
-    name = models.CharField(max_length=100, primary_key=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    holder = models.CharField(max_length=200, blank=True)
-    last_run_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=100, primary_key=True, verbose_name=_("name"))
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
+    holder = models.CharField(max_length=200, blank=True, verbose_name=_("holder"))
+    last_run_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last run at"))
 
     class Meta:
         verbose_name = _("periodic job lock")

@@ -27,9 +27,9 @@ class Organisation(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     verified = models.BooleanField(_("verified"), default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("created by"))
 
     class Meta:
         ordering = ["name", "id"]
@@ -57,16 +57,18 @@ class OrganisationRole(models.Model):
     representative authorised until ``expires_at``. Revoking sets ``revoked_at``: the row stays,
     as the record of who could act when."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roles",
+                                     verbose_name=_("organisation"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles",
+                             verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=24, choices=OrganisationRoleKind.choices)
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    granted_at = models.DateTimeField(default=timezone.now)
+                                   related_name="+", verbose_name=_("granted by"))
+    granted_at = models.DateTimeField(default=timezone.now, verbose_name=_("granted at"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("revoked by"))
 
     class Meta:
         ordering = ["organisation", "role", "granted_at", "id"]
@@ -85,7 +87,7 @@ class OrganisationRole(models.Model):
         verbose_name_plural = _("organisation roles")
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.organisation} ({self.role})"
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
 
     def is_live(self, at=None) -> bool:
         at = at or timezone.now()
@@ -116,25 +118,26 @@ class Authorisation(models.Model):
     agent, or staff). The evidence (a power of attorney, a birth or guardianship certificate) is
     stored with it. An application made under it names it (``Application.authorisation``)."""
 
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorisations_held")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authorisations_held",
+                              verbose_name=_("agent"))
     subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="authorisations_given")
+                                related_name="authorisations_given", verbose_name=_("subject"))
     relation = models.CharField(_("relation"), max_length=24, choices=Relation.choices)
     scope = models.CharField(_("scope"), max_length=16, choices=AuthorisationScope.choices,
                              default=AuthorisationScope.APPLICATION)
     one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("one thing"))
     expires_at = models.DateTimeField(_("expires at"))
-    evidence = models.FileField(upload_to=evidence_upload_to, max_length=200, blank=True)
-    evidence_filename = models.CharField(max_length=255, blank=True)
-    evidence_content_type = models.CharField(max_length=100, blank=True)
-    evidence_sha256 = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    evidence = models.FileField(upload_to=evidence_upload_to, max_length=200, blank=True, verbose_name=_("evidence"))
+    evidence_filename = models.CharField(max_length=255, blank=True, verbose_name=_("evidence filename"))
+    evidence_content_type = models.CharField(max_length=100, blank=True, verbose_name=_("evidence content type"))
+    evidence_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("evidence sha256"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
+                                   related_name="+", verbose_name=_("created by"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("revoked by"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -197,7 +197,7 @@ class EvaluationForm(forms.Form):
     score = forms.TypedChoiceField(label=_("How satisfied are you with this service?"), choices=SCORES,
                                    coerce=int, widget=forms.RadioSelect,
                                    error_messages={"required": _("Select a score from 1 to 5.")})
-    comment = forms.CharField(label=_("Comments (optional)"), required=False, max_length=2000,
+    comment = forms.CharField(label=_("Comments"), required=False, max_length=2000,
                               help_text=_("Do not include personal information."),
                               widget=forms.Textarea(attrs={"rows": 4}))
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkbenchConfig(AppConfig):
     name = "govflow.workbench"
     label = "workbench"
-    verbose_name = "Clerk workbench"
+    verbose_name = _("Clerk workbench")

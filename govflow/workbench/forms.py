@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from govflow.applications.rules import output_matches
 from govflow.catalog.fieldtypes import FIELD_TYPES
 from govflow.catalog.models import localized
+from govflow.text import join_list
 
 from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
 
@@ -218,10 +219,10 @@ class CorrectionForm(DecisionForm):
         items = []
         if self.cleaned_data["fields_to_correct"]:
             items.append((str(_("Answers to correct")),
-                          "、".join(str(names[c]) for c in self.cleaned_data["fields_to_correct"])))
+                          join_list(names[c] for c in self.cleaned_data["fields_to_correct"])))
         if self.cleaned_data["materials_to_correct"]:
             items.append((str(_("Materials to replace")),
-                          "、".join(str(mats[c]) for c in self.cleaned_data["materials_to_correct"])))
+                          join_list(mats[c] for c in self.cleaned_data["materials_to_correct"])))
         items.append((str(_("Message to the applicant")), self.cleaned_data["message"]))
         return items
 

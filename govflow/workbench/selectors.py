@@ -35,6 +35,7 @@ from govflow.applications.models import (
 from govflow.applications.rules import correction_targets
 from govflow.applications.timeline import staff_label
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
+from govflow.catalog.checkers import readable_comment
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.models import Procedure, localized
@@ -582,7 +583,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         history.append(HistoryEntry(at=entry.at, kind=entry.kind, label=staff_label(entry.kind),
                                     actor=(entry.actor.get_full_name() or entry.actor.name or entry.actor.username)
                                     if entry.actor_id else "",
-                                    message=entry.message, details=details))
+                                    message=readable_comment(entry.message), details=details))
 
     sibling_rows = list(Case.objects.filter(application=application)
                         .values_list("procedure_code", "status", "office__name", "id"))

@@ -109,8 +109,8 @@ def test_the_admin_lists_tokens_but_never_shows_one(citizen_alice):
     row = AuthToken.objects.get(user=citizen_alice)
     client = superuser_client()
 
-    listing = client.get("/admin/knox/authtoken/")
-    detail = client.get(f"/admin/knox/authtoken/{row.pk}/change/")
+    listing = client.get("/admin/api/apitoken/")
+    detail = client.get(f"/admin/api/apitoken/{row.pk}/change/")
 
     assert listing.status_code == 200 and detail.status_code == 200
     assert "alice" in listing.content.decode()
@@ -118,14 +118,14 @@ def test_the_admin_lists_tokens_but_never_shows_one(citizen_alice):
         assert token not in page.content.decode()
         assert token[:15] not in page.content.decode()
     # Nobody can mint a token in the admin (knox's own admin would show it in a message).
-    assert client.get("/admin/knox/authtoken/add/").status_code == 403
+    assert client.get("/admin/api/apitoken/add/").status_code == 403
 
 
 def test_the_admin_revokes_a_token(citizen_alice):
     token = login()["token"]
     row = AuthToken.objects.get(user=citizen_alice)
 
-    response = superuser_client().post("/admin/knox/authtoken/", {
+    response = superuser_client().post("/admin/api/apitoken/", {
         "action": "delete_selected", "_selected_action": [row.pk], "post": "yes"})
 
     assert response.status_code == 302

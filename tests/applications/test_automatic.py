@@ -5,6 +5,7 @@ import copy
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from govflow.accounts.models import Membership, User
 from govflow.applications.automatic import newborn_medical_insurance, system_user_for
@@ -185,7 +186,8 @@ def test_the_automatic_key_survives_an_exact_round_trip(db):
 ])
 def test_an_unknown_or_malformed_checker_is_refused(value, message):
     doc = with_checker(load_demo_document(), value)
-    errors = validate_document(doc)
+    with translation.override("en"):  # the catalog's messages, asserted in English
+        errors = validate_document(doc)
     index = [p["code"] for p in doc["procedures"]].index("mi-newborn-insurance")
     assert [e.path for e in errors] == [f"$.procedures[{index}].automatic"], errors
     assert message in errors[0].message

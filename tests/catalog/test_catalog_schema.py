@@ -18,9 +18,17 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.utils import translation
 
 from govflow.catalog.io import export_catalog, validate_document
 from govflow.catalog.services import import_catalog
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The catalog's messages are asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "catalog.schema.json").read_text(encoding="utf-8"))

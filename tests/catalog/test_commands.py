@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from govflow.catalog import models as m
 from govflow.catalog.io import export_catalog
@@ -51,7 +52,7 @@ def test_import_catalog_prints_every_error_with_its_path_and_exits_with_status_1
     doc["procedures"][1]["committed_days"] = 30
     before = row_counts()
     err = io.StringIO()
-    with pytest.raises(CommandError) as caught:
+    with pytest.raises(CommandError) as caught, translation.override("en"):  # asserted in English
         call_command("import_catalog", write(tmp_path, doc), stdout=io.StringIO(), stderr=err)
     assert caught.value.returncode == 1
     assert "nothing was imported" in str(caught.value)

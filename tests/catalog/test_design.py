@@ -138,12 +138,15 @@ def test_the_diff_says_what_changed_in_words():
 
     changes = {(c.kind, c.subject, c.text) for c in design.diff_documents(old, new)}
 
-    assert ("changed", "One thing", "committed days: 3 → 2") in changes
-    assert ("removed", "Step psb-seal-filing", "removed") in changes
-    assert ("changed", "Step tax-registration", "when: (always) → invoice_needed") in changes
-    assert ("removed", "Procedure amr-licence", "fields: removed contact_email") in changes
-    assert ("changed", "Procedure amr-licence", "materials: agent_authorization is now required") in changes
-    assert any(subject == "Output uscc" and text.startswith("pattern:") for _k, subject, text in changes)
+    # Things by their labels and keys by the designer's words, never a bare code or key (issue 17)
+    assert ("changed", "One thing", "committed working days: 3 → 2") in changes
+    assert ("removed", "Step Official seal engraving and filing", "removed") in changes
+    assert ("changed", "Step Tax registration information confirmation", "when: (always) → invoice_needed") in changes
+    assert ("removed", "Procedure Business licence registration", "fields: removed Contact email") in changes
+    assert ("changed", "Procedure Business licence registration",
+            "materials: Power of attorney for an agent is now required") in changes
+    assert any(subject == "Output Unified social credit code" and text.startswith("format (pattern):")
+               for _k, subject, text in changes)
     assert design.diff_documents(old, copy.deepcopy(old)) == []
     assert {c.text for c in design.diff_documents(None, old) if c.subject.startswith("Step")} == {"added"}
 

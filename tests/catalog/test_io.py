@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from govflow.catalog import models as m
 from govflow.catalog.io import CATALOG_FORMAT, CatalogError, CatalogValidationError, export_catalog, validate_document
@@ -21,6 +22,14 @@ from govflow.catalog.services import (
 )
 
 from ..threads import run_together
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The catalog's messages are asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 DEMO_PATH = Path(__file__).resolve().parents[2] / "govflow" / "catalog" / "demo_catalog.json"
 DEMO = json.loads(DEMO_PATH.read_text(encoding="utf-8"))

@@ -6,12 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from govflow.catalog.io import format as catalog_format
 from govflow.catalog.io.structure import TRANSLATED_KEYWORDS, structure_errors
 from govflow.catalog.io.validation import validate_document
 
 from .test_catalog_schema import BROKEN, DEMO, _broken
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The catalog's messages are asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -310,8 +310,8 @@ def test_publishing_while_an_application_runs_leaves_it_on_its_version_to_comple
     data["committed_days"] = ["2"]
     saved(admin_client.post(change, data))
     publish_page = admin_client.get(_publish_url()).content.decode()
-    assert "Step psb-seal-filing" in publish_page and "removed" in publish_page
-    assert "committed days: 3 → 2" in publish_page
+    assert "Step Official seal engraving and filing" in publish_page and "removed" in publish_page
+    assert "committed working days: 3 → 2" in publish_page
     assert admin_client.post(_publish_url()).status_code == 302
     one_thing.refresh_from_db()
     assert one_thing.current_version.number == 2
@@ -351,9 +351,9 @@ def test_the_publish_page_lists_the_changes_against_the_published_version(admin_
     page = admin_client.get(_publish_url()).content.decode()
 
     assert "Changes since version 1" in page
-    assert "Procedure tax-registration" in page and "committed days: 1 → 2" in page
+    assert "Procedure Tax registration information confirmation" in page and "committed working days: 1 → 2" in page
     assert "when: (always) → invoice_needed" in page
-    assert "Field company_name" in page and "公司名称" in page
+    assert "Field Company name" in page and "label: Company name / 企业名称 → Company name / 公司名称" in page
     assert "Publish version 2" in page
 
 
@@ -777,7 +777,7 @@ def test_who_may_apply_is_edited_previewed_and_published_with_the_version(admin_
     preview = admin_client.get(url("catalog_onething_preview", one_thing.pk)).content.decode()
     assert "A person or an organisation: a person for themselves" in preview
     publish = admin_client.get(_publish_url("enterprise-change")).content.decode()
-    assert "applicant: organisation → either" in publish and "Publish version 2" in publish
+    assert "who may apply: An organisation → A person or an organisation" in publish and "Publish version 2" in publish
     admin_client.post(_publish_url("enterprise-change"))
     one_thing.refresh_from_db()
     version = one_thing.current_version

@@ -47,3 +47,5 @@ def test_the_task_page_is_in_chinese(as_user, amr_case, clerks):
         assert text in html, text
     for english in ("Decision", "Request correction", "History of this case"):
         assert english not in html, english
+    # "When" of a timeline is a time, not the designer's condition (a context for each sense)
+    assert '<th scope="col">时间</th><th scope="col">事件</th>' in html and "适用条件" not in html

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='correctionrequest',
             name='answers_before',
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=dict, verbose_name="answers before the correction"),
         ),
         migrations.AddField(
             model_name='correctionrequest',
             name='documents_before',
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=dict, verbose_name="files before the correction"),
         ),
     ]

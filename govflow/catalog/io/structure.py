@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -28,13 +30,16 @@ TRANSLATED_KEYWORDS = frozenset({"type", "required", "additionalProperties", "no
 
 # Where a document names something defined elsewhere in it: the key (or, for a list of codes,
 # the list's key) and what it names.
-_REFERENCES = {"department": "department", "field": "field", "material": "material", "procedure": "procedure",
-               "needs_outputs": "output", "after": "procedure", "guide": "field"}
-_AT_LEAST_ONE = {"choices": "a choice field needs at least one choice",
-                 "accepted_types": "must name at least one file type",
-                 "steps": "a one thing needs at least one step"}
-_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "number": "a number",
-               "integer": "a whole number", "boolean": "true or false"}
+_REFERENCES = {"department": gettext_lazy("department"), "field": gettext_lazy("field"),
+               "material": gettext_lazy("material"), "procedure": gettext_lazy("procedure"),
+               "needs_outputs": gettext_lazy("output"), "after": gettext_lazy("procedure"),
+               "guide": gettext_lazy("field")}
+_AT_LEAST_ONE = {"choices": gettext_lazy("a choice field needs at least one choice"),
+                 "accepted_types": gettext_lazy("must name at least one file type"),
+                 "steps": gettext_lazy("a one thing needs at least one step")}
+_TYPE_NAMES = {"object": gettext_lazy("an object"), "array": gettext_lazy("a list"), "string": gettext_lazy("a string"),
+               "number": gettext_lazy("a number"), "integer": gettext_lazy("a whole number"),
+               "boolean": gettext_lazy("true or false")}
 
 
 @cache
@@ -47,15 +52,15 @@ def describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, (int, float)):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "a string"
+        return _("a string")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "an object"
+        return _("an object")
     return type(value).__name__
 
 
@@ -82,24 +87,25 @@ def _translate(error: ValidationError) -> Iterator[CatalogError]:
         known = error.schema.get("properties", {})
         for name in value:
             if name not in known:
-                yield CatalogError(json_path([*where, name]), "unknown key")
+                yield CatalogError(json_path([*where, name]), _("unknown key"))
     elif kind == "not":  # an option of another field type (the field's allOf rules)
         if value.get("type") in FIELD_TYPES:  # with an unknown type, the type's error is enough
             kinds = _field_rule_kinds(error)
             negated = error.validator_value  # {"required": [...]} or {"anyOf": [{"required": [...]}, ...]}
             for option in (o for rule in negated.get("anyOf", [negated]) for o in rule["required"]):
                 if option in value:
-                    yield CatalogError(json_path([*where, option]), f"only applies to {' and '.join(kinds)} fields")
+                    yield CatalogError(json_path([*where, option]), _("only applies to %(kinds)s fields") % {
+                        "kinds": _(" and ").join(kinds)})
     elif kind != "uniqueItems":  # duplicates are the semantic checks', which say which entry repeats which
         yield CatalogError(path, _message(error, where))
 
 
 def _required(name: str) -> str:
     if name == "en":
-        return "is required (every label needs an English text)"
+        return _("is required (every label needs an English text)")
     if name == "choices":
-        return "is required for a choice field"
-    return "is required"
+        return _("is required for a choice field")
+    return _("is required")
 
 
 def _message(error: ValidationError, where: list) -> str:
@@ -107,42 +113,47 @@ def _message(error: ValidationError, where: list) -> str:
     key = next((k for k in reversed(where) if isinstance(k, str)), None)
     if kind == "type":
         if not where:
-            return f"a catalog document must be a JSON object, not {describe(value)}"
+            return _("a catalog document must be a JSON object, not %(value)s") % {"value": describe(value)}
         if expected == "string" and key in _REFERENCES:
-            return f"must be a {_REFERENCES[key]} code (a string), not {describe(value)}"
+            return _("must be a %(kind)s code (a string), not %(value)s") % {"kind": _REFERENCES[key],
+                                                                              "value": describe(value)}
         if expected == "integer" and key in ("min", "max") and isinstance(value, float):
-            return "must be a whole number for an integer field" if math.isfinite(value) else "must be a number"
-        return f"must be {_TYPE_NAMES.get(expected, expected)}, not {describe(value)}"
+            return _("must be a whole number for an integer field") if math.isfinite(value) else _("must be a number")
+        return _("must be %(type)s, not %(value)s") % {"type": _TYPE_NAMES.get(expected, expected),
+                                                       "value": describe(value)}
     if kind == "const":
-        return f"unknown format {value!r}; expected {CATALOG_FORMAT!r}"
+        return _("unknown format %(value)s; expected %(format)s") % {"value": repr(value),
+                                                                      "format": repr(CATALOG_FORMAT)}
     if kind == "enum":
         return _unknown_name(value, where, expected)
     if kind == "pattern":
         if "propertyNames" in error.relative_schema_path:
-            return "language keys must be non-empty strings"
+            return _("language keys must be non-empty strings")
         if key == "code":
-            return (f"{value!r} is not a valid code (lower-case letters, digits, '-' and '_', "
-                    "starting with a letter or digit)")
-        return "must not contain NUL characters" if "\x00" in value else "must not be empty"
+            return _("%(value)s is not a valid code (lower-case letters, digits, '-' and '_', starting with a letter "
+                     "or digit)") % {"value": repr(value)}
+        return _("must not contain NUL characters") if "\x00" in value else _("must not be empty")
     if kind == "maxLength":
-        return f"must be at most {expected} characters long"
+        return _("must be at most %(count)s characters long") % {"count": expected}
     if kind in ("minimum", "maximum"):
-        return f"must be between {error.schema['minimum']} and {error.schema['maximum']}"
+        return _("must be between %(minimum)s and %(maximum)s") % {"minimum": error.schema["minimum"],
+                                                                  "maximum": error.schema["maximum"]}
     if kind == "minItems" and key in _AT_LEAST_ONE:
-        return _AT_LEAST_ONE[key]
+        return str(_AT_LEAST_ONE[key])
     return error.message  # pragma: no cover - every keyword the schema uses is translated above
 
 
 def _unknown_name(value: Any, where: list, expected: list) -> str:
     if where[0] == "materials":
-        return (f"unknown file type {value!r}; expected one of {', '.join(ACCEPTED_MATERIAL_TYPES)} "
-                "(or jpg for jpeg)")
+        return _("unknown file type %(value)s; expected one of %(types)s (or jpg for jpeg)") % {
+            "value": repr(value), "types": ", ".join(ACCEPTED_MATERIAL_TYPES)}
     key = where[-1] if where else None
     if key == "type":
-        what = "output type" if "outputs" in where else "field type"
+        what = _("output type") if "outputs" in where else _("field type")
     else:  # a one thing's ``applicant``, a procedure's or a division's ``level``
-        what = {"applicant": "kind of applicant"}.get(key, str(key).replace("_", " "))
-    return f"unknown {what} {value!r}; expected one of {', '.join(map(str, expected))}"
+        what = {"applicant": _("kind of applicant"), "level": _("level")}.get(key, str(key).replace("_", " "))
+    return _("unknown %(what)s %(value)s; expected one of %(expected)s") % {
+        "what": what, "value": repr(value), "expected": ", ".join(map(str, expected))}
 
 
 def _field_rule_kinds(error: ValidationError) -> list[str]:

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from govflow.text import has_bad_text
 
@@ -43,8 +44,15 @@ from .structure import structure_errors
 __all__ = ["validate_document"]
 
 _NUMBER_OPTIONS = types_with("min")
-BAD_TEXT = ("holds characters that are not allowed (NUL, control characters other than line breaks and tabs, "
-            "text-direction overrides or invalid Unicode)")
+BAD_TEXT = gettext_lazy("holds characters that are not allowed (NUL, control characters other than line breaks and "
+                        "tabs, text-direction overrides or invalid Unicode)")
+
+#: What each kind of definition is called in a message (the messages are the administrators').
+KINDS = {
+    "department": gettext_lazy("department"), "division": gettext_lazy("division"), "field": gettext_lazy("field"),
+    "material": gettext_lazy("material"), "office": gettext_lazy("office"), "one thing": gettext_lazy("one thing"),
+    "output": gettext_lazy("output"), "procedure": gettext_lazy("procedure"),
+}
 
 
 def _items(obj: Any, name: str, path: str) -> list[tuple[Any, str]]:
@@ -105,7 +113,8 @@ class _Semantics:
         if not isinstance(code, str):
             return None
         if code in registry:
-            self.error(json_key(path, "code"), f"duplicate {kind} code {code!r} (first defined at {registry[code]})")
+            self.error(json_key(path, "code"), _("duplicate %(kind)s code '%(code)s' (first defined at %(path)s)") % {
+                "kind": KINDS.get(kind, kind), "code": code, "path": registry[code]})
             return None
         registry[code] = path
         return code
@@ -115,7 +124,7 @@ class _Semantics:
         if not isinstance(value, str):
             return None
         if value not in registry:
-            self.error(path, f"unknown {kind} {value!r}")
+            self.error(path, _("unknown %(kind)s '%(code)s'") % {"kind": KINDS.get(kind, kind), "code": value})
             return None
         return value
 
@@ -129,7 +138,7 @@ class _Semantics:
         try:
             re.compile(value)
         except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            self.error(json_key(path, "pattern"), f"not a valid regular expression: {exc}")
+            self.error(json_key(path, "pattern"), _("not a valid regular expression: %(error)s") % {"error": exc})
             return False
         return True
 
@@ -140,12 +149,12 @@ class _Semantics:
                 or obj.get("type", "string") not in FIELD_TYPES:
             return
         try:
-            with translation.override("en"):
-                problem = example_problem(obj)
+            problem = example_problem(obj)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError):
             return  # the entry's own shape is wrong: pass 2 reports that
         if problem is not None:
-            self.error(json_key(path, "example"), f"the example {example!r} is not a value this accepts: {problem}")
+            self.error(json_key(path, "example"), _("the example %(example)r is not a value this accepts: %(problem)s") % {
+                "example": example, "problem": problem})
 
     def keywords(self, obj: dict, path: str) -> None:
         """A word listed twice in one language (ignoring case) is a mistake."""
@@ -159,7 +168,8 @@ class _Semantics:
                     continue
                 key = word.strip().casefold()
                 if key in seen:
-                    self.error(word_path, f"keyword {word!r} is listed twice (first at index {seen[key]})")
+                    self.error(word_path, _("keyword %(word)r is listed twice (first at index %(index)s)") % {
+                        "word": word, "index": seen[key]})
                 else:
                     seen[key] = int(word_path.rsplit("[", 1)[1][:-1])
 
@@ -173,7 +183,7 @@ class _Semantics:
         for item, path in _objects(doc, "divisions", "$"):
             parent = item.get("parent")
             if isinstance(parent, str) and parent == item.get("code"):
-                self.error(json_key(path, "parent"), "a division cannot be its own parent")
+                self.error(json_key(path, "parent"), _("a division cannot be its own parent"))
         for item, path in _objects(doc, "departments", "$"):
             self.register(self.departments, "department", item, path)
         places: dict[tuple[str, str], str] = {}
@@ -184,8 +194,9 @@ class _Semantics:
             division = item.get("division")
             if department is not None and isinstance(division, str):
                 if (department, division) in places:
-                    self.error(json_key(path, "division"), f"department {department!r} already has an office at "
-                               f"division {division} (at {places[department, division]})")
+                    self.error(json_key(path, "division"), _(
+                        "department '%(department)s' already has an office at division %(division)s (at %(path)s)") % {
+                        "department": department, "division": division, "path": places[department, division]})
                 else:
                     places[department, division] = path
         for item, path in _objects(doc, "fields", "$"):
@@ -211,17 +222,19 @@ class _Semantics:
                   and not isinstance(obj[option], bool)}
         for option, value in bounds.items():
             if not math.isfinite(value):  # Python's JSON reads NaN and Infinity; the schema cannot tell
-                self.error(json_key(path, option), "must be a number")
+                self.error(json_key(path, option), _("must be a number"))
         if (obj.get("type") in _NUMBER_OPTIONS and len(bounds) == 2
                 and all(math.isfinite(v) for v in bounds.values()) and bounds["min"] > bounds["max"]):
-            self.error(json_key(path, "min"), "must not be greater than max")
+            self.error(json_key(path, "min"), _("must not be greater than max"))
         seen: dict[str, str] = {}
         for choice, choice_path in _objects(obj, "choices", path):
             value = choice.get("value")
             if not isinstance(value, str):
                 continue
             if value in seen:
-                self.error(json_key(choice_path, "value"), f"duplicate choice value {value!r} (first at {seen[value]})")
+                self.error(json_key(choice_path, "value"),
+                           _("duplicate choice value '%(value)s' (first at %(path)s)") % {
+                               "value": value, "path": seen[value]})
             else:
                 seen[value] = choice_path
 
@@ -233,8 +246,9 @@ class _Semantics:
             if canonical not in ACCEPTED_MATERIAL_TYPES:
                 continue
             if canonical in seen:
-                same = f" (the same as {canonical!r})" if canonical != value else ""
-                self.error(value_path, f"duplicate file type {value!r}{same}")
+                self.error(value_path, (_("duplicate file type '%(value)s' (the same as '%(same)s')")
+                                        if canonical != value else _("duplicate file type '%(value)s'")) % {
+                    "value": value, "same": canonical})
             seen.add(canonical)
 
     def procedure_definitions(self, obj: dict, path: str) -> None:
@@ -247,7 +261,8 @@ class _Semantics:
         statutory, committed = _days(obj.get("statutory_days")), _days(obj.get("committed_days"))
         if statutory is not None and committed is not None and committed > statutory:
             self.error(json_key(path, "committed_days"),
-                       f"committed days ({committed}) must not exceed statutory days ({statutory})")
+                       _("committed days (%(committed)s) must not exceed statutory days (%(statutory)s)") % {
+                           "committed": committed, "statutory": statutory})
         for out, output_path in _objects(obj, "outputs", path):
             output_code = self.register(self.output_paths, "output", out, output_path)
             if output_code is not None and code is not None:
@@ -261,7 +276,8 @@ class _Semantics:
                 continue
             if result_code in seen:
                 self.error(json_key(result_path, "code"),
-                           f"duplicate physical result {result_code!r} (first at {seen[result_code]})")
+                           _("duplicate physical result %(code)r (first at %(first)s)") % {
+                               "code": result_code, "first": seen[result_code]})
             else:
                 seen[result_code] = result_path
             methods = result.get("methods")
@@ -274,8 +290,9 @@ class _Semantics:
         if not isinstance(name, str) or not name.strip():
             return
         if not known_checker(name):
-            self.error(json_key(path, "automatic"), f"unknown automatic checker {name!r}; expected the dotted name "
-                                                    "of a checker registered with govflow.catalog.checkers")
+            self.error(json_key(path, "automatic"), _(
+                "unknown automatic checker '%(name)s'; expected the dotted name of a checker registered with "
+                "govflow.catalog.checkers") % {"name": name})
 
     def procedure_references(self, obj: dict, path: str) -> None:
         """Second pass: department, fields, materials and needed outputs must exist."""
@@ -292,7 +309,9 @@ class _Semantics:
                 if ref is None:
                     continue
                 if ref in seen:
-                    self.error(json_key(entry_path, key), f"{key} {ref!r} is listed twice (first at {seen[ref]})")
+                    self.error(json_key(entry_path, key),
+                               _("%(kind)s '%(code)s' is listed twice (first at %(path)s)") % {
+                                   "kind": KINDS.get(key, key), "code": ref, "path": seen[ref]})
                     continue
                 seen[ref] = entry_path
                 if member == "fields" and info is not None:
@@ -303,9 +322,9 @@ class _Semantics:
             if ref is None:
                 continue
             if ref in needed:
-                self.error(value_path, f"output {ref!r} is listed twice")
+                self.error(value_path, _("output '%(code)s' is listed twice") % {"code": ref})
             elif code is not None and self.outputs.get(ref) == code:
-                self.error(value_path, f"a procedure cannot need its own output {ref!r}")
+                self.error(value_path, _("a procedure cannot need its own output '%(code)s'") % {"code": ref})
             else:
                 needed.add(ref)
                 if info is not None:
@@ -320,7 +339,7 @@ class _Semantics:
             if ref is None:
                 continue
             if ref in guide:
-                self.error(value_path, f"field {ref!r} is listed twice in the guide")
+                self.error(value_path, _("field '%(code)s' is listed twice in the guide") % {"code": ref})
             else:
                 guide.append(ref)
 
@@ -334,7 +353,8 @@ class _Semantics:
             if ref is None:
                 continue
             if ref in step_paths:
-                self.error(where, f"procedure {ref!r} is already a step of this one thing (at {step_paths[ref]})")
+                self.error(where, _("procedure '%(code)s' is already a step of this one thing (at %(path)s)") % {
+                    "code": ref, "path": step_paths[ref]})
                 continue
             step_paths[ref] = entry_path
             steps.append((ref, step, entry_path))
@@ -355,15 +375,15 @@ class _Semantics:
                 if not isinstance(value, str):
                     continue
                 if value == ref:
-                    self.error(value_path, "a step cannot come after itself")
+                    self.error(value_path, _("a step cannot come after itself"))
                 elif value in prerequisites:
-                    self.error(value_path, f"procedure {value!r} is listed twice")
+                    self.error(value_path, _("procedure '%(code)s' is listed twice") % {"code": value})
                 elif value in step_paths:
                     prerequisites.append(value)
                 elif value in self.procedures:
-                    self.error(value_path, f"procedure {value!r} is not a step of this one thing")
+                    self.error(value_path, _("procedure '%(code)s' is not a step of this one thing") % {"code": value})
                 else:
-                    self.error(value_path, f"unknown procedure {value!r}")
+                    self.error(value_path, _("unknown procedure '%(code)s'") % {"code": value})
             if ref in step_paths and step_paths[ref] == entry_path:
                 written.append((ref, prerequisites))
             self.when(step, entry_path, asked)
@@ -371,23 +391,28 @@ class _Semantics:
         # One choice of how to receive them serves every physical result of an application.
         physical = [r for code in step_paths for r in self.procedures[code].physical_results]
         if physical and not methods_for(physical):
-            self.error(json_key(path, "steps"), "the physical results of its procedures allow no delivery method "
-                                                f"in common ({', '.join(METHODS)}): the applicant could not choose one")
+            self.error(json_key(path, "steps"), _("the physical results of its procedures allow no delivery method "
+                                                  "in common (%(methods)s): the applicant could not choose one") % {
+                                                      "methods": ", ".join(METHODS)})
 
         route_by = obj.get("route_by")
         if isinstance(route_by, str) and route_by:
             if route_by not in asked:
-                self.error(json_key(path, "route_by"), f"field {route_by!r} is not asked by this one thing")
+                self.error(json_key(path, "route_by"), _("field '%(code)s' is not asked by this one thing") % {
+                    "code": route_by})
             elif self.field_types.get(route_by) != "division":
-                self.error(json_key(path, "route_by"), f"field {route_by!r} is not of type 'division'")
+                self.error(json_key(path, "route_by"), _("field '%(code)s' is not of type 'division'") % {
+                    "code": route_by})
 
         graph = StepGraph(written)
         for cycle in graph.cycles:
             # Reported at the step whose ``after`` closes the cycle.
             self.error(json_key(step_paths[cycle[-1]], "after"),
-                       "cycle in 'after': " + " → ".join(cycle) + " (each must be approved before the next)")
+                       _("cycle in 'after': %(cycle)s (each must be approved before the next)") % {
+                           "cycle": " → ".join(cycle)})
         if parsed and not has_root and not graph.cycles:
-            self.error(json_key(path, "steps"), "at least one step must have no 'after' (otherwise nothing can start)")
+            self.error(json_key(path, "steps"),
+                       _("at least one step must have no 'after' (otherwise nothing can start)"))
         if not graph.cycles:
             self.upstream_outputs(graph, steps)
 
@@ -402,8 +427,8 @@ class _Semantics:
             self.error(where, str(exc))
             return
         for name in sorted(rule.names - asked):
-            self.error(where, f"names {name!r}, which this one thing never asks "
-                              "(it must be in the guide or a field of one of its procedures)")
+            self.error(where, _("names '%(name)s', which this one thing never asks (it must be in the guide or a "
+                                "field of one of its procedures)") % {"name": name})
 
     def upstream_outputs(self, graph: StepGraph, steps: list[tuple[str, dict, str]]) -> None:
         """Each needed output must be issued by a step this step comes after, transitively."""
@@ -417,11 +442,13 @@ class _Semantics:
                 if issuer in upstream:
                     continue
                 if issuer in graph:
-                    self.error(path, f"procedure {code!r} needs output {output!r}, issued by {issuer!r}, "
-                                     f"but this step does not come after {issuer!r}")
+                    self.error(path, _("procedure '%(code)s' needs output '%(output)s', issued by '%(issuer)s', "
+                                       "but this step does not come after '%(issuer)s'") % {
+                        "code": code, "output": output, "issuer": issuer})
                 else:
-                    self.error(path, f"procedure {code!r} needs output {output!r}, issued by {issuer!r}, "
-                                     "which is not a step of this one thing")
+                    self.error(path, _("procedure '%(code)s' needs output '%(output)s', issued by '%(issuer)s', "
+                                       "which is not a step of this one thing") % {
+                        "code": code, "output": output, "issuer": issuer})
 
 
 def _bad_text(doc: Any) -> list[CatalogError]:
@@ -432,11 +459,11 @@ def _bad_text(doc: Any) -> list[CatalogError]:
         path, value = stack.pop()
         if isinstance(value, str):
             if has_bad_text(value, multiline=True):
-                errors.append(CatalogError(path, BAD_TEXT))
+                errors.append(CatalogError(path, str(BAD_TEXT)))
         elif isinstance(value, dict):
             for key, inner in value.items():
                 if isinstance(key, str) and has_bad_text(key):
-                    errors.append(CatalogError(path, "a key " + BAD_TEXT))
+                    errors.append(CatalogError(path, _("a key %(problem)s") % {"problem": BAD_TEXT}))
                 else:
                     stack.append((json_key(path, key), inner))
         elif isinstance(value, list):
@@ -470,4 +497,4 @@ def validate_document(doc: Any) -> list[CatalogError]:
         meaning = [e for e in _Semantics().run(doc) if e.path not in misshapen]
         return sorted(shape + meaning, key=_place)
     except RecursionError:  # pragma: no cover - only absurdly nested input could get here
-        return [CatalogError("$", "the document is nested too deeply")]
+        return [CatalogError("$", _("the document is nested too deeply"))]

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outboxmessage',
             name='site_url',
-            field=models.CharField(blank=True, default=govflow.notifications.sites.request_site_url, editable=False, max_length=200),
+            field=models.CharField(blank=True, default=govflow.notifications.sites.request_site_url, editable=False, max_length=200, verbose_name="site address"),
         ),
     ]

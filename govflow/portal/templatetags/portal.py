@@ -6,6 +6,7 @@ from django.forms import BoundField
 from django.utils.safestring import SafeString
 
 from govflow import web
+from govflow.text import join_list
 
 register = template.Library()
 
@@ -15,6 +16,12 @@ STATUS_TONES = {
     "waiting": "grey", "queued": "blue", "in_review": "blue", "approved": "green", "rejected": "red",
     "cancelled": "grey",
 }
+
+
+@register.filter
+def listing(items) -> str:
+    """Items joined as the page's language lists them (``govflow.text.join_list``)."""
+    return join_list(items or ())
 
 
 @register.filter

@@ -26,6 +26,7 @@ from govflow.errors import (
     UnsupportedFileType,
     UploadTooLarge,
 )
+from govflow.text import join_list
 from govflow.web import question_error_items
 
 from ..selectors import definition_materials, procedure_infos
@@ -94,7 +95,7 @@ def _types_text(types: Iterable[str]) -> str:
         return ""
     if len(names) == 1:
         return names[0]
-    return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+    return _("%(first)s or %(last)s") % {"first": join_list(names[:-1]), "last": names[-1]}
 
 
 def _draft_or_redirect(request: HttpRequest, pk: Any) -> tuple[Application | None, HttpResponse | None]:

@@ -25,10 +25,12 @@ from govflow.applications.readiness import readiness
 from govflow.applications.rules import blanked_required, correction_scope, stale_materials
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
+from govflow.catalog.checkers import readable_comment
 from govflow.catalog.definition import Definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import department_name_of, procedure_name
 from govflow.errors import DomainError, InvalidInput, InvalidState
+from govflow.text import join_list
 from govflow.web import form_error_items
 
 from ..acting import current_principal
@@ -132,7 +134,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def _holder(case, definition: Definition, department: str) -> str:
     if case.status == CaseStatus.WAITING:
         names = [procedure_name(definition, p) for p in case.after]
-        return _("Starts when %(procedures)s is approved") % {"procedures": "、".join(names) or "—"}
+        return _("Starts when %(procedures)s is approved") % {"procedures": join_list(names) or "—"}
     if case.status == CaseStatus.QUEUED:
         return _("%(department)s (waiting for a clerk)") % {"department": department}
     if case.status == CaseStatus.IN_REVIEW:
@@ -156,7 +158,7 @@ def _case_rows(application: Application, definition: Definition, cases: list) ->
             "case": case, "procedure": procedure_name(definition, case.procedure_code), "department": department,
             "status": case.status, "status_label": case.get_status_display(), "due_date": case.due_date,
             "holder": _holder(case, definition, department), "outputs": outputs,
-            "comment": case.comment if case.status == CaseStatus.REJECTED else "",
+            "comment": readable_comment(case.comment) if case.status == CaseStatus.REJECTED else "",
         })
     return rows
 
@@ -172,7 +174,7 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
 def _timeline_note(entry) -> str:
     """The words a citizen should read with an event: a clerk's reason or request."""
     if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
-        return entry.message
+        return readable_comment(entry.message)
     if entry.kind == "application.submitted":
         return entry.message  # the application number
     if entry.kind.startswith("delivery."):

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from govflow.catalog.models import localized
+from govflow.text import join_list
 
 from ..selectors import remaining_text
 
@@ -25,6 +26,12 @@ register = template.Library()
 @register.filter
 def remaining_days(value) -> str:
     return remaining_text(value)
+
+
+@register.filter
+def listing(items) -> str:
+    """Items joined as the page's language lists them (``govflow.text.join_list``)."""
+    return join_list(items or ())
 
 
 @register.filter(name="localized")
