@@ -296,17 +296,17 @@ def test_publishing_while_an_application_runs_leaves_it_on_its_version_to_comple
     one_thing = OneThing.objects.get(code="business-startup")
     v1 = one_thing.current_version
 
-    # The administrator drops the seal step and promises 2 days instead of 3, then publishes.
+    # The administrator drops the seal step and promises 4 days instead of 3, then publishes.
     change = url("catalog_onething_change", one_thing.pk)
     data = form_data(admin_client.get(change).content, "onething_form")
     psb = str(Procedure.objects.get(code="psb-seal-filing").pk)
     index = next(i for i in range(5) if data[f"steps-{i}-procedure"] == [psb])
     data[f"steps-{index}-DELETE"] = ["on"]
-    data["committed_days"] = ["2"]
+    data["committed_days"] = ["4"]
     saved(admin_client.post(change, data))
     publish_page = admin_client.get(_publish_url()).content.decode()
     assert "Step psb-seal-filing" in publish_page and "removed" in publish_page
-    assert "committed days: 3 → 2" in publish_page
+    assert "committed days: 3 → 4" in publish_page
     assert admin_client.post(_publish_url()).status_code == 302
     one_thing.refresh_from_db()
     assert one_thing.current_version.number == 2
@@ -411,14 +411,35 @@ def test_the_preview_of_an_invalid_draft_shows_the_problems_and_no_form(admin_cl
     assert "<svg" in page
 
 
-def test_the_change_form_warns_when_the_commitment_is_shorter_than_the_critical_path(admin_client, demo_catalog):
+def test_a_commitment_shorter_than_the_critical_path_blocks_publishing(admin_client, demo_catalog):
     one_thing = OneThing.objects.get(code="business-startup")
     OneThing.objects.filter(pk=one_thing.pk).update(committed_days=2)
+    version = one_thing.current_version
 
     page = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+    publish_page = admin_client.get(_publish_url()).content.decode()
+    response = admin_client.post(_publish_url())
 
     assert "commits to 2 working days, but its critical path (amr-licence → hpf-employer-account) takes 3" in page
-    assert admin_client.post(_publish_url()).status_code == 302  # a warning, not an error
+    assert "1 problem to fix before publishing" in publish_page
+    assert "Every check passes" not in publish_page and "Publish version 2" not in publish_page
+    assert response.status_code == 400  # an error, not a warning
+    one_thing.refresh_from_db()
+    assert one_thing.current_version == version
+
+
+def test_the_publish_page_never_says_every_check_passes_while_there_are_warnings(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    OneThing.objects.filter(pk=one_thing.pk).update(committed_days=4)  # a change
+    OneThing.objects.filter(pk=one_thing.pk).update(guide=["has_employees", "company_name"])  # asks for nothing
+    warned = admin_client.get(_publish_url()).content.decode()
+    change = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+
+    assert "The guide asks company_name first" in warned and "Publish version 2" in warned
+    assert "Every check passes." not in warned
+    assert "Nothing stops publishing, but read the warnings above first." in warned
+    assert "The draft passes every check." not in change
+    assert "Nothing stops publishing, but read the warnings below first." in change
 
 
 # -- import and export -------------------------------------------------------------------------
