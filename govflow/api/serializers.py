@@ -178,7 +178,9 @@ class ApplicationSerializer(serializers.Serializer):
     cases = CaseSerializer(many=True)
     timeline = TimelineEntrySerializer(many=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
-    expected_finish = serializers.DateField(allow_null=True)
+    expected_finish = serializers.DateField(
+        allow_null=True, help_text="The date promised at submission (the committed working days from the submission "
+        "day); fixed then, never moved.")
     evaluation = EvaluationSerializer(allow_null=True)
 
     def to_representation(self, application: Application) -> dict:

@@ -68,7 +68,9 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    expected_finish = models.DateField(null=True, blank=True)
+    # Fixed once at submission (engine.committed_finish): the submission day plus the one thing's
+    # committed working days. Never moved afterwards, so it reads the same everywhere, reprints too.
+    expected_finish = models.DateField(_("expected to finish by"), null=True, blank=True, editable=False)
     # The one-time code printed on a counter receipt (applications/counter.py): only its keyed hash
     # is kept; it lets the person follow the application and claim it once into an account.
     receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False)

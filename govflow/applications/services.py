@@ -388,12 +388,13 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     if not cases or any(c.pk is None for c in cases):
         cases = _cases(app)
     with engine.session(app, cases, actor=user, applicant_side=True) as s:
+        # The promise, fixed now and never moved: every page, receipt and the API show this date.
+        app.expected_finish = engine.committed_finish(app)
         s.log("application.submitted", message=app.number)
         s.notify("application.submitted", payload={"number": app.number})
         OneThingFlow.start.run(application=app)
-        engine.refresh_expected_finish(s)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
-                            "division", "submitted_by")
+                            "division", "submitted_by", "expected_finish")
     return app
 
 
@@ -456,7 +457,6 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
             activation.execute()  # -> review, assigned back to the clerk who asked when possible
         CorrectionRequest.objects.filter(case__in=waiting, resolved_at__isnull=True).update(resolved_at=now)
         engine.refresh_application_status(s)
-        engine.refresh_expected_finish(s)
     return app
 
 
@@ -773,5 +773,4 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
         activation.start(None)
         activation.execute()  # -> route: correction, newly ready cases, delivery or branch end
         engine.refresh_application_status(s)
-        engine.refresh_expected_finish(s)
     return case
