@@ -28,6 +28,7 @@ from govflow.applications.models import (
     Outcome,
     TimelineEntry,
 )
+from govflow.applications.states import STATES, state_label, state_of
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.jurisdictions import division_payload
@@ -173,6 +174,10 @@ class ApplicationSerializer(serializers.Serializer):
                                                "competent for this division.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
+    state = serializers.ChoiceField(
+        choices=list(STATES), help_text="What state it is in, in one word: the status, or for a completed "
+        "application its outcome (`approved`, `partially_approved`, `rejected`); `withdrawn` stays `withdrawn`.")
+    state_label = serializers.CharField(help_text="The state in the request's language, as the portal shows it.")
     data = serializers.DictField()
     documents = DocumentSerializer(many=True)
     cases = CaseSerializer(many=True)
@@ -319,6 +324,8 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "division": division_payload(application.division),
         "status": application.status,
         "outcome": application.outcome or None,
+        "state": state_of(application.status, application.outcome),
+        "state_label": state_label(application.status, application.outcome),
         "data": application.data,
         "documents": documents[application.pk],
         "cases": cases[application.pk],

@@ -58,6 +58,14 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("application.claimed", _("Claimed into an account with the receipt code"), public=False),
 )}
 
+#: What the applicant reads when the application ends (``application.completed``), by its outcome
+#: (``data["outcome"]``): a refusal never reads as if all went well.
+COMPLETED_TEXTS: dict[str, Promise] = {
+    "approved": _("All procedures are finished"),
+    "partially_approved": _("All procedures are finished; some were refused"),
+    "rejected": _("Your application was refused"),
+}
+
 #: The kinds the applicant's timeline and the API show: the API contract's list.
 PUBLIC_TIMELINE_KINDS = tuple(code for code, kind in KINDS.items() if kind.public)
 #: The kinds sent to a case's department system (its webhook).
@@ -70,8 +78,11 @@ def staff_label(code: str) -> str:
     return str(kind.label) if kind is not None and kind.label is not None else code
 
 
-def citizen_text(code: str, *, procedure: str = "", department: str = "") -> str:
-    """What the applicant reads for an entry of this kind, naming its procedure and department."""
+def citizen_text(code: str, *, procedure: str = "", department: str = "", data: dict | None = None) -> str:
+    """What the applicant reads for an entry of this kind, naming its procedure and department
+    (and, for the end of the application, after its outcome in ``data``)."""
+    if code == "application.completed" and isinstance(data, dict) and data.get("outcome") in COMPLETED_TEXTS:
+        return str(COMPLETED_TEXTS[data["outcome"]])
     kind = KINDS.get(code)
     if kind is None or kind.citizen_text is None:
         return code

@@ -30,6 +30,7 @@ from govflow.applications.models import (
     TimelineEntry,
 )
 from govflow.applications.rules import correction_targets
+from govflow.applications.states import state_label
 from govflow.applications.timeline import staff_label
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
@@ -420,6 +421,7 @@ class TaskPage:
     office_name: str
     one_thing_name: str
     applicant: app_selectors.ApplicantFacts
+    application_state: str = ""
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -526,6 +528,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         office_name=case.office.display_name,
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
         applicant=app_selectors.applicant_facts(application),
+        application_state=state_label(application.status, application.outcome),
     )
 
 

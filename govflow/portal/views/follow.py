@@ -19,9 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus
 from govflow.applications.readiness import readiness
 from govflow.applications.rules import blanked_required, correction_scope
+from govflow.applications.states import STATES, state_label, state_of
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
@@ -80,8 +81,7 @@ class _LocalDates:
 def _list_rows(applications: list[Application]) -> list[dict]:
     """The list's rows in display form: labels translated once per page, a one thing's name once per
     version, so that the template only prints strings (per-row template work was most of the page)."""
-    statuses = {value: str(label) for value, label in ApplicationStatus.choices}
-    outcomes = {value: str(label) for value, label in Outcome.choices}
+    labels = {code: str(label) for code, label in STATES.items()}
     names: dict[int, str] = {}
     dates = _LocalDates()
     progress = app_selectors.case_progress([application.pk for application in applications])
@@ -90,13 +90,13 @@ def _list_rows(applications: list[Application]) -> list[dict]:
         name = names.get(application.version_id)
         if name is None:
             name = names[application.version_id] = one_thing_name(application)
-        status, outcome = application.status, application.outcome
+        status = application.status
+        state = state_of(status, application.outcome)
         done, total = progress.get(application.pk, (0, 0))
         rows.append({
             "application": application, "name": name, "url": reverse("application", args=[application.pk]),
             "number": application.number,
-            "status_label": statuses.get(status, status), "status_tone": tone(status),
-            "outcome_label": outcomes.get(outcome, outcome) if outcome else "", "outcome_tone": tone(outcome),
+            "state": state, "status_label": labels.get(state, state), "status_tone": tone(state),
             "submitted": dates.day(application.submitted_at),
             "saved": "" if application.submitted_at else dates.minute(application.updated_at),
             "expected_finish": dates.day(application.expected_finish),
@@ -137,6 +137,10 @@ def _holder(case, definition: Definition, department: str) -> str:
         return _("%(department)s (a clerk is reviewing it)") % {"department": department}
     if case.status == CaseStatus.CORRECTION_REQUESTED:
         return _("You: corrections are needed")
+    if case.status == CaseStatus.REJECTED:
+        return _("No one: refused")
+    if case.status == CaseStatus.CANCELLED:
+        return _("No one: cancelled")
     return _("No one: finished")
 
 
@@ -163,7 +167,7 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
     case = cases_by_id.get(entry.case_id)
     procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
     department = localized(entry.department.name) if entry.department_id and entry.department else ""
-    return citizen_text(entry.kind, procedure=procedure, department=department)
+    return citizen_text(entry.kind, procedure=procedure, department=department, data=entry.data)
 
 
 def _timeline_note(entry) -> str:
@@ -261,6 +265,8 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         evaluation = None
     return {
         "application": application, "definition_name": one_thing_name(application),
+        "state": state_of(application.status, application.outcome),
+        "state_label": state_label(application.status, application.outcome),
         "cases": case_rows, "timeline": timeline, "sections": sections,
         "materials": materials, "correction": correction, "correction_questions": correction_questions,
         "error_items": error_items, "evaluation": evaluation,
