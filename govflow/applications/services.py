@@ -616,6 +616,9 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
     if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,
                                                                                             STATUS.ASSIGNED):
         raise InvalidState("This task is not open.")
+    previous = case.owner if case.status == CaseStatus.IN_REVIEW else None
+    if previous is not None and previous.pk == assignee.pk:
+        raise InvalidInput("This clerk already holds the task.", errors={"user": ["Already holds this task."]})
     activation = task.flow_task.activation_class(task)
     task.assigned = timezone.now()
     if task.status == STATUS.NEW:
@@ -626,9 +629,17 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = assignee
         s.touch_case(case, "status", "owner")
-        s.log("case.claimed", case=case, actor=assignee, data={"assigned_by": user.pk})
+        # Its own kind, by the supervisor, from whom to whom: never a second "claimed".
+        s.log("case.reassigned", case=case, data={"from": _clerk_ref(previous), "to": _clerk_ref(assignee)})
         _mark_in_progress(s)
     return case
+
+
+def _clerk_ref(user: Any) -> dict | None:
+    """A clerk as a reassignment entry names them (staff read it; the applicant never does)."""
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.name or user.username}
 
 
 DECISIONS = ("approve", "reject", "request_correction")

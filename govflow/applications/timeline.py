@@ -44,6 +44,9 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     _case("case.queued", _("Queued"), _("%(procedure)s: waiting for %(department)s")),
     _case("case.claimed", _("Claimed"), _("%(procedure)s: a clerk at %(department)s started the review")),
     _case("case.released", _("Released"), _("%(procedure)s: returned to the %(department)s queue")),
+    # A supervisor gave the task to a clerk (task_assign): ``data`` says from whom (``null`` when it
+    # was unclaimed) to whom, the actor is the supervisor. The applicant reads it once, without names.
+    _case("case.reassigned", _("Reassigned"), _("%(procedure)s: passed to another clerk at %(department)s")),
     _case("case.correction_requested", _("Correction requested"),
           _("%(procedure)s: %(department)s asked you for corrections")),
     _case("case.approved", _("Approved"), _("%(procedure)s: approved by %(department)s")),
@@ -83,6 +86,8 @@ def citizen_text(code: str, *, procedure: str = "", department: str = "", data: 
     (and, for the end of the application, after its outcome in ``data``)."""
     if code == "application.completed" and isinstance(data, dict) and data.get("outcome") in COMPLETED_TEXTS:
         return str(COMPLETED_TEXTS[data["outcome"]])
+    if code == "case.reassigned" and isinstance(data, dict) and not data.get("from"):
+        code = "case.claimed"  # an unclaimed task given to a clerk: the review starts, once
     kind = KINDS.get(code)
     if kind is None or kind.citizen_text is None:
         return code

@@ -488,6 +488,10 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         if entry.kind == "case.correction_requested":
             details = [field_label(definition, c) for c in entry.data.get("fields", [])] + \
                       [material_label(definition, c) for c in entry.data.get("materials", [])]
+        elif entry.kind == "case.reassigned":
+            before, after = entry.data.get("from") or {}, entry.data.get("to") or {}
+            details = [gettext("from %(from)s to %(to)s") % {"from": before.get("name") or gettext("the queue"),
+                                                             "to": after.get("name", "")}]
         elif entry.kind == "case.approved":
             details = [f"{localized(specs.get(c, ({}, ''))[0].get('label')) or c}: {v}"
                        for c, v in (entry.data.get("outputs") or {}).items()]
