@@ -758,7 +758,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.comment = comment.strip()
             s.log("case.rejected", case=case, message=case.comment)
             s.notify("case.rejected", payload={"procedure": case.procedure_code, "number": app.number,
-                                               "reason": case.comment})
+                                               "reason": case.comment, "decided_on": local_date(now).isoformat()})
             engine.cancel_dependents(s, case)
         else:
             request = _validate_corrections(definition, case.procedure_code, corrections, cases)

@@ -260,6 +260,18 @@ class Definition:
     def outputs_of(self, procedure: str) -> list[dict]:
         return list(self.procedures[procedure].get("outputs", []))
 
+    def remedy(self, procedure: str) -> dict:
+        """What a refusal of ``procedure`` names (docs/catalog.md, ``remedy``), the law's defaults
+        filled in: ``{"reconsideration": {"body": labels, "days"}, "litigation": {"court": labels,
+        "months"}}`` (labels ``{}`` when the catalog names no place)."""
+        remedy = self.procedures.get(procedure, {}).get("remedy") or {}
+        reconsideration = remedy.get("reconsideration") or {}
+        litigation = remedy.get("litigation") or {}
+        return {"reconsideration": {"body": dict(reconsideration.get("body") or {}),
+                                    "days": int(reconsideration.get("days", 60))},
+                "litigation": {"court": dict(litigation.get("court") or {}),
+                               "months": int(litigation.get("months", 6))}}
+
     def needs_outputs(self, procedure: str) -> list[str]:
         return list(self.procedures[procedure].get("needs_outputs", []))
 

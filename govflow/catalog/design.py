@@ -382,7 +382,7 @@ def _refs(procedure: dict, member: str, key: str) -> dict[str, bool]:
 def _procedure_changes(code: str, old: dict, new: dict, out: list[Change]) -> None:
     subject = _("Procedure %(code)s") % {"code": code}
     _value_changes(subject, old, new, ("name", "description", "department", "statutory_days", "committed_days",
-                                       "automatic"), out)
+                                       "automatic", "remedy"), out)
     for member, key, what in (("fields", "field", _("fields")), ("materials", "material", _("materials"))):
         before, after = _refs(old, member, key), _refs(new, member, key)
         _list_changes(subject, what, list(before), list(after), out)

@@ -6,8 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework import serializers
 
+from govflow.api.serializers import rejection_repr
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Evaluation, Outcome
+from govflow.applications.remedies import rejection_notices
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
@@ -27,7 +29,7 @@ from .conftest import list_queries
 pytestmark = pytest.mark.django_db
 
 APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "division", "status",
-                    "outcome", "state", "state_label", "data", "documents", "cases", "timeline", "submitted_at", "expected_finish",
+                    "outcome", "state", "state_label", "rejections", "data", "documents", "cases", "timeline", "submitted_at", "expected_finish",
                     "evaluation"}
 
 
@@ -256,6 +258,8 @@ def _read_one_by_one(app: Application, language: str) -> dict:
                          for e in app.timeline.filter(kind__in=PUBLIC_TIMELINE_KINDS).order_by("at", "id")],
             "submitted_at": times.to_representation(app.submitted_at) if app.submitted_at else None,
             "expected_finish": app.expected_finish.isoformat() if app.expected_finish else None,
+            "rejections": [rejection_repr(n) for n in rejection_notices(
+                definition, app.cases.filter(status="rejected").select_related("department"))],
             "evaluation": {"score": evaluation.score, "comment": evaluation.comment,
                            "created_at": times.to_representation(evaluation.created_at)} if evaluation else None,
         }

@@ -139,6 +139,11 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
             "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
             "level": item.get("level", "county"),
             "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
+            # The remedies a refusal names, entered in the admin like every other part.
+            **_labels("reconsideration_body", item.get("remedy", {}).get("reconsideration", {}).get("body")),
+            "reconsideration_days": item.get("remedy", {}).get("reconsideration", {}).get("days", ""),
+            **_labels("litigation_court", item.get("remedy", {}).get("litigation", {}).get("court")),
+            "litigation_months": item.get("remedy", {}).get("litigation", {}).get("months", ""),
             **inline("procedure_fields", [
                 {"field": fields[f["field"]], "required": "on" if f["required"] else "", "position": n}
                 for n, f in enumerate(item["fields"])]),

@@ -117,6 +117,7 @@ class Importer:
             "statutory_days": p["statutory_days"], "committed_days": p["committed_days"],
             "needs_outputs": p.get("needs_outputs", []), "automatic": p.get("automatic", ""),
             "level": p.get("level", DivisionLevel.COUNTY.value),
+            **remedy_fields(p.get("remedy") or {}),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
@@ -315,3 +316,13 @@ class Importer:
                 if set(one_thing.guide or []) & self.changed["fields"]:
                     affected[one_thing.pk] = one_thing
         return sorted(affected.values(), key=lambda o: o.code)
+
+
+def remedy_fields(remedy: dict) -> dict:
+    """A procedure's ``remedy`` (docs/catalog.md) as its model fields; absent parts: the law's defaults."""
+    reconsideration = remedy.get("reconsideration") or {}
+    litigation = remedy.get("litigation") or {}
+    return {"reconsideration_body": reconsideration.get("body") or {},
+            "reconsideration_days": reconsideration.get("days", 60),
+            "litigation_court": litigation.get("court") or {},
+            "litigation_months": litigation.get("months", 6)}

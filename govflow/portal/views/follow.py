@@ -21,6 +21,7 @@ from govflow.applications import selectors as app_selectors
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus
 from govflow.applications.readiness import readiness
+from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope
 from govflow.applications.states import STATES, state_label, state_of
 from govflow.applications.timeline import citizen_text
@@ -278,6 +279,7 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "task_list": _task_list(application, definition, documents) if application.status == ApplicationStatus.DRAFT
         else None,
         "party": _party(request, application),
+        "rejections": rejection_notices(definition, cases),
     }
 
 
