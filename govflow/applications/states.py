@@ -35,3 +35,10 @@ def state_label(status: str, outcome: str | None) -> str:
     code = state_of(status, outcome)
     label = STATES.get(code)
     return str(label) if label is not None else code
+
+
+def may_apply_again(status: str, outcome: str | None) -> bool:
+    """Whether a new draft may be started from this application ("apply again"): it was
+    withdrawn, or it ended with something refused."""
+    return status == ApplicationStatus.WITHDRAWN or (
+        status == ApplicationStatus.COMPLETED and bool(outcome) and outcome != Outcome.APPROVED)

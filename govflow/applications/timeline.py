@@ -41,6 +41,13 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("application.resubmitted", _("Corrections submitted"), _("You sent your corrections")),
     TimelineKind("application.withdrawn", _("Application withdrawn"), _("You withdrew the application")),
     TimelineKind("application.completed", _("Application completed"), _("All procedures are finished")),
+    # "Apply again" (services.application_apply_again): on the old application when a draft is
+    # started from it (``data["application"]``: the draft), on the new one when it is submitted
+    # (``message``: the old number).
+    TimelineKind("application.applied_again", _("A new application was started from this one"),
+                 _("You started a new application from this one")),
+    TimelineKind("application.started_again", _("Started again from an earlier application"),
+                 _("Started again from your earlier application")),
     _case("case.queued", _("Queued"), _("%(procedure)s: waiting for %(department)s")),
     _case("case.claimed", _("Claimed"), _("%(procedure)s: a clerk at %(department)s started the review")),
     _case("case.released", _("Released"), _("%(procedure)s: returned to the %(department)s queue")),

@@ -124,7 +124,7 @@ def test_the_migration_fixes_the_date_of_applications_submitted_before(citizen_a
     draft_app = services.application_create(user=citizen_alice, one_thing_code="business-startup")
     # What the old code stored: the latest case due date, moved by every change.
     Application.objects.filter(pk=app.pk).update(expected_finish=dt.date(2026, 12, 31))
-    migration = importlib.import_module("govflow.applications.migrations.0010_expected_finish_fixed_at_submission")
+    migration = importlib.import_module("govflow.applications.migrations.0010_expected_finish_and_apply_again")
 
     migration.fix_expected_finish(apps, None)
 

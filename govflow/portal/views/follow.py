@@ -23,7 +23,7 @@ from govflow.applications.models import Application, ApplicationStatus, CaseStat
 from govflow.applications.readiness import readiness
 from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope
-from govflow.applications.states import STATES, state_label, state_of
+from govflow.applications.states import STATES, may_apply_again, state_label, state_of
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
@@ -175,8 +175,8 @@ def _timeline_note(entry) -> str:
     """The words a citizen should read with an event: a clerk's reason or request."""
     if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
         return entry.message
-    if entry.kind == "application.submitted":
-        return entry.message  # the application number
+    if entry.kind in ("application.submitted", "application.started_again"):
+        return entry.message  # the application number (of the earlier one, when started again)
     return ""
 
 
@@ -280,6 +280,7 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         else None,
         "party": _party(request, application),
         "rejections": rejection_notices(definition, cases),
+        "may_apply_again": may_apply_again(application.status, application.outcome),
     }
 
 
@@ -392,6 +393,21 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("application", pk=application.pk)
     return render(request, "portal/confirm_withdraw.html",
                   {"application": application, "definition_name": one_thing_name(application)})
+
+
+@login_required
+@require_POST
+def application_apply_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new draft from a refused or withdrawn application (services.application_apply_again)."""
+    application = app_selectors.application_for_citizen(request.user, pk)
+    try:
+        new = services.application_apply_again(application=application, user=request.user)
+    except DomainError as exc:
+        messages.error(request, _domain_message(exc))
+        return redirect("application", pk=application.pk)
+    messages.success(request, _("A new application is started with your earlier answers and materials. Check "
+                                "them, change what you need, then submit."))
+    return redirect("application", pk=new.pk)
 
 
 @login_required

@@ -1,11 +1,14 @@
 """The expected finish is fixed at submission: the submission day plus the one thing's committed
 working days (``engine.committed_finish``). Applications submitted before kept a date that moved
 with their cases; they get the fixed one, computed from ``submitted_at`` and the committed days
-of the version they were submitted on, with the working-day calendar as it stands."""
+of the version they were submitted on, with the working-day calendar as it stands.
+
+An application started again from a refused or withdrawn one ("apply again") names it (``previous``)."""
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -60,4 +63,11 @@ class Migration(migrations.Migration):
             field=models.DateField(blank=True, editable=False, null=True, verbose_name="expected to finish by"),
         ),
         migrations.RunPython(fix_expected_finish, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="application",
+            name="previous",
+            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT,
+                                    related_name="+", to="applications.application",
+                                    verbose_name="started again from"),
+        ),
     ]
