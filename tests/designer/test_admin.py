@@ -504,6 +504,17 @@ def test_the_import_can_only_check_a_document(admin_client):
     assert not OneThing.objects.exists()
 
 
+def test_checking_a_document_refuses_a_commitment_below_the_critical_path_as_the_import_does(admin_client):
+    doc = load_demo_document()
+    next(o for o in doc["one_things"] if o["code"] == "business-startup")["committed_days"] = 2
+    checked = admin_client.post(url("catalog_onething_import"), {"text": json.dumps(doc), "validate_only": "on"})
+    imported = admin_client.post(url("catalog_onething_import"), {"text": json.dumps(doc)})
+    for response in (checked, imported):
+        page = response.content.decode()
+        assert "The document is valid" not in page and "commits to 2 working days" in page
+    assert not OneThing.objects.exists()
+
+
 def test_the_import_refuses_what_is_not_json(admin_client):
     response = admin_client.post(url("catalog_onething_import"), {"text": "{not json"})
     assert response.status_code == 400
