@@ -259,6 +259,10 @@ ENDPOINTS = [
              body=lambda: {"data": {"score": 4, "comment": "好"}, "format": "json"}),
     Endpoint("timeline (completed)", "GET", API + "/", "completed", 200),
     Endpoint("certificate", "GET", API + "/outputs/uscc/certificate", "completed", 200),
+    # Apply again on an approved application: who may act on it learns it cannot be started again
+    # (409; nothing changes), anyone else gets 404. Starting again a refused or withdrawn one:
+    # tests/applications/test_apply_again.py.
+    Endpoint("apply again (approved)", "POST", API + "/apply-again/", "completed", 409),
     # The portal's pages of one application.
     Endpoint("page", "GET", "/applications/{id}/", "submitted", 200, portal=True),
     Endpoint("page document", "GET", "/applications/{id}/documents/{doc}/", "submitted", 200, portal=True),
@@ -285,6 +289,8 @@ ENDPOINTS = [
     Endpoint("withdraw page", "GET", "/applications/{id}/withdraw/", "submitted", 200, portal=True),
     Endpoint("withdraw confirm", "POST", "/applications/{id}/withdraw/", "submitted", 302, portal=True, writes=True),
     Endpoint("delete page", "GET", "/applications/{id}/delete/", "draft", 200, portal=True),
+    Endpoint("apply again page (approved)", "POST", "/applications/{id}/apply-again/", "completed", 302,
+             portal=True),
     Endpoint("evaluate", "POST", "/applications/{id}/evaluate/", "completed", 302, portal=True, writes=True,
              body=lambda: {"data": {"score": "5", "comment": ""}}),
 ]

@@ -31,6 +31,8 @@ from govflow.applications.models import (
     Outcome,
     TimelineEntry,
 )
+from govflow.applications.remedies import RejectionNotice, rejection_notices
+from govflow.applications.states import STATES, state_label, state_of
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.checkers import readable_comment
 from govflow.catalog.definition import get_definition
@@ -178,6 +180,27 @@ class DeliveryRecordSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class ReconsiderationSerializer(serializers.Serializer):
+    body = serializers.CharField(help_text="Where to apply for administrative reconsideration (行政复议).")
+    days = serializers.IntegerField(help_text="Within how many days of the decision.")
+    until = serializers.DateField(help_text="The last day: the decision's date plus the days.")
+
+
+class LitigationSerializer(serializers.Serializer):
+    court = serializers.CharField(help_text="The people's court for an administrative lawsuit (行政诉讼).")
+    months = serializers.IntegerField(help_text="Within how many months of the decision.")
+    until = serializers.DateField(help_text="The last day: the decision's date plus the months.")
+
+
+class RejectionSerializer(serializers.Serializer):
+    procedure = serializers.CharField()
+    department = serializers.CharField()
+    reason = serializers.CharField()
+    decided_on = serializers.DateField()
+    reconsideration = ReconsiderationSerializer()
+    litigation = LitigationSerializer()
+
+
 class ApplicationSerializer(serializers.Serializer):
     """Read-only; built by ``application_repr`` from prefetched rows."""
 
@@ -195,12 +218,21 @@ class ApplicationSerializer(serializers.Serializer):
                                                "competent for this division.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_null=True)
+    state = serializers.ChoiceField(
+        choices=list(STATES), help_text="What state it is in, in one word: the status, or for a completed "
+        "application its outcome (`approved`, `partially_approved`, `rejected`); `withdrawn` stays `withdrawn`.")
+    state_label = serializers.CharField(help_text="The state in the request's language, as the portal shows it.")
     data = serializers.DictField()
     documents = DocumentSerializer(many=True)
     cases = CaseSerializer(many=True)
     timeline = TimelineEntrySerializer(many=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
-    expected_finish = serializers.DateField(allow_null=True)
+    expected_finish = serializers.DateField(
+        allow_null=True, help_text="The date promised at submission (the committed working days from the submission "
+        "day); fixed then, never moved.")
+    rejections = RejectionSerializer(
+        many=True, help_text="Each refused procedure: the reason, the date of the decision, and the remedies "
+        "(administrative reconsideration and litigation: where, within how long, until when).")
     evaluation = EvaluationSerializer(allow_null=True)
     delivery = DeliveryRefSerializer(allow_null=True, help_text="How physical results reach the applicant, as "
                                                                 "chosen at submission (null: nothing physical).")
@@ -210,6 +242,17 @@ class ApplicationSerializer(serializers.Serializer):
 
     def to_representation(self, application: Application) -> dict:
         return application_repr(application)
+
+
+def rejection_repr(notice: RejectionNotice) -> dict:
+    return {
+        "procedure": notice.procedure_code, "department": notice.department, "reason": notice.reason,
+        "decided_on": notice.decided_on.isoformat(),
+        "reconsideration": {"body": notice.reconsideration_body, "days": notice.reconsideration_days,
+                            "until": notice.reconsideration_until.isoformat()},
+        "litigation": {"court": notice.litigation_court, "months": notice.litigation_months,
+                       "until": notice.litigation_until.isoformat()},
+    }
 
 
 def application_repr(application: Application) -> dict:
@@ -298,14 +341,20 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         })
 
     cases: dict[int, list[dict]] = {pk: [] for pk in ids}
+    refused: dict[int, list[Case]] = {pk: [] for pk in ids}  # unsaved rows, for the rejection notices
     for (application_id, pk, procedure_code, department_id, department_code, department_name, office_id,
-         office_code, office_name, office_division, case_status, due_date, outputs, corrections) in (
+         office_code, office_name, office_division, case_status, due_date, outputs, corrections, comment,
+         decided_at) in (
             Case.objects.filter(application_id__in=ids).order_by("position", "id")
             .annotate(department_text=_text("department__name"), office_text=_text("office__name"),
                       corrections_text=_text("corrections"))
             .values_list("application_id", "id", "procedure_code", "department_id", "department__code",
                          "department_text", "office_id", "office__code", "office_text", "office__division__code",
-                         "status", "due_date", "outputs", "corrections_text")):
+                         "status", "due_date", "outputs", "corrections_text", "comment", "decided_at")):
+        if case_status == CaseStatus.REJECTED:
+            refused[application_id].append(Case(
+                procedure_code=procedure_code, status=case_status, comment=comment, decided_at=decided_at,
+                department=Department(pk=department_id, name=json.loads(department_name))))
         correction = None
         if case_status == CaseStatus.CORRECTION_REQUESTED:
             corrections = json.loads(corrections)
@@ -368,12 +417,16 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "division": division_payload(application.division),
         "status": application.status,
         "outcome": application.outcome or None,
+        "state": state_of(application.status, application.outcome),
+        "state_label": state_label(application.status, application.outcome),
         "data": application.data,
         "documents": documents[application.pk],
         "cases": cases[application.pk],
         "timeline": timeline[application.pk],
         "submitted_at": times(application.submitted_at),
         "expected_finish": application.expected_finish.isoformat() if application.expected_finish else None,
+        "rejections": [rejection_repr(notice) for notice in rejection_notices(
+            get_definition(application.version), refused[application.pk])] if refused[application.pk] else [],
         "evaluation": evaluation_repr(application),
         "delivery": delivery_choice(application),
         "deliveries": deliveries[application.pk],

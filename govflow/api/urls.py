@@ -21,6 +21,7 @@ urlpatterns = [
     path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="application-submit"),
     path("applications/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="application-resubmit"),
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="application-withdraw"),
+    path("applications/<int:pk>/apply-again/", views.ApplyAgainView.as_view(), name="application-apply-again"),
     path("applications/<int:pk>/evaluation/", views.EvaluationView.as_view(), name="application-evaluation"),
     path("tasks/", views.TaskListView.as_view(), name="task-list"),
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task-detail"),

@@ -263,6 +263,17 @@ class WithdrawView(ApplicationActionView):
         return self.respond(request, pk)
 
 
+class ApplyAgainView(ApplicationActionView):
+    @extend_schema(request=None, responses={201: ApplicationSerializer, **errors(401, 404, 409),
+                                            403: detail("No longer acting for the applicant")},
+                   description="Start a new draft from a refused or withdrawn application, with its answers and "
+                               "still valid materials filled in (docs/api.md, *Apply again*).")
+    def post(self, request, pk: int):
+        app = selectors.application_for_citizen(request.user, pk)
+        new = services.application_apply_again(application=app, user=request.user)
+        return Response(application_repr(new), status=201)
+
+
 class EvaluationView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = EvaluationSerializer

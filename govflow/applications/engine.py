@@ -19,7 +19,6 @@ from django.utils import timezone
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import webhook_target
-from govflow.catalog.steps import StepGraph
 from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import Authorisation, live_q
 from govflow.parties.selectors import holders_of
@@ -286,8 +285,6 @@ def queue_ready_cases(s: EngineSession) -> list[Case]:
             s.log("case.queued", case=case, actor=None)
             _queue_automatic_check(s, case)
             ready.append(case)
-    if ready:
-        refresh_expected_finish(s)
     return ready
 
 
@@ -314,32 +311,14 @@ def cancel_dependents(s: EngineSession, case: Case) -> list[Case]:
     return cancelled
 
 
-def refresh_expected_finish(s: EngineSession) -> None:
-    value = expected_finish(s.cases.values(), get_definition(s.application.version).graph)
-    if value != s.application.expected_finish:
-        s.application.expected_finish = value
-        s.touch_application("expected_finish")
-
-
-def expected_finish(cases: Iterable[Case], graph: StepGraph) -> date | None:
-    """Latest due date of the cases not cancelled; a waiting case counts as its
-    latest prerequisite's date plus its own committed working days."""
-    by_code = {c.procedure_code: c for c in cases}
-    finish: dict[str, date | None] = {}
-    for code in graph.order:  # prerequisites first
-        case = by_code.get(code)
-        if case is None:  # a step that does not apply to this application
-            continue
-        if case.status == CaseStatus.CANCELLED:
-            finish[code] = None
-        elif case.status == CaseStatus.WAITING:
-            known = [d for p in case.after if (d := finish.get(p)) is not None]
-            start = max(known) if known else local_date(timezone.now())
-            finish[code] = add_working_days(start, case.committed_days)
-        else:
-            finish[code] = case.due_date
-    dates = [d for d in finish.values() if d is not None]
-    return max(dates) if dates else None
+def committed_finish(application: Application) -> date:
+    """The date the application is promised by: the working day its one thing's committed working
+    days after the submission day (the calendar's ``add_working_days``; a submission on a weekend or
+    holiday counts from that day, so its first working day is the next one). Fixed once, at
+    submission (``Application.expected_finish``): corrections and the cases' progress never move it,
+    so every page, receipt, notification and the API show the same date."""
+    committed = int(get_definition(application.version).one_thing["committed_days"])
+    return add_working_days(local_date(application.submitted_at), committed)
 
 
 def refresh_application_status(s: EngineSession) -> None:

@@ -86,7 +86,13 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
     completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
-    expected_finish = models.DateField(null=True, blank=True, verbose_name=_("expected finish"))
+    # Fixed once at submission (engine.committed_finish): the submission day plus the one thing's
+    # committed working days. Never moved afterwards, so it reads the same everywhere, reprints too.
+    expected_finish = models.DateField(_("expected to finish by"), null=True, blank=True, editable=False)
+    # "Apply again": the refused or withdrawn application this draft was started from
+    # (services.application_apply_again); recorded on both timelines.
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 editable=False, verbose_name=_("started again from"))
     # The one-time code printed on a counter receipt (applications/counter.py): only its keyed hash
     # is kept; it lets the person follow the application and claim it once into an account.
     receipt_code_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("receipt code hash"))

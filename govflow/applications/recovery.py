@@ -86,5 +86,4 @@ def task_retry(*, task: Task, user: Any) -> Task:
             s.log("task.retried", case=case, message=failure["title"][:500],
                   data={"task": fresh.pk, "new_task": revived.pk, "node": fresh.flow_task.name})
             engine.refresh_application_status(s)
-            engine.refresh_expected_finish(s)
-    return revived
+        return revived

@@ -240,6 +240,34 @@ def task_for_clerk(user: Any, pk: Any) -> Case:
         raise Http404("Task not found.") from None
 
 
+def case_of_old_task_for_clerk(user: Any, pk: Any) -> Case:
+    """The case a task ``pk`` was for, whatever became of the task since (decided, sent back for
+    corrections and replaced by a new review task, cancelled), if the case belongs to one of the
+    clerk's offices; otherwise 404, as for a task that never existed. Old links (an email, a
+    bookmark, the browser's history) lead the clerk to the case rather than to nothing."""
+    from viewflow.workflow.models import Task
+
+    pk = int_or_404(pk)
+    if user is None or not user.is_authenticated:
+        raise Http404("Task not found.")
+    data = Task.objects.filter(pk=pk, process__application__isnull=False).values_list("data", flat=True).first()
+    case_id = data.get("case") if isinstance(data, dict) else None
+    if not isinstance(case_id, int):
+        raise Http404("Task not found.")
+    try:
+        return (Case.objects.select_related(*_TASK_RELATED, *APPLICANT_RELATED)
+                .get(pk=case_id, office__memberships__user=user, office__memberships__role__in=HANDLING_ROLES))
+    except Case.DoesNotExist:
+        raise Http404("Task not found.") from None
+
+
+def open_task_id(case: Case) -> int | None:
+    """The case's current review task, while the case waits for or is with a clerk."""
+    if case.status in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) and case.task_id is not None:
+        return case.task_id
+    return None
+
+
 def check_may_decide(user: Any, case: Case) -> None:
     """403 unless ``user`` holds the case's task. Checked before the request body is read, so
     a clerk who may not decide learns that, not what is wrong with the body; the service checks

@@ -25,7 +25,16 @@ from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import ApplicantKind, OneThing
-from govflow.errors import Busy, InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
+from govflow.errors import (
+    Busy,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    UnsupportedFileType,
+    UploadTooLarge,
+)
 from govflow.parties.models import Authorisation, AuthorisationScope, OrganisationRole, live_q
 from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
@@ -53,6 +62,7 @@ from .models import (
 from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
 from .selectors import acting_q, is_counter_clerk_of
+from .states import may_apply_again
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -282,6 +292,67 @@ def application_delete(*, application: Application, user: Any) -> None:
     transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
 
+@transaction.atomic
+def application_apply_again(*, application: Application, user: Any) -> Application:
+    """Start a new draft from a refused or withdrawn application, for the same applicant, on the
+    version published now: its answers that the current form still asks and accepts, and its
+    materials that are still asked for and still of an accepted type and size (copied, so each
+    application keeps its own files). Recorded on the old application's timeline now, and on the
+    new one's when it is submitted. The applicant may change everything before submitting."""
+    old = _lock_application(application.pk)
+    _require_actor(old, user)
+    if not may_apply_again(old.status, old.outcome):
+        raise InvalidState("Only a refused or withdrawn application can be started again.")
+    one_thing = (OneThing.objects.select_related("current_version", "division")
+                 .filter(pk=old.one_thing_id, is_published=True, current_version__isnull=False).first())
+    if one_thing is None:
+        raise InvalidState("This one thing no longer takes applications.")
+    party: dict[str, Any] = {"applicant": old.applicant, "organisation": old.organisation, "authorisation": None,
+                             "submitted_by": user}
+    if old.organisation_id is not None:
+        if not OrganisationRole.objects.filter(live_q(), organisation_id=old.organisation_id, user=user).exists():
+            raise NotAllowed("Only someone acting for the organisation now can apply for it again.")
+    elif old.applicant_id != user.pk:
+        mandate = old.authorisation
+        if (mandate is None or mandate.agent_id != user.pk or mandate.scope != AuthorisationScope.ONE_THING
+                or not Authorisation.objects.filter(live_q(), pk=mandate.pk).exists()):
+            raise NotAllowed("Apply again under a new authorisation.")
+        party["authorisation"] = mandate
+    definition = get_definition(one_thing.current_version)
+    asked = set(definition.asked_fields)
+    answers = {k: v for k, v in (old.data or {}).items() if k in asked and v is not None}
+    invalid = definition.validate(answers, partial=True)
+    answers = {k: v for k, v in answers.items() if k not in invalid}
+    try:
+        division = routing.chosen_division(one_thing, old.division.code)
+    except DomainError:
+        division = routing.starting_division(one_thing, party["applicant"], party["organisation"])
+    new = Application.objects.create(one_thing=one_thing, version=one_thing.current_version, data=answers,
+                                     division=division, channel=Channel.ONLINE, previous=old, **party)
+    for document in Document.objects.filter(application=old):
+        material = definition.materials.get(document.material_code)
+        if material is None:
+            continue
+        accepted = {MIME_BY_TYPE[t] for t in material.get("accepted_types", []) if t in MIME_BY_TYPE}
+        if document.content_type not in accepted or document.size > int(material.get("max_size_mb", 10)) * 1024 * 1024:
+            continue
+        copy = Document(application=new, material_code=document.material_code, filename=document.filename,
+                        size=document.size, sha256=document.sha256, content_type=document.content_type,
+                        uploaded_by=user)
+        with document.file.open("rb") as source:
+            copy.file.save("upload", File(source), save=False)
+        stored = copy.file.name
+        try:
+            copy.save()
+        except Exception:
+            default_storage.delete(stored)
+            raise
+    TimelineEntry.objects.create(application=old, kind="application.applied_again", actor=user,
+                                 data={"application": new.pk, **({"on_behalf_of": old.party_ref()}
+                                                                 if user.pk != old.applicant_id else {})})
+    return new
+
+
 # ---------------------------------------------------------------------------------------------
 # documents
 
@@ -425,12 +496,16 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     if not cases or any(c.pk is None for c in cases):
         cases = _cases(app)
     with engine.session(app, cases, actor=user, applicant_side=True) as s:
+        # The promise, fixed now and never moved: every page, receipt and the API show this date.
+        app.expected_finish = engine.committed_finish(app)
         s.log("application.submitted", message=app.number)
+        if app.previous_id is not None:
+            s.log("application.started_again", message=app.previous.number or "",
+                  data={"application": app.previous_id})
         s.notify("application.submitted", payload={"number": app.number})
         OneThingFlow.start.run(application=app)
-        engine.refresh_expected_finish(s)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
-                            "division", "submitted_by", *received)
+                            "division", "submitted_by", "expected_finish", *received)
     return app
 
 
@@ -493,7 +568,6 @@ def application_resubmit(*, application: Application, user: Any) -> Application:
             activation.execute()  # -> review, assigned back to the clerk who asked when possible
         CorrectionRequest.objects.filter(case__in=waiting, resolved_at__isnull=True).update(resolved_at=now)
         engine.refresh_application_status(s)
-        engine.refresh_expected_finish(s)
     return app
 
 
@@ -653,6 +727,9 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
     if case.status not in (CaseStatus.QUEUED, CaseStatus.IN_REVIEW) or task.status not in (STATUS.NEW,
                                                                                             STATUS.ASSIGNED):
         raise InvalidState("This task is not open.")
+    previous = case.owner if case.status == CaseStatus.IN_REVIEW else None
+    if previous is not None and previous.pk == assignee.pk:
+        raise InvalidInput("This clerk already holds the task.", errors={"user": ["Already holds this task."]})
     activation = task.flow_task.activation_class(task)
     task.assigned = timezone.now()
     if task.status == STATUS.NEW:
@@ -663,9 +740,17 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = assignee
         s.touch_case(case, "status", "owner")
-        s.log("case.claimed", case=case, actor=assignee, data={"assigned_by": user.pk})
+        # Its own kind, by the supervisor, from whom to whom: never a second "claimed".
+        s.log("case.reassigned", case=case, data={"from": _clerk_ref(previous), "to": _clerk_ref(assignee)})
         _mark_in_progress(s)
     return case
+
+
+def _clerk_ref(user: Any) -> dict | None:
+    """A clerk as a reassignment entry names them (staff read it; the applicant never does)."""
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.name or user.username}
 
 
 DECISIONS = ("approve", "reject", "request_correction")
@@ -786,7 +871,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.comment = comment.strip()
             s.log("case.rejected", case=case, message=case.comment)
             s.notify("case.rejected", payload={"procedure": case.procedure_code, "number": app.number,
-                                               "reason": case.comment})
+                                               "reason": case.comment, "decided_on": local_date(now).isoformat()})
             engine.cancel_dependents(s, case)
         else:
             request = _validate_corrections(definition, case.procedure_code, corrections, cases)
@@ -813,7 +898,6 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
         activation.start(None)
         activation.execute()  # -> route: correction, newly ready cases, delivery or branch end
         engine.refresh_application_status(s)
-        engine.refresh_expected_finish(s)
     return case
 
 

@@ -41,9 +41,19 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("application.resubmitted", _("Corrections submitted"), _("You sent your corrections")),
     TimelineKind("application.withdrawn", _("Application withdrawn"), _("You withdrew the application")),
     TimelineKind("application.completed", _("Application completed"), _("All procedures are finished")),
+    # "Apply again" (services.application_apply_again): on the old application when a draft is
+    # started from it (``data["application"]``: the draft), on the new one when it is submitted
+    # (``message``: the old number).
+    TimelineKind("application.applied_again", _("A new application was started from this one"),
+                 _("You started a new application from this one")),
+    TimelineKind("application.started_again", _("Started again from an earlier application"),
+                 _("Started again from your earlier application")),
     _case("case.queued", _("Queued"), _("%(procedure)s: waiting for %(department)s")),
     _case("case.claimed", _("Claimed"), _("%(procedure)s: a clerk at %(department)s started the review")),
     _case("case.released", _("Released"), _("%(procedure)s: returned to the %(department)s queue")),
+    # A supervisor gave the task to a clerk (task_assign): ``data`` says from whom (``null`` when it
+    # was unclaimed) to whom, the actor is the supervisor. The applicant reads it once, without names.
+    _case("case.reassigned", _("Reassigned"), _("%(procedure)s: passed to another clerk at %(department)s")),
     _case("case.correction_requested", _("Correction requested"),
           _("%(procedure)s: %(department)s asked you for corrections")),
     _case("case.approved", _("Approved"), _("%(procedure)s: approved by %(department)s")),
@@ -71,6 +81,14 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("application.claimed", _("Claimed into an account with the receipt code"), public=False),
 )}
 
+#: What the applicant reads when the application ends (``application.completed``), by its outcome
+#: (``data["outcome"]``): a refusal never reads as if all went well.
+COMPLETED_TEXTS: dict[str, Promise] = {
+    "approved": _("All procedures are finished"),
+    "partially_approved": _("All procedures are finished; some were refused"),
+    "rejected": _("Your application was refused"),
+}
+
 #: The kinds the applicant's timeline and the API show: the API contract's list.
 PUBLIC_TIMELINE_KINDS = tuple(code for code, kind in KINDS.items() if kind.public)
 #: The kinds sent to a case's department system (its webhook).
@@ -83,9 +101,15 @@ def staff_label(code: str) -> str:
     return str(kind.label) if kind is not None and kind.label is not None else code
 
 
-def citizen_text(code: str, *, procedure: str = "", department: str = "", result: str = "") -> str:
+def citizen_text(code: str, *, procedure: str = "", department: str = "", result: str = "",
+                 data: dict | None = None) -> str:
     """What the applicant reads for an entry of this kind, naming its procedure and department
-    (and, for a delivery, the physical result)."""
+    (for a delivery, the physical result; for the end of the application, after its outcome in
+    ``data``)."""
+    if code == "application.completed" and isinstance(data, dict) and data.get("outcome") in COMPLETED_TEXTS:
+        return str(COMPLETED_TEXTS[data["outcome"]])
+    if code == "case.reassigned" and isinstance(data, dict) and not data.get("from"):
+        code = "case.claimed"  # an unclaimed task given to a clerk: the review starts, once
     kind = KINDS.get(code)
     if kind is None or kind.citizen_text is None:
         return code

@@ -284,6 +284,18 @@ class Definition:
         results = [r for code in self.physical_procedures(procedures) for r in self.physical_results_of(code)]
         return methods_for(results) if results else ()
 
+    def remedy(self, procedure: str) -> dict:
+        """What a refusal of ``procedure`` names (docs/catalog.md, ``remedy``), the law's defaults
+        filled in: ``{"reconsideration": {"body": labels, "days"}, "litigation": {"court": labels,
+        "months"}}`` (labels ``{}`` when the catalog names no place)."""
+        remedy = self.procedures.get(procedure, {}).get("remedy") or {}
+        reconsideration = remedy.get("reconsideration") or {}
+        litigation = remedy.get("litigation") or {}
+        return {"reconsideration": {"body": dict(reconsideration.get("body") or {}),
+                                    "days": int(reconsideration.get("days", 60))},
+                "litigation": {"court": dict(litigation.get("court") or {}),
+                               "months": int(litigation.get("months", 6))}}
+
     def needs_outputs(self, procedure: str) -> list[str]:
         return list(self.procedures[procedure].get("needs_outputs", []))
 

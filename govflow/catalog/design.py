@@ -9,8 +9,9 @@ a document (``services`` loads the draft's: ``check_one_thing``, ``publish``).
   plus the designer's own: at least one step, and no *unreachable* step (one whose ``when`` can
   never be true, or that comes after such a step). Each problem is *located*: which step, procedure,
   field, material or department it concerns, so that the admin can show it next to that thing.
-* :func:`critical_path` is the longest chain of the steps' ``committed_days`` along ``after``; the
-  report warns when the one thing commits to fewer working days than that.
+* :func:`critical_path` is the longest chain of the steps' ``committed_days`` along ``after``; a one
+  thing that commits to fewer working days than that is an error: it cannot be published, since it
+  would promise citizens a date its own procedures cannot keep.
 * :func:`diff_documents` lists, in words, what changed between two snapshots (the published
   version and the draft), so administrators see what they are about to publish.
 * :func:`publish_errors` is the one set of checks publishing applies (the admin's publish and
@@ -39,6 +40,7 @@ __all__ = [
     "DesignReport",
     "Problem",
     "check_document",
+    "commitment_error",
     "critical_path",
     "diff_documents",
     "extra_errors",
@@ -185,7 +187,8 @@ def _never_true(expr: Any) -> bool:
 
 def extra_errors(doc: Any) -> list[CatalogError]:
     """The designer's rules beyond ``validate_document``, for every one thing of the document:
-    no unreachable step (one whose ``when`` is never true, or that comes after such a step).
+    no unreachable step (one whose ``when`` is never true, or that comes after such a step), and
+    no commitment below the critical path (:func:`commitment_error`).
 
     Paths are the document's own (``$.one_things[2].steps[1]``), so an import reports them
     where they are, like every other error of the document.
@@ -196,8 +199,24 @@ def extra_errors(doc: Any) -> list[CatalogError]:
     errors: list[CatalogError] = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
-            errors += _unreachable_steps({**doc, "one_things": [item]}, f"$.one_things[{index}]")
+            single = {**doc, "one_things": [item]}
+            errors += _unreachable_steps(single, f"$.one_things[{index}]")
+            errors += commitment_error(single, f"$.one_things[{index}]")
     return errors
+
+
+def commitment_error(doc: Any, base: str = "$.one_things[0]") -> list[CatalogError]:
+    """The (only) one thing of ``doc`` commits to fewer working days than its critical path:
+    the portal would promise a date its procedures cannot keep. An error, never a warning."""
+    committed = _one_thing(doc).get("committed_days")
+    if not isinstance(committed, int) or isinstance(committed, bool) or committed <= 0:
+        return []  # a missing or malformed commitment is reported by validation
+    days, chain = critical_path(doc)
+    if committed >= days:
+        return []
+    return [CatalogError(f"{base}.committed_days", _(
+        "The one thing commits to %(committed)d working days, but its critical path (%(path)s) takes "
+        "%(days)d working days.") % {"committed": committed, "path": " → ".join(chain), "days": days})]
 
 
 def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
@@ -235,7 +254,7 @@ def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
 
 def publish_errors(doc: Any) -> list[CatalogError]:
     """Every error that stops a document from being published (the format's rules, then the
-    designer's). The one set of checks: the admin's publish, the import and the designer's
+    designer's: unreachable steps, a commitment below the critical path). The one set of checks: the admin's publish, the import and the designer's
     report all use it."""
     errors = validate_document(doc)
     return errors + extra_errors(doc)
@@ -270,14 +289,6 @@ def check_document(doc: Any) -> DesignReport:
     days, chain = critical_path(doc)
     report = DesignReport(doc=doc if isinstance(doc, dict) else {}, critical_days=days, critical_steps=chain)
     report.errors = [locate(e, doc) for e in errors]
-    one_thing = _one_thing(doc)
-    committed = one_thing.get("committed_days")
-    if isinstance(committed, int) and not isinstance(committed, bool) and 0 < committed < days:
-        report.warnings.append(Problem(
-            "$.one_things[0].committed_days",
-            _("The one thing commits to %(committed)d working days, but its critical path (%(path)s) takes "
-              "%(days)d working days.") % {"committed": committed, "path": " → ".join(chain), "days": days},
-            "one_thing", one_thing.get("code"), "committed_days"))
     report.warnings += _guide_warnings(doc)
     return report
 
@@ -415,7 +426,7 @@ def _refs(procedure: dict, member: str, key: str) -> dict[str, bool]:
 def _procedure_changes(code: str, old: dict, new: dict, out: list[Change], names: _Names) -> None:
     subject = _("Procedure %(code)s") % {"code": names.of("procedures")(code)}
     _value_changes(subject, old, new, ("name", "description", "department", "statutory_days", "committed_days",
-                                       "legal_basis", "fees", "automatic", "physical_results"), out)
+                                       "legal_basis", "fees", "automatic", "physical_results", "remedy"), out)
     for member, key, what in (("fields", "field", _("fields")), ("materials", "material", _("materials"))):
         before, after = _refs(old, member, key), _refs(new, member, key)
         _list_changes(subject, what, list(before), list(after), out, names.of(member))

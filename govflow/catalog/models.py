@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -292,6 +292,22 @@ class Procedure(models.Model):
         _("physical results"), default=list, blank=True, validators=[validate_physical_results],
         help_text=_('What the procedure issues physically and how it may reach the applicant: '
                     '[{"code": "seal", "label": {"en": "...", "zh-hans": "..."}, "methods": ["pickup", "post"]}]'))
+    # The remedies a refusal names (行政复议 / 行政诉讼): where and within how long, counted from the
+    # decision. A refused applicant reads them with the reason (docs/catalog.md, "remedy").
+    reconsideration_body = models.JSONField(
+        _("administrative reconsideration: body"), default=dict, blank=True,
+        help_text=_("Where to apply for administrative reconsideration of a refusal (行政复议机关), in each language."))
+    reconsideration_days = models.PositiveSmallIntegerField(
+        _("administrative reconsideration: days"), default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Within how many days of the decision (the law's default: 60)."))
+    litigation_court = models.JSONField(
+        _("administrative litigation: court"), default=dict, blank=True,
+        help_text=_("The people's court to bring an administrative lawsuit in (行政诉讼), in each language."))
+    litigation_months = models.PositiveSmallIntegerField(
+        _("administrative litigation: months"), default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_("Within how many months of the decision (the law's default: 6)."))
 
     class Meta:
         ordering = ["code"]

@@ -38,7 +38,7 @@ def publish_one_thing(*, one_thing: OneThing, user: Any = None) -> OneThingVersi
 
     The one publish service: the admin's publish and ``import_catalog`` both call it. Raises
     :class:`~govflow.catalog.io.CatalogValidationError` when the snapshot has any of
-    :func:`~govflow.catalog.design.publish_errors` (format errors, unreachable steps; nothing is
+    :func:`~govflow.catalog.design.publish_errors` (format errors, unreachable steps, a commitment below the critical path; nothing is
     written). Returns the new version, or ``None`` when the snapshot equals the
     current version (the one thing is still marked published). The one thing's row is
     locked, so concurrent publishes get distinct, consecutive numbers.

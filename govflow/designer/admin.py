@@ -287,6 +287,8 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
         (_("Physical results (pick-up or post)"), {"fields": ("physical_results",)}),
+        (_("Remedies named when it is refused"), {"fields": ("reconsideration_body", "reconsideration_days",
+                                                              "litigation_court", "litigation_months")}),
         (_("Where it is used"), {"fields": ("used_in",)}),
     )
 

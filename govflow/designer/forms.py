@@ -538,12 +538,33 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
                     "this procedure's step must come after the procedure that issues them."))
     automatic = forms.ChoiceField(label=_("Automatic checker"), required=False, help_text=Procedure._meta.get_field(
         "automatic").help_text)
+    reconsideration_body = BilingualField(
+        label=_("Administrative reconsideration: where"), required=False, max_length=500,
+        help_text=Procedure._meta.get_field("reconsideration_body").help_text)
+    litigation_court = BilingualField(
+        label=_("Administrative litigation: court"), required=False, max_length=500,
+        help_text=Procedure._meta.get_field("litigation_court").help_text)
+    # Empty: the law's default (older forms and scripts that do not post these still save).
+    reconsideration_days = forms.IntegerField(
+        label=Procedure._meta.get_field("reconsideration_days").verbose_name, required=False, min_value=1,
+        max_value=365, initial=60, help_text=Procedure._meta.get_field("reconsideration_days").help_text)
+    litigation_months = forms.IntegerField(
+        label=Procedure._meta.get_field("litigation_months").verbose_name, required=False, min_value=1,
+        max_value=24, initial=6, help_text=Procedure._meta.get_field("litigation_months").help_text)
+
+    def clean_reconsideration_days(self) -> int:
+        value = self.cleaned_data.get("reconsideration_days")
+        return 60 if value is None else value
+
+    def clean_litigation_months(self) -> int:
+        value = self.cleaned_data.get("litigation_months")
+        return 6 if value is None else value
 
     class Meta:
         model = Procedure
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
-                  "committed_days", "level", "needs_outputs", "automatic",
-                  "physical_results")
+                  "committed_days", "level", "needs_outputs", "automatic", "physical_results",
+                  "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months")
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

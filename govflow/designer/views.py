@@ -32,7 +32,7 @@ from govflow.catalog import design, jurisdictions, services
 from govflow.catalog.calendar import seed_calendar
 from govflow.catalog.definition import Definition
 from govflow.catalog.fieldtypes import Unparsable, field_type
-from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
+from govflow.catalog.io import CatalogValidationError, export_catalog
 from govflow.catalog.models import (
     ApplicantKind,
     CalendarDay,
@@ -531,7 +531,7 @@ def import_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             doc = form.cleaned_data["document"]
             if form.cleaned_data["validate_only"]:
-                errors = validate_document(doc)
+                errors = design.publish_errors(doc)  # what the import itself refuses (publishing included)
                 checked = True
                 if not errors:
                     messages.success(request, _("The document is valid. Nothing was imported yet."))

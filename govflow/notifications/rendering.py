@@ -19,6 +19,7 @@ from django.template import Context, Engine, TemplateDoesNotExist
 from django.urls import NoReverseMatch, reverse
 
 from govflow.catalog.definition import get_definition
+from govflow.catalog.remedies import remedies_for
 
 from .channels import PermanentChannelError
 from .sites import site_url
@@ -131,6 +132,22 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
         office = payload.get("office") if isinstance(payload.get("office"), dict) else {}
         ctx["pickup_office"] = _label(office.get("name"), language) or office.get("code", "")
         ctx["tracking_number"] = payload.get("tracking_number", "")
+    if procedure is not None and payload.get("decided_on"):
+        try:
+            decided_on = date.fromisoformat(payload["decided_on"])
+        except (TypeError, ValueError):
+            decided_on = None
+        if decided_on is not None:
+            remedies = remedies_for(definition, procedure_code, decided_on)
+            ctx["decided_on"] = _format_date(decided_on, language)
+            ctx["remedy"] = {
+                "body": _label(remedies.reconsideration_body, language),
+                "days": remedies.reconsideration_days,
+                "body_until": _format_date(remedies.reconsideration_until, language),
+                "court": _label(remedies.litigation_court, language),
+                "months": remedies.litigation_months,
+                "court_until": _format_date(remedies.litigation_until, language),
+            }
     ctx["message"] = payload.get("message", "")
     ctx["reason"] = payload.get("reason", "")
     ctx["outcome"] = payload.get("outcome", "")

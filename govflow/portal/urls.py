@@ -28,6 +28,7 @@ urlpatterns = [
     path("verify/certificates/<str:token>/", papers.verify_certificate, name="verify-certificate"),
     path("applications/<int:pk>/correct/", follow.application_correct, name="application-correct"),
     path("applications/<int:pk>/withdraw/", follow.application_withdraw, name="application-withdraw"),
+    path("applications/<int:pk>/apply-again/", follow.application_apply_again, name="application-apply-again"),
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
     path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
     path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),

@@ -33,6 +33,7 @@ from govflow.applications.models import (
     TimelineEntry,
 )
 from govflow.applications.rules import correction_targets
+from govflow.applications.states import state_label
 from govflow.applications.timeline import staff_label
 from govflow.catalog.calendar import add_working_days, local_date, working_days_between
 from govflow.catalog.checkers import readable_comment
@@ -483,6 +484,7 @@ class TaskPage:
     correction: CorrectionRound | None = None
     delivery: dict | None = None  # the applicant's choice, when this procedure issues something physical
     deliveries: list[DeliveryRow] = field(default_factory=list)
+    application_state: str = ""
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -577,6 +579,10 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         if entry.kind == "case.correction_requested":
             details = [field_label(definition, c) for c in entry.data.get("fields", [])] + \
                       [material_label(definition, c) for c in entry.data.get("materials", [])]
+        elif entry.kind == "case.reassigned":
+            before, after = entry.data.get("from") or {}, entry.data.get("to") or {}
+            details = [gettext("from %(from)s to %(to)s") % {"from": before.get("name") or gettext("the queue"),
+                                                             "to": after.get("name", "")}]
         elif entry.kind == "case.approved":
             details = [f"{localized(specs.get(c, ({}, ''))[0].get('label')) or c}: {v}"
                        for c, v in (entry.data.get("outputs") or {}).items()]
@@ -628,6 +634,7 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         one_thing_name=localized(definition.one_thing.get("name")) or definition.code,
         applicant=app_selectors.applicant_facts(application), delivery=delivery, deliveries=deliveries,
         correction=correction_round(case, definition, view["data"], by_material),
+        application_state=state_label(application.status, application.outcome),
     )
 
 

@@ -183,12 +183,27 @@ def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status:
 @staff_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     """Only the data and materials this procedure needs, what earlier cases issued, the history;
-    once approved, while its physical results are on their way, where the clerk moves them on."""
+    once approved, while its physical results are on their way, where the clerk moves them on.
+
+    A task that is no longer open (decided, replaced after a correction round, cancelled) leads to
+    its case: to the case's current task when it has one, else to the case's history, read-only.
+    Still 404 for a clerk outside the case's office."""
     try:
-        case = app_selectors.task_for_clerk(request.user, task_id)
+        return _render_task(request, app_selectors.task_for_clerk(request.user, task_id))
     except Http404:
-        case = app_selectors.delivering_case_for_clerk(request.user, task_id)
-    return _render_task(request, case)
+        pass
+    try:  # approved, its physical results on their way: the clerk moves them on here
+        return _render_task(request, app_selectors.delivering_case_for_clerk(request.user, task_id))
+    except Http404:
+        case = app_selectors.case_of_old_task_for_clerk(request.user, task_id)
+    current = app_selectors.open_task_id(case)
+    if current is not None and current != task_id:
+        return redirect("workbench:task", current)
+    if current is not None:  # the same task, open again since: the ordinary page
+        return _render_task(request, case)
+    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    return render(request, "workbench/case_closed.html", _context(
+        request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page))
 
 
 @require_POST

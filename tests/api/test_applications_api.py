@@ -6,8 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework import serializers
 
+from govflow.api.serializers import rejection_repr
 from govflow.applications import services
-from govflow.applications.models import Application, Evaluation
+from govflow.applications.models import Application, ApplicationStatus, Evaluation, Outcome
+from govflow.applications.remedies import rejection_notices
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
@@ -27,8 +29,8 @@ from .conftest import list_queries
 pytestmark = pytest.mark.django_db
 
 APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "division", "status",
-                    "outcome", "data", "documents", "cases", "timeline", "submitted_at", "expected_finish",
-                    "evaluation", "delivery", "deliveries"}
+                    "outcome", "state", "state_label", "rejections", "data", "documents", "cases", "timeline",
+                    "submitted_at", "expected_finish", "evaluation", "delivery", "deliveries"}
 
 
 def create(api, user, one_thing="newborn", data=None):
@@ -230,7 +232,13 @@ def _read_one_by_one(app: Application, language: str) -> dict:
             "submitted_by": {"id": app.submitted_by.pk, "name": app.submitted_by.name or app.submitted_by.username}
             if app.submitted_by else None,
             "channel": app.channel,
-            "division": {"code": app.division.code, "name": localized(app.division.name)}, "status": app.status, "outcome": app.outcome or None, "data": app.data,
+            "division": {"code": app.division.code, "name": localized(app.division.name)}, "status": app.status, "outcome": app.outcome or None,
+            "state": app.outcome if app.status == "completed" else app.status,
+            "state_label": str({"completed": ApplicationStatus.COMPLETED.label, "rejected": Outcome.REJECTED.label,
+                                "partially_approved": Outcome.PARTIALLY_APPROVED.label}.get(
+                app.outcome if app.status == "completed" and app.outcome != "approved" else app.status,
+                ApplicationStatus(app.status).label)),
+            "data": app.data,
             "documents": [{"id": d.pk, "material": d.material_code, "filename": d.filename, "size": d.size,
                            "sha256": d.sha256, "uploaded_at": times.to_representation(d.uploaded_at),
                            "url": f"/api/v1/applications/{app.pk}/documents/{d.pk}/file"}
@@ -250,6 +258,8 @@ def _read_one_by_one(app: Application, language: str) -> dict:
                          for e in app.timeline.filter(kind__in=PUBLIC_TIMELINE_KINDS).order_by("at", "id")],
             "submitted_at": times.to_representation(app.submitted_at) if app.submitted_at else None,
             "expected_finish": app.expected_finish.isoformat() if app.expected_finish else None,
+            "rejections": [rejection_repr(n) for n in rejection_notices(
+                definition, app.cases.filter(status="rejected").select_related("department"))],
             "evaluation": {"score": evaluation.score, "comment": evaluation.comment,
                            "created_at": times.to_representation(evaluation.created_at)} if evaluation else None,
             "delivery": {"method": app.delivery_method,

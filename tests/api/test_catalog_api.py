@@ -193,11 +193,11 @@ def test_a_new_version_is_shown_once_published(api, demo_catalog):
     from govflow.catalog.services import publish_one_thing
 
     one_thing = OneThing.objects.get(code="newborn")
-    one_thing.committed_days = 4
+    one_thing.committed_days = 6
     one_thing.save(update_fields=["committed_days"])
     publish_one_thing(one_thing=one_thing)
     newborn = get(api, "/api/v1/one-things/newborn/").json()
-    assert newborn["version"] == 2 and newborn["committed_days"] == 4 and newborn["savings"]["days_committed"] == 4
+    assert newborn["version"] == 2 and newborn["committed_days"] == 6 and newborn["savings"]["days_committed"] == 6
 
 
 def test_the_schema_documents_the_catalog(api, demo_catalog):

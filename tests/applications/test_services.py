@@ -172,6 +172,9 @@ def _publish_changed_newborn(days: int = 2) -> None:
     for procedure in doc["procedures"]:
         if procedure["code"] == "health-birth-certificate":
             procedure["committed_days"] = days
+    for one_thing in doc["one_things"]:
+        if one_thing["code"] == "newborn":
+            one_thing["committed_days"] += days - 1  # the commitment follows its critical path
     import_catalog(doc)
 
 

@@ -35,6 +35,9 @@ def catalog(db):
     for procedure in doc["procedures"]:
         if procedure["code"] == "amr-licence":
             procedure["committed_days"] = 2
+    for one_thing in doc["one_things"]:
+        if one_thing["code"] == "business-startup":
+            one_thing["committed_days"] = 4  # amr-licence (2) -> hpf-employer-account (2)
     import_catalog(doc)
 
 

@@ -110,9 +110,36 @@ def test_errors_in_procedures_and_fields_are_located_there():
     assert ("field", doc["fields"][1]["code"], "label") in located
 
 
-def test_it_warns_about_a_commitment_below_the_critical_path_and_about_guides_that_decide_nothing():
+def test_a_commitment_below_the_critical_path_is_an_error_located_at_the_commitment():
     doc = snapshot("business-startup")
     doc["one_things"][0]["committed_days"] = 2
+
+    report = design.check_document(doc)
+
+    assert not report.ok
+    [problem] = [p for p in report.errors if p.attribute == "committed_days"]
+    assert (problem.target, problem.code) == ("one_thing", "business-startup")
+    assert "commits to 2 working days" in problem.message and "takes 3 working days" in problem.message
+    assert "commits to" not in " ".join(p.message for p in report.warnings)
+    assert [str(e) for e in design.publish_errors(doc)] == [str(problem)]
+    doc["one_things"][0]["committed_days"] = 3  # equal to the critical path: fine
+    assert design.check_document(doc).ok
+
+
+def test_every_one_thing_of_an_imported_document_is_held_to_its_critical_path():
+    doc = snapshot("business-startup")
+    second = copy.deepcopy(doc["one_things"][0])
+    second["code"] = "business-startup-fast"
+    second["committed_days"] = 1
+    doc["one_things"].append(second)
+
+    paths = [e.path for e in design.publish_errors(doc)]
+
+    assert paths == ["$.one_things[1].committed_days"]
+
+
+def test_it_warns_about_guides_that_decide_nothing():
+    doc = snapshot("business-startup")
     doc["one_things"][0]["guide"] = ["has_employees", "company_name"]
     steps_of(doc)["tax-registration"]["when"] = "invoice_needed"
 
@@ -120,7 +147,6 @@ def test_it_warns_about_a_commitment_below_the_critical_path_and_about_guides_th
 
     assert report.ok
     messages = " ".join(p.message for p in report.warnings)
-    assert "commits to 2 working days" in messages and "takes 3 working days" in messages
     assert "The guide asks company_name first, but no step's condition uses it." in messages
     assert "uses invoice_needed, which the guide does not ask first" in messages
 

@@ -521,8 +521,8 @@ def test_changing_a_procedure_publishes_a_new_version_of_the_one_things_that_use
     first = startup.current_version
     first_definition = copy.deepcopy(first.definition)
     doc = demo_document()
-    licence = next(p for p in doc["procedures"] if p["code"] == "amr-licence")
-    licence["committed_days"] = 2
+    seal = next(p for p in doc["procedures"] if p["code"] == "psb-seal-filing")
+    seal["committed_days"] = 2  # amr-licence (1) -> seal (2): still within the 3 days promised
 
     result = import_catalog(doc)
 
@@ -532,6 +532,21 @@ def test_changing_a_procedure_publishes_a_new_version_of_the_one_things_that_use
     first.refresh_from_db()
     assert first.definition == first_definition  # the older version is untouched
     assert m.OneThing.objects.get(code="newborn").versions.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_import_that_makes_a_one_thing_promise_less_than_its_critical_path_is_refused_whole():
+    import_catalog(demo_document())
+    doc = demo_document()
+    licence = next(p for p in doc["procedures"] if p["code"] == "amr-licence")
+    licence["committed_days"] = 2  # amr-licence (2) -> hpf (2) = 4 > the 3 days business-startup promises
+
+    with pytest.raises(CatalogValidationError) as caught:
+        import_catalog(doc)
+
+    assert [e.path for e in caught.value.errors] == ["$.one_things[0].committed_days"]
+    assert m.Procedure.objects.get(code="amr-licence").committed_days == 1  # nothing written
+    assert m.OneThing.objects.get(code="business-startup").versions.count() == 1
 
 
 @pytest.mark.django_db

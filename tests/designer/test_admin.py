@@ -140,6 +140,11 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
             "statutory_days": item["statutory_days"], "committed_days": item["committed_days"],
             "level": item.get("level", "county"),
             "needs_outputs": item["needs_outputs"], "automatic": item.get("automatic", ""),
+            # The remedies a refusal names, entered in the admin like every other part.
+            **_labels("reconsideration_body", item.get("remedy", {}).get("reconsideration", {}).get("body")),
+            "reconsideration_days": item.get("remedy", {}).get("reconsideration", {}).get("days", ""),
+            **_labels("litigation_court", item.get("remedy", {}).get("litigation", {}).get("court")),
+            "litigation_months": item.get("remedy", {}).get("litigation", {}).get("months", ""),
             **inline("procedure_fields", [
                 {"field": fields[f["field"]], "required": "on" if f["required"] else "", "position": n}
                 for n, f in enumerate(item["fields"])]),
@@ -301,17 +306,17 @@ def test_publishing_while_an_application_runs_leaves_it_on_its_version_to_comple
     one_thing = OneThing.objects.get(code="business-startup")
     v1 = one_thing.current_version
 
-    # The administrator drops the seal step and promises 2 days instead of 3, then publishes.
+    # The administrator drops the seal step and promises 4 days instead of 3, then publishes.
     change = url("catalog_onething_change", one_thing.pk)
     data = form_data(admin_client.get(change).content, "onething_form")
     psb = str(Procedure.objects.get(code="psb-seal-filing").pk)
     index = next(i for i in range(5) if data[f"steps-{i}-procedure"] == [psb])
     data[f"steps-{index}-DELETE"] = ["on"]
-    data["committed_days"] = ["2"]
+    data["committed_days"] = ["4"]
     saved(admin_client.post(change, data))
     publish_page = admin_client.get(_publish_url()).content.decode()
     assert "Step Official seal engraving and filing" in publish_page and "removed" in publish_page
-    assert "committed working days: 3 → 2" in publish_page
+    assert "committed working days: 3 → 4" in publish_page
     assert admin_client.post(_publish_url()).status_code == 302
     one_thing.refresh_from_db()
     assert one_thing.current_version.number == 2
@@ -416,14 +421,35 @@ def test_the_preview_of_an_invalid_draft_shows_the_problems_and_no_form(admin_cl
     assert "<svg" in page
 
 
-def test_the_change_form_warns_when_the_commitment_is_shorter_than_the_critical_path(admin_client, demo_catalog):
+def test_a_commitment_shorter_than_the_critical_path_blocks_publishing(admin_client, demo_catalog):
     one_thing = OneThing.objects.get(code="business-startup")
     OneThing.objects.filter(pk=one_thing.pk).update(committed_days=2)
+    version = one_thing.current_version
 
     page = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+    publish_page = admin_client.get(_publish_url()).content.decode()
+    response = admin_client.post(_publish_url())
 
     assert "commits to 2 working days, but its critical path (amr-licence → hpf-employer-account) takes 3" in page
-    assert admin_client.post(_publish_url()).status_code == 302  # a warning, not an error
+    assert "1 problem to fix before publishing" in publish_page
+    assert "Every check passes" not in publish_page and "Publish version 2" not in publish_page
+    assert response.status_code == 400  # an error, not a warning
+    one_thing.refresh_from_db()
+    assert one_thing.current_version == version
+
+
+def test_the_publish_page_never_says_every_check_passes_while_there_are_warnings(admin_client, demo_catalog):
+    one_thing = OneThing.objects.get(code="business-startup")
+    OneThing.objects.filter(pk=one_thing.pk).update(committed_days=4)  # a change
+    OneThing.objects.filter(pk=one_thing.pk).update(guide=["has_employees", "company_name"])  # asks for nothing
+    warned = admin_client.get(_publish_url()).content.decode()
+    change = admin_client.get(url("catalog_onething_change", one_thing.pk)).content.decode()
+
+    assert "The guide asks company_name first" in warned and "Publish version 2" in warned
+    assert "Every check passes." not in warned
+    assert "Nothing stops publishing, but read the warnings above first." in warned
+    assert "The draft passes every check." not in change
+    assert "Nothing stops publishing, but read the warnings below first." in change
 
 
 # -- import and export -------------------------------------------------------------------------
@@ -480,6 +506,17 @@ def test_the_import_can_only_check_a_document(admin_client):
                                  {"text": json.dumps(load_demo_document()), "validate_only": "on"})
     assert response.status_code == 200
     assert "The document is valid" in response.content.decode()
+    assert not OneThing.objects.exists()
+
+
+def test_checking_a_document_refuses_a_commitment_below_the_critical_path_as_the_import_does(admin_client):
+    doc = load_demo_document()
+    next(o for o in doc["one_things"] if o["code"] == "business-startup")["committed_days"] = 2
+    checked = admin_client.post(url("catalog_onething_import"), {"text": json.dumps(doc), "validate_only": "on"})
+    imported = admin_client.post(url("catalog_onething_import"), {"text": json.dumps(doc)})
+    for response in (checked, imported):
+        page = response.content.decode()
+        assert "The document is valid" not in page and "commits to 2 working days" in page
     assert not OneThing.objects.exists()
 
 

@@ -336,10 +336,11 @@ def test_an_unknown_decision_is_refused(as_user, held, clerks):
     assert fresh(held).status == "in_review"
 
 
-def test_a_decided_task_is_gone(as_user, held, clerks):
+def test_a_decided_task_cannot_be_decided_again_and_its_page_is_the_cases_history(as_user, held, clerks):
     client = as_user(clerks["amr"])
     client.post(url("decide", held), {**APPROVE, "confirmed": "1"})
-    assert client.get(url("task", held)).status_code == 404
+    page = client.get(url("task", held))
+    assert page.status_code == 200 and b"data-read-only" in page.content and b'name="decision"' not in page.content
     assert client.post(url("decide", held), {**APPROVE, "confirmed": "1"}).status_code == 404
 
 

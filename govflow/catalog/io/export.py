@@ -112,6 +112,19 @@ def _procedure_doc(procedure: Procedure) -> dict:
         out["automatic"] = procedure.automatic
     if procedure.physical_results:  # absent when none: snapshots before physical results keep their digest
         out["physical_results"] = procedure.physical_results
+    remedy = _remedy_doc(procedure)
+    if remedy:  # absent: the law's defaults and no place named (older snapshots keep their digest)
+        out["remedy"] = remedy
+    return out
+
+
+def _remedy_doc(procedure: Procedure) -> dict:
+    out: dict[str, Any] = {}
+    if procedure.reconsideration_body or procedure.reconsideration_days != 60:
+        out["reconsideration"] = {"body": procedure.reconsideration_body or {},
+                                  "days": procedure.reconsideration_days}
+    if procedure.litigation_court or procedure.litigation_months != 6:
+        out["litigation"] = {"court": procedure.litigation_court or {}, "months": procedure.litigation_months}
     return out
 
 

@@ -120,6 +120,7 @@ class Importer:
             "level": p.get("level", DivisionLevel.COUNTY.value),
             "legal_basis": p.get("legal_basis", {}), "fees": p.get("fees", {}),
             "physical_results": p.get("physical_results", []),
+            **remedy_fields(p.get("remedy") or {}),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
@@ -321,3 +322,13 @@ class Importer:
                 if set(one_thing.guide or []) & self.changed["fields"]:
                     affected[one_thing.pk] = one_thing
         return sorted(affected.values(), key=lambda o: o.code)
+
+
+def remedy_fields(remedy: dict) -> dict:
+    """A procedure's ``remedy`` (docs/catalog.md) as its model fields; absent parts: the law's defaults."""
+    reconsideration = remedy.get("reconsideration") or {}
+    litigation = remedy.get("litigation") or {}
+    return {"reconsideration_body": reconsideration.get("body") or {},
+            "reconsideration_days": reconsideration.get("days", 60),
+            "litigation_court": litigation.get("court") or {},
+            "litigation_months": litigation.get("months", 6)}

@@ -20,9 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import papers, services
 from govflow.applications import selectors as app_selectors
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Outcome
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus
 from govflow.applications.readiness import readiness
+from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope, stale_materials
+from govflow.applications.states import STATES, may_apply_again, state_label, state_of
 from govflow.applications.timeline import citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.checkers import readable_comment
@@ -84,8 +86,7 @@ class _LocalDates:
 def _list_rows(applications: list[Application]) -> list[dict]:
     """The list's rows in display form: labels translated once per page, a one thing's name once per
     version, so that the template only prints strings (per-row template work was most of the page)."""
-    statuses = {value: str(label) for value, label in ApplicationStatus.choices}
-    outcomes = {value: str(label) for value, label in Outcome.choices}
+    labels = {code: str(label) for code, label in STATES.items()}
     names: dict[int, str] = {}
     dates = _LocalDates()
     progress = app_selectors.case_progress([application.pk for application in applications])
@@ -94,13 +95,13 @@ def _list_rows(applications: list[Application]) -> list[dict]:
         name = names.get(application.version_id)
         if name is None:
             name = names[application.version_id] = one_thing_name(application)
-        status, outcome = application.status, application.outcome
+        status = application.status
+        state = state_of(status, application.outcome)
         done, total = progress.get(application.pk, (0, 0))
         rows.append({
             "application": application, "name": name, "url": reverse("application", args=[application.pk]),
             "number": application.number,
-            "status_label": statuses.get(status, status), "status_tone": tone(status),
-            "outcome_label": outcomes.get(outcome, outcome) if outcome else "", "outcome_tone": tone(outcome),
+            "state": state, "status_label": labels.get(state, state), "status_tone": tone(state),
             "submitted": dates.day(application.submitted_at),
             "saved": "" if application.submitted_at else dates.minute(application.updated_at),
             "expected_finish": dates.day(application.expected_finish),
@@ -141,6 +142,10 @@ def _holder(case, definition: Definition, department: str) -> str:
         return _("%(department)s (a clerk is reviewing it)") % {"department": department}
     if case.status == CaseStatus.CORRECTION_REQUESTED:
         return _("You: corrections are needed")
+    if case.status == CaseStatus.REJECTED:
+        return _("No one: refused")
+    if case.status == CaseStatus.CANCELLED:
+        return _("No one: cancelled")
     return _("No one: finished")
 
 
@@ -168,15 +173,15 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
     procedure = procedure_name(definition, case.procedure_code) if case is not None else ""
     department = localized(entry.department.name) if entry.department_id and entry.department else ""
     result = localized(entry.data.get("label")) if isinstance(entry.data, dict) and entry.data.get("label") else ""
-    return citizen_text(entry.kind, procedure=procedure, department=department, result=result)
+    return citizen_text(entry.kind, procedure=procedure, department=department, result=result, data=entry.data)
 
 
 def _timeline_note(entry) -> str:
     """The words a citizen should read with an event: a clerk's reason or request."""
     if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
         return readable_comment(entry.message)
-    if entry.kind == "application.submitted":
-        return entry.message  # the application number
+    if entry.kind in ("application.submitted", "application.started_again"):
+        return entry.message  # the application number (of the earlier one, when started again)
     if entry.kind.startswith("delivery."):
         data = entry.data if isinstance(entry.data, dict) else {}
         office = data.get("office") if isinstance(data.get("office"), dict) else None
@@ -282,6 +287,8 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         evaluation = None
     return {
         "application": application, "definition_name": one_thing_name(application),
+        "state": state_of(application.status, application.outcome),
+        "state_label": state_label(application.status, application.outcome),
         "cases": case_rows, "timeline": timeline, "sections": sections,
         "materials": materials, "correction": correction, "correction_questions": correction_questions,
         "error_items": error_items, "evaluation": evaluation,
@@ -294,6 +301,8 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         else None,
         "party": _party(request, application),
         "delivery": delivery_rules.choice_summary(application), "deliveries": deliveries,
+        "rejections": rejection_notices(definition, cases),
+        "may_apply_again": may_apply_again(application.status, application.outcome),
     }
 
 
@@ -432,6 +441,21 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("application", pk=application.pk)
     return render(request, "portal/confirm_withdraw.html",
                   {"application": application, "definition_name": one_thing_name(application)})
+
+
+@login_required
+@require_POST
+def application_apply_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new draft from a refused or withdrawn application (services.application_apply_again)."""
+    application = app_selectors.application_for_citizen(request.user, pk)
+    try:
+        new = services.application_apply_again(application=application, user=request.user)
+    except DomainError as exc:
+        messages.error(request, _domain_message(exc))
+        return redirect("application", pk=application.pk)
+    messages.success(request, _("A new application is started with your earlier answers and materials. Check "
+                                "them, change what you need, then submit."))
+    return redirect("application", pk=new.pk)
 
 
 @login_required

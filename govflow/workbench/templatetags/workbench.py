@@ -15,6 +15,7 @@ from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from govflow.applications.states import state_label
 from govflow.catalog.models import localized
 from govflow.text import join_list
 
@@ -179,3 +180,10 @@ def board_rows(context, rows, back_url: str = "", list_id: str = "", member_choi
             holder=escaped[row.owner_name] if owner_id is not None else in_queue,
             actions=actions, **consts))
     return mark_safe("\n".join(out))  # every value above was escaped or rendered by a template
+
+
+@register.filter
+def application_state(application: Any) -> str:
+    """An application's state in words (withdrawn, rejected … never "completed" for those):
+    :func:`govflow.applications.states.state_label`."""
+    return state_label(application.status, application.outcome)
