@@ -14,7 +14,8 @@ What is exempt, and why (the allow-list is principled, not a list of today's def
 
 * **People's data** is shown as they wrote it: every string the database holds that has a single
   language (names, addresses, answers, file names, comments, organisation names, holiday names
-  and make-up days of the official calendar, usernames, e-mail addresses). Catalog labels that
+  and make-up days of the official calendar, usernames, e-mail addresses; the catalog's example
+  values of fields and outputs, a value to type as it is written). Catalog labels that
   carry both languages (``{"en": …, "zh-hans": …}``) are *not* exempt: they must show in the
   page's language.
 * **Text marked as another language**: an element with a ``lang`` attribute other than the page's
@@ -153,8 +154,9 @@ def _data_strings() -> list[str]:
                        if isinstance(f, (models.CharField, models.TextField, models.JSONField))
                        and not getattr(f, "choices", None)]
         if model._meta.app_label == "catalog" and model.__name__ != "CalendarDay":
-            # The catalog's own words are chrome (two-language labels); its codes are data.
-            text_fields = [name for name in text_fields if name in ("code", "address", "phone")]
+            # The catalog's own words are chrome (two-language labels); its codes, the offices' addresses
+            # and phones, and the example values of fields and outputs (a value to type, as written) are data.
+            text_fields = [name for name in text_fields if name in ("code", "address", "phone", "example")]
         for row in model.objects.values_list(*text_fields) if text_fields else ():
             for value in row:
                 walk(value)

@@ -16,7 +16,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
@@ -24,6 +26,7 @@ from viewflow.workflow.models import Process, Task
 from govflow.adminkit import LookOnly
 from govflow.catalog.models import localized
 from govflow.errors import DomainError
+from govflow.text import join_list
 
 from . import papers, recovery
 from .models import (
@@ -251,6 +254,28 @@ class CertificateTemplateAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("output")
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body" and formfield is not None:
+            formfield.help_text = _body_help()
+        return formfield
+
+
+def _body_help_now() -> SafeString:
+    # The names and tags are code the administrator types, not words of the page: shown as code.
+    def code(text: str) -> str:
+        return format_html("<code>{}</code>", text)
+
+    text = conditional_escape(_("The certificate's text. Insert a value with %(tag)s: %(names)s. %(if)s, %(for)s and "
+                                "filters work; other tags do not."))
+    return mark_safe(text % {  # noqa: S308 - the sentence was escaped above, every part below by format_html
+        "tag": code("{{ name }}"), "names": join_list(code(name) for name in papers.TEMPLATE_FIELDS),
+        "if": code("{% if %}"), "for": code("{% for %}"),
+    })
+
+
+_body_help = lazy(_body_help_now, SafeString)
 
 
 @admin.register(Certificate)

@@ -327,7 +327,7 @@ class Delivery(models.Model):
                              default=DeliveryState.PREPARING)
     tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["id"]
@@ -514,7 +514,7 @@ class CertificateTemplate(models.Model):
                     "{% if %}, {% for %} and filters work; other tags do not."))
     is_active = models.BooleanField(_("issue certificates"), default=True,
                                     help_text=_("Off: approvals of this output issue no certificate."))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("certificate template")

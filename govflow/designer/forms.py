@@ -20,8 +20,8 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.functional import lazy
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import jurisdictions
@@ -405,6 +405,28 @@ def _choices_help_now() -> SafeString:
 _choices_help = lazy(_choices_help_now, SafeString)
 
 
+def _physical_results_help_now() -> SafeString:
+    # The example is the format itself, not words of the page: it is shown as code.
+    return format_html("{} <code>{}</code>", _("What the procedure issues physically and how it may reach the applicant:"),
+                       '[{"code": "seal", "label": {"en": "...", "zh-hans": "..."}, "methods": ["pickup", "post"]}]')
+
+
+_physical_results_help = lazy(_physical_results_help_now, SafeString)
+
+
+def _keywords_help_now() -> SafeString:
+    # The two examples are words of either language, each marked with its own (lang).
+    text = conditional_escape(_("The everyday words people search for (%(chinese)s, %(english)s), one per line; the "
+                                "portal's search finds them in either language."))
+    return mark_safe(text % {  # noqa: S308 - the sentence was escaped above, the examples are fixed markup
+        "chinese": format_html('<span lang="zh-Hans">“{}”</span>', "开公司"),
+        "english": format_html('<span lang="en">“{}”</span>', "start a company"),
+    })
+
+
+_keywords_help = lazy(_keywords_help_now, SafeString)
+
+
 class FieldForm(CodeMixin, PatternMixin, BilingualFormMixin, forms.ModelForm):
     label = BilingualField(label=_("Label"), max_length=500)
     help = BilingualField(label=_("Help text"), required=False, textarea=True, max_length=2000,
@@ -565,6 +587,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
                   "committed_days", "level", "needs_outputs", "automatic", "physical_results",
                   "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months")
+        help_texts = {"physical_results": _physical_results_help()}
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -639,9 +662,7 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     name = BilingualField(label=_("Name"), max_length=500)
     description = BilingualField(label=_("Description"), required=False, textarea=True, max_length=5000,
                                  help_text=_("What the citizen gets, in a sentence or two; shown in the portal."))
-    keywords = KeywordsField(label=_("Keywords"), help_text=_(
-        "The everyday words people search for (“开公司”, “start a company”), one per line; the portal's search "
-        "finds them in either language."))
+    keywords = KeywordsField(label=_("Keywords"), help_text=_keywords_help())
     guide = OrderedMultipleChoiceField(
         label=_("Guide questions"),
         help_text=_("Asked first, before the main form, to decide which steps apply. Pick the fields that the "

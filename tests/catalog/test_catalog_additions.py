@@ -34,6 +34,14 @@ def test_an_example_must_pass_the_checks_of_its_type_and_pattern(spec, valid):
     assert (example_problem(spec) is None) is valid
 
 
+@pytest.fixture
+def english():
+    """The catalog's messages asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.usefixtures("english")
 def test_the_importer_refuses_an_invalid_example_of_a_field_or_an_output_saying_where():
     doc = example_document()
     doc["fields"][3]["example"] = "110101199003074470"  # legal_rep_id: a bad check digit
@@ -43,6 +51,7 @@ def test_the_importer_refuses_an_invalid_example_of_a_field_or_an_output_saying_
     assert "91330106MA2K" in error_at(doc, "$.procedures[0].outputs[0].example")
 
 
+@pytest.mark.usefixtures("english")
 def test_valid_examples_and_hints_pass_and_an_unknown_key_inside_does_not():
     doc = example_document()
     doc["fields"][2].update(example="5", hint={"en": "A whole number.", "zh-hans": "整数。"})
@@ -53,6 +62,7 @@ def test_valid_examples_and_hints_pass_and_an_unknown_key_inside_does_not():
     assert error_at(doc, "$.fields[2].hint.en").startswith("is required")
 
 
+@pytest.mark.usefixtures("english")
 def test_keywords_are_lists_of_words_per_language_each_word_once():
     doc = example_document()
     doc["one_things"][0]["keywords"] = {"zh-hans": ["开公司", "注册公司"], "en": ["Start a company", "start a company"]}

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from govflow.catalog import models as m
 from govflow.catalog.definition import Definition
@@ -39,6 +40,14 @@ def test_the_demo_licence_is_valid_and_the_shape_is_checked():
         assert found and all(path.startswith(where) for path in found), (bad, found)
 
 
+@pytest.fixture
+def english():
+    """The catalog's messages asserted in English (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.usefixtures("english")
 def test_a_code_twice_and_no_method_in_common_are_refused():
     found = paths(with_results("psb-seal-filing", [SEAL, {**SEAL, "methods": ["post"]}]))
     assert any("duplicate physical result 'company-seals'" in message for message in found.values())
