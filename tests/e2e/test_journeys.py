@@ -172,6 +172,12 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     looks("09-receipt")
     verify_url = page.get_attribute(".official__url", "href")
 
+    # One status page for every department involved.
+    page.click(f".actions a.button[href$='/applications/{application.pk}/']")
+    page.wait_for_url(re.compile(rf"/applications/{application.pk}/$"))
+    assert page.locator(".case").count() == 5
+    looks("10-status")
+
     # Signed out, the address in the QR code says the receipt is genuine and shows nobody's data.
     page.context.clear_cookies()
     page.goto(verify_url)
@@ -181,7 +187,7 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     for personal in (citizen.name, citizen.id_number, citizen.phone, citizen.email, "杭州一件事科技有限公司"):
         assert personal not in text
     assert page.locator("a[href='/accounts/login/'], a[href^='/accounts/login/?']").count() >= 1  # signed out
-    looks("10-verify-signed-out")
+    looks("11-verify-signed-out")
 
 
 # -- 2. the clerk ----------------------------------------------------------------------------------------
