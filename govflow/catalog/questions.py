@@ -5,9 +5,10 @@ Server-side validation is the services' (``application_create``/``application_up
 ``InvalidInput`` with ``{"data": {code: [messages]}}``); here posted strings become the JSON types
 the catalog format keeps (``int``, a decimal *string*, ``bool``, ``YYYY-MM-DD``), and every answer
 that could be read is checked by the same rules (:meth:`Definition.validate`), so one page reports
-every mistake at once: a number that cannot be read never hides a bad ID number next to it. The browser
-gets the same constraints as native attributes (``required``, ``min``/``max``, ``maxlength``,
-``pattern``, ``type``), so most mistakes are caught before a round trip, and all of them after one.
+every mistake at once: a number that cannot be read never hides a bad ID number next to it. The inputs
+carry the same constraints as native attributes (``required``, ``min``/``max``, ``maxlength``,
+``pattern``, ``type``) for assistive technology and phone keyboards; the portal's form turns the
+browser's own checks off (``novalidate``): a browser reports one mistake at a time, the server all of them.
 What each field type asks, reads and shows is the field-type registry's
 (:mod:`govflow.catalog.fieldtypes`); this module turns it into what the templates render.
 """

@@ -190,7 +190,7 @@ class CorrectionForm(DecisionForm):
                                                      widget=forms.CheckboxSelectMultiple)
     message = forms.CharField(
         label=_("Message to the applicant"), max_length=COMMENT_MAX,
-        help_text=_("Everything in one go (一次性告知): what is wrong with each item and how to fix it."),
+        help_text=_("Everything in one go: what is wrong with each item and how to fix it."),
         error_messages={"required": _("Tell the applicant what to correct.")},
         widget=forms.Textarea(attrs={"rows": 3}))
 
