@@ -296,14 +296,14 @@ class Procedure(models.Model):
     # decision. A refused applicant reads them with the reason (docs/catalog.md, "remedy").
     reconsideration_body = models.JSONField(
         _("administrative reconsideration: body"), default=dict, blank=True,
-        help_text=_("Where to apply for administrative reconsideration of a refusal (行政复议机关), in each language."))
+        help_text=_("Where to apply for administrative reconsideration of a refusal, in each language."))
     reconsideration_days = models.PositiveSmallIntegerField(
         _("administrative reconsideration: days"), default=60,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("Within how many days of the decision (the law's default: 60)."))
     litigation_court = models.JSONField(
         _("administrative litigation: court"), default=dict, blank=True,
-        help_text=_("The people's court to bring an administrative lawsuit in (行政诉讼), in each language."))
+        help_text=_("The people's court where an administrative lawsuit is brought, in each language."))
     litigation_months = models.PositiveSmallIntegerField(
         _("administrative litigation: months"), default=6,
         validators=[MinValueValidator(1), MaxValueValidator(24)],

@@ -5,6 +5,7 @@ import datetime
 import decimal
 
 import pytest
+from django.utils import translation
 
 from govflow.catalog.rules import CompiledRule, RuleError, compile_rule, referenced_names
 
@@ -176,7 +177,7 @@ def test_written_conditions_decide_on_the_answers_as_stored(clauses, answers, ap
     ([Clause("company_name", "eq", ("a", "b"))], "and", "one value"),
 ])
 def test_clauses_that_cannot_be_written_say_why(clauses, join, message):
-    with pytest.raises(RuleError, match=message):
+    with translation.override("en"), pytest.raises(RuleError, match=message):
         write_condition(clauses, FIELDS, join=join)
 
 

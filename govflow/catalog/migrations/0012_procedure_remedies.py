@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='procedure',
             name='litigation_court',
-            field=models.JSONField(blank=True, default=dict, help_text="The people's court to bring an administrative lawsuit in (行政诉讼), in each language.", verbose_name='administrative litigation: court'),
+            field=models.JSONField(blank=True, default=dict, help_text="The people's court where an administrative lawsuit is brought, in each language.", verbose_name='administrative litigation: court'),
         ),
         migrations.AddField(
             model_name='procedure',
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='procedure',
             name='reconsideration_body',
-            field=models.JSONField(blank=True, default=dict, help_text='Where to apply for administrative reconsideration of a refusal (行政复议机关), in each language.', verbose_name='administrative reconsideration: body'),
+            field=models.JSONField(blank=True, default=dict, help_text='Where to apply for administrative reconsideration of a refusal, in each language.', verbose_name='administrative reconsideration: body'),
         ),
         migrations.AddField(
             model_name='procedure',
