@@ -94,7 +94,7 @@ def _fresh_caches():
     cached by another test. (Rate limits count in the database and roll back with the test.)"""
     from django.core.cache import cache
 
-    from govflow.applications.papers import forget_template_codes
+    from govflow.applications.certificate_templates import forget_template_codes
     from govflow.catalog.calendar import invalidate_calendar_cache
 
     cache.clear()

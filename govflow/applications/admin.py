@@ -28,7 +28,7 @@ from govflow.catalog.models import localized
 from govflow.errors import DomainError
 from govflow.text import join_list
 
-from . import papers, recovery
+from . import certificate_templates, papers, recovery
 from .models import (
     Application,
     Case,
@@ -245,7 +245,7 @@ class CorrectionRequestAdmin(ReadOnlyAdmin):
 @admin.register(CertificateTemplate)
 class CertificateTemplateAdmin(admin.ModelAdmin):
     """The templates of electronic certificates, one per output; checked on save
-    (``papers.check_template``): an unknown name or a tag that is not allowed is refused, saying which."""
+    (``certificate_templates.check_template``): an unknown name or a tag that is not allowed is refused, saying which."""
 
     list_display = ("title", "output", "is_active", "updated_at")
     list_filter = ("is_active",)
@@ -270,7 +270,7 @@ def _body_help_now() -> SafeString:
     text = conditional_escape(_("The certificate's text. Insert a value with %(tag)s: %(names)s. %(if)s, %(for)s and "
                                 "filters work; other tags do not."))
     return mark_safe(text % {  # noqa: S308 - the sentence was escaped above, every part below by format_html
-        "tag": code("{{ name }}"), "names": join_list(code(name) for name in papers.TEMPLATE_FIELDS),
+        "tag": code("{{ name }}"), "names": join_list(code(name) for name in certificate_templates.TEMPLATE_FIELDS),
         "if": code("{% if %}"), "for": code("{% for %}"),
     })
 

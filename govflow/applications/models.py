@@ -4,12 +4,15 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import models as _catalog_models
+
+from .certificate_templates import TemplateError, check_template, forget_template_codes
 
 
 class ApplicationStatus(models.TextChoices):
@@ -501,7 +504,7 @@ class CounterLookup(models.Model):
 
 class CertificateTemplate(models.Model):
     """How the certificate of one output looks (电子证照模板): a title and a body written in a
-    restricted Django template language (:func:`govflow.applications.papers.check_template`),
+    restricted Django template language (:func:`govflow.applications.certificate_templates.check_template`),
     edited by administrators. A certificate freezes the text it was made from."""
 
     output = models.OneToOneField("catalog.Output", on_delete=models.CASCADE, related_name="certificate_template",
@@ -524,23 +527,15 @@ class CertificateTemplate(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        from .papers import forget_template_codes
-
         super().save(*args, **kwargs)
         forget_template_codes()
 
     def delete(self, *args, **kwargs):
-        from .papers import forget_template_codes
-
         result = super().delete(*args, **kwargs)
         forget_template_codes()
         return result
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from .papers import TemplateError, check_template
-
         super().clean()
         try:
             check_template(self.title, self.body)

@@ -25,11 +25,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import Http404
-from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import Lexer, TokenType, VariableNode
-from django.template.defaulttags import ForNode, WithNode
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govflow.accounts import limits
@@ -39,6 +35,8 @@ from govflow.catalog.questions import procedure_name
 from govflow.errors import InvalidState, NotAllowed
 from govflow.parties.models import OrganisationRole, live_q
 
+from . import certificate_templates
+from .certificate_templates import render
 from .models import (
     Application,
     ApplicationStatus,
@@ -190,109 +188,6 @@ def check_receipt(token: Any, *, address: str) -> ReceiptCheck:
                         status=application.status, status_label=str(application.get_status_display()))
 
 
-# -- certificate templates ------------------------------------------------------------------------
-
-#: What a certificate template may print, with a sample value each (the check renders with these).
-TEMPLATE_FIELDS: dict[str, str] = {
-    "holder_name": "张三",
-    "output_label": "统一社会信用代码",
-    "output_value": "91330106MA2AAAAA1X",
-    "authority": "西湖区市场监督管理局",
-    "issue_date": "2026-01-05",
-    "serial": "AMR-330106-2026-000001",
-    "one_thing": "开办企业一件事",
-    "procedure": "企业设立登记",
-    "application_number": "GF-2026-000001",
-}
-
-#: The template tags a certificate may use: logic and layout only. No {% load %} (no other
-#: libraries), no {% include %}/{% extends %} (no files), no {% debug %} (it prints the modules),
-#: no {% now %} (a certificate says the same thing on every download), no {% url %} or {% csrf_token %}.
-ALLOWED_TAGS = frozenset({
-    "if", "elif", "else", "endif", "for", "empty", "endfor", "with", "endwith", "comment", "endcomment",
-    "firstof", "filter", "endfilter", "spaceless", "endspaceless", "cycle", "templatetag", "widthratio",
-})
-
-#: Loops nest, and each multiplies the work of a rendering: a few are all a certificate needs.
-MAX_LOOPS = 3
-
-#: The engine certificates are rendered with: no template files, no tag libraries, no escaping
-#: (the text goes into a PDF, not HTML), unknown values print as nothing.
-ENGINE = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False, string_if_invalid="",
-                debug=False)
-
-
-class TemplateError(Exception):
-    """A certificate template that cannot be saved; ``field`` is ``title`` or ``body``."""
-
-    def __init__(self, field: str, messages: list[str]) -> None:
-        self.field = field
-        self.messages = messages
-        super().__init__("; ".join(messages))
-
-
-def _roots(nodelist) -> tuple[set[str], set[str]]:
-    """The names variables print (the first part of ``a.b``) and the names loops and {% with %} bind."""
-    used: set[str] = set()
-    bound: set[str] = set()
-    for node in nodelist.get_nodes_by_type(VariableNode):
-        var = node.filter_expression.var
-        lookups = getattr(var, "lookups", None)
-        if lookups:
-            used.add(lookups[0])
-    for node in nodelist.get_nodes_by_type(ForNode):
-        bound.update(node.loopvars)
-        bound.add("forloop")
-    for node in nodelist.get_nodes_by_type(WithNode):
-        bound.update(node.extra_context)
-    return used, bound
-
-
-def _check_one(name: str, text: str) -> str:
-    tags = []
-    for token in Lexer(text).tokenize():
-        if token.token_type == TokenType.BLOCK:
-            parts = token.split_contents()
-            tags.append(parts[0] if parts else "")
-    refused = sorted({tag for tag in tags if tag not in ALLOWED_TAGS})
-    if not refused and tags.count("for") > MAX_LOOPS:
-        raise TemplateError(name, [_("A certificate template may have at most %(count)d loops.")
-                                   % {"count": MAX_LOOPS}])
-    if refused:
-        raise TemplateError(name, [_("These tags are not allowed in a certificate template: %(tags)s. "
-                                     "Use {%% if %%}, {%% for %%}, {%% with %%} and filters.")
-                                   % {"tags": ", ".join(refused)}])
-    try:
-        template = ENGINE.from_string(text)
-    except TemplateSyntaxError as exc:
-        raise TemplateError(name, [_("The template has an error: %(error)s") % {"error": exc}]) from None
-    used, bound = _roots(template.nodelist)
-    unknown = sorted(used - bound - set(TEMPLATE_FIELDS))
-    if unknown:
-        raise TemplateError(name, [_("Unknown names: %(names)s. A certificate can print: %(fields)s.")
-                                   % {"names": ", ".join(unknown), "fields": ", ".join(TEMPLATE_FIELDS)}])
-    try:
-        return template.render(Context(dict(TEMPLATE_FIELDS), autoescape=False))
-    except Exception as exc:  # noqa: BLE001 - a filter's error at render time is the template's fault
-        raise TemplateError(name, [_("The template fails with the sample values: %(error)s") % {"error": exc}]) \
-            from None
-
-
-def check_template(title: str, body: str) -> None:
-    """Refuse a template that uses a tag or a name a certificate may not, does not compile, fails
-    when rendered with sample values, or renders empty; :class:`TemplateError` says which."""
-    if not (title or "").strip():
-        raise TemplateError("title", [_("A certificate needs a title.")])
-    if not _check_one("title", title).strip():
-        raise TemplateError("title", [_("The title prints nothing with the sample values.")])
-    if not _check_one("body", body or "").strip():
-        raise TemplateError("body", [_("The text prints nothing with the sample values.")])
-
-
-def _render(text: str, values: dict[str, str]) -> str:
-    return ENGINE.from_string(text).render(Context(dict(values), autoescape=False)).strip()
-
-
 # -- issuing certificates ----------------------------------------------------------------------
 
 def _serials(office, year: int, count: int) -> list[str]:
@@ -306,25 +201,14 @@ def _serials(office, year: int, count: int) -> list[str]:
     return [f"{prefix}-{year}-{number:06d}" for number in range(first, first + count)]
 
 
-#: The output codes that have an active template, read at most once a minute per process (an
-#: approval without a certificate costs no query), and at once after a template is saved here.
-TEMPLATE_CODES_SECONDS = 60
-_template_codes: tuple[float, frozenset[str]] | None = None
-
-
-def forget_template_codes() -> None:
-    global _template_codes
-    _template_codes = None
-
-
 def template_codes() -> frozenset[str]:
     """The codes of the outputs whose certificates are issued (an active template)."""
-    global _template_codes
+    cache = certificate_templates.template_codes_cache
     now = time.monotonic()
-    if _template_codes is None or now - _template_codes[0] > TEMPLATE_CODES_SECONDS:
+    if not cache or now - cache[0][0] > certificate_templates.TEMPLATE_CODES_SECONDS:
         codes = frozenset(CertificateTemplate.objects.filter(is_active=True).values_list("output__code", flat=True))
-        _template_codes = (now, codes)
-    return _template_codes[1]
+        cache[:] = [(now, codes)]
+    return cache[0][1]
 
 
 def issue_certificates(session, case: Case, issued: list[IssuedOutput]) -> list[Certificate]:
@@ -361,8 +245,8 @@ def issue_certificates(session, case: Case, issued: list[IssuedOutput]) -> list[
         }
         certificates.append(Certificate(
             output=output, office=office, serial=serial, token=secrets.token_urlsafe(24),
-            title=_render(template.title, values), template_text=template.body, values=values,
-            body=_render(template.body, values), issued_at=now))
+            title=render(template.title, values), template_text=template.body, values=values,
+            body=render(template.body, values), issued_at=now))
     Certificate.objects.bulk_create(certificates)
     session.log("certificate.issued", case=case, message=", ".join(serials), data={"serials": serials})
     return certificates
