@@ -28,6 +28,8 @@ from govflow.applications.models import (
     DeliveryMethod,
     DeliveryState,
     Document,
+    DocumentStatus,
+    Origin,
     Outcome,
     TimelineEntry,
 )
@@ -64,8 +66,10 @@ def document_repr(document: Any) -> dict:
         "filename": document.filename,
         "size": document.size,
         "sha256": document.sha256,
+        "status": document.status,
+        "due_date": document.due_date.isoformat() if document.due_date else None,
         "uploaded_at": serializers.DateTimeField().to_representation(document.uploaded_at),
-        "url": reverse("api:document-file", args=[document.application_id, document.pk]),
+        "url": reverse("api:document-file", args=[document.application_id, document.pk]) if document.file else None,
     }
 
 
@@ -110,8 +114,14 @@ class DocumentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=DocumentStatus.choices, help_text="`provided` (the file is the material), `deferred` (容缺受理: "
+        "accepted without it, due by `due_date`; no file yet) or `commitment` (告知承诺制: the file is the "
+        "applicant's signed commitment, in place of the material).")
+    due_date = serializers.DateField(allow_null=True, help_text="For a deferred material, the working day it is "
+                                                                "due by.")
     uploaded_at = serializers.DateTimeField()
-    url = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="Download address of the file (null while deferred).")
 
 
 class CorrectionsSerializer(serializers.Serializer):
@@ -214,6 +224,9 @@ class ApplicationSerializer(serializers.Serializer):
                                    "agent, the organisation's legal representative or agent, a counter clerk).")
     channel = serializers.ChoiceField(choices=Channel.choices, help_text="Through which door it came: `online` "
                                       "(the portal), `counter` (a service-hall counter) or `api`.")
+    origin = serializers.ChoiceField(choices=Origin.choices, help_text="Who started it: `citizen` (applied for), "
+                                     "`offer` (the state offered it pre-filled and the applicant accepted, 免申即享) "
+                                     "or `grant` (granted without any application).")
     division = DivisionRefSerializer(help_text="Where the application is handled: its cases go to the offices "
                                                "competent for this division.")
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
@@ -332,12 +345,14 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         return dict(found)
 
     documents: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for application_id, pk, material, filename, size, sha256, uploaded_at in (
+    for application_id, pk, material, filename, size, sha256, doc_status, due, file, uploaded_at in (
             Document.objects.filter(application_id__in=ids).order_by("material_code", "id")
-            .values_list("application_id", "id", "material_code", "filename", "size", "sha256", "uploaded_at")):
+            .values_list("application_id", "id", "material_code", "filename", "size", "sha256", "status",
+                         "due_date", "file", "uploaded_at")):
         documents[application_id].append({
             "id": pk, "material": material, "filename": filename, "size": size, "sha256": sha256,
-            "uploaded_at": times(uploaded_at), "url": document_url(application_id, pk),
+            "status": doc_status, "due_date": due.isoformat() if due else None,
+            "uploaded_at": times(uploaded_at), "url": document_url(application_id, pk) if file else None,
         })
 
     cases: dict[int, list[dict]] = {pk: [] for pk in ids}
@@ -414,6 +429,7 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "applicant": application.party_ref(),
         "submitted_by": person_ref(application.submitted_by) if application.submitted_by_id else None,
         "channel": application.channel,
+        "origin": application.origin,
         "division": division_payload(application.division),
         "status": application.status,
         "outcome": application.outcome or None,

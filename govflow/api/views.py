@@ -58,7 +58,7 @@ IDEMPOTENCY_KEY_REUSED = detail("Idempotency-Key reused with another body")
 
 #: What an application's representation shows of its row and of the rows joined to it (its
 #: documents, cases and timeline are read by ``application_reprs``, three queries for a whole page).
-_APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "channel",
+_APPLICATION_FIELDS = ("number", "status", "outcome", "data", "submitted_at", "expected_finish", "channel", "origin",
                        "delivery_method", "pickup_office_id", "delivery_address",
                        "one_thing__code", "version__number", "version__digest",  # the snapshot: get_definition()
                        "division__code", "division__name",

@@ -37,6 +37,7 @@ from .models import (
     CorrectionRequest,
     Delivery,
     Evaluation,
+    RefusalEntry,
     TimelineEntry,
 )
 
@@ -276,6 +277,31 @@ def _body_help_now() -> SafeString:
 
 
 _body_help = lazy(_body_help_now, SafeString)
+
+
+@admin.register(RefusalEntry)
+class RefusalEntryAdmin(admin.ModelAdmin):
+    """The refusal list an administrator keeps: who may not defer a material nor sign a commitment
+    instead of proving it, and why (shown to them). Entries are never deleted: lift one by setting
+    *lifted at*, so the record of who was refused, when and why stays."""
+
+    list_display = ("identifier", "name", "kind", "source", "starts_on", "ends_on", "lifted_at")
+    list_filter = ("kind", "source", ("lifted_at", admin.EmptyFieldListFilter))
+    search_fields = ("=identifier", "name")
+    fields = ("kind", "identifier", "name", "reason", "source", "application", "starts_on", "ends_on",
+              "created_by", "created_at", "lifted_at")
+    readonly_fields = ("source", "application", "created_by", "created_at")
+    raw_id_fields = ("application",)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: RefusalEntry, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        if obj.lifted_at and not obj.lifted_by_id:
+            obj.lifted_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Certificate)

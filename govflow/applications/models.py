@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import models as _catalog_models
+from govflow.catalog.fieldtypes import FIELD_TYPES, is_valid_id_number, is_valid_uscc
 
 from .certificate_templates import TemplateError, check_template, forget_template_codes
 
@@ -50,6 +51,24 @@ class Channel(models.TextChoices):
     API = "api", _("API")
 
 
+class Origin(models.TextChoices):
+    """Who started the application: the citizen, or the state before the citizen asked (免申即享)."""
+
+    CITIZEN = "citizen", _("Applied for")
+    OFFER = "offer", _("Offered, then accepted")
+    GRANT = "grant", _("Granted without applying")
+
+
+class DocumentStatus(models.TextChoices):
+    """How a material stands in the application (the reform's instruments, 国发〔2024〕3号)."""
+
+    PROVIDED = "provided", _("Provided")
+    #: 容缺受理: accepted without it; the applicant hands it in by ``Document.due_date``.
+    DEFERRED = "deferred", _("To follow (accepted without it)")
+    #: 告知承诺制: replaced by the applicant's signed commitment (the file is the commitment's PDF).
+    COMMITMENT = "commitment", _("Replaced by a signed commitment")
+
+
 class Application(models.Model):
     """One request for a one thing (申请), by a person or an organisation.
 
@@ -72,6 +91,9 @@ class Application(models.Model):
     authorisation = models.ForeignKey("parties.Authorisation", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="applications", verbose_name=_("authorisation"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.CITIZEN,
+                              help_text=_("Applied for by the applicant, or offered or granted by the state "
+                                          "without an application."))
     counter_office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+", verbose_name=_("counter"))
     division = models.ForeignKey("catalog.Division", on_delete=models.PROTECT, related_name="+",
@@ -268,7 +290,11 @@ class Document(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents",
                                     verbose_name=_("application"))
     material_code = models.CharField(max_length=64, verbose_name=_("material code"))
-    file = models.FileField(upload_to=document_upload_to, max_length=200, verbose_name=_("file"))
+    status = models.CharField(_("status"), max_length=12, choices=DocumentStatus.choices,
+                              default=DocumentStatus.PROVIDED)
+    # A deferred material has no file yet: only the working day it is due by.
+    due_date = models.DateField(_("due by"), null=True, blank=True)
+    file = models.FileField(upload_to=document_upload_to, max_length=200, blank=True, verbose_name=_("file"))
     filename = models.CharField(max_length=255, verbose_name=_("filename"))
     size = models.PositiveBigIntegerField( verbose_name=_("size"))
     sha256 = models.CharField(max_length=64, verbose_name=_("sha256"))
@@ -281,7 +307,16 @@ class Document(models.Model):
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         ordering = ["material_code", "id"]
-        constraints = [models.UniqueConstraint(fields=["application", "material_code"], name="uniq_document_material")]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "material_code"], name="uniq_document_material"),
+            models.CheckConstraint(condition=~Q(status="deferred") | Q(due_date__isnull=False),
+                                   name="document_deferred_has_due_date"),
+        ]
+        indexes = [
+            # The deadline sweep reads the deferred materials due by a day.
+            models.Index(fields=["due_date"], name="document_deferred_due",
+                         condition=Q(status="deferred")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.material_code}: {self.filename}"
@@ -584,3 +619,65 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+
+class RefusalKind(models.TextChoices):
+    PERSON = "person", _("Person (resident ID number)")
+    ORGANISATION = "organisation", _("Organisation (unified social credit code)")
+
+
+class RefusalSource(models.TextChoices):
+    MANUAL = "manual", _("Entered by an administrator")
+    COMMITMENT = "commitment", _("A commitment found false")
+    IMPORT = "import", _("Imported (e.g. a credit record)")
+
+
+class RefusalEntry(models.Model):
+    """One applicant the reform's facilities are refused to (e.g. from a credit record).
+
+    Someone on the list cannot submit with a material deferred (容缺受理) nor replace one by a
+    commitment (告知承诺制); ``reason`` is shown to them. Entries are keyed by the identifier the
+    records carry (the resident ID number or the unified social credit code), so a list imported
+    from another system works before the person has an account."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=RefusalKind.choices)
+    identifier = models.CharField(_("identifier"), max_length=18, db_index=True,
+                                  help_text=_("The resident ID number or the unified social credit code."))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    reason = models.JSONField(_("reason shown to the applicant"), default=dict,
+                              help_text=_('{"en": "...", "zh-hans": "..."}'))
+    source = models.CharField(_("source"), max_length=12, choices=RefusalSource.choices,
+                              default=RefusalSource.MANUAL)
+    # The application whose false commitment put the applicant here (source "commitment").
+    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("application"))
+    starts_on = models.DateField(_("from"), default=timezone.localdate)
+    ends_on = models.DateField(_("until"), null=True, blank=True,
+                               help_text=_("The last day on the list; empty: until lifted."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("created by"), editable=False)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("lifted by"))
+
+    class Meta:
+        verbose_name = _("refusal list entry")
+        verbose_name_plural = _("refusal list")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "identifier"], name="refusal_lookup",
+                                condition=Q(lifted_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.identifier}"
+
+    def clean(self) -> None:
+        self.identifier = (self.identifier or "").replace(" ", "").upper()
+        kind = FIELD_TYPES["uscc" if self.kind == RefusalKind.ORGANISATION else "id_number"]
+        valid = is_valid_uscc if self.kind == RefusalKind.ORGANISATION else is_valid_id_number
+        if self.kind and not valid(self.identifier):
+            raise ValidationError({"identifier": kind.format_message})
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day cannot come before the first.")})
+        if not (self.reason or {}).get("en") and not (self.reason or {}).get("zh-hans"):
+            raise ValidationError({"reason": _("Say why, in the words the applicant will read.")})

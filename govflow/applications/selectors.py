@@ -56,7 +56,7 @@ FINISHED_CASE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, Ca
 
 #: What a row of the list shows of an application; of its one thing, what names it; of its version,
 #: its key into the cache of compiled definitions (``get_definition``).
-_LIST_APPLICATION_FIELDS = ("number", "status", "outcome", "created_at", "updated_at", "submitted_at",
+_LIST_APPLICATION_FIELDS = ("number", "status", "outcome", "origin", "created_at", "updated_at", "submitted_at",
                             "expected_finish", "one_thing__code", "one_thing__name", "version__digest")
 
 

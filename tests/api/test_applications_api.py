@@ -28,7 +28,8 @@ from .conftest import list_queries
 
 pytestmark = pytest.mark.django_db
 
-APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "division", "status",
+APPLICATION_KEYS = {"id", "number", "one_thing", "version", "applicant", "submitted_by", "channel", "origin",
+                    "division", "status",
                     "outcome", "state", "state_label", "rejections", "data", "documents", "cases", "timeline",
                     "submitted_at", "expected_finish", "evaluation", "delivery", "deliveries"}
 
@@ -51,6 +52,7 @@ def test_a_draft_has_the_contract_shape(api, citizen_alice, demo_catalog):
     assert body["one_thing"] == "newborn" and isinstance(body["version"], int)
     assert body["data"] == {"baby_name": "小宝", "gestational_weeks": 39}
     assert body["cases"] == [] and body["timeline"] == [] and body["evaluation"] is None
+    assert body["origin"] == "citizen"
     # For herself, by herself, through the API.
     assert body["applicant"] == {"kind": "person", "id": citizen_alice.pk, "name": citizen_alice.name}
     assert body["submitted_by"] == {"id": citizen_alice.pk, "name": citizen_alice.name}
@@ -128,7 +130,8 @@ def test_uploads_are_checked_by_content_and_size(api, citizen_alice, demo_catalo
     ok = upload(api, citizen_alice, app["id"], "delivery_record", PDF_BYTES, "../../出生 记录.pdf")
     assert ok.status_code == 201
     body = ok.json()
-    assert set(body) == {"id", "material", "filename", "size", "sha256", "uploaded_at", "url"}
+    assert set(body) == {"id", "material", "filename", "size", "sha256", "status", "due_date", "uploaded_at", "url"}
+    assert body["status"] == "provided" and body["due_date"] is None
     assert "/" not in body["filename"]
 
 
@@ -231,7 +234,7 @@ def _read_one_by_one(app: Application, language: str) -> dict:
                                       "name": app.applicant.name or app.applicant.username},
             "submitted_by": {"id": app.submitted_by.pk, "name": app.submitted_by.name or app.submitted_by.username}
             if app.submitted_by else None,
-            "channel": app.channel,
+            "channel": app.channel, "origin": app.origin,
             "division": {"code": app.division.code, "name": localized(app.division.name)}, "status": app.status, "outcome": app.outcome or None,
             "state": app.outcome if app.status == "completed" else app.status,
             "state_label": str({"completed": ApplicationStatus.COMPLETED.label, "rejected": Outcome.REJECTED.label,
@@ -240,8 +243,10 @@ def _read_one_by_one(app: Application, language: str) -> dict:
                 ApplicationStatus(app.status).label)),
             "data": app.data,
             "documents": [{"id": d.pk, "material": d.material_code, "filename": d.filename, "size": d.size,
-                           "sha256": d.sha256, "uploaded_at": times.to_representation(d.uploaded_at),
-                           "url": f"/api/v1/applications/{app.pk}/documents/{d.pk}/file"}
+                           "sha256": d.sha256, "status": d.status,
+                           "due_date": d.due_date.isoformat() if d.due_date else None,
+                           "uploaded_at": times.to_representation(d.uploaded_at),
+                           "url": f"/api/v1/applications/{app.pk}/documents/{d.pk}/file" if d.file else None}
                           for d in app.documents.order_by("material_code", "id")],
             "cases": [{"id": c.pk,
                        "procedure": {"code": c.procedure_code,
