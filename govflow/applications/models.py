@@ -250,6 +250,7 @@ class Case(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
     decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approval revoked at"))
+    revocation_reason = models.TextField(blank=True, verbose_name=_("reason for revoking the approval"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))

@@ -69,7 +69,8 @@ def revoke_case(*, case: Any, reason: str, actor: Any = None, cause: str) -> Any
     with engine.session(app, cases, actor=actor) as s:
         case.status = CaseStatus.REVOKED
         case.revoked_at = now
-        s.touch_case(case, "status", "revoked_at")
+        case.revocation_reason = reason
+        s.touch_case(case, "status", "revoked_at", "revocation_reason")
         data: dict[str, Any] = {"cause": cause, "outputs": sorted(o.code for o in outputs)}
         if app.status == ApplicationStatus.COMPLETED:
             outcome = outcome_of([c.status for c in s.cases.values()])

@@ -98,6 +98,12 @@ def test_the_applicant_reads_the_revocation_with_their_remedies(client, citizen_
     client.force_login(citizen_alice)
     page = client.get(f"/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "revoked its approval" in page and "The premises commitment was found false." in page
+    assert "approval revoked on" in page and "administrative reconsideration" in page
+    body = client.get(f"/api/v1/applications/{app.pk}/").json()
+    [notice] = body["rejections"]
+    assert notice["revoked"] is True and notice["reason"] == "The premises commitment was found false."
+    assert notice["procedure"] == "amr-licence" and notice["reconsideration"]["days"] > 0
+    assert {c["procedure"]["code"]: c["status"] for c in body["cases"]}["amr-licence"] == "revoked"
     message = OutboxMessage.objects.get(kind="notification", event="case.revoked")
     text = render(message, citizen_alice)  # in the recipient's language (Chinese by default)
     assert "撤销" in text.subject and "行政复议" in text.body and "found false" in text.body
