@@ -63,6 +63,7 @@ from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
 from .selectors import acting_q, is_counter_clerk_of
 from .states import may_apply_again
+from .timing import decision_timing
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -891,8 +892,11 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.decided_at = now
             case.decided_by = user
             case.owner = None
+            case.working_days_used, case.on_time = decision_timing(
+                queued_at=case.queued_at, decided_at=now, paused_working_days=case.paused_working_days,
+                due_date=case.due_date)
         s.touch_case(case, "status", "outputs", "comment", "corrections", "reviewer", "paused_at", "owner",
-                     "decided_at", "decided_by")
+                     "decided_at", "decided_by", "working_days_used", "on_time")
 
         activation = task.flow_task.activation_class(task)
         activation.start(None)
