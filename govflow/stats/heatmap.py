@@ -166,9 +166,10 @@ def median_of(histogram: dict[int, int]) -> float | None:
     return quantile_of(histogram, 0.5)
 
 
-def quantile_of(histogram: dict[int, int], q: float) -> float | None:
+def quantile_of(histogram: dict[int, int], q: float) -> float | int | None:
     """The ``q`` quantile (0 ≤ q ≤ 1) of ``{value: how many}``, interpolated linearly between
-    the closest ranks (as PostgreSQL's ``percentile_cont``); ``None`` when empty."""
+    the closest ranks (as PostgreSQL's ``percentile_cont``), rounded to 2 decimals (a whole
+    number as an ``int``); ``None`` when empty."""
     total = sum(histogram.values())
     if not total:
         return None
@@ -185,7 +186,8 @@ def quantile_of(histogram: dict[int, int], q: float) -> float | None:
         raise AssertionError("rank beyond the histogram")
 
     low_value, high_value = value_at(low), value_at(high)
-    return round(low_value + (high_value - low_value) * (position - low), 2)
+    result = round(low_value + (high_value - low_value) * (position - low), 2)
+    return int(result) if result == int(result) else result
 
 
 @dataclass

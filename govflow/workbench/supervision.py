@@ -1,0 +1,125 @@
+"""Supervision pages under ``/workbench/stats/``: the heatmap of decisions and the cases behind
+each of its cells. Supervisors see the offices they supervise and those they oversee (read-only:
+these pages change nothing); staff see everything. Interface only: the figures come from
+``govflow.stats.heatmap``.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from govflow.catalog.calendar import local_date
+from govflow.catalog.models import OneThing, localized
+from govflow.stats import heatmap as reads
+
+from . import selectors
+from .forms import StatsFilterForm
+from .views import _context
+
+#: The default period: the last twelve weeks up to today.
+DEFAULT_DAYS = 7 * 12
+CASES_PAGE_SIZE = 50
+
+
+def stats_viewer(view):
+    """Staff and supervisors; anonymous users go to the login page, anyone else gets 403
+    (``PermissionDenied`` from the stats scope)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        request.offices = list(reads.visible_offices(request.user))  # PermissionDenied → 403
+        request.staff = selectors.staff_for(request.user)
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _stats_context(request: HttpRequest, **extra: Any) -> dict:
+    if request.staff is None:  # staff without an office membership
+        return {"staff": None, "held_count": 0, "may_use_admin": admin.site.has_permission(request), **extra}
+    return _context(request, **extra)
+
+
+def _filters(request: HttpRequest) -> tuple[StatsFilterForm, reads.Scope | None]:
+    """The bound filter form (defaults filled in) and the user's scope, ``None`` if invalid."""
+    today = local_date(timezone.now())
+    data = {"date_from": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "date_to": today.isoformat(),
+            "by": "week", **{k: v for k, v in request.GET.items() if k != "page"}}
+    offices = request.offices
+    form = StatsFilterForm(
+        data, max_days=reads.MAX_RANGE_DAYS,
+        divisions=[(d.code, d.display_name) for d in reads.division_choices(offices)],
+        offices=[(o.code, o.display_name) for o in offices],
+        one_things=[(code, localized(name) or code)
+                    for code, name in OneThing.objects.order_by("code").values_list("code", "name")])
+    if not form.is_valid():
+        return form, None
+    c = form.cleaned_data
+    scope = reads.scope_for(request.user, offices, division=c["division"], office=c["office"],
+                            one_thing=c["one_thing"])
+    return form, scope
+
+
+def _query(form: StatsFilterForm, **changes: Any) -> str:
+    c = form.cleaned_data
+    values = {"date_from": c["date_from"].isoformat(), "date_to": c["date_to"].isoformat(), "by": c["by"],
+              "division": c["division"], "office": c["office"], "one_thing": c["one_thing"], **changes}
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+@require_safe
+@stats_viewer
+def stats_heatmap(request: HttpRequest) -> HttpResponse:
+    """Department × procedure by week or month: decided, on time, median working days; open overdue."""
+    form, scope = _filters(request)
+    if scope is None:
+        return render(request, "workbench/stats/heatmap.html",
+                      _stats_context(request, title=_("Supervision"), form=form, result=None), status=400)
+    c = form.cleaned_data
+    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
+    cases_url = reverse("workbench:stats-cases")
+
+    def link(procedure: str, state: str, column: Any = None) -> str:
+        period = {"date_from": column.start.isoformat(), "date_to": column.end.isoformat()} if column else {}
+        return f"{cases_url}?{_query(form, procedure=procedure, state=state, by='', **period)}"
+
+    for row in result.rows:
+        row.cell_links = [(cell, link(row.procedure_code, reads.DECIDED, cell.column)) for cell in row.cells]
+        row.total_link = link(row.procedure_code, reads.DECIDED)
+        row.overdue_link = link(row.procedure_code, reads.OVERDUE)
+    return render(request, "workbench/stats/heatmap.html", _stats_context(
+        request, title=_("Supervision"), form=form, result=result, rows=result.rows))
+
+
+@require_safe
+@stats_viewer
+def stats_cases(request: HttpRequest) -> HttpResponse:
+    """The cases behind a heatmap cell: decided in the period, or open and overdue now."""
+    form, scope = _filters(request)
+    procedure = request.GET.get("procedure", "")
+    state = request.GET.get("state", reads.DECIDED)
+    if scope is None or state not in (reads.DECIDED, reads.OVERDUE) or not procedure:
+        raise Http404("No such cases.")
+    c = form.cleaned_data
+    cases = reads.cell_cases(scope, procedure=procedure, state=state, date_from=c["date_from"],
+                             date_to=c["date_to"]).select_related("application", "office", "department")
+    page = Paginator(cases, CASES_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page"})
+    return render(request, "workbench/stats/cases.html", _stats_context(
+        request, title=_("Cases"), form=form, page=page, state=state, procedure=procedure, query=query,
+        overdue=state == reads.OVERDUE, back_url=f"{reverse('workbench:stats')}?{_query(form)}"))
