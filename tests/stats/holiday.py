@@ -43,6 +43,7 @@ import time_machine
 
 from govflow.applications import services
 from govflow.catalog.calendar import invalidate_calendar_cache, seed_calendar
+from govflow.workbench.services import evaluation_follow_up
 
 from ..stories import BUSINESS_ANSWERS, OUTPUTS, approve, case_of, submitted
 
@@ -94,3 +95,24 @@ def build(*, alice, clerks) -> dict:
     for app in (p, q, r, s):
         app.refresh_from_db()
     return {"P": p, "Q": q, "R": r, "S": s}
+
+
+def rated(*, alice, clerks, supervisor) -> dict:
+    """:func:`build`, then T (10-12 Mon 10:00) decided in full on 10-12 and 10-13 and rated 5;
+    Q (completed 10-13) rated 1 at 16:00, answered by ``supervisor`` on Wed 10-14 at 09:00
+    (1 working day to answer). Completed in the period: Q and T, both "start a business"."""
+    apps = build(alice=alice, clerks=clerks)
+    with time_machine.travel(at(10, 12), tick=False) as clock:
+        t = submitted(alice, "business-startup", answers=SOLO)
+        approve(t, "amr-licence", clerks["amr"])
+        clock.move_to(at(10, 13, 11))
+        approve(t, "psb-seal-filing", clerks["psb"])
+        approve(t, "tax-registration", clerks["tax"])
+        services.evaluation_create(application=t, user=alice, score=5, comment="很快")
+        clock.move_to(at(10, 13, 16))
+        bad = services.evaluation_create(application=apps["Q"], user=alice, score=1, comment="节前提交，节后才办")
+        clock.move_to(at(10, 14, 9))
+        evaluation_follow_up(evaluation=bad, user=supervisor, note="已致电申请人说明假期安排")
+    t.refresh_from_db()
+    apps["Q"].refresh_from_db()
+    return {**apps, "T": t}
