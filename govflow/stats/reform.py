@@ -53,6 +53,12 @@ class ReformLine:
             self.totals[key] += saved[key] * n
 
     @property
+    def figures(self) -> list[tuple[str, int, float | None]]:
+        """``(figure, total, per application)`` in :data:`FIGURES` order."""
+        per = self.per_application
+        return [(key, self.totals[key], per[key]) for key in FIGURES]
+
+    @property
     def per_application(self) -> dict[str, float | None]:
         if not self.applications:
             return dict.fromkeys(FIGURES)

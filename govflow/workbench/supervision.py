@@ -1,5 +1,5 @@
 """Supervision pages under ``/workbench/stats/``: the heatmap of decisions and the cases behind
-each of its cells. Supervisors see the offices they supervise and those they oversee (read-only:
+each of its cells, the reform's figures, and 好差评 (ratings and their follow-up). Supervisors see the offices they supervise and those they oversee (read-only:
 these pages change nothing); staff see everything. Interface only: the figures come from
 ``govflow.stats.heatmap``.
 """
@@ -24,6 +24,8 @@ from django.views.decorators.http import require_safe
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
+from govflow.stats import ratings as rating_reads
+from govflow.stats.reform import FIGURES, reform_figures
 
 from . import selectors
 from .forms import StatsFilterForm
@@ -123,3 +125,42 @@ def stats_cases(request: HttpRequest) -> HttpResponse:
     return render(request, "workbench/stats/cases.html", _stats_context(
         request, title=_("Cases"), form=form, page=page, state=state, procedure=procedure, query=query,
         overdue=state == reads.OVERDUE, back_url=f"{reverse('workbench:stats')}?{_query(form)}"))
+
+
+def _bad_request(request: HttpRequest, template: str, form: StatsFilterForm, **extra: Any) -> HttpResponse:
+    return render(request, template, _stats_context(request, form=form, invalid=True, **extra), status=400)
+
+
+@require_safe
+@stats_viewer
+def stats_reform(request: HttpRequest) -> HttpResponse:
+    """减环节、减材料、减时限、减跑动 over the applications completed in the period."""
+    form, scope = _filters(request)
+    title = _("The reform's figures")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/reform.html", form, title=title)
+    c = form.cleaned_data
+    lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
+    return render(request, "workbench/stats/reform.html", _stats_context(
+        request, title=title, form=form, lines=lines, total=total, figures=FIGURES,
+        date_from=c["date_from"], date_to=c["date_to"]))
+
+
+@require_safe
+@stats_viewer
+def stats_ratings(request: HttpRequest) -> HttpResponse:
+    """Ratings by office, procedure and clerk, and every bad rating with its follow-up."""
+    form, scope = _filters(request)
+    title = _("Ratings (好差评)")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
+    c = form.cleaned_data
+    period = {"date_from": c["date_from"], "date_to": c["date_to"]}
+    tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
+              for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
+                                ("clerk", _("By clerk")))]
+    page = Paginator(rating_reads.bad_ratings_queryset(scope, **period), CASES_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "workbench/stats/ratings.html", _stats_context(
+        request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
+        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""), **period))

@@ -25,6 +25,8 @@ urlpatterns = [
     # Supervision statistics (read-only): workbench/supervision.py.
     path("stats/", supervision.stats_heatmap, name="stats"),
     path("stats/cases/", supervision.stats_cases, name="stats-cases"),
+    path("stats/reform/", supervision.stats_reform, name="stats-reform"),
+    path("stats/ratings/", supervision.stats_ratings, name="stats-ratings"),
     # The service-hall counter (一窗受理): workbench/counter.py.
     path("counter/", counter.counter_home, name="counter"),
     path("counter/party/", counter.counter_party, name="counter-party"),
