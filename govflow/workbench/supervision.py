@@ -5,6 +5,8 @@ these pages change nothing); staff see everything. Interface only: the figures c
 """
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -31,9 +33,14 @@ from . import selectors
 from .forms import StatsFilterForm
 from .views import _context
 
+#: Leading characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 #: The default period: the last twelve weeks up to today.
 DEFAULT_DAYS = 7 * 12
 CASES_PAGE_SIZE = 50
+#: Most bad ratings one download holds (a period is at most a year).
+MAX_CSV_ROWS = 100_000
 
 
 def stats_viewer(view):
@@ -84,6 +91,20 @@ def _query(form: StatsFilterForm, **changes: Any) -> str:
     return urlencode({k: v for k, v in values.items() if v})
 
 
+HEATMAP_HEADER = ["department", "procedure", "period_start", "period_end", "decided", "on_time", "on_time_rate",
+                  "median_working_days", "open_overdue"]
+
+
+def _heatmap_lines(result: reads.Heatmap) -> Iterable[list[Any]]:
+    """One line per row and column, then the row's whole period with its open overdue count."""
+    for row in result.rows:
+        for cell in row.cells:
+            yield [row.department_code, row.procedure_code, cell.column.start.isoformat(), cell.column.end.isoformat(),
+                   cell.decided, cell.on_time, cell.on_time_rate, cell.median_days, ""]
+        yield [row.department_code, row.procedure_code, result.date_from.isoformat(), result.date_to.isoformat(),
+               row.total.decided, row.total.on_time, row.total.on_time_rate, row.total.median_days, row.overdue]
+
+
 @require_safe
 @stats_viewer
 def stats_heatmap(request: HttpRequest) -> HttpResponse:
@@ -94,6 +115,8 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
                       _stats_context(request, title=_("Supervision"), form=form, result=None), status=400)
     c = form.cleaned_data
     result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
+    if _download(request) == "csv":
+        return _csv("heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
     cases_url = reverse("workbench:stats-cases")
 
     def link(procedure: str, state: str, column: Any = None) -> str:
@@ -105,7 +128,8 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
         row.total_link = link(row.procedure_code, reads.DECIDED)
         row.overdue_link = link(row.procedure_code, reads.OVERDUE)
     return render(request, "workbench/stats/heatmap.html", _stats_context(
-        request, title=_("Supervision"), form=form, result=result, rows=result.rows))
+        request, title=_("Supervision"), form=form, result=result, rows=result.rows,
+        csv_url=f"?{_query(form, download='csv')}"))
 
 
 @require_safe
@@ -127,6 +151,31 @@ def stats_cases(request: HttpRequest) -> HttpResponse:
         overdue=state == reads.OVERDUE, back_url=f"{reverse('workbench:stats')}?{_query(form)}"))
 
 
+def _cell_text(value: Any) -> Any:
+    """A value for a CSV cell: text a spreadsheet would run as a formula is quoted with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _csv(name: str, form: StatsFilterForm, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheets read Chinese)."""
+    c = form.cleaned_data
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="{name}-{c["date_from"].isoformat()}-'
+                                       f'{c["date_to"].isoformat()}.csv"')
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell_text(value) for value in row])
+    return response
+
+
+def _download(request: HttpRequest) -> str:
+    return request.GET.get("download", "")
+
+
 def _bad_request(request: HttpRequest, template: str, form: StatsFilterForm, **extra: Any) -> HttpResponse:
     return render(request, template, _stats_context(request, form=form, invalid=True, **extra), status=400)
 
@@ -141,9 +190,14 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, "workbench/stats/reform.html", form, title=title)
     c = form.cleaned_data
     lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
+    if _download(request) == "csv":
+        header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
+        return _csv("reform", form, header, (
+            [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
+            for line in [*lines, total]))
     return render(request, "workbench/stats/reform.html", _stats_context(
         request, title=title, form=form, lines=lines, total=total, figures=FIGURES,
-        date_from=c["date_from"], date_to=c["date_to"]))
+        date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
 
 
 @require_safe
@@ -156,6 +210,20 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
     c = form.cleaned_data
     period = {"date_from": c["date_from"], "date_to": c["date_to"]}
+    download = _download(request)
+    if download == "bad":
+        rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
+        return _csv("bad-ratings", form, ["application", "one_thing", "score", "comment", "rated_at", "follow_up",
+                                          "answered_at", "answered_by", "working_days_to_answer"],
+                    ([r.number, r.one_thing, r.score, r.comment, r.rated_at.isoformat(), r.follow_up_note,
+                      r.answered_at.isoformat() if r.answered_at else "", r.answered_by, r.working_days_to_answer]
+                     for r in rows))
+    if download in rating_reads.BY:
+        rows = rating_reads.ratings_by(scope, download, **period)
+        return _csv(f"ratings-by-{download}", form,
+                    [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
+                     "answered"],
+                    ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered] for r in rows))
     tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
               for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
                                 ("clerk", _("By clerk")))]
@@ -163,4 +231,5 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"))
     return render(request, "workbench/stats/ratings.html", _stats_context(
         request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
-        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""), **period))
+        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""),
+        csv_query=_query(form, by=""), **period))

@@ -84,3 +84,40 @@ def test_the_public_ratings_page_has_counts_and_no_personal_data(story, citizen_
         assert personal not in html
     assert len(captured) <= 6
     assert client.get("/one-things/no-such-thing/ratings/").status_code == 404
+
+
+def csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_every_table_downloads_as_csv(as_user, story, supervisor, on_today):
+    client = as_user(supervisor)
+    heatmap = csv_rows(client.get(f"/workbench/stats/?{PERIOD}&by=month&download=csv"))
+    assert heatmap[0][:5] == ["department", "procedure", "period_start", "period_end", "decided"]
+    assert heatmap[1:] == [
+        ["amr", "amr-licence", "2026-09-14", "2026-09-30", "1", "1", "1.0", "1", ""],
+        ["amr", "amr-licence", "2026-10-01", "2026-10-14", "3", "2", "0.6667", "1", ""],
+        ["amr", "amr-licence", "2026-09-14", "2026-10-14", "4", "3", "0.75", "1", "1"],
+    ]
+    reform = csv_rows(client.get(f"/workbench/stats/reform/?{PERIOD}&download=csv"))
+    assert reform[1] == ["business-startup", "2", "8", "46", "14", "10", "84", "4.0", "23.0", "7.0", "5.0", "42.0"]
+    assert reform[2][:2] == ["all", "2"]
+    by_office = csv_rows(client.get(f"/workbench/stats/ratings/?{PERIOD}&download=office"))
+    assert by_office[1][1:] == ["2", "1", "0", "0", "0", "1", "3.0", "1", "1"]
+    bad = csv_rows(client.get(f"/workbench/stats/ratings/?{PERIOD}&download=bad"))
+    assert bad[1][0] == story["Q"].number and bad[1][-1] == "1"
+
+
+def test_a_comment_cannot_become_a_spreadsheet_formula(as_user, story, supervisor, on_today):
+    from govflow.applications.models import Evaluation
+
+    Evaluation.objects.filter(application=story["Q"]).update(comment="=HYPERLINK(\"http://x\")")
+    bad = csv_rows(as_user(supervisor).get(f"/workbench/stats/ratings/?{PERIOD}&download=bad"))
+    assert bad[1][3] == "'=HYPERLINK(\"http://x\")"
