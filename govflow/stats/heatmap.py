@@ -219,6 +219,15 @@ class Cell:
         return median_of(self.days)
 
     @property
+    def bar_top(self) -> int:
+        """Where a 100-pixel bar of the on-time share starts in a chart whose baseline is at 120."""
+        return 120 - (self.on_time_percent or 0)
+
+    @property
+    def label_y(self) -> int:
+        return self.bar_top - 3
+
+    @property
     def level(self) -> str:
         """``good``, ``fair`` or ``poor`` by the on-time share; ``none`` without decisions."""
         rate = self.on_time_rate
@@ -249,6 +258,8 @@ class Heatmap:
     columns: list[Column]
     rows: list[Row]
     total: Cell
+    #: Every procedure's decisions per column (the chart above the table).
+    column_totals: list[Cell] = field(default_factory=list)
 
 
 def _decided_between(date_from: date, date_to: date) -> Q:
@@ -282,12 +293,13 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str) -
     cells: dict[int, list[Cell]] = {}
     totals: dict[int, Cell] = defaultdict(lambda: Cell(None))
     grand = Cell(None)
+    by_column = [Cell(c) for c in columns]
     for item in histogram:
         i = index.get(item["column"])
         if i is None:  # cannot happen: the period's days are inside its columns
             continue
         row = cells.setdefault(item["procedure_id"], [Cell(c) for c in columns])
-        for cell in (row[i], totals[item["procedure_id"]], grand):
+        for cell in (row[i], totals[item["procedure_id"]], grand, by_column[i]):
             cell.add(item["working_days_used"], item["n"], item["met"])
 
     procedure_ids = set(cells) | set(overdue)
@@ -299,7 +311,7 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str) -
                 overdue=overdue.get(p.pk, 0))
             for p in procedures]
     return Heatmap(date_from=date_from, date_to=date_to, granularity=granularity, today=today,
-                   columns=columns, rows=rows, total=grand)
+                   columns=columns, rows=rows, total=grand, column_totals=by_column)
 
 
 def cell_cases(scope: Scope, *, procedure: str, state: str, date_from: date | None = None,

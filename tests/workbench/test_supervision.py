@@ -63,6 +63,12 @@ def test_the_heatmap_shows_numbers_and_colours(as_user, story, staff, on_today):
     assert cells(html, "amr-licence")[2:] == ["–", "1 · 1 · 100%", "–", "2 · 2 · 50%", "–", "3 · 1 · 67%", "1"]
     assert cells(html, "tax-registration")[2:] == ["–", "–", "–", "–", "2 · 2 · 0%", "2 · 2 · 0%", "1"]
     assert 'data-level="poor"' in html and 'data-level="good"' in html
+    # the chart of every procedure per week, and its numbers in a table
+    by_column = re.search(r"data-by-column>.*?<tbody>(.*?)</tbody>", html, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", " ", r).split() for r in re.findall(r"<tr>(.*?)</tr>", by_column)] == [
+        ["2026-09-14", "0", "–", "–"], ["2026-09-21", "1", "100%", "1"], ["2026-09-28", "0", "–", "–"],
+        ["2026-10-05", "2", "50%", "2"], ["2026-10-12", "3", "33%", "2"]]
+    assert re.search(r'<rect class="wb-bar wb-bar--poor" x="8" y="87" height="33"', html)
 
 
 def test_months_as_columns(as_user, story, staff, on_today):
