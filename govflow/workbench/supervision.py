@@ -1,7 +1,8 @@
 """Supervision pages under ``/workbench/stats/``: the heatmap of decisions and the cases behind
-each of its cells, the reform's figures, and 好差评 (ratings and their follow-up). Supervisors see the offices they supervise and those they oversee (read-only:
-these pages change nothing); staff see everything. Interface only: the figures come from
-``govflow.stats.heatmap``.
+each of its cells, the reform's figures, and 好差评 (ratings and their follow-up). Supervisors see
+the offices they supervise and those they oversee (read-only: these pages change nothing); staff
+see everything. Every table downloads as CSV. Interface only: the figures come from
+``govflow.stats``.
 """
 from __future__ import annotations
 
@@ -205,7 +206,7 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
 def stats_ratings(request: HttpRequest) -> HttpResponse:
     """Ratings by office, procedure and clerk, and every bad rating with its follow-up."""
     form, scope = _filters(request)
-    title = _("Ratings (好差评)")
+    title = _("Ratings")
     if scope is None:
         return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
     c = form.cleaned_data
