@@ -233,6 +233,14 @@ class Case(models.Model):
         help_text=_("from queued to decided, working days waiting for the citizen excluded"))
     on_time = models.BooleanField(null=True, blank=True, verbose_name=_("on time"),
                                   help_text=_("decided on or before its due date"))
+    # Where the time went (also stored at the decision): the first time a clerk took the case
+    # (claimed or assigned), the working days from submission to queued (waiting for the cases it
+    # comes after) and from queued to that first claim (waiting in the queue).
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first claimed at"))
+    prerequisite_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                            verbose_name=_("working days waiting for prerequisites"))
+    queue_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                     verbose_name=_("working days in the queue"))
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
     comment = models.TextField(blank=True, verbose_name=_("comment"))
     corrections = models.JSONField(default=dict, blank=True, verbose_name=_("corrections"))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from govflow.catalog.calendar import local_date, working_days_between
 
-__all__ = ["decision_timing"]
+__all__ = ["decision_timing", "waiting_days"]
 
 
 def decision_timing(*, queued_at: datetime | None, decided_at: datetime, paused_working_days: int,
@@ -30,3 +30,17 @@ def decision_timing(*, queued_at: datetime | None, decided_at: datetime, paused_
     if queued_at is not None:
         used = max(working_days_between(local_date(queued_at), decided_on) - (paused_working_days or 0), 0)
     return used, due_date is None or decided_on <= due_date
+
+
+def waiting_days(*, submitted_at: datetime | None, queued_at: datetime | None,
+                 claimed_at: datetime | None) -> tuple[int | None, int | None]:
+    """``(prerequisite_working_days, queue_working_days)`` of a decided case: working days from the
+    application's submission to the case being queued (waiting for the cases it comes after), and
+    from queued to the first claim (waiting in the queue; a case never claimed has ``None``). The
+    review is the rest of ``working_days_used``."""
+    prerequisites = queue = None
+    if submitted_at is not None and queued_at is not None:
+        prerequisites = working_days_between(local_date(submitted_at), local_date(queued_at))
+    if queued_at is not None and claimed_at is not None:
+        queue = working_days_between(local_date(queued_at), local_date(claimed_at))
+    return prerequisites, queue

@@ -76,3 +76,35 @@ def test_the_migration_back_fills_cases_decided_before_it(citizen_alice, clerks)
     migration.backfill(django_apps, None)
     assert stored(apps) == EXPECTED
     assert not Case.objects.filter(decided_at__isnull=True).exclude(on_time=None).exists()
+
+
+#: (prerequisites, queue) working days of the decided cases; in the story ``approve`` claims just
+#: before deciding, and R's tax case was claimed on 10-10 to ask for a correction.
+WAITING = {
+    ("P", "amr-licence"): (0, 1),        # submitted and queued 09-20 (make-up Sunday), claimed 09-21
+    ("Q", "amr-licence"): (0, 3),        # queued 09-30, claimed 10-10: 10-08, 10-09, 10-10
+    ("Q", "psb-seal-filing"): (3, 1),    # submitted 09-30, queued 10-10; claimed 10-12
+    ("Q", "tax-registration"): (3, 2),   # claimed 10-13
+    ("R", "amr-licence"): (0, 1),        # submitted and queued 10-08, claimed 10-09
+    ("R", "tax-registration"): (1, 1),   # queued 10-09, claimed 10-10 (make-up Saturday)
+}
+
+
+def waited(apps: dict) -> dict:
+    return {(letter, c.procedure_code): (c.prerequisite_working_days, c.queue_working_days)
+            for letter, app in apps.items()
+            for c in Case.objects.filter(application=app, decided_at__isnull=False)}
+
+
+def test_a_decision_stores_where_the_time_went(citizen_alice, clerks):
+    apps = holiday.build(alice=citizen_alice, clerks=clerks)
+    assert waited(apps) == WAITING
+
+
+def test_the_migration_back_fills_the_first_claim_and_the_waits(citizen_alice, clerks):
+    apps = holiday.build(alice=citizen_alice, clerks=clerks)
+    before = dict(Case.objects.values_list("pk", "claimed_at"))
+    Case.objects.update(claimed_at=None, prerequisite_working_days=None, queue_working_days=None)
+    importlib.import_module("govflow.applications.migrations.0017_where_time_goes").backfill(django_apps, None)
+    assert dict(Case.objects.values_list("pk", "claimed_at")) == before
+    assert waited(apps) == WAITING
