@@ -29,6 +29,7 @@ from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
 from govflow.stats import ratings as rating_reads
 from govflow.stats.reform import FIGURES, reform_figures
+from govflow.stats.stages import STAGES, where_time_goes
 
 from . import selectors
 from .forms import StatsFilterForm
@@ -234,3 +235,25 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
         request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
         bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""),
         csv_query=_query(form, by=""), **period))
+
+
+@require_safe
+@stats_viewer
+def stats_time(request: HttpRequest) -> HttpResponse:
+    """Where time goes: per procedure, median and p90 working days per stage of its decided cases."""
+    form, scope = _filters(request)
+    title = _("Where time goes")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/time.html", form, title=title)
+    c = form.cleaned_data
+    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
+    if _download(request) == "csv":
+        header = ["department", "procedure", "decided",
+                  *(f"{stage}_{q}" for stage in STAGES for q in ("median", "p90"))]
+        return _csv("where-time-goes", form, header, (
+            [row.department_code, row.procedure_code, row.decided,
+             *(value for _stage, median, p90 in row.stages for value in (median, p90))]
+            for row in rows))
+    return render(request, "workbench/stats/time.html", _stats_context(
+        request, title=title, form=form, rows=rows, date_from=c["date_from"], date_to=c["date_to"],
+        csv_url=f"?{_query(form, download='csv')}"))

@@ -27,6 +27,7 @@ urlpatterns = [
     path("stats/cases/", supervision.stats_cases, name="stats-cases"),
     path("stats/reform/", supervision.stats_reform, name="stats-reform"),
     path("stats/ratings/", supervision.stats_ratings, name="stats-ratings"),
+    path("stats/time/", supervision.stats_time, name="stats-time"),
     # The service-hall counter (一窗受理): workbench/counter.py.
     path("counter/", counter.counter_home, name="counter"),
     path("counter/party/", counter.counter_party, name="counter-party"),

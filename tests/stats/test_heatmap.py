@@ -143,3 +143,18 @@ def test_queries_do_not_grow_with_the_data(story, staff, supervisor_sue_amr, cit
             approve(submitted(citizen_alice, "business-startup", answers=holiday.SOLO), "amr-licence", clerks["amr"])
     assert Case.objects.filter(procedure_code="amr-licence", decided_at__isnull=False).count() == 8
     assert (count(staff), count(supervisor_sue_amr)) == before
+
+
+def test_where_time_goes_per_procedure(story, staff, on_today, django_assert_max_num_queries):
+    from govflow.stats.stages import where_time_goes
+
+    staff_scope = scope(staff)
+    with django_assert_max_num_queries(6):  # five stages, the procedures' names
+        rows = where_time_goes(staff_scope, **PERIOD)
+    found = {row.procedure_code: (row.decided, row.stages) for row in rows}
+    # amr: P (prereq 0, queue 1, review 0), Q (0, 3, 0), R (0, 1, 0); committed 1 day each
+    assert found["amr-licence"] == (3, [("prerequisites", 0, 0), ("queue", 1, 2.6), ("review", 0, 0),
+                                        ("paused", 0, 0), ("committed", 1, 1)])
+    # tax: Q (prereq 3, queue 2, review 0, paused 0), R (1, 1, 2 − 1 = 1, paused 1)
+    assert found["tax-registration"] == (2, [("prerequisites", 2, 2.8), ("queue", 1.5, 1.9), ("review", 0.5, 0.9),
+                                             ("paused", 0.5, 0.9), ("committed", 1, 1)])

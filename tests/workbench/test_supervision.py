@@ -170,3 +170,12 @@ def test_the_number_of_queries_does_not_grow_with_the_data(as_user, story, staff
     html = client.get(f"{STATS}?{PERIOD}").content.decode()
     # week of 10-12: the 300 (none on time); whole period: 3 + 300 decided, 2 of them on time
     assert cells(html, "amr-licence")[6:8] == ["300 · 2 · 0%", "303 · 2 · 1%"]
+
+
+def test_where_time_goes_page_and_csv(as_user, story, staff, on_today):
+    client = as_user(staff)
+    html = client.get(f"/workbench/stats/time/?{PERIOD}&one_thing=business-startup").content.decode()
+    assert cells(html, "tax-registration")[1:] == ["2", "2 / 2.8", "1.5 / 1.9", "0.5 / 0.9", "0.5 / 0.9", "1 / 1"]
+    body = client.get(f"/workbench/stats/time/?{PERIOD}&download=csv").content.decode("utf-8")
+    assert "amr,amr-licence,3,0,0,1,2.6,0,0,0,0,1,1" in body
+    assert client.get("/workbench/stats/time/?one_thing=nothing").status_code == 400
