@@ -179,3 +179,20 @@ def test_where_time_goes_page_and_csv(as_user, story, staff, on_today):
     body = client.get(f"/workbench/stats/time/?{PERIOD}&download=csv").content.decode("utf-8")
     assert "amr,amr-licence,3,0,0,1,2.6,0,0,0,0,1,1" in body
     assert client.get("/workbench/stats/time/?one_thing=nothing").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/workbench/stats/time/", "/workbench/stats/reform/", "/workbench/stats/ratings/",
+                                  "/workbench/stats/cases/?procedure=amr-licence&state=decided&"])
+def test_every_supervision_page_costs_the_same_queries_at_two_sizes(as_user, story, staff, citizen_alice, on_today,
+                                                                    path):
+    client = as_user(staff)
+    url = f"{path}{'&' if '?' in path else '?'}{PERIOD}".replace("&&", "&")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    small = count()
+    decided_in_bulk(300, citizen_alice)
+    assert count() == small
