@@ -253,6 +253,20 @@ class Case(models.Model):
     revocation_reason = models.TextField(blank=True, verbose_name=_("reason for revoking the approval"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
+    # Stored at the decision (govflow.applications.timing) so statistics never read a row per case.
+    working_days_used = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("working days used"),
+        help_text=_("from queued to decided, working days waiting for the citizen excluded"))
+    on_time = models.BooleanField(null=True, blank=True, verbose_name=_("on time"),
+                                  help_text=_("decided on or before its due date"))
+    # Where the time went (also stored at the decision): the first time a clerk took the case
+    # (claimed or assigned), the working days from submission to queued (waiting for the cases it
+    # comes after) and from queued to that first claim (waiting in the queue).
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first claimed at"))
+    prerequisite_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                            verbose_name=_("working days waiting for prerequisites"))
+    queue_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                     verbose_name=_("working days in the queue"))
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
     comment = models.TextField(blank=True, verbose_name=_("comment"))
     corrections = models.JSONField(default=dict, blank=True, verbose_name=_("corrections"))
@@ -274,6 +288,12 @@ class Case(models.Model):
                          condition=Q(status="in_review", task__isnull=False)),
             models.Index(fields=["office", "due_date", "id"], name="case_escalated",
                          condition=Q(status__in=["queued", "in_review"], escalated_at__isnull=False)),
+            # Supervision statistics: decisions of a period, by office, answered from the index alone.
+            models.Index(fields=["decided_at", "office"], name="case_decided",
+                         include=["department", "procedure", "working_days_used", "on_time"],
+                         condition=Q(decided_at__isnull=False)),
+            models.Index(fields=["office", "decided_at"], name="case_decided_office",
+                         condition=Q(decided_at__isnull=False)),
         ]
         constraints = [models.UniqueConstraint(fields=["application", "procedure_code"], name="uniq_case_step")]
         verbose_name = _("case")

@@ -63,6 +63,7 @@ from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
 from .selectors import acting_q, is_counter_clerk_of
 from .states import may_apply_again
+from .timing import decision_timing, waiting_days
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -677,9 +678,17 @@ def task_claim(*, case: Case, user: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = user
         s.touch_case(case, "status", "owner")
+        _first_claim(s, case, task.assigned)
         s.log("case.claimed", case=case)
         _mark_in_progress(s)
     return case
+
+
+def _first_claim(s: engine.EngineSession, case: Case, at: Any) -> None:
+    """The first time a clerk takes the case ends its wait in the queue (statistics)."""
+    if case.claimed_at is None:
+        case.claimed_at = at
+        s.touch_case(case, "claimed_at")
 
 
 def _mark_in_progress(s: engine.EngineSession) -> None:
@@ -740,6 +749,7 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = assignee
         s.touch_case(case, "status", "owner")
+        _first_claim(s, case, task.assigned)
         # Its own kind, by the supervisor, from whom to whom: never a second "claimed".
         s.log("case.reassigned", case=case, data={"from": _clerk_ref(previous), "to": _clerk_ref(assignee)})
         _mark_in_progress(s)
@@ -891,8 +901,14 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.decided_at = now
             case.decided_by = user
             case.owner = None
+            case.working_days_used, case.on_time = decision_timing(
+                queued_at=case.queued_at, decided_at=now, paused_working_days=case.paused_working_days,
+                due_date=case.due_date)
+            case.prerequisite_working_days, case.queue_working_days = waiting_days(
+                submitted_at=app.submitted_at, queued_at=case.queued_at, claimed_at=case.claimed_at or now)
         s.touch_case(case, "status", "outputs", "comment", "corrections", "reviewer", "paused_at", "owner",
-                     "decided_at", "decided_by")
+                     "decided_at", "decided_by", "working_days_used", "on_time", "prerequisite_working_days",
+                     "queue_working_days")
 
         activation = task.flow_task.activation_class(task)
         activation.start(None)

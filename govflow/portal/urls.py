@@ -9,6 +9,7 @@ urlpatterns = [
     path("", find.home, name="home"),
     path("one-things/<slug:code>/", find.one_thing_detail, name="one-thing"),
     path("one-things/<slug:code>/guide/", find.one_thing_guide, name="one-thing-guide"),
+    path("one-things/<slug:code>/ratings/", find.one_thing_ratings, name="one-thing-ratings"),
     path("apply/<slug:code>/", apply.apply_start, name="apply"),
     path("applications/", follow.application_list, name="applications"),
     path("applications/<int:pk>/", follow.application_detail, name="application"),
