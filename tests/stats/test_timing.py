@@ -72,7 +72,7 @@ def test_a_decision_stores_its_working_days_and_whether_it_was_on_time(citizen_a
 def test_the_migration_back_fills_cases_decided_before_it(citizen_alice, clerks):
     apps = holiday.build(alice=citizen_alice, clerks=clerks)
     Case.objects.update(working_days_used=None, on_time=None)
-    migration = importlib.import_module("govflow.applications.migrations.0016_decision_timing")
+    migration = importlib.import_module("govflow.applications.migrations.0019_decision_timing")
     migration.backfill(django_apps, None)
     assert stored(apps) == EXPECTED
     assert not Case.objects.filter(decided_at__isnull=True).exclude(on_time=None).exists()
@@ -105,6 +105,6 @@ def test_the_migration_back_fills_the_first_claim_and_the_waits(citizen_alice, c
     apps = holiday.build(alice=citizen_alice, clerks=clerks)
     before = dict(Case.objects.values_list("pk", "claimed_at"))
     Case.objects.update(claimed_at=None, prerequisite_working_days=None, queue_working_days=None)
-    importlib.import_module("govflow.applications.migrations.0017_where_time_goes").backfill(django_apps, None)
+    importlib.import_module("govflow.applications.migrations.0020_where_time_goes").backfill(django_apps, None)
     assert dict(Case.objects.values_list("pk", "claimed_at")) == before
     assert waited(apps) == WAITING

@@ -30,7 +30,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0015_updated_at_verbose_names'),
+        ('applications', "0018_case_revocation_reason"),
         ('catalog', '0012_procedure_remedies'),
         ('viewflow', '0015_task_scheduled'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -40,7 +40,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0016_decision_timing'),
+        ('applications', '0019_decision_timing'),
     ]
 
     operations = [
