@@ -7,6 +7,7 @@ see everything. Every table downloads as CSV. Interface only: the figures come f
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import wraps
@@ -23,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing, localized
@@ -118,7 +121,7 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
     c = form.cleaned_data
     result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
     if _download(request) == "csv":
-        return _csv("heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
+        return _table(request, "heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
     cases_url = reverse("workbench:stats-cases")
 
     def link(procedure: str, state: str, column: Any = None) -> str:
@@ -160,17 +163,43 @@ def _cell_text(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _csv(name: str, form: StatsFilterForm, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
-    """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheets read Chinese)."""
+def _table(request: HttpRequest, name: str, form: StatsFilterForm, header: list[str],
+           rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    """A table as a download: CSV (UTF-8 with a byte-order mark, so spreadsheets read Chinese), or
+    XLSX with ``format=xlsx``. In both, text is only ever text: a CSV cell a spreadsheet would run as
+    a formula is quoted with ``'``, and an XLSX cell is written as a string whatever it starts with."""
     c = form.cleaned_data
+    stem = f'{name}-{c["date_from"].isoformat()}-{c["date_to"].isoformat()}'
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(stem, header, rows)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (f'attachment; filename="{name}-{c["date_from"].isoformat()}-'
-                                       f'{c["date_to"].isoformat()}.csv"')
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell_text(value) for value in row])
+    return response
+
+
+def _xlsx(stem: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(stem[:31])
+
+    def cell(value: Any) -> WriteOnlyCell:
+        found = WriteOnlyCell(sheet, value="" if value is None else value)
+        if isinstance(value, str):
+            found.data_type = "s"  # never a formula
+        return found
+
+    sheet.append([cell(value) for value in header])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{stem}.xlsx"'
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response.write(buffer.getvalue())
     return response
 
 
@@ -194,7 +223,7 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
     lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
     if _download(request) == "csv":
         header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
-        return _csv("reform", form, header, (
+        return _table(request, "reform", form, header, (
             [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
             for line in [*lines, total]))
     return render(request, "workbench/stats/reform.html", _stats_context(
@@ -215,14 +244,14 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
     download = _download(request)
     if download == "bad":
         rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
-        return _csv("bad-ratings", form, ["application", "one_thing", "score", "comment", "rated_at", "follow_up",
+        return _table(request, "bad-ratings", form, ["application", "one_thing", "score", "comment", "rated_at", "follow_up",
                                           "answered_at", "answered_by", "working_days_to_answer"],
                     ([r.number, r.one_thing, r.score, r.comment, r.rated_at.isoformat(), r.follow_up_note,
                       r.answered_at.isoformat() if r.answered_at else "", r.answered_by, r.working_days_to_answer]
                      for r in rows))
     if download in rating_reads.BY:
         rows = rating_reads.ratings_by(scope, download, **period)
-        return _csv(f"ratings-by-{download}", form,
+        return _table(request, f"ratings-by-{download}", form,
                     [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
                      "answered"],
                     ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered] for r in rows))
@@ -250,7 +279,7 @@ def stats_time(request: HttpRequest) -> HttpResponse:
     if _download(request) == "csv":
         header = ["department", "procedure", "decided",
                   *(f"{stage}_{q}" for stage in STAGES for q in ("median", "p90"))]
-        return _csv("where-time-goes", form, header, (
+        return _table(request, "where-time-goes", form, header, (
             [row.department_code, row.procedure_code, row.decided,
              *(value for _stage, median, p90 in row.stages for value in (median, p90))]
             for row in rows))

@@ -121,3 +121,51 @@ def test_a_comment_cannot_become_a_spreadsheet_formula(as_user, story, superviso
     Evaluation.objects.filter(application=story["Q"]).update(comment="=HYPERLINK(\"http://x\")")
     bad = csv_rows(as_user(supervisor).get(f"/workbench/stats/ratings/?{PERIOD}&download=bad"))
     assert bad[1][3] == "'=HYPERLINK(\"http://x\")"
+
+
+def xlsx_rows(response) -> list[list]:
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith("attachment; filename=") and ".xlsx" in response[
+        "Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def _same(value):
+    """A cell as a comparable value: numbers as numbers (a spreadsheet reads 1.0 as 1), else text."""
+    if value is None or value == "":
+        return ""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def test_every_table_downloads_as_xlsx_with_the_csv_numbers(as_user, story, supervisor, on_today):
+    client = as_user(supervisor)
+    for path in (f"/workbench/stats/?{PERIOD}&by=month&download=csv", f"/workbench/stats/reform/?{PERIOD}&download=csv",
+                 f"/workbench/stats/time/?{PERIOD}&download=csv", f"/workbench/stats/ratings/?{PERIOD}&download=office",
+                 f"/workbench/stats/ratings/?{PERIOD}&download=bad"):
+        as_csv = csv_rows(client.get(path))
+        as_xlsx = xlsx_rows(client.get(path + "&format=xlsx"))
+        assert [[_same(v) for v in row] for row in as_xlsx] == [[_same(v) for v in row] for row in as_csv], path
+    heatmap = xlsx_rows(client.get(f"/workbench/stats/?{PERIOD}&by=month&download=csv&format=xlsx"))
+    assert heatmap[1][:6] == ["amr", "amr-licence", "2026-09-14", "2026-09-30", 1, 1]  # numbers stay numbers
+
+
+def test_an_xlsx_cell_is_never_a_formula(as_user, story, supervisor, on_today):
+    from govflow.applications.models import Evaluation
+
+    Evaluation.objects.filter(application=story["Q"]).update(comment="=HYPERLINK(\"http://x\")")
+    response = as_user(supervisor).get(f"/workbench/stats/ratings/?{PERIOD}&download=bad&format=xlsx")
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cell = sheet.cell(row=2, column=4)
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
