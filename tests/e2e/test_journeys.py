@@ -175,6 +175,15 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     assert page.inner_text("[data-committed]") == application.expected_finish.isoformat()
     assert page.inner_text("[data-number]") == application.number
     assert page.locator("[data-receipt] img.official__qr[src^='data:image/svg+xml']").count() == 1
+    # The receipt is a paper: nothing in it scrolls sideways either; on a phone the procedures stack.
+    scrolled = page.locator("[data-receipt] *").evaluate_all(
+        "nodes => nodes.filter(n => n.clientWidth > 1 && n.scrollWidth > n.clientWidth + 1"
+        " && getComputedStyle(n).overflowX !== 'visible')"
+        ".map(n => n.tagName + '.' + n.className)")
+    assert not scrolled, f"scrolls sideways inside the receipt: {scrolled}"
+    cells = page.locator("[data-receipt-procedures] tbody tr").first.locator("td")
+    lefts = cells.evaluate_all("cells => cells.map(c => Math.round(c.getBoundingClientRect().left))")
+    assert len(lefts) == 3 and (len(set(lefts)) == 1) == (width == PHONE[0]), lefts
     looks("09-receipt")
     verify_url = page.get_attribute(".official__url", "href")
 
