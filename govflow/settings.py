@@ -400,6 +400,8 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "govflow.applications.models.Outcome",
         "TaskStatusEnum": "govflow.api.serializers.TASK_STATUS_CHOICES",
         "DecisionEnum": "govflow.api.serializers.DECISION_CHOICES",
+        "DeliveryRecordStateEnum": "govflow.applications.models.DeliveryState",  # its name before the clerks' API
+        "DeliveryNextStateEnum": "govflow.api.serializers.ADVANCE_STATES",
     },
 }
 

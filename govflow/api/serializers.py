@@ -618,3 +618,51 @@ class CompleteSerializer(serializers.Serializer):
         if attrs["decision"] == "request_correction" and "corrections" not in attrs:
             raise serializers.ValidationError({"corrections": ["Mark the fields and materials to correct."]})
         return attrs
+
+
+# -- physical results (clerks) -----------------------------------------------------------------
+
+ADVANCE_STATES = [(s, s) for s in ("ready", "posted", "collected", "delivered")]
+
+
+class ClerkDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    application = TaskApplicationSerializer()
+    case = serializers.IntegerField()
+    procedure = serializers.CharField(help_text="The approved procedure's code.")
+    result = serializers.CharField(help_text="The physical result's code in the procedure's `physical_results`.")
+    label = serializers.CharField()
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    state = serializers.ChoiceField(choices=DeliveryState.choices)
+    tracking_number = serializers.CharField(allow_blank=True)
+    office = OfficeSerializer(allow_null=True, help_text="pickup: the office where the applicant collects it.")
+    address = serializers.DictField(allow_null=True, help_text="post: `{recipient, phone, address}`.")
+    updated_at = serializers.DateTimeField()
+
+
+def clerk_delivery_repr(delivery: Delivery) -> dict:
+    """A physical result as the office's clerks move it on (read with its application, case and
+    pick-up office's division)."""
+    application = delivery.application
+    return {
+        "id": delivery.pk,
+        "application": {"id": application.pk, "number": application.number},
+        "case": delivery.case_id,
+        "procedure": delivery.case.procedure_code,
+        "result": delivery.code,
+        "label": localized(delivery.label) or delivery.code,
+        "method": delivery.method,
+        "state": delivery.state,
+        "tracking_number": delivery.tracking_number,
+        "office": office_repr(delivery.pickup_office) if delivery.pickup_office_id else None,
+        "address": dict(application.delivery_address) if delivery.method == DeliveryMethod.POST
+        and application.delivery_address else None,
+        "updated_at": serializers.DateTimeField().to_representation(delivery.updated_at),
+    }
+
+
+class DeliveryAdvanceSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=ADVANCE_STATES, help_text=(
+        "The next state: pickup `preparing` → `ready` → `collected`; post `preparing` → `posted` → `delivered`."))
+    tracking_number = serializers.CharField(required=False, allow_blank=True, default="", help_text=(
+        "The carrier's tracking number; required with `posted`."))

@@ -29,6 +29,9 @@ urlpatterns = [
     path("tasks/<int:pk>/release/", views.ReleaseView.as_view(), name="task-release"),
     path("tasks/<int:pk>/assign/", views.AssignView.as_view(), name="task-assign"),
     path("tasks/<int:pk>/complete/", views.CompleteView.as_view(), name="task-complete"),
+    path("deliveries/", views.DeliveryListView.as_view(), name="delivery-list"),
+    path("deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="delivery-detail"),
+    path("deliveries/<int:pk>/advance/", views.DeliveryAdvanceView.as_view(), name="delivery-advance"),
 ]
 urlpatterns += (auth.urlpatterns + catalog.urlpatterns + parties.urlpatterns + stats.urlpatterns
                 + callbacks.urlpatterns)

@@ -35,7 +35,9 @@ from .serializers import (
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     AssignSerializer,
+    ClerkDeliverySerializer,
     CompleteSerializer,
+    DeliveryAdvanceSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
     EvaluationCreateSerializer,
@@ -46,6 +48,7 @@ from .serializers import (
     TaskSerializer,
     application_repr,
     application_reprs,
+    clerk_delivery_repr,
     document_repr,
     evaluation_repr,
     task_repr,
@@ -401,3 +404,44 @@ class CompleteView(GenericAPIView):
         app = Application.objects.only("id", "number", "status").get(pk=case.application_id)
         return Response({"case": case.pk, "status": case.status,
                          "application": {"id": app.pk, "number": app.number, "status": app.status}})
+
+
+# -- physical results (clerks): what the workbench's task page and its list of results to hand over do
+
+DELIVERY_ERRORS = {401: ERRORS[401], 403: detail("Not department staff, or a case of my own application"),
+                   404: detail("Not found, or a result of an office I am not a member of")}
+
+
+class DeliveryListView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    pagination_class = Pagination
+    serializer_class = ClerkDeliverySerializer
+
+    @extend_schema(responses={200: ClerkDeliverySerializer(many=True), **DELIVERY_ERRORS, 404: PAGE_NOT_FOUND})
+    def get(self, request):
+        page = self.paginate_queryset(selectors.deliveries_to_hand_over(request.user)
+                                      .select_related("pickup_office__division"))
+        return self.get_paginated_response([clerk_delivery_repr(d) for d in page])
+
+
+class DeliveryDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = ClerkDeliverySerializer
+
+    @extend_schema(responses={200: ClerkDeliverySerializer, **DELIVERY_ERRORS})
+    def get(self, request, pk: int):
+        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))
+
+
+class DeliveryAdvanceView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = DeliveryAdvanceSerializer
+
+    @extend_schema(request=DeliveryAdvanceSerializer,
+                   responses={200: ClerkDeliverySerializer, 400: ERRORS[400], 409: ERRORS[409], **DELIVERY_ERRORS})
+    def post(self, request, pk: int):
+        delivery = selectors.delivery_of_clerk(request.user, pk)
+        body = validated(DeliveryAdvanceSerializer, request.data)
+        services.delivery_advance(delivery=delivery, user=request.user, state=body["state"],
+                                  tracking_number=body.get("tracking_number", ""))
+        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))
