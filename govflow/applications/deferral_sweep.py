@@ -30,7 +30,7 @@ from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.definition import get_definition
 from govflow.errors import DomainError
 
-from . import deferral, engine, services
+from . import deferral, engine, revocation, services
 from .automatic import system_user_for
 from .models import Application, Case, CaseStatus, Document, DocumentStatus
 
@@ -38,10 +38,10 @@ logger = logging.getLogger("govflow.deferral")
 
 
 def sweep(*, now: Any = None) -> dict[str, int]:
-    """Remind and act on missed deadlines now; returns counts (reminded, overdue, rejected)."""
+    """Remind and act on missed deadlines now; returns counts (reminded, overdue, rejected, revoked)."""
     now = now or timezone.now()
     today = local_date(now)
-    counts = {"reminded": 0, "overdue": 0, "rejected": 0}
+    counts = {"reminded": 0, "overdue": 0, "rejected": 0, "revoked": 0}
     horizon = add_working_days(today, deferral.REMIND_WORKING_DAYS)
     deferred = Document.objects.filter(status=DocumentStatus.DEFERRED)
     to_remind = set(deferred.filter(reminded_at__isnull=True, due_date__gte=today, due_date__lte=horizon)
@@ -66,7 +66,7 @@ def check_application(*, application_id: int, now: Any = None) -> dict[str, int]
     """Remind about and act on this application's deferred materials, as due now."""
     now = now or timezone.now()
     today = local_date(now)
-    counts = {"reminded": 0, "overdue": 0, "rejected": 0}
+    counts = {"reminded": 0, "overdue": 0, "rejected": 0, "revoked": 0}
     app = (Application.objects.select_for_update(of=("self",)).select_related("version", "applicant")
            .get(pk=application_id))
     documents = list(Document.objects.filter(application=app, status=DocumentStatus.DEFERRED))
@@ -77,7 +77,7 @@ def check_application(*, application_id: int, now: Any = None) -> dict[str, int]
     horizon = add_working_days(today, deferral.REMIND_WORKING_DAYS)
     late = {d.material_code: d for d in documents if d.due_date < today}
     reminders = [d for d in documents if d.reminded_at is None and today <= d.due_date <= horizon]
-    refuse: list[tuple[Case, str]] = []
+    follow: list[tuple[Case, str, str]] = []
     with engine.session(app, cases, actor=None) as s:
         for doc in reminders:
             doc.reminded_at = now
@@ -93,6 +93,8 @@ def check_application(*, application_id: int, now: Any = None) -> dict[str, int]
             action = "flagged"
             if case.status == CaseStatus.QUEUED:
                 action = "rejected"
+            elif case.status == CaseStatus.APPROVED and definition.deferral(case.procedure_code)["on_missed"] == "revoke":
+                action = "revoked"
             reason = deferral.overdue_reason(definition, missing, {c: late[c].due_date for c in missing})
             case.material_overdue_at = now
             s.touch_case(case, "material_overdue_at")
@@ -107,14 +109,17 @@ def check_application(*, application_id: int, now: Any = None) -> dict[str, int]
             for clerk in deferral.clerks_to_tell(case):
                 s.notify("material.overdue", recipient=clerk, payload=payload)
             counts["overdue"] += 1
-            if action == "rejected":
-                refuse.append((case, reason))
-    for case, reason in refuse:
+            if action != "flagged":
+                follow.append((case, reason, action))
+    for case, reason, action in follow:
         try:
-            actor = system_user_for(case.department, case.office)
-            claimed = services.task_claim(case=case, user=actor)
-            services.task_complete(case=claimed, user=actor, decision="reject", comment=reason)
-            counts["rejected"] += 1
+            if action == "revoked":
+                revocation.revoke_case(case=case, reason=reason, actor=None, cause="material_overdue")
+            else:
+                actor = system_user_for(case.department, case.office)
+                claimed = services.task_claim(case=case, user=actor)
+                services.task_complete(case=claimed, user=actor, decision="reject", comment=reason)
+            counts[action] += 1
         except DomainError as exc:  # someone was quicker: the flag stays, a clerk decides
-            logger.warning("deferral sweep could not refuse case %s: %s", case.pk, exc)
+            logger.warning("deferral sweep could not carry out %s on case %s: %s", action, case.pk, exc)
     return counts

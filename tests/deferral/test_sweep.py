@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from govflow.applications import deferral_sweep, services
-from govflow.applications.models import CaseStatus, Document, TimelineEntry
+from govflow.applications.models import CaseStatus, Document, IssuedOutput, TimelineEntry
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidState
 from govflow.notifications.models import OutboxMessage
@@ -103,7 +103,26 @@ def test_a_case_a_clerk_holds_is_flagged_and_may_then_only_be_refused(citizen_al
     assert case_of(app, BIRTH).status == CaseStatus.REJECTED
 
 
-def test_a_conditional_approval_is_flagged_when_the_material_is_missed(citizen_alice, clerks, demo_catalog):
+def test_a_conditional_approval_is_revoked_when_the_material_is_missed(citizen_alice, clerks, demo_catalog):
+    app = _submitted(citizen_alice)
+    case = case_of(app, BIRTH)
+    with time_machine.travel(THURSDAY, tick=False):
+        services.task_claim(case=case, user=clerks["health"])
+        services.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
+    due = Document.objects.get(application=app, material_code="delivery_record").due_date
+    happened = run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=2)))
+    assert [k for _d, k in happened] == ["overdue", "revoked"]
+    case = case_of(app, BIRTH)
+    assert case.status == CaseStatus.REVOKED and case.material_overdue_at is not None
+    revoked = TimelineEntry.objects.get(case=case, kind="case.revoked")
+    assert revoked.data["cause"] == "material_overdue"
+    assert "were not handed in on time" in revoked.message
+    assert not IssuedOutput.objects.filter(case=case, revoked_at__isnull=True).exists()
+
+
+def test_with_reject_on_missed_a_conditional_approval_stays_flagged_for_the_clerk(
+        citizen_alice, clerks, policy):
+    policy(conditional_approval=True, on_missed="reject")
     app = _submitted(citizen_alice)
     case = case_of(app, BIRTH)
     with time_machine.travel(THURSDAY, tick=False):
@@ -112,7 +131,7 @@ def test_a_conditional_approval_is_flagged_when_the_material_is_missed(citizen_a
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     happened = run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=2)))
     assert [k for _d, k in happened] == ["overdue"]
-    assert case_of(app, BIRTH).material_overdue_at is not None
+    assert case_of(app, BIRTH).status == CaseStatus.APPROVED
 
 
 def test_two_sweeps_at_the_same_moment_act_once(citizen_alice, demo_catalog):
@@ -122,5 +141,5 @@ def test_two_sweeps_at_the_same_moment_act_once(citizen_alice, demo_catalog):
         first = deferral_sweep.sweep()
         second = deferral_sweep.sweep()
     assert first["overdue"] == 1 and first["rejected"] == 1
-    assert second == {"reminded": 0, "overdue": 0, "rejected": 0}
+    assert second == {"reminded": 0, "overdue": 0, "rejected": 0, "revoked": 0}
     assert TimelineEntry.objects.filter(application=app, kind="material.overdue").count() == 1

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0016_document_status_origin_refusal_list'),
+        ('applications', '0017_case_and_output_revocation'),
     ]
 
     operations = [
