@@ -505,11 +505,12 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     to_defer = deferral.requested(defer)
     report = readiness(definition, app.data, [*uploaded, *to_defer])
     refusal = report.refusal()
-    if refusal is not None:
-        raise refusal
-    refusal = deferral.refusal(app, definition, report.applicable, to_defer, uploaded, accept_deferral_terms)
-    if refusal is not None:
-        raise refusal
+    refused_deferral = deferral.refusal(app, definition, report.applicable, to_defer, uploaded,
+                                        accept_deferral_terms) if report.applicable else None
+    if refusal is not None and refused_deferral is not None:  # every problem at once
+        refusal.errors = {**refusal.errors, **refused_deferral.errors}
+    if refusal is not None or refused_deferral is not None:
+        raise refusal or refused_deferral
     applicable = list(report.applicable)
     # Routed before anything is written: a missing office refuses the submission, naming it.
     procedures = _procedures(applicable)
