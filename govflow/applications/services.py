@@ -330,7 +330,8 @@ def application_apply_again(*, application: Application, user: Any) -> Applicati
         division = routing.starting_division(one_thing, party["applicant"], party["organisation"])
     new = Application.objects.create(one_thing=one_thing, version=one_thing.current_version, data=answers,
                                      division=division, channel=Channel.ONLINE, previous=old, **party)
-    for document in Document.objects.filter(application=old):
+    # A material that was still to follow (容缺受理) has no file: the new draft asks for it again.
+    for document in Document.objects.filter(application=old).exclude(file=""):
         material = definition.materials.get(document.material_code)
         if material is None:
             continue

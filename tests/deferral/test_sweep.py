@@ -143,3 +143,16 @@ def test_two_sweeps_at_the_same_moment_act_once(citizen_alice, demo_catalog):
     assert first["overdue"] == 1 and first["rejected"] == 1
     assert second == {"reminded": 0, "overdue": 0, "rejected": 0, "revoked": 0}
     assert TimelineEntry.objects.filter(application=app, kind="material.overdue").count() == 1
+
+
+def test_applying_again_after_a_missed_deadline_copies_the_files_but_not_the_missing_material(
+        citizen_alice, clerks, demo_catalog):
+    app = _submitted(citizen_alice)
+    due = Document.objects.get(application=app, material_code="delivery_record").due_date
+    run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=1)))
+    with time_machine.travel(_at(due + timedelta(days=2)), tick=False):
+        # The refusal of the first step cancelled the rest: the application is finished, refused.
+        new = services.application_apply_again(application=app, user=citizen_alice)
+    copied = set(Document.objects.filter(application=new).values_list("material_code", "status"))
+    assert ("delivery_record", "deferred") not in copied and ("delivery_record", "provided") not in copied
+    assert ("mother_id_card", "provided") in copied
