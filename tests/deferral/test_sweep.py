@@ -13,6 +13,7 @@ from govflow.applications.models import CaseStatus, Document, IssuedOutput, Time
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidState
 from govflow.notifications.models import OutboxMessage
+from govflow.notifications.rendering import render
 
 from ..stories import OUTPUTS, PDF_BYTES, case_of
 from .conftest import BIRTH, SHANGHAI, THURSDAY, newborn_draft, submit_deferring
@@ -156,3 +157,25 @@ def test_applying_again_after_a_missed_deadline_copies_the_files_but_not_the_mis
     copied = set(Document.objects.filter(application=new).values_list("material_code", "status"))
     assert ("delivery_record", "deferred") not in copied and ("delivery_record", "provided") not in copied
     assert ("mother_id_card", "provided") in copied
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_reminder_and_the_overdue_notice_read_well_in_both_languages(citizen_alice, clerks, demo_catalog,
+                                                                          language):
+    citizen_alice.language = language
+    citizen_alice.save(update_fields=["language"])
+    app = _submitted(citizen_alice)
+    due = Document.objects.get(application=app, material_code="delivery_record").due_date
+    run_sweeps(_at(add_working_days(due, -1)), _at(due + timedelta(days=1)), every=timedelta(days=1))
+    reminder = render(OutboxMessage.objects.get(application=app, event="material.reminder"), citizen_alice)
+    overdue = render(OutboxMessage.objects.get(application=app, event="material.overdue", recipient=citizen_alice),
+                     citizen_alice)
+    label = {"en": "Hospital delivery record", "zh-hans": "医疗机构分娩记录"}[language]
+    for text in (reminder.subject, reminder.body, reminder.sms, overdue.body):
+        assert "{{" not in text and "%(" not in text
+    assert label in reminder.body and label in overdue.body
+    assert app.number in reminder.sms and app.number in overdue.subject
+    if language == "en":
+        assert "is refused for this reason" in overdue.body
+    else:
+        assert "不予许可" in overdue.body
