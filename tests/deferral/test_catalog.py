@@ -57,8 +57,7 @@ def test_every_deferral_mistake_is_reported_at_once_with_its_path():
 
 def test_unknown_deferral_keys_are_refused():
     doc = _deferring(example_document(), conditional_approval=True, grace="3 days")
-    assert "$.procedures[0].deferral.grace" in _paths(doc) or any(
-        "grace" in e.message for e in validate_document(doc))
+    assert any("grace" in f"{e.path} {e.message}" for e in validate_document(doc)), validate_document(doc)
 
 
 @pytest.mark.django_db
