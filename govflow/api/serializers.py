@@ -514,6 +514,14 @@ class SubmitSerializer(serializers.Serializer):
     delivery = DeliveryChoiceSerializer(required=False, allow_null=True, help_text=(
         "Required when an applicable procedure issues something physical (a seal, a card, a paper licence); "
         "ignored otherwise."))
+    # 容缺受理 (docs/api.md, "Deferred materials").
+    defer = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50, help_text=(
+            "Codes of deferrable materials submitted without (容缺受理): each is due within the procedure's "
+            "working days and handed in later with the documents endpoint. Needs accept_deferral_terms."))
+    accept_deferral_terms = serializers.BooleanField(required=False, default=False, help_text=(
+        "true: the applicant accepts the deferral terms (GET /api/v1/deferral-terms/), recorded with the "
+        "time and the terms' version and digest."))
 
 
 class SubmitErrorSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ urlpatterns = [
          name="document-file"),
     path("applications/<int:pk>/outputs/<slug:code>/certificate", views.CertificateFileView.as_view(),
          name="certificate-file"),
+    path("deferral-terms/", views.DeferralTermsView.as_view(), name="deferral-terms"),
     path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="application-submit"),
     path("applications/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="application-resubmit"),
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="application-withdraw"),

@@ -21,7 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import papers, pdf, selectors, services
+from govflow.applications import deferral, papers, pdf, selectors, services
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
 from govflow.parties.selectors import MYSELF, principal_for
 
@@ -182,6 +182,20 @@ class DocumentUploadView(GenericAPIView):
         return Response(document_repr(doc), status=status.HTTP_201_CREATED)
 
 
+class DeferralTermsView(GenericAPIView):
+    """The terms an applicant accepts to submit with materials to follow (容缺受理), in the
+    request's language, with the version and digest the acceptance records."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: inline_serializer("DeferralTerms", {
+        "version": serializers.CharField(), "digest": serializers.CharField(), "text": serializers.CharField()}),
+        **errors(401)})
+    def get(self, request):
+        return Response({"version": deferral.TERMS_VERSION, "digest": deferral.terms_digest(),
+                         "text": str(deferral.TERMS)})
+
+
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 #: What a stored document can be: its type is sniffed from the content at upload, among these.
 DOCUMENT_TYPES = sorted(set(services.MIME_BY_TYPE.values()))
@@ -245,7 +259,9 @@ class SubmitView(ApplicationActionView):
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = validated(SubmitSerializer, request.data if isinstance(request.data, dict) else {})
-        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"))
+        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"),
+                                    defer=body.get("defer") or None,
+                                    accept_deferral_terms=body.get("accept_deferral_terms", False))
         return self.respond(request, pk)
 
 

@@ -270,6 +270,10 @@ class Case(models.Model):
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
     comment = models.TextField(blank=True, verbose_name=_("comment"))
     corrections = models.JSONField(default=dict, blank=True, verbose_name=_("corrections"))
+    # 容缺受理 (applications/deferral.py): approved while a deferred material was missing, and when the
+    # deadline sweep found a material this case requires past its due date.
+    conditional = models.BooleanField(_("approved conditionally"), default=False)
+    material_overdue_at = models.DateTimeField(_("material overdue since"), null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -326,6 +330,10 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
                                     verbose_name=_("uploaded by"))
+    # 容缺受理: the terms the applicant accepted to defer it ({"version", "digest", "accepted_at"}),
+    # kept when the material is handed in; and when the reminder before the due date went out.
+    deferral_terms = models.JSONField(_("deferral terms accepted"), default=dict, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("document")

@@ -340,8 +340,9 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
     if user is None or not user.is_authenticated:
         raise Http404("Document not found.")
     try:
-        doc = Document.objects.select_related("application__version").get(pk=document_pk,
-                                                                          application_id=application_pk)
+        # A deferred material (容缺受理) has no file yet: nothing to download.
+        doc = Document.objects.select_related("application__version").exclude(file="").get(
+            pk=document_pk, application_id=application_pk)
     except Document.DoesNotExist:
         raise Http404("Document not found.") from None
     if (doc.application.applicant_id == user.pk

@@ -28,6 +28,7 @@ urlpatterns = [
     path("verify/<str:token>/", papers.verify_receipt, name="verify-receipt"),
     path("verify/certificates/<str:token>/", papers.verify_certificate, name="verify-certificate"),
     path("applications/<int:pk>/correct/", follow.application_correct, name="application-correct"),
+    path("applications/<int:pk>/hand-in/", follow.application_hand_in, name="application-hand-in"),
     path("applications/<int:pk>/withdraw/", follow.application_withdraw, name="application-withdraw"),
     path("applications/<int:pk>/apply-again/", follow.application_apply_again, name="application-apply-again"),
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),

@@ -435,6 +435,7 @@ TABLE: list[Row] = [
         note="a certificate: whoever may act on the application (acting_q), not the clerks"),
     row("POST", "applications/{id}/submit/", "draft",      "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_submit, **W),
+    row("GET", "deferral-terms/", "catalog",                "401 200  200  200  200  200  200  200  200"),
     row("POST", "applications/{id}/resubmit/", "corrected",
                                                            "401 200  404  404  404  404  404  404  404", target=APP,
         **W),
