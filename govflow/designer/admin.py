@@ -233,7 +233,7 @@ class ProcedureFieldInline(FollowParentPermissions, admin.TabularInline):
 
 class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
     model = ProcedureMaterial
-    fields = ("material", "required", "position")
+    fields = ("material", "required", "commitment", "position")
     autocomplete_fields = ("material",)
     extra = 0
     verbose_name = _("material")

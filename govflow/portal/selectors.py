@@ -254,6 +254,9 @@ class GuideMaterial:
     types: list[str]
     max_size_mb: int
     procedures: list[str]
+    # 告知承诺制: the commitment that may replace it ("" when it must be provided)
+    commitment_text: str = ""
+    commitment_procedures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,16 @@ def _guide_office(office: Any) -> GuideOffice:
     return GuideOffice(code=office.code, name=office.display_name, division=office.division.display_name,
                        address=localized(office.address), opening_hours=localized(office.opening_hours),
                        phone=office.phone)
+
+
+def _guide_commitment(definition: Any, material: str, names: dict[str, str]) -> dict:
+    """告知承诺制: what the service guide says of a material a signed commitment may replace."""
+    procedures = definition.committable_materials.get(material)
+    if not procedures:
+        return {}
+    commitment = definition.commitment_for(material)
+    return {"commitment_text": localized(commitment["text"]),
+            "commitment_procedures": [names.get(p, p) for p in procedures]}
 
 
 def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuide:
@@ -310,7 +323,8 @@ def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuid
         label=localized(m.get("label")) or m["code"], required=m["required"],
         sample=localized(definition.materials.get(m["code"], {}).get("sample")),
         types=list(m.get("accepted_types", [])), max_size_mb=m.get("max_size_mb", 10),
-        procedures=[names.get(p, p) for p in m["procedures"]]) for m in definition.materials_asked]
+        procedures=[names.get(p, p) for p in m["procedures"]],
+        **_guide_commitment(definition, m["code"], names)) for m in definition.materials_asked]
     version = one_thing.current_version
     return ServiceGuide(
         code=one_thing.code, name=localized(published.get("name")) or one_thing.code,
