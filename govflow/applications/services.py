@@ -40,8 +40,8 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
+from . import commitment_papers, engine, papers, routing
 from . import delivery as delivery_rules
-from . import engine, papers, routing
 from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
@@ -463,6 +463,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     if refusal is not None:
         raise refusal
     applicable = list(report.applicable)
+    commitment_papers.check_submission(app, definition, applicable, documents)  # 告知承诺制
     # Routed before anything is written: a missing office refuses the submission, naming it.
     procedures = _procedures(applicable)
     division = routing.routing_division(definition, report.answers, app.division, one_thing.division)
@@ -480,6 +481,8 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.status = ApplicationStatus.SUBMITTED
     app.submitted_at = now
     app.number = _next_number(local_date(now).year)
+    # 告知承诺制: the signed commitments' PDFs now name the application number.
+    commitment_papers.finalise(app, definition, [d for d in documents if d not in unused])
     app.submit_key = idempotency_key or ""
     app.division = division
     app.submitted_by = user
@@ -861,6 +864,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             ])
             s.log("case.approved", case=case, message=comment, data={"outputs": values})
             papers.issue_certificates(s, case, issued)
+            commitment_papers.open_verifications(s, definition, case, now)  # 告知承诺制: the draw
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
             _start_deliveries(s, definition, case, now)
         elif decision == "reject":
