@@ -207,6 +207,9 @@ class RejectionSerializer(serializers.Serializer):
     department = serializers.CharField()
     reason = serializers.CharField()
     decided_on = serializers.DateField()
+    revoked = serializers.BooleanField(help_text="The procedure was approved, then the approval was revoked on "
+                                                 "`decided_on` (a commitment found false, a deferred material never "
+                                                 "handed in); `false`: refused.")
     reconsideration = ReconsiderationSerializer()
     litigation = LitigationSerializer()
 
@@ -260,7 +263,7 @@ class ApplicationSerializer(serializers.Serializer):
 def rejection_repr(notice: RejectionNotice) -> dict:
     return {
         "procedure": notice.procedure_code, "department": notice.department, "reason": notice.reason,
-        "decided_on": notice.decided_on.isoformat(),
+        "decided_on": notice.decided_on.isoformat(), "revoked": notice.revoked,
         "reconsideration": {"body": notice.reconsideration_body, "days": notice.reconsideration_days,
                             "until": notice.reconsideration_until.isoformat()},
         "litigation": {"court": notice.litigation_court, "months": notice.litigation_months,
@@ -359,16 +362,18 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
     refused: dict[int, list[Case]] = {pk: [] for pk in ids}  # unsaved rows, for the rejection notices
     for (application_id, pk, procedure_code, department_id, department_code, department_name, office_id,
          office_code, office_name, office_division, case_status, due_date, outputs, corrections, comment,
-         decided_at) in (
+         decided_at, revoked_at, revocation_reason) in (
             Case.objects.filter(application_id__in=ids).order_by("position", "id")
             .annotate(department_text=_text("department__name"), office_text=_text("office__name"),
                       corrections_text=_text("corrections"))
             .values_list("application_id", "id", "procedure_code", "department_id", "department__code",
                          "department_text", "office_id", "office__code", "office_text", "office__division__code",
-                         "status", "due_date", "outputs", "corrections_text", "comment", "decided_at")):
-        if case_status == CaseStatus.REJECTED:
+                         "status", "due_date", "outputs", "corrections_text", "comment", "decided_at", "revoked_at",
+                         "revocation_reason")):
+        if case_status in (CaseStatus.REJECTED, CaseStatus.REVOKED):
             refused[application_id].append(Case(
                 procedure_code=procedure_code, status=case_status, comment=comment, decided_at=decided_at,
+                revoked_at=revoked_at, revocation_reason=revocation_reason,
                 department=Department(pk=department_id, name=json.loads(department_name))))
         correction = None
         if case_status == CaseStatus.CORRECTION_REQUESTED:

@@ -203,10 +203,12 @@ class CaseStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
+    #: Approved, then the approval was withdrawn (applications/revocation.py).
+    REVOKED = "revoked", _("Approval revoked")
 
 
 OPEN_CASE_STATUSES = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUESTED)
-FINAL_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+FINAL_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED, CaseStatus.REVOKED)
 
 
 class Case(models.Model):
@@ -247,6 +249,8 @@ class Case(models.Model):
     sla_warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sla warned at"))
     escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
     decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approval revoked at"))
+    revocation_reason = models.TextField(blank=True, verbose_name=_("reason for revoking the approval"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
@@ -336,6 +340,8 @@ class IssuedOutput(models.Model):
     code = models.CharField(max_length=64, verbose_name=_("code"))
     value = models.CharField(max_length=500, verbose_name=_("value"))
     issued_at = models.DateTimeField(default=timezone.now, verbose_name=_("issued at"))
+    # The approval that issued it was revoked: no longer valid, never reused.
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         verbose_name = _("issued output")

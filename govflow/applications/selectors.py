@@ -52,7 +52,8 @@ def is_counter_clerk_of(user: Any, office_id: int | None) -> bool:
 # -- applications --------------------------------------------------------------------------
 
 #: Case states that count as finished on the list ("3 / 4" procedures finished).
-FINISHED_CASE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED})
+FINISHED_CASE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED,
+                                    CaseStatus.REVOKED})
 
 #: What a row of the list shows of an application; of its one thing, what names it; of its version,
 #: its key into the cache of compiled definitions (``get_definition``).

@@ -146,6 +146,8 @@ def _holder(case, definition: Definition, department: str) -> str:
         return _("No one: refused")
     if case.status == CaseStatus.CANCELLED:
         return _("No one: cancelled")
+    if case.status == CaseStatus.REVOKED:
+        return _("No one: the approval was revoked")
     return _("No one: finished")
 
 
@@ -178,7 +180,7 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
 
 def _timeline_note(entry) -> str:
     """The words a citizen should read with an event: a clerk's reason or request."""
-    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
+    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved", "case.revoked"):
         return readable_comment(entry.message)
     if entry.kind in ("application.submitted", "application.started_again"):
         return entry.message  # the application number (of the earlier one, when started again)
