@@ -11,17 +11,23 @@ The PDF, the checks at submission and the draw at approval are in
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from govflow.accounts.models import HANDLING_ROLES, Membership
+from govflow.catalog.calendar import local_date
 from govflow.catalog.labels import localized
-from govflow.errors import InvalidInput, InvalidState
+from govflow.errors import InvalidInput, InvalidState, NotFound
 
-from . import commitment_papers, refusal_list
+from . import commitment_papers, engine, refusal_list
 from .models import (
     ApplicationStatus,
     Case,
@@ -29,15 +35,23 @@ from .models import (
     Commitment,
     Document,
     DocumentStatus,
+    RefusalSource,
     TimelineEntry,
+    Verification,
     VerificationOutcome,
 )
+from .revocation import revoke_case
 from .rules import correction_scope
+from .selectors import int_or_404
 from .services import (
+    _cases,
+    _check_text,
     _definition,
+    _engine_step,
     _keep_replaced_document,
     _lock_application,
     _require_actor,
+    _require_member,
 )
 
 #: What the refusal list says of an applicant whose commitment was false, and the revocation's reason
@@ -112,3 +126,110 @@ def commitment_sign(*, application: Any, user: Any, material_code: Any, confirme
                                        "label": localized(definition.materials[material_code].get("label"), "en")})
     return document
 
+
+# -- verification after approval (事后核查) -----------------------------------------------------------
+
+def _offices_of(user: Any) -> QuerySet:
+    return Membership.objects.filter(user=user, role__in=HANDLING_ROLES).values("office_id")
+
+
+def verifications_for_clerk(user: Any, *, done: bool = False) -> QuerySet:
+    """The verifications of the clerk's offices: open ones soonest due first (the partial index
+    ``verification_open_queue``), or done ones latest first. One query per page, rows with their
+    application, case, office and commitment."""
+    rows = Verification.objects.filter(office_id__in=_offices_of(user))
+    rows = (rows.exclude(outcome=VerificationOutcome.PENDING).order_by("-checked_at", "-id") if done
+            else rows.filter(outcome=VerificationOutcome.PENDING).order_by("due_date", "id"))
+    return rows.select_related("case__application", "case__office", "commitment__document", "checked_by")
+
+
+def verification_for_clerk(user: Any, pk: Any) -> Verification:
+    """One verification of the clerk's offices; anyone else's is not found."""
+    try:
+        return Verification.objects.select_related(
+            "case__application", "case__office", "case__department", "commitment__document", "checked_by",
+        ).get(pk=int_or_404(pk), office_id__in=_offices_of(user))
+    except Verification.DoesNotExist:
+        raise Http404("Verification not found.") from None
+
+
+def _both_languages(message: str, values: dict) -> dict:
+    """``message`` (a gettext id) in each language of the site, formatted with ``values``."""
+    out = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            out[language] = _(message) % {k: (localized(v, language) if isinstance(v, dict) else v)
+                                          for k, v in values.items()}
+    return out
+
+
+@_engine_step
+@transaction.atomic
+def verification_complete(*, verification: Verification, user: Any, outcome: Any, note: Any = "") -> Verification:
+    """A clerk of the verification's office records what the check found: ``true`` or ``false``,
+    with a ``note`` (required for ``false``: what was found). A false commitment revokes the decision
+    it supported (:func:`~govflow.applications.revocation.revoke_case`: the timeline, the outputs and
+    certificates, the department's webhook, the applicant's notification) and puts the applicant on
+    the refusal list for the commitment's ``refusal_days`` (source ``commitment``). Once only
+    (``InvalidState`` after)."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput("Unknown outcome.", errors={"outcome": [f"One of: {', '.join(OUTCOMES)}."]})
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise InvalidInput("The note must be text.", errors={"note": ["Must be text."]})
+    _check_text("note", note, multiline=True)
+    note = note.strip()
+    if outcome == VerificationOutcome.FALSE and not note:
+        raise InvalidInput("Say what the verification found.",
+                           errors={"note": ["Say what was found: the applicant reads it with the revocation."]})
+    app = _lock_application(verification.case.application_id)
+    try:
+        row = Verification.objects.select_for_update(of=("self",)).get(pk=verification.pk)
+    except Verification.DoesNotExist:
+        raise NotFound("Verification not found.") from None
+    _require_member(user, row.office_id)
+    if row.outcome != VerificationOutcome.PENDING:
+        raise InvalidState("This commitment has already been verified.")
+    now = timezone.now()
+    row.outcome, row.note, row.checked_by, row.checked_at = outcome, note, user, now
+    row.save(update_fields=["outcome", "note", "checked_by", "checked_at"])
+    cases = _cases(app)
+    case = next(c for c in cases if c.pk == row.case_id)
+    definition = _definition(app)
+    material = definition.materials.get(row.material_code, {}).get("label") or {"en": row.material_code}
+    with engine.session(app, cases, actor=user) as s:
+        s.log("commitment.verified" if outcome == VerificationOutcome.TRUE else "commitment.found_false",
+              case=case, message=note, data={"material": row.material_code, "verification": row.pk})
+    if outcome == VerificationOutcome.TRUE:
+        return row
+    rules = definition.commitment_of(case.procedure_code, row.material_code) or {}
+    days = int(rules.get("refusal_days") or 365)
+    until = local_date(now) + timedelta(days=days - 1)
+    refusal_list.refusal_add(
+        application=app, days=days, source=RefusalSource.COMMITMENT, actor=user,
+        reason=_both_languages(LISTED_FOR, {"material": material, "number": app.number}))
+    if case.status == CaseStatus.APPROVED:
+        reason = _both_languages(REVOKED_FOR, {"material": material, "note": note.rstrip("。. "),
+                                                "until": until.isoformat()})
+        revoke_case(case=case, reason=f"{reason['zh-hans']}\n{reason['en']}", actor=user, cause="commitment_false")
+    return row
+
+
+def sweep_overdue(*, now: Any = None) -> int:
+    """Flag the open verifications whose due date has passed (once each): a staff-only timeline entry
+    on the case, and ``overdue_at`` for the queue's badge. Two queries plus the writes; returns how
+    many were flagged."""
+    now = now or timezone.now()
+    today = local_date(now)
+    rows = list(Verification.objects.filter(outcome=VerificationOutcome.PENDING, overdue_at__isnull=True,
+                                            due_date__lt=today).select_related("case"))
+    if not rows:
+        return 0
+    Verification.objects.filter(pk__in=[r.pk for r in rows]).update(overdue_at=now)
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(application_id=r.case.application_id, case=r.case, department_id=r.case.department_id, at=now,
+                      kind="commitment.verification_overdue", message=r.material_code,
+                      data={"material": r.material_code, "due_date": r.due_date.isoformat(), "verification": r.pk})
+        for r in rows)
+    return len(rows)

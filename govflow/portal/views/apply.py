@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import commitments, refusal_list, services
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
-from govflow.applications import commitments, refusal_list, services
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.readiness import readiness
 from govflow.catalog import questions as qa

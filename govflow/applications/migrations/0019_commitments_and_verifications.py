@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0016_document_status_origin_refusal_list'),
+        ('applications', '0018_case_revocation_reason'),
         ('catalog', '0013_procedure_material_commitment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
