@@ -3,7 +3,6 @@ in working days, true or false (a false one revokes the decision with webhook an
 lists the applicant), and the overdue sweep; all under a pinned clock."""
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from govflow.applications import commitments, refusal_list
+from govflow.applications import commitments, refusal_list, services
 from govflow.applications.commitment_papers import seed
 from govflow.applications.models import (
     IssuedOutput,
@@ -21,47 +20,18 @@ from govflow.applications.models import (
 )
 from govflow.catalog.commitments import sampled
 from govflow.catalog.models import Department
-from govflow.catalog.services import import_catalog
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications.models import OutboxMessage
 
-from ..conftest import load_demo_document
-from ..stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, approve, case_of, draft, services
+from ..commitment_story import APPROVED_AT, SMALL_BUSINESS, WITHOUT_PREMISES, approved, with_rate
+from ..stories import approve, case_of, draft
 
 pytestmark = pytest.mark.django_db
-
-#: Wednesday 9 December 2026, 10:00 in Shanghai: no public holiday in the weeks after it.
-APPROVED_AT = datetime(2026, 12, 9, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-SMALL_BUSINESS = dict(BUSINESS_ANSWERS, has_employees=False)
-WITHOUT_PREMISES = {k: v for k, v in BUSINESS_MATERIALS.items() if k != "premises_proof"}
-
-
-def with_rate(rate: float, days: int = 5, refusal_days: int = 30) -> None:
-    """Publish the demo with the premises commitment at ``rate``, due in ``days`` working days."""
-    doc = copy.deepcopy(load_demo_document())
-    procedure = next(p for p in doc["procedures"] if p["code"] == "amr-licence")
-    entry = next(e for e in procedure["materials"] if e["material"] == "premises_proof")
-    entry["commitment"] = {**entry["commitment"], "verify_rate": rate, "verify_days": days,
-                           "refusal_days": refusal_days}
-    import_catalog(doc)
-
-
-def committed_application(user):
-    app = draft(user, "business-startup", answers=SMALL_BUSINESS, materials=WITHOUT_PREMISES)
-    commitments.commitment_sign(application=app, user=user, material_code="premises_proof", confirmed=True)
-    return services.application_submit(application=app, user=user)
 
 
 @pytest.fixture
 def every_one(demo_catalog):
     with_rate(1)
-
-
-def approved(user, clerk):
-    app = committed_application(user)
-    with time_machine.travel(APPROVED_AT, tick=False):
-        approve(app, "amr-licence", clerk)
-    return app
 
 
 def test_every_one_is_drawn_at_rate_1_due_in_working_days(citizen_alice, clerks, every_one):
