@@ -3,6 +3,7 @@
 list, and what a submission checks."""
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,10 @@ from govflow.applications.models import (
     RefusalKind,
     TimelineEntry,
 )
+from govflow.catalog.services import import_catalog
 from govflow.errors import InvalidInput, InvalidState, NotFound
 
+from ..conftest import load_demo_document
 from ..pdf_text import pdf_text
 from ..stories import BUSINESS_MATERIALS, draft, upload
 
@@ -130,3 +133,25 @@ def test_a_submission_after_being_listed_is_refused_and_nothing_changes(citizen_
     app.refresh_from_db()
     assert app.number is None and app.status == "draft"
     assert Document.objects.get(pk=document.pk).sha256 == document.sha256
+
+
+def test_a_commitment_only_a_step_that_no_longer_applies_offered_is_refused_at_submission(citizen_alice,
+                                                                                        demo_catalog):
+    doc = copy.deepcopy(load_demo_document())
+    hrss = next(p for p in doc["procedures"] if p["code"] == "hrss-employer-insurance")
+    entry = next(e for e in hrss["materials"] if e["material"] == "legal_rep_id_card")
+    entry["commitment"] = {"text": {"en": "I undertake that my identity is as declared."},
+                           "verify_rate": 1, "verify_days": 5}
+    import_catalog(doc)
+    materials = {k: v for k, v in BUSINESS_MATERIALS.items() if k != "legal_rep_id_card"}
+    app = draft(citizen_alice, "business-startup", materials=materials)  # has_employees: hrss applies
+    sign(app, citizen_alice, material="legal_rep_id_card")
+    services.application_update(application=app, user=citizen_alice, data={"has_employees": False})
+    with pytest.raises(InvalidInput) as raised:
+        services.application_submit(application=app, user=citizen_alice)
+    assert raised.value.errors["materials"] == ["legal_rep_id_card"] and "commitment" in raised.value.errors
+    app.refresh_from_db()
+    assert app.status == "draft" and app.number is None
+    # With employees again, the commitment stands and the submission goes through.
+    services.application_update(application=app, user=citizen_alice, data={"has_employees": True})
+    assert services.application_submit(application=app, user=citizen_alice).number
