@@ -371,6 +371,11 @@ class ProcedureMaterial(models.Model):
     def __str__(self) -> str:
         return f"{self.procedure_id}: {self.material_id}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.commitment is None:  # the admin's empty commitment column: none
+            self.commitment = {}
+        super().save(*args, **kwargs)
+
 
 class Output(models.Model):
     """Something a procedure issues (licence number, certificate number)."""
