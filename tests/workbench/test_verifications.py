@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from govflow.applications.models import RefusalEntry, Verification
 
-from ..commitment_story import approved, with_rate
+from ..commitment_story import approved, committed_application, with_rate
 from ..pdf_text import pdf_text
+from ..stories import case_of
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,14 @@ def test_the_page_shows_the_commitment_and_records_a_false_one(as_user, citizen_
     listed = amr.get(reverse("workbench:verifications") + "?done=1").content.decode()
     assert app.number in listed
     assert app.number not in amr.get(reverse("workbench:verifications")).content.decode()
+
+
+def test_the_task_page_marks_the_signed_commitment_and_opens_its_pdf(as_user, citizen_alice, clerks, every_one):
+    app = committed_application(citizen_alice)
+    case = case_of(app, "amr-licence")
+    amr = as_user(clerks["amr"])
+    html = amr.get(reverse("workbench:task", args=[case.task_id])).content.decode()
+    assert "data-commitment" in html and "signed commitment instead" in html
+    document = app.documents.get(material_code="premises_proof")
+    pdf = amr.get(reverse("workbench:document", args=[case.task_id, document.pk]))
+    assert pdf.status_code == 200 and app.number in pdf_text(b"".join(pdf.streaming_content))
