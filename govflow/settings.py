@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
                        "kwargs": {"period": 300.0}, "options": {"expires": 300.0}},
     "workflow-timers": {"task": "govflow.applications.tasks.fire_workflow_timers", "schedule": 60.0,
                         "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
+    "verification-sweep": {"task": "govflow.applications.tasks.sweep_verifications", "schedule": 3600.0,
+                           "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
 }
 
 # Background work (govflow/notifications): the transactional outbox, its retries and channels.

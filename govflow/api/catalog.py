@@ -18,7 +18,7 @@ from django.http import Http404
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -96,9 +96,20 @@ def one_thing_repr(one_thing: OneThing) -> dict:
 def _materials_repr(definition: Definition) -> list[dict]:
     return [
         {"code": m["code"], "name": localized(m["label"]), "required": m["required"],
-         "accepted_types": m["accepted_types"], "max_size_mb": m["max_size_mb"], "procedures": m["procedures"]}
+         "accepted_types": m["accepted_types"], "max_size_mb": m["max_size_mb"], "procedures": m["procedures"],
+         "commitment": _commitment_repr(definition, m["code"])}
         for m in definition.materials_asked
     ]
+
+
+def _commitment_repr(definition: Definition, material: str) -> dict | None:
+    """告知承诺制: the commitment that may replace the material (``None``: it must be provided)."""
+    procedures = definition.committable_materials.get(material)
+    if not procedures:
+        return None
+    commitment = definition.commitment_for(material)
+    return {"text": localized(commitment["text"]), "procedures": procedures,
+            "verify_rate": commitment["verify_rate"], "verify_days": commitment["verify_days"]}
 
 
 def _steps_repr(definition: Definition) -> list[dict]:
@@ -160,6 +171,14 @@ class OneThingMaterialSerializer(serializers.Serializer):
     accepted_types = serializers.ListField(child=serializers.CharField(), help_text='e.g. ["pdf", "png"]')
     max_size_mb = serializers.IntegerField()
     procedures = serializers.ListField(child=serializers.CharField(), help_text="Codes of the procedures using it.")
+    commitment = inline_serializer("MaterialCommitment", fields={
+        "text": serializers.CharField(help_text="What the applicant signs, in the request's language."),
+        "procedures": serializers.ListField(child=serializers.CharField(),
+                                            help_text="The procedures whose commitment may replace it."),
+        "verify_rate": serializers.FloatField(help_text="Share of approvals whose commitment is verified."),
+        "verify_days": serializers.IntegerField(help_text="Working days the office has to verify."),
+    }, allow_null=True, help_text=("告知承诺制: a signed commitment may replace the material "
+                                   "(POST …/documents/ with \"commitment\": true); null: it must be provided."))
 
 
 class OneThingStepSerializer(serializers.Serializer):

@@ -490,6 +490,15 @@ class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+class CommitmentSignSerializer(serializers.Serializer):
+    """告知承诺制: sign the commitment the procedure defines instead of uploading the material."""
+
+    material = serializers.CharField(max_length=64)
+    commitment = serializers.BooleanField(help_text=(
+        "`true`: I have read the commitment's text (the one thing's `materials[].commitment.text`) "
+        "and confirm it; anything else is refused."))
+
+
 class EvaluationCreateSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

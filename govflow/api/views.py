@@ -21,12 +21,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import deferral, papers, pdf, selectors, services
+from govflow.applications import commitments, deferral, papers, pdf, selectors, services
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
 from govflow.parties.selectors import MYSELF, principal_for
 
 from .idempotency import idempotent
 from .pagination import Pagination
+from .parsers import SafeJSONParser
 from .permissions import IsClerk
 from .responses import ERRORS, PAGE_NOT_FOUND, detail, errors, validated
 from .serializers import (
@@ -36,6 +37,7 @@ from .serializers import (
     ApplicationUpdateSerializer,
     AssignSerializer,
     ClerkDeliverySerializer,
+    CommitmentSignSerializer,
     CompleteSerializer,
     DeliveryAdvanceSerializer,
     DocumentSerializer,
@@ -164,21 +166,39 @@ class ApplicationDetailView(GenericAPIView):
 
 class DocumentUploadView(GenericAPIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
     serializer_class = DocumentSerializer
 
-    @extend_schema(request={"multipart/form-data": DocumentUploadSerializer},
+    @extend_schema(request={"multipart/form-data": DocumentUploadSerializer,
+                            "application/json": CommitmentSignSerializer},
                    responses={201: DocumentSerializer, **errors(400, 401, 404, 409),
                               413: detail("File larger than the material allows"),
-                              415: detail("File type not accepted (checked by content)")})
+                              415: detail("File type not accepted (checked by content)")},
+                   description=("Upload a material (multipart `material`, `file`), or sign the commitment that "
+                                "replaces it (告知承诺制: `material`, `\"commitment\": true`, no file; the "
+                                "document's `status` is `commitment` and its file the signed commitment's PDF). "
+                                "`409` with the reason when the applicant is on the refusal list."))
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
+        if "commitment" in request.data:
+            return self._sign(request, app)
+        if request.content_type.startswith("application/json"):
+            raise ValidationError({"file": [_("Upload the file as multipart/form-data.")]})
         if len(request.FILES.getlist("file")) > 1:  # never "the last one wins"
             raise ValidationError({"file": [_("Upload one file at a time.")]})
         body = validated(DocumentUploadSerializer, request.data)
         upload = body["file"]
         doc = services.document_upload(application=app, user=request.user, material_code=body["material"],
                                        file=upload, filename=upload.name)
+        return Response(document_repr(doc), status=status.HTTP_201_CREATED)
+
+    def _sign(self, request, app: Application) -> Response:
+        """告知承诺制: sign the commitment that replaces the material."""
+        if request.FILES:
+            raise ValidationError({"file": [_("Send either a file or a commitment, not both.")]})
+        body = validated(CommitmentSignSerializer, request.data)
+        doc = commitments.commitment_sign(application=app, user=request.user, material_code=body["material"],
+                                          confirmed=body["commitment"])
         return Response(document_repr(doc), status=status.HTTP_201_CREATED)
 
 

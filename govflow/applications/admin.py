@@ -34,11 +34,13 @@ from .models import (
     Case,
     Certificate,
     CertificateTemplate,
+    Commitment,
     CorrectionRequest,
     Delivery,
     Evaluation,
     RefusalEntry,
     TimelineEntry,
+    Verification,
 )
 
 
@@ -408,3 +410,34 @@ for _model, _model_admin in ((Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTas
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+
+# -- 告知承诺制: signed commitments and their verifications (docs/commitments.md), looked at only ----
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(ReadOnlyAdmin):
+    """Commitments applicants signed instead of a material: what, by whom, when (the PDF is the document)."""
+
+    list_display = ("application", "material_code", "signer_name", "signed_at")
+    search_fields = ("=application__number", "material_code", "signer_name")
+    fields = ("application", "material_code", "signer_name", "signer_id_number", "signed_at", "text", "document")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("application", "document")
+
+
+@admin.register(Verification)
+class VerificationAdmin(ReadOnlyAdmin):
+    """Verifications after approval (事后核查); the office's clerks record the outcome in the workbench."""
+
+    list_display = ("case", "material_code", "office", "due_date", "outcome", "overdue_at", "checked_at")
+    list_filter = ("outcome", ("overdue_at", admin.EmptyFieldListFilter))
+    search_fields = ("=case__application__number", "material_code")
+    fields = ("case", "commitment", "office", "material_code", "created_at", "due_date", "outcome", "note",
+              "checked_by", "checked_at", "overdue_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("case", "office", "checked_by")

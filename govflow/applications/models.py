@@ -715,3 +715,82 @@ class RefusalEntry(models.Model):
             raise ValidationError({"ends_on": _("The last day cannot come before the first.")})
         if not (self.reason or {}).get("en") and not (self.reason or {}).get("zh-hans"):
             raise ValidationError({"reason": _("Say why, in the words the applicant will read.")})
+
+
+# ---------------------------------------------------------------------------------------------
+# 告知承诺制: signed commitments instead of materials, and their verification after approval
+# (govflow/applications/commitments.py, docs/commitments.md)
+
+
+class Commitment(models.Model):
+    """The applicant's signed commitment (承诺书) that replaces one material of an application.
+
+    Its PDF is the material's :class:`Document` (``status="commitment"``); this row keeps what was
+    signed, by whom and when, so that the PDF can be drawn again with the application number at
+    submission and the office can verify it after approval."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="commitments",
+                                    verbose_name=_("application"))
+    # Uploading the material itself later deletes the document, and with it the commitment.
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="commitment",
+                                    verbose_name=_("document"))
+    material_code = models.CharField(_("material code"), max_length=64)
+    text = models.JSONField(_("text signed"), default=dict)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("signed by"))
+    signer_name = models.CharField(_("signatory"), max_length=100)
+    signer_id_number = models.CharField(_("signatory's ID number"), max_length=18, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["application", "material_code"],
+                                               name="uniq_commitment_material")]
+
+    def __str__(self) -> str:
+        return f"{self.material_code}: {self.signer_name}"
+
+
+class VerificationOutcome(models.TextChoices):
+    PENDING = "pending", _("To verify")
+    TRUE = "true", _("True")
+    FALSE = "false", _("False")
+
+
+class Verification(models.Model):
+    """事后核查: an approved case's commitment drawn for verification by the case's office."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="verifications", verbose_name=_("case"))
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="verifications",
+                                   verbose_name=_("commitment"))
+    office = models.ForeignKey("catalog.Office", on_delete=models.PROTECT, related_name="+", verbose_name=_("office"))
+    material_code = models.CharField(_("material code"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    due_date = models.DateField(_("due by"))
+    outcome = models.CharField(_("outcome"), max_length=8, choices=VerificationOutcome.choices,
+                               default=VerificationOutcome.PENDING)
+    note = models.TextField(_("note"), blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("checked by"))
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    # Set once by the sweep when the due date passed with the verification still open.
+    overdue_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification")
+        verbose_name_plural = _("verifications")
+        ordering = ["due_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "commitment"], name="uniq_verification_case")]
+        indexes = [
+            # The office's queue: open verifications by office, soonest due first.
+            models.Index(fields=["office", "due_date"], name="verification_open_queue",
+                         condition=Q(outcome="pending")),
+            # The sweep: open verifications past their due date not yet flagged.
+            models.Index(fields=["due_date"], name="verification_overdue_sweep",
+                         condition=Q(outcome="pending", overdue_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.material_code} ({self.outcome})"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
 import segno
 from django.utils import formats, timezone
@@ -172,6 +173,44 @@ def receipt_pdf(receipt: Receipt, verify_url: str) -> bytes:
     pdf.drawString(MARGIN + 36 * mm, MARGIN + 18 * mm, _("Scan the code to check that this receipt is genuine."))
     pdf.setFont(LATIN, 7)
     pdf.drawString(MARGIN + 36 * mm, MARGIN + 10 * mm, verify_url[:120])
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def commitment_pdf(*, number: str, one_thing: str, material: str, applicant: str, signer: str, signer_id: str,
+                   text: dict, signed_at: datetime) -> bytes:
+    """A signed commitment (告知承诺书, docs/commitments.md): the application number (or the
+    draft's reference before submission), the service, the material it replaces, the applicant,
+    the signatory with their ID number, the text signed in Chinese and in English, and the time
+    of signing. Both languages on one page, like the paper forms: a commitment is read by the
+    office and, if it comes to that, by a court, whatever the signer's interface language was."""
+    buffer, pdf = _new(f"告知承诺书 Commitment {number}")
+    pdf.setFont(FONT, 22)
+    pdf.drawCentredString(WIDTH / 2, HEIGHT - MARGIN - 8 * mm, "告知承诺书")
+    pdf.setFont(FONT, 12)
+    pdf.drawCentredString(WIDTH / 2, HEIGHT - MARGIN - 16 * mm, "Commitment in place of a certificate")
+    width = WIDTH - 2 * MARGIN
+    rows = [
+        ("申请编号 Application number", number),
+        ("事项 Service", one_thing),
+        ("以承诺代替的材料 Material replaced", material),
+        ("申请人 Applicant", applicant),
+        ("承诺人 Signatory", signer),
+        ("证件号码 ID number", signer_id or "—"),
+    ]
+    lines: list[str] = []
+    for label, value in rows:
+        lines += _wrap(f"{label}: {value}", FONT, 11, width)
+    lines.append("")
+    for language in ("zh-hans", "en"):
+        if (text.get(language) or "").strip():
+            lines += _wrap(text[language].strip(), FONT, 11, width)
+            lines.append("")
+    signed = timezone.localtime(signed_at).strftime("%Y-%m-%d %H:%M:%S %z")
+    lines += _wrap(f"承诺人已阅读并确认以上内容，于 {signed} 在线签署。", FONT, 11, width)
+    lines += _wrap(f"Read, confirmed and signed online by the signatory at {signed}.", FONT, 11, width)
+    _lines(pdf, lines, MARGIN, HEIGHT - MARGIN - 30 * mm, 11, 18, bottom=MARGIN)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

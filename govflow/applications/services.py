@@ -40,7 +40,7 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
-from . import deferral, engine, papers, routing
+from . import commitment_papers, deferral, engine, papers, routing
 from . import delivery as delivery_rules
 from .flows import OneThingFlow
 from .models import (
@@ -514,6 +514,7 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     if refusal is not None or refused_deferral is not None:
         raise refusal or refused_deferral
     applicable = list(report.applicable)
+    commitment_papers.check_submission(app, definition, applicable, documents)  # 告知承诺制
     # Routed before anything is written: a missing office refuses the submission, naming it.
     procedures = _procedures(applicable)
     division = routing.routing_division(definition, report.answers, app.division, one_thing.division)
@@ -531,6 +532,8 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     app.status = ApplicationStatus.SUBMITTED
     app.submitted_at = now
     app.number = _next_number(local_date(now).year)
+    # 告知承诺制: the signed commitments' PDFs now name the application number.
+    commitment_papers.finalise(app, definition, [d for d in documents if d not in unused])
     app.submit_key = idempotency_key or ""
     app.division = division
     app.submitted_by = user
@@ -949,6 +952,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
                 data.update(conditional=True, deferred=deferral.missing_for(definition, case, deferred))
             s.log("case.approved", case=case, message=comment, data=data)
             papers.issue_certificates(s, case, issued)
+            commitment_papers.open_verifications(s, definition, case, now)  # 告知承诺制: the draw
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
             _start_deliveries(s, definition, case, now)
         elif decision == "reject":

@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import deferral_sweep, sla
+from . import commitments, deferral_sweep, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -35,3 +35,11 @@ def fire_workflow_timers(period: float = 60) -> int | None:
     if not periodic_turn("workflow-timers", period):
         return None
     return fire_due_timers()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_verifications(period: float = 3600) -> int | None:
+    """Flag commitment verifications past their due date (告知承诺制, ``commitments.py``)."""
+    if not periodic_turn("verification-sweep", period):
+        return None
+    return commitments.sweep_overdue()

@@ -79,6 +79,17 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("delivery.collected", _("Collected"), _("%(procedure)s: %(result)s was collected")),
     TimelineKind("delivery.delivered", _("Delivered"), _("%(procedure)s: %(result)s was delivered")),
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
+    # 告知承诺制 (commitments.py): the applicant signed a commitment instead of a material (``data``:
+    # the material); its verification after approval was opened (staff only), found true or false
+    # (the applicant reads the outcome; a false one is followed by ``case.revoked``), or went overdue.
+    TimelineKind("commitment.signed", _("Commitment signed instead of a material"),
+                 _("You signed a commitment instead of a material")),
+    TimelineKind("commitment.verification_opened", _("Commitment drawn for verification"), public=False),
+    TimelineKind("commitment.verified", _("Commitment verified: true"),
+                 _("%(procedure)s: %(department)s verified your commitment")),
+    TimelineKind("commitment.found_false", _("Commitment verified: false"),
+                 _("%(procedure)s: %(department)s found your commitment untrue")),
+    TimelineKind("commitment.verification_overdue", _("Commitment verification overdue"), public=False),
     # Electronic certificates (applications/papers.py): staff only for now (the application page
     # lists the certificates themselves); the message is the serial number(s).
     TimelineKind("certificate.issued", _("Electronic certificate issued"), public=False),

@@ -26,7 +26,7 @@ from typing import Any
 
 from jsonschema.exceptions import SchemaError
 
-from . import rules
+from . import commitments, rules
 from .answers import FORMAT_CHECKER, FormValidator, validate_answers
 from .fieldtypes import FIELD_TYPES, Unparsable
 from .labels import localized
@@ -332,6 +332,36 @@ class Definition:
 
     def material_codes_of(self, procedure: str) -> list[str]:
         return [m["material"] for m in self.procedures[procedure].get("materials", [])]
+
+    # -- 告知承诺制: commitments instead of materials (govflow/catalog/commitments.py) -------------
+
+    def commitment_of(self, procedure: str, material: str) -> dict | None:
+        """The commitment (defaults filled in) that may replace ``material`` for ``procedure``;
+        ``None`` when it must be provided."""
+        for ref in self.procedures.get(procedure, {}).get("materials", []):
+            if ref["material"] == material:
+                return commitments.normalized(ref.get("commitment"))
+        return None
+
+    def commitment_for(self, material: str, procedures: Iterable[str] | None = None) -> dict | None:
+        """The commitment that may replace ``material`` in this one thing (among ``procedures``,
+        default every step's), from the first procedure in step order that offers one."""
+        codes = [s["procedure"] for s in self.steps] if procedures is None else list(procedures)
+        for code in codes:
+            found = self.commitment_of(code, material)
+            if found is not None:
+                return found
+        return None
+
+    @cached_property
+    def committable_materials(self) -> dict[str, list[str]]:
+        """Material code → the procedures (in step order) whose commitment may replace it."""
+        out: dict[str, list[str]] = {}
+        for step in self.steps:
+            for ref in self.procedures[step["procedure"]].get("materials", []):
+                if ref.get("commitment"):
+                    out.setdefault(ref["material"], []).append(step["procedure"])
+        return out
 
     @cached_property
     def graph(self) -> StepGraph:

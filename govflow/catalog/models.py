@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .commitments import commitment_errors
 from .fieldtypes import FIELD_TYPES
 from .labels import localized
 
@@ -259,6 +260,14 @@ class DeliveryMethod(models.TextChoices):
     POST = "post", _("Post to an address")
 
 
+def validate_commitment(value: object) -> None:
+    """The shape of ``ProcedureMaterial.commitment`` (the catalog format's rule, for the admin);
+    every problem at once."""
+    problems = commitment_errors(value)
+    if problems:
+        raise ValidationError([ValidationError(p, code="commitment") for p in problems])
+
+
 def validate_physical_results(value: object) -> None:
     """The shape of ``Procedure.physical_results`` (the catalog format's rule, for the admin)."""
     from .physical import physical_results_errors
@@ -383,6 +392,12 @@ class ProcedureMaterial(models.Model):
         _("deferrable: working days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("容缺受理: the applicant may submit without this required material and hand it in within "
                     "this many working days. Empty: it must be there at submission."))
+    # 告知承诺制: a signed commitment may replace this material (govflow/catalog/commitments.py).
+    commitment = models.JSONField(
+        _("commitment instead"), default=dict, blank=True, validators=[validate_commitment],
+        help_text=_('Empty: the material must be provided. Else a signed commitment may replace it: '
+                    '{"text": {"zh-hans": "...", "en": "..."}, "verify_rate": 0.2, "verify_days": 20, '
+                    '"refusal_days": 365}'))
 
     class Meta:
         verbose_name = _("procedure material")
@@ -396,6 +411,11 @@ class ProcedureMaterial(models.Model):
     def clean(self) -> None:
         if self.deferrable_days is not None and not self.required:
             raise ValidationError({"deferrable_days": _("Only a required material can be deferred.")})
+
+    def save(self, *args, **kwargs) -> None:
+        if self.commitment is None:  # the admin's empty commitment column: none
+            self.commitment = {}
+        super().save(*args, **kwargs)
 
 
 class Output(models.Model):

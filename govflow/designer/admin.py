@@ -233,7 +233,7 @@ class ProcedureFieldInline(FollowParentPermissions, admin.TabularInline):
 
 class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
     model = ProcedureMaterial
-    fields = ("material", "required", "deferrable_days", "position")
+    fields = ("material", "required", "deferrable_days", "commitment", "position")
     autocomplete_fields = ("material",)
     extra = 0
     verbose_name = _("material")

@@ -256,6 +256,9 @@ class GuideMaterial:
     procedures: list[str]
     #: 容缺受理: it may follow within this many working days of the submission (``None``: it may not).
     deferrable_days: int | None = None
+    # 告知承诺制: the commitment that may replace it ("" when it must be provided)
+    commitment_text: str = ""
+    commitment_procedures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,16 @@ def _guide_office(office: Any) -> GuideOffice:
                        phone=office.phone)
 
 
+def _guide_commitment(definition: Any, material: str, names: dict[str, str]) -> dict:
+    """告知承诺制: what the service guide says of a material a signed commitment may replace."""
+    procedures = definition.committable_materials.get(material)
+    if not procedures:
+        return {}
+    commitment = definition.commitment_for(material)
+    return {"commitment_text": localized(commitment["text"]),
+            "commitment_procedures": [names.get(p, p) for p in procedures]}
+
+
 def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuide:
     """The service guide of a published one thing (``one_thing`` with its ``division`` and
     ``current_version`` loaded) for a person of ``division`` (the competent offices), or for a
@@ -326,8 +339,8 @@ def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuid
         label=localized(m.get("label")) or m["code"], required=m["required"],
         sample=localized(definition.materials.get(m["code"], {}).get("sample")),
         types=list(m.get("accepted_types", [])), max_size_mb=m.get("max_size_mb", 10),
-        procedures=[names.get(p, p) for p in m["procedures"]], deferrable_days=deferrable.get(m["code"]))
-        for m in definition.materials_asked]
+        procedures=[names.get(p, p) for p in m["procedures"]], deferrable_days=deferrable.get(m["code"]),
+        **_guide_commitment(definition, m["code"], names)) for m in definition.materials_asked]
     version = one_thing.current_version
     return ServiceGuide(
         code=one_thing.code, name=localized(published.get("name")) or one_thing.code,

@@ -113,7 +113,8 @@ def test_the_detail_has_form_guide_materials_and_steps(api, demo_catalog):
     ]
     materials = {m["code"]: m for m in body["materials"]}
     for material in materials.values():
-        assert set(material) == {"code", "name", "required", "accepted_types", "max_size_mb", "procedures"}
+        assert set(material) == {"code", "name", "required", "accepted_types", "max_size_mb", "procedures",
+                                 "commitment"}  # commitment: 告知承诺制 (issue 18), null when none
     assert materials["legal_rep_id_card"]["procedures"] == [
         "amr-licence", "psb-seal-filing", "hrss-employer-insurance", "hpf-employer-account"]
     # Only conditional steps use the roster: not required whatever the answers.

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from govflow.applications import selectors, services
+from govflow.applications import commitments, selectors, services
 
+from ..commitment_story import WITHOUT_PREMISES, with_rate
 from ..stories import OUTPUTS, case_of, draft, submitted
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +96,24 @@ def test_the_clerk_queue_costs_a_constant_number_of_queries(applications, citize
         rows = [(c.task_id, c.application.number, c.procedure.code, c.department.code, c.owner, c.task.created)
                 for c in selectors.task_queue_for_clerk(user=clerks["health"])]
     assert len(rows) == applications
+
+
+def test_a_commitment_costs_three_more_at_submission_and_one_insert_at_the_draw(citizen_alice, clerks):
+    """告知承诺制: signing 6; a submission with a signed commitment SUBMIT + 3 (the refusal list, the
+    commitment, the redrawn PDF's document); approving the procedure that offers it, when drawn,
+    COMPLETE_MIDDLE + 1 (the verification's insert). Without a commitment signed, the licence's
+    approval costs its one read of the commitments within COMPLETE_MIDDLE (the story above)."""
+    with_rate(1)
+    run_story(citizen_alice, clerks, measure=False)  # warm the caches on the new version
+    app = draft(citizen_alice, "business-startup", materials=WITHOUT_PREMISES)
+    n, _ = queries(lambda: commitments.commitment_sign(application=app, user=citizen_alice,
+                                                       material_code="premises_proof", confirmed=True))
+    assert n <= 6, n
+    n, _ = queries(lambda: services.application_submit(application=app, user=citizen_alice))
+    assert n <= SUBMIT + 3, n
+    case = case_of(app, "amr-licence")
+    services.task_claim(case=case, user=clerks["amr"])
+    n, _ = queries(lambda: services.task_complete(case=case, user=clerks["amr"], decision="approve",
+                                                   outputs=OUTPUTS["amr-licence"]))
+    assert n <= COMPLETE_MIDDLE + 1, n
+    assert case.verifications.count() == 1

@@ -62,7 +62,7 @@ def test_a_refusal_names_the_catalogs_remedies_with_their_last_days_everywhere(
     [refusal] = api.get(f"/api/v1/applications/{app.pk}/").json()["rejections"]
     assert refusal == {
         "procedure": "health-birth-certificate", "department": refusal["department"], "reason": "出生地不在本辖区",
-        "decided_on": "2026-08-31",
+        "decided_on": "2026-08-31", "revoked": False,
         "reconsideration": {"body": "西湖区人民政府", "days": 60, "until": "2026-10-30"},
         "litigation": {"court": "西湖区人民法院", "months": 6, "until": "2027-02-28"}}
 

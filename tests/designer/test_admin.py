@@ -149,7 +149,9 @@ def build_through_the_admin(client, doc: dict, members: dict[str, list]) -> OneT
                 {"field": fields[f["field"]], "required": "on" if f["required"] else "", "position": n}
                 for n, f in enumerate(item["fields"])]),
             **inline("procedure_materials", [
-                {"material": materials[m["material"]], "required": "on" if m["required"] else "", "position": n}
+                {"material": materials[m["material"]], "required": "on" if m["required"] else "", "position": n,
+                 # 告知承诺制: the commitment instead of the material, as JSON (empty: none)
+                 "commitment": json.dumps(m["commitment"], ensure_ascii=False) if "commitment" in m else ""}
                 for n, m in enumerate(item["materials"])]),
             **inline("outputs", [
                 {"code": o["code"], **_labels("label", o["label"]), "type": o.get("type", "string"),
@@ -864,3 +866,35 @@ def test_keywords_are_typed_one_per_line_or_separated_by_commas_each_kept_once()
 
     assert value == {"en": ["start a company", "Open a company"], "zh-hans": ["开公司", "注册公司"]}
     assert KeywordsField().clean(["", ""]) == {}
+
+
+@pytest.mark.parametrize(("value", "saved", "problems"), [
+    ("", {}, 0),
+    ('{"text": {"en": "I undertake.", "zh-hans": "本人承诺。"}, "verify_rate": 0.2, "verify_days": 20}',
+     {"text": {"en": "I undertake.", "zh-hans": "本人承诺。"}, "verify_rate": 0.2, "verify_days": 20}, 0),
+    ('{"text": {"zh-hans": "只有中文"}, "verify_rate": 1.5, "verify_days": 0}', None, 3),
+])
+def test_the_materials_table_takes_a_commitment_in_the_catalog_format(admin_client, demo_catalog, value, saved,
+                                                                       problems):
+    """告知承诺制: the procedure's materials table has the commitment column; every problem at once."""
+    from govflow.catalog.models import Material, ProcedureMaterial
+
+    premises = Material.objects.get(code="premises_proof").pk
+    response = admin_client.post(url("catalog_procedure_add"), {
+        "code": "p", "department": Department.objects.get(code="amr").pk, **bilingual("name", "P"),
+        **bilingual("description", ""), "statutory_days": "5", "committed_days": "2", "automatic": "",
+        "level": "county", "physical_results": "",
+        **inline("procedure_fields", []),
+        **inline("procedure_materials", [{"material": premises, "required": "on", "position": 0,
+                                          "commitment": value}]),
+        **inline("outputs", []),
+    })
+    if saved is None:
+        assert response.status_code == 200 and not Procedure.objects.filter(code="p").exists()
+        page = response.content.decode()
+        assert page.count("commitment.") >= problems  # commitment.text, .verify_rate, .verify_days
+        for key in ("commitment.text", "commitment.verify_rate", "commitment.verify_days"):
+            assert key in page, key
+    else:
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert ProcedureMaterial.objects.get(procedure__code="p").commitment == saved

@@ -88,6 +88,13 @@ def _output_doc(output: Output) -> dict:
     return _hint_and_example(output, out)
 
 
+def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
+    out: dict[str, Any] = {"material": pm.material.code, "required": pm.required}
+    if pm.commitment:  # 告知承诺制; absent when none: older snapshots keep their digest
+        out["commitment"] = pm.commitment
+    return out
+
+
 def _procedure_doc(procedure: Procedure) -> dict:
     out: dict[str, Any] = {"code": procedure.code, "department": procedure.department.code, "name": procedure.name}
     if procedure.description:

@@ -216,7 +216,7 @@ class Importer:
         for pm in (ProcedureMaterial.objects.filter(procedure_id__in=ids).select_related("material")
                    .order_by("position", "id")):
             current_materials[pm.procedure_id].append((pm.material.code, pm.required, pm.position,
-                                                       pm.deferrable_days))
+                                                       pm.deferrable_days, pm.commitment))
         outputs = {o.code: o for o in Output.objects.filter(
             Q(procedure_id__in=ids) | Q(code__in=[o["code"] for p in items.values() for o in p.get("outputs", [])]))}
         current_outputs: dict[int, list] = {i: [] for i in ids}
@@ -242,14 +242,15 @@ class Importer:
                     ProcedureField(procedure=procedure, field=fields[f], required=r, position=n)
                     for f, r, n in wanted_fields])
                 self.changed["procedures"].add(code)
-            wanted_materials = [(e["material"], e.get("required", True), n, deferrable_days(e))
+            wanted_materials = [(e["material"], e.get("required", True), n, deferrable_days(e),
+                                 e.get("commitment") or {})
                                 for n, e in enumerate(item.get("materials", []))]
             if wanted_materials != current_materials[procedure.id]:
                 ProcedureMaterial.objects.filter(procedure=procedure).delete()
                 ProcedureMaterial.objects.bulk_create([
                     ProcedureMaterial(procedure=procedure, material=materials[m], required=r, position=n,
-                                      deferrable_days=d)
-                    for m, r, n, d in wanted_materials])
+                                      deferrable_days=d, commitment=c)
+                    for m, r, n, d, c in wanted_materials])
                 self.changed["procedures"].add(code)
             wanted_outputs = [(o["code"], o["label"], o.get("type", "string"), o.get("pattern", ""),
                                o.get("hint", {}), o.get("example", ""), n)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from govflow.applications import deferral, refusal_list, services
+from govflow.applications import commitments, deferral, refusal_list, services
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import Application, ApplicationStatus
@@ -275,7 +275,32 @@ def apply_materials(request: HttpRequest, application: Application, definition: 
     applicable = _applicable(definition, application.data)
     error_items: list[dict] = []
     materials = _materials_for(definition, applicable, _documents(application))
-    if request.method == "POST":
+    # 告知承诺制: who is on the refusal list may not sign (one query, only when a commitment is offered).
+    refused = refusal_list.reason_for(application) if any(m["commitment"] for m in materials) else ""
+    if request.method == "POST" and request.POST.get("action") == "commitment":
+        material = next((m for m in materials if m["code"] == request.POST.get("material") and m["commitment"]), None)
+        if material is None:
+            error_items.append({"href": "#materials", "text": _("Choose which material the commitment replaces.")})
+        else:
+            try:
+                commitments.commitment_sign(application=application, user=request.user,
+                                            material_code=material["code"],
+                                            confirmed=request.POST.get("confirm") == "yes")
+            except DomainError as exc:
+                if refused:  # on the refusal list: the list's reason, as the page shows it
+                    text = refused
+                elif isinstance(exc, InvalidInput):
+                    text = _("Tick the box to confirm that you have read the commitment and that it is true.")
+                else:
+                    text = _domain_message(exc)
+                material["commitment_errors"] = [text]
+                error_items.append({"href": f"#{material['id']}-confirm",
+                                    "text": f"{material['label']}: {material['commitment_errors'][0]}"})
+            else:
+                messages.success(request, _("You signed the commitment in place of “%(material)s”.")
+                                 % {"material": material["label"]})
+                return redirect(f"{reverse('apply-materials', args=[application.pk])}#{material['id']}")
+    elif request.method == "POST":
         material = next((m for m in materials if m["code"] == request.POST.get("material")), None)
         upload = request.FILES.get("file")
         if material is None:
@@ -298,7 +323,7 @@ def apply_materials(request: HttpRequest, application: Application, definition: 
                         for m in materials for e in m["errors"]]
     return render(request, "portal/apply_materials.html", {
         "application": application, "definition_name": localized(definition.one_thing.get("name")),
-        "materials": materials, "error_items": error_items,
+        "materials": materials, "error_items": error_items, "commitment_refused": refused,
     })
 
 

@@ -159,8 +159,15 @@ def _materials_for(definition: Definition, applicable: list[str], documents: dic
             "document": documents.get(material["code"]),
             "deferrable_days": deferrable.get(material["code"]),
             "errors": [],
+            **_commitment_offer(definition, material["code"], applicable),
         })
     return result
+
+
+def _commitment_offer(definition: Definition, code: str, applicable: list[str]) -> dict:
+    """告知承诺制: the commitment text that may replace the material for the applicable procedures."""
+    offered = definition.commitment_for(code, applicable)
+    return {"commitment": localized(offered["text"]) if offered else ""}
 
 
 def _documents(application: Application) -> dict[str, Document]:
