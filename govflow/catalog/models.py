@@ -408,14 +408,14 @@ class ProcedureMaterial(models.Model):
     def __str__(self) -> str:
         return f"{self.procedure_id}: {self.material_id}"
 
-    def clean(self) -> None:
-        if self.deferrable_days is not None and not self.required:
-            raise ValidationError({"deferrable_days": _("Only a required material can be deferred.")})
-
     def save(self, *args, **kwargs) -> None:
         if self.commitment is None:  # the admin's empty commitment column: none
             self.commitment = {}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.deferrable_days is not None and not self.required:
+            raise ValidationError({"deferrable_days": _("Only a required material can be deferred.")})
 
 
 class Output(models.Model):
