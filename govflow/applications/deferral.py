@@ -168,5 +168,5 @@ def overdue_reason(definition: Definition, codes: list[str], due: dict[str, date
             _("%(material)s (due by %(date)s)") % {
                 "material": localized(definition.materials.get(c, {}).get("label")) or c,
                 "date": due[c].isoformat()} for c in codes)
-        return _("Accepted with materials to follow (容缺受理), which were not handed in on time: %(materials)s.") % {
+        return _("Accepted with materials to follow, which were not handed in on time: %(materials)s.") % {
             "materials": names}

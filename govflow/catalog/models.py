@@ -390,7 +390,7 @@ class ProcedureMaterial(models.Model):
     # 容缺受理: may be handed in within this many working days after the submission (empty: not deferrable).
     deferrable_days = models.PositiveSmallIntegerField(
         _("deferrable: working days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text=_("容缺受理: the applicant may submit without this required material and hand it in within "
+        help_text=_("The applicant may submit without this required material and hand it in within "
                     "this many working days. Empty: it must be there at submission."))
     # 告知承诺制: a signed commitment may replace this material (govflow/catalog/commitments.py).
     commitment = models.JSONField(

@@ -287,7 +287,7 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
         (_("Physical results (pick-up or post)"), {"fields": ("physical_results",)}),
-        (_("Deferred materials (容缺受理)"), {"fields": ("deferral_conditional_approval", "deferral_on_missed",
+        (_("Deferred materials"), {"fields": ("deferral_conditional_approval", "deferral_on_missed",
                                                         "deferral_clock")}),
         (_("Remedies named when it is refused"), {"fields": ("reconsideration_body", "reconsideration_days",
                                                               "litigation_court", "litigation_months")}),
