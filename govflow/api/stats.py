@@ -116,6 +116,13 @@ class ChannelCountsSerializer(serializers.Serializer):
     api = serializers.IntegerField(help_text="Submitted through the API.")
 
 
+class InstrumentCountsSerializer(serializers.Serializer):
+    deferred = serializers.IntegerField(help_text="Submitted with a material to follow (容缺受理).")
+    commitment = serializers.IntegerField(help_text="With a signed commitment in place of a material (告知承诺制).")
+    offer = serializers.IntegerField(help_text="Offered by the state, pre-filled, and accepted (免申即享).")
+    grant = serializers.IntegerField(help_text="Granted without an application (免申即享).")
+
+
 class StatsSerializer(serializers.Serializer):
     submitted = serializers.IntegerField(help_text="Applications submitted in the range.")
     completed = serializers.IntegerField(help_text="Of those, now completed.")
@@ -130,6 +137,8 @@ class StatsSerializer(serializers.Serializer):
         many=True, help_text="Supervisors: the departments they supervise; staff: every department; by code.")
     by_channel = ChannelCountsSerializer(help_text="The applications submitted in the range by the door they "
                                                    "came through.")
+    by_instrument = InstrumentCountsSerializer(help_text="Of the applications submitted in the range, those that "
+                                                         "used each of the reform's instruments (one may use several).")
 
 
 class StatsView(GenericAPIView):

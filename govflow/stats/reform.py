@@ -29,9 +29,9 @@ from govflow.catalog.models import OneThingVersion, localized
 
 from .heatmap import Scope
 from .savings import savings_of
-from .selectors import _local_midnight
+from .selectors import _local_midnight, by_instrument, instrument_aggregates
 
-__all__ = ["FIGURES", "ReformLine", "reform_figures"]
+__all__ = ["FIGURES", "ReformLine", "instrument_counts", "reform_figures"]
 
 #: The saved figures, in the order pages show them.
 FIGURES = ("applications_saved", "fields_saved", "materials_saved", "visits_saved", "days_saved")
@@ -77,11 +77,8 @@ def saved_by(version: OneThingVersion) -> dict[str, int]:
     }
 
 
-def reform_figures(scope: Scope, *, date_from: date, date_to: date,
-                   split_by: Sequence[str] = ()) -> tuple[list[ReformLine], ReformLine]:
-    """The lines (by one thing code, then split values) and their total, over the applications of
-    ``scope`` completed from ``date_from`` to ``date_to`` (both included, local days). An
-    application is in a supervisor's scope when one of its cases is at an office they may see."""
+def _completed(scope: Scope, date_from: date, date_to: date):
+    """The applications of ``scope`` completed from ``date_from`` to ``date_to`` (local days, both included)."""
     applications = Application.objects.filter(
         status=ApplicationStatus.COMPLETED, completed_at__gte=_local_midnight(date_from),
         completed_at__lt=_local_midnight(date_to + timedelta(days=1)))
@@ -90,6 +87,22 @@ def reform_figures(scope: Scope, *, date_from: date, date_to: date,
     if scope.office_ids is not None or scope.office is not None or scope.division is not None:
         applications = applications.filter(
             Exists(scope.filter(Case.objects.filter(application=OuterRef("pk")))))
+    return applications
+
+
+def instrument_counts(scope: Scope, *, date_from: date, date_to: date) -> dict[str, int]:
+    """Of the same completed applications, how many used each of the reform's instruments
+    (容缺受理, 告知承诺制, 免申即享 offers and grants): one query, the API's definitions."""
+    totals = _completed(scope, date_from, date_to).aggregate(**instrument_aggregates())
+    return by_instrument(totals)
+
+
+def reform_figures(scope: Scope, *, date_from: date, date_to: date,
+                   split_by: Sequence[str] = ()) -> tuple[list[ReformLine], ReformLine]:
+    """The lines (by one thing code, then split values) and their total, over the applications of
+    ``scope`` completed from ``date_from`` to ``date_to`` (both included, local days). An
+    application is in a supervisor's scope when one of its cases is at an office they may see."""
+    applications = _completed(scope, date_from, date_to)
     counts = list(applications.values("version_id", *split_by).annotate(n=Count("pk")).order_by())
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in counts})
                 .select_related("one_thing")} if counts else {}

@@ -18,7 +18,16 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
-from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel
+from govflow.applications.models import (
+    Application,
+    ApplicationStatus,
+    Case,
+    CaseStatus,
+    Channel,
+    Document,
+    DocumentStatus,
+    Origin,
+)
 from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import Department, localized
@@ -31,6 +40,8 @@ OPEN_APPLICATION_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_P
 WORKING_CASE_STATUSES = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW)
 DECIDED_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED)
 
+#: The reform's instruments counted apart (``Stats.by_instrument``).
+INSTRUMENTS = ("deferred", "commitment", "offer", "grant")
 RATIO_DIGITS = 4
 AVERAGE_DIGITS = 2
 
@@ -56,6 +67,7 @@ class Stats(TypedDict):
     satisfaction_avg: float | None
     by_department: list[DepartmentStats]
     by_channel: dict[str, int]
+    by_instrument: dict[str, int]
 
 
 def stats_office_ids(user: Any) -> Any:
@@ -105,6 +117,26 @@ def channel_counts(*, office_id: int, date_from: date, date_to: date) -> dict[st
     return _by_channel(applications.aggregate(**_channel_aggregates()))
 
 
+def instrument_aggregates() -> dict[str, Count]:
+    """The reform's instruments, counted apart (国发〔2024〕3号): applications submitted with a
+    material to follow (容缺受理: a document that was ever deferred keeps its due date), with a
+    signed commitment in place of a material (告知承诺制), and those the state started (免申即享:
+    an accepted offer, or a grant)."""
+    ever_deferred = Document.objects.filter(application=OuterRef("pk"), due_date__isnull=False)
+    committed = Document.objects.filter(application=OuterRef("pk"), status=DocumentStatus.COMMITMENT)
+    return {
+        "instrument_deferred": Count("pk", filter=Q(Exists(ever_deferred))),
+        "instrument_commitment": Count("pk", filter=Q(Exists(committed))),
+        "instrument_offer": Count("pk", filter=Q(origin=Origin.OFFER)),
+        "instrument_grant": Count("pk", filter=Q(origin=Origin.GRANT)),
+    }
+
+
+def by_instrument(totals: dict) -> dict[str, int]:
+    """``{"deferred": n, "commitment": n, "offer": n, "grant": n}`` from :func:`instrument_aggregates`."""
+    return {key: totals[f"instrument_{key}"] for key in INSTRUMENTS}
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, RATIO_DIGITS) if whole else None
 
@@ -138,6 +170,8 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
     - ``by_department``: the case figures per department, ordered by department code.
     - ``by_channel``: the submitted applications by the door they came through:
       ``{"online": n, "counter": n, "api": n}`` (same count, no extra query).
+    - ``by_instrument``: of the submitted applications, those with a material deferred, with a
+      signed commitment, from an accepted offer and granted (:func:`instrument_aggregates`; same query).
 
     Staff see every department; a supervisor sees only the offices they supervise or oversee:
     cases of those offices, and the applications that have at least one such case. Anyone else
@@ -161,6 +195,7 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         in_progress=Count("pk", filter=Q(status__in=OPEN_APPLICATION_STATUSES)),
         satisfaction_avg=Avg("evaluation__score"),
         **_channel_aggregates(),
+        **instrument_aggregates(),
     )
     counts = {
         row["department_id"]: row
@@ -200,4 +235,5 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         satisfaction_avg=round(float(satisfaction), AVERAGE_DIGITS) if satisfaction is not None else None,
         by_department=by_department,
         by_channel=_by_channel(totals),
+        by_instrument=by_instrument(totals),
     )

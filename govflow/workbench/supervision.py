@@ -31,7 +31,7 @@ from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
 from govflow.stats import ratings as rating_reads
-from govflow.stats.reform import FIGURES, reform_figures
+from govflow.stats.reform import FIGURES, instrument_counts, reform_figures
 from govflow.stats.stages import STAGES, where_time_goes
 
 from . import selectors
@@ -221,13 +221,14 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, "workbench/stats/reform.html", form, title=title)
     c = form.cleaned_data
     lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
+    instruments = instrument_counts(scope, date_from=c["date_from"], date_to=c["date_to"])
     if _download(request) == "csv":
         header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
         return _table(request, "reform", form, header, (
             [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
             for line in [*lines, total]))
     return render(request, "workbench/stats/reform.html", _stats_context(
-        request, title=title, form=form, lines=lines, total=total, figures=FIGURES,
+        request, title=title, form=form, lines=lines, total=total, figures=FIGURES, instruments=instruments,
         date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/stats/"
 MARCH = {"from": "2026-03-01", "to": "2026-03-09"}
 TOP_KEYS = {"submitted", "completed", "in_progress", "overdue", "sla_met_ratio", "avg_working_days",
-            "satisfaction_avg", "by_department", "by_channel"}
+            "satisfaction_avg", "by_department", "by_channel", "by_instrument"}
 DEPARTMENT_KEYS = {"department", "queued", "in_review", "overdue", "approved", "rejected", "sla_met_ratio",
                    "avg_working_days"}
 
@@ -61,6 +61,7 @@ def test_staff_see_every_department(api, story, staff, on_today):
         "submitted": 3, "completed": 1, "in_progress": 2, "overdue": 3,
         "sla_met_ratio": 0.8333, "avg_working_days": 1.0, "satisfaction_avg": 4.0,
         "by_channel": {"online": 3, "counter": 0, "api": 0},
+        "by_instrument": {"deferred": 0, "commitment": 0, "offer": 0, "grant": 0},
     }
     for row in body["by_department"]:
         assert set(row) == DEPARTMENT_KEYS and set(row["department"]) == {"code", "name"}
@@ -133,3 +134,20 @@ def test_the_schema_documents_the_statistics(api, demo_catalog):
     assert {p["name"] for p in operation["parameters"]} >= {"from", "to"}
     assert set(schema["components"]["schemas"]["Stats"]["properties"]) == TOP_KEYS
     assert set(schema["components"]["schemas"]["DepartmentStats"]["properties"]) == DEPARTMENT_KEYS
+
+
+def test_the_reforms_instruments_are_counted_apart(api, story, staff, on_today):
+    """A material handed in late still counts as deferred (its due date stays); a commitment, an
+    accepted offer and a grant each count; D (submitted in February) is outside the range."""
+    from govflow.applications.models import Application, Document
+
+    a, b, c, d = story["A"], story["B"], story["C"], story["D"]
+    Document.objects.filter(pk=a.documents.first().pk).update(due_date="2026-03-09")  # deferred, then provided
+    Document.objects.filter(pk=b.documents.first().pk).update(status="commitment")
+    Document.objects.filter(pk=b.documents.last().pk).update(status="commitment")  # one application, once
+    Application.objects.filter(pk=c.pk).update(origin="grant")
+    Application.objects.filter(pk=d.pk).update(origin="offer")
+    body = stats(api, staff).json()
+    assert body["by_instrument"] == {"deferred": 1, "commitment": 1, "offer": 0, "grant": 1}
+    wide = stats(api, staff, params={"from": "2026-02-01", "to": "2026-03-09"}).json()
+    assert wide["by_instrument"]["offer"] == 1

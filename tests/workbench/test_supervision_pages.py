@@ -51,6 +51,19 @@ def test_the_reform_page_shows_totals_and_per_application(as_user, story, superv
                                  "10", "(5.0)", "84", "(42.0)"]
 
 
+def test_the_reform_page_counts_the_instruments_apart(as_user, story, supervisor, on_today):
+    from govflow.applications.models import Application, Document
+
+    completed = list(Application.objects.filter(status="completed", pk__in=[a.pk for a in story.values()]))
+    assert len(completed) == 2
+    Document.objects.filter(pk=completed[0].documents.first().pk).update(status="commitment")
+    Application.objects.filter(pk=completed[1].pk).update(origin="grant")
+    html = as_user(supervisor).get(f"/workbench/stats/reform/?{PERIOD}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    table = re.search(r'<table[^>]*data-instruments>(.*?)</table>', html, re.S).group(1)
+    assert re.search(r"<tbody>(.*?)</tbody>", table, re.S).group(1).split() != []
+    assert text(re.search(r"<tbody>(.*?)</tbody>", table, re.S).group(1)).split() == ["0", "1", "0", "1"]
+
+
 def test_the_ratings_page(as_user, story, supervisor, on_today):
     response = as_user(supervisor).get(f"/workbench/stats/ratings/?{PERIOD}")
     assert response.status_code == 200
