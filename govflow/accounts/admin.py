@@ -101,7 +101,7 @@ class UserAdmin(DjangoUserAdmin):
                                              "email", "language", "residence")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions",
-                                       "catalog_division")}),
+                                       "catalog_division", "staff_number")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

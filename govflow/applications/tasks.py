@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import sla
+from . import access, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -27,3 +27,11 @@ def fire_workflow_timers(period: float = 60) -> int | None:
     if not periodic_turn("workflow-timers", period):
         return None
     return fire_due_timers()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def seal_access_log(period: float = 60) -> int | None:
+    """Chain the access records written since the last run (``access.seal``)."""
+    if not periodic_turn("access-seal", period):
+        return None
+    return access.seal()

@@ -391,7 +391,7 @@ class DepartmentForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ("code", "name", "webhook_url", "webhook_secret")
+        fields = ("code", "name", "webhook_url", "webhook_secret", "access_reader_shown_as")
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
 
 
