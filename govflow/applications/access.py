@@ -163,7 +163,7 @@ def application_read(user: Any, application: Application, *, interface: str, fie
                document=document, office_id=office_id, what=what)
 
 
-def admin_read(user: Any, obj: Any, *, reason: str) -> None:
+def admin_read(user: Any, obj: Any, reason: str) -> None:
     """An administrator opened the change page of an application or a profile, giving ``reason``."""
     page = f"{obj._meta.app_label}.{obj._meta.model_name}"
     if isinstance(obj, Application):
