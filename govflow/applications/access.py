@@ -16,6 +16,7 @@ import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -246,7 +247,7 @@ def _key() -> bytes:
 
 def content(row: AccessRecord) -> str:
     """The canonical text a row's digest covers (every column but the digest itself)."""
-    at = row.at.astimezone(timezone.UTC) if timezone.is_aware(row.at) else row.at
+    at = row.at.astimezone(UTC) if timezone.is_aware(row.at) else row.at
     return json.dumps([row.pk, row.seq, at.isoformat(timespec="microseconds"), row.reader_id, row.office_id,
                        row.person_id, row.organisation_id, row.application_id, row.case_id, row.document_id,
                        row.what, row.interface, row.purpose, row.reason],

@@ -12,12 +12,12 @@ BEGIN
            AND (to_jsonb(NEW) - 'seq' - 'digest') = (to_jsonb(OLD) - 'seq' - 'digest') THEN
             RETURN NEW;
         END IF;
-        RAISE EXCEPTION 'access records are append-only (update refused)' USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION 'access records are append-only (update refused)';
     END IF;
     IF coalesce(current_setting('govflow.access_purge', true), '') = 'on' THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'access records are append-only (delete refused)' USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION 'access records are append-only (delete refused)';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER applications_accessrecord_append_only
