@@ -188,7 +188,9 @@ class ShownRecord:
     office: str
     department: str
     interface: str
+    interface_label: str
     purpose: str
+    purpose_label: str
     application_id: int | None
     application_number: str
     what: dict
@@ -226,15 +228,24 @@ def shown(record_: AccessRecord) -> ShownRecord:
         at=record_.at, reader=reader_label(record_),
         office=office.display_name if office is not None else "",
         department=localized(office.department.name) if office is not None else "",
-        interface=record_.interface, purpose=record_.purpose, application_id=record_.application_id,
+        interface=record_.interface, interface_label=str(Interface(record_.interface).label),
+        purpose=record_.purpose, purpose_label=str(Purpose(record_.purpose).label), application_id=record_.application_id,
         application_number=(record_.application.number or "") if record_.application_id and record_.application
         else "", what=record_.what, reason=record_.reason if record_.purpose == Purpose.SUPPORT else "")
 
 
 def citizen_page(user: Any, *, application_id: int | None, page: Any, size: int = 20):
+    """One page of the person's records, shown (a count and the page's rows: two queries)."""
     paginator = Paginator(records_for_citizen(user, application_id=application_id), size)
     current = paginator.get_page(page)
     return current, [shown(r) for r in current.object_list]
+
+
+def applications_read(user: Any, limit: int = 200) -> list[tuple[int, str]]:
+    """The person's applications that someone read, for the filter: (id, number), newest first."""
+    rows = (AccessRecord.objects.filter(person_id=user.pk, application__isnull=False)
+            .values_list("application_id", "application__number").distinct().order_by("-application_id")[:limit])
+    return [(pk, number or f"#{pk}") for pk, number in rows]
 
 
 # -- the chain ------------------------------------------------------------------------------------------
