@@ -16,7 +16,7 @@ import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +28,16 @@ from django.utils import timezone
 from govflow.accounts.models import Membership, Role, User
 from govflow.catalog.models import localized
 
-from .models import AccessInterface, AccessPurpose, AccessRecord, Application, Case, CaseStatus, Document
+from .models import (
+    AccessInterface,
+    AccessLogAnchor,
+    AccessPurpose,
+    AccessRecord,
+    Application,
+    Case,
+    CaseStatus,
+    Document,
+)
 
 Interface = AccessInterface
 Purpose = AccessPurpose
@@ -308,9 +317,12 @@ class Verdict:
 
 
 def verify(chunk: int = 2000) -> Verdict:
-    """Recompute the chain from the first row; the first row whose position or digest is wrong."""
-    previous, expected, checked = "", 1, 0
-    for row in AccessRecord._base_manager.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=chunk):
+    """Recompute the chain from the first row (after the newest purge's anchor); the first row
+    whose position or digest is wrong."""
+    anchor = AccessLogAnchor.objects.order_by("-seq").first()
+    previous, expected, checked = (anchor.digest, anchor.seq + 1, 0) if anchor is not None else ("", 1, 0)
+    rows = AccessRecord._base_manager.filter(seq__isnull=False, seq__gte=expected).order_by("seq")
+    for row in rows.iterator(chunk_size=chunk):
         if row.seq != expected:
             return Verdict(checked, 0, row, f"chain position {row.seq} where {expected} was expected "
                                             "(a row is missing)")
@@ -319,3 +331,35 @@ def verify(chunk: int = 2000) -> Verdict:
         previous, expected, checked = row.digest, expected + 1, checked + 1
     unsealed = AccessRecord._base_manager.filter(seq__isnull=True).count()
     return Verdict(checked, unsealed, None, "")
+
+
+# -- retention ------------------------------------------------------------------------------------------
+
+
+def purge(*, now: Any = None) -> int:
+    """Delete the chained records older than ``GOVFLOW_ACCESS_RECORD_DAYS`` days (0: keep them all),
+    as a prefix of the chain, and anchor the chain at the last one deleted, in one transaction.
+    The only delete the PostgreSQL trigger lets through (``govflow.access_purge`` set for this
+    transaction). Idempotent: a second run finds nothing older."""
+    days = settings.GOVFLOW_ACCESS_RECORD_DAYS
+    if not days:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        _lock_chain()
+        chained = AccessRecord._base_manager.filter(seq__isnull=False)
+        first_kept = chained.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+        older = chained.filter(at__lt=cutoff)
+        if first_kept is not None:
+            older = older.filter(seq__lt=first_kept)
+        last = older.order_by("-seq").values_list("seq", "digest").first()
+        if last is None:
+            return 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('govflow.access_purge', 'on', true)")
+        count = chained.filter(seq__lte=last[0]).count()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {AccessRecord._meta.db_table} WHERE seq <= %s", [last[0]])
+        AccessLogAnchor.objects.create(seq=last[0], digest=last[1], purged=count)
+        return count

@@ -778,3 +778,31 @@ class AccessRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Access records are append-only.")
+
+
+class AccessLogAnchor(models.Model):
+    """Where the access records' chain continues after a retention purge: the position and digest
+    of the last purged row (``verify_access_log`` starts from the newest anchor). Append-only."""
+
+    seq = models.BigIntegerField(unique=True, verbose_name=_("last purged position"))
+    digest = models.CharField(max_length=64, verbose_name=_("its digest"))
+    purged = models.PositiveIntegerField(verbose_name=_("records purged"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("access log purge")
+        verbose_name_plural = _("access log purges")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} up to {self.seq}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Access log anchors are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Access log anchors are append-only.")

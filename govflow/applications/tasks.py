@@ -35,3 +35,11 @@ def seal_access_log(period: float = 60) -> int | None:
     if not periodic_turn("access-seal", period):
         return None
     return access.seal()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def purge_access_log(period: float = 86400) -> int | None:
+    """Delete access records past their retention period (``access.purge``)."""
+    if not periodic_turn("access-purge", period):
+        return None
+    return access.purge()

@@ -2,14 +2,17 @@
 the sealer (also under real threads on PostgreSQL) and ``verify_access_log``."""
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from govflow.applications import access
-from govflow.applications.models import AccessRecord
+from govflow.applications.models import AccessLogAnchor, AccessRecord
 
 from ..factories import CitizenFactory, UserFactory
 from ..threads import run_together
@@ -142,3 +145,38 @@ def test_writers_and_sealers_at_the_same_time_leave_one_unbroken_chain():
     assert sorted(AccessRecord.objects.values_list("seq", flat=True)) == list(range(1, 181))
     verdict = access.verify()
     assert verdict.broken is None and verdict.checked == 180 and verdict.unsealed == 0
+
+
+def _read_at(when, reader, person) -> None:
+    with time_machine.travel(when, tick=False):
+        access.record(reader=reader, interface="api", purpose="queue", person_id=person.pk)
+
+
+def test_the_purge_deletes_old_records_as_a_prefix_and_the_chain_still_verifies(settings):
+    settings.GOVFLOW_ACCESS_RECORD_DAYS = 30
+    reader, person = UserFactory(), CitizenFactory()
+    now = timezone.make_aware(timezone.datetime(2026, 12, 7, 9, 0))
+    for days_ago in (90, 60, 31, 29, 1):
+        _read_at(now - timedelta(days=days_ago), reader, person)
+    access.seal()
+    assert access.purge(now=now) == 3
+    assert access.purge(now=now) == 0  # idempotent
+    assert sorted(AccessRecord.objects.values_list("seq", flat=True)) == [4, 5]
+    anchor = AccessLogAnchor.objects.get()
+    assert (anchor.seq, anchor.purged) == (3, 3)
+    _reads(2)
+    access.seal()
+    verdict = access.verify()
+    assert verdict.broken is None and verdict.checked == 4
+    # An edit of the first row kept is still found: the anchor holds its predecessor's digest.
+    first = AccessRecord.objects.get(seq=4)
+    _tamper("UPDATE applications_accessrecord SET purpose = 'support' WHERE id = %s", [first.pk])
+    assert access.verify().broken.pk == first.pk
+
+
+def test_nothing_is_purged_when_the_period_is_zero(settings):
+    settings.GOVFLOW_ACCESS_RECORD_DAYS = 0
+    reader, person = UserFactory(), CitizenFactory()
+    _read_at(timezone.now() - timedelta(days=4000), reader, person)
+    access.seal()
+    assert access.purge() == 0 and AccessRecord.objects.count() == 1
