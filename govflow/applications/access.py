@@ -141,12 +141,14 @@ def case_read(user: Any, case: Case, *, interface: str, fields: list[str] | None
 
 def counter_office_of(user: Any, application: Application) -> int | None:
     """The office whose counter took the application, when the user is one of its counter clerks
-    (one query; none for the applicant or an application no counter took)."""
-    if not application.counter_office_id or application.applicant_id == user.pk:
+    (one query; none for the applicant)."""
+    if application.applicant_id == user.pk:
         return None
-    if Membership.objects.filter(user=user, role=Role.COUNTER, office_id=application.counter_office_id).exists():
-        return application.counter_office_id
-    return None
+    # The application's counter office read in the same query (a page may have deferred it).
+    return (Membership.objects.filter(user=user, role=Role.COUNTER,
+                                      office__in=Application.objects.filter(pk=application.pk)
+                                      .values("counter_office_id"))
+            .values_list("office_id", flat=True).first())
 
 
 def application_read(user: Any, application: Application, *, interface: str, fields: list[str] | None = None,
