@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Access records (issue 20): the reads a request records, written in one INSERT after the view.
+    "govflow.applications.access.AccessRecorderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions end after GOVFLOW_STAFF_IDLE_MINUTES without a request (citizens: SESSION_COOKIE_AGE).
     "govflow.accounts.sessions.StaffIdleTimeoutMiddleware",
@@ -320,7 +322,18 @@ CELERY_BEAT_SCHEDULE = {
                         "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
     "verification-sweep": {"task": "govflow.applications.tasks.sweep_verifications", "schedule": 3600.0,
                            "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
+    "access-seal": {"task": "govflow.applications.tasks.seal_access_log", "schedule": 60.0,
+                    "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
+    "access-purge": {"task": "govflow.applications.tasks.purge_access_log", "schedule": 86400.0,
+                     "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
 }
+# Access records (issue 20): the key of their integrity chain (default: derived from SECRET_KEY;
+# set it to keep the chain verifiable across a SECRET_KEY rotation).
+GOVFLOW_ACCESS_LOG_KEY = env.str("GOVFLOW_ACCESS_LOG_KEY", default="")
+# Minutes an administrator's typed reason (support ticket) opens personal-data admin pages for.
+# Days access records are kept, then purged by the daily beat job (0: kept for ever).
+GOVFLOW_ACCESS_RECORD_DAYS = env.int("GOVFLOW_ACCESS_RECORD_DAYS", default=1095)
+GOVFLOW_ADMIN_REASON_MINUTES = env.int("GOVFLOW_ADMIN_REASON_MINUTES", default=15)
 
 # Background work (govflow/notifications): the transactional outbox, its retries and channels.
 GOVFLOW_OUTBOX_MAX_ATTEMPTS = env.int("GOVFLOW_OUTBOX_MAX_ATTEMPTS", default=10)  # then a dead letter

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from govflow.adminkit import ReasonForPersonalData
 from govflow.text import has_bad_text, invalid_text_message
 
 from .models import IdentityLink, Membership, User
@@ -92,7 +93,7 @@ class UserEditForm(AccountRulesMixin, UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ReasonForPersonalData, DjangoUserAdmin):
     add_form = UserAddForm
     form = UserEditForm
     fieldsets = (
@@ -101,7 +102,7 @@ class UserAdmin(DjangoUserAdmin):
                                              "email", "language", "residence")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions",
-                                       "catalog_division")}),
+                                       "catalog_division", "staff_number")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

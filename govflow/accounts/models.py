@@ -47,6 +47,8 @@ class User(AbstractUser):
     # address for it (email, phone) is known.
     notify_by_email = models.BooleanField(_("notify me by email"), default=True)
     notify_by_sms = models.BooleanField(_("notify me by SMS"), default=True)
+    # Staff: the number a department may show citizens instead of the name (access records).
+    staff_number = models.CharField(_("staff number"), max_length=30, blank=True)
 
     class Meta:
         # One account per username whatever its case: "Alice" and "alice" are one person to a clerk.

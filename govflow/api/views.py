@@ -21,7 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import commitments, deferral, papers, pdf, selectors, services
+from govflow.applications import access, commitments, deferral, papers, pdf, selectors, services
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
 from govflow.parties.selectors import MYSELF, principal_for
 
@@ -146,7 +146,11 @@ class ApplicationDetailView(GenericAPIView):
 
     @extend_schema(responses={200: ApplicationSerializer, **errors(401, 404)})
     def get(self, request, pk: int):
-        return Response(application_repr(_application(request.user, pk)))
+        application = _application(request.user, pk)
+        body = application_repr(application)
+        access.application_read(request.user, application, interface=access.Interface.API,
+                                fields=list((body.get("data") or {}).keys()))
+        return Response(body)
 
     @extend_schema(request=ApplicationUpdateSerializer, responses={200: ApplicationSerializer,
                                                                    **errors(400, 401, 404, 409)})
@@ -228,6 +232,7 @@ class DocumentFileView(GenericAPIView):
                               **errors(401, 404)})
     def get(self, request, pk: int, doc_pk: int):
         doc = selectors.document_for_user(request.user, pk, doc_pk)
+        access.application_read(request.user, doc.application, interface=access.Interface.API, document=doc)
         response = FileResponse(doc.file.open("rb"), content_type=doc.content_type,
                                 as_attachment=doc.content_type not in INLINE_TYPES, filename=doc.filename)
         response["X-Content-Type-Options"] = "nosniff"
@@ -245,6 +250,8 @@ class CertificateFileView(GenericAPIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 404)})
     def get(self, request, pk: int, code: str):
         certificate = papers.certificate_for_user(request.user, pk, code=code)
+        access.application_read(request.user, certificate.output.application, interface=access.Interface.API,
+                                fields=[f"output:{code}"])
         url = request.build_absolute_uri(reverse("verify-certificate", args=[certificate.token]))
         response = HttpResponse(pdf.certificate_pdf(certificate, url), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.serial}.pdf"'
@@ -375,7 +382,11 @@ class TaskDetailView(GenericAPIView):
 
     @extend_schema(responses={200: TaskDetailSerializer, **TASK_ERRORS})
     def get(self, request, pk: int):
-        return Response(task_detail_repr(selectors.task_for_clerk(request.user, pk)))
+        case = selectors.task_for_clerk(request.user, pk)
+        body = task_detail_repr(case)
+        access.case_read(request.user, case, interface=access.Interface.API, fields=list(body["data"].keys()),
+                         materials=[d["material"] for d in body["documents"] if d.get("material")])
+        return Response(body)
 
 
 class TaskActionView(GenericAPIView):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
-from govflow.adminkit import LookOnly
+from govflow.adminkit import LookOnly, ReasonForPersonalData
 from govflow.catalog.models import localized
 from govflow.errors import DomainError
 from govflow.text import join_list
@@ -87,7 +87,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdmin):
+class ApplicationAdmin(ReasonForPersonalData, ReadOnlyAdmin):
     change_list_template = "admin/applications/application/change_list.html"
     list_display = ("number_or_draft", "one_thing", "version_number", "applicant_display", "channel", "status",
                     "outcome", "submitted_at", "expected_finish")

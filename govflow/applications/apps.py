@@ -10,8 +10,11 @@ class ApplicationsConfig(AppConfig):
     def ready(self) -> None:
         # Importing the flow registers its nodes with viewflow; checks registers the deploy check;
         # the outbox delivery runs automatic_check rows through the check registered here.
+        from govflow import adminkit
         from govflow.notifications import delivery
 
-        from . import automatic, checks, flows, tasks  # noqa: F401
+        from . import access, automatic, checks, flows, tasks  # noqa: F401
 
         delivery.register_automatic_check(automatic.outbox_check)
+        # An administrator's view of a person's data in the admin is an access record (issue 20).
+        adminkit.on_admin_read(access.admin_read)

@@ -38,7 +38,7 @@ from govflow.parties.selectors import Principal
 from govflow.parties.services import normalise_uscc, organisation_register, person_for_counter
 from govflow.text import has_bad_text
 
-from . import services
+from . import access, services
 from .models import (
     Application,
     ApplicationStatus,
@@ -180,8 +180,14 @@ def counter_party(*, kind: Any, pk: Any) -> Party | None:
 
 
 def _record(clerk: Any, office: Office, party: Party, what: str, application: Application | None = None) -> None:
+    """The counter's own lookup row, and the access record the party sees (issue 20)."""
     CounterLookup.objects.create(clerk=clerk, office=office, person=party.person, organisation=party.organisation,
                                  what=what, application=application)
+    access.record(reader=clerk, interface=access.Interface.COUNTER, purpose=access.Purpose.COUNTER,
+                  application=application, office_id=office.pk,
+                  person_id=party.person.pk if party.person is not None else None,
+                  organisation_id=party.organisation.pk if party.organisation is not None else None,
+                  what={"counter": what})
 
 
 def _party_q(party: Party) -> Q:

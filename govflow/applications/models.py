@@ -794,3 +794,123 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.material_code} ({self.outcome})"
+
+
+# -- access records: who read a citizen's or a company's data (issue 20; applications/access.py) --
+
+
+class AccessInterface(models.TextChoices):
+    WORKBENCH = "workbench", _("Workbench")
+    API = "api", _("API")
+    COUNTER = "counter", _("Service-hall counter")
+    ADMIN = "admin", _("Administration")
+    EXPORT = "export", _("Export")
+
+
+class AccessPurpose(models.TextChoices):
+    """Why a member of staff read the data."""
+
+    HELD_CASE = "held_case", _("Handling the case they hold")
+    QUEUE = "queue", _("A case in their office's queue")
+    OFFICE_CASE = "office_case", _("A case of their office")
+    OVERSIGHT = "oversight", _("A supervisor's oversight")
+    COUNTER = "counter", _("Serving the applicant at the counter")
+    SUPPORT = "support", _("An administrator's support ticket")
+
+
+class AccessRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Access records are append-only.")
+
+    def delete(self):
+        raise TypeError("Access records are append-only.")
+
+
+class AccessRecord(models.Model):
+    """One read of a person's or an organisation's data by someone other than themselves.
+
+    Append-only: the application never updates or deletes a row (model and queryset refuse;
+    on PostgreSQL a trigger refuses too). ``seq`` and ``digest`` are filled once, after the
+    insert, by :func:`govflow.applications.access.seal` (a beat job): an HMAC chain in which each
+    row's digest covers its content and the previous row's digest; ``verify_access_log`` checks it.
+    The application, case and document are plain references (no database constraint), so the
+    record outlives a draft or a replaced file it names."""
+
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("reader"))
+    office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("office"))
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("person read"))
+    organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("organisation read"))
+    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                    db_constraint=False, related_name="+", verbose_name=_("application"))
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+", verbose_name=_("case"))
+    document = models.ForeignKey("applications.Document", null=True, blank=True, on_delete=models.DO_NOTHING,
+                                 db_constraint=False, related_name="+", verbose_name=_("document"))
+    #: What was read: {"fields": [codes], "materials": [codes]} (and "page" for the admin).
+    what = models.JSONField(default=dict, blank=True, verbose_name=_("what"))
+    interface = models.CharField(max_length=12, choices=AccessInterface.choices, verbose_name=_("interface"))
+    purpose = models.CharField(max_length=12, choices=AccessPurpose.choices, verbose_name=_("purpose"))
+    #: The administrator's support ticket and the reason they typed (purpose ``support``).
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, verbose_name=_("chain position"))
+    digest = models.CharField(max_length=64, blank=True, verbose_name=_("chain digest"))
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-at"], name="access_person_at"),
+            models.Index(fields=["organisation", "-at"], name="access_org_at"),
+            models.Index(fields=["reader", "at"], name="access_reader_at"),
+            models.Index(fields=["at"], name="access_at"),
+            models.Index(fields=["id"], name="access_unsealed", condition=Q(seq__isnull=True)),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(person__isnull=False) | Q(organisation__isnull=False),
+                                              name="access_record_has_subject")]
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.interface} {self.purpose}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Access records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Access records are append-only.")
+
+
+class AccessLogAnchor(models.Model):
+    """Where the access records' chain continues after a retention purge: the position and digest
+    of the last purged row (``verify_access_log`` starts from the newest anchor). Append-only."""
+
+    seq = models.BigIntegerField(unique=True, verbose_name=_("last purged position"))
+    digest = models.CharField(max_length=64, verbose_name=_("its digest"))
+    purged = models.PositiveIntegerField(verbose_name=_("records purged"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+
+    objects = AccessRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("access log purge")
+        verbose_name_plural = _("access log purges")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} up to {self.seq}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Access log anchors are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Access log anchors are append-only.")

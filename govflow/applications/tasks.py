@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import commitments, deferral_sweep, sla
+from . import access, commitments, deferral_sweep, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -43,3 +43,19 @@ def sweep_verifications(period: float = 3600) -> int | None:
     if not periodic_turn("verification-sweep", period):
         return None
     return commitments.sweep_overdue()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def seal_access_log(period: float = 60) -> int | None:
+    """Chain the access records written since the last run (``access.seal``)."""
+    if not periodic_turn("access-seal", period):
+        return None
+    return access.seal()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def purge_access_log(period: float = 86400) -> int | None:
+    """Delete access records past their retention period (``access.purge``)."""
+    if not periodic_turn("access-purge", period):
+        return None
+    return access.purge()

@@ -87,6 +87,12 @@ class Department(Named):
     name = models.JSONField(_("name"), default=dict, help_text=_('{"en": "...", "zh-hans": "..."}'))
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
+    # Issue 20 (access records): how a citizen's "who used my information" page names this
+    # department's staff who read their data.
+    access_reader_shown_as = models.CharField(
+        _("staff shown to citizens as"), max_length=12, default="name",
+        choices=[("name", _("Their name")), ("number", _("Their staff number"))],
+        help_text=_("How the citizen's page \"who used my information\" names this department's staff."))
 
     class Meta:
         ordering = ["code"]

@@ -131,7 +131,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     inlines = [OfficeInline]
     fieldsets = (
-        (None, {"fields": ("code", "name")}),
+        (None, {"fields": ("code", "name", "access_reader_shown_as")}),
         (_("Department system"), {"classes": ("collapse",), "fields": ("webhook_url", "webhook_secret"),
                                   "description": _("Where case changes are sent (signed webhooks).")}),
     )

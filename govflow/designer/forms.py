@@ -391,10 +391,20 @@ class DepartmentForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     webhook_url = forms.URLField(label=_("Webhook URL"), required=False, max_length=200, assume_scheme="https",
                                  help_text=_("The department system's address for case notifications (optional)."))
 
+    # Issue 20: how citizens see this department's staff in their access records; a form that
+    # leaves it out (an older client) keeps the department's current choice.
+    access_reader_shown_as = forms.ChoiceField(
+        label=_("Staff shown to citizens as"), required=False,
+        choices=Department._meta.get_field("access_reader_shown_as").choices,
+        help_text=_("How the citizen's page \"who used my information\" names this department's staff."))
+
     class Meta:
         model = Department
-        fields = ("code", "name", "webhook_url", "webhook_secret")
+        fields = ("code", "name", "webhook_url", "webhook_secret", "access_reader_shown_as")
         widgets = {"webhook_secret": forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"})}
+
+    def clean_access_reader_shown_as(self) -> str:
+        return self.cleaned_data.get("access_reader_shown_as") or self.instance.access_reader_shown_as or "name"
 
 
 def _choices_help_now() -> SafeString:

@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from govflow.adminkit import LookOnly
+from govflow.adminkit import LookOnly, ReasonForPersonalData
 
 from .models import Authorisation, Organisation, OrganisationRole, live_q
 
@@ -78,7 +78,7 @@ class RoleInline(LookOnly, admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ReasonForPersonalData, admin.ModelAdmin):
     list_display = ("name", "uscc", "division", "legal_representative_name", "verified", "created_at")
     list_filter = ("verified", ("division", admin.RelatedOnlyFieldListFilter))
     # The code is searched from its start, in either case (a USCC is typed in capitals or not).

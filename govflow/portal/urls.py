@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, claim, find, follow, papers, parties
+from .views import accounts, apply, claim, find, follow, papers, parties, privacy
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -52,6 +52,7 @@ urlpatterns = [
     path("accounts/oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),
     path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("accounts/profile/", accounts.profile, name="profile"),
+    path("accounts/access-records/", privacy.access_records, name="access-records"),
     path("accounts/password/change/", accounts.password_change, name="password-change"),
     path("accounts/password/forgot/", accounts.password_forgot, name="password-forgot"),
     path("accounts/password/forgot/sent/", accounts.password_forgot_sent, name="password-forgot-sent"),

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from govflow.applications import commitments
+from govflow.applications import access, commitments
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
 from govflow.applications.models import Case, CaseStatus, Evaluation
@@ -164,9 +164,18 @@ def _bound_decision_form(page: selectors.TaskPage, data: Any):
     return None
 
 
+def _record_page(request: HttpRequest, case: Case, page: selectors.TaskPage) -> None:
+    """The task (or case) page shows the applicant, this procedure's answers and its materials."""
+    access.case_read(request.user, case, interface=access.Interface.WORKBENCH,
+                     fields=[a.code for a in page.answers if a.answered],
+                     materials=[m.code for m in page.materials if m.document is not None],
+                     supervises=request.staff.supervises(case.office_id))
+
+
 def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status: int = 200) -> HttpResponse:
     staff = request.staff
     page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    _record_page(request, case, page)
     holds = case.status == CaseStatus.IN_REVIEW and case.owner_id == request.user.pk
     supervises = staff.supervises(case.office_id)
     members = selectors.office_members(case.office_id) if supervises else []
@@ -204,6 +213,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if current is not None:  # the same task, open again since: the ordinary page
         return _render_task(request, case)
     page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    _record_page(request, case, page)
     return render(request, "workbench/case_closed.html", _context(
         request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page))
 
@@ -354,6 +364,8 @@ def document(request: HttpRequest, task_id: int, document_id: int) -> FileRespon
     doc = app_selectors.document_for_user(request.user, case.application_id, document_id)
     if doc.material_code not in get_definition(case.application.version).material_codes_of(case.procedure_code):
         raise Http404("Document not found.")
+    access.case_read(request.user, case, interface=access.Interface.WORKBENCH, document=doc,
+                     supervises=request.staff.supervises(case.office_id))
     download = request.GET.get("download") == "1" or doc.content_type not in INLINE_TYPES
     response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, as_attachment=download,
                             filename=doc.filename)
@@ -376,6 +388,8 @@ def replaced_document(request: HttpRequest, task_id: int, request_id: int, mater
         handle = default_storage.open(info["file"], "rb")
     except (FileNotFoundError, OSError):
         raise Http404("Document not found.") from None
+    access.case_read(request.user, case, interface=access.Interface.WORKBENCH, materials=[material_code],
+                     supervises=request.staff.supervises(case.office_id))
     content_type = str(info.get("content_type") or "application/octet-stream")
     download = request.GET.get("download") == "1" or content_type not in INLINE_TYPES
     response = FileResponse(handle, content_type=content_type, as_attachment=download,

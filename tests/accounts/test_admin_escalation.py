@@ -15,6 +15,7 @@ from govflow.accounts.models import Membership, Role, User
 from govflow.catalog.models import Department
 
 from ..admin_forms import form_data
+from ..admin_reason import give_reason
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, home_office
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,7 @@ def staff_with(*codenames: str, username: str = "desk") -> User:
 def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    give_reason(client, user)
     return client
 
 

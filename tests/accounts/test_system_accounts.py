@@ -16,6 +16,7 @@ from govflow.catalog.models import Department
 from govflow.errors import InvalidState
 
 from ..admin_forms import form_data
+from ..admin_reason import give_reason
 from ..factories import UserFactory, id_number_for
 
 PASSWORD = "a-Long-unusual-passphrase-42"
@@ -82,6 +83,7 @@ def test_the_system_account_is_made_once_without_a_password_and_found_again(demo
 
 def test_the_admin_refuses_control_and_direction_characters_in_names(admin_client, demo_catalog):
     user = UserFactory(username="alice", name="Alice")
+    give_reason(admin_client, User.objects.get(username="admin"))
     page = admin_client.get(f"/admin/accounts/user/{user.pk}/change/")
     data = form_data(page.content, "user_form")
     data["name"] = "Al\u202eice\x1b[31m"

@@ -10,6 +10,7 @@ from govflow.accounts.models import User
 from govflow.errors import InvalidInput
 
 from ..admin_forms import form_data
+from ..admin_reason import give_reason
 from ..factories import CitizenFactory, UserFactory, id_number_for
 from ..threads import run_together
 
@@ -54,6 +55,7 @@ def test_the_admin_reports_a_case_variant_instead_of_failing(client):
     CitizenFactory(username="Alice")
     bob = CitizenFactory(username="bob")
     client.force_login(admin)
+    give_reason(client, admin)
     client.cookies["django_language"] = "en"
 
     add = client.post(reverse("admin:accounts_user_add"),

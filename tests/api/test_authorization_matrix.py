@@ -469,6 +469,8 @@ TABLE: list[Row] = [
         target=DELIVERY, body=body_posted, **W),
     # Organisations: alice is the legal representative, carol (other_citizen) the agent; {id} is the
     # organisation, {org}/agents/{id}/ carol's role. Authorisations: gary applies for alice ({id}).
+    # Who read my data (issue 20): everyone signed in has their own list, of their own data only.
+    row("GET", "me/access-records/", "submitted",         "401 200  200  200  200  200  200  200  200"),
     row("GET", "organisations/", "organisation",          "401 200  200  200  200  200  200  200  200"),
     row("GET", "organisations/{id}/", "organisation",      "401 200  200  404  404  404  404  404  404", target=ORG),
     row("POST", "organisations/{id}/agents/", "organisation",

@@ -7,6 +7,7 @@ pick-up or post); ``business-startup`` issues nothing physical."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import services
@@ -16,6 +17,7 @@ from govflow.catalog.models import Office
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications.models import OutboxMessage
 
+from ..admin_reason import give_reason
 from ..delivery_world import PICKUP, POST, change_draft, register_company
 from ..factories import MembershipFactory, UserFactory
 from ..stories import approve, case_of, draft
@@ -189,5 +191,6 @@ def test_the_admin_shows_the_choice_and_each_delivery(admin_client, citizen_alic
     app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=PICKUP)
     approve(app, "amr-change-registration", clerks["amr"])
+    give_reason(admin_client, get_user_model().objects.get(username="admin"))
     page = admin_client.get(reverse("admin:applications_application_change", args=[app.pk])).content.decode()
     assert "business-licence" in page and "gsc-330106" in page

@@ -12,6 +12,8 @@ from govflow.catalog import fieldtypes
 from govflow.catalog.models import OneThing, OneThingVersion
 from govflow.demo.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 
+from ..admin_reason import give_reason
+
 pytestmark = pytest.mark.django_db
 
 # The demo contract's offices: everyone in Xihu (330106) as before jurisdictions, except the
@@ -142,6 +144,7 @@ def test_the_seeded_admin_sees_users_with_masked_id_numbers(debug, client):
 
     users = client.get("/admin/accounts/user/")
     memberships = client.get("/admin/accounts/membership/?role__exact=supervisor")
+    give_reason(client, User.objects.get(username="admin"))
     change = client.get(f"/admin/accounts/user/{citizen.pk}/change/")
 
     assert users.status_code == 200

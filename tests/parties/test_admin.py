@@ -14,6 +14,7 @@ from django.utils import timezone
 from govflow.parties.models import Authorisation, Organisation, OrganisationRole, OrganisationRoleKind
 from govflow.parties.services import authorisation_create, organisation_register
 
+from ..admin_reason import give_reason
 from ..factories import CitizenFactory, UserFactory
 from ..stories import PDF_BYTES
 
@@ -35,6 +36,7 @@ def _english(client):
 def superuser(client, db):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(user)
+    give_reason(client, user)
     return user
 
 

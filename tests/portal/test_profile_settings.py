@@ -13,6 +13,7 @@ from govflow.accounts.models import IdentityCheck, User
 from govflow.applications import counter
 from govflow.errors import InvalidInput
 from govflow.notifications.channels import MemorySmsBackend
+from tests.admin_reason import give_reason
 from tests.counter_story import WALK_IN_ID, counter_clerk, counter_office, walk_in
 from tests.factories import CitizenFactory, UserFactory, id_number_for
 from tests.stories import submitted
@@ -154,6 +155,7 @@ def test_the_admin_shows_who_checked_the_identity_and_does_not_let_it_be_typed(d
     person = CitizenFactory(username="checked", identity_checked_by=IdentityCheck.COUNTER)
     admin = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
     client = client_for(admin)
+    give_reason(client, admin)
     page = client.get(reverse("admin:accounts_user_change", args=[person.pk])).content.decode()
     assert "A service-hall counter (ID card shown)" in page
     assert 'name="identity_checked_by"' not in page

@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='procedurematerial',
             name='deferrable_days',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='容缺受理: the applicant may submit without this required material and hand it in within this many working days. Empty: it must be there at submission.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='deferrable: working days'),
+            field=models.PositiveSmallIntegerField(blank=True, help_text='The applicant may submit without this required material and hand it in within this many working days. Empty: it must be there at submission.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='deferrable: working days'),
         ),
     ]
