@@ -401,9 +401,9 @@ class ProcedureMaterial(models.Model):
     # 告知承诺制: a signed commitment may replace this material (govflow/catalog/commitments.py).
     commitment = models.JSONField(
         _("commitment instead"), default=dict, blank=True, validators=[validate_commitment],
-        help_text=_('Empty: the material must be provided. Else a signed commitment may replace it: '
-                    '{"text": {"zh-hans": "...", "en": "..."}, "verify_rate": 0.2, "verify_days": 20, '
-                    '"refusal_days": 365}'))
+        help_text=_("Empty: the material must be provided. Otherwise a signed commitment may replace it: the "
+                    "commitment's text in both languages, the share of approvals verified afterwards, the working "
+                    "days to verify, and the days a false commitment keeps the applicant on the refusal list."))
 
     class Meta:
         verbose_name = _("procedure material")

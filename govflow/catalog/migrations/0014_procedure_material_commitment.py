@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='procedurematerial',
             name='commitment',
-            field=models.JSONField(blank=True, default=dict, help_text='Empty: the material must be provided. Else a signed commitment may replace it: {"text": {"zh-hans": "...", "en": "..."}, "verify_rate": 0.2, "verify_days": 20, "refusal_days": 365}', validators=[govflow.catalog.models.validate_commitment], verbose_name='commitment instead'),
+            field=models.JSONField(blank=True, default=dict, help_text="Empty: the material must be provided. Otherwise a signed commitment may replace it: the commitment's text in both languages, the share of approvals verified afterwards, the working days to verify, and the days a false commitment keeps the applicant on the refusal list.", validators=[govflow.catalog.models.validate_commitment], verbose_name='commitment instead'),
         ),
     ]
