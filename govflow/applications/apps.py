@@ -9,9 +9,11 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing the flow registers its nodes with viewflow; checks registers the deploy check;
-        # the outbox delivery runs automatic_check rows through the check registered here.
+        # the outbox delivery runs automatic_check and proactive_event rows through the handlers
+        # registered here.
         from govflow.notifications import delivery
 
-        from . import automatic, checks, flows, tasks  # noqa: F401
+        from . import automatic, checks, flows, proactive, tasks  # noqa: F401
 
         delivery.register_automatic_check(automatic.outbox_check)
+        delivery.register_proactive_event(proactive.outbox_event)

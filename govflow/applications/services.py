@@ -41,7 +41,7 @@ from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
 from . import delivery as delivery_rules
-from . import engine, papers, routing
+from . import engine, events, papers, routing
 from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
@@ -861,6 +861,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             ])
             s.log("case.approved", case=case, message=comment, data={"outputs": values})
             papers.issue_certificates(s, case, issued)
+            events.outputs_issued(s, case, issued)
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
             _start_deliveries(s, definition, case, now)
         elif decision == "reject":
