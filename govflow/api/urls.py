@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import auth, callbacks, catalog, parties, stats, views
+from . import auth, callbacks, catalog, offers, parties, stats, views
 
 app_name = "api"
 
@@ -31,4 +31,4 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.CompleteView.as_view(), name="task-complete"),
 ]
 urlpatterns += (auth.urlpatterns + catalog.urlpatterns + parties.urlpatterns + stats.urlpatterns
-                + callbacks.urlpatterns)
+                + callbacks.urlpatterns + offers.urlpatterns)

@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from govflow.accounts.services import department_system_user
-from govflow.catalog.definition import get_definition
 from govflow.catalog.checkers import (
     Approve,
     Decision,
@@ -38,6 +37,7 @@ from govflow.catalog.checkers import (
     checker,
     get_checker,
 )
+from govflow.catalog.definition import get_definition
 from govflow.errors import DomainError
 from govflow.notifications.delivery import PermanentFailure
 

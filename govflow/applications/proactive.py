@@ -45,7 +45,7 @@ from django.utils import timezone
 from govflow.accounts.models import User
 from govflow.catalog.calendar import local_date
 from govflow.catalog.definition import get_definition
-from govflow.catalog.models import OneThing
+from govflow.catalog.models import OneThing, Step
 from govflow.catalog.triggers import Trigger, parse_triggers
 from govflow.errors import DomainError, InvalidInput, InvalidState, NotFound
 from govflow.notifications.dispatch import dispatch_after_commit
@@ -394,6 +394,13 @@ class ImportReport:
 
 def import_name_known(name: str) -> bool:
     return bool(listening("import", name))
+
+
+def import_departments(name: str) -> set[int]:
+    """The departments that handle a procedure of a one thing ``import:<name>`` triggers: those
+    whose systems may push that list (2 queries)."""
+    one_things = [one_thing.pk for one_thing, _trigger in listening("import", name)]
+    return set(Step.objects.filter(one_thing__in=one_things).values_list("procedure__department_id", flat=True))
 
 
 def clean_rows(rows: list[dict[str, Any]]) -> tuple[list[ImportRow], dict[str, list[str]]]:
