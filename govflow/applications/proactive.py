@@ -249,7 +249,7 @@ def _offered(offer: Offer, app: Application) -> None:
 # -- the applicant's answer ----------------------------------------------------------------------
 
 def _lock_offer(offer: Offer, user: Any) -> Offer:
-    locked = (Offer.objects.select_for_update().select_related("application", "one_thing")
+    locked = (Offer.objects.select_for_update(of=("self",)).select_related("application", "one_thing")
               .filter(pk=offer.pk).first())
     if locked is None or not _may_answer(locked, user):
         raise NotFound("Offer not found.")
