@@ -24,9 +24,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from .models import OneThing, Output, Step
 from .rules import CompiledRule, RuleError, compile_rule
 
-__all__ = ["MODES", "SOURCES", "VARIABLES", "Trigger", "TriggerError", "parse_trigger", "parse_triggers"]
+__all__ = ["MODES", "SOURCES", "VARIABLES", "Trigger", "TriggerError", "parse_trigger", "parse_triggers",
+           "stored_trigger_errors", "trigger_problems"]
 
 SOURCES = ("output", "completed", "import")
 MODES = ("offer", "grant")
@@ -111,3 +113,39 @@ def parse_triggers(value: Any) -> list[Trigger]:
         except TriggerError:
             continue
     return found
+
+
+def stored_trigger_errors(value: Any, *, one_thing: Any = None) -> list[str]:
+    """Every problem of triggers about to be stored on ``one_thing`` (the admin's form), against the
+    live catalog: the rules of :func:`trigger_problems`, plus a known output or one thing, each event
+    once, and ``grant`` only when every saved step's procedure has an automatic checker."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        return [_("Triggers are a list: [{\"on\": …, \"when\": …, \"mode\": …}].")]
+    errors: list[str] = []
+    seen: set[str] = set()
+    for index, trigger in enumerate(value, start=1):
+        problems = trigger_problems(trigger)
+        errors += [f"{index}: {key + ' ' if key else ''}{message}" for key, message in problems]
+        if problems:
+            continue
+        on = trigger["on"]
+        if on in seen:
+            errors.append(f"{index}: " + _("the event '%(on)s' is listed twice") % {"on": on})
+        seen.add(on)
+        source, name = on.split(":", 1)
+        if source == "output" and not Output.objects.filter(code=name).exists():
+            errors.append(f"{index}: " + _("unknown output '%(code)s'") % {"code": name})
+        if source == "completed":
+            if not OneThing.objects.filter(code=name).exists():
+                errors.append(f"{index}: " + _("unknown one thing '%(code)s'") % {"code": name})
+            elif one_thing is not None and name == one_thing.code:
+                errors.append(f"{index}: " + _("a one thing cannot be triggered by its own completion"))
+        if trigger["mode"] == "grant" and one_thing is not None and one_thing.pk:
+            manual = list(Step.objects.filter(one_thing=one_thing, procedure__automatic="")
+                          .values_list("procedure__code", flat=True))
+            if manual:
+                errors.append(f"{index}: " + _("'grant' needs an automatic checker on every step; these have none: "
+                                              "%(codes)s") % {"codes": ", ".join(manual)})
+    return errors
