@@ -314,6 +314,8 @@ CELERY_BEAT_SCHEDULE = {
                      "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
     "sla-sweep": {"task": "govflow.applications.tasks.sweep_sla", "schedule": 300.0,
                   "kwargs": {"period": 300.0}, "options": {"expires": 300.0}},
+    "deferral-sweep": {"task": "govflow.applications.tasks.sweep_deferrals", "schedule": 300.0,
+                       "kwargs": {"period": 300.0}, "options": {"expires": 300.0}},
     "workflow-timers": {"task": "govflow.applications.tasks.fire_workflow_timers", "schedule": 60.0,
                         "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
 }
@@ -400,6 +402,8 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "govflow.applications.models.Outcome",
         "TaskStatusEnum": "govflow.api.serializers.TASK_STATUS_CHOICES",
         "DecisionEnum": "govflow.api.serializers.DECISION_CHOICES",
+        "DeliveryRecordStateEnum": "govflow.applications.models.DeliveryState",  # its name before the clerks' API
+        "DeliveryNextStateEnum": "govflow.api.serializers.ADVANCE_STATES",
     },
 }
 

@@ -41,7 +41,8 @@ def test_debug_runs_without_a_secret_key():
 
 def test_check_deploy_is_clean_with_production_settings():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                  DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="example.org")
+                  DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="example.org",
+                  GOVFLOW_SITE_URL="https://example.org")
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

@@ -72,7 +72,8 @@ class OfferListView(GenericAPIView):
     pagination_class = Pagination
     serializer_class = OfferSerializer
 
-    @extend_schema(parameters=[STATE_PARAM], responses={200: OfferSerializer(many=True), **errors(400, 401)})
+    @extend_schema(parameters=[STATE_PARAM], responses={200: OfferSerializer(many=True), **errors(400, 401),
+                                                        404: detail("No such page")})
     def get(self, request):
         wanted = request.query_params.get("state")
         if wanted is not None and wanted not in OfferState.values:

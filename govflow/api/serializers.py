@@ -207,6 +207,9 @@ class RejectionSerializer(serializers.Serializer):
     department = serializers.CharField()
     reason = serializers.CharField()
     decided_on = serializers.DateField()
+    revoked = serializers.BooleanField(help_text="The procedure was approved, then the approval was revoked on "
+                                                 "`decided_on` (a commitment found false, a deferred material never "
+                                                 "handed in); `false`: refused.")
     reconsideration = ReconsiderationSerializer()
     litigation = LitigationSerializer()
 
@@ -260,7 +263,7 @@ class ApplicationSerializer(serializers.Serializer):
 def rejection_repr(notice: RejectionNotice) -> dict:
     return {
         "procedure": notice.procedure_code, "department": notice.department, "reason": notice.reason,
-        "decided_on": notice.decided_on.isoformat(),
+        "decided_on": notice.decided_on.isoformat(), "revoked": notice.revoked,
         "reconsideration": {"body": notice.reconsideration_body, "days": notice.reconsideration_days,
                             "until": notice.reconsideration_until.isoformat()},
         "litigation": {"court": notice.litigation_court, "months": notice.litigation_months,
@@ -359,16 +362,18 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
     refused: dict[int, list[Case]] = {pk: [] for pk in ids}  # unsaved rows, for the rejection notices
     for (application_id, pk, procedure_code, department_id, department_code, department_name, office_id,
          office_code, office_name, office_division, case_status, due_date, outputs, corrections, comment,
-         decided_at) in (
+         decided_at, revoked_at, revocation_reason) in (
             Case.objects.filter(application_id__in=ids).order_by("position", "id")
             .annotate(department_text=_text("department__name"), office_text=_text("office__name"),
                       corrections_text=_text("corrections"))
             .values_list("application_id", "id", "procedure_code", "department_id", "department__code",
                          "department_text", "office_id", "office__code", "office_text", "office__division__code",
-                         "status", "due_date", "outputs", "corrections_text", "comment", "decided_at")):
-        if case_status == CaseStatus.REJECTED:
+                         "status", "due_date", "outputs", "corrections_text", "comment", "decided_at", "revoked_at",
+                         "revocation_reason")):
+        if case_status in (CaseStatus.REJECTED, CaseStatus.REVOKED):
             refused[application_id].append(Case(
                 procedure_code=procedure_code, status=case_status, comment=comment, decided_at=decided_at,
+                revoked_at=revoked_at, revocation_reason=revocation_reason,
                 department=Department(pk=department_id, name=json.loads(department_name))))
         correction = None
         if case_status == CaseStatus.CORRECTION_REQUESTED:
@@ -509,6 +514,14 @@ class SubmitSerializer(serializers.Serializer):
     delivery = DeliveryChoiceSerializer(required=False, allow_null=True, help_text=(
         "Required when an applicable procedure issues something physical (a seal, a card, a paper licence); "
         "ignored otherwise."))
+    # 容缺受理 (docs/api.md, "Deferred materials").
+    defer = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50, help_text=(
+            "Codes of deferrable materials submitted without (容缺受理): each is due within the procedure's "
+            "working days and handed in later with the documents endpoint. Needs accept_deferral_terms."))
+    accept_deferral_terms = serializers.BooleanField(required=False, default=False, help_text=(
+        "true: the applicant accepts the deferral terms (GET /api/v1/deferral-terms/), recorded with the "
+        "time and the terms' version and digest."))
 
 
 class SubmitErrorSerializer(serializers.Serializer):
@@ -613,3 +626,51 @@ class CompleteSerializer(serializers.Serializer):
         if attrs["decision"] == "request_correction" and "corrections" not in attrs:
             raise serializers.ValidationError({"corrections": ["Mark the fields and materials to correct."]})
         return attrs
+
+
+# -- physical results (clerks) -----------------------------------------------------------------
+
+ADVANCE_STATES = [(s, s) for s in ("ready", "posted", "collected", "delivered")]
+
+
+class ClerkDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    application = TaskApplicationSerializer()
+    case = serializers.IntegerField()
+    procedure = serializers.CharField(help_text="The approved procedure's code.")
+    result = serializers.CharField(help_text="The physical result's code in the procedure's `physical_results`.")
+    label = serializers.CharField()
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    state = serializers.ChoiceField(choices=DeliveryState.choices)
+    tracking_number = serializers.CharField(allow_blank=True)
+    office = OfficeSerializer(allow_null=True, help_text="pickup: the office where the applicant collects it.")
+    address = serializers.DictField(allow_null=True, help_text="post: `{recipient, phone, address}`.")
+    updated_at = serializers.DateTimeField()
+
+
+def clerk_delivery_repr(delivery: Delivery) -> dict:
+    """A physical result as the office's clerks move it on (read with its application, case and
+    pick-up office's division)."""
+    application = delivery.application
+    return {
+        "id": delivery.pk,
+        "application": {"id": application.pk, "number": application.number},
+        "case": delivery.case_id,
+        "procedure": delivery.case.procedure_code,
+        "result": delivery.code,
+        "label": localized(delivery.label) or delivery.code,
+        "method": delivery.method,
+        "state": delivery.state,
+        "tracking_number": delivery.tracking_number,
+        "office": office_repr(delivery.pickup_office) if delivery.pickup_office_id else None,
+        "address": dict(application.delivery_address) if delivery.method == DeliveryMethod.POST
+        and application.delivery_address else None,
+        "updated_at": serializers.DateTimeField().to_representation(delivery.updated_at),
+    }
+
+
+class DeliveryAdvanceSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=ADVANCE_STATES, help_text=(
+        "The next state: pickup `preparing` → `ready` → `collected`; post `preparing` → `posted` → `delivered`."))
+    tracking_number = serializers.CharField(required=False, allow_blank=True, default="", help_text=(
+        "The carrier's tracking number; required with `posted`."))

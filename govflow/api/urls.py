@@ -18,6 +18,7 @@ urlpatterns = [
          name="document-file"),
     path("applications/<int:pk>/outputs/<slug:code>/certificate", views.CertificateFileView.as_view(),
          name="certificate-file"),
+    path("deferral-terms/", views.DeferralTermsView.as_view(), name="deferral-terms"),
     path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="application-submit"),
     path("applications/<int:pk>/resubmit/", views.ResubmitView.as_view(), name="application-resubmit"),
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="application-withdraw"),
@@ -29,6 +30,9 @@ urlpatterns = [
     path("tasks/<int:pk>/release/", views.ReleaseView.as_view(), name="task-release"),
     path("tasks/<int:pk>/assign/", views.AssignView.as_view(), name="task-assign"),
     path("tasks/<int:pk>/complete/", views.CompleteView.as_view(), name="task-complete"),
+    path("deliveries/", views.DeliveryListView.as_view(), name="delivery-list"),
+    path("deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="delivery-detail"),
+    path("deliveries/<int:pk>/advance/", views.DeliveryAdvanceView.as_view(), name="delivery-advance"),
 ]
 urlpatterns += (auth.urlpatterns + catalog.urlpatterns + parties.urlpatterns + stats.urlpatterns
                 + callbacks.urlpatterns + offers.urlpatterns)

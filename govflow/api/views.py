@@ -21,7 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import papers, pdf, selectors, services
+from govflow.applications import deferral, papers, pdf, selectors, services
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
 from govflow.parties.selectors import MYSELF, principal_for
 
@@ -35,7 +35,9 @@ from .serializers import (
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     AssignSerializer,
+    ClerkDeliverySerializer,
     CompleteSerializer,
+    DeliveryAdvanceSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
     EvaluationCreateSerializer,
@@ -46,6 +48,7 @@ from .serializers import (
     TaskSerializer,
     application_repr,
     application_reprs,
+    clerk_delivery_repr,
     document_repr,
     evaluation_repr,
     task_repr,
@@ -179,6 +182,20 @@ class DocumentUploadView(GenericAPIView):
         return Response(document_repr(doc), status=status.HTTP_201_CREATED)
 
 
+class DeferralTermsView(GenericAPIView):
+    """The terms an applicant accepts to submit with materials to follow (容缺受理), in the
+    request's language, with the version and digest the acceptance records."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: inline_serializer("DeferralTerms", {
+        "version": serializers.CharField(), "digest": serializers.CharField(), "text": serializers.CharField()}),
+        **errors(401)})
+    def get(self, request):
+        return Response({"version": deferral.TERMS_VERSION, "digest": deferral.terms_digest(),
+                         "text": str(deferral.TERMS)})
+
+
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 #: What a stored document can be: its type is sniffed from the content at upload, among these.
 DOCUMENT_TYPES = sorted(set(services.MIME_BY_TYPE.values()))
@@ -242,7 +259,9 @@ class SubmitView(ApplicationActionView):
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = validated(SubmitSerializer, request.data if isinstance(request.data, dict) else {})
-        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"))
+        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"),
+                                    defer=body.get("defer") or None,
+                                    accept_deferral_terms=body.get("accept_deferral_terms", False))
         return self.respond(request, pk)
 
 
@@ -401,3 +420,44 @@ class CompleteView(GenericAPIView):
         app = Application.objects.only("id", "number", "status").get(pk=case.application_id)
         return Response({"case": case.pk, "status": case.status,
                          "application": {"id": app.pk, "number": app.number, "status": app.status}})
+
+
+# -- physical results (clerks): what the workbench's task page and its list of results to hand over do
+
+DELIVERY_ERRORS = {401: ERRORS[401], 403: detail("Not department staff, or a case of my own application"),
+                   404: detail("Not found, or a result of an office I am not a member of")}
+
+
+class DeliveryListView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    pagination_class = Pagination
+    serializer_class = ClerkDeliverySerializer
+
+    @extend_schema(responses={200: ClerkDeliverySerializer(many=True), **DELIVERY_ERRORS, 404: PAGE_NOT_FOUND})
+    def get(self, request):
+        page = self.paginate_queryset(selectors.deliveries_to_hand_over(request.user)
+                                      .select_related("pickup_office__division"))
+        return self.get_paginated_response([clerk_delivery_repr(d) for d in page])
+
+
+class DeliveryDetailView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = ClerkDeliverySerializer
+
+    @extend_schema(responses={200: ClerkDeliverySerializer, **DELIVERY_ERRORS})
+    def get(self, request, pk: int):
+        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))
+
+
+class DeliveryAdvanceView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsClerk]
+    serializer_class = DeliveryAdvanceSerializer
+
+    @extend_schema(request=DeliveryAdvanceSerializer,
+                   responses={200: ClerkDeliverySerializer, 400: ERRORS[400], 409: ERRORS[409], **DELIVERY_ERRORS})
+    def post(self, request, pk: int):
+        delivery = selectors.delivery_of_clerk(request.user, pk)
+        body = validated(DeliveryAdvanceSerializer, request.data)
+        services.delivery_advance(delivery=delivery, user=request.user, state=body["state"],
+                                  tracking_number=body.get("tracking_number", ""))
+        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))

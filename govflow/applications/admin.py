@@ -210,7 +210,8 @@ class CaseAdmin(ReadOnlyAdmin):
     readonly_fields = ("application", "procedure_code", "procedure", "department", "position", "after",
                        "committed_days", "status", "task", "owner", "reviewer", "queued_at", "due_date",
                        "paused_at", "paused_working_days", "sla_warned_at", "escalated_at", "decided_at",
-                       "decided_by", "comment")
+                       "decided_by", "comment", "claimed_at", "working_days_used", "on_time",
+                       "prerequisite_working_days", "queue_working_days")
 
 
 @admin.register(TimelineEntry)

@@ -203,10 +203,12 @@ class CaseStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
+    #: Approved, then the approval was withdrawn (applications/revocation.py).
+    REVOKED = "revoked", _("Approval revoked")
 
 
 OPEN_CASE_STATUSES = (CaseStatus.QUEUED, CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUESTED)
-FINAL_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED)
+FINAL_CASE_STATUSES = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED, CaseStatus.REVOKED)
 
 
 class Case(models.Model):
@@ -247,11 +249,31 @@ class Case(models.Model):
     sla_warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sla warned at"))
     escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
     decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approval revoked at"))
+    revocation_reason = models.TextField(blank=True, verbose_name=_("reason for revoking the approval"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
+    # Stored at the decision (govflow.applications.timing) so statistics never read a row per case.
+    working_days_used = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("working days used"),
+        help_text=_("from queued to decided, working days waiting for the citizen excluded"))
+    on_time = models.BooleanField(null=True, blank=True, verbose_name=_("on time"),
+                                  help_text=_("decided on or before its due date"))
+    # Where the time went (also stored at the decision): the first time a clerk took the case
+    # (claimed or assigned), the working days from submission to queued (waiting for the cases it
+    # comes after) and from queued to that first claim (waiting in the queue).
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first claimed at"))
+    prerequisite_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                            verbose_name=_("working days waiting for prerequisites"))
+    queue_working_days = models.PositiveIntegerField(null=True, blank=True,
+                                                     verbose_name=_("working days in the queue"))
     outputs = models.JSONField(default=dict, blank=True, verbose_name=_("outputs"))
     comment = models.TextField(blank=True, verbose_name=_("comment"))
     corrections = models.JSONField(default=dict, blank=True, verbose_name=_("corrections"))
+    # 容缺受理 (applications/deferral.py): approved while a deferred material was missing, and when the
+    # deadline sweep found a material this case requires past its due date.
+    conditional = models.BooleanField(_("approved conditionally"), default=False)
+    material_overdue_at = models.DateTimeField(_("material overdue since"), null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -270,6 +292,12 @@ class Case(models.Model):
                          condition=Q(status="in_review", task__isnull=False)),
             models.Index(fields=["office", "due_date", "id"], name="case_escalated",
                          condition=Q(status__in=["queued", "in_review"], escalated_at__isnull=False)),
+            # Supervision statistics: decisions of a period, by office, answered from the index alone.
+            models.Index(fields=["decided_at", "office"], name="case_decided",
+                         include=["department", "procedure", "working_days_used", "on_time"],
+                         condition=Q(decided_at__isnull=False)),
+            models.Index(fields=["office", "decided_at"], name="case_decided_office",
+                         condition=Q(decided_at__isnull=False)),
         ]
         constraints = [models.UniqueConstraint(fields=["application", "procedure_code"], name="uniq_case_step")]
         verbose_name = _("case")
@@ -302,6 +330,10 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
                                     verbose_name=_("uploaded by"))
+    # 容缺受理: the terms the applicant accepted to defer it ({"version", "digest", "accepted_at"}),
+    # kept when the material is handed in; and when the reminder before the due date went out.
+    deferral_terms = models.JSONField(_("deferral terms accepted"), default=dict, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("document")
@@ -336,6 +368,8 @@ class IssuedOutput(models.Model):
     code = models.CharField(max_length=64, verbose_name=_("code"))
     value = models.CharField(max_length=500, verbose_name=_("value"))
     issued_at = models.DateTimeField(default=timezone.now, verbose_name=_("issued at"))
+    # The approval that issued it was revoked: no longer valid, never reused.
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         verbose_name = _("issued output")

@@ -65,12 +65,12 @@ def wallet_outputs(codes: list[str], *, person: Any = None, organisation: Any = 
 
 def _wallet(codes: list[str], *, person: Any = None, organisation: Any = None) -> dict[str, tuple[str, str]]:
     """``code -> (value, certificate serial or "")`` of the newest output of each code the party
-    holds; an output whose certificate was revoked is not reused. 1 query."""
+    holds; a revoked output, or one whose certificate was revoked, is not reused. 1 query."""
     if not codes or (person is None and organisation is None):
         return {}
     holder = Q(organisation=organisation) if organisation is not None else Q(holder=person)
     found: dict[str, tuple[str, str]] = {}
-    for code, value, serial in (IssuedOutput.objects.filter(holder, code__in=codes)
+    for code, value, serial in (IssuedOutput.objects.filter(holder, code__in=codes, revoked_at__isnull=True)
                                 .exclude(certificate__revoked_at__isnull=False)
                                 .order_by("issued_at", "id").values_list("code", "value", "certificate__serial")):
         found[code] = (value, serial or "")  # newest wins

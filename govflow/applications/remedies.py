@@ -1,4 +1,4 @@
-"""What a refused applicant reads: per refused case, the reason, the date of the decision and the
+"""What a refused applicant reads: per refused (or revoked) case, the reason, the date of the decision and the
 remedies (:mod:`govflow.catalog.remedies`), in the active language. One rule for the status
 page and the API."""
 from __future__ import annotations
@@ -30,21 +30,26 @@ class RejectionNotice:
     litigation_court: str
     litigation_months: int
     litigation_until: date
+    #: The case was approved, then the approval was revoked (``decided_on``: the revocation's day).
+    revoked: bool = False
 
 
 def rejection_notices(definition: Definition, cases: Iterable[Case]) -> list[RejectionNotice]:
-    """A notice for every refused case (department names from the cases, loaded with them)."""
+    """A notice for every refused case, and every case whose approval was revoked (a decision against
+    the applicant as well, with the same remedies); department names from the cases, loaded with them."""
     notices = []
     for case in cases:
-        if case.status != CaseStatus.REJECTED or case.decided_at is None:
+        revoked = case.status == CaseStatus.REVOKED
+        decided_at = case.revoked_at if revoked else case.decided_at
+        if case.status not in (CaseStatus.REJECTED, CaseStatus.REVOKED) or decided_at is None:
             continue
         code = case.procedure_code
         procedure = definition.procedures.get(code, {})
         department = localized(case.department.name) if case.department_id else ""
-        remedies = remedies_for(definition, code, local_date(case.decided_at))
+        remedies = remedies_for(definition, code, local_date(decided_at))
         notices.append(RejectionNotice(
             procedure_code=code, procedure=localized(procedure.get("name")) or code, department=department,
-            reason=case.comment, decided_on=remedies.decided_on,
+            reason=case.revocation_reason if revoked else case.comment, decided_on=remedies.decided_on, revoked=revoked,
             reconsideration_body=localized(remedies.reconsideration_body) or _(
                 "the administrative reconsideration body competent for %(department)s") % {"department": department},
             reconsideration_days=remedies.reconsideration_days,

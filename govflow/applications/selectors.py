@@ -12,7 +12,7 @@ from govflow.errors import NotAllowed
 from govflow.parties.models import Authorisation, OrganisationRole, live_q
 from govflow.parties.selectors import MYSELF, Principal
 
-from .models import Application, Case, CaseStatus, CorrectionRequest, TimelineEntry
+from .models import Application, Case, CaseStatus, CorrectionRequest, Delivery, TimelineEntry
 from .timeline import PUBLIC_TIMELINE_KINDS
 
 
@@ -52,7 +52,8 @@ def is_counter_clerk_of(user: Any, office_id: int | None) -> bool:
 # -- applications --------------------------------------------------------------------------
 
 #: Case states that count as finished on the list ("3 / 4" procedures finished).
-FINISHED_CASE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED})
+FINISHED_CASE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CANCELLED,
+                                    CaseStatus.REVOKED})
 
 #: What a row of the list shows of an application; of its one thing, what names it; of its version,
 #: its key into the cache of compiled definitions (``get_definition``).
@@ -339,8 +340,9 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
     if user is None or not user.is_authenticated:
         raise Http404("Document not found.")
     try:
-        doc = Document.objects.select_related("application__version").get(pk=document_pk,
-                                                                          application_id=application_pk)
+        # A deferred material (容缺受理) has no file yet: nothing to download.
+        doc = Document.objects.select_related("application__version").exclude(file="").get(
+            pk=document_pk, application_id=application_pk)
     except Document.DoesNotExist:
         raise Http404("Document not found.") from None
     if (doc.application.applicant_id == user.pk
@@ -358,8 +360,6 @@ def document_for_user(user: Any, application_pk: Any, document_pk: Any):
 
 def deliveries_of(application: Application) -> list:
     """The application's physical results on their way, with their cases and pick-up offices (one query)."""
-    from .models import Delivery
-
     return list(Delivery.objects.filter(application=application).select_related("case", "pickup_office")
                 .order_by("id"))
 
@@ -382,9 +382,22 @@ def delivering_case_for_clerk(user: Any, pk: Any) -> Case:
 
 def delivery_for_clerk(user: Any, case: Case, pk: Any):
     """A physical result of ``case`` (already one the clerk may see), else 404."""
-    from .models import Delivery
-
     found = Delivery.objects.filter(pk=int_or_404(pk), case=case).first()
+    if found is None:
+        raise Http404("Delivery not found.")
+    return found
+
+
+def delivery_of_clerk(user: Any, pk: Any) -> Delivery:
+    """A physical result by its own id, for the API: one of an approved case of one of the clerk's
+    offices (what the workbench's task page moves on); otherwise 404, as for one that does not exist."""
+    pk = int_or_404(pk)
+    if user is None or not user.is_authenticated:
+        raise Http404("Delivery not found.")
+    found = (Delivery.objects.select_related("application", "case", "pickup_office__division")
+             .filter(pk=pk, case__status=CaseStatus.APPROVED, case__office_id__in=Membership.objects
+                     .filter(user=user, role__in=HANDLING_ROLES).values("office_id"))
+             .first())
     if found is None:
         raise Http404("Delivery not found.")
     return found
@@ -392,8 +405,6 @@ def delivery_for_clerk(user: Any, case: Case, pk: Any):
 
 def deliveries_to_hand_over(user: Any) -> QuerySet:
     """The physical results of the clerk's offices' cases not yet collected or delivered, oldest first."""
-    from .models import Delivery
-
     return (Delivery.objects.filter(state__in=("preparing", "ready", "posted"), case__office_id__in=Membership.objects
                                     .filter(user=user, role__in=HANDLING_ROLES).values("office_id"))
             .select_related("application", "case__task", "case__office", "pickup_office").order_by("created_at", "id"))

@@ -40,8 +40,8 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
+from . import deferral, engine, events, papers, routing
 from . import delivery as delivery_rules
-from . import engine, events, papers, routing
 from .flows import OneThingFlow
 from .models import (
     FINAL_CASE_STATUSES,
@@ -54,6 +54,7 @@ from .models import (
     Delivery,
     DeliveryState,
     Document,
+    DocumentStatus,
     Evaluation,
     IssuedOutput,
     NumberSequence,
@@ -63,6 +64,7 @@ from .readiness import readiness
 from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
 from .selectors import acting_q, is_counter_clerk_of
 from .states import may_apply_again
+from .timing import decision_timing, waiting_days
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -329,7 +331,8 @@ def application_apply_again(*, application: Application, user: Any) -> Applicati
         division = routing.starting_division(one_thing, party["applicant"], party["organisation"])
     new = Application.objects.create(one_thing=one_thing, version=one_thing.current_version, data=answers,
                                      division=division, channel=Channel.ONLINE, previous=old, **party)
-    for document in Document.objects.filter(application=old):
+    # A material that was still to follow (容缺受理) has no file: the new draft asks for it again.
+    for document in Document.objects.filter(application=old).exclude(file=""):
         material = definition.materials.get(document.material_code)
         if material is None:
             continue
@@ -387,7 +390,12 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
     material = definition.materials.get(material_code) if isinstance(material_code, str) else None
     if material is None:
         raise InvalidInput("Unknown material.", errors={"material": ["Unknown material for this one thing."]})
-    if app.status == ApplicationStatus.CORRECTION_REQUESTED:
+    old = Document.objects.filter(application=app, material_code=material_code).first()
+    handing_in = (old is not None and old.status == DocumentStatus.DEFERRED
+                  and app.status != ApplicationStatus.DRAFT)
+    if handing_in:
+        _check_hand_in(app, old)
+    elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
         scope = correction_scope(definition, Case.objects.filter(application=app,
                                                                  status=CaseStatus.CORRECTION_REQUESTED))
         if material_code not in scope.materials:
@@ -396,24 +404,59 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
         raise InvalidState("Materials can no longer be changed.")
 
     mime, total, digest = upload_check(material, file)
-    old = Document.objects.filter(application=app, material_code=material_code).first()
     doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),
                    size=total, sha256=digest, content_type=mime, uploaded_by=user)
+    if handing_in:
+        doc.due_date, doc.deferral_terms = old.due_date, old.deferral_terms
     doc.file.save("upload", File(file), save=False)
     stored = doc.file.name
     try:
         if old is not None:
             old_name = old.file.name
-            kept = (app.status == ApplicationStatus.CORRECTION_REQUESTED
+            kept = (app.status == ApplicationStatus.CORRECTION_REQUESTED and not handing_in
                     and _keep_replaced_document(app, old))
             old.delete()
-            if not kept:
+            if not kept and old_name:
                 transaction.on_commit(lambda: default_storage.delete(old_name))
         doc.save()
+        if handing_in:
+            _handed_in(app, definition, doc, user)
     except Exception:
         default_storage.delete(stored)
         raise
     return doc
+
+
+def _check_hand_in(app: Application, deferred: Document) -> None:
+    """A deferred material is handed in while its deadline runs and the application is open."""
+    if app.status in (ApplicationStatus.COMPLETED, ApplicationStatus.WITHDRAWN):
+        raise InvalidState("The application is finished: materials can no longer be handed in.")
+    if deferred.due_date < timezone.localdate():
+        raise InvalidState(f"The deadline for this material ({deferred.due_date.isoformat()}) has passed.")
+
+
+def _handed_in(app: Application, definition: Definition, doc: Document, user: Any) -> None:
+    """容缺受理: the deferred material is in. On the timeline; the clerks of the cases needing it
+    hear of it; a procedure whose clock paused meanwhile moves its due date by the days waited."""
+    cases = _cases(app)
+    today = timezone.localdate()
+    concerned = [c for c in cases if c.status not in FINAL_CASE_STATUSES
+                 and deferral.missing_for(definition, c, [doc.material_code])]
+    deferred_on = local_date(app.submitted_at) if app.submitted_at else today
+    with engine.session(app, cases, actor=user, applicant_side=True) as s:
+        s.log("material.provided", data={"material": doc.material_code, "due_date": doc.due_date.isoformat(),
+                                         "filename": doc.filename})
+        for case in concerned:
+            if definition.deferral(case.procedure_code)["clock"] == "paused":
+                added = deferral.paused_days(case, deferred_on=deferred_on, today=today)
+                if added:
+                    case.paused_working_days += added
+                    case.due_date = add_working_days(case.due_date, added)
+                    s.touch_case(case, "paused_working_days", "due_date")
+            for clerk in deferral.clerks_to_tell(case):
+                s.notify("material.provided", recipient=clerk, payload={
+                    "number": app.number, "procedure": case.procedure_code, "material": doc.material_code,
+                    "case": case.pk, "task": case.task_id})
 
 
 def _keep_replaced_document(app: Application, old: Document) -> bool:
@@ -437,12 +480,14 @@ def _keep_replaced_document(app: Application, old: Document) -> bool:
 @_engine_step
 @transaction.atomic
 def application_submit(*, application: Application, user: Any, idempotency_key: str | None = None,
-                       delivery: Any = None) -> Application:
+                       delivery: Any = None, defer: Any = None, accept_deferral_terms: Any = False) -> Application:
     """Submit a draft: validate, decide applicability once, create the cases, start the flow.
 
     ``delivery`` is how the applicant receives what the applicable procedures issue physically
     (:func:`govflow.applications.delivery.clean_choice`): ``{"method": "pickup", "office": code}`` or
-    ``{"method": "post", "recipient", "phone", "address"}``; required only when one of them does."""
+    ``{"method": "post", "recipient", "phone", "address"}``; required only when one of them does.
+    ``defer`` lists deferrable materials left out (容缺受理, ``deferral.py``); it needs
+    ``accept_deferral_terms=True`` and an applicant who is not on the refusal list."""
     app = _lock_application(application.pk)
     _require_actor(app, user)
     if app.status != ApplicationStatus.DRAFT:
@@ -458,10 +503,16 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
     definition = _definition(app)
 
     documents = list(Document.objects.filter(application=app))
-    report = readiness(definition, app.data, (d.material_code for d in documents))
+    uploaded = [d.material_code for d in documents]
+    to_defer = deferral.requested(defer)
+    report = readiness(definition, app.data, [*uploaded, *to_defer])
     refusal = report.refusal()
-    if refusal is not None:
-        raise refusal
+    refused_deferral = deferral.refusal(app, definition, report.applicable, to_defer, uploaded,
+                                        accept_deferral_terms) if report.applicable else None
+    if refusal is not None and refused_deferral is not None:  # every problem at once
+        refusal.errors = {**refusal.errors, **refused_deferral.errors}
+    if refusal is not None or refused_deferral is not None:
+        raise refusal or refused_deferral
     applicable = list(report.applicable)
     # Routed before anything is written: a missing office refuses the submission, naming it.
     procedures = _procedures(applicable)
@@ -503,10 +554,24 @@ def application_submit(*, application: Application, user: Any, idempotency_key: 
             s.log("application.started_again", message=app.previous.number or "",
                   data={"application": app.previous_id})
         s.notify("application.submitted", payload={"number": app.number})
+        if to_defer:
+            _defer_materials(s, app, definition, applicable, to_defer, user, now)
         OneThingFlow.start.run(application=app)
         s.touch_application("version", "data", "status", "submitted_at", "number", "submit_key", "process",
                             "division", "submitted_by", "expected_finish", *received)
     return app
+
+
+def _defer_materials(s: engine.EngineSession, app: Application, definition: Definition, applicable: list[str],
+                     codes: list[str], user: Any, now: Any) -> None:
+    """容缺受理 at submission: a deferred row per material, due by its working-day deadline, and the
+    accepted terms on the timeline (public: the applicant's record of what they undertook)."""
+    terms = deferral.terms_record(now)
+    rows = Document.objects.bulk_create(deferral.deferred_documents(
+        app, submitted_on=local_date(now), days=deferral.deferrable(definition, applicable), codes=codes,
+        terms=terms, user=user))
+    s.log("material.deferred", data={"materials": {d.material_code: d.due_date.isoformat() for d in rows},
+                                     "terms": terms})
 
 
 def _procedures(codes: list[str]) -> dict:
@@ -677,9 +742,17 @@ def task_claim(*, case: Case, user: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = user
         s.touch_case(case, "status", "owner")
+        _first_claim(s, case, task.assigned)
         s.log("case.claimed", case=case)
         _mark_in_progress(s)
     return case
+
+
+def _first_claim(s: engine.EngineSession, case: Case, at: Any) -> None:
+    """The first time a clerk takes the case ends its wait in the queue (statistics)."""
+    if case.claimed_at is None:
+        case.claimed_at = at
+        s.touch_case(case, "claimed_at")
 
 
 def _mark_in_progress(s: engine.EngineSession) -> None:
@@ -740,6 +813,7 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
         case.status = CaseStatus.IN_REVIEW
         case.owner = assignee
         s.touch_case(case, "status", "owner")
+        _first_claim(s, case, task.assigned)
         # Its own kind, by the supervisor, from whom to whom: never a second "claimed".
         s.log("case.reassigned", case=case, data={"from": _clerk_ref(previous), "to": _clerk_ref(assignee)})
         _mark_in_progress(s)
@@ -848,18 +922,32 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
     definition = _definition(app)
     now = timezone.now()
 
+    conditional = False
+    if decision == "approve" and definition.deferrable_days(case.procedure_code):
+        # 容缺受理: with a required material still deferred, only a conditional approval, where allowed.
+        deferred = list(Document.objects.filter(application=app, status=DocumentStatus.DEFERRED)
+                        .values_list("material_code", flat=True))
+        waiting = deferral.approval_refusal(definition, case, deferred)
+        if waiting:
+            raise InvalidState(waiting)
+        conditional = bool(deferral.missing_for(definition, case, deferred))
+
     with engine.session(app, cases, actor=user) as s:
         if decision == "approve":
             values = _validate_outputs(definition, case.procedure_code, outputs)
             case.status = CaseStatus.APPROVED
             case.outputs = values
             case.comment = comment
+            case.conditional = conditional
             issued = IssuedOutput.objects.bulk_create([
                 IssuedOutput(application=app, case=case, holder_id=app.applicant_id,
                              organisation_id=app.organisation_id, code=code, value=value)
                 for code, value in values.items()
             ])
-            s.log("case.approved", case=case, message=comment, data={"outputs": values})
+            data: dict[str, Any] = {"outputs": values}
+            if conditional:
+                data.update(conditional=True, deferred=deferral.missing_for(definition, case, deferred))
+            s.log("case.approved", case=case, message=comment, data=data)
             papers.issue_certificates(s, case, issued)
             events.outputs_issued(s, case, issued)
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
@@ -892,8 +980,14 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             case.decided_at = now
             case.decided_by = user
             case.owner = None
+            case.working_days_used, case.on_time = decision_timing(
+                queued_at=case.queued_at, decided_at=now, paused_working_days=case.paused_working_days,
+                due_date=case.due_date)
+            case.prerequisite_working_days, case.queue_working_days = waiting_days(
+                submitted_at=app.submitted_at, queued_at=case.queued_at, claimed_at=case.claimed_at or now)
         s.touch_case(case, "status", "outputs", "comment", "corrections", "reviewer", "paused_at", "owner",
-                     "decided_at", "decided_by")
+                     "decided_at", "decided_by", "working_days_used", "on_time", "prerequisite_working_days",
+                     "queue_working_days", "conditional")
 
         activation = task.flow_task.activation_class(task)
         activation.start(None)

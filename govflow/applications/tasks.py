@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import sla
+from . import deferral_sweep, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -19,6 +19,14 @@ def sweep_sla(period: float = 300) -> dict | None:
     if not periodic_turn("sla-sweep", period):
         return None
     return sla.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_deferrals(period: float = 300) -> dict | None:
+    """Remind about deferred materials and act on missed deadlines (容缺受理, ``deferral_sweep.py``)."""
+    if not periodic_turn("deferral-sweep", period):
+        return None
+    return deferral_sweep.sweep()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -66,7 +66,18 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     _case("case.approved", _("Approved"), _("%(procedure)s: approved by %(department)s")),
     _case("case.rejected", _("Rejected"), _("%(procedure)s: refused by %(department)s")),
     _case("case.cancelled", _("Cancelled"), _("%(procedure)s: cancelled")),
+    # The approval was withdrawn after the fact (applications/revocation.py): ``message`` is the
+    # reason, ``data["cause"]`` why (``commitment_false``, ``material_overdue``), ``data["outputs"]``
+    # the outputs no longer valid, ``data["outcome"]`` the application's outcome before and after.
+    _case("case.revoked", _("Approval revoked"), _("%(procedure)s: %(department)s revoked its approval")),
     _case("case.overdue", _("Overdue"), _("%(procedure)s: past its due date")),
+    # 容缺受理 (applications/deferral.py): materials left out at submission (``data``: their due
+    # dates and the accepted terms), one handed in, and the deadline sweep's finding on a case.
+    TimelineKind("material.deferred", _("Submitted with materials to follow"),
+                 _("You applied with materials to follow and accepted the terms")),
+    TimelineKind("material.provided", _("Deferred material handed in"), _("You handed in a material that was to follow")),
+    _case("material.overdue", _("Deferred material overdue"),
+          _("%(procedure)s: a material that was to follow was not handed in on time")),
     # A physical result on its way (applications/delivery.py): %(result)s names it.
     TimelineKind("delivery.preparing", _("Physical result being prepared"),
                  _("%(procedure)s: %(result)s is being prepared")),

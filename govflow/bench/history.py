@@ -1,7 +1,8 @@
 """History: the pages opened most, against the number of finished tasks in the database.
 
 The department queue's first page (``clerk-amr``), the citizen's "my applications" page
-(``citizen2``) and the supervisor's board (``super-amr``), plus their API equivalents, are
+(``citizen2``) and the supervisor's board (``super-amr``), plus their API equivalents and the
+supervision pages (heatmap, where time goes, ratings: ``super-amr``, the last twelve weeks), are
 rendered through Django's test client (real views, real templates, a logged-in session) with
 ``open_tasks`` open review tasks and a growing history: 0, 100,000 and 1,000,000 finished tasks.
 
@@ -77,6 +78,10 @@ PAGES = (
     ("board", "super-amr", "workbench:board", ""),
     ("api_tasks", "clerk-amr", "api:task-list", "?queue=department"),
     ("api_applications", CITIZEN, "api:application-list", ""),
+    # Supervision (docs/supervision.md), default period (the last twelve weeks) of super-amr's offices.
+    ("stats_heatmap", "super-amr", "workbench:stats", ""),
+    ("stats_time", "super-amr", "workbench:stats-time", ""),
+    ("stats_ratings", "super-amr", "workbench:stats-ratings", ""),
 )
 TARGET_PAGES = ("queue", "my_applications", "board")
 TARGET_MS = 15.0

@@ -13,6 +13,9 @@ LABELS = {
     "board": "Supervisor board (super-amr)",
     "api_tasks": "API GET /tasks/?queue=department (clerk-amr)",
     "api_applications": "API GET /applications/ (citizen2)",
+    "stats_heatmap": "Supervision heatmap (super-amr)",
+    "stats_time": "Where time goes (super-amr)",
+    "stats_ratings": "Ratings (super-amr)",
 }
 
 

@@ -296,6 +296,32 @@ class Definition:
                 "litigation": {"court": dict(litigation.get("court") or {}),
                                "months": int(litigation.get("months", 6))}}
 
+    # -- 容缺受理 (deferred materials) ---------------------------------------------------------------
+
+    def deferral(self, procedure: str) -> dict:
+        """The procedure's deferral policy (docs/catalog.md, ``deferral``), defaults filled in:
+        ``{"conditional_approval": bool, "on_missed": "reject"|"revoke", "clock": "paused"|"running"}``."""
+        policy = self.procedures.get(procedure, {}).get("deferral") or {}
+        return {"conditional_approval": bool(policy.get("conditional_approval", False)),
+                "on_missed": policy.get("on_missed", "reject"), "clock": policy.get("clock", "running")}
+
+    def deferrable_days(self, procedure: str) -> dict[str, int]:
+        """Material code → working days, for the materials ``procedure`` lets follow after submission."""
+        return {m["material"]: int(m["deferrable"]["days"]) for m in self.procedures[procedure].get("materials", [])
+                if m.get("deferrable") and m.get("required", True)}
+
+    def deferrable_materials(self, procedures: Iterable[str]) -> dict[str, int]:
+        """Material code → working days it may follow by, for the required materials of ``procedures``
+        that every one of them requiring it lets follow (the shortest deadline counts)."""
+        procedures = list(procedures)
+        required = {code: self.required_materials([code]) for code in procedures}
+        result: dict[str, int] = {}
+        for material in set().union(*required.values()) if required else set():
+            days = [self.deferrable_days(code).get(material) for code in procedures if material in required[code]]
+            if days and all(d is not None for d in days):
+                result[material] = min(d for d in days if d is not None)
+        return result
+
     def needs_outputs(self, procedure: str) -> list[str]:
         return list(self.procedures[procedure].get("needs_outputs", []))
 

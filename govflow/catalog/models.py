@@ -268,6 +268,20 @@ def validate_physical_results(value: object) -> None:
         raise ValidationError("; ".join(problems), code="physical_results")
 
 
+class DeferralOnMissed(models.TextChoices):
+    """What follows a deferred material's missed deadline (容缺受理)."""
+
+    REJECT = "reject", _("Reject the case")
+    REVOKE = "revoke", _("Revoke the conditional approval")
+
+
+class DeferralClock(models.TextChoices):
+    """Whether a case's SLA clock runs while a deferred material is missing."""
+
+    PAUSED = "paused", _("Paused")
+    RUNNING = "running", _("Running")
+
+
 class Procedure(models.Model):
     """One department's administrative matter (事项)."""
 
@@ -308,6 +322,18 @@ class Procedure(models.Model):
         _("administrative litigation: months"), default=6,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text=_("Within how many months of the decision (the law's default: 6)."))
+    # 容缺受理: what follows when a material is deferred (docs/catalog.md, "deferral").
+    deferral_conditional_approval = models.BooleanField(
+        _("deferral: conditional approval"), default=False,
+        help_text=_("A clerk may approve conditionally while a deferred material is still missing; "
+                    "otherwise the decision waits for it."))
+    deferral_on_missed = models.CharField(
+        _("deferral: on a missed deadline"), max_length=10, choices=DeferralOnMissed.choices,
+        default=DeferralOnMissed.REJECT,
+        help_text=_("What follows when a deferred material is not handed in by its due date."))
+    deferral_clock = models.CharField(
+        _("deferral: SLA clock"), max_length=10, choices=DeferralClock.choices, default=DeferralClock.RUNNING,
+        help_text=_("Whether the case's time limit pauses while a deferred material is missing."))
 
     class Meta:
         ordering = ["code"]
@@ -318,9 +344,15 @@ class Procedure(models.Model):
         return f"{self.code} · {localized(self.name)}"
 
     def clean(self) -> None:
+        errors = {}
         if self.committed_days is not None and self.statutory_days is not None \
                 and self.committed_days > self.statutory_days:
-            raise ValidationError({"committed_days": _("Committed days cannot exceed statutory days.")})
+            errors["committed_days"] = _("Committed days cannot exceed statutory days.")
+        if self.deferral_on_missed == DeferralOnMissed.REVOKE and not self.deferral_conditional_approval:
+            errors["deferral_on_missed"] = _("Only a conditional approval can be revoked: allow conditional "
+                                             "approval, or reject on a missed deadline.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class ProcedureField(models.Model):
@@ -346,6 +378,11 @@ class ProcedureMaterial(models.Model):
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", verbose_name=_("material"))
     required = models.BooleanField(_("required"), default=True)
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    # 容缺受理: may be handed in within this many working days after the submission (empty: not deferrable).
+    deferrable_days = models.PositiveSmallIntegerField(
+        _("deferrable: working days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("容缺受理: the applicant may submit without this required material and hand it in within "
+                    "this many working days. Empty: it must be there at submission."))
 
     class Meta:
         verbose_name = _("procedure material")
@@ -355,6 +392,10 @@ class ProcedureMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_id}: {self.material_id}"
+
+    def clean(self) -> None:
+        if self.deferrable_days is not None and not self.required:
+            raise ValidationError({"deferrable_days": _("Only a required material can be deferred.")})
 
 
 class Output(models.Model):

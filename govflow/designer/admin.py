@@ -233,7 +233,7 @@ class ProcedureFieldInline(FollowParentPermissions, admin.TabularInline):
 
 class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
     model = ProcedureMaterial
-    fields = ("material", "required", "position")
+    fields = ("material", "required", "deferrable_days", "position")
     autocomplete_fields = ("material",)
     extra = 0
     verbose_name = _("material")
@@ -287,6 +287,8 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
         (_("Physical results (pick-up or post)"), {"fields": ("physical_results",)}),
+        (_("Deferred materials (容缺受理)"), {"fields": ("deferral_conditional_approval", "deferral_on_missed",
+                                                        "deferral_clock")}),
         (_("Remedies named when it is refused"), {"fields": ("reconsideration_body", "reconsideration_days",
                                                               "litigation_court", "litigation_months")}),
         (_("Where it is used"), {"fields": ("used_in",)}),

@@ -38,6 +38,8 @@ from govflow.catalog.io.format import (
 )
 from govflow.catalog.models import (
     ApplicantKind,
+    DeferralClock,
+    DeferralOnMissed,
     Department,
     Division,
     Field,
@@ -575,6 +577,22 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         label=Procedure._meta.get_field("litigation_months").verbose_name, required=False, min_value=1,
         max_value=24, initial=6, help_text=Procedure._meta.get_field("litigation_months").help_text)
 
+    # 容缺受理: empty is the default (older forms and scripts that do not post these still save).
+    deferral_on_missed = forms.ChoiceField(
+        label=Procedure._meta.get_field("deferral_on_missed").verbose_name, required=False,
+        choices=DeferralOnMissed.choices, initial=DeferralOnMissed.REJECT,
+        help_text=Procedure._meta.get_field("deferral_on_missed").help_text)
+    deferral_clock = forms.ChoiceField(
+        label=Procedure._meta.get_field("deferral_clock").verbose_name, required=False,
+        choices=DeferralClock.choices, initial=DeferralClock.RUNNING,
+        help_text=Procedure._meta.get_field("deferral_clock").help_text)
+
+    def clean_deferral_on_missed(self) -> str:
+        return self.cleaned_data.get("deferral_on_missed") or DeferralOnMissed.REJECT
+
+    def clean_deferral_clock(self) -> str:
+        return self.cleaned_data.get("deferral_clock") or DeferralClock.RUNNING
+
     def clean_reconsideration_days(self) -> int:
         value = self.cleaned_data.get("reconsideration_days")
         return 60 if value is None else value
@@ -587,7 +605,8 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         model = Procedure
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
                   "committed_days", "level", "needs_outputs", "automatic", "physical_results",
-                  "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months")
+                  "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months",
+                  "deferral_conditional_approval", "deferral_on_missed", "deferral_clock")
         help_texts = {"physical_results": _physical_results_help()}
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:

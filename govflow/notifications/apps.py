@@ -8,5 +8,5 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        # The Celery tasks: dispatch hands rows to them by name.
-        from . import tasks  # noqa: F401
+        # The Celery tasks: dispatch hands rows to them by name; checks registers the site-address check.
+        from . import checks, tasks  # noqa: F401

@@ -129,6 +129,10 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
     if "materials" in payload:
         ctx["materials"] = [_label(definition.materials.get(c, {}).get("label"), language) or c
                             for c in payload["materials"]]
+    if "material" in payload:  # 容缺受理 (material.*): the deferred material, and what followed a missed deadline
+        ctx["material"] = _label(definition.materials.get(payload["material"], {}).get("label"), language) \
+            or payload["material"]
+        ctx["action"] = payload.get("action", "")
     if "result" in payload:  # a physical result on its way (delivery.*)
         ctx["result"] = _label(payload.get("label"), language) or payload["result"]
         office = payload.get("office") if isinstance(payload.get("office"), dict) else {}

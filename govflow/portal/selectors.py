@@ -254,6 +254,20 @@ class GuideMaterial:
     types: list[str]
     max_size_mb: int
     procedures: list[str]
+    #: 容缺受理: it may follow within this many working days of the submission (``None``: it may not).
+    deferrable_days: int | None = None
+
+
+@dataclass(frozen=True)
+class GuideDeferral:
+    """The scope of 容缺受理 for one procedure that lets a material follow (Zhejiang's rule: every
+    service guide states it)."""
+
+    procedure: str
+    materials: list[tuple[str, int]]  # (label, working days)
+    conditional_approval: bool
+    on_missed: str
+    clock: str
 
 
 @dataclass(frozen=True)
@@ -272,6 +286,7 @@ class ServiceGuide:
     published_at: Any = None
     version: int | None = None
     days_separately: int | None = None
+    deferral: list[GuideDeferral] = field(default_factory=list)
 
 
 def _guide_office(office: Any) -> GuideOffice:
@@ -306,11 +321,13 @@ def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuid
             committed_days=procedure.get("committed_days"), conditional=bool((step.get("when") or "").strip()),
             offices=shown))
     names = {p.code: p.name for p in procedures}
+    deferrable = definition.deferrable_materials(names)
     materials = [GuideMaterial(
         label=localized(m.get("label")) or m["code"], required=m["required"],
         sample=localized(definition.materials.get(m["code"], {}).get("sample")),
         types=list(m.get("accepted_types", [])), max_size_mb=m.get("max_size_mb", 10),
-        procedures=[names.get(p, p) for p in m["procedures"]]) for m in definition.materials_asked]
+        procedures=[names.get(p, p) for p in m["procedures"]], deferrable_days=deferrable.get(m["code"]))
+        for m in definition.materials_asked]
     version = one_thing.current_version
     return ServiceGuide(
         code=one_thing.code, name=localized(published.get("name")) or one_thing.code,
@@ -319,4 +336,20 @@ def service_guide(one_thing: OneThing, division: Division | None) -> ServiceGuid
         questions=[localized(definition.fields[c].get("label")) or c for c in definition.guide if c in definition.fields],
         procedures=procedures, materials=materials, offices=list(by_office.values()),
         published_at=version.published_at, version=version.number,
-        days_separately=savings(definition).days_separately if definition.procedures else None)
+        days_separately=savings(definition).days_separately if definition.procedures else None,
+        deferral=_guide_deferral(definition, names))
+
+
+def _guide_deferral(definition: Any, names: dict[str, str]) -> list[GuideDeferral]:
+    """容缺受理 in the service guide: per procedure, what may follow and what the procedure does."""
+    out = []
+    for code, name in names.items():
+        days = definition.deferrable_days(code)
+        if not days:
+            continue
+        policy = definition.deferral(code)
+        out.append(GuideDeferral(
+            procedure=name, materials=[(localized(definition.materials.get(m, {}).get("label")) or m, n)
+                                       for m, n in days.items()],
+            conditional_approval=policy["conditional_approval"], on_missed=policy["on_missed"], clock=policy["clock"]))
+    return out

@@ -2,27 +2,25 @@
 
 Everything is counted over the applications *submitted* in a date range (dates in
 ``settings.TIME_ZONE``, Asia/Shanghai), as they stand now. Counting happens in the database
-(``aggregate`` / ``annotate``); only the working days from queue to decision need the
-working-day calendar, so the dates of decided cases are read as plain tuples and counted here.
-The number of queries is fixed (at most 6, calendar load included) whatever the data size.
+(``aggregate`` / ``annotate``), the working days of each decision and whether it was on time
+included: they are stored on the case when it is decided (``govflow.applications.timing``).
+The number of queries is fixed (at most 4) whatever the data size.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel
 from govflow.catalog import jurisdictions
-from govflow.catalog.calendar import local_date, working_days_between
+from govflow.catalog.calendar import local_date
 from govflow.catalog.models import Department, localized
 
 __all__ = ["DepartmentStats", "Stats", "channel_counts", "stats_for", "stats_office_ids"]
@@ -111,52 +109,19 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, RATIO_DIGITS) if whole else None
 
 
-def _mean(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), AVERAGE_DIGITS) if values else None
+def _decided_aggregates() -> dict[str, Any]:
+    """The decided cases' figures stored at the decision (``Case.on_time``, ``working_days_used``)."""
+    decided = Q(status__in=DECIDED_CASE_STATUSES, decided_at__isnull=False)
+    return {
+        "decided": Count("pk", filter=decided),
+        "met": Count("pk", filter=decided & Q(on_time=True)),
+        "days_sum": Sum("working_days_used", filter=decided),
+        "days_count": Count("working_days_used", filter=decided),
+    }
 
 
-class _Decided:
-    """Decisions of one group of cases: how many were on time, and the working days each took."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.met = 0
-        self.working_days: list[int] = []
-
-    def add(self, queued_at: datetime | None, decided_at: datetime, paused: int, due: date | None) -> None:
-        self.count += 1
-        decided_on = local_date(decided_at)
-        if due is None or decided_on <= due:
-            self.met += 1
-        if queued_at is not None:
-            days = working_days_between(local_date(queued_at), decided_on) - (paused or 0)
-            self.working_days.append(max(days, 0))
-
-    @property
-    def sla_met_ratio(self) -> float | None:
-        return _ratio(self.met, self.count)
-
-    @property
-    def avg_working_days(self) -> float | None:
-        return _mean(self.working_days)
-
-
-def _decisions(cases: QuerySet[Case]) -> tuple[_Decided, dict[int, _Decided]]:
-    """SLA and working days of the decided cases, overall and by department (one query).
-
-    The working days of each decision are counted here because the calendar (调休) lives in
-    Python; the rows read are five scalars per decided case.
-    """
-    overall = _Decided()
-    by_department: dict[int, _Decided] = defaultdict(_Decided)
-    rows: Iterable[tuple] = (cases.filter(status__in=DECIDED_CASE_STATUSES, decided_at__isnull=False)
-                             .values_list("department_id", "queued_at", "decided_at", "paused_working_days",
-                                          "due_date")
-                             .order_by())
-    for department_id, queued_at, decided_at, paused, due in rows.iterator(chunk_size=5000):
-        overall.add(queued_at, decided_at, paused, due)
-        by_department[department_id].add(queued_at, decided_at, paused, due)
-    return overall, by_department
+def _mean_of(days_sum: int | None, days_count: int) -> float | None:
+    return round(days_sum / days_count, AVERAGE_DIGITS) if days_count else None
 
 
 def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
@@ -205,14 +170,13 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
             overdue=Count("pk", filter=Q(status__in=WORKING_CASE_STATUSES, due_date__lt=today)),
             approved=Count("pk", filter=Q(status=CaseStatus.APPROVED)),
             rejected=Count("pk", filter=Q(status=CaseStatus.REJECTED)),
+            **_decided_aggregates(),
         )
     }
-    overall, decided_by_department = _decisions(cases)
 
     by_department: list[DepartmentStats] = []
     for department in departments:
         row = counts.get(department.pk, {})
-        decided = decided_by_department.get(department.pk, _Decided())
         by_department.append(DepartmentStats(
             department={"code": department.code, "name": localized(department.name)},
             queued=row.get("queued", 0),
@@ -220,8 +184,8 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
             overdue=row.get("overdue", 0),
             approved=row.get("approved", 0),
             rejected=row.get("rejected", 0),
-            sla_met_ratio=decided.sla_met_ratio,
-            avg_working_days=decided.avg_working_days,
+            sla_met_ratio=_ratio(row.get("met", 0), row.get("decided", 0)),
+            avg_working_days=_mean_of(row.get("days_sum"), row.get("days_count", 0)),
         ))
 
     satisfaction = totals["satisfaction_avg"]
@@ -230,8 +194,9 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         completed=totals["completed"],
         in_progress=totals["in_progress"],
         overdue=sum(row["overdue"] for row in counts.values()),
-        sla_met_ratio=overall.sla_met_ratio,
-        avg_working_days=overall.avg_working_days,
+        sla_met_ratio=_ratio(sum(r["met"] for r in counts.values()), sum(r["decided"] for r in counts.values())),
+        avg_working_days=_mean_of(sum(r["days_sum"] or 0 for r in counts.values()),
+                                  sum(r["days_count"] for r in counts.values())),
         satisfaction_avg=round(float(satisfaction), AVERAGE_DIGITS) if satisfaction is not None else None,
         by_department=by_department,
         by_channel=_by_channel(totals),

@@ -254,3 +254,35 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(label=_("What was done"), max_length=5000,
                            error_messages={"required": _("Write what was done about this rating.")},
                            widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StatsFilterForm(forms.Form):
+    """The supervision pages' filters: a period (at most ``MAX_RANGE_DAYS``), weeks or months,
+    and optionally a division, an office and a one thing among those the user may see."""
+
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(label=_("Columns"), required=False, widget=PlainSelect,
+                           choices=[("week", _("Weeks")), ("month", _("Months"))])
+    division = forms.ChoiceField(label=_("Division"), required=False, widget=PlainSelect)
+    office = forms.ChoiceField(label=_("Office"), required=False, widget=PlainSelect)
+    one_thing = forms.ChoiceField(label=_("One thing"), required=False, widget=PlainSelect)
+
+    def __init__(self, *args: Any, divisions: list[tuple[str, str]], offices: list[tuple[str, str]],
+                 one_things: list[tuple[str, str]], max_days: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_days = max_days
+        self.fields["division"].choices = [("", _("All divisions")), *divisions]
+        self.fields["office"].choices = [("", _("All offices")), *offices]
+        self.fields["one_thing"].choices = [("", _("All one things")), *one_things]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                self.add_error("date_to", _("The end of the period is before its start."))
+            elif (end - start).days + 1 > self.max_days:
+                self.add_error("date_to", _("A period covers at most %(n)d days.") % {"n": self.max_days})
+        data["by"] = data.get("by") or "week"
+        return data

@@ -236,6 +236,11 @@ class TaskRow:
         return self.case.row_number or ""
 
     @property
+    def material_overdue(self) -> bool:
+        """容缺受理: a deferred material this case needs was not handed in on time."""
+        return self.case.material_overdue_at is not None
+
+    @property
     def procedure_name(self) -> str:
         return localized(self.case.row_procedure_name) or self.case.procedure_code
 
@@ -287,7 +292,7 @@ QUEUE_ORDER = app_selectors.QUEUE_ORDER
 #: application, procedure, department and task as annotations (``row_*``), so that a page
 #: of fifty rows builds fifty model instances, not three hundred.
 ROW_FIELDS = ("id", "application_id", "procedure_code", "procedure_id", "department_id", "office_id", "status",
-              "task_id", "owner_id", "due_date")
+              "task_id", "owner_id", "due_date", "material_overdue_at")
 ROW_VALUES = {
     "row_number": F("application__number"), "row_procedure_name": F("procedure__name"),
     "row_department_code": F("department__code"), "row_office_code": F("office__code"),
@@ -358,8 +363,13 @@ class MaterialDoc:
     corrected: bool = False
 
     @property
+    def deferred(self) -> bool:
+        """容缺受理: accepted without it; ``document.due_date`` says by when it follows."""
+        return self.document is not None and self.document.status == "deferred"
+
+    @property
     def kind(self) -> str:
-        if self.document is None:
+        if self.document is None or self.deferred:
             return ""
         return {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}.get(
             self.document.content_type, "other")
@@ -485,6 +495,9 @@ class TaskPage:
     delivery: dict | None = None  # the applicant's choice, when this procedure issues something physical
     deliveries: list[DeliveryRow] = field(default_factory=list)
     application_state: str = ""
+    #: 容缺受理: the deferred materials this procedure still waits for, whether it may be approved
+    #: conditionally meanwhile, and whether the deadline sweep flagged the case.
+    deferral: dict | None = None
 
 
 def field_label(definition: Definition, code: str) -> str:
@@ -635,7 +648,18 @@ def task_page(case: Case, *, clock: SlaClock) -> TaskPage:
         applicant=app_selectors.applicant_facts(application), delivery=delivery, deliveries=deliveries,
         correction=correction_round(case, definition, view["data"], by_material),
         application_state=state_label(application.status, application.outcome),
+        deferral=_deferral_state(case, definition, materials),
     )
+
+
+def _deferral_state(case: Case, definition: Definition, materials: list[MaterialDoc]) -> dict | None:
+    """容缺受理 on the task page (no query: the documents are loaded)."""
+    waiting = [m for m in materials if m.deferred]
+    if not waiting and case.material_overdue_at is None:
+        return None
+    return {"waiting": waiting, "conditional": definition.deferral(case.procedure_code)["conditional_approval"],
+            "on_missed": definition.deferral(case.procedure_code)["on_missed"],
+            "overdue": case.material_overdue_at is not None, "approved_conditionally": case.conditional}
 
 
 def office_members(office_id: int) -> list[Membership]:

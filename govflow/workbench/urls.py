@@ -1,7 +1,7 @@
 """The clerk workbench under ``/workbench/``. Task URLs use the same ids as the API's ``/tasks/{id}/``."""
 from django.urls import path
 
-from . import counter, views
+from . import counter, supervision, views
 
 app_name = "workbench"
 
@@ -22,6 +22,12 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/overdue/", views.board_overdue, name="board-overdue"),
     path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),
+    # Supervision statistics (read-only): workbench/supervision.py.
+    path("stats/", supervision.stats_heatmap, name="stats"),
+    path("stats/cases/", supervision.stats_cases, name="stats-cases"),
+    path("stats/reform/", supervision.stats_reform, name="stats-reform"),
+    path("stats/ratings/", supervision.stats_ratings, name="stats-ratings"),
+    path("stats/time/", supervision.stats_time, name="stats-time"),
     # The service-hall counter (一窗受理): workbench/counter.py.
     path("counter/", counter.counter_home, name="counter"),
     path("counter/party/", counter.counter_party, name="counter-party"),

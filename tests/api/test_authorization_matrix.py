@@ -98,6 +98,7 @@ from govflow.applications.models import (
     Certificate,
     CertificateTemplate,
     CorrectionRequest,
+    Delivery,
     Document,
     Evaluation,
     IssuedOutput,
@@ -112,6 +113,7 @@ from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import Authorisation, OrganisationRole
 
 from ..conftest import load_demo_document
+from ..delivery_world import POST, change_submitted, register_company
 from ..factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
 from ..stories import OUTPUTS, PDF_BYTES, approve, case_of, draft, submitted, upload
 
@@ -133,6 +135,7 @@ class World:
     case: int | None = None  # the amr case id
     docs: dict[str, int] = field(default_factory=dict)  # the application's documents by material
     org: int | None = None  # the organisation of the "organisation" world
+    delivery: int | None = None  # the physical result of the "delivering" world
 
 
 def _member(username: str, department: str, role: str = Role.CLERK) -> User:
@@ -266,6 +269,16 @@ def world_offer(world: World) -> World:
     return world
 
 
+def world_delivering(world: World) -> World:
+    """alice's company changed its name; amr (bob) approved it: the new paper licence is being
+    prepared, to be posted to her."""
+    app = change_submitted(world.people["owner"], register_company(world.people["owner"]), delivery=POST)
+    approve(app, "amr-change-registration", world.people["clerk"])
+    world.app = app
+    world.delivery = Delivery.objects.get(application=app).pk
+    return world
+
+
 def world_registration(world: World, settings) -> World:
     settings.GOVFLOW_REGISTER_RATE = 10_000  # the per-address limit is not what this row is about
     return world
@@ -277,7 +290,7 @@ WORLDS: dict[str, Callable[..., World]] = {
     "certified": world_certified,
     "withdrawn": world_withdrawn, "clerks_own": world_clerks_own, "signed": world_signed,
     "tokens": world_tokens, "registration": world_registration, "organisation": world_organisation,
-    "offer": world_offer,
+    "offer": world_offer, "delivering": world_delivering,
 }
 
 
@@ -321,6 +334,10 @@ def body_assign(world: World, role: str) -> dict:
 def body_approve(world: World, role: str) -> dict:
     return {"data": {"decision": "approve", "outputs": OUTPUTS["amr-licence"], "comment": "Licence issued."},
             "format": "json"}
+
+
+def body_posted(world: World, role: str) -> dict:
+    return {"data": {"state": "posted", "tracking_number": "SF1234567890"}, "format": "json"}
 
 
 def body_callback(world: World, role: str) -> dict:
@@ -379,10 +396,10 @@ class Row:
     path: str  # under /api/v1/ unless it starts with "/"; {id} is the row's target, {doc_id} the document
     world: str
     cells: dict[str, str]
-    target: str | None = None  # "app" | "task" | "case" | "org": what {id} stands for
+    target: str | None = None  # "app" | "task" | "case" | "org" | "delivery": what {id} stands for
     body: Callable[[World, str], dict] | None = None
     writes: bool = False
-    listed: str | None = None  # "app" | "task": the object a "200+"/"200-" cell looks for
+    listed: str | None = None  # "app" | "task" | "delivery": the object a "200+"/"200-" cell looks for
     check: Callable[..., None] | None = None  # (response, world, role) for every 2xx cell
     challenge: str = "Token"
     material: str = "articles_of_association"  # {doc_id}: the document of this material (amr's alone)
@@ -393,9 +410,9 @@ class Row:
         return f"{self.method} {self.path}{f' ({self.note})' if self.note else ''}"
 
     def url(self, world: World | None = None) -> str:
-        ids = {"app": 1, "task": 1, "case": 1, "doc": 1, "org": 1} if world is None else {
+        ids = {"app": 1, "task": 1, "case": 1, "doc": 1, "org": 1, "delivery": 1} if world is None else {
             "app": world.app.pk if world.app else None, "task": world.task, "case": world.case,
-            "doc": world.docs.get(self.material), "org": world.org}
+            "doc": world.docs.get(self.material), "org": world.org, "delivery": world.delivery}
         path = self.path.format(id=ids[self.target] if self.target else None, doc_id=ids["doc"], org=ids["org"])
         return path if path.startswith("/") else f"/api/v1/{path}"
 
@@ -406,7 +423,7 @@ def row(method: str, path: str, world: str, cells: str, **kwargs) -> Row:
     return Row(method, path, world, dict(zip(ROLES, statuses, strict=True)), **kwargs)
 
 
-APP, TASK, CASE, ORG = "app", "task", "case", "org"
+APP, TASK, CASE, ORG, DELIVERY = "app", "task", "case", "org", "delivery"
 W = {"writes": True}
 
 TABLE: list[Row] = [
@@ -441,6 +458,7 @@ TABLE: list[Row] = [
         note="a certificate: whoever may act on the application (acting_q), not the clerks"),
     row("POST", "applications/{id}/submit/", "draft",      "401 200  404  404  404  404  404  404  404", target=APP,
         body=body_submit, **W),
+    row("GET", "deferral-terms/", "catalog",                "401 200  200  200  200  200  200  200  200"),
     row("POST", "applications/{id}/resubmit/", "corrected",
                                                            "401 200  404  404  404  404  404  404  404", target=APP,
         **W),
@@ -466,6 +484,12 @@ TABLE: list[Row] = [
         body=body_assign, **W),
     row("POST", "tasks/{id}/complete/", "claimed",         "401 403  403  200  403  403  404  404  403", target=TASK,
         body=body_approve, **W),
+    # Physical results (the "delivering" world): amr's members move them on, as in the workbench.
+    row("GET", "deliveries/", "delivering",                "401 403  403  200+ 200+ 200+ 200- 200- 403", listed=DELIVERY),
+    row("GET", "deliveries/{id}/", "delivering",           "401 403  403  200  200  200  404  404  403",
+        target=DELIVERY),
+    row("POST", "deliveries/{id}/advance/", "delivering",  "401 403  403  200  200  200  404  404  403",
+        target=DELIVERY, body=body_posted, **W),
     # Organisations: alice is the legal representative, carol (other_citizen) the agent; {id} is the
     # organisation, {org}/agents/{id}/ carol's role. Authorisations: gary applies for alice ({id}).
     row("GET", "organisations/", "organisation",          "401 200  200  200  200  200  200  200  200"),
@@ -538,6 +562,7 @@ def snapshot() -> dict[str, list]:
         "org_role": list(OrganisationRole.objects.order_by("pk").values_list("pk", "revoked_at", "expires_at")),
         "authorisation": list(Authorisation.objects.order_by("pk").values_list("pk", "revoked_at")),
         "offer": list(Offer.objects.order_by("pk").values_list("pk", "state", "application_id")),
+        "delivery": list(Delivery.objects.order_by("pk").values_list("pk", "state", "tracking_number")),
     }
 
 
@@ -615,7 +640,8 @@ def test_authorization_matrix(api, people, settings, row_: Row, role: str, expec
         assert response["Content-Type"].startswith("application/json")
         assert isinstance(response.json().get("detail"), str)
     if expected[3:] in ("+", "-"):
-        wanted = world.app.pk if row_.listed == APP else world.task
+        wanted = {APP: world.app.pk if world.app else None, TASK: world.task,
+                  DELIVERY: world.delivery}[row_.listed]
         shown = [item["id"] for item in response.json()["results"]]
         assert (wanted in shown) is (expected[3:] == "+"), f"{row_.label} as {role} lists {shown}"
     if row_.check and 200 <= status < 300:

@@ -18,6 +18,7 @@ CONTRACT_PATHS = [
     "/api/v1/applications/{id}/evaluation/",
     "/api/v1/tasks/", "/api/v1/tasks/{id}/", "/api/v1/tasks/{id}/claim/", "/api/v1/tasks/{id}/release/",
     "/api/v1/tasks/{id}/assign/", "/api/v1/tasks/{id}/complete/",
+    "/api/v1/deliveries/", "/api/v1/deliveries/{id}/", "/api/v1/deliveries/{id}/advance/",
     "/api/v1/stats/", "/api/v1/cases/{id}/decision/",
 ]
 

@@ -9,7 +9,8 @@
 4. an administrator opens the admin (govflow's, not Django's), a changelist and the one-thing
    designer.
 
-Every page on the way, at 360 px and 1280 px in Chinese and English: nothing scrolls sideways,
+Every journey runs at 360 px and 1280 px in Chinese and English (all four roles, the admin and its
+designer included), and every page on the way: nothing scrolls sideways,
 axe-core finds nothing serious, and the page speaks one language (the checker of
 ``tests/test_every_page_language.py`` run on the DOM the browser shows, people's data exempt the
 same way). Screenshots: ``test-artifacts/screenshots/journey-<who>-<step>-<width>-<lang>.png``.
@@ -23,9 +24,13 @@ import re
 
 import pytest
 
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus
+from govflow.applications import services
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus, TimelineEntry
+from govflow.catalog.calendar import local_date
+from govflow.catalog.definition import get_definition
+from govflow.catalog.remedies import remedies_for
 from tests.factories import CitizenFactory, MembershipFactory, UserFactory, id_number_for
-from tests.stories import OUTPUTS, approve, case_of, submitted
+from tests.stories import BUSINESS_ANSWERS, OUTPUTS, PNG_BYTES, approve, case_of, submitted, upload
 from tests.test_every_page_language import _data_pattern, _data_strings, _problems, _Text
 
 from .test_portal import (
@@ -44,6 +49,7 @@ pytestmark = pytest.mark.e2e
 STAFF_PASSWORD = "govflow-test-pw"  # tests.factories.UserFactory's
 PHONE, DESKTOP = (360, 740), (1280, 800)
 TASK_URL = re.compile(r"/workbench/tasks/\d+/$")
+NEW_NAME = "杭州一件事网络科技有限公司"  # the company's name after a correction
 
 
 def journey(width: int, language: str):
@@ -89,7 +95,7 @@ def wrong_check_digit(id_number: str) -> str:
 # -- 1. the citizen --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("width", "language"), ALL_FOUR)
-def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catalog, run_axe, screenshot,
+def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catalog, clerks, run_axe, screenshot,
                                                                  width, language):
     def looks(name, *also):
         check(page, run_axe, screenshot, f"citizen-{name}", width, language, also)
@@ -169,6 +175,15 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     assert page.inner_text("[data-committed]") == application.expected_finish.isoformat()
     assert page.inner_text("[data-number]") == application.number
     assert page.locator("[data-receipt] img.official__qr[src^='data:image/svg+xml']").count() == 1
+    # The receipt is a paper: nothing in it scrolls sideways either; on a phone the procedures stack.
+    scrolled = page.locator("[data-receipt] *").evaluate_all(
+        "nodes => nodes.filter(n => n.clientWidth > 1 && n.scrollWidth > n.clientWidth + 1"
+        " && getComputedStyle(n).overflowX !== 'visible')"
+        ".map(n => n.tagName + '.' + n.className)")
+    assert not scrolled, f"scrolls sideways inside the receipt: {scrolled}"
+    cells = page.locator("[data-receipt-procedures] tbody tr").first.locator("td")
+    lefts = cells.evaluate_all("cells => cells.map(c => Math.round(c.getBoundingClientRect().left))")
+    assert len(lefts) == 3 and (len(set(lefts)) == 1) == (width == PHONE[0]), lefts
     looks("09-receipt")
     verify_url = page.get_attribute(".official__url", "href")
 
@@ -177,6 +192,46 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     page.wait_for_url(re.compile(rf"/applications/{application.pk}/$"))
     assert page.locator(".case").count() == 5
     looks("10-status")
+
+    # Notification settings on the profile: the channels and the language of messages, saved.
+    other = "en" if language == "zh-hans" else "zh-hans"
+    page.goto("/accounts/profile/")
+    assert page.is_checked("#id_notify_by_email") and page.is_checked("#id_notify_by_sms")
+    page.uncheck("#id_notify_by_sms")
+    page.check(f"input[name=language][value={other}]")
+    page.click("#main-form button[type=submit]")
+    page.wait_for_selector(".notice--success")
+    assert page.url.endswith("/accounts/profile/")
+    citizen.refresh_from_db()
+    assert (citizen.notify_by_email, citizen.notify_by_sms, citizen.language) == (True, False, other)
+    assert not page.is_checked("#id_notify_by_sms") and page.is_checked(f"input[name=language][value={other}]")
+    assert page.locator("html").get_attribute("lang") == language  # the messages' language, not the page's
+    looks("11-profile-notification-settings")
+
+    # Refused: the reason, where and until when to ask for reconsideration or go to court; then apply again.
+    refused = submitted(citizen, "business-startup")
+    refused_case = case_of(refused, "amr-licence")
+    reason = "住所证明已过期。" if language == "zh-hans" else "The proof of premises has expired."
+    services.task_claim(case=refused_case, user=clerks["amr"])
+    services.task_complete(case=refused_case, user=clerks["amr"], decision="reject", comment=reason)
+    refused_case.refresh_from_db()
+    remedies = remedies_for(get_definition(refused.version), "amr-licence", local_date(refused_case.decided_at))
+    page.goto(f"/applications/{refused.pk}/")
+    notice = page.locator("[data-rejection-notice]").inner_text()
+    assert reason in notice
+    for words in (("行政复议", "行政诉讼") if language == "zh-hans" else ("reconsideration", "lawsuit")):
+        assert words in notice, notice
+    assert remedies.reconsideration_until.isoformat() in notice
+    assert remedies.litigation_until.isoformat() in notice
+    looks("12-refused-with-remedies")
+
+    page.click("[data-apply-again] button[type=submit]")
+    page.wait_for_url(re.compile(r"/applications/\d+/$"))
+    again = Application.objects.get(previous=refused)
+    assert page.url.endswith(f"/applications/{again.pk}/")
+    assert again.status == ApplicationStatus.DRAFT and again.applicant == citizen
+    assert again.data["company_name"] == refused.data["company_name"]
+    looks("13-applied-again")
 
     # Signed out, the address in the QR code says the receipt is genuine and shows nobody's data.
     page.context.clear_cookies()
@@ -192,7 +247,7 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
 
 # -- 2. the clerk ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("width", "language"), [*DESKTOP_BOTH, journey(360, "zh-hans")])
+@pytest.mark.parametrize(("width", "language"), ALL_FOUR)
 def test_a_clerk_claims_reads_the_output_format_in_words_and_approves(page, demo_catalog, clerks, run_axe,
                                                                      screenshot, width, language):
     def looks(name, *also):
@@ -210,6 +265,7 @@ def test_a_clerk_claims_reads_the_output_format_in_words_and_approves(page, demo
 
     page.locator("[data-rows] [data-claim]").first.click()
     page.wait_for_url(TASK_URL)
+    decided_task = int(re.search(r"/tasks/(\d+)/$", page.url).group(1))
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW and case.owner == clerks["amr"]
 
@@ -233,12 +289,44 @@ def test_a_clerk_claims_reads_the_output_format_in_words_and_approves(page, demo
     assert case.status == CaseStatus.APPROVED and case.outputs == OUTPUTS["amr-licence"]
     looks("04-next")
 
+    # The decided task's link still leads somewhere: its case's history, read-only.
+    page.goto(f"/workbench/tasks/{decided_task}/")
+    assert page.locator("[data-read-only]").is_visible()
+    assert page.locator("form[action*='/decide/'], [data-claim]").count() == 0
+    assert application.number in page.inner_text("h1")
+    looks("05-decided-task-read-only")
+
+    # After a correction round the task the clerk had open is replaced: its old link leads to the new
+    # one, where the answer and the file are shown before and after, side by side.
+    applicant = application.applicant
+    corrected = submitted(applicant, "business-startup")
+    corrected_case = case_of(corrected, "amr-licence")
+    services.task_claim(case=corrected_case, user=clerks["amr"])
+    old_task = corrected_case.task_id
+    services.task_complete(case=corrected_case, user=clerks["amr"], decision="request_correction", corrections={
+        "fields": ["company_name"], "materials": ["premises_proof"], "message": "名称与章程不一致；住所证明已过期。"})
+    services.application_update(application=corrected, user=applicant, data={"company_name": NEW_NAME})
+    upload(corrected, applicant, "premises_proof", PNG_BYTES, "lease-2026.png")
+    services.application_resubmit(application=corrected, user=applicant)
+    corrected_case.refresh_from_db()
+    assert corrected_case.status == CaseStatus.IN_REVIEW and corrected_case.task_id != old_task
+    page.goto(f"/workbench/tasks/{old_task}/")
+    page.wait_for_url(re.compile(rf"/workbench/tasks/{corrected_case.task_id}/$"))
+    compare = page.locator("[data-correction-round]")
+    name_row = compare.locator("[data-corrected-field=company_name]")
+    assert name_row.locator("del").inner_text() == BUSINESS_ANSWERS["company_name"]
+    assert name_row.locator("ins").inner_text() == NEW_NAME
+    file_row = compare.locator("[data-corrected-material=premises_proof]")
+    assert file_row.locator("[data-before-file]").get_attribute("href") != file_row.locator(
+        "[data-now-file]").get_attribute("href")
+    assert "lease-2026.png" in file_row.locator("[data-now-file]").inner_text()
+    looks("06-correction-side-by-side")
+
 
 # -- 3. the supervisor -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("width", "language"), DESKTOP_BOTH)
+@pytest.mark.parametrize(("width", "language"), ALL_FOUR)
 def test_a_supervisor_reads_the_board(page, demo_catalog, clerks, run_axe, screenshot, width, language):
-    from govflow.applications import services
     from govflow.catalog.models import Department
 
     citizen = CitizenFactory(username="journey-rater")
@@ -263,10 +351,30 @@ def test_a_supervisor_reads_the_board(page, demo_catalog, clerks, run_axe, scree
     page.goto("/workbench/board/overdue/")
     check(page, run_axe, screenshot, "supervisor-02-overdue", width, language)
 
+    # The supervisor gives the held case to a colleague: its own timeline entry, from whom to whom,
+    # never a second "claimed".
+    amr = Department.objects.get(code="amr")
+    colleague = UserFactory(username="clerk-amr-2")
+    MembershipFactory(user=colleague, department=amr, role="clerk")
+    held = case_of(waiting, "amr-licence")
+    page.goto(f"/workbench/tasks/{held.task_id}/")
+    page.select_option("#task-assignee", str(colleague.pk))
+    page.click(".wb-assign button[type=submit]")
+    page.wait_for_selector(".wb-messages")
+    held.refresh_from_db()
+    assert held.owner == colleague and held.status == CaseStatus.IN_REVIEW
+    entry = TimelineEntry.objects.get(case=held, kind="case.reassigned")
+    assert entry.actor == supervisor
+    assert (entry.data["from"]["id"], entry.data["to"]["id"]) == (clerks["amr"].pk, colleague.pk)
+    assert TimelineEntry.objects.filter(case=held, kind="case.claimed").count() == 1
+    history = page.locator(".wb-history li").last.inner_text()
+    assert clerks["amr"].name in history and colleague.name in history and supervisor.name in history
+    check(page, run_axe, screenshot, "supervisor-03-reassigned", width, language)
+
 
 # -- 4. the administrator --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("width", "language"), DESKTOP_BOTH)
+@pytest.mark.parametrize(("width", "language"), ALL_FOUR)
 def test_an_administrator_opens_the_admin_and_the_designer(page, demo_catalog, run_axe, screenshot, width,
                                                            language):
     from govflow.catalog.models import OneThing
@@ -296,5 +404,5 @@ def test_an_administrator_opens_the_admin_and_the_designer(page, demo_catalog, r
     page.wait_for_load_state("networkidle")
     assert page.locator("#steps-group tr.form-row:not(.empty-form)").count() == 5
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == 1280, f"the designer is {widths[0]} px wide at {widths[1]} px"
+    assert widths[0] <= widths[1] == width, f"the designer is {widths[0]} px wide at {widths[1]} px"
     looks("03-designer")

@@ -185,6 +185,22 @@ def test_a_citizen_answers_a_correction_request(page, citizen_with_correction, r
     assert_accessible(page, run_axe)
     screenshot(page, "portal-10-correction")
 
+    # Sent empty: the browser's own checks are off (one bubble at a time); the server reports both
+    # mistakes at once, on top and at each item, and keeps the answer unchanged.
+    assert form.get_attribute("novalidate") is not None
+    page.fill("#f-company_name", "")
+    page.click("#correction-form button[value=resubmit]")
+    page.wait_for_selector(".error-summary")
+    links = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links == ["#f-company_name", "#m-articles_of_association-file"]
+    assert page.locator("#f-company_name").get_attribute("aria-invalid") == "true"
+    assert page.locator("#m-articles_of_association-file").get_attribute("aria-invalid") == "true"
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.CORRECTION_REQUESTED
+    assert application.data["company_name"] == BUSINESS_ANSWERS["company_name"]
+    assert_accessible(page, run_axe)
+    screenshot(page, "portal-10b-correction-two-errors")
+
     page.fill("#f-company_name", "杭州一件事信息科技有限公司")
     page.set_input_files("#m-articles_of_association-file",
                          files=[{"name": "articles-signed.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])

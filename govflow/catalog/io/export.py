@@ -20,7 +20,7 @@ from ..models import (
     ProcedureMaterial,
     Step,
 )
-from .format import CATALOG_FORMAT, material_types
+from .format import CATALOG_FORMAT, DEFERRAL_DEFAULTS, material_types
 
 
 def _json_list(value: Any) -> Any:
@@ -103,8 +103,7 @@ def _procedure_doc(procedure: Procedure) -> dict:
         out["level"] = procedure.level
     out.update({
         "fields": [{"field": pf.field.code, "required": pf.required} for pf in procedure.procedure_fields.all()],
-        "materials": [{"material": pm.material.code, "required": pm.required}
-                      for pm in procedure.procedure_materials.all()],
+        "materials": [_procedure_material_doc(pm) for pm in procedure.procedure_materials.all()],
         "needs_outputs": _json_list(procedure.needs_outputs),
         "outputs": [_output_doc(o) for o in procedure.outputs.all()],
     })
@@ -112,10 +111,28 @@ def _procedure_doc(procedure: Procedure) -> dict:
         out["automatic"] = procedure.automatic
     if procedure.physical_results:  # absent when none: snapshots before physical results keep their digest
         out["physical_results"] = procedure.physical_results
+    deferral = _deferral_doc(procedure)
+    if deferral:  # absent: the defaults and no deferrable material (older snapshots keep their digest)
+        out["deferral"] = deferral
     remedy = _remedy_doc(procedure)
     if remedy:  # absent: the law's defaults and no place named (older snapshots keep their digest)
         out["remedy"] = remedy
     return out
+
+
+def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
+    out: dict[str, Any] = {"material": pm.material.code, "required": pm.required}
+    if pm.deferrable_days is not None:  # 容缺受理
+        out["deferrable"] = {"days": pm.deferrable_days}
+    return out
+
+
+def _deferral_doc(procedure: Procedure) -> dict:
+    """The procedure's 容缺受理 policy, in full when it defers a material or departs from the defaults."""
+    policy = {"conditional_approval": procedure.deferral_conditional_approval,
+              "on_missed": procedure.deferral_on_missed, "clock": procedure.deferral_clock}
+    defers = any(pm.deferrable_days is not None for pm in procedure.procedure_materials.all())
+    return policy if defers or policy != DEFERRAL_DEFAULTS else {}
 
 
 def _remedy_doc(procedure: Procedure) -> dict:

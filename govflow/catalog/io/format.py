@@ -89,3 +89,7 @@ class CatalogValidationError(Exception):
         summary = "; ".join(str(e) for e in self.errors[:5])
         more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(f"{len(self.errors)} catalog error(s): {summary}{more}")
+
+
+# 容缺受理: a procedure's deferral policy when the document states none (docs/catalog.md, "deferral").
+DEFERRAL_DEFAULTS: dict[str, Any] = {"conditional_approval": False, "on_missed": "reject", "clock": "running"}

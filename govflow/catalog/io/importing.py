@@ -22,7 +22,7 @@ from ..models import (
     ProcedureMaterial,
     Step,
 )
-from .format import CatalogError, material_types
+from .format import DEFERRAL_DEFAULTS, CatalogError, material_types
 
 if TYPE_CHECKING:
     from ..models import OneThingVersion
@@ -121,6 +121,7 @@ class Importer:
             "legal_basis": p.get("legal_basis", {}), "fees": p.get("fees", {}),
             "physical_results": p.get("physical_results", []),
             **remedy_fields(p.get("remedy") or {}),
+            **deferral_fields(p.get("deferral") or {}),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
@@ -214,7 +215,8 @@ class Importer:
         current_materials: dict[int, list] = {i: [] for i in ids}
         for pm in (ProcedureMaterial.objects.filter(procedure_id__in=ids).select_related("material")
                    .order_by("position", "id")):
-            current_materials[pm.procedure_id].append((pm.material.code, pm.required, pm.position))
+            current_materials[pm.procedure_id].append((pm.material.code, pm.required, pm.position,
+                                                       pm.deferrable_days))
         outputs = {o.code: o for o in Output.objects.filter(
             Q(procedure_id__in=ids) | Q(code__in=[o["code"] for p in items.values() for o in p.get("outputs", [])]))}
         current_outputs: dict[int, list] = {i: [] for i in ids}
@@ -240,13 +242,14 @@ class Importer:
                     ProcedureField(procedure=procedure, field=fields[f], required=r, position=n)
                     for f, r, n in wanted_fields])
                 self.changed["procedures"].add(code)
-            wanted_materials = [(e["material"], e.get("required", True), n)
+            wanted_materials = [(e["material"], e.get("required", True), n, deferrable_days(e))
                                 for n, e in enumerate(item.get("materials", []))]
             if wanted_materials != current_materials[procedure.id]:
                 ProcedureMaterial.objects.filter(procedure=procedure).delete()
                 ProcedureMaterial.objects.bulk_create([
-                    ProcedureMaterial(procedure=procedure, material=materials[m], required=r, position=n)
-                    for m, r, n in wanted_materials])
+                    ProcedureMaterial(procedure=procedure, material=materials[m], required=r, position=n,
+                                      deferrable_days=d)
+                    for m, r, n, d in wanted_materials])
                 self.changed["procedures"].add(code)
             wanted_outputs = [(o["code"], o["label"], o.get("type", "string"), o.get("pattern", ""),
                                o.get("hint", {}), o.get("example", ""), n)
@@ -338,3 +341,17 @@ def remedy_fields(remedy: dict) -> dict:
             "reconsideration_days": reconsideration.get("days", 60),
             "litigation_court": litigation.get("court") or {},
             "litigation_months": litigation.get("months", 6)}
+
+
+def deferrable_days(entry: dict) -> int | None:
+    """A procedure's material entry's 容缺受理 deadline in working days (``None``: not deferrable)."""
+    deferrable = entry.get("deferrable")
+    return int(deferrable["days"]) if deferrable else None
+
+
+def deferral_fields(deferral: dict) -> dict:
+    """A procedure's ``deferral`` policy (docs/catalog.md) as its model fields; absent parts: the defaults."""
+    return {"deferral_conditional_approval": bool(deferral.get("conditional_approval",
+                                                              DEFERRAL_DEFAULTS["conditional_approval"])),
+            "deferral_on_missed": deferral.get("on_missed", DEFERRAL_DEFAULTS["on_missed"]),
+            "deferral_clock": deferral.get("clock", DEFERRAL_DEFAULTS["clock"])}

@@ -263,6 +263,7 @@ class _Semantics:
             self.procedures[code] = info
         info.automatic = isinstance(obj.get("automatic"), str) and bool(obj["automatic"].strip())
         self.automatic(obj, path)
+        self.deferral(obj, path)
         statutory, committed = _days(obj.get("statutory_days")), _days(obj.get("committed_days"))
         if statutory is not None and committed is not None and committed > statutory:
             self.error(json_key(path, "committed_days"),
@@ -288,6 +289,19 @@ class _Semantics:
             methods = result.get("methods")
             if isinstance(methods, list) and methods and all(method in METHODS for method in methods):
                 info.physical_results.append(result)  # a wrong shape is the structure pass's to report
+
+    def deferral(self, obj: dict, path: str) -> None:
+        """容缺受理: only a required material is deferrable, and only a conditional approval can be
+        revoked when a deferred material is missed (each reported; the schema checks the shapes)."""
+        for entry, entry_path in _objects(obj, "materials", path):
+            if isinstance(entry.get("deferrable"), dict) and entry.get("required", True) is False:
+                self.error(json_key(entry_path, "deferrable"),
+                           _("only a required material can be deferrable (this one is optional)"))
+        policy = obj.get("deferral")
+        if isinstance(policy, dict) and policy.get("on_missed") == "revoke" \
+                and policy.get("conditional_approval") is not True:
+            self.error(json_key(json_key(path, "deferral"), "on_missed"),
+                       _("'revoke' needs conditional_approval: true (only a conditional approval can be revoked)"))
 
     def automatic(self, obj: dict, path: str) -> None:
         """An optional automatic checker: the dotted name of a registered checker."""

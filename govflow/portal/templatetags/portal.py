@@ -14,7 +14,7 @@ STATUS_TONES = {
     "draft": "grey", "submitted": "blue", "in_progress": "blue", "correction_requested": "orange",
     "completed": "green", "withdrawn": "grey",
     "waiting": "grey", "queued": "blue", "in_review": "blue", "approved": "green", "rejected": "red",
-    "cancelled": "grey", "partially_approved": "orange",
+    "cancelled": "grey", "revoked": "red", "partially_approved": "orange",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from govflow.applications import deferral, refusal_list, services
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.readiness import readiness
 from govflow.catalog import questions as qa
@@ -323,7 +324,8 @@ def _delivery_context(request: HttpRequest, application: Application, definition
 def _check_context(request: HttpRequest, application: Application, definition: Definition, *,
                    errors: dict | None = None, missing_materials: Iterable[str] = (), submitted: bool = False,
                    place_errors: Iterable[str] = (), delivery_posted: dict | None = None,
-                   delivery_errors: dict | None = None) -> dict:
+                   delivery_errors: dict | None = None, deferral_posted: dict | None = None,
+                   deferral_errors: dict | None = None) -> dict:
     data = application.data or {}
     documents = _documents(application)
     report = readiness(definition, data, documents)
@@ -350,11 +352,15 @@ def _check_context(request: HttpRequest, application: Application, definition: D
         for row in section["rows"]:
             for message in row["errors"]:
                 error_items.append({"href": row["change_url"], "text": f"{row['label']}: {message}"})
+    deferral_offer = _deferral_offer(application, materials, report.missing_materials, deferral_posted,
+                                     deferral_errors)
+    may_follow = set(deferral_offer["codes"]) if deferral_offer["offered"] and not submitted else set()
     for material in materials:
-        if material["code"] in set(missing_materials):
+        if material["code"] in set(missing_materials) and material["code"] not in may_follow:
             material["errors"].append(_("Upload this material."))
             error_items.append({"href": f"{materials_url}#{material['id']}",
                                 "text": f"{material['label']}: {_('Upload this material.')}"})
+    error_items += [{"href": "#deferral", "text": message} for message in deferral_offer["errors"]]
     delivery = _delivery_context(request, application, definition, applicable, posted=delivery_posted,
                                  errors=delivery_errors)
     error_items += delivery.pop("delivery_error_items")
@@ -365,7 +371,32 @@ def _check_context(request: HttpRequest, application: Application, definition: D
         "sections": rows_by_section, "materials": materials, "materials_url": materials_url,
         "error_items": error_items, "submitted": submitted, "submit_key": uuid.uuid4().hex,
         "decision": _decision(definition, applicable), "has_guide": bool(definition.guide), "place": place,
+        "deferral": deferral_offer,
     }
+
+
+def _deferral_offer(application: Application, materials: list[dict], missing: Iterable[str],
+                    posted: dict | None, errors: dict | None) -> dict:
+    """容缺受理 on the check page: the missing materials that may follow, the terms in full, and
+    the refusal list's reason when the applicant may not (one query, only when one may follow)."""
+    missing = set(missing)
+    offer = [m for m in materials if m["deferrable_days"] and m["code"] in missing]
+    errors = errors or {}
+    messages_ = [*errors.get("defer", []), *errors.get("accept_deferral_terms", [])]
+    if not offer:
+        return {"offered": False, "materials": [], "codes": [], "errors": messages_}
+    refused = refusal_list.reason_for(application)
+    posted = posted or {}
+    chosen = set(posted.get("defer") or [])
+    return {"offered": not refused, "refused_reason": refused, "codes": [m["code"] for m in offer],
+            "materials": [{**m, "checked": m["code"] in chosen} for m in offer],
+            "accepted": bool(posted.get("accept")), "terms": str(deferral.TERMS),
+            "terms_version": deferral.TERMS_VERSION, "errors": messages_}
+
+
+def _deferral_from_post(post: Any) -> dict:
+    return {"defer": [c for c in post.getlist("defer") if isinstance(c, str)][:50],
+            "accept": post.get("accept_deferral_terms") == "1"}
 
 
 
@@ -384,8 +415,10 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if application.status != ApplicationStatus.DRAFT and key and application.submit_key == key:
         return redirect("receipt", pk=application.pk)  # a double click: the first one won
     try:
+        chosen = _deferral_from_post(request.POST)
         application = services.application_submit(application=application, user=request.user, idempotency_key=key,
-                                                  delivery=delivery_from_post(request.POST))
+                                                  delivery=delivery_from_post(request.POST),
+                                                  defer=chosen["defer"], accept_deferral_terms=chosen["accept"])
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
         definition = _definition(application)
@@ -393,7 +426,10 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
                                  missing_materials=errors.get("materials") or [], submitted=True,
                                  place_errors=refusal_messages(exc, definition),
                                  delivery_posted=delivery_from_post(request.POST),
-                                 delivery_errors=errors.get("delivery"))
+                                 delivery_errors=errors.get("delivery"),
+                                 deferral_posted=_deferral_from_post(request.POST),
+                                 deferral_errors={k: errors[k] for k in ("defer", "accept_deferral_terms")
+                                                  if isinstance(errors.get(k), list)})
         if not context["error_items"]:
             context["error_items"] = [{"href": "#submit", "text": _("The application is not complete.")}]
         return render(request, "portal/apply_check.html", context, status=400)

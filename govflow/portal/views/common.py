@@ -140,6 +140,7 @@ def _decision(definition: Definition, applicable: list[str]) -> dict:
 
 def _materials_for(definition: Definition, applicable: list[str], documents: dict[str, Document]) -> list[dict]:
     required = definition.required_materials(applicable)
+    deferrable = definition.deferrable_materials(applicable)  # 容缺受理: may follow after submission
     result = []
     for material in definition_materials(definition):
         users = [p for p in material["procedures"] if p in applicable]
@@ -156,6 +157,7 @@ def _materials_for(definition: Definition, applicable: list[str], documents: dic
             "accept": ",".join(dict.fromkeys(FILE_TYPE_ACCEPT.get(t, f".{t}") for t in types)),
             "max_size_mb": material.get("max_size_mb", 10),
             "document": documents.get(material["code"]),
+            "deferrable_days": deferrable.get(material["code"]),
             "errors": [],
         })
     return result

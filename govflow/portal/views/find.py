@@ -11,6 +11,7 @@ from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.catalog.questions import procedure_name
 from govflow.parties.selectors import refusal_for, served_in
+from govflow.stats.ratings import public_ratings
 
 from ..acting import current_principal
 from ..selectors import (
@@ -87,3 +88,19 @@ def one_thing_guide(request: HttpRequest, code: str) -> HttpResponse:
         "guide": guide, "materials": [(m, _types_text(m.types)) for m in guide.materials],
         "personal": division is not None,
     })
+
+
+@require_safe
+def one_thing_ratings(request: HttpRequest, code: str) -> HttpResponse:
+    """A one thing's ratings for everyone (好差评 公示): how many at each level and the share of bad
+    ones answered; no names, comments or application numbers. Offered like its page (else not found)."""
+    principal = current_principal(request)
+    division = served_in(principal, request.user) if request.user.is_authenticated else None
+    one_thing = offered_one_thing(division, code)
+    if one_thing is None:
+        raise Http404("No such one thing.")
+    summary = public_ratings(one_thing)
+    most = max(summary.counts.values(), default=0) or 1
+    bars = [(level, n, round(n * 100 / most)) for level, n in sorted(summary.counts.items(), reverse=True)]
+    return render(request, "portal/one_thing_ratings.html", {
+        "one_thing": card(one_thing), "summary": summary, "bars": bars})

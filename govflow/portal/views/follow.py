@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import papers, proactive, services
 from govflow.applications import selectors as app_selectors
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Origin
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus, DocumentStatus, Origin
 from govflow.applications.readiness import readiness
 from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope, stale_materials
@@ -150,6 +150,8 @@ def _holder(case, definition: Definition, department: str) -> str:
         return _("No one: refused")
     if case.status == CaseStatus.CANCELLED:
         return _("No one: cancelled")
+    if case.status == CaseStatus.REVOKED:
+        return _("No one: the approval was revoked")
     return _("No one: finished")
 
 
@@ -182,7 +184,7 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
 
 def _timeline_note(entry) -> str:
     """The words a citizen should read with an event: a clerk's reason or request."""
-    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved"):
+    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved", "case.revoked"):
         return readable_comment(entry.message)
     if entry.kind in ("application.submitted", "application.started_again"):
         return entry.message  # the application number (of the earlier one, when started again)
@@ -307,6 +309,10 @@ def _detail_context(request: HttpRequest, application: Application, *, correctio
         "delivery": delivery_rules.choice_summary(application), "deliveries": deliveries,
         "rejections": rejection_notices(definition, cases),
         "may_apply_again": may_apply_again(application.status, application.outcome),
+        # 容缺受理: the materials still to follow, each a task with its due date and an upload.
+        "to_follow": [m for m in materials if m["document"] is not None
+                      and m["document"].status == DocumentStatus.DEFERRED],
+        "today": timezone.localdate(),
     }
 
 
@@ -337,6 +343,32 @@ def _task_list(application: Application, definition: Definition, documents: dict
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = app_selectors.application_for_citizen(request.user, pk)
     return render(request, "portal/application_detail.html", _detail_context(request, application))
+
+
+@login_required
+@require_POST
+def application_hand_in(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand in a material that was accepted to follow (容缺受理)."""
+    application = app_selectors.application_for_citizen(request.user, pk)
+    definition = _definition(application)
+    code = request.POST.get("material", "")
+    uploads = request.FILES.getlist("file")
+    error = ""
+    if len(uploads) != 1:
+        error = _("Choose a file.") if not uploads else _("Upload one file at a time.")
+    else:
+        try:
+            services.document_upload(application=application, user=request.user, material_code=code,
+                                     file=uploads[0], filename=uploads[0].name)
+        except DomainError as exc:
+            error = _domain_message(exc, material=definition.materials.get(code))
+    if error:
+        context = _detail_context(request, application, material_errors={code: [error]})
+        if not any(m["code"] == code for m in context["to_follow"]):
+            context["error_items"].insert(0, {"href": "#to-follow", "text": error})
+        return render(request, "portal/application_detail.html", context, status=400)
+    messages.success(request, _("Thank you: the material is handed in and the department is told."))
+    return redirect(f"{reverse('application', args=[application.pk])}")
 
 
 @login_required

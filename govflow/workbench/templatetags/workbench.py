@@ -79,11 +79,13 @@ def assign_options(context, member_choices, holder_id) -> SafeString:
 ROW = ('<tr class="wb-row wb-row--{state}" data-row>'
        '<td data-label="{l_sla}">{badge}</td>'
        '<th scope="row" data-label="{l_app}"><a class="wb-num" href="{url}" data-row-link>{number}</a></th>'
-       '<td data-label="{l_proc}">{procedure}</td>{office}'
+       '<td data-label="{l_proc}">{procedure}{flag}</td>{office}'
        '<td data-label="{l_due}" class="wb-nowrap"><time datetime="{due}">{due}</time> '
        '<span class="wb-muted">{remaining}</span></td>'
        '<td data-label="{l_wait}" class="wb-nowrap">{waiting}</td>'
        '<td class="wb-actions">{action}</td></tr>')
+#: 容缺受理: the flag of a case whose deferred material was not handed in on time.
+MATERIAL_OVERDUE = ' <span class="wb-tag wb-tag--warn" data-material-overdue>{}</span>'
 CLAIM = ('<button type="submit" class="wb-btn" formaction="{}claim/" data-claim>{}'
          '<span class="visually-hidden"> {}</span></button>')
 RELEASE = ('<button type="submit" class="wb-btn wb-btn--quiet" formaction="{}release/" data-release>{}'
@@ -103,6 +105,7 @@ def task_rows(context, rows, mode: str, show_office: bool = False) -> SafeString
     l_office_e = esc(gettext("Office"))
     action, l_action_e = (CLAIM, esc(gettext("Claim"))) if mode == "queue" else (RELEASE, esc(gettext("Release")))
     remaining_e: dict[int | None, str] = {}
+    overdue_e = MATERIAL_OVERDUE.format(esc(gettext("material overdue")))
     out = []
     for row in rows:
         sla = row.sla
@@ -112,6 +115,7 @@ def task_rows(context, rows, mode: str, show_office: bool = False) -> SafeString
         office_e = f'<td data-label="{l_office_e}">{esc(row.office_name)}</td>' if show_office else ""
         out.append(ROW.format(state=esc(sla.state), badge=_badge(context, sla), url=url_e, number=number_e,
                               procedure=esc(row.procedure_name), office=office_e, due=esc(row.due),
+                              flag=overdue_e if row.material_overdue else "",
                               remaining=remaining_e[sla.remaining], waiting=esc(row.waiting),
                               action=action.format(url_e, l_action_e, number_e), **labels_e))
     return mark_safe("\n".join(out))  # every value was escaped above

@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0016_document_status_origin_refusal_list'),
-        ('catalog', '0013_one_thing_triggers'),
+        ('applications', '0021_deferred_materials'),
+        ('catalog', '0014_one_thing_triggers'),
         ('parties', '0002_verbose_names_for_administrators'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0012_procedure_remedies'),
+        ('catalog', '0013_procedure_deferral'),
     ]
 
     operations = [

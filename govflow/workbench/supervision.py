@@ -1,0 +1,288 @@
+"""Supervision pages under ``/workbench/stats/``: the heatmap of decisions and the cases behind
+each of its cells, the reform's figures, and 好差评 (ratings and their follow-up). Supervisors see
+the offices they supervise and those they oversee (read-only: these pages change nothing); staff
+see everything. Every table downloads as CSV. Interface only: the figures come from
+``govflow.stats``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from govflow.catalog.calendar import local_date
+from govflow.catalog.models import OneThing, localized
+from govflow.stats import heatmap as reads
+from govflow.stats import ratings as rating_reads
+from govflow.stats.reform import FIGURES, reform_figures
+from govflow.stats.stages import STAGES, where_time_goes
+
+from . import selectors
+from .forms import StatsFilterForm
+from .views import _context
+
+#: Leading characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: The default period: the last twelve weeks up to today.
+DEFAULT_DAYS = 7 * 12
+CASES_PAGE_SIZE = 50
+#: Most bad ratings one download holds (a period is at most a year).
+MAX_CSV_ROWS = 100_000
+
+
+def stats_viewer(view):
+    """Staff and supervisors; anonymous users go to the login page, anyone else gets 403
+    (``PermissionDenied`` from the stats scope)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        request.offices = list(reads.visible_offices(request.user))  # PermissionDenied → 403
+        request.staff = selectors.staff_for(request.user)
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _stats_context(request: HttpRequest, **extra: Any) -> dict:
+    if request.staff is None:  # staff without an office membership
+        return {"staff": None, "held_count": 0, "may_use_admin": admin.site.has_permission(request), **extra}
+    return _context(request, **extra)
+
+
+def _filters(request: HttpRequest) -> tuple[StatsFilterForm, reads.Scope | None]:
+    """The bound filter form (defaults filled in) and the user's scope, ``None`` if invalid."""
+    today = local_date(timezone.now())
+    data = {"date_from": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "date_to": today.isoformat(),
+            "by": "week", **{k: v for k, v in request.GET.items() if k != "page"}}
+    offices = request.offices
+    form = StatsFilterForm(
+        data, max_days=reads.MAX_RANGE_DAYS,
+        divisions=[(d.code, d.display_name) for d in reads.division_choices(offices)],
+        offices=[(o.code, o.display_name) for o in offices],
+        one_things=[(code, localized(name) or code)
+                    for code, name in OneThing.objects.order_by("code").values_list("code", "name")])
+    if not form.is_valid():
+        return form, None
+    c = form.cleaned_data
+    scope = reads.scope_for(request.user, offices, division=c["division"], office=c["office"],
+                            one_thing=c["one_thing"])
+    return form, scope
+
+
+def _query(form: StatsFilterForm, **changes: Any) -> str:
+    c = form.cleaned_data
+    values = {"date_from": c["date_from"].isoformat(), "date_to": c["date_to"].isoformat(), "by": c["by"],
+              "division": c["division"], "office": c["office"], "one_thing": c["one_thing"], **changes}
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+HEATMAP_HEADER = ["department", "procedure", "period_start", "period_end", "decided", "on_time", "on_time_rate",
+                  "median_working_days", "open_overdue"]
+
+
+def _heatmap_lines(result: reads.Heatmap) -> Iterable[list[Any]]:
+    """One line per row and column, then the row's whole period with its open overdue count."""
+    for row in result.rows:
+        for cell in row.cells:
+            yield [row.department_code, row.procedure_code, cell.column.start.isoformat(), cell.column.end.isoformat(),
+                   cell.decided, cell.on_time, cell.on_time_rate, cell.median_days, ""]
+        yield [row.department_code, row.procedure_code, result.date_from.isoformat(), result.date_to.isoformat(),
+               row.total.decided, row.total.on_time, row.total.on_time_rate, row.total.median_days, row.overdue]
+
+
+@require_safe
+@stats_viewer
+def stats_heatmap(request: HttpRequest) -> HttpResponse:
+    """Department × procedure by week or month: decided, on time, median working days; open overdue."""
+    form, scope = _filters(request)
+    if scope is None:
+        return render(request, "workbench/stats/heatmap.html",
+                      _stats_context(request, title=_("Supervision"), form=form, result=None), status=400)
+    c = form.cleaned_data
+    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
+    if _download(request) == "csv":
+        return _table(request, "heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
+    cases_url = reverse("workbench:stats-cases")
+
+    def link(procedure: str, state: str, column: Any = None) -> str:
+        period = {"date_from": column.start.isoformat(), "date_to": column.end.isoformat()} if column else {}
+        return f"{cases_url}?{_query(form, procedure=procedure, state=state, by='', **period)}"
+
+    for row in result.rows:
+        row.cell_links = [(cell, link(row.procedure_code, reads.DECIDED, cell.column)) for cell in row.cells]
+        row.total_link = link(row.procedure_code, reads.DECIDED)
+        row.overdue_link = link(row.procedure_code, reads.OVERDUE)
+    return render(request, "workbench/stats/heatmap.html", _stats_context(
+        request, title=_("Supervision"), form=form, result=result, rows=result.rows,
+        csv_url=f"?{_query(form, download='csv')}"))
+
+
+@require_safe
+@stats_viewer
+def stats_cases(request: HttpRequest) -> HttpResponse:
+    """The cases behind a heatmap cell: decided in the period, or open and overdue now."""
+    form, scope = _filters(request)
+    procedure = request.GET.get("procedure", "")
+    state = request.GET.get("state", reads.DECIDED)
+    if scope is None or state not in (reads.DECIDED, reads.OVERDUE) or not procedure:
+        raise Http404("No such cases.")
+    c = form.cleaned_data
+    cases = reads.cell_cases(scope, procedure=procedure, state=state, date_from=c["date_from"],
+                             date_to=c["date_to"]).select_related("application", "office", "department")
+    page = Paginator(cases, CASES_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page"})
+    return render(request, "workbench/stats/cases.html", _stats_context(
+        request, title=_("Cases"), form=form, page=page, state=state, procedure=procedure, query=query,
+        overdue=state == reads.OVERDUE, back_url=f"{reverse('workbench:stats')}?{_query(form)}"))
+
+
+def _cell_text(value: Any) -> Any:
+    """A value for a CSV cell: text a spreadsheet would run as a formula is quoted with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _table(request: HttpRequest, name: str, form: StatsFilterForm, header: list[str],
+           rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    """A table as a download: CSV (UTF-8 with a byte-order mark, so spreadsheets read Chinese), or
+    XLSX with ``format=xlsx``. In both, text is only ever text: a CSV cell a spreadsheet would run as
+    a formula is quoted with ``'``, and an XLSX cell is written as a string whatever it starts with."""
+    c = form.cleaned_data
+    stem = f'{name}-{c["date_from"].isoformat()}-{c["date_to"].isoformat()}'
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(stem, header, rows)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell_text(value) for value in row])
+    return response
+
+
+def _xlsx(stem: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(stem[:31])
+
+    def cell(value: Any) -> WriteOnlyCell:
+        found = WriteOnlyCell(sheet, value="" if value is None else value)
+        if isinstance(value, str):
+            found.data_type = "s"  # never a formula
+        return found
+
+    sheet.append([cell(value) for value in header])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{stem}.xlsx"'
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response.write(buffer.getvalue())
+    return response
+
+
+def _download(request: HttpRequest) -> str:
+    return request.GET.get("download", "")
+
+
+def _bad_request(request: HttpRequest, template: str, form: StatsFilterForm, **extra: Any) -> HttpResponse:
+    return render(request, template, _stats_context(request, form=form, invalid=True, **extra), status=400)
+
+
+@require_safe
+@stats_viewer
+def stats_reform(request: HttpRequest) -> HttpResponse:
+    """减环节、减材料、减时限、减跑动 over the applications completed in the period."""
+    form, scope = _filters(request)
+    title = _("The reform's figures")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/reform.html", form, title=title)
+    c = form.cleaned_data
+    lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
+    if _download(request) == "csv":
+        header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
+        return _table(request, "reform", form, header, (
+            [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
+            for line in [*lines, total]))
+    return render(request, "workbench/stats/reform.html", _stats_context(
+        request, title=title, form=form, lines=lines, total=total, figures=FIGURES,
+        date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
+
+
+@require_safe
+@stats_viewer
+def stats_ratings(request: HttpRequest) -> HttpResponse:
+    """Ratings by office, procedure and clerk, and every bad rating with its follow-up."""
+    form, scope = _filters(request)
+    title = _("Ratings")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
+    c = form.cleaned_data
+    period = {"date_from": c["date_from"], "date_to": c["date_to"]}
+    download = _download(request)
+    if download == "bad":
+        rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
+        return _table(request, "bad-ratings", form, ["application", "one_thing", "score", "comment", "rated_at", "follow_up",
+                                          "answered_at", "answered_by", "working_days_to_answer"],
+                    ([r.number, r.one_thing, r.score, r.comment, r.rated_at.isoformat(), r.follow_up_note,
+                      r.answered_at.isoformat() if r.answered_at else "", r.answered_by, r.working_days_to_answer]
+                     for r in rows))
+    if download in rating_reads.BY:
+        rows = rating_reads.ratings_by(scope, download, **period)
+        return _table(request, f"ratings-by-{download}", form,
+                    [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
+                     "answered"],
+                    ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered] for r in rows))
+    tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
+              for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
+                                ("clerk", _("By clerk")))]
+    page = Paginator(rating_reads.bad_ratings_queryset(scope, **period), CASES_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "workbench/stats/ratings.html", _stats_context(
+        request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
+        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""),
+        csv_query=_query(form, by=""), **period))
+
+
+@require_safe
+@stats_viewer
+def stats_time(request: HttpRequest) -> HttpResponse:
+    """Where time goes: per procedure, median and p90 working days per stage of its decided cases."""
+    form, scope = _filters(request)
+    title = _("Where time goes")
+    if scope is None:
+        return _bad_request(request, "workbench/stats/time.html", form, title=title)
+    c = form.cleaned_data
+    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
+    if _download(request) == "csv":
+        header = ["department", "procedure", "decided",
+                  *(f"{stage}_{q}" for stage in STAGES for q in ("median", "p90"))]
+        return _table(request, "where-time-goes", form, header, (
+            [row.department_code, row.procedure_code, row.decided,
+             *(value for _stage, median, p90 in row.stages for value in (median, p90))]
+            for row in rows))
+    return render(request, "workbench/stats/time.html", _stats_context(
+        request, title=title, form=form, rows=rows, date_from=c["date_from"], date_to=c["date_to"],
+        csv_url=f"?{_query(form, download='csv')}"))

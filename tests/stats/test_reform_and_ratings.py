@@ -1,0 +1,110 @@
+"""The reform's figures and 好差评 over the National Day story (tests/stats/holiday.py ``rated``):
+Q and T ("start a business", solo) completed on 10-13; T rated 5, Q rated 1 and answered the
+next working day."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+
+from govflow.catalog.models import Office, OneThing
+from govflow.stats.heatmap import scope_for, visible_offices
+from govflow.stats.ratings import bad_ratings, bad_ratings_queryset, public_ratings, ratings_by
+from govflow.stats.reform import reform_figures
+
+from ..factories import MembershipFactory, UserFactory
+from . import holiday
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"date_from": date(2026, 9, 14), "date_to": date(2026, 10, 14)}
+#: What one "start a business" application saves by the demo definition (the API's savings):
+#: 5 procedures → 4 applications fewer; fields 44 − 21; materials 14 − 7; visits 5 − 0;
+#: days 45 statutory − 3 committed.
+ONE_BUSINESS = {"applications_saved": 4, "fields_saved": 23, "materials_saved": 7, "visits_saved": 5,
+                "days_saved": 42}
+
+
+@pytest.fixture
+def supervisor(demo_catalog):
+    user = UserFactory(username="super-amr-xh")
+    MembershipFactory(user=user, office=Office.objects.get(code="amr-330106"), role="supervisor")
+    return user
+
+
+@pytest.fixture
+def story(citizen_alice, clerks, supervisor):
+    return holiday.rated(alice=citizen_alice, clerks=clerks, supervisor=supervisor)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="stats-staff", is_staff=True)
+
+
+@pytest.fixture
+def on_today():
+    with time_machine.travel(holiday.TODAY, tick=False):
+        yield
+
+
+def scope(user, **filters):
+    return scope_for(user, list(visible_offices(user)), **filters)
+
+
+def test_reform_figures_total_and_per_application(story, staff, on_today, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        lines, total = reform_figures(scope(staff), **PERIOD)
+    assert [(line.code, line.applications) for line in lines] == [("business-startup", 2)]
+    assert total.totals == {key: 2 * value for key, value in ONE_BUSINESS.items()}
+    assert total.per_application == ONE_BUSINESS
+
+
+def test_reform_figures_count_completion_in_the_period(story, staff, on_today):
+    _lines, total = reform_figures(scope(staff), date_from=date(2026, 10, 14), date_to=date(2026, 10, 14))
+    assert total.applications == 0 and total.per_application["days_saved"] is None
+    lines, _total = reform_figures(scope(staff, one_thing="newborn"), **PERIOD)
+    assert lines == []
+
+
+def test_reform_figures_split_by_a_column(story, staff, on_today):
+    lines, _total = reform_figures(scope(staff), split_by=("channel",), **PERIOD)
+    assert [(line.code, line.split, line.applications) for line in lines] == [("business-startup", ("online",), 2)]
+
+
+def test_reform_figures_of_a_supervisor_are_their_offices_applications(story, supervisor, on_today):
+    _lines, total = reform_figures(scope(supervisor), **PERIOD)
+    assert total.applications == 2  # both have a Market Regulation case at Xihu
+    health = UserFactory(username="super-health")
+    MembershipFactory(user=health, office=Office.objects.get(code="health-330106"), role="supervisor")
+    assert reform_figures(scope(health), **PERIOD)[1].applications == 0  # no health case in them
+
+
+@pytest.mark.parametrize("by", ["office", "procedure", "clerk"])
+def test_ratings_by_office_procedure_and_clerk(story, staff, on_today, by):
+    rows = ratings_by(scope(staff), by, **PERIOD)
+    assert len(rows) == 3  # amr, psb, tax (offices, procedures, their clerks)
+    for row in rows:
+        # each counts the two ratings once, however many cases of theirs an application had
+        assert (row.ratings, row.counts, row.average, row.bad, row.answered, row.answered_share) == (
+            2, {1: 1, 2: 0, 3: 0, 4: 0, 5: 1}, 3.0, 1, 1, 1.0)
+
+
+def test_every_bad_rating_with_its_follow_up(story, staff, supervisor, on_today):
+    rows = bad_ratings(bad_ratings_queryset(scope(staff), **PERIOD))
+    assert [(r.number, r.score, r.comment, r.follow_up_note, r.answered_by, r.working_days_to_answer)
+            for r in rows] == [(story["Q"].number, 1, "节前提交，节后才办", "已致电申请人说明假期安排",
+                                supervisor.username, 1)]
+    assert bad_ratings(bad_ratings_queryset(scope(staff), date_from=date(2026, 10, 14),
+                                            date_to=date(2026, 10, 14))) == []
+
+
+def test_the_public_summary_has_counts_and_the_answered_share(story, on_today, django_assert_num_queries):
+    business = OneThing.objects.get(code="business-startup")
+    with django_assert_num_queries(1):
+        summary = public_ratings(business)
+    assert (summary.counts, summary.ratings, summary.bad, summary.answered_percent) == (
+        {1: 1, 2: 0, 3: 0, 4: 0, 5: 1}, 2, 1, 100)
+    newborn = public_ratings(OneThing.objects.get(code="newborn"))
+    assert (newborn.ratings, newborn.answered_percent) == (0, None)
