@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import auth, callbacks, catalog, parties, privacy, stats, views
+from . import auth, callbacks, catalog, offers, parties, privacy, stats, views
 
 app_name = "api"
 
@@ -35,4 +35,4 @@ urlpatterns = [
     path("deliveries/<int:pk>/advance/", views.DeliveryAdvanceView.as_view(), name="delivery-advance"),
 ]
 urlpatterns += (auth.urlpatterns + catalog.urlpatterns + parties.urlpatterns + stats.urlpatterns
-                + callbacks.urlpatterns + privacy.urlpatterns)
+                + callbacks.urlpatterns + privacy.urlpatterns + offers.urlpatterns)

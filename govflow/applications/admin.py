@@ -38,6 +38,7 @@ from .models import (
     CorrectionRequest,
     Delivery,
     Evaluation,
+    Offer,
     RefusalEntry,
     TimelineEntry,
     Verification,
@@ -441,3 +442,16 @@ class VerificationAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("case", "office", "checked_by")
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    """Proactive services (免申即享, docs/proactive.md): what each event offered or granted, to whom,
+    and what became of it. Look only: offers are made by events and answered by their people."""
+
+    list_display = ("one_thing", "applicant", "organisation", "mode", "state", "event_source", "event_id",
+                    "created_at", "decided_at")
+    list_filter = ("mode", "state", "one_thing")
+    search_fields = ("event_id", "event_source", "applicant__username", "organisation__name")
+    list_select_related = ("one_thing", "applicant", "organisation")
+    fields = ("one_thing", "applicant", "organisation", "mode", "state", "event_source", "event_id",
+              "event_data", "answers", "application", "created_at", "decided_at")
+    readonly_fields = fields

@@ -37,6 +37,7 @@ from govflow.catalog.checkers import (
     checker,
     get_checker,
 )
+from govflow.catalog.definition import get_definition
 from govflow.errors import DomainError
 from govflow.notifications.delivery import PermanentFailure
 
@@ -118,15 +119,23 @@ ENROLLED_AUTOMATICALLY = automatic_comment(gettext_lazy(
 def newborn_medical_insurance(case: Any, application: Any) -> Decision:
     """新生儿医保参保登记: enrol automatically once the household registration issued the baby's
     citizen id; the enrolment number is derived from it and the application number, so that
-    running the check again gives the same number."""
+    running the check again gives the same number.
+
+    The citizen id is the one this application issued (the ``newborn`` one thing) or, for an
+    enrolment granted without applying (``newborn-insurance``, docs/proactive.md), the answer
+    ``citizen_id`` its trigger filled in from the household registration's output. The number is
+    issued as the procedure's one output, whatever its code."""
     citizen_id = (IssuedOutput.objects.filter(application=application, code="citizen_id")
-                  .values_list("value", flat=True).first())
+                  .values_list("value", flat=True).first()) or (application.data or {}).get("citizen_id")
     if not citizen_id:
         return HandToClerk("no citizen id has been issued for the baby yet")
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", citizen_id):
+    if not isinstance(citizen_id, str) or not re.fullmatch(r"[0-9]{17}[0-9X]", citizen_id):
         return HandToClerk("the issued citizen id is not a valid resident id number")
+    outputs = get_definition(application.version).procedures.get(case.procedure_code, {}).get("outputs") or []
+    if len(outputs) != 1:
+        return HandToClerk("the procedure does not issue exactly one output")
     digits = re.sub(r"[^0-9]", "", application.number or "") or f"{application.pk:012d}"
     # Region of registration (first 6 digits of the id) + the application's number: unique and stable.
     number = f"{citizen_id[:6]}{digits}"[:30]
-    return Approve(outputs={"medical_insurance_no": number},
+    return Approve(outputs={outputs[0]["code"]: number},
                    comment=ENROLLED_AUTOMATICALLY)

@@ -23,6 +23,7 @@ from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import Authorisation, live_q
 from govflow.parties.selectors import holders_of
 
+from . import events
 from .models import (
     FINAL_CASE_STATUSES,
     Application,
@@ -264,6 +265,7 @@ def deliver(process: Any) -> None:
     results = {c.procedure_code: c.outputs for c in approved if c.outputs}
     s.log("application.completed", message=outcome, data={"outcome": outcome, "outputs": results})
     s.notify("application.completed", payload={"outcome": outcome, "outputs": results, "number": app.number})
+    events.application_completed(s)
 
 
 # -- domain rules used by the handlers and the services ----------------------------------------

@@ -914,3 +914,63 @@ class AccessLogAnchor(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Access log anchors are append-only.")
+# -- proactive services (免申即享): applications/proactive.py, docs/proactive.md ----------------
+
+class OfferState(models.TextChoices):
+    OFFERED = "offered", _("Waiting for the applicant")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+
+
+class OfferMode(models.TextChoices):
+    OFFER = "offer", _("Offered: the applicant confirms")
+    GRANT = "grant", _("Granted: decided automatically")
+
+
+class Offer(models.Model):
+    """A one thing the state started for a party because of an event (免申即享), before anyone asked.
+
+    One row per (one thing, event, party): the unique constraints make a trigger idempotent on the
+    event's id, also under concurrent events. ``mode`` offer: ``application`` is a pre-filled draft
+    (``origin=offer``) that waits for the applicant to confirm or decline; mode grant: the
+    application was submitted at once (``origin=grant``) and its automatic checkers decide it, so
+    the row is ``accepted`` from the start."""
+
+    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.PROTECT, related_name="offers",
+                                  verbose_name=_("one thing"))
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="offers", verbose_name=_("applicant (person)"))
+    organisation = models.ForeignKey("parties.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="offers", verbose_name=_("applicant (organisation)"))
+    mode = models.CharField(_("mode"), max_length=8, choices=OfferMode.choices)
+    event_source = models.CharField(_("event source"), max_length=80,
+                                    help_text=_("The trigger's event: output:<code>, completed:<one thing> "
+                                                "or import:<name>."))
+    event_id = models.CharField(_("event id"), max_length=100)
+    event_data = models.JSONField(_("event data"), default=dict, blank=True)
+    answers = models.JSONField(_("pre-filled answers"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=OfferState.choices, default=OfferState.OFFERED)
+    application = models.OneToOneField(Application, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="offer", verbose_name=_("application"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(applicant__isnull=False, organisation__isnull=True)
+                                   | Q(applicant__isnull=True, organisation__isnull=False), name="offer_one_party"),
+            models.UniqueConstraint(fields=["one_thing", "event_source", "event_id", "applicant"],
+                                    condition=Q(organisation__isnull=True), name="uniq_offer_person_event"),
+            models.UniqueConstraint(fields=["one_thing", "event_source", "event_id", "organisation"],
+                                    condition=Q(organisation__isnull=False), name="uniq_offer_organisation_event"),
+        ]
+        indexes = [models.Index(fields=["applicant", "state"], name="offer_applicant_state"),
+                   models.Index(fields=["organisation", "state"], name="offer_organisation_state",
+                                condition=Q(organisation__isnull=False))]
+        verbose_name = _("proactive offer")
+        verbose_name_plural = _("proactive offers")
+
+    def __str__(self) -> str:
+        return f"{self.one_thing_id} {self.event_source}#{self.event_id} ({self.state})"

@@ -40,7 +40,7 @@ from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
 
-from . import commitment_papers, deferral, engine, papers, routing
+from . import commitment_papers, deferral, engine, events, papers, routing
 from . import delivery as delivery_rules
 from .flows import OneThingFlow
 from .models import (
@@ -953,6 +953,7 @@ def task_complete(*, case: Case, user: Any, decision: Any, outputs: Any = None, 
             s.log("case.approved", case=case, message=comment, data=data)
             papers.issue_certificates(s, case, issued)
             commitment_papers.open_verifications(s, definition, case, now)  # 告知承诺制: the draw
+            events.outputs_issued(s, case, issued)
             s.notify("case.approved", payload={"procedure": case.procedure_code, "number": app.number})
             _start_deliveries(s, definition, case, now)
         elif decision == "reject":

@@ -48,6 +48,13 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
                  _("You started a new application from this one")),
     TimelineKind("application.started_again", _("Started again from an earlier application"),
                  _("Started again from your earlier application")),
+    # Proactive services (applications/proactive.py): the state prepared the application (a pre-filled
+    # draft the applicant confirmed: recorded at confirmation, dated when it was offered) or granted it
+    # without an application; ``data`` names the event.
+    TimelineKind("application.offered", _("Prepared by the government without an application"),
+                 _("Prepared for you without an application")),
+    TimelineKind("application.granted", _("Granted without an application"),
+                 _("Granted to you without an application")),
     _case("case.queued", _("Queued"), _("%(procedure)s: waiting for %(department)s")),
     _case("case.claimed", _("Claimed"), _("%(procedure)s: a clerk at %(department)s started the review")),
     _case("case.released", _("Released"), _("%(procedure)s: returned to the %(department)s queue")),

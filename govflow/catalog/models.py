@@ -478,6 +478,12 @@ class OneThing(models.Model):
                                        help_text=_("Unpublished one things take no new applications."))
     current_version = models.ForeignKey("OneThingVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+", verbose_name=_("current version"))
+    # -- proactive services (免申即享): see govflow.catalog.triggers and docs/proactive.md --
+    triggers = models.JSONField(
+        _("triggers"), default=list, blank=True,
+        help_text=_('Events that offer or grant this one thing without an application: '
+                    '[{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant"}]. '
+                    'Live: a change applies at once, without a new version.'))
 
     class Meta:
         ordering = ["code"]

@@ -454,6 +454,8 @@ class OneThingAdmin(admin.ModelAdmin):
         (_("Where it is offered"), {"fields": ("division", "route_by")}),
         (_("Who may apply"), {"fields": ("applicant",)}),
         (_("Promise and guide"), {"fields": ("committed_days", "guide")}),
+        (_("Proactive services (offered or granted without an application)"),
+         {"classes": ("collapse",), "fields": ("triggers",)}),
     )
 
     def get_queryset(self, request: HttpRequest):

@@ -53,6 +53,7 @@ from govflow.catalog.models import (
 from govflow.catalog.physical import physical_results_errors
 from govflow.catalog.rules import RuleError, compile_rule
 from govflow.catalog.steps import StepGraph
+from govflow.catalog.triggers import stored_trigger_errors
 from govflow.text import INVALID_TEXT_CODE, has_bad_text, invalid_text_message
 
 LANGUAGES = ("en", "zh-hans")
@@ -700,8 +701,9 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
     class Meta:
         model = OneThing
         fields = ("code", "name", "description", "keywords", "division", "route_by", "applicant", "committed_days",
-                  "guide")
-        widgets = {"applicant": forms.RadioSelect}
+                  "guide", "triggers")
+        widgets = {"applicant": forms.RadioSelect,
+                   "triggers": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"})}
         help_texts = {
             "committed_days": _("Working days the whole one thing is promised in. At least the critical path "
                                 "(the longest chain of steps' committed days)."),
@@ -746,6 +748,14 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
 
     def clean_applicant(self) -> str:
         return self.cleaned_data.get("applicant") or self.instance.applicant or ApplicantKind.PERSON
+
+    def clean_triggers(self) -> list:
+        """Proactive services (docs/proactive.md): every problem of the triggers at once."""
+        value = self.cleaned_data.get("triggers") or []
+        problems = stored_trigger_errors(value, one_thing=self.instance)
+        if problems:
+            raise ValidationError([ValidationError(p, code="trigger") for p in problems])
+        return value
 
 
 class StepForm(forms.ModelForm):

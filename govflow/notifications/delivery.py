@@ -79,7 +79,7 @@ def deliver(pk: int) -> Attempt:
     now = timezone.now()
     if row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE:
         return Attempt("not_due", detail=f"next attempt at {row.next_attempt_at.isoformat()}")
-    if row.kind == OutboxKind.AUTOMATIC_CHECK:
+    if row.kind in (OutboxKind.AUTOMATIC_CHECK, OutboxKind.PROACTIVE_EVENT):
         return _deliver_automatic(pk)
     if _row_locks():
         with transaction.atomic():
@@ -235,6 +235,15 @@ def register_automatic_check(check: Callable[[dict], str]) -> None:
     _automatic_check = check
 
 
+_proactive_event: Callable[[dict], str] | None = None
+
+
+def register_proactive_event(handler: Callable[[dict], str]) -> None:
+    """``handler(payload) -> result`` carries out a ``proactive_event`` row (its triggers)."""
+    global _proactive_event
+    _proactive_event = handler
+
+
 def _deliver_automatic(pk: int) -> Attempt:
     now = timezone.now()
     with transaction.atomic():
@@ -245,10 +254,11 @@ def _deliver_automatic(pk: int) -> Attempt:
         fields = ["attempts", "status", "last_error", "result", "sent_at", "next_attempt_at", "delivered"]
         message.attempts += 1
         try:
-            if _automatic_check is None:
-                raise PermanentFailure("no automatic check is registered")
+            handler = _proactive_event if message.kind == OutboxKind.PROACTIVE_EVENT else _automatic_check
+            if handler is None:
+                raise PermanentFailure(f"no handler is registered for {message.kind}")
             with transaction.atomic():  # a failed check rolls back its own writes, not the row's
-                result = _automatic_check(message.payload or {})
+                result = handler(message.payload or {})
         except PermanentFailure as exc:
             return _fail(message, exc, now, fields, permanent=True)
         except Exception as exc:

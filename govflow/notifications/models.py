@@ -20,6 +20,8 @@ class OutboxKind(models.TextChoices):
     NOTIFICATION = "notification", _("Notification (email, SMS)")
     WEBHOOK = "webhook", _("Webhook to a department system")
     AUTOMATIC_CHECK = "automatic_check", _("Automatic check")
+    #: An event that may trigger proactive services (免申即享): the applications domain handles it.
+    PROACTIVE_EVENT = "proactive_event", _("Proactive services' event")
 
 
 class OutboxMessage(models.Model):

@@ -111,6 +111,8 @@ def context_for(message: Any, recipient: Any, language: str) -> dict[str, Any]:
             ctx["one_thing"] = _label(payload["one_thing_name"], language) or payload.get("one_thing", "")
         if "expires_on" in payload:
             ctx["expires_on"] = _format_date(payload["expires_on"], language)
+        if "offer" in payload:  # a proactive offer (application.offered): its page
+            ctx["url"] = _url(base, "offer", payload["offer"])
         return ctx
     definition = get_definition(app.version)
     ctx["one_thing"] = _label(definition.one_thing.get("name"), language)

@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, claim, find, follow, papers, parties, privacy
+from .views import accounts, apply, claim, find, follow, offers, papers, parties, privacy
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -34,6 +34,9 @@ urlpatterns = [
     path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
     path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
     path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),
+    path("offers/<int:pk>/", offers.offer_detail, name="offer"),
+    path("offers/<int:pk>/accept/", offers.offer_accept, name="offer-accept"),
+    path("offers/<int:pk>/decline/", offers.offer_decline, name="offer-decline"),
     path("acting-as/", parties.acting_as, name="acting-as"),
     path("organisations/", parties.organisation_list, name="organisations"),
     path("organisations/<int:pk>/", parties.organisation_detail, name="organisation"),

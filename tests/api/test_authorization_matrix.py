@@ -102,9 +102,12 @@ from govflow.applications.models import (
     Document,
     Evaluation,
     IssuedOutput,
+    Offer,
+    OfferMode,
+    Origin,
     TimelineEntry,
 )
-from govflow.catalog.models import Department, Output
+from govflow.catalog.models import Department, OneThing, Output
 from govflow.catalog.services import import_catalog
 from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import Authorisation, OrganisationRole
@@ -255,6 +258,17 @@ def world_organisation(world: World) -> World:
     return world
 
 
+def world_offer(world: World) -> World:
+    """alice has an offer (proactive services): a complete pre-filled newborn draft waiting for her to
+    confirm (its id as ``world.task``); the application as ``world.app``."""
+    app = draft(world.people["owner"], "newborn")
+    Application.objects.filter(pk=app.pk).update(origin=Origin.OFFER)
+    offer = Offer.objects.create(one_thing=app.one_thing, applicant=world.people["owner"], mode=OfferMode.OFFER,
+                                 event_source="import:matrix", event_id="row-1", application=app)
+    world.app, world.task = app, offer.pk
+    return world
+
+
 def world_delivering(world: World) -> World:
     """alice's company changed its name; amr (bob) approved it: the new paper licence is being
     prepared, to be posted to her."""
@@ -276,7 +290,7 @@ WORLDS: dict[str, Callable[..., World]] = {
     "certified": world_certified,
     "withdrawn": world_withdrawn, "clerks_own": world_clerks_own, "signed": world_signed,
     "tokens": world_tokens, "registration": world_registration, "organisation": world_organisation,
-    "delivering": world_delivering,
+    "offer": world_offer, "delivering": world_delivering,
 }
 
 
@@ -347,6 +361,15 @@ def body_login(world: World, role: str) -> dict:
     """The caller's own credentials (anonymous logs in as the owner): any caller may log in."""
     user = world.people[role] or world.people["owner"]
     return {"data": {"username": user.username, "password": PASSWORD}, "format": "json"}
+
+
+def body_accept(world: World, role: str) -> dict:
+    return {"data": {}, "format": "json"}
+
+
+def body_push(world: World, role: str) -> dict:
+    return {"data": {"name": "matrix", "rows": [{"event_id": "row-1", "id_number": world.people["owner"].id_number}]},
+            "format": "json"}
 
 
 def body_register(world: World, role: str) -> dict:
@@ -499,6 +522,15 @@ TABLE: list[Row] = [
         body=body_register, **W),
     row("POST", "cases/{id}/decision/", "signed",          "401 401  401  401  401  401  401  401  401", target=CASE,
         body=body_callback, challenge="GovflowSignature", note="unsigned", **W),
+    # Proactive services: alice's offer ({id}); the eligibility push takes a department's signature only.
+    row("GET", "offers/", "offer",                         "401 200+ 200- 200- 200- 200- 200- 200- 200-", listed=TASK),
+    row("GET", "offers/{id}/", "offer",                    "401 200  404  404  404  404  404  404  404", target=TASK),
+    row("POST", "offers/{id}/accept/", "offer",            "401 200  404  404  404  404  404  404  404", target=TASK,
+        body=body_accept, **W),
+    row("POST", "offers/{id}/decline/", "offer",           "401 200  404  404  404  404  404  404  404", target=TASK,
+        **W),
+    row("POST", "events/", "catalog",                      "401 401  401  401  401  401  401  401  401",
+        body=body_push, challenge="GovflowSignature", note="unsigned", **W),
     row("GET", "schema/", "catalog",                       "200 200  200  200  200  200  200  200  200"),
     row("GET", "docs/", "catalog",                         "200 200  200  200  200  200  200  200  200"),
     row("GET", "/healthz", "catalog",                      "200 200  200  200  200  200  200  200  200"),
@@ -531,6 +563,7 @@ def snapshot() -> dict[str, list]:
         "outbox": list(OutboxMessage.objects.order_by("pk").values_list("pk")),
         "org_role": list(OrganisationRole.objects.order_by("pk").values_list("pk", "revoked_at", "expires_at")),
         "authorisation": list(Authorisation.objects.order_by("pk").values_list("pk", "revoked_at")),
+        "offer": list(Offer.objects.order_by("pk").values_list("pk", "state", "application_id")),
         "delivery": list(Delivery.objects.order_by("pk").values_list("pk", "state", "tracking_number")),
     }
 
@@ -646,9 +679,9 @@ def test_the_table_covers_every_endpoint_and_method():
 
 def test_every_row_is_shown_valid_by_a_role_that_succeeds():
     """A row whose cells are all refusals would not show that its request is otherwise valid;
-    the one such row, the unsigned callback, is shown valid by the next test."""
+    the two such rows, the unsigned callback and eligibility push, are shown valid by the next tests."""
     refused_everywhere = [r.label for r in TABLE if not any(c.startswith("2") for c in r.cells.values())]
-    assert refused_everywhere == ["POST cases/{id}/decision/ (unsigned)"]
+    assert refused_everywhere == ["POST cases/{id}/decision/ (unsigned)", "POST events/ (unsigned)"]
 
 
 def test_the_callback_request_is_valid_once_signed(api, people, settings):
@@ -659,3 +692,15 @@ def test_the_callback_request_is_valid_once_signed(api, people, settings):
                               HTTP_X_GOVFLOW_SIGNATURE=signature_header(SECRET, raw))
     assert response.status_code == 200, response.content
     assert Case.objects.get(pk=world.case).status == CaseStatus.APPROVED
+
+
+def test_the_eligibility_push_is_valid_once_signed(api, people, settings):
+    push = next(r for r in TABLE if r.path == "events/")
+    world = build(push, people, settings)
+    OneThing.objects.filter(code="newborn").update(triggers=[{"on": "import:matrix", "mode": "offer"}])
+    Department.objects.filter(code="health").update(webhook_secret=SECRET)
+    raw = json.dumps(body_push(world, "anonymous")["data"]).encode()
+    response = api(None).post(push.url(world), raw, content_type="application/json",
+                              HTTP_X_GOVFLOW_SIGNATURE=signature_header(SECRET, raw))
+    assert response.status_code == 200, response.content
+    assert Offer.objects.get(event_id="row-1").applicant == world.people["owner"]

@@ -92,9 +92,13 @@ def test_it_publishes_the_demo_one_things(debug):
     _seed()
 
     published = OneThing.objects.filter(is_published=True, current_version__isnull=False)
-    assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn", "enterprise-change"}
+    # newborn-insurance: the proactive services' demo (demo_proactive.json, docs/proactive.md).
+    assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn", "enterprise-change",
+                                                             "newborn-insurance"}
     assert dict(published.values_list("code", "applicant")) == {
-        "business-startup": "person", "newborn": "person", "enterprise-change": "organisation"}
+        "business-startup": "person", "newborn": "person", "enterprise-change": "organisation",
+        "newborn-insurance": "person"}
+    assert OneThing.objects.get(code="newborn-insurance").triggers[0]["on"] == "output:citizen_id"
 
 
 def test_the_citizens_id_numbers_pass_the_check_digit(debug):

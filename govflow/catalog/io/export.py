@@ -161,7 +161,13 @@ def _step_doc(step: Step) -> dict:
     return out
 
 
-def _one_thing_doc(one_thing: OneThing) -> dict:
+def _triggers_doc(one_thing: OneThing) -> list:
+    """Proactive services' triggers (docs/proactive.md): live configuration, so only in a
+    whole-catalog export (never in a published version's snapshot)."""
+    return _json_list(one_thing.triggers) if one_thing.triggers else []
+
+
+def _one_thing_doc(one_thing: OneThing, *, whole: bool = False) -> dict:
     out: dict[str, Any] = {"code": one_thing.code, "name": one_thing.name}
     if one_thing.description:
         out["description"] = one_thing.description
@@ -177,8 +183,10 @@ def _one_thing_doc(one_thing: OneThing) -> dict:
         out["applicant"] = one_thing.applicant
     out.update({
         "guide": _json_list(one_thing.guide),
-        "steps": [_step_doc(s) for s in one_thing.steps.all()],
     })
+    if whole and one_thing.triggers:
+        out["triggers"] = _triggers_doc(one_thing)
+    out["steps"] = [_step_doc(s) for s in one_thing.steps.all()]
     return out
 
 
@@ -234,5 +242,5 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
         "fields": [_field_doc(f) for f in fields],
         "materials": [_material_doc(m) for m in materials],
         "procedures": [_procedure_doc(p) for p in procedures],
-        "one_things": [_one_thing_doc(o) for o in one_things],
+        "one_things": [_one_thing_doc(o, whole=one_thing_code is None) for o in one_things],
     }

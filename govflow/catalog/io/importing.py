@@ -290,7 +290,8 @@ class Importer:
                       "keywords": item.get("keywords", {}),
                       "committed_days": item["committed_days"], "guide": item.get("guide", []),
                       "division_id": self.divisions[item.get("division", "")].id,
-                      "route_by": item.get("route_by", ""), "applicant": item.get("applicant", "person")}
+                      "route_by": item.get("route_by", ""), "applicant": item.get("applicant", "person"),
+                      **_trigger_values(item)}
             wanted = [(s["procedure"], s.get("after", []), s.get("when", ""), n)
                       for n, s in enumerate(item["steps"])]
             row = existing.get(code)
@@ -326,6 +327,11 @@ class Importer:
                 if set(one_thing.guide or []) & self.changed["fields"]:
                     affected[one_thing.pk] = one_thing
         return sorted(affected.values(), key=lambda o: o.code)
+
+
+def _trigger_values(item: dict) -> dict:
+    """Proactive services' triggers (docs/proactive.md); absent: none."""
+    return {"triggers": [dict(t) for t in item.get("triggers", [])]}
 
 
 def remedy_fields(remedy: dict) -> dict:

@@ -29,6 +29,7 @@ from ..fieldtypes import FIELD_TYPES, types_with
 from ..physical import METHODS, methods_for
 from ..rules import RuleError, compile_rule
 from ..steps import StepGraph
+from ..triggers import trigger_problems
 from .format import (
     ACCEPTED_MATERIAL_TYPES,
     MAX_DAYS,
@@ -82,6 +83,7 @@ class _ProcedureInfo:
     needs_outputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     physical_results: list[dict] = field(default_factory=list)
+    automatic: bool = False
 
 
 class _Semantics:
@@ -211,6 +213,8 @@ class _Semantics:
             self.procedure_references(item, path)
         for item, path in _objects(doc, "one_things", "$"):
             self.one_thing(item, path)
+        for item, path in _objects(doc, "one_things", "$"):
+            self.triggers(item, path)
         return self.errors
 
     def field(self, obj: dict, path: str) -> None:
@@ -257,6 +261,7 @@ class _Semantics:
         info = _ProcedureInfo(path=path)
         if code is not None:
             self.procedures[code] = info
+        info.automatic = isinstance(obj.get("automatic"), str) and bool(obj["automatic"].strip())
         self.automatic(obj, path)
         self.deferral(obj, path)
         statutory, committed = _days(obj.get("statutory_days")), _days(obj.get("committed_days"))
@@ -443,6 +448,40 @@ class _Semantics:
         for name in sorted(rule.names - asked):
             self.error(where, _("names '%(name)s', which this one thing never asks (it must be in the guide or a "
                                 "field of one of its procedures)") % {"name": name})
+
+    # -- proactive services (免申即享): ``triggers`` --------------------------------------------
+
+    def triggers(self, obj: dict, path: str) -> None:
+        """Each trigger well formed, its event known (an output or a one thing of the document),
+        and ``grant`` only where every step is decided by an automatic checker."""
+        seen: dict[str, str] = {}
+        for trigger, trigger_path in _items(obj, "triggers", path):
+            problems = trigger_problems(trigger)
+            for key, message in problems:
+                self.error(json_key(trigger_path, key) if key else trigger_path, message)
+            if problems:
+                continue
+            on = trigger["on"]
+            if on in seen:
+                self.error(json_key(trigger_path, "on"), _("the event '%(on)s' already triggers this one thing "
+                                                         "(at %(path)s)") % {"on": on, "path": seen[on]})
+                continue
+            seen[on] = trigger_path
+            source, name = on.split(":", 1)
+            if source == "output":
+                self.reference(name, json_key(trigger_path, "on"), self.outputs, "output")
+            elif source == "completed":
+                self.reference(name, json_key(trigger_path, "on"), self.one_things, "one thing")
+                if name == obj.get("code"):
+                    self.error(json_key(trigger_path, "on"), _("a one thing cannot be triggered by its own completion"))
+            if trigger["mode"] == "grant":
+                manual = [s.get("procedure") for s, _p in _objects(obj, "steps", path)
+                          if isinstance(s.get("procedure"), str) and s["procedure"] in self.procedures
+                          and not self.procedures[s["procedure"]].automatic]
+                if manual:
+                    self.error(json_key(trigger_path, "mode"), _(
+                        "'grant' needs an automatic checker on every step; these have none: %(codes)s") % {
+                        "codes": ", ".join(manual)})
 
     def upstream_outputs(self, graph: StepGraph, steps: list[tuple[str, dict, str]]) -> None:
         """Each needed output must be issued by a step this step comes after, transitively."""

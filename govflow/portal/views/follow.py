@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from govflow.applications import delivery as delivery_rules
-from govflow.applications import papers, services
+from govflow.applications import papers, proactive, services
 from govflow.applications import selectors as app_selectors
-from govflow.applications.models import Application, ApplicationStatus, CaseStatus, DocumentStatus
+from govflow.applications.models import Application, ApplicationStatus, CaseStatus, DocumentStatus, Origin
 from govflow.applications.readiness import readiness
 from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope, stale_materials
@@ -107,6 +107,7 @@ def _list_rows(applications: list[Application]) -> list[dict]:
             "expected_finish": dates.day(application.expected_finish),
             "done": done, "total": total,
             "needs_you": status == ApplicationStatus.CORRECTION_REQUESTED,
+            "origin": application.origin if application.origin != Origin.CITIZEN else "",
         })
     return rows
 
@@ -126,9 +127,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
     rows = _list_rows(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
+    # Proactive services: what the state prepared for the person, waiting for them (1 query).
+    offers = ([{"pk": o.pk, "name": localized(o.one_thing.name)} for o in proactive.waiting_offers(request.user)]
+              if principal.kind == "self" else [])
     return render(request, "portal/application_list.html", {
         "form": form, "rows": rows, "page": page, "filtered": bool(status or code), "query": query.urlencode(),
-        "principal": principal,
+        "principal": principal, "offers": offers,
     })
 
 

@@ -22,6 +22,19 @@ from govflow.catalog.models import Division, Office
 
 DEMO_PASSWORD = "govflow-demo"  # noqa: S105 - published in docs/demo.md on purpose
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo_catalog.json"
+#: Proactive services' demo (免申即享, docs/proactive.md): its fields, procedures and one things are
+#: added to the demo catalog's before importing (kept apart: demo_catalog.json is the demo
+#: contract's one things).
+DEMO_PROACTIVE = DEMO_CATALOG.with_name("demo_proactive.json")
+
+
+def with_additions(document: dict, additions: dict) -> dict:
+    """``document`` with the definitions of ``additions`` appended, section by section."""
+    merged = dict(document)
+    for section in ("fields", "materials", "procedures", "one_things"):
+        if additions.get(section):
+            merged[section] = list(document.get(section, [])) + list(additions[section])
+    return merged
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
@@ -205,6 +218,7 @@ class Command(BaseCommand):
 
         try:
             document = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+            document = with_additions(document, json.loads(DEMO_PROACTIVE.read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot read the demo catalog {DEMO_CATALOG}: {exc}") from exc
         try:

@@ -1,0 +1,466 @@
+"""Proactive services (免申即享): the state offers or grants a one thing before anyone asks.
+
+A published one thing lists triggers (``govflow.catalog.triggers``, ``docs/proactive.md``). When an
+event happens — a case issued an output, an application completed, a department's eligibility list
+names someone — :func:`handle_event` evaluates the triggers listening to it, each with its CEL rule
+over ``event`` and ``person``, and for each that holds:
+
+* **offer**: a pre-filled draft (``Application.origin = "offer"``) is created for the party, with
+  what is known already (the event's answers and outputs for the fields the one thing asks, then the
+  profile and wallet, ``prefill.py``); the applicant confirms it in one step (:func:`offer_accept`,
+  the ordinary submission) or declines it (:func:`offer_decline`: the draft is deleted, the offer
+  stays, declined);
+* **grant**: the same draft is submitted at once (``origin = "grant"``) and its automatic checkers
+  decide it through the same engine, timeline and notifications. A grant whose form is not complete
+  with what is known (or whose one thing no longer has an automatic checker on every step) becomes
+  an offer instead: nothing is decided without the applicant unless it can be.
+
+**Idempotent on the event**: an :class:`~.models.Offer` row per (one thing, event, party) under a
+unique constraint, inserted in a savepoint before anything else, so that the same event delivered
+twice, or concurrently, creates one application.
+
+Event data (the ``event`` map of a trigger's rule):
+
+* ``output:<code>``: ``source`` ("output"), ``code``, ``value``, ``procedure`` (that issued it),
+  ``one_thing``, ``application`` (its number), ``procedures`` (the source application's applicable
+  procedures), ``data`` (its answers), ``outputs`` (every output it issued so far);
+* ``completed:<code>``: ``source``, ``one_thing``, ``application``, ``outcome``, ``procedures``,
+  ``data``, ``outputs``;
+* ``import:<name>``: ``source``, ``name`` and the row's columns (``data``).
+
+``person``: for a person ``name``, ``id_number``, ``phone``, ``email`` (those known), ``birth_date``
+(from the id number, ``YYYY-MM-DD``) and ``age`` (whole years, today in Asia/Shanghai); for an
+organisation ``name`` and ``uscc``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from govflow.accounts.models import User
+from govflow.catalog.calendar import local_date
+from govflow.catalog.definition import get_definition
+from govflow.catalog.models import OneThing, Step
+from govflow.catalog.triggers import Trigger, parse_triggers
+from govflow.errors import DomainError, InvalidInput, InvalidState, NotFound
+from govflow.notifications.dispatch import dispatch_after_commit
+from govflow.notifications.models import OutboxKind, OutboxMessage
+from govflow.parties.models import Organisation
+from govflow.parties.selectors import MYSELF, Principal, holders_of
+
+from . import engine, services
+from .models import (
+    Application,
+    ApplicationStatus,
+    CaseStatus,
+    IssuedOutput,
+    Offer,
+    OfferMode,
+    OfferState,
+    Origin,
+)
+from .prefill import known_answers
+
+logger = logging.getLogger(__name__)
+
+
+# -- what the rules read ----------------------------------------------------------------------
+
+def _birth_date(id_number: str) -> date | None:
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except (ValueError, TypeError):
+        return None
+
+
+def person_facts(*, person: Any = None, organisation: Any = None, today: date | None = None) -> dict[str, Any]:
+    """The ``person`` map of a trigger's rule (see the module docstring)."""
+    if organisation is not None:
+        return {k: v for k, v in {"name": organisation.name, "uscc": organisation.uscc}.items() if v}
+    if person is None:
+        return {}
+    facts: dict[str, Any] = dict(person.profile_answers())
+    born = _birth_date(facts.get("id_number", ""))
+    if born is not None:
+        today = today or local_date(timezone.now())
+        facts["birth_date"] = born.isoformat()
+        facts["age"] = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return facts
+
+
+def _application_facts(app: Application) -> dict[str, Any]:
+    outputs: dict[str, str] = {}
+    for code, value in (IssuedOutput.objects.filter(application=app).order_by("issued_at", "id")
+                        .values_list("code", "value")):
+        outputs[code] = value
+    procedures = list(app.cases.exclude(status=CaseStatus.CANCELLED).order_by("position", "id")
+                      .values_list("procedure_code", flat=True))
+    return {"one_thing": app.one_thing.code, "application": app.number or "", "procedures": procedures,
+            "data": dict(app.data or {}), "outputs": outputs}
+
+
+# -- results -----------------------------------------------------------------------------------
+
+@dataclass
+class EventResult:
+    """What one event did: offers (and grants) created, and triggers skipped with why."""
+
+    created: list[Offer] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{len(self.created)} created"
+        if self.skipped:
+            text += "; " + "; ".join(self.skipped)
+        return text[:200]
+
+
+def listening(source: str, name: str) -> list[tuple[OneThing, Trigger]]:
+    """Published one things with a trigger on ``source:name`` (1 query: a JSON list is not
+    portably searchable, and one things are few)."""
+    found = []
+    for one_thing in (OneThing.objects.filter(is_published=True, current_version__isnull=False)
+                      .exclude(triggers=[]).select_related("current_version").order_by("code")):
+        for trigger in parse_triggers(one_thing.triggers):
+            if trigger.source == source and trigger.name == name:
+                found.append((one_thing, trigger))
+    return found
+
+
+def handle_event(*, source: str, name: str, event_id: str, event: dict[str, Any], person: Any = None,
+                 organisation: Any = None) -> EventResult:
+    """Evaluate every trigger on ``source:name`` for one party and act on those that hold."""
+    result = EventResult()
+    facts = person_facts(person=person, organisation=organisation)
+    for one_thing, trigger in listening(source, name):
+        if not trigger.applies(event=event, person=facts):
+            result.skipped.append(f"{one_thing.code}: the rule does not hold")
+            continue
+        try:
+            offer = _fire(one_thing, trigger, event_id=event_id, event=event, person=person,
+                          organisation=organisation)
+        except DomainError as exc:  # e.g. the party is on the refusal list, or may not apply for it
+            result.skipped.append(f"{one_thing.code}: {exc}")
+            continue
+        if offer is None:
+            result.skipped.append(f"{one_thing.code}: already done for this event")
+        else:
+            result.created.append(offer)
+    return result
+
+
+def _acting_user(person: Any, organisation: Any) -> tuple[Any, Principal]:
+    if organisation is None:
+        return person, MYSELF
+    holders = holders_of(organisation.pk)
+    if not holders:
+        raise InvalidState("Nobody may act for this organisation.")
+    return holders[0], Principal("organisation", organisation=organisation)
+
+
+def _prefilled(one_thing: OneThing, event: dict[str, Any], person: Any, organisation: Any) -> dict[str, Any]:
+    """What is known for the one thing's form: the event's answers and outputs, then the party's
+    profile and wallet; only values the form accepts."""
+    definition = get_definition(one_thing.current_version)
+    asked = sorted(definition.asked_fields)
+    known: dict[str, Any] = {}
+    for source in (event.get("data"), event.get("outputs")):
+        if isinstance(source, dict):
+            known.update({k: v for k, v in source.items() if k in asked and v not in (None, "")})
+    if event.get("source") == "output" and event.get("code") in asked:
+        known[event["code"]] = event.get("value")
+    for code, value in known_answers(asked, person=person, organisation=organisation).items():
+        known.setdefault(code, value)
+    errors = definition.validate(known, partial=True)
+    return {code: value for code, value in known.items() if code not in errors}
+
+
+def _fire(one_thing: OneThing, trigger: Trigger, *, event_id: str, event: dict[str, Any], person: Any,
+          organisation: Any) -> Offer | None:
+    """Create the offer (or grant) once; ``None`` when this event already did it for this party."""
+    user, principal = _acting_user(person, organisation)
+    answers = _prefilled(one_thing, event, person, organisation)
+    with transaction.atomic():  # a refused draft (e.g. the refusal list) leaves no offer behind
+        try:
+            with transaction.atomic():
+                offer = Offer.objects.create(
+                    one_thing=one_thing, applicant=None if organisation is not None else person,
+                    organisation=organisation, mode=trigger.mode, event_source=trigger.on, event_id=event_id,
+                    event_data=event, answers=answers)
+        except IntegrityError:
+            return None  # the same event for the same party: done already (or concurrently)
+        app = services.application_create(user=user, one_thing_code=one_thing.code, data=answers,
+                                          principal=principal)
+        app.origin = Origin.OFFER
+        app.save(update_fields=["origin", "updated_at"])
+        offer.application = app
+        offer.save(update_fields=["application"])
+        if trigger.mode == OfferMode.GRANT and _grantable(app):
+            try:
+                with transaction.atomic():
+                    _grant(offer, app, user)
+                    return offer
+            except DomainError as exc:
+                logger.info("grant of %s for event %s became an offer: %s", one_thing.code, event_id, exc)
+                app.origin = Origin.OFFER
+        _offered(offer, app)
+        return offer
+
+
+def _grantable(app: Application) -> bool:
+    """Every procedure of the version has an automatic checker (checked again at the event: the
+    procedure may have lost its checker since the trigger was set)."""
+    procedures = get_definition(app.version).procedures
+    return bool(procedures) and all(p.get("automatic") for p in procedures.values())
+
+
+def _grant(offer: Offer, app: Application, user: Any) -> None:
+    app.origin = Origin.GRANT
+    app.save(update_fields=["origin", "updated_at"])
+    with engine.session(app, [], actor=None) as s:
+        s.log("application.granted", data={"event": offer.event_source, "event_id": offer.event_id})
+    services.application_submit(application=app, user=user)
+    offer.mode = OfferMode.GRANT
+    offer.state = OfferState.ACCEPTED
+    offer.decided_at = timezone.now()
+    offer.save(update_fields=["mode", "state", "decided_at"])
+
+
+def _offered(offer: Offer, app: Application) -> None:
+    """The offer waits: the party is told (a notification about the offer, not the draft, which a
+    decline deletes). The draft's timeline records the offer when it is accepted."""
+    if offer.mode != OfferMode.OFFER:
+        offer.mode = OfferMode.OFFER
+        offer.save(update_fields=["mode"])
+    people = holders_of(offer.organisation_id) if offer.organisation_id else [offer.applicant]
+    messages = [OutboxMessage(kind=OutboxKind.NOTIFICATION, event="application.offered", recipient=person,
+                              payload={"one_thing": offer.one_thing.code, "one_thing_name": offer.one_thing.name,
+                                       "offer": offer.pk})
+                for person in people]
+    OutboxMessage.objects.bulk_create(messages)
+    dispatch_after_commit(messages)
+
+
+# -- the applicant's answer ----------------------------------------------------------------------
+
+def _lock_offer(offer: Offer, user: Any) -> Offer:
+    locked = (Offer.objects.select_for_update(of=("self",)).select_related("application", "one_thing")
+              .filter(pk=offer.pk).first())
+    if locked is None or not _may_answer(locked, user):
+        raise NotFound("Offer not found.")
+    return locked
+
+
+def _may_answer(offer: Offer, user: Any) -> bool:
+    if offer.organisation_id is not None:
+        return any(u.pk == user.pk for u in holders_of(offer.organisation_id))
+    return offer.applicant_id == user.pk
+
+
+@transaction.atomic
+def offer_accept(*, offer: Offer, user: Any, data: dict | None = None) -> Application:
+    """Confirm a waiting offer in one step: submit its pre-filled draft (with ``data`` merged first,
+    if the applicant completed anything). Accepting an accepted offer returns its application
+    (idempotent); a declined or expired one is ``InvalidState`` (409)."""
+    locked = _lock_offer(offer, user)
+    if locked.state == OfferState.ACCEPTED and locked.application is not None:
+        return locked.application
+    if locked.state != OfferState.OFFERED or locked.application is None:
+        raise InvalidState("This offer can no longer be accepted.")
+    app = locked.application
+    if data:
+        app = services.application_update(application=app, user=user, data=data)
+    with engine.session(app, [], actor=None) as s:
+        entry = s.log("application.offered", data={"event": locked.event_source, "event_id": locked.event_id})
+        entry.at = locked.created_at  # when the state offered it
+    app = services.application_submit(application=app, user=user)
+    locked.state = OfferState.ACCEPTED
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["state", "decided_at"])
+    return app
+
+
+@transaction.atomic
+def offer_decline(*, offer: Offer, user: Any) -> Offer:
+    """Decline a waiting offer: its draft is deleted, the offer stays as declined (the record that
+    the event was handled, so it is never offered again). Declining again changes nothing; an
+    accepted offer is ``InvalidState`` (409)."""
+    locked = _lock_offer(offer, user)
+    if locked.state == OfferState.DECLINED:
+        return locked
+    if locked.state != OfferState.OFFERED:
+        raise InvalidState("This offer can no longer be declined.")
+    app = locked.application
+    locked.state = OfferState.DECLINED
+    locked.decided_at = timezone.now()
+    locked.application = None
+    locked.save(update_fields=["state", "decided_at", "application"])
+    if app is not None and app.status == ApplicationStatus.DRAFT:
+        services.application_delete(application=app, user=user)
+    return locked
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def waiting_offers(user: Any):
+    """The offers waiting for this person (for themselves), newest first, with their one things
+    and drafts (1 query)."""
+    return (Offer.objects.filter(applicant=user, organisation__isnull=True, state=OfferState.OFFERED)
+            .select_related("one_thing", "application"))
+
+
+def offers_for(user: Any):
+    """Every offer made to this person (any state), newest first (1 query)."""
+    return Offer.objects.filter(applicant=user, organisation__isnull=True).select_related("one_thing", "application")
+
+
+def offer_for(user: Any, pk: Any) -> Offer:
+    """The person's own offer, else ``NotFound`` (another person's offer is not theirs to see)."""
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("Offer not found.") from None
+    found = offers_for(user).filter(pk=number).first()
+    if found is None:
+        raise NotFound("Offer not found.")
+    return found
+
+
+# -- events ------------------------------------------------------------------------------------
+
+def output_event(output_pk: int) -> EventResult:
+    """``output:<code>``: an output was issued to its holder (a person or an organisation)."""
+    output = (IssuedOutput.objects.select_related("application__one_thing", "case", "holder", "organisation")
+              .filter(pk=output_pk).first())
+    if output is None:
+        return EventResult(skipped=["the output no longer exists"])
+    app = output.application
+    event = {"source": "output", "code": output.code, "value": output.value,
+             "procedure": output.case.procedure_code if output.case_id else "", **_application_facts(app)}
+    return handle_event(source="output", name=output.code, event_id=f"output-{output.pk}", event=event,
+                        person=None if output.organisation_id else output.holder,
+                        organisation=output.organisation)
+
+
+def completed_event(application_pk: int) -> EventResult:
+    """``completed:<one thing>``: an application completed."""
+    app = (Application.objects.select_related("one_thing", "applicant", "organisation")
+           .filter(pk=application_pk).first())
+    if app is None or app.status != ApplicationStatus.COMPLETED:
+        return EventResult(skipped=["the application is not completed"])
+    event = {"source": "completed", "outcome": app.outcome, **_application_facts(app)}
+    return handle_event(source="completed", name=app.one_thing.code, event_id=f"application-{app.pk}",
+                        event=event, person=app.applicant if not app.organisation_id else None,
+                        organisation=app.organisation)
+
+
+def outbox_event(payload: dict) -> str:
+    """Carry out a ``proactive_event`` outbox row (registered with the delivery when the app is
+    ready); returns what happened."""
+    source = payload.get("source")
+    if source == "output":
+        return output_event(int(payload.get("output", 0))).summary()
+    if source == "completed":
+        return completed_event(int(payload.get("application", 0))).summary()
+    return f"skipped: unknown event source {source!r}"
+
+
+# -- eligibility lists (import:<name>) ----------------------------------------------------------
+
+@dataclass
+class ImportRow:
+    """One row of a department's eligibility list: who (an id number or a USCC), the event's id
+    (unique per row in the department's system) and the row's other columns."""
+
+    event_id: str
+    id_number: str = ""
+    uscc: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    already: int = 0
+    not_eligible: int = 0
+    unknown: list[str] = field(default_factory=list)  # event ids whose party has no account
+    errors: dict[str, list[str]] = field(default_factory=dict)  # row -> problems
+
+
+def import_name_known(name: str) -> bool:
+    return bool(listening("import", name))
+
+
+def import_departments(name: str) -> set[int]:
+    """The departments that handle a procedure of a one thing ``import:<name>`` triggers: those
+    whose systems may push that list (2 queries)."""
+    one_things = [one_thing.pk for one_thing, _trigger in listening("import", name)]
+    return set(Step.objects.filter(one_thing__in=one_things).values_list("procedure__department_id", flat=True))
+
+
+def clean_rows(rows: list[dict[str, Any]]) -> tuple[list[ImportRow], dict[str, list[str]]]:
+    """Rows as given (CSV or JSON) → :class:`ImportRow`; every problem, by row (``"1"`` is the first)."""
+    cleaned: list[ImportRow] = []
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, row in enumerate(rows, start=1):
+        problems = []
+        if not isinstance(row, dict):
+            errors[str(index)] = ["A row must be an object."]
+            continue
+        event_id = str(row.get("event_id") or "").strip()
+        id_number = str(row.get("id_number") or "").strip().upper()
+        uscc = str(row.get("uscc") or "").strip().upper()
+        if not event_id or len(event_id) > 100:
+            problems.append("event_id is required (at most 100 characters).")
+        elif event_id in seen:
+            problems.append(f"event_id {event_id!r} is repeated.")
+        if bool(id_number) == bool(uscc):
+            problems.append("Give exactly one of id_number and uscc.")
+        if problems:
+            errors[str(index)] = problems
+            continue
+        seen.add(event_id)
+        data = {k: v for k, v in row.items() if k not in ("event_id", "id_number", "uscc")
+                and isinstance(k, str) and isinstance(v, str | int | float | bool)}
+        cleaned.append(ImportRow(event_id=event_id, id_number=id_number, uscc=uscc, data=data))
+    return cleaned, errors
+
+
+def import_eligibility(name: str, rows: list[dict[str, Any]]) -> ImportReport:
+    """A department's list of eligible people or organisations for ``import:<name>``. Every row
+    is checked first; with any problem nothing is done (``InvalidInput`` naming each row). Rows
+    whose party has no account are reported, not failed; a row already handled (same event id and
+    party) creates nothing (2 queries to find the parties, then each row's triggers)."""
+    if not isinstance(name, str) or not import_name_known(name):
+        raise InvalidInput("No published one thing is triggered by this import.",
+                           errors={"name": [f"No trigger listens to import:{name}."]})
+    cleaned, errors = clean_rows(rows)
+    if errors:
+        raise InvalidInput("Some rows are invalid.", errors={"rows": errors})
+    people = {u.id_number.upper(): u for u in User.objects.filter(
+        id_number__in=[r.id_number for r in cleaned if r.id_number], is_active=True)}
+    companies = {o.uscc.upper(): o for o in Organisation.objects.filter(
+        uscc__in=[r.uscc for r in cleaned if r.uscc])}
+    report = ImportReport()
+    for row in cleaned:
+        person = people.get(row.id_number) if row.id_number else None
+        organisation = companies.get(row.uscc) if row.uscc else None
+        if person is None and organisation is None:
+            report.unknown.append(row.event_id)
+            continue
+        event = {"source": "import", "name": name, "data": row.data}
+        result = handle_event(source="import", name=name, event_id=row.event_id, event=event,
+                              person=person, organisation=organisation)
+        report.created += len(result.created)
+        if not result.created:
+            if any("already done" in s for s in result.skipped):
+                report.already += 1
+            else:
+                report.not_eligible += 1
+    return report

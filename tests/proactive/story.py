@@ -1,0 +1,40 @@
+"""A catalog for proactive services' tests: the demo with its proactive one thing, and a way to
+shape that one thing's triggers and the newborn one thing's steps."""
+from __future__ import annotations
+
+import copy
+import json
+
+from govflow.catalog.services import import_catalog
+from govflow.demo.management.commands.seed_demo import DEMO_PROACTIVE, with_additions
+
+from ..conftest import load_demo_document
+from ..factories import MembershipFactory, UserFactory
+
+GRANT_ON_CITIZEN_ID = {"on": "output:citizen_id", "when": '!("mi-newborn-insurance" in event.procedures)',
+                       "mode": "grant"}
+
+
+def proactive_document(*, triggers: list | None = None, newborn_without_insurance: bool = False) -> dict:
+    doc = with_additions(load_demo_document(), json.loads(DEMO_PROACTIVE.read_text(encoding="utf-8")))
+    doc = copy.deepcopy(doc)
+    if triggers is not None:
+        next(o for o in doc["one_things"] if o["code"] == "newborn-insurance")["triggers"] = triggers
+    if newborn_without_insurance:
+        # A household registration outside a bundle that enrols the baby (as in a county that
+        # bundles birth and registration only): the event the proactive enrolment listens to.
+        newborn = next(o for o in doc["one_things"] if o["code"] == "newborn")
+        newborn["steps"] = [s for s in newborn["steps"] if s["procedure"] != "mi-newborn-insurance"]
+    return doc
+
+
+def load(**kwargs) -> dict:
+    """Import the catalog; one clerk per department, by code."""
+    from govflow.catalog.models import Department
+
+    import_catalog(proactive_document(**kwargs))
+    clerks = {}
+    for department in Department.objects.all():
+        clerks[department.code] = UserFactory(username=f"clerk-{department.code}")
+        MembershipFactory(user=clerks[department.code], department=department)
+    return clerks
