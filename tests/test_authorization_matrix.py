@@ -286,6 +286,10 @@ ENDPOINTS = [
     Endpoint("correct and resubmit", "POST", "/applications/{id}/correct/", "corrected", 302, portal=True,
              writes=True, body=lambda: {"data": {"registered_address": "浙江省杭州市西湖区文三路 200 号",
                                                  "action": "resubmit"}}),
+    # 容缺受理: handing in a material to follow. Sent without a file, those who may act get the page
+    # back with the error (400); anyone else, not found.
+    Endpoint("hand in (no file)", "POST", "/applications/{id}/hand-in/", "submitted", 400, portal=True,
+             body=lambda: {"data": {"material": "premises_proof"}}),
     Endpoint("withdraw page", "GET", "/applications/{id}/withdraw/", "submitted", 200, portal=True),
     Endpoint("withdraw confirm", "POST", "/applications/{id}/withdraw/", "submitted", 302, portal=True, writes=True),
     Endpoint("delete page", "GET", "/applications/{id}/delete/", "draft", 200, portal=True),

@@ -184,7 +184,7 @@ class DocumentUploadView(GenericAPIView):
                                 "`409` with the reason when the applicant is on the refusal list."))
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        if "commitment" in request.data:
+        if hasattr(request.data, "keys") and "commitment" in request.data:  # a JSON body may be null or a list
             return self._sign(request, app)
         if request.content_type.startswith("application/json"):
             raise ValidationError({"file": [_("Upload the file as multipart/form-data.")]})
@@ -477,7 +477,10 @@ class DeliveryDetailView(GenericAPIView):
 
     @extend_schema(responses={200: ClerkDeliverySerializer, **DELIVERY_ERRORS})
     def get(self, request, pk: int):
-        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))
+        delivery = selectors.delivery_of_clerk(request.user, pk)
+        # Where to post it (a name, a phone, an address): a read of the applicant's data.
+        access.case_read(request.user, delivery.case, interface=access.Interface.API, fields=["delivery_address"])
+        return Response(clerk_delivery_repr(delivery))
 
 
 class DeliveryAdvanceView(GenericAPIView):

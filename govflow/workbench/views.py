@@ -539,6 +539,8 @@ def verification(request: HttpRequest, pk: int) -> HttpResponse:
                              % {"number": row.case.application.number})
             return redirect("workbench:verifications")
     material = definition.materials.get(row.material_code, {})
+    # The commitment names the applicant and their ID number: a read of their data.
+    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, materials=[row.material_code])
     return render(request, "workbench/verification.html", _context(
         request, title=_("Verify a commitment"), v=row, errors=errors, note=request.POST.get("note", ""),
         material=localized(material.get("label")) or row.material_code,
@@ -553,6 +555,7 @@ def verification_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The signed commitment's PDF, for the clerks of the verification's office."""
     row = commitments.verification_for_clerk(request.user, pk)
     doc = row.commitment.document
+    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, document=doc)
     response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"

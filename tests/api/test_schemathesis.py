@@ -245,9 +245,12 @@ def _build_world() -> World:
                 (app(correction), {"material": "delivery_record", "file": PDF_BYTES}),
                 (app(complete_draft), {"material": "premises_proof", "file": PDF_BYTES}),
                 (app(complete_draft), {"material": "premises_proof", "file": JPEG_BYTES}),  # not accepted: 415
+                (app(complete_draft), {"material": "premises_proof", "commitment": True}),  # 告知承诺制: signed
             ],
             # business-startup issues nothing physical: no delivery choice (a generated one may not be valid).
-            "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), {"delivery": None}),
+            # Nothing deferred (容缺受理): a generated list of materials to follow names none of this draft's.
+            "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), {"delivery": None, "defer": [],
+                                                                             "accept_deferral_terms": False}),
                                                         (app(incomplete_draft), None)],
             "POST /api/v1/applications/{id}/resubmit/": [(app(corrected), None), (app(correction), None),
                                                          (app(queued), None)],
@@ -344,6 +347,12 @@ def _play(case, scenario: tuple[dict, dict | None]):
         case.path_parameters = {**(case.path_parameters or {}), **path_parameters}
     if fields:
         case.body = {**(case.body if isinstance(case.body, dict) else {}), **fields}
+        # The documents endpoint takes a file (multipart) or a commitment (JSON): send each as it must go.
+        if any(isinstance(value, bytes) for value in fields.values()):
+            case.media_type = "multipart/form-data"
+        elif "commitment" in fields:
+            case.media_type = "application/json"
+            case.body = {key: value for key, value in case.body.items() if key in ("material", "commitment")}
     return case
 
 

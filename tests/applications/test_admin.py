@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 from govflow.applications import engine, services
 from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
 
+from ..admin_reason import give_reason
 from ..factories import UserFactory
 from ..stories import OUTPUTS, approve, case_of, submitted
 
@@ -31,6 +32,7 @@ def _english(client):
 def support(client, db):
     user = UserFactory(username="support", is_staff=True, is_superuser=True)
     client.force_login(user)
+    give_reason(client, user)  # a support ticket opens pages of personal data (access records)
     return client
 
 

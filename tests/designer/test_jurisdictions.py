@@ -19,6 +19,7 @@ from govflow.catalog.jurisdictions import default_division
 from govflow.catalog.models import Department, Division, DivisionLevel, Office, OneThing, OneThingVersion, Procedure
 
 from ..admin_forms import bilingual, form_data, inline
+from ..admin_reason import give_reason
 from ..factories import MembershipFactory
 from .test_admin import _staff, saved, url
 
@@ -335,9 +336,10 @@ def test_catalog_wide_administrators_are_never_limited_by_a_division(client, dem
     assert OneThing.objects.get(pk=one_thing.pk).current_version.number == 2
 
 
-def test_the_superuser_gives_the_catalog_division_on_the_users_page(admin_client, client, demo_catalog):
+def test_the_superuser_gives_the_catalog_division_on_the_users_page(admin_client, designer, client, demo_catalog):
     editor = _staff("editor", *EDITOR_PERMS)
     change = url("accounts_user_change", editor.pk)
+    give_reason(admin_client, designer)
     data = form_data(admin_client.get(change).content, "user_form")
     data["catalog_division"] = [str(Division.objects.get(code="330106").pk)]
     saved(admin_client.post(change, data))
@@ -345,7 +347,9 @@ def test_the_superuser_gives_the_catalog_division_on_the_users_page(admin_client
     assert editor.catalog_division.code == "330106"
 
     # A support desk that may change users cannot give or take it: it is a privilege.
-    client.force_login(_staff("support", "accounts.view_user", "accounts.change_user"))
+    support = _staff("support", "accounts.view_user", "accounts.change_user")
+    client.force_login(support)
+    give_reason(client, support)
     citizen = _staff("someone")
     citizen.is_staff = False
     citizen.save()

@@ -47,6 +47,7 @@ def test_staff_see_every_department(story, staff, on_today):
         "submitted": 3, "completed": 1, "in_progress": 2, "overdue": 3,
         "sla_met_ratio": 0.8333, "avg_working_days": 1.0, "satisfaction_avg": 4.0,
         "by_channel": {"online": 3, "counter": 0, "api": 0},
+        "by_instrument": {"deferred": 0, "commitment": 0, "offer": 0, "grant": 0},
     }
     assert by_code(result) == scenario.STAFF_BY_DEPARTMENT
     assert [row["department"]["code"] for row in result["by_department"]] == sorted(scenario.STAFF_BY_DEPARTMENT)
@@ -59,6 +60,7 @@ def test_a_supervisor_sees_only_their_departments(story, supervisor_sue_amr, on_
         "submitted": 2, "completed": 1, "in_progress": 1, "overdue": 0,
         "sla_met_ratio": 1.0, "avg_working_days": 0.5, "satisfaction_avg": 4.0,
         "by_channel": {"online": 2, "counter": 0, "api": 0},
+        "by_instrument": {"deferred": 0, "commitment": 0, "offer": 0, "grant": 0},
     }
     assert by_code(result) == {"amr": scenario.STAFF_BY_DEPARTMENT["amr"]}
 

@@ -90,6 +90,8 @@ def _output_doc(output: Output) -> dict:
 
 def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
     out: dict[str, Any] = {"material": pm.material.code, "required": pm.required}
+    if pm.deferrable_days is not None:  # 容缺受理
+        out["deferrable"] = {"days": pm.deferrable_days}
     if pm.commitment:  # 告知承诺制; absent when none: older snapshots keep their digest
         out["commitment"] = pm.commitment
     return out
@@ -124,13 +126,6 @@ def _procedure_doc(procedure: Procedure) -> dict:
     remedy = _remedy_doc(procedure)
     if remedy:  # absent: the law's defaults and no place named (older snapshots keep their digest)
         out["remedy"] = remedy
-    return out
-
-
-def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
-    out: dict[str, Any] = {"material": pm.material.code, "required": pm.required}
-    if pm.deferrable_days is not None:  # 容缺受理
-        out["deferrable"] = {"days": pm.deferrable_days}
     return out
 
 
