@@ -30,7 +30,6 @@ from govflow.errors import InvalidInput, InvalidState, NotFound
 from . import commitment_papers, engine, refusal_list
 from .models import (
     ApplicationStatus,
-    Case,
     CaseStatus,
     Commitment,
     Document,
@@ -41,7 +40,7 @@ from .models import (
     VerificationOutcome,
 )
 from .revocation import revoke_case
-from .rules import correction_scope
+from .rules import require_material_changeable
 from .selectors import int_or_404
 from .services import (
     _cases,
@@ -84,13 +83,7 @@ def commitment_sign(*, application: Any, user: Any, material_code: Any, confirme
     if confirmed is not True:
         raise InvalidInput("Confirm that you have read the commitment and that it is true.",
                            errors={"commitment": ["Confirm the commitment to sign it."]})
-    if app.status == ApplicationStatus.CORRECTION_REQUESTED:
-        scope = correction_scope(definition, Case.objects.filter(application=app,
-                                                                 status=CaseStatus.CORRECTION_REQUESTED))
-        if material_code not in scope.materials:
-            raise InvalidState("This material is not marked for correction.")
-    elif app.status != ApplicationStatus.DRAFT:
-        raise InvalidState("Materials can no longer be changed.")
+    require_material_changeable(app, definition, material_code)
     reason = refusal_list.reason_for(app)
     if reason:
         raise InvalidState(reason, errors={"commitment": [reason]})

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from govflow.catalog.definition import Definition
+from govflow.errors import InvalidState
 
-from .models import Case, CaseStatus
+from .models import Application, ApplicationStatus, Case, CaseStatus
 
 # -- what a clerk may mark for correction --------------------------------------------------------
 
@@ -103,3 +104,16 @@ def output_matches(spec: Mapping, value: str) -> bool:
     """Whether an output's value has the format its catalog entry requires (if any)."""
     pattern = spec.get("pattern")
     return not pattern or re.fullmatch(pattern, value) is not None
+
+
+def require_material_changeable(application: Application, definition: Definition, material_code: str) -> None:
+    """A material may be given (uploaded, or replaced by a signed commitment) while the application
+    is a draft, or while a clerk has marked it for correction; otherwise ``InvalidState``. (Handing in
+    a material accepted to follow is the deferral's own rule.) One query while corrections are asked."""
+    if application.status == ApplicationStatus.CORRECTION_REQUESTED:
+        scope = correction_scope(definition, Case.objects.filter(application=application,
+                                                                 status=CaseStatus.CORRECTION_REQUESTED))
+        if material_code not in scope.materials:
+            raise InvalidState("This material is not marked for correction.")
+    elif application.status != ApplicationStatus.DRAFT:
+        raise InvalidState("Materials can no longer be changed.")

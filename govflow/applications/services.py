@@ -61,7 +61,14 @@ from .models import (
     TimelineEntry,
 )
 from .readiness import readiness
-from .rules import blanked_required, correction_scope, correction_targets, output_matches, stale_materials
+from .rules import (
+    blanked_required,
+    correction_scope,
+    correction_targets,
+    output_matches,
+    require_material_changeable,
+    stale_materials,
+)
 from .selectors import acting_q, is_counter_clerk_of
 from .states import may_apply_again
 from .timing import decision_timing, waiting_days
@@ -395,13 +402,8 @@ def document_upload(*, application: Application, user: Any, material_code: str, 
                   and app.status != ApplicationStatus.DRAFT)
     if handing_in:
         _check_hand_in(app, old)
-    elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
-        scope = correction_scope(definition, Case.objects.filter(application=app,
-                                                                 status=CaseStatus.CORRECTION_REQUESTED))
-        if material_code not in scope.materials:
-            raise InvalidState("This material is not marked for correction.")
-    elif app.status != ApplicationStatus.DRAFT:
-        raise InvalidState("Materials can no longer be changed.")
+    else:
+        require_material_changeable(app, definition, material_code)
 
     mime, total, digest = upload_check(material, file)
     doc = Document(application=app, material_code=material_code, filename=sanitize_filename(filename),

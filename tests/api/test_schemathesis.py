@@ -151,6 +151,9 @@ def _build_world() -> World:
     clerks = {code: _clerk(f"clerk-{code}", code) for code in ("amr", "psb", "tax", "hrss", "hpf", "health", "mi")}
 
     complete_draft = draft(alice, "business-startup")  # submit → 200
+    # Submitted by its scenario only: the PATCH scenarios above blank an answer of complete_draft,
+    # which, run first, leaves it refused (400) whatever the order the operations run in.
+    ready_draft = draft(alice, "business-startup")
     incomplete_draft = services.application_create(user=alice, one_thing_code="newborn",
                                                    data={"baby_name": "小宝"})  # submit → 400
     queued = submitted(alice, "business-startup")  # amr-licence in the AMR queue
@@ -249,8 +252,10 @@ def _build_world() -> World:
             ],
             # business-startup issues nothing physical: no delivery choice (a generated one may not be valid).
             # Nothing deferred (容缺受理): a generated list of materials to follow names none of this draft's.
-            "POST /api/v1/applications/{id}/submit/": [(app(complete_draft), {"delivery": None, "defer": [],
-                                                                             "accept_deferral_terms": False}),
+            "POST /api/v1/applications/{id}/submit/": [(app(ready_draft), {"delivery": None, "defer": [],
+                                                                          "accept_deferral_terms": False}),
+                                                        (app(complete_draft), {"delivery": None, "defer": [],
+                                                                               "accept_deferral_terms": False}),
                                                         (app(incomplete_draft), None)],
             "POST /api/v1/applications/{id}/resubmit/": [(app(corrected), None), (app(correction), None),
                                                          (app(queued), None)],

@@ -50,7 +50,8 @@ def test_business_startup_all_approved_delivers_once(citizen_alice, clerks):
     assert app.outcome == "approved"
     assert app.process.status == PROCESS.DONE
     assert kinds(app).count("application.completed") == 1
-    assert OutboxMessage.objects.filter(application=app, event="application.completed").count() == 1
+    assert OutboxMessage.objects.filter(application=app, kind="notification",
+                                        event="application.completed").count() == 1
     delivered = TimelineEntry.objects.get(application=app, kind="application.completed")
     assert delivered.data["outputs"]["amr-licence"] == OUTPUTS["amr-licence"]
     assert IssuedOutput.objects.filter(holder=citizen_alice).count() == 5

@@ -165,7 +165,7 @@ def test_without_conditional_approval_the_decision_waits_for_the_material(
     policy(conditional_approval=False, on_missed="reject")
     app = submit_deferring(newborn_draft(citizen_alice), citizen_alice)
     case = _claim(app, clerks["health"])
-    with pytest.raises(InvalidState) as exc:
+    with pytest.raises(InvalidState) as exc, translation.override("en"):
         _approve(case, clerks["health"])
     assert "waits for the deferred material" in str(exc.value)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from govflow.applications import deferral_sweep, services
 from govflow.applications.models import CaseStatus, Document, IssuedOutput, TimelineEntry
@@ -55,7 +56,8 @@ def test_reminded_once_then_refused_once_across_the_holiday_and_the_weekend(citi
     assert overdue == [(due + timedelta(days=1), "overdue"), (due + timedelta(days=1), "rejected")]
     case = case_of(app, BIRTH)
     assert case.status == CaseStatus.REJECTED and case.material_overdue_at is not None
-    assert "were not handed in on time" in case.comment and due.isoformat() in case.comment
+    # In the site's language (Chinese here): the material by its label, and its due date.
+    assert "医疗机构分娩记录" in case.comment and "未按时补交" in case.comment and due.isoformat() in case.comment
     entry = TimelineEntry.objects.get(case=case, kind="material.overdue")
     assert entry.data == {"materials": {"delivery_record": due.isoformat()}, "action": "rejected",
                           "on_missed": "revoke"}
@@ -97,7 +99,7 @@ def test_a_case_a_clerk_holds_is_flagged_and_may_then_only_be_refused(citizen_al
     assert case.status == CaseStatus.IN_REVIEW and case.material_overdue_at is not None
     assert TimelineEntry.objects.get(case=case, kind="material.overdue").data["action"] == "flagged"
     with time_machine.travel(_at(due + timedelta(days=3)), tick=False):
-        with pytest.raises(InvalidState) as exc:
+        with pytest.raises(InvalidState) as exc, translation.override("en"):
             services.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
         assert "overdue" in str(exc.value)
         services.task_complete(case=case, user=clerks["health"], decision="reject", comment="Material missing.")
@@ -117,7 +119,7 @@ def test_a_conditional_approval_is_revoked_when_the_material_is_missed(citizen_a
     assert case.status == CaseStatus.REVOKED and case.material_overdue_at is not None
     revoked = TimelineEntry.objects.get(case=case, kind="case.revoked")
     assert revoked.data["cause"] == "material_overdue"
-    assert "were not handed in on time" in revoked.message
+    assert "医疗机构分娩记录" in revoked.message and "未按时补交" in revoked.message
     assert not IssuedOutput.objects.filter(case=case, revoked_at__isnull=True).exists()
 
 
