@@ -123,7 +123,8 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     # The service guide (办事指南), then back to start applying.
     page.click("a[href='/one-things/business-startup/guide/']")
     page.wait_for_url(re.compile(r"/one-things/business-startup/guide/$"))
-    assert page.locator(".guide__section").count() == 5
+    assert page.locator(".guide__section").count() == 6  # with the scope of 容缺受理
+    assert page.locator("#guide-deferral").count() == 1
     looks("04-service-guide")
     page.goto("/one-things/business-startup/")
     page.click("a.button--start")
