@@ -473,15 +473,37 @@ class Evaluation(models.Model):
         return f"{self.application_id}: {self.score}"
 
 
-class TimelineQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # pragma: no cover - guarded behaviour
-        raise TypeError("Timeline entries are append-only.")
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows of an :class:`AppendOnly` model are never updated nor deleted in bulk either."""
+
+    def update(self, **kwargs):
+        raise TypeError(self.model.append_only_message)
 
     def delete(self):
-        raise TypeError("Timeline entries are append-only.")
+        raise TypeError(self.model.append_only_message)
 
 
-class TimelineEntry(models.Model):
+class AppendOnly(models.Model):
+    """An audit record: written once, never changed nor deleted through the application (the
+    timeline, counter look-ups, access records). ``append_only_message`` says what refuses."""
+
+    append_only_message = "Rows are append-only."
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError(self.append_only_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(self.append_only_message)
+
+
+class TimelineEntry(AppendOnly):
     """An append-only record of one state change (audit trail)."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="timeline",
@@ -497,7 +519,7 @@ class TimelineEntry(models.Model):
     message = models.TextField(blank=True, verbose_name=_("message"))
     data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
 
-    objects = TimelineQuerySet.as_manager()
+    append_only_message = "Timeline entries are append-only."
 
     class Meta:
         ordering = ["at", "id"]
@@ -507,13 +529,6 @@ class TimelineEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Timeline entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Timeline entries are append-only.")
 
 
 class CounterLookupWhat(models.TextChoices):
@@ -521,15 +536,7 @@ class CounterLookupWhat(models.TextChoices):
     PREFILL = "prefill", _("Answers filled in from the profile and the wallet")
 
 
-class CounterLookupQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # pragma: no cover - guarded behaviour
-        raise TypeError("Counter lookups are append-only.")
-
-    def delete(self):
-        raise TypeError("Counter lookups are append-only.")
-
-
-class CounterLookup(models.Model):
+class CounterLookup(AppendOnly):
     """An append-only record of one read a service-hall counter clerk made of an identified
     person's or organisation's earlier applications, results or profile (once-only reuse)."""
 
@@ -546,7 +553,7 @@ class CounterLookup(models.Model):
                                     help_text=_("the application the read answers were for (prefill)"),
                                     verbose_name=_("application"))
 
-    objects = CounterLookupQuerySet.as_manager()
+    append_only_message = "Counter lookups are append-only."
 
     class Meta:
         ordering = ["at", "id"]
@@ -559,13 +566,6 @@ class CounterLookup(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.what}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Counter lookups are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Counter lookups are append-only.")
 
 
 # -- papers: electronic certificates (applications/papers.py) ---------------------------------
@@ -818,15 +818,7 @@ class AccessPurpose(models.TextChoices):
     SUPPORT = "support", _("An administrator's support ticket")
 
 
-class AccessRecordQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("Access records are append-only.")
-
-    def delete(self):
-        raise TypeError("Access records are append-only.")
-
-
-class AccessRecord(models.Model):
+class AccessRecord(AppendOnly):
     """One read of a person's or an organisation's data by someone other than themselves.
 
     Append-only: the application never updates or deletes a row (model and queryset refuse;
@@ -860,7 +852,7 @@ class AccessRecord(models.Model):
     seq = models.BigIntegerField(null=True, blank=True, unique=True, verbose_name=_("chain position"))
     digest = models.CharField(max_length=64, blank=True, verbose_name=_("chain digest"))
 
-    objects = AccessRecordQuerySet.as_manager()
+    append_only_message = "Access records are append-only."
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -879,16 +871,9 @@ class AccessRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.interface} {self.purpose}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Access records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Access records are append-only.")
 
 
-class AccessLogAnchor(models.Model):
+class AccessLogAnchor(AppendOnly):
     """Where the access records' chain continues after a retention purge: the position and digest
     of the last purged row (``verify_access_log`` starts from the newest anchor). Append-only."""
 
@@ -897,7 +882,7 @@ class AccessLogAnchor(models.Model):
     purged = models.PositiveIntegerField(verbose_name=_("records purged"))
     at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
 
-    objects = AccessRecordQuerySet.as_manager()
+    append_only_message = "Access log anchors are append-only."
 
     class Meta:
         ordering = ["-seq"]
@@ -907,13 +892,7 @@ class AccessLogAnchor(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} up to {self.seq}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Access log anchors are append-only.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise TypeError("Access log anchors are append-only.")
 # -- proactive services (免申即享): applications/proactive.py, docs/proactive.md ----------------
 
 class OfferState(models.TextChoices):
