@@ -99,14 +99,16 @@ def access_records(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "workbench/access_records.html", {**context, "page": None}, status=400)
     filters = form.filters()
-    rows = access_oversight.search(request.user, filters)
-    access_oversight.record_search(request.user, filters)
+    rows = access_oversight.search(request.user, filters, scope)
     if request.GET.get("download") == "csv":
-        return _table(request, "access-records", form, CSV_HEADER, _lines(rows[:MAX_CSV_ROWS]))
+        response = _table(request, "access-records", form, CSV_HEADER, _lines(rows[:MAX_CSV_ROWS]))
+        access_oversight.record_search(request.user, filters)
+        return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = [(r, access_oversight.subject_label(r)) for r in page.object_list]
+    access_oversight.record_search(request.user, filters)  # after the search: it does not find itself
     query = urlencode({k: v for k, v in request.GET.items() if k not in ("page", "download")})
-    alerts = list(access_oversight.alerts_for(request.user)[:ALERTS_SHOWN])
+    alerts = list(access_oversight.alerts_for(request.user, scope)[:ALERTS_SHOWN])
     return render(request, "workbench/access_records.html", {
-        **context, "page": page, "query": query, "alerts": alerts,
-        "rows": [(r, access_oversight.subject_label(r)) for r in page.object_list],
+        **context, "page": page, "query": query, "alerts": alerts, "rows": shown,
         "csv_url": f"?{query}&download=csv" if query else "?download=csv"})
