@@ -179,7 +179,9 @@ def api_delivery_detail(w):
 def api_delivery_advance(w):
     """The answer shows the recipient and the address again."""
     company, delivery = _posted_delivery(w)
-    return api(w.clerk), "post", reverse("api:delivery-advance", args=[delivery.pk]), \
+    client = api(w.clerk)
+    client.default_format = "json"  # the API takes JSON bodies
+    return client, "post", reverse("api:delivery-advance", args=[delivery.pk]), \
         {"state": "posted", "tracking_number": "SF1234567890"}, 200, w.clerk, company, "api", "office_case"
 
 
