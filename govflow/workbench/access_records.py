@@ -95,7 +95,8 @@ def access_records(request: HttpRequest) -> HttpResponse:
     form = AccessSearchForm(data, offices=[(o.code, o.display_name) for o in offices])
     staff = selectors.staff_for(request.user)
     context = {"staff": staff, "held_count": staff.held_count if staff else 0,
-               "may_use_admin": admin.site.has_permission(request), "title": _("Access records"), "form": form}
+               "may_use_admin": admin.site.has_permission(request), "title": _("Access records"), "form": form,
+               "may_audit": True}
     if not form.is_valid():
         return render(request, "workbench/access_records.html", {**context, "page": None}, status=400)
     filters = form.filters()
