@@ -326,6 +326,8 @@ CELERY_BEAT_SCHEDULE = {
                     "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
     "access-purge": {"task": "govflow.applications.tasks.purge_access_log", "schedule": 86400.0,
                      "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
+    "access-alerts": {"task": "govflow.applications.tasks.scan_access_alerts", "schedule": 900.0,
+                      "kwargs": {"period": 900.0}, "options": {"expires": 900.0}},
 }
 # Access records (issue 20): the key of their integrity chain (default: derived from SECRET_KEY;
 # set it to keep the chain verifiable across a SECRET_KEY rotation).
@@ -334,6 +336,9 @@ GOVFLOW_ACCESS_LOG_KEY = env.str("GOVFLOW_ACCESS_LOG_KEY", default="")
 # Days access records are kept, then purged by the daily beat job (0: kept for ever).
 GOVFLOW_ACCESS_RECORD_DAYS = env.int("GOVFLOW_ACCESS_RECORD_DAYS", default=1095)
 GOVFLOW_ADMIN_REASON_MINUTES = env.int("GOVFLOW_ADMIN_REASON_MINUTES", default=15)
+# An alert to the office's supervisors when one member of staff reads more distinct people (or
+# organisations) than this in one day (docs/privacy.md; 0 turns this alert off).
+GOVFLOW_ACCESS_ALERT_DISTINCT_CITIZENS = env.int("GOVFLOW_ACCESS_ALERT_DISTINCT_CITIZENS", default=50)
 
 # Background work (govflow/notifications): the transactional outbox, its retries and channels.
 GOVFLOW_OUTBOX_MAX_ATTEMPTS = env.int("GOVFLOW_OUTBOX_MAX_ATTEMPTS", default=10)  # then a dead letter

@@ -120,17 +120,40 @@ def _portal_queries(client, **params) -> int:
 def test_a_page_costs_the_same_with_3_and_with_300_records(reads, citizen_alice, django_assert_max_num_queries):
     client = api(citizen_alice)
     portal = web(citizen_alice)
-    with django_assert_max_num_queries(3):  # the user (token auth is forced), count, the page
+    # the user (token auth is forced), count, the page, the versions whose labels name what was read
+    with django_assert_max_num_queries(4):
         client.get("/api/v1/me/access-records/")
     few = _portal_queries(portal)
     clerk = reads["clerk"]
     with access.recording():
         for _ in range(300):
-            access.record(reader=clerk, interface="api", purpose="office_case", case=case_of(reads["first"],
-                                                                                              "amr-licence"))
+            access.record(reader=clerk, interface="api", purpose="office_case", what={"fields": ["company_name"]},
+                          case=case_of(reads["first"], "amr-licence"))
     assert AccessRecord.objects.filter(person=citizen_alice).count() == 302
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         body = client.get("/api/v1/me/access-records/", {"page": 2}).json()
     assert len(body["results"]) == 20
-    # session, user, count, the page, the filter's applications, the portal's own "acting as" reads (2)
-    assert few == _portal_queries(portal, page=3) <= 7
+    assert body["results"][0]["answers"] == ["company_name"] and body["results"][0]["answer_labels"] != ["company_name"]
+    # session, user, count, the page, the versions, the filter's applications, the portal's "acting as" reads (2)
+    assert few == _portal_queries(portal, page=3) <= 8
+
+
+def test_what_was_read_is_named_by_its_labels_in_the_readers_language(reads, citizen_alice):
+    """The page and the API name the answers and materials read by the catalog's labels (the API
+    keeps the codes as well)."""
+    from django.utils import translation
+
+    from govflow.catalog.definition import get_definition
+
+    definition = get_definition(reads["first"].version)
+    label = definition.fields["company_name"]["label"]
+    page = web(citizen_alice).get(reverse("access-records")).content.decode()
+    with translation.override("en"):
+        assert label.get("en", label.get("zh-hans")) in page
+    assert "company_name" not in page
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(citizen_alice)
+    assert label["zh-hans"] in chinese.get(reverse("access-records")).content.decode()
+    body = api(citizen_alice).get("/api/v1/me/access-records/").json()
+    oldest = body["results"][-1]
+    assert "company_name" in oldest["answers"] and label.get("en", label.get("zh-hans")) in oldest["answer_labels"]

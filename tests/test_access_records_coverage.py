@@ -160,16 +160,35 @@ def workbench_verification_pdf(w):
         w.clerk, w.alice, "workbench", "office_case"
 
 
-def api_delivery_detail(w):
+def _posted_delivery(w):
     from .delivery_world import change_submitted, register_company
 
     company = register_company(w.alice)
     app = change_submitted(w.alice, company, delivery={
         "method": "post", "recipient": "王小明", "phone": "13800138000", "address": "浙江省杭州市西湖区文三路1号"})
     approve(app, "amr-change-registration", w.clerk)
-    delivery = app.deliveries.get()
+    return company, app.deliveries.get()
+
+
+def api_delivery_detail(w):
+    company, delivery = _posted_delivery(w)
     return api(w.clerk), "get", reverse("api:delivery-detail", args=[delivery.pk]), None, 200, w.clerk, company, \
         "api", "office_case"
+
+
+def api_delivery_advance(w):
+    """The answer shows the recipient and the address again."""
+    company, delivery = _posted_delivery(w)
+    client = api(w.clerk)
+    client.default_format = "json"  # the API takes JSON bodies
+    return client, "post", reverse("api:delivery-advance", args=[delivery.pk]), \
+        {"state": "posted", "tracking_number": "SF1234567890"}, 200, w.clerk, company, "api", "office_case"
+
+
+def api_delivery_list(w):
+    """One record for each result on the page (here one)."""
+    company, _delivery = _posted_delivery(w)
+    return api(w.clerk), "get", reverse("api:delivery-list"), None, 200, w.clerk, company, "api", "office_case"
 
 
 READS = {
@@ -187,6 +206,8 @@ READS = {
     "workbench:verification": workbench_verification,
     "workbench:verification-pdf": workbench_verification_pdf,
     "api:delivery-detail": api_delivery_detail,
+    "api:delivery-advance": api_delivery_advance,
+    "api:delivery-list (no id; each result on the page)": api_delivery_list,
 }
 
 #: Addresses that take an id but read no one's data for someone else, and why.
@@ -218,9 +239,8 @@ NOT_READS = {
     "api:authorisation-revoke": "the person's own authorisation",
     "api:case-decision-callback": "a department system's decision: a write",
     "api:one-thing-detail": "the public catalog",
-    "api:delivery-advance": "an action on a delivery the clerk read first (its detail is recorded); its answer "
-                            "repeats it. Known gap, noted on issue 20: the answer and GET /deliveries/ are not "
-                            "recorded",
+    "api:organisation-access-records": "the organisation's legal representative reading who read its data: the "
+                                       "readers are staff at work, whose reads are not personal data of theirs",
     "api:offer-detail": "the person's own offer",
     "api:offer-accept": "the person's own offer",
     "api:offer-decline": "the person's own offer",

@@ -455,3 +455,31 @@ def test_the_people_are_who_the_docstring_says(world):
     axels = OrganisationRole.objects.get(user=p["axel"])
     assert axels.revoked_at is None and not axels.is_live()
     assert OrganisationRole.objects.get(user=p["rita"]).revoked_at is not None
+
+
+# -- who read whose data (issue 20) ------------------------------------------------------------------------
+
+#: Who sees who read Acme's data: its legal representative only (its agents act for it in one
+#: thing at a time and do not oversee it); to anyone else the page does not exist (404).
+ORG_READS = {actor: actor == "lena" for actor in ACTORS}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_who_may_see_who_read_an_organisations_data(world, actor: str):
+    user = world.people[actor]
+    api = APIClient()
+    api.force_authenticate(user)
+    web = Client()
+    web.force_login(user)
+    expected = 200 if ORG_READS[actor] else 404
+    assert api.get(f"/api/v1/organisations/{world.acme}/access-records/").status_code == expected
+    assert web.get(f"/organisations/{world.acme}/access-records/").status_code == expected
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_nobody_here_may_search_the_access_records(world, actor: str):
+    """The search of everyone's reads is for supervisors and auditors: none of these people (the
+    clerks and counter clerks included) may open it."""
+    web = Client()
+    web.force_login(world.people[actor])
+    assert web.get("/workbench/access-records/").status_code == 403

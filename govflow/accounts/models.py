@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,8 @@ class User(AbstractUser):
         # The database settles two simultaneous registrations; the forms report it before that.
         constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique",
                                                violation_error_message=_("This username is taken. Choose another."))]
+        # The access records' search finds a reader by staff number (applications/access_oversight.py).
+        indexes = [models.Index(fields=["staff_number"], name="user_staff_number", condition=~Q(staff_number=""))]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

@@ -1,5 +1,7 @@
 """``GET /api/v1/me/access-records/``: who read the caller's data (issue 20), as the portal's page
-"who used my information" shows it (``govflow.applications.access``)."""
+"who used my information" shows it (``govflow.applications.access``); and
+``GET /api/v1/organisations/{id}/access-records/``: who read an organisation's data, for its legal
+representative."""
 from __future__ import annotations
 
 from django.urls import path
@@ -10,6 +12,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from govflow.applications import access
+from govflow.applications.selectors import int_or_404
+from govflow.parties import selectors
 
 from .pagination import Pagination
 from .responses import errors
@@ -27,6 +31,10 @@ class AccessRecordSerializer(serializers.Serializer):
     application_number = serializers.CharField()
     answers = serializers.ListField(child=serializers.CharField(), help_text="The answers read (field codes).")
     materials = serializers.ListField(child=serializers.CharField(), help_text="The materials read (codes).")
+    answer_labels = serializers.ListField(child=serializers.CharField(),
+                                         help_text="The answers read, by their labels in the caller's language.")
+    material_labels = serializers.ListField(child=serializers.CharField(),
+                                           help_text="The materials read, by their labels in the caller's language.")
 
 
 def record_repr(row: access.ShownRecord) -> dict:
@@ -34,7 +42,15 @@ def record_repr(row: access.ShownRecord) -> dict:
             "department": row.department, "office": row.office, "interface": row.interface,
             "purpose": row.purpose, "reason": row.reason, "application": row.application_id,
             "application_number": row.application_number, "answers": list(row.what.get("fields", [])),
-            "materials": list(row.what.get("materials", []))}
+            "materials": list(row.what.get("materials", [])), "answer_labels": row.fields,
+            "material_labels": row.materials}
+
+
+def _application_filter(request) -> int | None:
+    raw = request.query_params.get("application")
+    if raw is not None and not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
+        raise ValidationError({"application": ["An application id (a positive integer)."]})
+    return int(raw) if raw else None
 
 
 class MyAccessRecordsView(GenericAPIView):
@@ -48,12 +64,31 @@ class MyAccessRecordsView(GenericAPIView):
                                                 "application of yours.")],
                    responses={200: AccessRecordSerializer(many=True), **errors(400, 401, 404)})
     def get(self, request):
-        raw = request.query_params.get("application")
-        if raw is not None and not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18):
-            raise ValidationError({"application": ["An application id (a positive integer)."]})
-        queryset = access.records_for_citizen(request.user, application_id=int(raw) if raw else None)
+        queryset = access.records_for_citizen(request.user, application_id=_application_filter(request))
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([record_repr(access.shown(r)) for r in page])
+        return self.get_paginated_response([record_repr(r) for r in access.shown_page(list(page))])
 
 
-urlpatterns = [path("me/access-records/", MyAccessRecordsView.as_view(), name="my-access-records")]
+class OrganisationAccessRecordsView(GenericAPIView):
+    """Every read of the organisation's data (its applications, its record) by someone else, newest
+    first, for its legal representative; 404 for anyone else, its agents included (three queries a page)."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+    serializer_class = AccessRecordSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("application", int, description="Only the reads of this "
+                                                "application of the organisation.")],
+                   responses={200: AccessRecordSerializer(many=True), **errors(400, 401, 404)})
+    def get(self, request, pk: int):
+        organisation = selectors.represented_organisation(request.user, int_or_404(pk))
+        queryset = access.records_for_organisation(organisation.pk, application_id=_application_filter(request))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response([record_repr(r) for r in access.shown_page(list(page))])
+
+
+urlpatterns = [
+    path("me/access-records/", MyAccessRecordsView.as_view(), name="my-access-records"),
+    path("organisations/<int:pk>/access-records/", OrganisationAccessRecordsView.as_view(),
+         name="organisation-access-records"),
+]

@@ -468,6 +468,10 @@ class DeliveryListView(GenericAPIView):
     def get(self, request):
         page = self.paginate_queryset(selectors.deliveries_to_hand_over(request.user)
                                       .select_related("pickup_office__division"))
+        # Each result's recipient and address: a read of its applicant's data (one INSERT for the page).
+        for delivery in page:
+            delivery.case.application = delivery.application  # loaded already
+            access.case_read(request.user, delivery.case, interface=access.Interface.API, fields=["delivery_address"])
         return self.get_paginated_response([clerk_delivery_repr(d) for d in page])
 
 
@@ -494,4 +498,7 @@ class DeliveryAdvanceView(GenericAPIView):
         body = validated(DeliveryAdvanceSerializer, request.data)
         services.delivery_advance(delivery=delivery, user=request.user, state=body["state"],
                                   tracking_number=body.get("tracking_number", ""))
-        return Response(clerk_delivery_repr(selectors.delivery_of_clerk(request.user, pk)))
+        delivery = selectors.delivery_of_clerk(request.user, pk)
+        # The answer shows the recipient and address again: a read, as the detail.
+        access.case_read(request.user, delivery.case, interface=access.Interface.API, fields=["delivery_address"])
+        return Response(clerk_delivery_repr(delivery))

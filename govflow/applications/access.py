@@ -15,7 +15,7 @@ import hmac
 import json
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -26,7 +26,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role, User
-from govflow.catalog.models import localized
+from govflow.catalog.definition import Definition, get_definition
+from govflow.catalog.models import OneThingVersion, localized
 
 from .models import (
     AccessInterface,
@@ -206,6 +207,9 @@ class ShownRecord:
     application_number: str
     what: dict
     reason: str
+    #: The answers and materials read, by their labels (their codes when no definition was given).
+    fields: list[str] = field(default_factory=list)
+    materials: list[str] = field(default_factory=list)
 
 
 def reader_label(record_: AccessRecord) -> str:
@@ -218,23 +222,44 @@ def reader_label(record_: AccessRecord) -> str:
     return user.staff_number or f"#{user.pk}"
 
 
+#: What a shown row needs of the record and what it joins (one query a page).
+SHOWN_FIELDS = ("at", "interface", "purpose", "reason", "what", "application_id", "office_id",
+                "application__number", "application__version_id", "reader__name", "reader__first_name",
+                "reader__last_name", "reader__staff_number", "office__department__access_reader_shown_as",
+                "office__department__name", "office__name", "office__code", "office__division__name",
+                "office__department__code")
+
+
+def _shown_records(**subject: Any) -> QuerySet[AccessRecord]:
+    return (AccessRecord.objects.filter(**subject)
+            .select_related("reader", "office__department", "office__division", "application")
+            .only(*SHOWN_FIELDS).order_by("-at", "-id"))
+
+
 def records_for_citizen(user: Any, *, application_id: int | None = None) -> QuerySet[AccessRecord]:
     """The reads of the person's own data (as themselves, not of organisations they act for),
     newest first; optionally of one of their applications. Joins what a row shows: one query a page."""
-    queryset = (AccessRecord.objects.filter(person_id=user.pk)
-                .select_related("reader", "office__department", "office__division", "application")
-                .only("at", "interface", "purpose", "reason", "what", "application_id", "office_id",
-                      "application__number", "reader__name", "reader__first_name", "reader__last_name",
-                      "reader__staff_number", "office__department__access_reader_shown_as",
-                      "office__department__name", "office__name", "office__code", "office__division__name",
-                      "office__department__code"))
+    queryset = _shown_records(person_id=user.pk)
     if application_id is not None:
         queryset = queryset.filter(application_id=application_id)
-    return queryset.order_by("-at", "-id")
+    return queryset
 
 
-def shown(record_: AccessRecord) -> ShownRecord:
+def records_for_organisation(organisation_id: int, *, application_id: int | None = None) -> QuerySet[AccessRecord]:
+    """The reads of an organisation's data (its applications, its admin page), newest first; who
+    may see them is :func:`govflow.parties.selectors.legal_representative_of`'s question."""
+    queryset = _shown_records(organisation_id=organisation_id)
+    if application_id is not None:
+        queryset = queryset.filter(application_id=application_id)
+    return queryset
+
+
+def shown(record_: AccessRecord, definitions: dict[int, Definition] | None = None) -> ShownRecord:
+    """The row as the person sees it; with ``definitions`` (:func:`definitions_for`) the answers and
+    materials read are named by their labels in the current language, else by their codes."""
     office = record_.office
+    definition = (definitions or {}).get(record_.application.version_id) if (
+        record_.application_id and record_.application) else None
     return ShownRecord(
         at=record_.at, reader=reader_label(record_),
         office=office.display_name if office is not None else "",
@@ -242,14 +267,45 @@ def shown(record_: AccessRecord) -> ShownRecord:
         interface=record_.interface, interface_label=str(Interface(record_.interface).label),
         purpose=record_.purpose, purpose_label=str(Purpose(record_.purpose).label), application_id=record_.application_id,
         application_number=(record_.application.number or "") if record_.application_id and record_.application
-        else "", what=record_.what, reason=record_.reason if record_.purpose == Purpose.SUPPORT else "")
+        else "", what=record_.what, reason=record_.reason if record_.purpose == Purpose.SUPPORT else "",
+        fields=_labels(definition, "fields", record_.what.get("fields", [])),
+        materials=_labels(definition, "materials", record_.what.get("materials", [])))
+
+
+def _labels(definition: Definition | None, kind: str, codes: list[str]) -> list[str]:
+    specs = getattr(definition, kind, {}) if definition is not None else {}
+    return [localized((specs.get(code) or {}).get("label")) or code for code in codes]
+
+
+def definitions_for(records: list[AccessRecord]) -> dict[int, Definition]:
+    """The compiled definitions of the versions the records' applications were made in, by version
+    id: one query for the versions of rows that name answers or materials (each compiled once and
+    cached), none when no row does."""
+    ids = {r.application.version_id for r in records
+           if r.application_id and r.application is not None and (r.what.get("fields") or r.what.get("materials"))}
+    if not ids:
+        return {}
+    return {v.pk: get_definition(v) for v in OneThingVersion.objects.filter(pk__in=ids)}
+
+
+def shown_page(records: list[AccessRecord]) -> list[ShownRecord]:
+    """A page of records as shown, labels included (one query at most for the definitions)."""
+    definitions = definitions_for(records)
+    return [shown(r, definitions) for r in records]
 
 
 def citizen_page(user: Any, *, application_id: int | None, page: Any, size: int = 20):
-    """One page of the person's records, shown (a count and the page's rows: two queries)."""
+    """One page of the person's records, shown (a count, the page's rows and the definitions
+    their labels come from: three queries)."""
     paginator = Paginator(records_for_citizen(user, application_id=application_id), size)
     current = paginator.get_page(page)
-    return current, [shown(r) for r in current.object_list]
+    return current, shown_page(list(current.object_list))
+
+
+def organisation_page(organisation_id: int, *, page: Any, size: int = 20):
+    """One page of an organisation's records, shown (as :func:`citizen_page`)."""
+    current = Paginator(records_for_organisation(organisation_id), size).get_page(page)
+    return current, shown_page(list(current.object_list))
 
 
 def applications_read(user: Any, limit: int = 200) -> list[tuple[int, str]]:

@@ -816,6 +816,8 @@ class AccessPurpose(models.TextChoices):
     OVERSIGHT = "oversight", _("A supervisor's oversight")
     COUNTER = "counter", _("Serving the applicant at the counter")
     SUPPORT = "support", _("An administrator's support ticket")
+    #: A supervisor or an auditor searching who read this person's data (the search page).
+    AUDIT = "audit", _("An audit of who read the data")
 
 
 class AccessRecord(AppendOnly):
@@ -861,6 +863,9 @@ class AccessRecord(AppendOnly):
             models.Index(fields=["organisation", "-at"], name="access_org_at"),
             models.Index(fields=["reader", "at"], name="access_reader_at"),
             models.Index(fields=["at"], name="access_at"),
+            # The supervisors' and auditors' search (access_oversight.py) filters by office and purpose.
+            models.Index(fields=["office", "-at"], name="access_office_at"),
+            models.Index(fields=["purpose", "-at"], name="access_purpose_at"),
             models.Index(fields=["id"], name="access_unsealed", condition=Q(seq__isnull=True)),
         ]
         constraints = [models.CheckConstraint(condition=Q(person__isnull=False) | Q(organisation__isnull=False),
@@ -871,6 +876,38 @@ class AccessRecord(AppendOnly):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.interface} {self.purpose}"
 
+
+class AccessAlertKind(models.TextChoices):
+    MANY_CITIZENS = "many_citizens", _("Read many people's data in one day")
+    OUTSIDE_CASES = "outside_cases", _("Read cases they do not hold")
+
+
+class AccessAlert(models.Model):
+    """Unusual reading by one member of staff on one local day (``access_oversight.scan``): more
+    distinct people or organisations than ``GOVFLOW_ACCESS_ALERT_DISTINCT_CITIZENS``, or reads of
+    cases of their office they do not hold. One row per reader, day and kind (a re-run finds it and
+    tells no one again); its office's supervisors were notified when it was written."""
+
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("reader"))
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=16, choices=AccessAlertKind.choices)
+    #: The office the reader read through most that day (whose supervisors were told); none for
+    #: someone without an office.
+    office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("office"))
+    count = models.PositiveIntegerField(_("count"), help_text=_("Distinct people read, or reads outside their cases."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["reader", "day", "kind"], name="access_alert_once")]
+        indexes = [models.Index(fields=["office", "-day"], name="access_alert_office_day")]
+        verbose_name = _("access alert")
+        verbose_name_plural = _("access alerts")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.reader_id}"
 
 
 class AccessLogAnchor(AppendOnly):

@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import access, commitments, deferral_sweep, sla
+from . import access, access_oversight, commitments, deferral_sweep, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -59,3 +59,11 @@ def purge_access_log(period: float = 86400) -> int | None:
     if not periodic_turn("access-purge", period):
         return None
     return access.purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def scan_access_alerts(period: float = 900) -> int | None:
+    """Alert supervisors to unusual reading (``access_oversight.scan``)."""
+    if not periodic_turn("access-alerts", period):
+        return None
+    return access_oversight.scan()

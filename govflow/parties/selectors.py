@@ -178,6 +178,15 @@ def organisation_role_for(user: Any, organisation_id: Any) -> OrganisationRole:
     raise NotFound("Organisation not found.")
 
 
+def represented_organisation(user: Any, organisation_id: Any) -> Organisation:
+    """An organisation of which the user is the standing legal representative (who may see who read
+    its data, issue 20); ``NotFound`` for anyone else, its agents included."""
+    standing = organisation_role_for(user, _as_id(organisation_id))
+    if standing.role != OrganisationRoleKind.LEGAL_REPRESENTATIVE:
+        raise NotFound("Organisation not found.")
+    return standing.organisation
+
+
 def roles_shown_to(standing: OrganisationRole) -> QuerySet[OrganisationRole]:
     """The roles of an organisation someone with the ``standing`` role may see: every role, past
     ones included, for its legal representative (who grants and revokes them); an agent sees

@@ -41,6 +41,8 @@ urlpatterns = [
     path("organisations/", parties.organisation_list, name="organisations"),
     path("organisations/<int:pk>/", parties.organisation_detail, name="organisation"),
     path("organisations/<int:pk>/agents/", parties.agent_grant, name="organisation-agent-grant"),
+    path("organisations/<int:pk>/access-records/", privacy.organisation_access_records,
+         name="organisation-access-records"),
     path("organisations/<int:pk>/roles/<int:role_pk>/revoke/", parties.role_revoke, name="organisation-role-revoke"),
     path("authorisations/", parties.authorisation_list, name="authorisations"),
     path("authorisations/new/", parties.authorisation_new, name="authorisation-new"),

@@ -1,7 +1,7 @@
 """The clerk workbench under ``/workbench/``. Task URLs use the same ids as the API's ``/tasks/{id}/``."""
 from django.urls import path
 
-from . import counter, supervision, views
+from . import access_records, counter, supervision, views
 
 app_name = "workbench"
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("stats/reform/", supervision.stats_reform, name="stats-reform"),
     path("stats/ratings/", supervision.stats_ratings, name="stats-ratings"),
     path("stats/time/", supervision.stats_time, name="stats-time"),
+    # Who read whose data (issue 20): workbench/access_records.py.
+    path("access-records/", access_records.access_records, name="access-records"),
     # The service-hall counter (一窗受理): workbench/counter.py.
     path("counter/", counter.counter_home, name="counter"),
     path("counter/party/", counter.counter_party, name="counter-party"),
