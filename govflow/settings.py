@@ -326,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
                     "kwargs": {"period": 60.0}, "options": {"expires": 60.0}},
     "access-purge": {"task": "govflow.applications.tasks.purge_access_log", "schedule": 86400.0,
                      "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
+    "export-expiry": {"task": "govflow.applications.tasks.expire_data_exports", "schedule": 3600.0,
+                      "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
+    "retention-sweep": {"task": "govflow.applications.tasks.sweep_retention", "schedule": 86400.0,
+                        "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
 }
 # Access records (issue 20): the key of their integrity chain (default: derived from SECRET_KEY;
 # set it to keep the chain verifiable across a SECRET_KEY rotation).
@@ -334,6 +338,14 @@ GOVFLOW_ACCESS_LOG_KEY = env.str("GOVFLOW_ACCESS_LOG_KEY", default="")
 # Days access records are kept, then purged by the daily beat job (0: kept for ever).
 GOVFLOW_ACCESS_RECORD_DAYS = env.int("GOVFLOW_ACCESS_RECORD_DAYS", default=1095)
 GOVFLOW_ADMIN_REASON_MINUTES = env.int("GOVFLOW_ADMIN_REASON_MINUTES", default=15)
+# Download my data (docs/privacy.md): hours an archive may be downloaded once ready, and minutes
+# between two requests of one person.
+GOVFLOW_EXPORT_HOURS = env.float("GOVFLOW_EXPORT_HOURS", default=24.0)
+GOVFLOW_EXPORT_RATE_MINUTES = env.float("GOVFLOW_EXPORT_RATE_MINUTES", default=60.0)
+# Retention (docs/privacy.md): drafts untouched this many days are deleted by the daily beat job,
+# after a reminder this many days before (0 days: drafts are kept).
+GOVFLOW_DRAFT_RETENTION_DAYS = env.int("GOVFLOW_DRAFT_RETENTION_DAYS", default=90)
+GOVFLOW_DRAFT_REMINDER_DAYS = env.int("GOVFLOW_DRAFT_REMINDER_DAYS", default=7)
 
 # Background work (govflow/notifications): the transactional outbox, its retries and channels.
 GOVFLOW_OUTBOX_MAX_ATTEMPTS = env.int("GOVFLOW_OUTBOX_MAX_ATTEMPTS", default=10)  # then a dead letter

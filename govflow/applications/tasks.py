@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import access, commitments, deferral_sweep, sla
+from . import access, commitments, deferral_sweep, export, retention, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -59,3 +59,27 @@ def purge_access_log(period: float = 86400) -> int | None:
     if not periodic_turn("access-purge", period):
         return None
     return access.purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def build_data_export(export_id: int) -> int | None:
+    """Build one person's archive of their data (``export.build``); idempotent."""
+    built = export.build(export_id)
+    return built.pk if built is not None else None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_data_exports(period: float = 3600) -> int | None:
+    """Delete the archives past their day of validity (``export.expire``)."""
+    if not periodic_turn("export-expiry", period):
+        return None
+    return export.expire()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_retention(period: float = 86400) -> dict | None:
+    """Remind about and delete untouched drafts; delete decided applications' files past their
+    retention (``retention.sweep``)."""
+    if not periodic_turn("retention-sweep", period):
+        return None
+    return retention.sweep()
