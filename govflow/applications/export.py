@@ -35,6 +35,7 @@ import zipfile
 from datetime import timedelta
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -128,7 +129,8 @@ def request_export(*, user: Any, now: Any = None) -> DataExport:
         latest = DataExport.objects.filter(user=user).order_by("-requested_at", "-id").first()
         if latest is not None and latest.status == DataExportStatus.PENDING:
             raise InvalidState("Your data is already being prepared.")
-        if latest is not None and latest.requested_at > now - timedelta(minutes=rate_minutes()):
+        if latest is not None and latest.status != DataExportStatus.FAILED \
+                and latest.requested_at > now - timedelta(minutes=rate_minutes()):
             raise TooSoon()
         try:
             with transaction.atomic():
@@ -140,9 +142,10 @@ def request_export(*, user: Any, now: Any = None) -> DataExport:
 
 
 def _enqueue(pk: int) -> None:
-    from .tasks import build_data_export  # the task module imports this one
-
-    build_data_export.delay(pk)
+    try:
+        build_data_export.delay(pk)
+    except Exception:  # noqa: BLE001 - the broker is away: the hourly job hands it over again
+        logger.warning("data export %s could not be handed to a worker; the hourly job retries", pk, exc_info=True)
 
 
 def export_for_download(export: DataExport, *, now: Any = None) -> DataExport:
@@ -303,6 +306,13 @@ def collect(user: Any, *, now: Any = None) -> tuple[dict, list[tuple[str, str]]]
 # -- building, and forgetting ---------------------------------------------------------------------------
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def build_data_export(export_id: int) -> int | None:
+    """The worker's task: build one person's archive (:func:`build`); idempotent."""
+    built = build(export_id)
+    return built.pk if built is not None else None
+
+
 def build(export_id: int, *, now: Any = None) -> DataExport | None:
     """Build the archive of a pending export and tell the person; idempotent (a ready, failed or
     expired export is left alone). A failure marks it failed, so that they may ask again."""
@@ -353,10 +363,20 @@ def build(export_id: int, *, now: Any = None) -> DataExport | None:
     return DataExport.objects.get(pk=export.pk)
 
 
+#: A request still pending this long was lost on its way to a worker: handed over again; after
+#: :data:`GIVE_UP` it is marked failed, so that the person may ask again.
+RESEND_AFTER = timedelta(minutes=15)
+GIVE_UP = timedelta(hours=6)
+
+
 def expire(*, now: Any = None) -> int:
     """Delete the files of exports past their validity and mark them expired (the beat job);
-    idempotent. Returns how many expired."""
+    idempotent. Returns how many expired. Also hands lost requests to a worker again."""
     now = now or timezone.now()
+    stale = DataExport.objects.filter(status=DataExportStatus.PENDING, requested_at__lte=now - RESEND_AFTER)
+    stale.filter(requested_at__lte=now - GIVE_UP).update(status=DataExportStatus.FAILED, error="lost")
+    for pk in stale.values_list("pk", flat=True)[:100]:
+        _enqueue(pk)
     done = 0
     for pk in list(DataExport.objects.filter(status=DataExportStatus.READY, expires_at__lte=now)
                    .values_list("pk", flat=True)[:1000]):

@@ -61,11 +61,8 @@ def purge_access_log(period: float = 86400) -> int | None:
     return access.purge()
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def build_data_export(export_id: int) -> int | None:
-    """Build one person's archive of their data (``export.build``); idempotent."""
-    built = export.build(export_id)
-    return built.pk if built is not None else None
+#: Built on a worker when a person asks for their data (declared with its domain module).
+build_data_export = export.build_data_export
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -189,3 +189,22 @@ def test_the_build_reads_a_fixed_number_of_queries(citizen_alice, clerks):
         draft(citizen_alice, "newborn")
     assert queries() == one <= 14
     assert AccessRecord.objects.count() == 0
+
+
+def test_a_lost_request_is_handed_over_again_and_a_failed_one_may_be_asked_again(citizen_alice):
+    lost = export.request_export(user=citizen_alice)  # its commit never came: no worker heard of it
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        export.expire()
+        assert DataExport.objects.get(pk=lost.pk).status == DataExportStatus.PENDING
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        export.expire()  # the hourly job hands it over again (Celery is eager here)
+    assert DataExport.objects.get(pk=lost.pk).status == DataExportStatus.READY
+
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        again = export.request_export(user=citizen_alice)
+        DataExport.objects.filter(pk=again.pk).update(status=DataExportStatus.FAILED, error="OSError")
+        # A failed build does not count against the rate limit.
+        assert export.request_export(user=citizen_alice).status == DataExportStatus.PENDING
+    with time_machine.travel(timezone.now() + timedelta(hours=9)):
+        export.expire()  # pending for six hours and more: given up, the person may ask again
+    assert DataExport.objects.filter(user=citizen_alice, status=DataExportStatus.FAILED).count() == 2
