@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from govflow.applications import retention
 from govflow.applications.models import (
@@ -154,6 +155,10 @@ def test_files_go_when_every_procedure_using_them_kept_them_long_enough(
     assert "data-purged" in page and "deleted on" in page
     gone = Document.objects.get(application=app, material_code="articles_of_association")
     assert client.get(reverse("application-document", args=[app.pk, gone.pk])).status_code == 404
+    api = APIClient()
+    api.force_authenticate(citizen_alice)
+    urls = {d["material"]: d["url"] for d in api.get(f"/api/v1/applications/{app.pk}/").json()["documents"]}
+    assert urls["articles_of_association"] is None and urls["premises_proof"]
     # Nor does the workbench serve it (a decided case's page lists no materials).
     clerk = Client(HTTP_ACCEPT_LANGUAGE="en")
     clerk.force_login(clerks["amr"])
