@@ -328,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
                      "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
     "access-alerts": {"task": "govflow.applications.tasks.scan_access_alerts", "schedule": 900.0,
                       "kwargs": {"period": 900.0}, "options": {"expires": 900.0}},
+    "export-expiry": {"task": "govflow.applications.tasks.expire_data_exports", "schedule": 3600.0,
+                      "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
+    "retention-sweep": {"task": "govflow.applications.tasks.sweep_retention", "schedule": 86400.0,
+                        "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
 }
 # Access records (issue 20): the key of their integrity chain (default: derived from SECRET_KEY;
 # set it to keep the chain verifiable across a SECRET_KEY rotation).
@@ -339,6 +343,14 @@ GOVFLOW_ADMIN_REASON_MINUTES = env.int("GOVFLOW_ADMIN_REASON_MINUTES", default=1
 # An alert to the office's supervisors when one member of staff reads more distinct people (or
 # organisations) than this in one day (docs/privacy.md; 0 turns this alert off).
 GOVFLOW_ACCESS_ALERT_DISTINCT_CITIZENS = env.int("GOVFLOW_ACCESS_ALERT_DISTINCT_CITIZENS", default=50)
+# Download my data (docs/privacy.md): hours an archive may be downloaded once ready, and minutes
+# between two requests of one person.
+GOVFLOW_EXPORT_HOURS = env.float("GOVFLOW_EXPORT_HOURS", default=24.0)
+GOVFLOW_EXPORT_RATE_MINUTES = env.float("GOVFLOW_EXPORT_RATE_MINUTES", default=60.0)
+# Retention (docs/privacy.md): drafts untouched this many days are deleted by the daily beat job,
+# after a reminder this many days before (0 days: drafts are kept).
+GOVFLOW_DRAFT_RETENTION_DAYS = env.int("GOVFLOW_DRAFT_RETENTION_DAYS", default=90)
+GOVFLOW_DRAFT_REMINDER_DAYS = env.int("GOVFLOW_DRAFT_REMINDER_DAYS", default=7)
 
 # Background work (govflow/notifications): the transactional outbox, its retries and channels.
 GOVFLOW_OUTBOX_MAX_ATTEMPTS = env.int("GOVFLOW_OUTBOX_MAX_ATTEMPTS", default=10)  # then a dead letter

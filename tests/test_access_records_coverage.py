@@ -244,6 +244,8 @@ NOT_READS = {
     "api:offer-detail": "the person's own offer",
     "api:offer-accept": "the person's own offer",
     "api:offer-decline": "the person's own offer",
+    "api:my-export-detail": "the person's own archive of their data (anyone else's is a 404)",
+    "api:my-export-file": "the person's own archive of their data (anyone else's is a 404)",
 }
 
 

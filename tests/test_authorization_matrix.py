@@ -483,3 +483,39 @@ def test_nobody_here_may_search_the_access_records(world, actor: str):
     web = Client()
     web.force_login(world.people[actor])
     assert web.get("/workbench/access-records/").status_code == 403
+def test_a_persons_data_archive_is_theirs_alone(world, db, django_capture_on_commit_callbacks):
+    """Download my data (applications/export.py) is not an application's: only the person herself
+    reads her archive. Everyone else of the matrix — her live agent and the counter clerk, who may
+    act on her applications, included — gets a 404; the agent's own archive holds none of the
+    applications he made for her (they are hers)."""
+    import io
+    import json
+    import zipfile
+
+    from govflow.applications.models import DataExport
+
+    def api(name: str) -> APIClient:
+        client = APIClient(raise_request_exception=False)
+        client.force_authenticate(world.people[name])
+        return client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("pat").post("/api/v1/me/export/").status_code == 202
+        assert api("gary").post("/api/v1/me/export/").status_code == 202
+    pats = DataExport.objects.get(user=world.people["pat"])
+    for actor in ACTORS:
+        detail = api(actor).get(f"/api/v1/me/export/{pats.pk}/")
+        download = api(actor).get(f"/api/v1/me/export/{pats.pk}/file")
+        portal = Client(raise_request_exception=False)
+        portal.force_login(world.people[actor])
+        page = portal.get(f"/accounts/my-data/{pats.token}/")
+        want = 200 if actor == "pat" else 404
+        assert (detail.status_code, download.status_code, page.status_code) == (want, want, want), actor
+    garys = DataExport.objects.get(user=world.people["gary"])
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(api("gary").get(f"/api/v1/me/export/{garys.pk}/file")
+                                                  .streaming_content)))
+    assert json.loads(archive.read("data.json"))["applications"] == []
+    pat_ids = {a["id"] for a in json.loads(zipfile.ZipFile(io.BytesIO(b"".join(
+        api("pat").get(f"/api/v1/me/export/{pats.pk}/file").streaming_content))).read("data.json"))["applications"]}
+    assert {world.apps["by_agent", state] for state in STATES} <= pat_ids
+    assert not {world.apps["org", state] for state in STATES} & pat_ids

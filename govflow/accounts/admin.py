@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from govflow.adminkit import ReasonForPersonalData
 from govflow.text import has_bad_text, invalid_text_message
 
-from .models import IdentityLink, Membership, User
+from .models import IdentityLink, Membership, User, mask_phone
 from .selectors import may_grant_privileges, may_manage_account
 from .services import USERNAME_RESERVED, is_reserved_username
 
@@ -110,8 +110,8 @@ class UserAdmin(ReasonForPersonalData, DjangoUserAdmin):
         (_("Real-name profile"), {"classes": ("wide",), "fields": ("name", "id_number", "phone", "email",
                                                                   "residence")}),
     )
-    # PIPL: lists show the id number masked; the full number only on the change form.
-    list_display = ("username", "name", "display_id_number", "phone", "email", "is_staff", "is_active")
+    # PIPL: lists show the id number and the phone masked; the full ones only on the change form.
+    list_display = ("username", "name", "display_id_number", "display_phone", "email", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "memberships__department", "memberships__role")
     search_fields = ("username", "name", "email", "phone", "=id_number")
     ordering = ("username",)
@@ -121,6 +121,10 @@ class UserAdmin(ReasonForPersonalData, DjangoUserAdmin):
     @admin.display(description=_("resident ID number"), ordering="id_number")
     def display_id_number(self, obj: User) -> str:
         return obj.masked_id_number
+
+    @admin.display(description=_("mobile phone"), ordering="phone")
+    def display_phone(self, obj: User) -> str:
+        return mask_phone(obj.phone)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -76,6 +76,11 @@ def mask_id_number(value: str | None) -> str:
     return FIELD_TYPES["id_number"].mask(value)
 
 
+def mask_phone(value: str | None) -> str:
+    """PIPL: 138****0000 (the phone field type's masking), wherever a list or a log shows one."""
+    return FIELD_TYPES["phone"].mask(value) if value else ""
+
+
 class Role(models.TextChoices):
     CLERK = "clerk", _("Clerk")
     SUPERVISOR = "supervisor", _("Supervisor")

@@ -1,22 +1,28 @@
 """``GET /api/v1/me/access-records/``: who read the caller's data (issue 20), as the portal's page
-"who used my information" shows it (``govflow.applications.access``); and
+"who used my information" shows it (``govflow.applications.access``);
 ``GET /api/v1/organisations/{id}/access-records/``: who read an organisation's data, for its legal
-representative."""
+representative; ``/api/v1/me/export/``: download all of one's data as one archive
+(``govflow.applications.export``)."""
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from govflow.applications import access
+from govflow.applications import export as export_rules
+from govflow.applications.models import DataExportStatus
 from govflow.applications.selectors import int_or_404
 from govflow.parties import selectors
 
 from .pagination import Pagination
-from .responses import errors
+from .responses import detail, errors
 
 
 class AccessRecordSerializer(serializers.Serializer):
@@ -87,8 +93,73 @@ class OrganisationAccessRecordsView(GenericAPIView):
         return self.get_paginated_response([record_repr(r) for r in access.shown_page(list(page))])
 
 
-urlpatterns = [
-    path("me/access-records/", MyAccessRecordsView.as_view(), name="my-access-records"),
-    path("organisations/<int:pk>/access-records/", OrganisationAccessRecordsView.as_view(),
-         name="organisation-access-records"),
-]
+class DataExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=DataExportStatus.choices)
+    requested_at = serializers.DateTimeField()
+    ready_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Until when the file may be downloaded.")
+    size = serializers.IntegerField(help_text="The archive's size in bytes (0 until ready).")
+    downloads = serializers.IntegerField()
+    file = serializers.CharField(allow_null=True, help_text="Where to download the archive, while it is ready.")
+
+
+def export_repr(request, export) -> dict:
+    ready = export.status == DataExportStatus.READY
+    return {"id": export.pk, "status": export.status, "requested_at": export.requested_at,
+            "ready_at": export.ready_at, "expires_at": export.expires_at, "size": export.size,
+            "downloads": export.downloads,
+            "file": request.build_absolute_uri(f"/api/v1/me/export/{export.pk}/file") if ready else None}
+
+
+TOO_SOON = {429: detail("Asked within the rate limit of the previous request")}
+
+
+class MyExportView(GenericAPIView):
+    """Ask for an archive of all the caller's data (202: it is built in the background; 409 while
+    another is being prepared; 429 within ``GOVFLOW_EXPORT_RATE_MINUTES`` of the last request)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DataExportSerializer
+
+    @extend_schema(request=None, responses={202: DataExportSerializer, **errors(401, 409), **TOO_SOON})
+    def post(self, request):
+        export = export_rules.request_export(user=request.user)
+        return Response(DataExportSerializer(export_repr(request, export)).data, status=202)
+
+
+class MyExportDetailView(GenericAPIView):
+    """One of the caller's exports (anyone else's: 404)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DataExportSerializer
+
+    @extend_schema(responses={200: DataExportSerializer, **errors(401, 404)})
+    def get(self, request, pk: int):
+        export = export_rules.export_for_user(request.user, pk)
+        return Response(DataExportSerializer(export_repr(request, export)).data)
+
+
+class MyExportFileView(GenericAPIView):
+    """The archive (a ZIP of ``data.json`` and ``files/``), for its owner only; 409 while it is being
+    prepared, 410 once expired (or failed)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, **errors(401, 404, 409),
+                              410: detail("Expired: ask for a new one")})
+    def get(self, request, pk: int):
+        export = export_rules.export_for_download(export_rules.export_for_user(request.user, pk))
+        response = FileResponse(export.file.open("rb"), content_type="application/zip", as_attachment=True,
+                                filename=export_rules.archive_filename(export))
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+urlpatterns = [path("me/access-records/", MyAccessRecordsView.as_view(), name="my-access-records"),
+               path("organisations/<int:pk>/access-records/", OrganisationAccessRecordsView.as_view(),
+                    name="organisation-access-records"),
+               path("me/export/", MyExportView.as_view(), name="my-export"),
+               path("me/export/<int:pk>/", MyExportDetailView.as_view(), name="my-export-detail"),
+               path("me/export/<int:pk>/file", MyExportFileView.as_view(), name="my-export-file")]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow import admin as viewflow_admin
 from viewflow.workflow.models import Process, Task
 
+from govflow.accounts.models import mask_id_number
 from govflow.adminkit import LookOnly, ReasonForPersonalData
 from govflow.catalog.models import localized
 from govflow.errors import DomainError
@@ -36,10 +37,13 @@ from .models import (
     CertificateTemplate,
     Commitment,
     CorrectionRequest,
+    DataExport,
     Delivery,
     Evaluation,
     Offer,
+    PurgeRecord,
     RefusalEntry,
+    RefusalKind,
     TimelineEntry,
     Verification,
 )
@@ -289,7 +293,8 @@ class RefusalEntryAdmin(admin.ModelAdmin):
     instead of proving it, and why (shown to them). Entries are never deleted: lift one by setting
     *lifted at*, so the record of who was refused, when and why stays."""
 
-    list_display = ("identifier", "name", "kind", "source", "starts_on", "ends_on", "lifted_at")
+    # PIPL: a person's ID number masked in the list (a USCC is public); in full on the change form.
+    list_display = ("identifier_display", "name", "kind", "source", "starts_on", "ends_on", "lifted_at")
     list_filter = ("kind", "source", ("lifted_at", admin.EmptyFieldListFilter))
     search_fields = ("=identifier", "name")
     fields = ("kind", "identifier", "name", "reason", "source", "application", "starts_on", "ends_on",
@@ -299,6 +304,10 @@ class RefusalEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("identifier"), ordering="identifier")
+    def identifier_display(self, obj: RefusalEntry) -> str:
+        return mask_id_number(obj.identifier) if obj.kind == RefusalKind.PERSON else obj.identifier
 
     def save_model(self, request: HttpRequest, obj: RefusalEntry, form, change: bool) -> None:
         if not change:
@@ -455,3 +464,25 @@ class OfferAdmin(ReadOnlyAdmin):
     fields = ("one_thing", "applicant", "organisation", "mode", "state", "event_source", "event_id",
               "event_data", "answers", "application", "created_at", "decided_at")
     readonly_fields = fields
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    """"Download my data" requests (applications/export.py): the record of each request, build,
+    download and expiry. The archive itself is never served here: only its owner downloads it."""
+
+    list_display = ("requested_at", "user", "status", "ready_at", "expires_at", "downloads", "downloaded_at")
+    list_filter = ("status",)
+    search_fields = ("user__username",)
+    fields = ("user", "status", "requested_at", "ready_at", "expires_at", "downloads", "downloaded_at", "size",
+              "counts", "error")
+
+
+@admin.register(PurgeRecord)
+class PurgeRecordAdmin(ReadOnlyAdmin):
+    """What the retention sweep deleted (applications/retention.py): ids and counts, no personal data."""
+
+    list_display = ("at", "reason", "application_id_ref", "application_number", "one_thing_code", "documents",
+                    "files")
+    list_filter = ("reason",)
+    search_fields = ("=application_number", "=application_id_ref")

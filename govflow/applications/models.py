@@ -134,6 +134,10 @@ class Application(models.Model):
     pickup_office = models.ForeignKey("catalog.Office", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+", verbose_name=_("pick-up office"))
     delivery_address = models.JSONField(_("postal address"), default=dict, blank=True)
+    # Retention (applications/retention.py): when the reminder that an untouched draft will be
+    # deleted went out; cleared when the draft is changed again.
+    retention_reminded_at = models.DateTimeField(_("deletion reminder sent at"), null=True, blank=True,
+                                                 editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,6 +156,8 @@ class Application(models.Model):
             models.Index(fields=["applicant", "-created_at", "-id"], name="app_applicant_recent"),
             # Statistics count applications by submission day (drafts have none).
             models.Index(fields=["submitted_at"], name="app_submitted_at", condition=Q(submitted_at__isnull=False)),
+            # Retention: drafts by their last change.
+            models.Index(fields=["updated_at"], name="app_draft_updated", condition=Q(status="draft")),
         ]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
@@ -334,6 +340,9 @@ class Document(models.Model):
     # kept when the material is handed in; and when the reminder before the due date went out.
     deferral_terms = models.JSONField(_("deferral terms accepted"), default=dict, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # Retention (applications/retention.py): the file was deleted when the procedures using it had
+    # kept it as long as the catalog says; the row stays, with this date.
+    purged_at = models.DateTimeField(_("file deleted at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("document")
@@ -990,3 +999,85 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.one_thing_id} {self.event_source}#{self.event_id} ({self.state})"
+
+
+# -- the citizen's rights (issue 20): download my data, retention (export.py, retention.py) --------
+
+
+class DataExportStatus(models.TextChoices):
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+def data_export_upload_to(instance: DataExport, filename: str) -> str:
+    # Random names, like the documents: nothing about the person reaches the disk.
+    return f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.zip"
+
+
+class DataExport(models.Model):
+    """A citizen's request to download all their data (applications/export.py): built in the
+    background into one ZIP (``data.json`` and their files) in private storage, downloadable by
+    them alone until ``expires_at`` (a day after it is ready); then the file is deleted and the
+    row stays, ``expired``, as the record that it was asked for, made and downloaded."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports",
+                             verbose_name=_("person"))
+    token = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("token"))
+    status = models.CharField(_("status"), max_length=10, choices=DataExportStatus.choices,
+                              default=DataExportStatus.PENDING)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("last downloaded at"), null=True, blank=True)
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+    file = models.FileField(upload_to=data_export_upload_to, max_length=200, blank=True, verbose_name=_("file"))
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    #: What the archive holds (counts of applications, documents, files, access records).
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["user", "-requested_at"], name="export_user_recent"),
+                   models.Index(fields=["expires_at"], name="export_ready_expiry", condition=Q(status="ready"))]
+        constraints = [models.UniqueConstraint(fields=["user"], condition=Q(status="pending"),
+                                               name="uniq_export_pending_per_user")]
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.requested_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class PurgeReason(models.TextChoices):
+    DRAFT_UNTOUCHED = "draft_untouched", _("A draft left untouched")
+    RETENTION_ENDED = "retention_ended", _("The retention period ended")
+
+
+class PurgeRecord(AppendOnly):
+    """That something was deleted under a retention rule (applications/retention.py): what (ids
+    and counts only, no personal data), when and why. Append-only."""
+
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    reason = models.CharField(max_length=20, choices=PurgeReason.choices, verbose_name=_("reason"))
+    #: A plain reference: a purged draft's row is gone.
+    application_id_ref = models.BigIntegerField(verbose_name=_("application id"))
+    application_number = models.CharField(max_length=32, blank=True, verbose_name=_("application number"))
+    one_thing_code = models.CharField(max_length=64, blank=True, verbose_name=_("one thing"))
+    documents = models.PositiveIntegerField(default=0, verbose_name=_("documents"))
+    files = models.PositiveIntegerField(default=0, verbose_name=_("files deleted"))
+    #: Ids and codes of what went: {"documents": [ids], "materials": [codes]}.
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detail"))
+
+    append_only_message = "Purge records are append-only."
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["application_id_ref"], name="purge_application")]
+        verbose_name = _("purge record")
+        verbose_name_plural = _("purge records")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.reason} #{self.application_id_ref}"

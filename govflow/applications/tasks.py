@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import access, access_oversight, commitments, deferral_sweep, sla
+from . import access, access_oversight, commitments, deferral_sweep, export, retention, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -67,3 +67,22 @@ def scan_access_alerts(period: float = 900) -> int | None:
     if not periodic_turn("access-alerts", period):
         return None
     return access_oversight.scan()
+#: Built on a worker when a person asks for their data (declared with its domain module).
+build_data_export = export.build_data_export
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_data_exports(period: float = 3600) -> int | None:
+    """Delete the archives past their day of validity (``export.expire``)."""
+    if not periodic_turn("export-expiry", period):
+        return None
+    return export.expire()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_retention(period: float = 86400) -> dict | None:
+    """Remind about and delete untouched drafts; delete decided applications' files past their
+    retention (``retention.sweep``)."""
+    if not periodic_turn("retention-sweep", period):
+        return None
+    return retention.sweep()

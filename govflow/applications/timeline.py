@@ -20,7 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from govflow.catalog.checkers import readable_comment
+from govflow.catalog.models import localized
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,10 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("delivery.posted", _("Posted"), _("%(procedure)s: %(result)s has been posted")),
     TimelineKind("delivery.collected", _("Collected"), _("%(procedure)s: %(result)s was collected")),
     TimelineKind("delivery.delivered", _("Delivered"), _("%(procedure)s: %(result)s was delivered")),
+    # Retention (applications/retention.py): files of materials deleted when the procedures using them
+    # had kept them as long as the catalog says (``data["materials"]``: their codes).
+    TimelineKind("document.purged", _("Documents deleted after the retention period"),
+                 _("Your documents were deleted: the period they had to be kept ended")),
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
     # 告知承诺制 (commitments.py): the applicant signed a commitment instead of a material (``data``:
     # the material); its verification after approval was opened (staff only), found true or false
@@ -144,3 +152,21 @@ def citizen_text(code: str, *, procedure: str = "", department: str = "", result
         return code
     text = str(kind.citizen_text)
     return text % {"procedure": procedure, "department": department, "result": result} if "%(" in text else text
+
+
+def citizen_note(entry) -> str:
+    """The words the applicant reads with an entry: a clerk's reason or request, the application
+    number, a delivery's tracking number or pick-up office (the status page, the data export)."""
+    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved", "case.revoked"):
+        return readable_comment(entry.message)
+    if entry.kind in ("application.submitted", "application.started_again"):
+        return entry.message  # the application number (of the earlier one, when started again)
+    if entry.kind.startswith("delivery."):
+        data = entry.data if isinstance(entry.data, dict) else {}
+        office = data.get("office") if isinstance(data.get("office"), dict) else None
+        if data.get("tracking_number"):
+            return gettext("Tracking number: %(number)s") % {"number": data["tracking_number"]}
+        if office is not None:
+            return gettext("Pick up at: %(office)s") % {
+                "office": localized(office.get("name")) or office.get("code", "")}
+    return ""

@@ -296,6 +296,12 @@ class Definition:
                 "litigation": {"court": dict(litigation.get("court") or {}),
                                "months": int(litigation.get("months", 6))}}
 
+    def retention_years(self, procedure: str) -> int | None:
+        """How many calendar years after its decision the materials ``procedure`` uses are kept
+        (docs/catalog.md, ``retention``); ``None``: for ever."""
+        years = (self.procedures.get(procedure, {}).get("retention") or {}).get("years")
+        return int(years) if years is not None else None
+
     # -- 容缺受理 (deferred materials) ---------------------------------------------------------------
 
     def deferral(self, procedure: str) -> dict:

@@ -349,6 +349,12 @@ class Procedure(models.Model):
     deferral_clock = models.CharField(
         _("deferral: SLA clock"), max_length=10, choices=DeferralClock.choices, default=DeferralClock.RUNNING,
         help_text=_("Whether the case's time limit pauses while a deferred material is missing."))
+    # Retention (docs/catalog.md, "retention"; applications/retention.py): how long the materials
+    # of a decided case are kept, in calendar years from the decision. Empty: for ever.
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention: years"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("How many years after its decision the materials this procedure uses are kept; then their "
+                    "files are deleted (a material several procedures use: the longest). Empty: kept for ever."))
 
     class Meta:
         ordering = ["code"]

@@ -291,6 +291,7 @@ class ProcedureAdmin(admin.ModelAdmin):
                                                         "deferral_clock")}),
         (_("Remedies named when it is refused"), {"fields": ("reconsideration_body", "reconsideration_days",
                                                               "litigation_court", "litigation_months")}),
+        (_("Retention"), {"fields": ("retention_years",)}),
         (_("Where it is used"), {"fields": ("used_in",)}),
     )
 

@@ -616,7 +616,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
                   "committed_days", "level", "needs_outputs", "automatic", "physical_results",
                   "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months",
-                  "deferral_conditional_approval", "deferral_on_missed", "deferral_clock")
+                  "deferral_conditional_approval", "deferral_on_missed", "deferral_clock", "retention_years")
         help_texts = {"physical_results": _physical_results_help()}
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:

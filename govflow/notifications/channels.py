@@ -40,7 +40,7 @@ class PermanentChannelError(ChannelError):
 
 def mask_phone(phone: str) -> str:
     """PIPL: 138****0000 in logs (the phone field type's masking)."""
-    return FIELD_TYPES["phone"].mask(phone)
+    return FIELD_TYPES["phone"].mask(phone)  # the same as accounts.models.mask_phone (a lower layer here)
 
 
 class BaseSmsBackend:

@@ -126,6 +126,8 @@ def _procedure_doc(procedure: Procedure) -> dict:
     remedy = _remedy_doc(procedure)
     if remedy:  # absent: the law's defaults and no place named (older snapshots keep their digest)
         out["remedy"] = remedy
+    if procedure.retention_years is not None:  # absent: kept for ever (older snapshots keep their digest)
+        out["retention"] = {"years": procedure.retention_years}
     return out
 
 

@@ -122,6 +122,7 @@ class Importer:
             "physical_results": p.get("physical_results", []),
             **remedy_fields(p.get("remedy") or {}),
             **deferral_fields(p.get("deferral") or {}),
+            "retention_years": (p.get("retention") or {}).get("years"),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)

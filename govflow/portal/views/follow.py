@@ -25,7 +25,7 @@ from govflow.applications.readiness import readiness
 from govflow.applications.remedies import rejection_notices
 from govflow.applications.rules import blanked_required, correction_scope, stale_materials
 from govflow.applications.states import STATES, may_apply_again, state_label, state_of
-from govflow.applications.timeline import citizen_text
+from govflow.applications.timeline import citizen_note, citizen_text
 from govflow.catalog import questions as qa
 from govflow.catalog.checkers import readable_comment
 from govflow.catalog.definition import Definition
@@ -183,19 +183,8 @@ def _timeline_text(entry, cases_by_id: dict, definition: Definition) -> str:
 
 
 def _timeline_note(entry) -> str:
-    """The words a citizen should read with an event: a clerk's reason or request."""
-    if entry.kind in ("case.correction_requested", "case.rejected", "case.approved", "case.revoked"):
-        return readable_comment(entry.message)
-    if entry.kind in ("application.submitted", "application.started_again"):
-        return entry.message  # the application number (of the earlier one, when started again)
-    if entry.kind.startswith("delivery."):
-        data = entry.data if isinstance(entry.data, dict) else {}
-        office = data.get("office") if isinstance(data.get("office"), dict) else None
-        if data.get("tracking_number"):
-            return _("Tracking number: %(number)s") % {"number": data["tracking_number"]}
-        if office is not None:
-            return _("Pick up at: %(office)s") % {"office": localized(office.get("name")) or office.get("code", "")}
-    return ""
+    """The words a citizen should read with an event (the domain's rule: ``timeline.citizen_note``)."""
+    return citizen_note(entry)
 
 
 def _timeline_agent(entry) -> str:
