@@ -124,6 +124,13 @@ def missing_for(definition: Definition, case: Case, deferred: Iterable[str]) -> 
     return sorted(c for c in deferred if c in needed)
 
 
+def departments_to_tell(definition: Definition, cases: Iterable[Case], material: str) -> list[Case]:
+    """The cases whose systems hear that a deferred ``material`` was handed in (``material.provided``
+    to department webhooks): every case whose procedure requires it, decided or not (a conditional
+    approval waits for it too), except a cancelled one."""
+    return [c for c in cases if c.status != CaseStatus.CANCELLED and missing_for(definition, c, [material])]
+
+
 def approval_refusal(definition: Definition, case: Case, deferred: Iterable[str]) -> str | None:
     """Why the clerk may not approve ``case`` outright while a material it needs is deferred
     (``None``: approve as usual). Raises nothing; the caller decides between the message and a
