@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import access, commitments, deferral_sweep, sla
+from . import access, commitments, deferral_sweep, offer_expiry, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -59,3 +59,11 @@ def purge_access_log(period: float = 86400) -> int | None:
     if not periodic_turn("access-purge", period):
         return None
     return access.purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_offers(period: float = 3600) -> int | None:
+    """Mark offers past their expiry as expired (免申即享, ``offer_expiry.py``)."""
+    if not periodic_turn("offer-expiry", period):
+        return None
+    return offer_expiry.sweep()

@@ -350,6 +350,13 @@ class Procedure(models.Model):
         _("deferral: SLA clock"), max_length=10, choices=DeferralClock.choices, default=DeferralClock.RUNNING,
         help_text=_("Whether the case's time limit pauses while a deferred material is missing."))
 
+    # -- proactive services (免申即享) of the procedure alone: see govflow.catalog.triggers --
+    triggers = models.JSONField(
+        _("triggers"), default=list, blank=True,
+        help_text=_('Events that offer or grant this procedure without an application, through each published '
+                    'one thing made of this procedure alone: [{"on": "output:citizen_id", "when": "CEL", '
+                    '"mode": "offer" or "grant", "expires_days": 30}]. Live: a change applies at once.'))
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("procedure")
@@ -482,7 +489,7 @@ class OneThing(models.Model):
     triggers = models.JSONField(
         _("triggers"), default=list, blank=True,
         help_text=_('Events that offer or grant this one thing without an application: '
-                    '[{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant"}]. '
+                    '[{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant", "expires_days": 30}]. '
                     'Live: a change applies at once, without a new version.'))
 
     class Meta:
