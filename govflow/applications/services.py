@@ -574,7 +574,7 @@ def _defer_materials(s: engine.EngineSession, app: Application, definition: Defi
                      codes: list[str], user: Any, now: Any) -> None:
     """容缺受理 at submission: a deferred row per material, due by its working-day deadline, and the
     accepted terms on the timeline (public: the applicant's record of what they undertook)."""
-    terms = deferral.terms_record(now)
+    terms = deferral.terms_record(now, application=app, user=user)
     rows = Document.objects.bulk_create(deferral.deferred_documents(
         app, submitted_on=local_date(now), days=deferral.deferrable(definition, applicable), codes=codes,
         terms=terms, user=user))
