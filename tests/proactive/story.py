@@ -16,9 +16,14 @@ GRANT_ON_CITIZEN_ID = {"on": "output:citizen_id", "when": '!("mi-newborn-insuran
 OFFER_ON_CITIZEN_ID = {**GRANT_ON_CITIZEN_ID, "mode": "offer"}
 
 
-def proactive_document(*, triggers: list | None = None, newborn_without_insurance: bool = False) -> dict:
+def proactive_document(*, triggers: list | None = None, newborn_without_insurance: bool = False,
+                       childcare_offer: bool = False) -> dict:
+    """The demo with its proactive additions. The childcare subsidy's procedure trigger (offered on
+    every citizen id) is left out unless ``childcare_offer``: these stories watch the enrolment."""
     doc = with_additions(load_demo_document(), json.loads(DEMO_PROACTIVE.read_text(encoding="utf-8")))
     doc = copy.deepcopy(doc)
+    if not childcare_offer:
+        next(p for p in doc["procedures"] if p["code"] == "health-childcare-subsidy").pop("triggers", None)
     if triggers is not None:
         next(o for o in doc["one_things"] if o["code"] == "newborn-insurance")["triggers"] = triggers
     if newborn_without_insurance:
