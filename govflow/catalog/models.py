@@ -489,7 +489,7 @@ class OneThing(models.Model):
     triggers = models.JSONField(
         _("triggers"), default=list, blank=True,
         help_text=_('Events that offer or grant this one thing without an application: '
-                    '[{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant", "expires_days": 30}]. '
+                    '[{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant"}]. '
                     'Live: a change applies at once, without a new version.'))
 
     class Meta:

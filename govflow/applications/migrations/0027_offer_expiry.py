@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('applications', '0026_proactive_offers'),
-        ('catalog', '0017_procedure_triggers_alter_onething_triggers'),
+        ('catalog', '0017_procedure_triggers'),
         ('parties', '0002_verbose_names_for_administrators'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

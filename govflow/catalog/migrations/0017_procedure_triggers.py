@@ -15,9 +15,4 @@ class Migration(migrations.Migration):
             name='triggers',
             field=models.JSONField(blank=True, default=list, help_text='Events that offer or grant this procedure without an application, through each published one thing made of this procedure alone: [{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant", "expires_days": 30}]. Live: a change applies at once.', verbose_name='triggers'),
         ),
-        migrations.AlterField(
-            model_name='onething',
-            name='triggers',
-            field=models.JSONField(blank=True, default=list, help_text='Events that offer or grant this one thing without an application: [{"on": "output:citizen_id", "when": "CEL", "mode": "offer" or "grant", "expires_days": 30}]. Live: a change applies at once, without a new version.', verbose_name='triggers'),
-        ),
     ]
