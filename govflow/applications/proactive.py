@@ -12,8 +12,12 @@ over ``event`` and ``person``, and for each that holds:
   stays, declined);
 * **grant**: the same draft is submitted at once (``origin = "grant"``) and its automatic checkers
   decide it through the same engine, timeline and notifications. A grant whose form is not complete
-  with what is known (or whose one thing no longer has an automatic checker on every step) becomes
-  an offer instead: nothing is decided without the applicant unless it can be.
+  with what is known, whose one thing no longer has an automatic checker on every step, or whose
+  applicant is on the refusal list (:func:`not_granted_because`) becomes an offer instead: nothing
+  is decided without the applicant unless it can be.
+
+An offer expires (``offer_expiry.py``). A procedure's triggers act through the one things made of
+that procedure alone (:func:`listening`).
 
 **Idempotent on the event**: an :class:`~.models.Offer` row per (one thing, event, party) under a
 unique constraint, inserted in a savepoint before anything else, so that the same event delivered
