@@ -332,7 +332,12 @@ CELERY_BEAT_SCHEDULE = {
                       "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
     "retention-sweep": {"task": "govflow.applications.tasks.sweep_retention", "schedule": 86400.0,
                         "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
+    "offer-expiry": {"task": "govflow.applications.tasks.expire_offers", "schedule": 3600.0,
+                     "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
 }
+# Proactive services (docs/proactive.md): days an offer waits for the applicant when its trigger
+# names no expires_days; then the hourly beat job marks it expired and deletes its draft.
+GOVFLOW_OFFER_EXPIRES_DAYS = env.int("GOVFLOW_OFFER_EXPIRES_DAYS", default=90)
 # Access records (issue 20): the key of their integrity chain (default: derived from SECRET_KEY;
 # set it to keep the chain verifiable across a SECRET_KEY rotation).
 GOVFLOW_ACCESS_LOG_KEY = env.str("GOVFLOW_ACCESS_LOG_KEY", default="")

@@ -4,9 +4,10 @@
   another person's is ``404``.
 * ``POST /api/v1/offers/{id}/accept/`` (optional ``{"data": {...}}`` to complete or change answers
   first) → ``200`` the submitted application. **Idempotent**: accepting an accepted offer answers
-  ``200`` with the same application and changes nothing; a declined or expired offer is ``409``.
+  ``200`` with the same application and changes nothing; a declined or expired offer is ``409``
+  (an offer past its ``expires_at`` reads ``expired`` at once, before the hourly job marks it).
 * ``POST /api/v1/offers/{id}/decline/`` → ``200`` the offer, ``declined`` (again: the same);
-  an accepted offer is ``409``.
+  an accepted or expired offer is ``409``.
 * ``POST /api/v1/events/`` — a department system pushes rows of an eligibility list
   (``import:<name>`` triggers), signed like the decision callbacks (``callbacks.py``).
 
@@ -48,6 +49,8 @@ class OfferSerializer(serializers.Serializer):
                                                                       "application); `null` once declined")
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Until when an offer may be accepted or "
+                                                                       "declined; `null` for a grant")
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -56,7 +59,7 @@ class AcceptSerializer(serializers.Serializer):
 
 def offer_repr(offer: Offer) -> dict:
     return {"id": offer.pk, "one_thing": {"code": offer.one_thing.code, "name": localized(offer.one_thing.name)},
-            "mode": offer.mode, "state": offer.state,
+            "mode": offer.mode, "state": offer.current_state, "expires_at": offer.expires_at,
             "event": {"source": offer.event_source, "id": offer.event_id},
             "answers": offer.answers, "application": offer.application_id,
             "created_at": offer.created_at, "decided_at": offer.decided_at}
@@ -78,9 +81,7 @@ class OfferListView(GenericAPIView):
         wanted = request.query_params.get("state")
         if wanted is not None and wanted not in OfferState.values:
             raise ValidationError({"state": [f"One of: {', '.join(OfferState.values)}."]})
-        qs = proactive.offers_for(request.user)
-        if wanted is not None:
-            qs = qs.filter(state=wanted)
+        qs = proactive.offers_for(request.user, wanted)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([offer_repr(o) for o in page])
 
@@ -116,7 +117,7 @@ class OfferDeclineView(GenericAPIView):
     serializer_class = OfferSerializer
 
     @extend_schema(request=None, responses={200: OfferSerializer, **errors(401, 404),
-                                            409: detail("The offer was accepted already")})
+                                            409: detail("The offer was accepted already, or has expired")})
     def post(self, request, pk: int):
         offer = proactive.offer_decline(offer=proactive.offer_for(request.user, pk), user=request.user)
         return Response(offer_repr(proactive.offer_for(request.user, offer.pk)))

@@ -457,12 +457,12 @@ class OfferAdmin(ReadOnlyAdmin):
     and what became of it. Look only: offers are made by events and answered by their people."""
 
     list_display = ("one_thing", "applicant", "organisation", "mode", "state", "event_source", "event_id",
-                    "created_at", "decided_at")
+                    "created_at", "expires_at", "decided_at")
     list_filter = ("mode", "state", "one_thing")
     search_fields = ("event_id", "event_source", "applicant__username", "organisation__name")
     list_select_related = ("one_thing", "applicant", "organisation")
     fields = ("one_thing", "applicant", "organisation", "mode", "state", "event_source", "event_id",
-              "event_data", "answers", "application", "created_at", "decided_at")
+              "event_data", "answers", "application", "note", "created_at", "expires_at", "decided_at")
     readonly_fields = fields
 
 

@@ -31,7 +31,7 @@ from govflow.catalog.labels import localized
 from govflow.errors import InvalidInput
 
 from . import refusal_list
-from .models import Application, Case, CaseStatus, Document, DocumentStatus
+from .models import Application, Case, CaseStatus, Channel, Document, DocumentStatus
 
 #: The version of :data:`TERMS`; change it whenever their text changes (the digest changes with it).
 TERMS_VERSION = "1"
@@ -57,9 +57,15 @@ def terms_digest() -> str:
         return hashlib.sha256(str(TERMS).encode("utf-8")).hexdigest()
 
 
-def terms_record(now: Any) -> dict:
-    """What the acceptance records: the terms' version and digest, and when."""
-    return {"version": TERMS_VERSION, "digest": terms_digest(), "accepted_at": now.isoformat()}
+def terms_record(now: Any, *, application: Application | None = None, user: Any = None) -> dict:
+    """What the acceptance records: the terms' version and digest, and when. At a service-hall
+    counter the applicant accepts them there, in person, and the counter clerk records it: the
+    record says so (``given: "counter"``), with the counter and the clerk."""
+    record = {"version": TERMS_VERSION, "digest": terms_digest(), "accepted_at": now.isoformat()}
+    if application is not None and application.channel == Channel.COUNTER:
+        record.update({"given": "counter", "recorded_by": getattr(user, "username", ""),
+                       "counter_office": application.counter_office.code if application.counter_office_id else ""})
+    return record
 
 
 def due_date(submitted_on: date, days: int) -> date:
@@ -122,6 +128,13 @@ def missing_for(definition: Definition, case: Case, deferred: Iterable[str]) -> 
     """The deferred materials ``case``'s procedure requires (still missing)."""
     needed = definition.required_materials([case.procedure_code])
     return sorted(c for c in deferred if c in needed)
+
+
+def departments_to_tell(definition: Definition, cases: Iterable[Case], material: str) -> list[Case]:
+    """The cases whose systems hear that a deferred ``material`` was handed in (``material.provided``
+    to department webhooks): every case whose procedure requires it, decided or not (a conditional
+    approval waits for it too), except a cancelled one."""
+    return [c for c in cases if c.status != CaseStatus.CANCELLED and missing_for(definition, c, [material])]
 
 
 def approval_refusal(definition: Definition, case: Case, deferred: Iterable[str]) -> str | None:

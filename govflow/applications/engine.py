@@ -78,12 +78,19 @@ class EngineSession:
             actor=self.actor if actor == "session" else actor,
         )
         self.timeline.append(entry)
-        if case is not None and kind in DEPARTMENT_KINDS and webhook_target(case.office, case.department)[0]:
-            self.outbox.append(OutboxMessage(
-                kind="webhook", event=kind, application=self.application,
-                payload=webhook_payload(kind, entry.at, self.application, case),
-            ))
+        if case is not None:
+            self.tell_department(entry, case)
         return entry
+
+    def tell_department(self, entry: TimelineEntry, case: Case, extra: dict | None = None) -> None:
+        """Send an entry of a kind sent to departments to ``case``'s system (its office's webhook,
+        else its department's) when one is registered; ``extra`` adds keys to the body. An entry of
+        the whole application (a deferred material handed in) is sent this way to each case concerned."""
+        if entry.kind in DEPARTMENT_KINDS and webhook_target(case.office, case.department)[0]:
+            self.outbox.append(OutboxMessage(
+                kind="webhook", event=entry.kind, application=self.application,
+                payload={**webhook_payload(entry.kind, entry.at, self.application, case), **(extra or {})},
+            ))
 
     def notify(self, event: str, *, recipient: Any = None, payload: dict | None = None) -> None:
         """Tell ``recipient``, by default everyone on the applicant's side (:func:`recipients`)."""

@@ -980,6 +980,11 @@ class Offer(models.Model):
                                        related_name="offer", verbose_name=_("application"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # An offer waits until then (the trigger's expires_days, else GOVFLOW_OFFER_EXPIRES_DAYS); a grant
+    # decided at once never expires (null). The beat job ``offer_expiry.sweep`` marks it expired.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True,
+                            help_text=_("Why a grant waits as an offer instead (e.g. the refusal list)."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -993,13 +998,22 @@ class Offer(models.Model):
         ]
         indexes = [models.Index(fields=["applicant", "state"], name="offer_applicant_state"),
                    models.Index(fields=["organisation", "state"], name="offer_organisation_state",
-                                condition=Q(organisation__isnull=False))]
+                                condition=Q(organisation__isnull=False)),
+                   models.Index(fields=["expires_at"], name="offer_open_expiry",
+                                condition=Q(state="offered", expires_at__isnull=False))]
         verbose_name = _("proactive offer")
         verbose_name_plural = _("proactive offers")
 
     def __str__(self) -> str:
         return f"{self.one_thing_id} {self.event_source}#{self.event_id} ({self.state})"
 
+    @property
+    def current_state(self) -> str:
+        """The state as the applicant sees it now: an offer past its expiry is expired even before
+        the beat job has marked it."""
+        if self.state == OfferState.OFFERED and self.expires_at is not None and self.expires_at <= timezone.now():
+            return OfferState.EXPIRED
+        return self.state
 
 # -- the citizen's rights (issue 20): download my data, retention (export.py, retention.py) --------
 

@@ -12,8 +12,12 @@ over ``event`` and ``person``, and for each that holds:
   stays, declined);
 * **grant**: the same draft is submitted at once (``origin = "grant"``) and its automatic checkers
   decide it through the same engine, timeline and notifications. A grant whose form is not complete
-  with what is known (or whose one thing no longer has an automatic checker on every step) becomes
-  an offer instead: nothing is decided without the applicant unless it can be.
+  with what is known, whose one thing no longer has an automatic checker on every step, or whose
+  applicant is on the refusal list (:func:`not_granted_because`) becomes an offer instead: nothing
+  is decided without the applicant unless it can be.
+
+An offer expires (``offer_expiry.py``). A procedure's triggers act through the one things made of
+that procedure alone (:func:`listening`).
 
 **Idempotent on the event**: an :class:`~.models.Offer` row per (one thing, event, party) under a
 unique constraint, inserted in a savepoint before anything else, so that the same event delivered
@@ -40,20 +44,19 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from govflow.accounts.models import User
 from govflow.catalog.calendar import local_date
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import OneThing, Step
-from govflow.catalog.triggers import Trigger, parse_triggers
+from govflow.catalog.triggers import Trigger, parse_triggers, procedures_with_triggers
 from govflow.errors import DomainError, InvalidInput, InvalidState, NotFound
-from govflow.notifications.dispatch import dispatch_after_commit
-from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.parties.models import Organisation
 from govflow.parties.selectors import MYSELF, Principal, holders_of
 
-from . import engine, services
+from . import engine, offer_expiry, refusal_list, services
 from .models import (
     Application,
     ApplicationStatus,
@@ -121,15 +124,34 @@ class EventResult:
 
 
 def listening(source: str, name: str) -> list[tuple[OneThing, Trigger]]:
-    """Published one things with a trigger on ``source:name`` (1 query: a JSON list is not
-    portably searchable, and one things are few)."""
+    """Published one things with a trigger on ``source:name``, their own or their procedure's (2
+    queries, 3 when a procedure listens: a JSON list is not portably searchable, and triggers are few)."""
     found = []
     for one_thing in (OneThing.objects.filter(is_published=True, current_version__isnull=False)
                       .exclude(triggers=[]).select_related("current_version").order_by("code")):
         for trigger in parse_triggers(one_thing.triggers):
             if trigger.source == source and trigger.name == name:
                 found.append((one_thing, trigger))
-    return found
+    own = {one_thing.pk for one_thing, _trigger in found}
+    found += [(o, t) for o, t in _through_procedures(source, name) if o.pk not in own]
+    return sorted(found, key=lambda pair: pair[0].code)
+
+
+def _through_procedures(source: str, name: str) -> list[tuple[OneThing, Trigger]]:
+    """A procedure's trigger on ``source:name`` acts through each published one thing made of that
+    procedure alone: a procedure runs as its own application only that way (a one thing's own
+    trigger on the same event comes first, see :func:`listening`)."""
+    wanted: dict[int, Trigger] = {}
+    for procedure in procedures_with_triggers():
+        for trigger in parse_triggers(procedure.triggers):
+            if trigger.source == source and trigger.name == name:
+                wanted[procedure.pk] = trigger
+    if not wanted:
+        return []
+    alone = (OneThing.objects.filter(is_published=True, current_version__isnull=False)
+             .annotate(n_steps=Count("steps"), only=Min("steps__procedure_id"))
+             .filter(n_steps=1, only__in=list(wanted)).select_related("current_version").order_by("code"))
+    return [(one_thing, wanted[one_thing.only]) for one_thing in alone]
 
 
 def handle_event(*, source: str, name: str, event_id: str, event: dict[str, Any], person: Any = None,
@@ -191,7 +213,7 @@ def _fire(one_thing: OneThing, trigger: Trigger, *, event_id: str, event: dict[s
                 offer = Offer.objects.create(
                     one_thing=one_thing, applicant=None if organisation is not None else person,
                     organisation=organisation, mode=trigger.mode, event_source=trigger.on, event_id=event_id,
-                    event_data=event, answers=answers)
+                    event_data=event, answers=answers, expires_at=offer_expiry.expiry(trigger.expires_days))
         except IntegrityError:
             return None  # the same event for the same party: done already (or concurrently)
         app = services.application_create(user=user, one_thing_code=one_thing.code, data=answers,
@@ -200,7 +222,9 @@ def _fire(one_thing: OneThing, trigger: Trigger, *, event_id: str, event: dict[s
         app.save(update_fields=["origin", "updated_at"])
         offer.application = app
         offer.save(update_fields=["application"])
-        if trigger.mode == OfferMode.GRANT and _grantable(app):
+        if trigger.mode == OfferMode.GRANT:
+            offer.note = not_granted_because(app)
+        if trigger.mode == OfferMode.GRANT and not offer.note:
             try:
                 with transaction.atomic():
                     _grant(offer, app, user)
@@ -208,15 +232,23 @@ def _fire(one_thing: OneThing, trigger: Trigger, *, event_id: str, event: dict[s
             except DomainError as exc:
                 logger.info("grant of %s for event %s became an offer: %s", one_thing.code, event_id, exc)
                 app.origin = Origin.OFFER
+                offer.note = f"incomplete with what is known: {exc}"[:200]
         _offered(offer, app)
         return offer
 
 
-def _grantable(app: Application) -> bool:
-    """Every procedure of the version has an automatic checker (checked again at the event: the
-    procedure may have lost its checker since the trigger was set)."""
+def not_granted_because(app: Application) -> str:
+    """Why a grant's application may not be decided without its applicant (``""``: it may), and so
+    waits as an offer. The one rule: every procedure of the version has an automatic checker
+    (checked again at the event: one may have lost it since the trigger was set), and the applicant
+    is not on the refusal list (``refusal_list.py``): a person refused the reform's facilities gets
+    no automatic grant, only the offer to apply, confirmed by them and checked like any application."""
     procedures = get_definition(app.version).procedures
-    return bool(procedures) and all(p.get("automatic") for p in procedures.values())
+    if not procedures or not all(p.get("automatic") for p in procedures.values()):
+        return "a procedure has no automatic checker"
+    if refusal_list.entry_for(app) is not None:
+        return "the applicant is on the refusal list"
+    return ""
 
 
 def _grant(offer: Offer, app: Application, user: Any) -> None:
@@ -228,22 +260,17 @@ def _grant(offer: Offer, app: Application, user: Any) -> None:
     offer.mode = OfferMode.GRANT
     offer.state = OfferState.ACCEPTED
     offer.decided_at = timezone.now()
-    offer.save(update_fields=["mode", "state", "decided_at"])
+    offer.expires_at = None
+    offer.save(update_fields=["mode", "state", "decided_at", "expires_at"])
 
 
 def _offered(offer: Offer, app: Application) -> None:
     """The offer waits: the party is told (a notification about the offer, not the draft, which a
     decline deletes). The draft's timeline records the offer when it is accepted."""
-    if offer.mode != OfferMode.OFFER:
+    if offer.mode != OfferMode.OFFER or offer.note:
         offer.mode = OfferMode.OFFER
-        offer.save(update_fields=["mode"])
-    people = holders_of(offer.organisation_id) if offer.organisation_id else [offer.applicant]
-    messages = [OutboxMessage(kind=OutboxKind.NOTIFICATION, event="application.offered", recipient=person,
-                              payload={"one_thing": offer.one_thing.code, "one_thing_name": offer.one_thing.name,
-                                       "offer": offer.pk})
-                for person in people]
-    OutboxMessage.objects.bulk_create(messages)
-    dispatch_after_commit(messages)
+        offer.save(update_fields=["mode", "note"])
+    offer_expiry.notify(offer, "application.offered")
 
 
 # -- the applicant's answer ----------------------------------------------------------------------
@@ -270,6 +297,8 @@ def offer_accept(*, offer: Offer, user: Any, data: dict | None = None) -> Applic
     locked = _lock_offer(offer, user)
     if locked.state == OfferState.ACCEPTED and locked.application is not None:
         return locked.application
+    if locked.current_state == OfferState.EXPIRED:
+        raise InvalidState("This offer has expired: you may still apply yourself.")
     if locked.state != OfferState.OFFERED or locked.application is None:
         raise InvalidState("This offer can no longer be accepted.")
     app = locked.application
@@ -293,6 +322,8 @@ def offer_decline(*, offer: Offer, user: Any) -> Offer:
     locked = _lock_offer(offer, user)
     if locked.state == OfferState.DECLINED:
         return locked
+    if locked.current_state == OfferState.EXPIRED:
+        raise InvalidState("This offer has expired.")
     if locked.state != OfferState.OFFERED:
         raise InvalidState("This offer can no longer be declined.")
     app = locked.application
@@ -300,8 +331,7 @@ def offer_decline(*, offer: Offer, user: Any) -> Offer:
     locked.decided_at = timezone.now()
     locked.application = None
     locked.save(update_fields=["state", "decided_at", "application"])
-    if app is not None and app.status == ApplicationStatus.DRAFT:
-        services.application_delete(application=app, user=user)
+    offer_expiry.drop_draft(app)
     return locked
 
 
@@ -310,13 +340,19 @@ def offer_decline(*, offer: Offer, user: Any) -> Offer:
 def waiting_offers(user: Any):
     """The offers waiting for this person (for themselves), newest first, with their one things
     and drafts (1 query)."""
-    return (Offer.objects.filter(applicant=user, organisation__isnull=True, state=OfferState.OFFERED)
-            .select_related("one_thing", "application"))
+    return offers_for(user, OfferState.OFFERED)
 
 
-def offers_for(user: Any):
-    """Every offer made to this person (any state), newest first (1 query)."""
-    return Offer.objects.filter(applicant=user, organisation__isnull=True).select_related("one_thing", "application")
+def offers_for(user: Any, state: str | None = None):
+    """Every offer made to this person, newest first (1 query); with ``state``, those in that state
+    as the applicant sees it (``Offer.current_state``: one past its expiry is expired already)."""
+    found = Offer.objects.filter(applicant=user, organisation__isnull=True).select_related("one_thing", "application")
+    lapsed = Q(state=OfferState.OFFERED, expires_at__lte=timezone.now())
+    if state == OfferState.EXPIRED:
+        return found.filter(Q(state=OfferState.EXPIRED) | lapsed)
+    if state == OfferState.OFFERED:
+        return found.filter(state=OfferState.OFFERED).exclude(lapsed)
+    return found if state is None else found.filter(state=state)
 
 
 def offer_for(user: Any, pk: Any) -> Offer:

@@ -446,8 +446,11 @@ def _handed_in(app: Application, definition: Definition, doc: Document, user: An
                  and deferral.missing_for(definition, c, [doc.material_code])]
     deferred_on = local_date(app.submitted_at) if app.submitted_at else today
     with engine.session(app, cases, actor=user, applicant_side=True) as s:
-        s.log("material.provided", data={"material": doc.material_code, "due_date": doc.due_date.isoformat(),
-                                         "filename": doc.filename})
+        entry = s.log("material.provided", data={"material": doc.material_code,
+                                                 "due_date": doc.due_date.isoformat(), "filename": doc.filename})
+        for case in deferral.departments_to_tell(definition, cases, doc.material_code):
+            s.tell_department(entry, case, {"material": {"code": doc.material_code,
+                                                         "due_date": doc.due_date.isoformat()}})
         for case in concerned:
             if definition.deferral(case.procedure_code)["clock"] == "paused":
                 added = deferral.paused_days(case, deferred_on=deferred_on, today=today)
@@ -571,7 +574,7 @@ def _defer_materials(s: engine.EngineSession, app: Application, definition: Defi
                      codes: list[str], user: Any, now: Any) -> None:
     """容缺受理 at submission: a deferred row per material, due by its working-day deadline, and the
     accepted terms on the timeline (public: the applicant's record of what they undertook)."""
-    terms = deferral.terms_record(now)
+    terms = deferral.terms_record(now, application=app, user=user)
     rows = Document.objects.bulk_create(deferral.deferred_documents(
         app, submitted_on=local_date(now), days=deferral.deferrable(definition, applicable), codes=codes,
         terms=terms, user=user))

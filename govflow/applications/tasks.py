@@ -10,7 +10,7 @@ from viewflow.workflow.timers import fire_due_timers
 
 from govflow.notifications.locks import periodic_turn
 
-from . import access, access_oversight, commitments, deferral_sweep, export, retention, sla
+from . import access, access_oversight, commitments, deferral_sweep, export, offer_expiry, retention, sla
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -67,6 +67,8 @@ def scan_access_alerts(period: float = 900) -> int | None:
     if not periodic_turn("access-alerts", period):
         return None
     return access_oversight.scan()
+
+
 #: Built on a worker when a person asks for their data (declared with its domain module).
 build_data_export = export.build_data_export
 
@@ -86,3 +88,11 @@ def sweep_retention(period: float = 86400) -> dict | None:
     if not periodic_turn("retention-sweep", period):
         return None
     return retention.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_offers(period: float = 3600) -> int | None:
+    """Mark offers past their expiry as expired (免申即享, ``offer_expiry.py``)."""
+    if not periodic_turn("offer-expiry", period):
+        return None
+    return offer_expiry.sweep()

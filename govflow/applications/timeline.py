@@ -79,7 +79,9 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     # dates and the accepted terms), one handed in, and the deadline sweep's finding on a case.
     TimelineKind("material.deferred", _("Submitted with materials to follow"),
                  _("You applied with materials to follow and accepted the terms")),
-    TimelineKind("material.provided", _("Deferred material handed in"), _("You handed in a material that was to follow")),
+    # Sent to the system of each case whose procedure needs the material (``material`` in the body).
+    TimelineKind("material.provided", _("Deferred material handed in"), _("You handed in a material that was to follow"),
+                 to_departments=True),
     _case("material.overdue", _("Deferred material overdue"),
           _("%(procedure)s: a material that was to follow was not handed in on time")),
     # A physical result on its way (applications/delivery.py): %(result)s names it.

@@ -356,6 +356,13 @@ class Procedure(models.Model):
         help_text=_("How many years after its decision the materials this procedure uses are kept; then their "
                     "files are deleted (a material several procedures use: the longest). Empty: kept for ever."))
 
+    # -- proactive services (免申即享) of the procedure alone: see govflow.catalog.triggers --
+    triggers = models.JSONField(
+        _("triggers"), default=list, blank=True,
+        help_text=_('Events that offer or grant this procedure without an application, through each published '
+                    'one thing made of this procedure alone: [{"on": "output:citizen_id", "when": "CEL", '
+                    '"mode": "offer" or "grant", "expires_days": 30}]. Live: a change applies at once.'))
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("procedure")

@@ -286,6 +286,8 @@ class ProcedureAdmin(admin.ModelAdmin):
         (_("Where it is handled"), {"fields": ("level",)}),
         (_("Inputs from other procedures"), {"fields": ("needs_outputs",)}),
         (_("Automation"), {"classes": ("collapse",), "fields": ("automatic",)}),
+        (_("Proactive services (offered or granted without an application)"),
+         {"classes": ("collapse",), "fields": ("triggers",)}),
         (_("Physical results (pick-up or post)"), {"fields": ("physical_results",)}),
         (_("Deferred materials"), {"fields": ("deferral_conditional_approval", "deferral_on_missed",
                                                         "deferral_clock")}),

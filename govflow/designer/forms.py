@@ -616,8 +616,20 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         fields = ("code", "department", "name", "description", "legal_basis", "fees", "statutory_days",
                   "committed_days", "level", "needs_outputs", "automatic", "physical_results",
                   "reconsideration_body", "reconsideration_days", "litigation_court", "litigation_months",
-                  "deferral_conditional_approval", "deferral_on_missed", "deferral_clock", "retention_years")
+                  "deferral_conditional_approval", "deferral_on_missed", "deferral_clock", "retention_years",
+                  "triggers")
         help_texts = {"physical_results": _physical_results_help()}
+        widgets = {"triggers": forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false"})}
+
+    def clean_triggers(self) -> list:
+        """Proactive services of the procedure alone (docs/proactive.md): every problem at once;
+        ``grant`` needs the checker chosen on this form."""
+        value = self.cleaned_data.get("triggers") or []
+        automatic = self.cleaned_data.get("automatic", self.instance.automatic) or ""
+        problems = stored_trigger_errors(value, procedure_automatic=automatic)
+        if problems:
+            raise ValidationError([ValidationError(p, code="trigger") for p in problems])
+        return value
 
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

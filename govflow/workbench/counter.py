@@ -34,6 +34,7 @@ from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.web import delivery_form, delivery_from_post, question_error_items, receipt_context
 
+from .counter_deferral import deferral_choice, deferral_from_post
 from .views import _context, _failure, staff_required
 
 PARTY_KEY = "counter_party"
@@ -384,7 +385,8 @@ def _delivery(application: Application, definition: Any, applicable: Any, *, pos
 
 def _check(request: HttpRequest, application: Application, *, errors: dict | None = None,
            missing: list | None = None, status: int = 200, delivery_posted: dict | None = None,
-           delivery_errors: dict | None = None) -> HttpResponse:
+           delivery_errors: dict | None = None, deferral_posted: dict | None = None,
+           deferral_errors: dict | None = None) -> HttpResponse:
     definition = get_definition(application.version)
     documents = {d.material_code: d for d in Document.objects.filter(application=application)}
     report = readiness(definition, application.data, documents)
@@ -401,8 +403,12 @@ def _check(request: HttpRequest, application: Application, *, errors: dict | Non
     materials_url = reverse("workbench:counter-materials", args=[application.pk])
     error_items = [{"href": row["change_url"], "text": f"{row['label']}: {m}"}
                    for section in sections for row in section["rows"] for m in row["errors"]]
+    deferral = deferral_choice(application, definition, report.applicable, materials, report.missing_materials,
+                               posted=deferral_posted, errors=deferral_errors)
+    may_follow = set(deferral["codes"]) if deferral["offered"] else set()
     error_items += [{"href": f"{materials_url}#{m['id']}", "text": f"{m['label']}: {_('Upload this material.')}"}
-                    for m in materials if m["code"] in missing]
+                    for m in materials if m["code"] in missing and m["code"] not in may_follow]
+    error_items += [{"href": "#deferral", "text": message} for message in deferral["errors"]]
     delivery, delivery_results, delivery_items = _delivery(application, definition, report.applicable,
                                                            posted=delivery_posted, errors=delivery_errors)
     error_items += delivery_items
@@ -411,7 +417,7 @@ def _check(request: HttpRequest, application: Application, *, errors: dict | Non
     return _render(request, "workbench/counter_check.html", status=status, title=_("Check and submit"),
                    application=application, definition_name=localized(definition.one_thing.get("name")),
                    sections=sections, materials=materials, error_items=error_items, materials_url=materials_url,
-                   delivery=delivery, delivery_results=delivery_results)
+                   delivery=delivery, delivery_results=delivery_results, deferral=deferral)
 
 
 @require_safe
@@ -428,14 +434,17 @@ def counter_submit(request: HttpRequest, pk: int) -> HttpResponse:
     application, response = _draft(request, pk)
     if response:
         return response
+    chosen = deferral_from_post(request.POST)
     try:
-        application = app_services.application_submit(application=application, user=request.user,
-                                                      delivery=delivery_from_post(request.POST))
+        application = app_services.application_submit(
+            application=application, user=request.user, delivery=delivery_from_post(request.POST),
+            defer=chosen["defer"], accept_deferral_terms=chosen["accept"])
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
         data = errors.get("data") if isinstance(errors.get("data"), dict) else {}
         return _check(request, application, errors=data, missing=list(errors.get("materials") or []), status=400,
-                      delivery_posted=delivery_from_post(request.POST), delivery_errors=errors.get("delivery"))
+                      delivery_posted=delivery_from_post(request.POST), delivery_errors=errors.get("delivery"),
+                      deferral_posted=chosen, deferral_errors=errors)
     except DomainError as exc:
         _failure(request, exc)
         return redirect("workbench:counter-check", pk=application.pk)

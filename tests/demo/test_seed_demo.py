@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from govflow.accounts.models import Membership, User
 from govflow.catalog import fieldtypes
-from govflow.catalog.models import OneThing, OneThingVersion
+from govflow.catalog.models import OneThing, OneThingVersion, Procedure
 from govflow.demo.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 
 from ..admin_reason import give_reason
@@ -92,13 +92,15 @@ def test_it_publishes_the_demo_one_things(debug):
     _seed()
 
     published = OneThing.objects.filter(is_published=True, current_version__isnull=False)
-    # newborn-insurance: the proactive services' demo (demo_proactive.json, docs/proactive.md).
+    # newborn-insurance and childcare-subsidy: the proactive services' demo (demo_proactive.json,
+    # docs/proactive.md).
     assert set(published.values_list("code", flat=True)) == {"business-startup", "newborn", "enterprise-change",
-                                                             "newborn-insurance"}
+                                                             "newborn-insurance", "childcare-subsidy"}
     assert dict(published.values_list("code", "applicant")) == {
         "business-startup": "person", "newborn": "person", "enterprise-change": "organisation",
-        "newborn-insurance": "person"}
+        "newborn-insurance": "person", "childcare-subsidy": "person"}
     assert OneThing.objects.get(code="newborn-insurance").triggers[0]["on"] == "output:citizen_id"
+    assert Procedure.objects.get(code="health-childcare-subsidy").triggers[0]["on"] == "output:citizen_id"
 
 
 def test_the_citizens_id_numbers_pass_the_check_digit(debug):

@@ -13,11 +13,17 @@ from ..factories import MembershipFactory, UserFactory
 
 GRANT_ON_CITIZEN_ID = {"on": "output:citizen_id", "when": '!("mi-newborn-insurance" in event.procedures)',
                        "mode": "grant"}
+OFFER_ON_CITIZEN_ID = {**GRANT_ON_CITIZEN_ID, "mode": "offer"}
 
 
-def proactive_document(*, triggers: list | None = None, newborn_without_insurance: bool = False) -> dict:
+def proactive_document(*, triggers: list | None = None, newborn_without_insurance: bool = False,
+                       childcare_offer: bool = False) -> dict:
+    """The demo with its proactive additions. The childcare subsidy's procedure trigger (offered on
+    every citizen id) is left out unless ``childcare_offer``: these stories watch the enrolment."""
     doc = with_additions(load_demo_document(), json.loads(DEMO_PROACTIVE.read_text(encoding="utf-8")))
     doc = copy.deepcopy(doc)
+    if not childcare_offer:
+        next(p for p in doc["procedures"] if p["code"] == "health-childcare-subsidy").pop("triggers", None)
     if triggers is not None:
         next(o for o in doc["one_things"] if o["code"] == "newborn-insurance")["triggers"] = triggers
     if newborn_without_insurance:
@@ -30,11 +36,32 @@ def proactive_document(*, triggers: list | None = None, newborn_without_insuranc
 
 def load(**kwargs) -> dict:
     """Import the catalog; one clerk per department, by code."""
+    return load_document(proactive_document(**kwargs))
+
+
+def load_document(doc: dict) -> dict:
+    """Import ``doc``; one clerk per department, by code."""
     from govflow.catalog.models import Department
 
-    import_catalog(proactive_document(**kwargs))
+    import_catalog(doc)
     clerks = {}
     for department in Department.objects.all():
         clerks[department.code] = UserFactory(username=f"clerk-{department.code}")
         MembershipFactory(user=clerks[department.code], department=department)
     return clerks
+
+
+def registered(citizen, clerks, capture):
+    """A newborn application whose household registration issued the baby's citizen id, with every
+    after-commit job (the outbox) carried out."""
+    from govflow.catalog.definition import get_definition
+    from govflow.catalog.models import OneThing
+
+    from ..stories import NEWBORN_ANSWERS, approve, submitted
+
+    asked = get_definition(OneThing.objects.get(code="newborn").current_version).asked_fields
+    app = submitted(citizen, "newborn", answers={k: v for k, v in NEWBORN_ANSWERS.items() if k in asked})
+    with capture(execute=True):
+        approve(app, "health-birth-certificate", clerks["health"])
+        approve(app, "psb-household-registration", clerks["psb"])
+    return app

@@ -11,30 +11,17 @@ from django.test import Client
 
 from govflow.api.callbacks import signature_header
 from govflow.applications.models import Application, ApplicationStatus, Offer, OfferState, Origin
-from govflow.catalog.definition import get_definition
-from govflow.catalog.models import Department, OneThing
+from govflow.catalog.models import Department
 
 from ..api.conftest import client_for
 from ..factories import CitizenFactory
-from ..stories import NEWBORN_ANSWERS, OUTPUTS, approve, submitted
-from .story import GRANT_ON_CITIZEN_ID, load
+from ..stories import NEWBORN_ANSWERS, OUTPUTS
+from .story import load
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
-OFFER = {**GRANT_ON_CITIZEN_ID, "mode": "offer"}
 SECRET = "psb-webhook-secret-0123456789"
 CITIZEN_ID = OUTPUTS["psb-household-registration"]["citizen_id"]
-
-
-@pytest.fixture
-def offered(citizen_alice, django_capture_on_commit_callbacks) -> Offer:
-    clerks = load(triggers=[OFFER], newborn_without_insurance=True)
-    asked = get_definition(OneThing.objects.get(code="newborn").current_version).asked_fields
-    app = submitted(citizen_alice, "newborn", answers={k: v for k, v in NEWBORN_ANSWERS.items() if k in asked})
-    with django_capture_on_commit_callbacks(execute=True):
-        approve(app, "health-birth-certificate", clerks["health"])
-        approve(app, "psb-household-registration", clerks["psb"])
-    return Offer.objects.get()
 
 
 def test_the_api_lists_the_callers_offers_only(offered, citizen_alice, citizen_carol):

@@ -55,3 +55,59 @@ def test_one_list_row_pushed_twice_at_once_offers_once():
     assert not any(isinstance(r, Exception) for r in results), results
     assert sorted((r.created, r.already) for r in results) == [(0, 1), (0, 1), (1, 0)]
     assert Offer.objects.count() == 1 and Application.objects.count() == 1
+
+
+def _offer_waiting():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..stories import NEWBORN_ANSWERS
+
+    load(triggers=[{"on": "import:newborns", "mode": "offer"}])
+    person = CitizenFactory()
+    known = {k: NEWBORN_ANSWERS[k] for k in ("baby_name", "birth_date", "mother_name", "mother_id",
+                                             "household_address")}
+    citizen_id = OUTPUTS["psb-household-registration"]["citizen_id"]
+    proactive.import_eligibility("newborns", [{"event_id": "psb-1", "id_number": person.id_number,
+                                               "citizen_id": citizen_id, **known}])
+    offer = Offer.objects.get()
+    return offer, person, timezone.now() + timedelta(days=365)
+
+
+def test_three_expiry_sweeps_at_once_expire_an_offer_once():
+    from govflow.applications import offer_expiry
+    from govflow.applications.models import OfferState
+    from govflow.notifications.models import OutboxMessage
+
+    offer, person, later = _offer_waiting()
+    draft = offer.application_id
+
+    results = run_together([lambda: offer_expiry.sweep(now=later)] * 3)
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == 1
+    offer.refresh_from_db()
+    assert offer.state == OfferState.EXPIRED and not Application.objects.filter(pk=draft).exists()
+    assert OutboxMessage.objects.filter(event="application.offer_expired", recipient=person).count() == 1
+
+
+def test_accepting_while_the_sweep_expires_ends_one_way_only():
+    from govflow.applications import offer_expiry
+    from govflow.applications.models import OfferState
+    from govflow.errors import InvalidState
+
+    offer, person, later = _offer_waiting()
+    draft = offer.application_id
+
+    results = run_together([lambda: offer_expiry.sweep(now=later),
+                            lambda: proactive.offer_accept(offer=offer, user=person)])
+
+    offer.refresh_from_db()
+    swept, accepted = results
+    assert not isinstance(swept, Exception), swept
+    if offer.state == OfferState.ACCEPTED:  # accepted first: the sweep found nothing to expire
+        assert swept == 0 and isinstance(accepted, Application) and accepted.pk == draft and accepted.number
+    else:  # expired first: the acceptance was refused, nothing submitted
+        assert offer.state == OfferState.EXPIRED and swept == 1 and isinstance(accepted, InvalidState)
+        assert not Application.objects.filter(pk=draft).exists()

@@ -18,31 +18,17 @@ from govflow.applications.models import (
     Origin,
     TimelineEntry,
 )
-from govflow.catalog.definition import get_definition
-from govflow.catalog.models import OneThing
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications import delivery
 from govflow.notifications.models import OutboxMessage, OutboxStatus
 
 from ..factories import CitizenFactory
-from ..stories import NEWBORN_ANSWERS, OUTPUTS, approve, case_of, submitted
-from .story import GRANT_ON_CITIZEN_ID, load
+from ..stories import NEWBORN_ANSWERS, OUTPUTS, approve, case_of
+from .story import OFFER_ON_CITIZEN_ID, load, registered
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_settings")]
 
-OFFER_ON_CITIZEN_ID = {**GRANT_ON_CITIZEN_ID, "mode": "offer"}
 CITIZEN_ID = OUTPUTS["psb-household-registration"]["citizen_id"]
-
-
-def registered(citizen, clerks, capture) -> Application:
-    """A newborn application whose household registration issued the baby's citizen id, with every
-    after-commit job (the outbox) carried out."""
-    asked = get_definition(OneThing.objects.get(code="newborn").current_version).asked_fields
-    app = submitted(citizen, "newborn", answers={k: v for k, v in NEWBORN_ANSWERS.items() if k in asked})
-    with capture(execute=True):
-        approve(app, "health-birth-certificate", clerks["health"])
-        approve(app, "psb-household-registration", clerks["psb"])
-    return app
 
 
 def event_rows(app) -> list[OutboxMessage]:

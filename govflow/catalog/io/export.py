@@ -97,7 +97,7 @@ def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
     return out
 
 
-def _procedure_doc(procedure: Procedure) -> dict:
+def _procedure_doc(procedure: Procedure, *, whole: bool = False) -> dict:
     out: dict[str, Any] = {"code": procedure.code, "department": procedure.department.code, "name": procedure.name}
     if procedure.description:
         out["description"] = procedure.description
@@ -128,6 +128,8 @@ def _procedure_doc(procedure: Procedure) -> dict:
         out["remedy"] = remedy
     if procedure.retention_years is not None:  # absent: kept for ever (older snapshots keep their digest)
         out["retention"] = {"years": procedure.retention_years}
+    if whole and procedure.triggers:  # live configuration, like a one thing's: never in a snapshot
+        out["triggers"] = _json_list(procedure.triggers)
     return out
 
 
@@ -238,6 +240,6 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
         **({"offices": [_office_doc(o) for o in offices]} if one_thing_code is None else {}),
         "fields": [_field_doc(f) for f in fields],
         "materials": [_material_doc(m) for m in materials],
-        "procedures": [_procedure_doc(p) for p in procedures],
+        "procedures": [_procedure_doc(p, whole=one_thing_code is None) for p in procedures],
         "one_things": [_one_thing_doc(o, whole=one_thing_code is None) for o in one_things],
     }

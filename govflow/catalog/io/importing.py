@@ -123,6 +123,7 @@ class Importer:
             **remedy_fields(p.get("remedy") or {}),
             **deferral_fields(p.get("deferral") or {}),
             "retention_years": (p.get("retention") or {}).get("years"),
+            **_trigger_values(p),
         })
         self.procedure_children(procedures, fields, materials)
         self.one_things(procedures)
@@ -331,7 +332,7 @@ class Importer:
 
 
 def _trigger_values(item: dict) -> dict:
-    """Proactive services' triggers (docs/proactive.md); absent: none."""
+    """Proactive services' triggers of a one thing or a procedure (docs/proactive.md); absent: none."""
     return {"triggers": [dict(t) for t in item.get("triggers", [])]}
 
 

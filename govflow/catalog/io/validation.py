@@ -215,6 +215,8 @@ class _Semantics:
             self.one_thing(item, path)
         for item, path in _objects(doc, "one_things", "$"):
             self.triggers(item, path)
+        for item, path in procedures:
+            self.triggers(item, path, procedure=True)
         return self.errors
 
     def field(self, obj: dict, path: str) -> None:
@@ -451,9 +453,10 @@ class _Semantics:
 
     # -- proactive services (免申即享): ``triggers`` --------------------------------------------
 
-    def triggers(self, obj: dict, path: str) -> None:
+    def triggers(self, obj: dict, path: str, *, procedure: bool = False) -> None:
         """Each trigger well formed, its event known (an output or a one thing of the document),
-        and ``grant`` only where every step is decided by an automatic checker."""
+        and ``grant`` only where every step is decided by an automatic checker (a ``procedure``'s
+        triggers: where the procedure itself is)."""
         seen: dict[str, str] = {}
         for trigger, trigger_path in _items(obj, "triggers", path):
             problems = trigger_problems(trigger)
@@ -472,9 +475,13 @@ class _Semantics:
                 self.reference(name, json_key(trigger_path, "on"), self.outputs, "output")
             elif source == "completed":
                 self.reference(name, json_key(trigger_path, "on"), self.one_things, "one thing")
-                if name == obj.get("code"):
+                if name == obj.get("code") and not procedure:
                     self.error(json_key(trigger_path, "on"), _("a one thing cannot be triggered by its own completion"))
-            if trigger["mode"] == "grant":
+            if trigger["mode"] == "grant" and procedure:
+                if not obj.get("automatic"):
+                    self.error(json_key(trigger_path, "mode"), _("'grant' needs the procedure's automatic checker; "
+                                                               "it has none"))
+            elif trigger["mode"] == "grant":
                 manual = [s.get("procedure") for s, _p in _objects(obj, "steps", path)
                           if isinstance(s.get("procedure"), str) and s["procedure"] in self.procedures
                           and not self.procedures[s["procedure"]].automatic]

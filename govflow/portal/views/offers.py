@@ -46,7 +46,8 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/offer_detail.html", {
         "offer": offer, "name": localized(offer.one_thing.name),
         "description": localized(offer.one_thing.description), "rows": filled_rows(offer),
-        "waiting": offer.state == OfferState.OFFERED,
+        "waiting": offer.current_state == OfferState.OFFERED,
+        "expired": offer.current_state == OfferState.EXPIRED,
     })
 
 
