@@ -206,11 +206,13 @@ class SecurityEvent(AppendOnly):
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=SecurityEventKind.choices)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("user"))
+    # No database constraint and nothing done on delete: an account may be deleted, its events stay
+    # as they were (with the username); a deleted account shows as empty.
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+", verbose_name=_("user"))
     username = models.CharField(_("username tried"), max_length=150, blank=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              verbose_name=_("by"))
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+", verbose_name=_("by"))
     address = models.CharField(_("client address"), max_length=45, blank=True)
     user_agent = models.CharField(_("browser"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)

@@ -384,3 +384,12 @@ def test_security_log_admin_is_searchable_read_only_and_bounded(django_assert_ma
     assert client.get(reverse("admin:accounts_securityevent_add")).status_code == 403
     event = SecurityEvent.objects.first()
     assert client.post(reverse("admin:accounts_securityevent_delete", args=[event.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_account_with_security_events_can_be_deleted_and_its_events_stay(citizen_alice):
+    user_pk = citizen_alice.pk
+    SecurityEvent.objects.create(kind=Kind.LOGIN_SUCCEEDED, user=citizen_alice, username="alice")
+    citizen_alice.delete()
+    event = SecurityEvent.objects.get(username="alice", kind=Kind.LOGIN_SUCCEEDED)
+    assert event.user_id == user_pk
