@@ -228,4 +228,4 @@ class SecurityEvent(AppendOnly):
         verbose_name_plural = _("security events")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"
