@@ -7,15 +7,15 @@ with ``update_fields`` that names neither field (e.g. ``last_login`` on login) c
 
 The same comparison records a changed password, and changes of ``is_active``, ``is_staff`` and
 ``is_superuser``, in the security log; so do changes of a user's groups and permissions
-(``m2m_changed``). The admin names who made them (``ACTOR``, set on the instance it saves).
+(``m2m_changed``) and their office roles (``Membership`` rows saved or deleted). The admin names who made them (``ACTOR``, set on the instance it saves).
 """
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import security
-from .models import SecurityEventKind, User
+from .models import Membership, SecurityEventKind, User
 from .services import revoke_tokens
 
 WATCHED = frozenset({"password", "is_active", "is_staff", "is_superuser"})
@@ -83,3 +83,19 @@ def _groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs) 
 @receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="govflow.accounts.security.permissions")
 def _permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
     _record_m2m("user_permissions", instance, action, model, pk_set, reverse)
+
+
+def _record_membership(membership: Membership, change: str) -> None:
+    security.record(SecurityEventKind.PERMISSION_CHANGED, user=membership.user,
+                    changes={"office_role": {change: [f"{membership.office_id}:{membership.role}"]}})
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="govflow.accounts.security.membership_saved")
+def _membership_saved(sender, instance: Membership, created: bool = False, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        _record_membership(instance, "add" if created else "change")
+
+
+@receiver(post_delete, sender=Membership, dispatch_uid="govflow.accounts.security.membership_deleted")
+def _membership_deleted(sender, instance: Membership, **kwargs) -> None:
+    _record_membership(instance, "remove")

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from govflow.accounts import two_factor
 from govflow.accounts.models import SecurityEvent
 from govflow.accounts.models import SecurityEventKind as Kind
-from tests.factories import CitizenFactory, UserFactory
+from tests.factories import CitizenFactory, MembershipFactory, UserFactory
 
 PASSWORD = "govflow-test-pw"
 REQUIRED = override_settings(GOVFLOW_STAFF_TWO_FACTOR="required")
@@ -311,47 +311,52 @@ def test_token_optional_mode(clerk_bob_amr, citizen_alice):
 
 # -- the security log ---------------------------------------------------------------------------------------
 
-def _login_failed(client, user):
+def _login_failed(client, user, request):
     password_step(client, user.username, password="wrong-password")
 
 
-def _logout(client, user):
+def _logout(client, user, request):
     client.force_login(user)
     client.post(reverse("logout"))
 
 
-def _token_revoked(client, user):
+def _token_revoked(client, user, request):
     token = client.post(TOKEN, {"username": user.username, "password": PASSWORD},
                         content_type="application/json").json()["token"]
     client.delete(TOKEN, HTTP_AUTHORIZATION=f"Token {token}")
 
 
-def _password_changed(client, user):
+def _password_changed(client, user, request):
     user.set_password("another-long-password-1")
     user.save()
 
 
-def _staff_granted(client, user):
+def _staff_granted(client, user, request):
     user.is_staff = True
     user.save()
 
 
-def _group_added(client, user):
+def _group_added(client, user, request):
     user.groups.add(Group.objects.create(name="support"))
+
+
+def _office_role_given(client, user, request):
+    MembershipFactory(user=user, department=request.getfixturevalue("demo_catalog")["amr"])
 
 
 @OPTIONAL
 @pytest.mark.parametrize(("act", "kind"), [
+    (_office_role_given, Kind.PERMISSION_CHANGED),
     (_login_failed, Kind.LOGIN_FAILED), (_logout, Kind.LOGOUT), (_token_revoked, Kind.TOKEN_ISSUED),
     (_token_revoked, Kind.TOKEN_REVOKED), (_password_changed, Kind.PASSWORD_CHANGED),
     (_staff_granted, Kind.PERMISSION_CHANGED), (_group_added, Kind.PERMISSION_CHANGED),
 ])
 @pytest.mark.django_db
-def test_security_events_are_recorded(act, kind):
+def test_security_events_are_recorded(act, kind, request):
     user = CitizenFactory(username="eve")
     client = Client(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="x" * 500)
     before = SecurityEvent.objects.count()
-    act(client, user)
+    act(client, user, request)
     event = SecurityEvent.objects.filter(kind=kind).order_by("-id").first()
     assert event is not None and SecurityEvent.objects.count() > before
     assert event.username == "eve"
