@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files served by the project, not a CDN
     "govflow.accounts.apps.AxesConfig",  # django-axes under a translated name
+    # Two-factor sign-in (govflow/accounts/two_factor.py): TOTP authenticators and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "govflow.accounts",
     "govflow.catalog",
     "govflow.designer",
@@ -192,6 +196,17 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 LOGIN_URL = "/accounts/login/"
 # Sessions of staff (is_staff, or a department membership) end after this many minutes without a request.
 GOVFLOW_STAFF_IDLE_MINUTES = env.int("GOVFLOW_STAFF_IDLE_MINUTES", default=30)
+# Two-factor sign-in (docs/privacy.md "Two-factor sign-in"): "required" makes staff (is_staff, superusers,
+# office members) sign in with an authenticator app's code, enrolling one at their next sign-in;
+# "optional" forces nobody. Either way whoever has an authenticator gives its code, on the web and for
+# an API token (the `otp` field). Default: required, except with DEBUG=1 (the demo and its clerks).
+GOVFLOW_STAFF_TWO_FACTOR = env.str("GOVFLOW_STAFF_TWO_FACTOR", default="optional" if DEBUG else "required")
+if GOVFLOW_STAFF_TWO_FACTOR not in ("required", "optional"):
+    raise ImproperlyConfigured('GOVFLOW_STAFF_TWO_FACTOR must be "required" or "optional".')
+# Minutes between the password step and the code (or enrolment) step before the password is asked again.
+GOVFLOW_TWO_FACTOR_PENDING_MINUTES = env.int("GOVFLOW_TWO_FACTOR_PENDING_MINUTES", default=10)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("GOVFLOW_TOTP_ISSUER", default="govflow")
 # Forgotten passwords (citizens): an emailed link valid PASSWORD_RESET_TIMEOUT seconds (Django's token),
 # or an SMS code valid GOVFLOW_PASSWORD_RESET_CODE_MINUTES that dies after GOVFLOW_PASSWORD_RESET_CODE_ATTEMPTS
 # wrong tries. At most GOVFLOW_PASSWORD_RESET_RATE messages per account and GOVFLOW_PASSWORD_RESET_ADDRESS_RATE

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from govflow import health
+from govflow.portal.views.accounts import AdminLoginView
 
 # The admin is govflow's: its name in the header, the browser tab and on its home page.
 admin.site.site_header = _("govflow administration")
@@ -23,6 +24,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own: its login would sign staff in without their second factor.
+    path("admin/login/", AdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("govflow.api.urls")),
     path("workbench/", include("govflow.workbench.urls")),

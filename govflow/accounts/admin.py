@@ -9,22 +9,27 @@ members (clerks, supervisors, department systems), cannot set a password without
 """
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govflow.adminkit import ReasonForPersonalData
+from govflow.adminkit import LookOnly, ReasonForm, ReasonForPersonalData
 from govflow.text import has_bad_text, invalid_text_message
 
-from .models import IdentityLink, Membership, User, mask_phone
+from . import two_factor
+from .models import IdentityLink, Membership, SecurityEvent, User, mask_phone
 from .selectors import may_grant_privileges, may_manage_account
 from .services import USERNAME_RESERVED, is_reserved_username
+from .signals import ACTOR
 
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions", "catalog_division")
 
@@ -117,6 +122,29 @@ class UserAdmin(ReasonForPersonalData, DjangoUserAdmin):
     ordering = ("username",)
     inlines = (MembershipInline, IdentityLinkInline)
     autocomplete_fields = ("catalog_division",)
+    actions = ("reset_two_factor",)
+
+    def save_model(self, request, obj, form, change):
+        setattr(obj, ACTOR, request.user)  # the security log names who changed permissions
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+    def reset_two_factor(self, request, queryset):
+        """Remove the authenticator and recovery codes of the chosen people, with a support ticket
+        and a reason (recorded in the security log); they set up a new one at their next sign-in."""
+        users = [user for user in queryset if may_manage_account(actor=request.user, target=user)]
+        form = ReasonForm(request.POST if "_reset_two_factor" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = f"{form.cleaned_data['ticket']}: {form.cleaned_data['reason']}"
+            for user in users:
+                two_factor.reset(user=user, actor=request.user, reason=reason, request=request)
+            self.message_user(request, gettext("Two-factor sign-in was reset for %(count)d people.")
+                              % {"count": len(users)}, messages.SUCCESS)
+            return None
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "people": users, "title": _("Reset two-factor sign-in"),
+                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "admin/two_factor_reset.html", context, status=400 if form.is_bound else 200)
 
     @admin.display(description=_("resident ID number"), ordering="id_number")
     def display_id_number(self, obj: User) -> str:
@@ -191,3 +219,25 @@ class GroupAdmin(DjangoGroupAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return may_grant_privileges(actor=request.user) and super().has_delete_permission(request, obj)
+
+
+class SecurityEventAdmin(LookOnly, admin.ModelAdmin):
+    """The security log (``security.record``): searched and read, never changed."""
+
+    list_display = ("at", "kind", "username", "user", "actor", "address", "detail")
+    list_filter = ("kind", ("at", admin.DateFieldListFilter))
+    search_fields = ("username", "=address", "user__username")
+    list_select_related = ("user", "actor")
+    fields = ("at", "kind", "user", "username", "actor", "address", "user_agent", "detail")
+    readonly_fields = fields
+    show_full_result_count = False
+    list_per_page = 50
+
+
+admin.site.register(SecurityEvent, SecurityEventAdmin)
+
+# Devices change through the recorded paths only (enrolment, the reset above, the person's own
+# settings); the admin pages django-otp registers would show secrets and skip the security log.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

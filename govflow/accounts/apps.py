@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import (
+            security,  # noqa: F401  (connects the security log's sign-in receivers)
             sessions,  # noqa: F401  (connects the sign-in signal)
             signals,  # noqa: F401 - connects the receivers
         )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog.fieldtypes import FIELD_TYPES
+from govflow.records import AppendOnly
 
 
 class IdentityCheck(models.TextChoices):
@@ -184,3 +185,55 @@ class IdentityLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} {self.subject} -> {self.user_id}"
+
+
+class SecurityEventKind(models.TextChoices):
+    """What a security event records (``security.record``)."""
+
+    LOGIN_SUCCEEDED = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Sign-in failed")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    LOGOUT = "logout", _("Signed out")
+    SECOND_FACTOR_SUCCEEDED = "otp", _("Second factor accepted")
+    SECOND_FACTOR_FAILED = "otp_failed", _("Second factor refused")
+    FACTOR_ENROLLED = "otp_enrolled", _("Second factor enrolled")
+    FACTOR_REMOVED = "otp_removed", _("Second factor turned off by its owner")
+    FACTOR_RESET = "otp_reset", _("Second factor reset by an administrator")
+    RECOVERY_CODE_USED = "recovery_used", _("Recovery code used")
+    RECOVERY_CODES_REGENERATED = "recovery_new", _("Recovery codes regenerated")
+    PERMISSION_CHANGED = "permission", _("Permissions changed")
+    TOKEN_ISSUED = "token", _("API token issued")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    PASSWORD_CHANGED = "password", _("Password changed")
+
+
+class SecurityEvent(AppendOnly):
+    """One security-relevant event (issue 20): sign-ins and their failures, lockouts, second
+    factors, permission changes, API tokens, passwords. Written by ``security.record`` only;
+    administrators search it in the admin, nobody changes or deletes a row."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=SecurityEventKind.choices)
+    # No database constraint and nothing done on delete: an account may be deleted, its events stay
+    # as they were (with the username); a deleted account shows as empty.
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                             related_name="+", verbose_name=_("user"))
+    username = models.CharField(_("username tried"), max_length=150, blank=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+", verbose_name=_("by"))
+    address = models.CharField(_("client address"), max_length=45, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    append_only_message = "Security events are append-only."
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "-at"], name="security_event_kind_at"),
+                   models.Index(fields=["username"], name="security_event_username"),
+                   models.Index(fields=["address"], name="security_event_address")]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"

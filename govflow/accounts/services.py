@@ -28,7 +28,7 @@ from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message
 
-from . import limits
+from . import limits, security
 from .models import IdentityCheck, Membership, PasswordResetCode, Role, User
 
 USERNAME_TAKEN = "This username is already taken."
@@ -249,7 +249,7 @@ LOGIN_REFUSED = gettext_noop("Unable to log in with the provided credentials.")
 
 
 @transaction.atomic
-def issue_token(*, user: User) -> tuple[AuthToken, str]:
+def issue_token(*, user: User, request: Any = None) -> tuple[AuthToken, str]:
     """A new API token for ``user``, just authenticated; returns the row and the token (shown once).
 
     The account's row is locked and its password compared with the one just checked, so that a
@@ -260,18 +260,23 @@ def issue_token(*, user: User) -> tuple[AuthToken, str]:
     if current.password != user.password or not current.is_active:
         raise InvalidInput(LOGIN_REFUSED, errors={"non_field_errors": [gettext(LOGIN_REFUSED)]})
     AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
-    return AuthToken.objects.create(user=user)
+    instance, token = AuthToken.objects.create(user=user)
+    security.record(security.Kind.TOKEN_ISSUED, user=user, request=request, token=instance.token_key)
+    return instance, token
 
 
-def revoke_token(*, token: AuthToken) -> None:
+def revoke_token(*, token: AuthToken, request: Any = None) -> None:
     """Revoke the one token a client logs out with."""
+    security.record(security.Kind.TOKEN_REVOKED, user=token.user, request=request, token=token.token_key)
     token.delete()
 
 
-def revoke_tokens(*, user: User) -> int:
+def revoke_tokens(*, user: User, request: Any = None) -> int:
     """Delete every API token of ``user`` (password changed, account deactivated, signed out
     everywhere); returns how many there were. ``signals`` calls it on every such save."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
+    if deleted:
+        security.record(security.Kind.TOKEN_REVOKED, user=user, request=request, count=deleted)
     return deleted
 
 

@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts import services as account_services
+from govflow.accounts import two_factor
 from govflow.accounts.limits import RateLimited
 from govflow.accounts.models import mask_id_number
 from govflow.errors import InvalidInput
@@ -92,6 +93,9 @@ class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=1024, trim_whitespace=False, write_only=True,
                                      style={"input_type": "password"})
+    otp = serializers.CharField(max_length=32, required=False, allow_blank=True, write_only=True,
+                                help_text="For an account with two-factor sign-in: the 6-digit code of its "
+                                          "authenticator app, or one of its recovery codes (each works once).")
 
 
 class TokenSerializer(serializers.Serializer):
@@ -154,9 +158,15 @@ class TokenView(APIView):
                                "or the token is revoked (`DELETE`). "
                                "After repeated failures for one username from one client address, that pair "
                                "is locked out for a while: `429` with `Retry-After`, even with the right password; so is a "
-                               "client address with too many failures across all usernames in an hour.",
+                               "client address with too many failures across all usernames in an hour. "
+                               "An account with two-factor sign-in also sends `otp` (a wrong one counts as a "
+                               "failure). Where staff must use two-factor sign-in (`GOVFLOW_STAFF_TWO_FACTOR` "
+                               "`required`, the default outside DEBUG) a staff account without an "
+                               "authenticator gets `403`: its owner sets one up by signing in on the website.",
                    responses={200: TokenSerializer,
-                              400: field_errors("Missing fields or wrong credentials: `{field: [messages]}`"),
+                              400: field_errors("Missing fields, wrong credentials or a missing or wrong "
+                                                "`otp`: `{field: [messages]}`"),
+                              403: detail("Two-factor sign-in must be set up on the website first"),
                               413: TOO_LARGE, 429: TOO_MANY})
     def post(self, request):
         body = LoginSerializer(data=_data(request))
@@ -168,10 +178,22 @@ class TokenView(APIView):
             return lockout_response(django_request)
         if user is None:
             raise ValidationError({"non_field_errors": [_(account_services.LOGIN_REFUSED)]})
+        step = two_factor.sign_in_step(user)
+        if step == two_factor.ENROL:
+            raise PermissionDenied(str(two_factor.ENROL_FIRST))
+        if step == two_factor.CODE:
+            if not body.validated_data.get("otp"):
+                raise ValidationError({"otp": [str(two_factor.CODE_NEEDED)]})
+            try:
+                two_factor.verify(request=django_request, user=user, code=body.validated_data["otp"])
+            except two_factor.SecondFactorLocked:
+                return lockout_response(django_request)
+            except InvalidInput as exc:
+                raise ValidationError({"otp": exc.errors["code"]}) from None
         # As a session login does: updates last_login and lets axes forget the earlier failures.
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         try:
-            instance, token = account_services.issue_token(user=user)
+            instance, token = account_services.issue_token(user=user, request=django_request)
         except InvalidInput as exc:
             raise ValidationError(exc.errors) from None
         return Response({"token": token,
@@ -183,9 +205,9 @@ class TokenView(APIView):
                    responses={204: None, 401: detail("Not authenticated")})
     def delete(self, request):
         if isinstance(request.auth, AuthToken):
-            account_services.revoke_token(token=request.auth)
+            account_services.revoke_token(token=request.auth, request=request)
         else:
-            account_services.revoke_tokens(user=request.user)
+            account_services.revoke_tokens(user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

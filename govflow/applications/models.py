@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import models as _catalog_models
 from govflow.catalog.fieldtypes import FIELD_TYPES, is_valid_id_number, is_valid_uscc
+from govflow.records import AppendOnly
 
 from .certificate_templates import TemplateError, check_template, forget_template_codes
 
@@ -480,36 +481,6 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.score}"
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Rows of an :class:`AppendOnly` model are never updated nor deleted in bulk either."""
-
-    def update(self, **kwargs):
-        raise TypeError(self.model.append_only_message)
-
-    def delete(self):
-        raise TypeError(self.model.append_only_message)
-
-
-class AppendOnly(models.Model):
-    """An audit record: written once, never changed nor deleted through the application (the
-    timeline, counter look-ups, access records). ``append_only_message`` says what refuses."""
-
-    append_only_message = "Rows are append-only."
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError(self.append_only_message)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(self.append_only_message)
 
 
 class TimelineEntry(AppendOnly):

@@ -60,6 +60,20 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
+class SecondFactorCodeForm(forms.Form):
+    """One code: the authenticator app's 6 digits, or (signing in) a recovery code."""
+
+    code = forms.CharField(label=_("Code"), max_length=40, strip=True,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none",
+                                                         "spellcheck": "false"}))
+
+    def __init__(self, *args, recovery: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = (
+            _("The 6-digit code your authenticator app shows now, or one of your recovery codes.") if recovery
+            else _("The 6-digit code your authenticator app shows now."))
+
+
 class RegisterForm(forms.Form):
     """Local self-registration (stands in for a real-name identity provider)."""
 

@@ -3,7 +3,7 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, claim, find, follow, offers, papers, parties, privacy
+from .views import accounts, apply, claim, find, follow, offers, papers, parties, privacy, two_factor
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -51,7 +51,14 @@ urlpatterns = [
     path("receipts/follow/", claim.follow_receipt, name="follow-receipt"),
     path("receipts/claim/", claim.claim, name="claim"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/login/code/", two_factor.login_code, name="login-code"),
+    path("accounts/login/set-up/", two_factor.login_enrol, name="login-enrol"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", two_factor.settings_page, name="two-factor"),
+    path("accounts/two-factor/set-up/", two_factor.setup, name="two-factor-setup"),
+    path("accounts/two-factor/recovery-codes/", two_factor.recovery_codes, name="two-factor-codes"),
+    path("accounts/two-factor/recovery-codes/new/", two_factor.new_codes, name="two-factor-new-codes"),
+    path("accounts/two-factor/off/", two_factor.turn_off, name="two-factor-off"),
     path("accounts/register/", accounts.register, name="register"),
     # The unified identity provider (OpenID Connect): 404 unless configured. Names as mozilla-django-oidc expects.
     path("accounts/oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),

@@ -10,15 +10,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from govflow.accounts import selectors as account_selectors
 from govflow.accounts import services as account_services
+from govflow.accounts import two_factor
 from govflow.accounts.limits import RateLimited
-from govflow.applications import selectors as app_selectors
 from govflow.catalog.models import Division
 from govflow.errors import InvalidInput
 from govflow.web import client_address, safe_next
@@ -33,22 +33,34 @@ from ..forms import (
     SetPasswordForm,
 )
 from ..selectors import division_choices
+from . import two_factor as two_factor_pages
 
 # -- accounts ------------------------------------------------------------------------------------
 
 class LoginView(auth_views.LoginView):
+    """The password step. Someone who needs a second factor (``accounts.two_factor.sign_in_step``)
+    is not signed in yet: the code or enrolment step (``two_factor.start``) does it."""
+
     template_name = "portal/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
-        """Without a ``next``: clerks go to their workbench, citizens to their applications."""
-        if app_selectors.is_clerk(self.request.user):
-            try:
-                return reverse("workbench:queue")
-            except NoReverseMatch:
-                pass
-        return reverse("applications")
+        return two_factor_pages.home_for(self.request.user)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        step = two_factor.sign_in_step(user)
+        if step is None:
+            return super().form_valid(form)
+        return two_factor_pages.start(self.request, user, step=step, next_url=self.get_redirect_url())
+
+
+class AdminLoginView(LoginView):
+    """``/admin/login/``: the same two steps (the admin's own login would skip the second factor).
+    A signed-in person without admin access sees the form, not a redirect back to the admin."""
+
+    redirect_authenticated_user = False
 
 
 class LogoutView(auth_views.LogoutView):
