@@ -45,7 +45,7 @@ from .measure import Samples, percentile
 
 SIZES = (0, 100_000, 1_000_000)
 REQUESTS = 20
-WARMUP = 2
+WARMUP = 1
 #: The target of issue #19: every supervision page under this p95 at 1,000,000 decided cases.
 TARGET_P95_MS = 300.0
 #: (name, url name, the names of the period's first and last day): the pages a supervisor opens.

@@ -20,11 +20,11 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest
 
 from govflow.applications.models import Case
-from govflow.catalog.models import Procedure, localized
+from govflow.catalog.definition import get_definition
+from govflow.catalog.models import OneThingVersion, Procedure, localized
 
 from .heatmap import Scope, _decided_between, quantile_of
 from .reform import completed_applications
@@ -136,27 +136,28 @@ def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[Path
     its decision without its own pauses (``working_days_used``); the application takes the
     longest. The chain before a case still holds any pause of its prerequisites. An application
     is within its commitment when that is at most the ``committed_days`` of its version's one
-    thing (the commitment printed on its receipt). One query.
+    thing (the commitment printed on its receipt). Two queries: the applications by version and length
+    of their critical path, and those versions.
     """
     longest = (Case.objects.filter(application=OuterRef("pk"), decided_at__isnull=False)
                .order_by().values("application")
                .annotate(m=Max(Coalesce("prerequisite_working_days", 0) + F("working_days_used"))).values("m"))
-    committed = Cast(KeyTextTransform("committed_days", KeyTransform("0", KeyTransform("one_things",
-                                                                                    "version__definition"))),
-                     IntegerField())
-    rows = (completed_applications(scope, date_from, date_to)
-            .annotate(path=Subquery(longest, output_field=IntegerField()), committed=committed)
-            .values("one_thing__code", "one_thing__name", "committed", "path").annotate(n=Count("pk")).order_by())
+    rows = list(completed_applications(scope, date_from, date_to)
+                .annotate(path=Subquery(longest, output_field=IntegerField()))
+                .values("version_id", "path").annotate(n=Count("pk")).order_by())
+    versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in rows})
+                .select_related("one_thing")} if rows else {}
     lines: dict[str, PathRow] = {}
     for row in rows:
-        code = row["one_thing__code"]
-        line = lines.setdefault(code, PathRow(code=code, name=localized(row["one_thing__name"]) or code))
+        version = versions[row["version_id"]]
+        thing = version.one_thing
+        committed = int(get_definition(version).one_thing.get("committed_days", 0))
+        line = lines.setdefault(thing.code, PathRow(code=thing.code, name=localized(thing.name) or thing.code))
         line.applications += row["n"]
-        if row["committed"] is not None:
-            line.committed.add(row["committed"])
+        line.committed.add(committed)
         if row["path"] is None:
             continue
         line.days[row["path"]] = line.days.get(row["path"], 0) + row["n"]
-        if row["committed"] is not None and row["path"] <= row["committed"]:
+        if row["path"] <= committed:
             line.within += row["n"]
     return [lines[code] for code in sorted(lines)]
