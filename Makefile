@@ -151,7 +151,7 @@ clean:
 	find . -path ./$(VENV) -prune -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \) -print0 \
 	  | xargs -0 rm -rf
 	find . -path ./$(VENV) -prune -o -name '*.mo' -print0 | xargs -0 rm -f
-	rm -rf staticfiles test-artifacts bench.json bench-quick.json bench-history.png
+	rm -rf staticfiles test-artifacts bench.json bench-quick.json bench-history.png bench-stats.png
 
 distclean: clean
 	rm -rf $(VENV)

@@ -239,7 +239,7 @@ class EvaluationAdmin(ReadOnlyAdmin):
     search_fields = ("=application__number",)
     list_select_related = ("application",)
     readonly_fields = ("application", "score", "comment", "created_at", "needs_follow_up", "follow_up_note",
-                       "followed_up_by", "followed_up_at")
+                       "followed_up_by", "followed_up_at", "citizen_contacted", "contacted_at", "contact_channel")
 
 
 @admin.register(CorrectionRequest)

@@ -451,6 +451,15 @@ class CorrectionRequest(models.Model):
         return f"correction of {self.case_id}"
 
 
+class ContactChannel(models.TextChoices):
+    """How a bad rating's follow-up reached the citizen."""
+
+    PHONE = "phone", _("By phone")
+    SMS = "sms", _("By text message")
+    VISIT = "visit", _("In person")
+    ONLINE = "online", _("By online message")
+
+
 class Evaluation(models.Model):
     """The citizen's 1–5 rating of a finished application (好差评)."""
 
@@ -464,6 +473,12 @@ class Evaluation(models.Model):
     followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", verbose_name=_("followed up by"))
     followed_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("followed up at"))
+    # Whether the follow-up reached the citizen (GB/T 39734 回访): recorded with the answer; ``None``
+    # for answers recorded before it was asked, or when the supervisor left it unsaid.
+    citizen_contacted = models.BooleanField(null=True, blank=True, verbose_name=_("citizen contacted"))
+    contacted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("contacted at"))
+    contact_channel = models.CharField(max_length=10, blank=True, choices=ContactChannel.choices,
+                                       verbose_name=_("contacted by"))
 
     class Meta:
         verbose_name = _("evaluation")

@@ -96,6 +96,9 @@ KINDS: dict[str, TimelineKind] = {kind.code: kind for kind in (
     TimelineKind("document.purged", _("Documents deleted after the retention period"),
                  _("Your documents were deleted: the period they had to be kept ended")),
     TimelineKind("evaluation.created", _("Rated by the applicant"), _("You rated the service")),
+    # A supervisor answered a bad rating (workbench/services.py): staff only; ``data`` says whether
+    # the citizen was contacted, when and how.
+    TimelineKind("evaluation.followed_up", _("Bad rating answered"), public=False),
     # 告知承诺制 (commitments.py): the applicant signed a commitment instead of a material (``data``:
     # the material); its verification after approval was opened (staff only), found true or false
     # (the applicant reads the outcome; a false one is followed by ``case.revoked``), or went overdue.

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from govflow.applications.models import Application, Case, Evaluation
+from govflow.applications.models import Application, Case, ContactChannel, Evaluation
 from govflow.catalog.calendar import local_date, working_days_between
 from govflow.catalog.models import Office, OneThing, Procedure, localized
 
@@ -37,10 +37,16 @@ class RatingRow:
     average: float | None
     bad: int
     answered: int
+    contacted: int = 0
 
     @property
     def answered_share(self) -> float | None:
         return round(self.answered / self.bad, 4) if self.bad else None
+
+    @property
+    def contacted_share(self) -> float | None:
+        """Of the bad ratings, the share whose follow-up reached the citizen."""
+        return round(self.contacted / self.bad, 4) if self.bad else None
 
 
 def _rated_between(date_from: date, date_to: date, prefix: str) -> Q:
@@ -60,6 +66,7 @@ def _rating_aggregates(prefix: str) -> dict[str, Any]:
         **{f"s{level}": count(Q(**{score: level})) for level in LEVELS},
         "ratings": Count(rating, distinct=True),
         "bad": count(bad), "answered": count(bad & Q(**{f"{answered_at}__isnull": False})),
+        "contacted": count(bad & Q(**{f"{prefix}citizen_contacted": True})),
     }
 
 
@@ -93,7 +100,7 @@ def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date) -> list
         counts = {level: row[f"s{level}"] for level in LEVELS}
         result.append(RatingRow(key=row[column], label=labels.get(row[column], "–"), counts=counts,
                                 ratings=row["ratings"], average=_average(counts), bad=row["bad"],
-                                answered=row["answered"]))
+                                answered=row["answered"], contacted=row["contacted"]))
     return sorted(result, key=lambda r: (-r.ratings, r.label))
 
 
@@ -107,6 +114,13 @@ class BadRating:
     follow_up_note: str
     answered_at: datetime | None
     answered_by: str
+    contacted: bool | None = None
+    contacted_at: datetime | None = None
+    channel: str = ""
+
+    @property
+    def channel_label(self) -> str:
+        return ContactChannel(self.channel).label if self.channel in ContactChannel.values else ""
 
     @property
     def working_days_to_answer(self) -> int | None:
@@ -131,10 +145,11 @@ def bad_ratings(evaluations: Any) -> list[BadRating]:
     """Rows of a page of :func:`bad_ratings_queryset` (one query)."""
     rows = evaluations.values_list("application__number", "application__one_thing__name", "score", "comment",
                                    "created_at", "follow_up_note", "followed_up_at",
-                                   "followed_up_by__username")
+                                   "followed_up_by__username", "citizen_contacted", "contacted_at", "contact_channel")
     return [BadRating(number=n or "", one_thing=localized(name), score=score, comment=comment, rated_at=rated,
-                      follow_up_note=note, answered_at=answered, answered_by=by or "")
-            for n, name, score, comment, rated, note, answered, by in rows]
+                      follow_up_note=note, answered_at=answered, answered_by=by or "", contacted=contacted,
+                      contacted_at=contacted_at, channel=channel)
+            for n, name, score, comment, rated, note, answered, by, contacted, contacted_at, channel in rows]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .heatmap import Scope
 from .savings import savings_of
 from .selectors import _local_midnight, by_instrument, instrument_aggregates
 
-__all__ = ["FIGURES", "ReformLine", "instrument_counts", "reform_figures"]
+__all__ = ["FIGURES", "ReformLine", "completed_applications", "instrument_counts", "reform_figures"]
 
 #: The saved figures, in the order pages show them.
 FIGURES = ("applications_saved", "fields_saved", "materials_saved", "visits_saved", "days_saved")
@@ -77,7 +77,7 @@ def saved_by(version: OneThingVersion) -> dict[str, int]:
     }
 
 
-def _completed(scope: Scope, date_from: date, date_to: date):
+def completed_applications(scope: Scope, date_from: date, date_to: date):
     """The applications of ``scope`` completed from ``date_from`` to ``date_to`` (local days, both included)."""
     applications = Application.objects.filter(
         status=ApplicationStatus.COMPLETED, completed_at__gte=_local_midnight(date_from),
@@ -93,7 +93,7 @@ def _completed(scope: Scope, date_from: date, date_to: date):
 def instrument_counts(scope: Scope, *, date_from: date, date_to: date) -> dict[str, int]:
     """Of the same completed applications, how many used each of the reform's instruments
     (容缺受理, 告知承诺制, 免申即享 offers and grants): one query, the API's definitions."""
-    totals = _completed(scope, date_from, date_to).aggregate(**instrument_aggregates())
+    totals = completed_applications(scope, date_from, date_to).aggregate(**instrument_aggregates())
     return by_instrument(totals)
 
 
@@ -102,7 +102,7 @@ def reform_figures(scope: Scope, *, date_from: date, date_to: date,
     """The lines (by one thing code, then split values) and their total, over the applications of
     ``scope`` completed from ``date_from`` to ``date_to`` (both included, local days). An
     application is in a supervisor's scope when one of its cases is at an office they may see."""
-    applications = _completed(scope, date_from, date_to)
+    applications = completed_applications(scope, date_from, date_to)
     counts = list(applications.values("version_id", *split_by).annotate(n=Count("pk")).order_by())
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in counts})
                 .select_related("one_thing")} if counts else {}

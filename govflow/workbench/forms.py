@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govflow.applications.models import ContactChannel
 from govflow.applications.rules import output_matches
 from govflow.catalog.fieldtypes import FIELD_TYPES
 from govflow.catalog.models import localized
@@ -254,6 +255,22 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(label=_("What was done"), max_length=5000,
                            error_messages={"required": _("Write what was done about this rating.")},
                            widget=forms.Textarea(attrs={"rows": 2}))
+    contacted = forms.TypedChoiceField(
+        label=_("Was the citizen contacted?"), required=False, empty_value=None,
+        coerce=lambda value: value == "yes",
+        choices=[("", _("Not said")), ("yes", _("Yes")), ("no", _("No"))], widget=PlainSelect)
+    channel = forms.ChoiceField(label=_("How"), required=False,
+                                choices=[("", "–"), *ContactChannel.choices], widget=PlainSelect)
+    contacted_at = forms.DateTimeField(label=_("When (empty: now)"), required=False,
+                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("contacted") and not data.get("channel"):
+            self.add_error("channel", _("Say how the citizen was contacted."))
+        if not data.get("contacted") and (data.get("channel") or data.get("contacted_at")):
+            self.add_error("contacted", _("A time and a channel are only for a citizen who was contacted."))
+        return data
 
 
 class StatsFilterForm(forms.Form):

@@ -32,7 +32,7 @@ from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
 from govflow.stats import ratings as rating_reads
 from govflow.stats.reform import FIGURES, instrument_counts, reform_figures
-from govflow.stats.stages import STAGES, where_time_goes
+from govflow.stats.stages import STAGES, critical_paths, where_time_goes
 
 from . import selectors
 from .forms import StatsFilterForm
@@ -203,6 +203,11 @@ def _xlsx(stem: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpRe
     return response
 
 
+def _yes_no(value: bool | None) -> str:
+    """A recorded yes/no for a download: ``yes``, ``no``, or empty when it was not said."""
+    return "" if value is None else "yes" if value else "no"
+
+
 def _download(request: HttpRequest) -> str:
     return request.GET.get("download", "")
 
@@ -246,16 +251,19 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
     if download == "bad":
         rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
         return _table(request, "bad-ratings", form, ["application", "one_thing", "score", "comment", "rated_at", "follow_up",
-                                          "answered_at", "answered_by", "working_days_to_answer"],
+                                          "answered_at", "answered_by", "working_days_to_answer",
+                                          "citizen_contacted", "contacted_at", "contact_channel"],
                     ([r.number, r.one_thing, r.score, r.comment, r.rated_at.isoformat(), r.follow_up_note,
-                      r.answered_at.isoformat() if r.answered_at else "", r.answered_by, r.working_days_to_answer]
+                      r.answered_at.isoformat() if r.answered_at else "", r.answered_by, r.working_days_to_answer,
+                      _yes_no(r.contacted), r.contacted_at.isoformat() if r.contacted_at else "", r.channel]
                      for r in rows))
     if download in rating_reads.BY:
         rows = rating_reads.ratings_by(scope, download, **period)
         return _table(request, f"ratings-by-{download}", form,
                     [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
-                     "answered"],
-                    ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered] for r in rows))
+                     "answered", "contacted", "contacted_share"],
+                    ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered, r.contacted,
+                      r.contacted_share] for r in rows))
     tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
               for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
                                 ("clerk", _("By clerk")))]
@@ -277,6 +285,12 @@ def stats_time(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, "workbench/stats/time.html", form, title=title)
     c = form.cleaned_data
     rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
+    paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
+    if _download(request) == "path":
+        return _table(request, "critical-path", form, [
+            "one_thing", "applications", "committed_days", "critical_path_median", "critical_path_p90",
+            "within_commitment", "within_commitment_rate"],
+            ([p.code, p.applications, p.committed_text, p.median, p.p90, p.within, p.within_share] for p in paths))
     if _download(request) == "csv":
         header = ["department", "procedure", "decided",
                   *(f"{stage}_{q}" for stage in STAGES for q in ("median", "p90"))]
@@ -285,5 +299,5 @@ def stats_time(request: HttpRequest) -> HttpResponse:
              *(value for _stage, median, p90 in row.stages for value in (median, p90))]
             for row in rows))
     return render(request, "workbench/stats/time.html", _stats_context(
-        request, title=title, form=form, rows=rows, date_from=c["date_from"], date_to=c["date_to"],
-        csv_url=f"?{_query(form, download='csv')}"))
+        request, title=title, form=form, rows=rows, paths=paths, date_from=c["date_from"], date_to=c["date_to"],
+        csv_url=f"?{_query(form, download='csv')}", path_csv_url=f"?{_query(form, download='path')}"))

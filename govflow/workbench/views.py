@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from govflow.applications import access, commitments
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
-from govflow.applications.models import Case, CaseStatus, Evaluation
+from govflow.applications.models import Case, CaseStatus, ContactChannel, Evaluation
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.errors import Busy, DomainError, InvalidInput
@@ -451,7 +451,7 @@ def board(request: HttpRequest) -> HttpResponse:
         held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
         member_choices=members,
         follow_ups=follow_ups, answered=answered,
-        follow_up_form=FollowUpForm(), by_channel=by_channel, month=month,
+        follow_up_form=FollowUpForm(), contact_channels=ContactChannel.choices, by_channel=by_channel, month=month,
         board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
     ))
 
@@ -484,10 +484,13 @@ def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = Evaluation(pk=evaluation_id)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Write what was done about this rating."))
+        messages.error(request, next(iter(form.errors.values()))[0])
         return redirect(back)
+    c = form.cleaned_data
     try:
-        evaluation = evaluation_follow_up(evaluation=evaluation, user=request.user, note=form.cleaned_data["note"])
+        evaluation = evaluation_follow_up(evaluation=evaluation, user=request.user, note=c["note"],
+                                          contacted=c["contacted"], contacted_at=c["contacted_at"],
+                                          channel=c["channel"])
     except DomainError as exc:
         _failure(request, exc, {409: _("This rating has already been answered.")})
         return redirect(back)

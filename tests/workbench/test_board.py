@@ -2,6 +2,8 @@
 an absent clerk's tasks, and answering low ratings (好差评)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.utils import timezone, translation
 
 from govflow.applications import services
 from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
+from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.workbench.board import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
@@ -241,9 +244,66 @@ def test_answering_a_low_rating_records_who_when_and_what(as_user, bad_rating, s
     bad_rating.refresh_from_db()
     assert bad_rating.follow_up_note == "已电话回访，优化了审核流程。"
     assert bad_rating.followed_up_by == supervisor_sue_amr and bad_rating.followed_up_at is not None
-    assert TimelineEntry.objects.count() == before  # nothing new in the citizen's timeline
+    # one staff-only entry on the application's timeline, never shown to the citizen
+    [entry] = TimelineEntry.objects.filter(pk__gt=before_id(before))
+    assert (entry.kind, entry.actor, entry.application_id) == ("evaluation.followed_up", supervisor_sue_amr,
+                                                              bad_rating.application_id)
+    assert entry.data == {"evaluation": bad_rating.pk, "contacted": None, "contacted_at": None, "channel": ""}
+    assert entry.kind not in PUBLIC_TIMELINE_KINDS
     board = as_user(supervisor_sue_amr).get(BOARD)
     assert board.context["follow_ups"] == [] and [e.pk for e in board.context["answered"]] == [bad_rating.pk]
+
+
+def before_id(count: int) -> int:
+    """The id of the last timeline entry when there were ``count`` of them."""
+    return TimelineEntry.objects.order_by("id").values_list("id", flat=True)[count - 1] if count else 0
+
+
+def test_the_answer_says_whether_when_and_how_the_citizen_was_contacted(as_user, bad_rating, supervisor_sue_amr):
+    url = reverse("workbench:follow-up", args=[bad_rating.pk])
+    Evaluation.objects.filter(pk=bad_rating.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    board = as_user(supervisor_sue_amr).get(BOARD).content.decode()
+    assert f'id="contacted-{bad_rating.pk}"' in board and 'value="phone"' in board
+    contacted_on = timezone.localtime(timezone.now() - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    response = as_user(supervisor_sue_amr).post(url, {"note": "已回访", "contacted": "yes", "channel": "phone",
+                                                      "contacted_at": contacted_on.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 302
+    bad_rating.refresh_from_db()
+    assert (bad_rating.citizen_contacted, bad_rating.contacted_at, bad_rating.contact_channel) == (
+        True, contacted_on, "phone")
+    entry = TimelineEntry.objects.get(kind="evaluation.followed_up")
+    assert entry.data == {"evaluation": bad_rating.pk, "contacted": True,
+                          "contacted_at": contacted_on.isoformat(), "channel": "phone"}
+
+
+@pytest.mark.parametrize("posted", [
+    {"contacted": "yes"},  # how?
+    {"contacted": "yes", "channel": "pigeon"},
+    {"contacted": "no", "channel": "phone"},
+    {"contacted": "maybe"},
+    {"contacted": "yes", "channel": "sms", "contacted_at": "2999-01-01T10:00"},  # in the future
+    {"contacted": "yes", "channel": "sms", "contacted_at": "2000-01-01T10:00"},  # before the rating
+    {"contacted": "yes", "channel": "sms", "contacted_at": "yesterday"},
+])
+def test_a_wrong_contact_changes_nothing(as_user, bad_rating, supervisor_sue_amr, posted):
+    before = TimelineEntry.objects.count()
+    response = as_user(supervisor_sue_amr).post(reverse("workbench:follow-up", args=[bad_rating.pk]),
+                                                {"note": "已回访", **posted})
+    assert response.status_code == 302 and said(response)
+    bad_rating.refresh_from_db()
+    assert bad_rating.followed_up_at is None and bad_rating.citizen_contacted is None
+    assert TimelineEntry.objects.count() == before
+
+
+def test_the_service_checks_the_contact_itself(bad_rating, supervisor_sue_amr):
+    for wrong in ({"contacted": "yes"}, {"contacted": True}, {"contacted": True, "channel": "fax"},
+                  {"contacted": False, "channel": "phone"},
+                  {"contacted": True, "channel": "phone", "contacted_at": "2026-01-01"},
+                  {"contacted": True, "channel": "phone", "contacted_at": timezone.now() + timedelta(hours=1)}):
+        with pytest.raises(InvalidInput):
+            evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="x", **wrong)
+    done = evaluation_follow_up(evaluation=bad_rating, user=supervisor_sue_amr, note="x", contacted=False)
+    assert (done.citizen_contacted, done.contacted_at, done.contact_channel) == (False, None, "")
 
 
 def test_an_answer_needs_a_note(as_user, bad_rating, supervisor_sue_amr):

@@ -70,8 +70,8 @@ def test_the_ratings_page(as_user, story, supervisor, on_today):
     html = response.content.decode()
     offices = re.search(r'data-ratings="office">(.*?)</table>', html, re.S).group(1)
     # a supervisor of Xihu's Market Regulation sees their office only; 2 ratings: one 1, one 5
-    assert text(re.search(r"<tbody>(.*?)</tbody>", offices, re.S).group(1)).split()[-9:] == [
-        "2", "1", "0", "0", "0", "1", "3.0", "1", "1"]
+    assert text(re.search(r"<tbody>(.*?)</tbody>", offices, re.S).group(1)).split()[-11:] == [
+        "2", "1", "0", "0", "0", "1", "3.0", "1", "1", "0", "(0%)"]
     bad = text(re.search(r"data-bad-ratings>(.*?)</table>", html, re.S).group(1))
     assert story["Q"].number in bad and "已致电申请人说明假期安排" in bad and "super-amr-xh" in bad
 
@@ -123,9 +123,9 @@ def test_every_table_downloads_as_csv(as_user, story, supervisor, on_today):
     assert reform[1] == ["business-startup", "2", "8", "46", "14", "10", "84", "4.0", "23.0", "7.0", "5.0", "42.0"]
     assert reform[2][:2] == ["all", "2"]
     by_office = csv_rows(client.get(f"/workbench/stats/ratings/?{PERIOD}&download=office"))
-    assert by_office[1][1:] == ["2", "1", "0", "0", "0", "1", "3.0", "1", "1"]
+    assert by_office[1][1:] == ["2", "1", "0", "0", "0", "1", "3.0", "1", "1", "0", "0.0"]
     bad = csv_rows(client.get(f"/workbench/stats/ratings/?{PERIOD}&download=bad"))
-    assert bad[1][0] == story["Q"].number and bad[1][-1] == "1"
+    assert bad[1][0] == story["Q"].number and bad[1][-4:] == ["1", "", "", ""]  # contact not said
 
 
 def test_a_comment_cannot_become_a_spreadsheet_formula(as_user, story, supervisor, on_today):

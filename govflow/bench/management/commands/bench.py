@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.test.utils import override_settings
 
-PARTS = ("service", "floor", "history", "http")
+PARTS = ("service", "floor", "history", "http", "stats")
 
 
 class Command(BaseCommand):
@@ -39,6 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--http-duration", type=int, default=60, help="seconds of locust load")
         parser.add_argument("--http-users", default="",
                             help="comma-separated locust user counts to try (default: the HTTP part's ladder)")
+        parser.add_argument("--stats-sizes", default="0,100000,1000000",
+                            help="decided cases in the database for the stats part (comma-separated)")
+        parser.add_argument("--stats-requests", type=int, default=20, help="requests per page and size (stats part)")
+        parser.add_argument("--stats-plot", metavar="PNG", default="bench-stats.png",
+                            help="where to draw the supervision pages' p95 against decided cases")
         parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place")
 
     def handle(self, *args, quick: bool = False, **options) -> None:
@@ -105,6 +110,18 @@ class Command(BaseCommand):
 
                 plot.draw(results["history"], Path(options["plot"]))
                 results["history_plot"] = options["plot"]
+            if "stats" in parts:
+                from govflow.bench import stats
+
+                stats_sizes = [int(s) for s in options["stats_sizes"].split(",") if s.strip()]
+                self.stdout.write(f"stats: supervision pages at {stats_sizes} decided cases …")
+                results["stats"] = stats.run(sizes=stats_sizes, requests=options["stats_requests"],
+                                             log=self.stdout.write)
+                try:
+                    stats.draw(results["stats"], Path(options["stats_plot"]))
+                    results["stats_plot"] = options["stats_plot"]
+                except ImportError:  # matplotlib is in requirements-bench.txt; keep the numbers anyway
+                    self.stderr.write("no plot: install requirements-bench.txt (matplotlib)")
             if "http" in parts:
                 from govflow.bench import http
 
