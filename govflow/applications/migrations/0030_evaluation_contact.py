@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0026_proactive_offers'),
+        ('applications', '0029_offer_expiry'),
     ]
 
     operations = [
