@@ -224,7 +224,7 @@ class ApplicationListView(GovStackView):
         service_id = request.query_params.get("serviceId")
         if service_id:
             qs = qs.filter(one_thing=_by_service_id(published_one_things(), service_id))
-        page = list(qs.select_related("version").only(*_FILE_FIELDS).order_by(*order)[first:first + count])
+        page = list(qs.select_related(None).select_related("version").only(*_FILE_FIELDS).order_by(*order)[first:first + count])
         documents = _documents_of(page)
         return Response([r.application_list_item(request, app, documents[app.pk]) for app in page])
 
