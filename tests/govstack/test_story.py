@@ -10,7 +10,7 @@ from govflow.applications.models import Application
 from govflow.govstack import ids
 
 from ..api.conftest import client_for
-from ..stories import NEWBORN_ANSWERS, NEWBORN_MATERIALS, OUTPUTS, PDF_BYTES
+from ..stories import NEWBORN_ANSWERS, NEWBORN_MATERIALS, OUTPUTS
 
 NEWBORN_STEPS = ["health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
                  "hrss-social-security-card"]
