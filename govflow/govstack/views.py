@@ -10,6 +10,7 @@ with govflow's own error body under ``errors``.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing
 from govflow.catalog.selectors import published_one_things, visible_one_things
 from govflow.parties.selectors import MYSELF, principal_for
-from govflow.stats.selectors import decision_counts
+from govflow.stats.selectors import TIMEFRAMES, decision_counts
 
 from . import ids
 from . import representations as r
@@ -42,6 +43,8 @@ MAX_RESULTS = 100
 #: Statistics: the days counted without dates, and at most (both ends included).
 STATS_DEFAULT_DAYS = 30
 STATS_MAX_DAYS = 366
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(9998, 12, 31)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEFAULT_RESULTS = 20
 
 
@@ -50,6 +53,7 @@ class GovStackView(GenericAPIView):
 
     permission_classes = [IsAuthenticated, IsRegisteredClient]
     pagination_class = None
+    schema = None  # described by GovStack's OpenAPI documents, not part of /api/v1/schema/
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
@@ -242,8 +246,7 @@ class ApplicationDetailView(GovStackView):
         submitted (a draft) or resubmitted (sent back for corrections); all or nothing."""
         app = selectors.application_for_citizen(request.user, file_id)
         body = _submission(request)
-        if _principal(request.user, body["applicant_id"]) is not MYSELF and r.applicant_id(app) != body["applicant_id"]:
-            raise ValidationError({"applicantId": [_("Not the applicant of this application file.")]})
+        _principal(request.user, body["applicant_id"])  # someone the caller may act for (404 otherwise)
         known = {r.document_url(request, d) for d in Document.objects.filter(application=app).only("id", "application_id")}
         unknown = [u for u in body["document_urls"] if u not in known]
         if unknown:
@@ -367,7 +370,16 @@ class TaskCompleteView(TaskView):
 
 # -- statistics ---------------------------------------------------------------------------------
 
-TIMEFRAMES = ("day", "week", "month", "year")
+def _day(raw: str | None) -> date | None | bool:
+    """A ``YYYY-MM-DD`` date from 1900 to 9998 (so that day arithmetic never overflows); ``None``
+    when absent; ``False`` when not such a date."""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw) if _DATE_RE.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    return day if day is not None and MIN_DATE <= day <= MAX_DATE else False
 
 
 class StatisticsView(GovStackView):
@@ -379,11 +391,9 @@ class StatisticsView(GovStackView):
         errors: dict[str, list[str]] = {}
         days = {}
         for key in ("startDate", "endDate"):
-            raw = params.get(key)
-            try:
-                days[key] = date.fromisoformat(raw) if raw else None
-            except ValueError:
-                errors[key] = [_("Enter a date in the format YYYY-MM-DD.")]
+            days[key] = _day(params.get(key))
+            if days[key] is False:
+                errors[key] = [_("Enter a date in the format YYYY-MM-DD, from 1900 to 9998.")]
         timeframe = params.get("timeframe") or ""
         if timeframe and timeframe not in TIMEFRAMES:
             errors["timeframe"] = [_("One of: %(values)s.") % {"values": ", ".join(TIMEFRAMES)}]
@@ -400,9 +410,11 @@ class StatisticsView(GovStackView):
             code = next((o.code for o in published_one_things() if name in (o.code, r.service_repr(o)["name"])), None)
             if code is None:
                 raise Http404("No registration of this name.")
-        counts = decision_counts(user=request.user, date_from=start, date_to=end, one_thing_code=code)
-        references = {"startDate": start.isoformat(), "endDate": end.isoformat(), "registrationName": name,
-                      "operator": params.get("operator") or "", "role": params.get("role") or "",
-                      **{f"timeframe{t.capitalize()}": timeframe == t for t in TIMEFRAMES}}
-        return Response([{"processed": counts["processed"], "approved": counts["approved"],
-                          "sentBack": counts["sent_back"], "rejected": counts["rejected"], "references": references}])
+        rows = decision_counts(user=request.user, date_from=start, date_to=end, one_thing_code=code,
+                               timeframe=timeframe or None)
+        shared = {"registrationName": name, "operator": params.get("operator") or "", "role": params.get("role") or "",
+                  **{f"timeframe{t.capitalize()}": timeframe == t for t in TIMEFRAMES}}
+        return Response([{"processed": row["processed"], "approved": row["approved"], "sentBack": row["sent_back"],
+                          "rejected": row["rejected"],
+                          "references": {"startDate": row["start"].isoformat(), "endDate": row["end"].isoformat(),
+                                         **shared}} for row in rows])

@@ -1,13 +1,18 @@
 """Who may call the GovStack API, and bad input: clear 4xx systemErrors, never a 5xx, nothing changed."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from govflow.applications.models import Application
+from govflow.catalog.calendar import local_date
 from govflow.govstack import ids
 from govflow.govstack.models import Client
 
-from ..stories import NEWBORN_ANSWERS, submitted
+from ..factories import UserFactory
+from ..stories import NEWBORN_ANSWERS, approve, submitted
 
 SERVICE = "/services/{serviceId}/applications"
 
@@ -98,16 +103,32 @@ def test_bad_bodies_and_ids_are_4xx(demo_catalog, govstack, citizen_alice, clerk
         assert len(listed) == (1 if page == "0" else 0)
 
 
+NEWBORN_ORDER = ["health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
+                 "hrss-social-security-card"]
+
+
 @pytest.mark.django_db
-def test_statistics(demo_catalog, govstack, clerks, supervisor_sue_amr, citizen_alice):
-    stats = "/data/statistics"
-    sue = govstack(supervisor_sue_amr)
-    ok = sue.call("get", stats, query={"startDate": "2026-01-01", "endDate": "2026-12-31", "timeframe": "year"},
-                  document="statistics")
-    assert ok.status_code == 200 and ok.json()[0]["references"]["timeframeYear"] is True
-    assert set(ok.json()[0]) == {"processed", "approved", "sentBack", "rejected", "references"}
-    for query in ({"startDate": "2026-13-01"}, {"timeframe": "hour"},
-                  {"startDate": "2026-12-31", "endDate": "2026-01-01"}):
-        assert sue.call("get", stats, query=query, document="statistics").status_code == 400
-    assert sue.call("get", stats, query={"registrationName": "nothing"}, document="statistics").status_code == 404
+def test_statistics(demo_catalog, govstack, clerks, citizen_alice, settings):
+    settings.GOVFLOW_AUTOMATIC_STEPS = False
+    staff = UserFactory(username="staffer", is_staff=True)
+    approved = submitted(citizen_alice, "newborn")
+    for procedure in NEWBORN_ORDER:
+        approve(approved, procedure, clerks[procedure.split("-")[0]])
+    submitted(citizen_alice, "newborn")  # still open
+    today = local_date(timezone.now())
+    stats, first = "/data/statistics", today.replace(day=1)
+    admin = govstack(staff)
+    whole = admin.call("get", stats, query={"startDate": (first - timedelta(days=1)).isoformat(),
+                                            "endDate": today.isoformat()}, document="statistics").json()
+    assert [(r["processed"], r["approved"], r["rejected"], r["sentBack"]) for r in whole] == [(1, 1, 0, 0)]
+    by_month = admin.call("get", stats, query={"startDate": (first - timedelta(days=1)).isoformat(),
+                                               "endDate": today.isoformat(), "timeframe": "month",
+                                               "registrationName": "newborn"}, document="statistics").json()
+    assert [(r["references"]["startDate"], r["processed"]) for r in by_month] == [
+        ((first - timedelta(days=1)).isoformat(), 0), (first.isoformat(), 1)]
+    assert all(r["references"]["timeframeMonth"] and not r["references"]["timeframeDay"] for r in by_month)
+    for query in ({"startDate": "2026-13-01"}, {"startDate": "0001-01-01"}, {"endDate": "20261201"},
+                  {"timeframe": "hour"}, {"startDate": "2026-12-31", "endDate": "2026-01-01"}):
+        assert admin.call("get", stats, query=query, document="statistics").status_code == 400, query
+    assert admin.call("get", stats, query={"registrationName": "nothing"}, document="statistics").status_code == 404
     assert govstack(citizen_alice).call("get", stats, document="statistics").status_code == 403
