@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Client
+from .models import Alias, Client
 
 
 @admin.register(Client)
@@ -14,3 +14,11 @@ class ClientAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
     filter_horizontal = ("departments",)
+
+
+@admin.register(Alias)
+class AliasAdmin(admin.ModelAdmin):
+    list_display = ("kind", "external_id", "one_thing")
+    list_filter = ("kind",)
+    search_fields = ("external_id", "one_thing__code")
+    list_select_related = ("one_thing",)

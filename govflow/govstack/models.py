@@ -38,3 +38,28 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class AliasKind(models.TextChoices):
+    SERVICE = "service", _("service")
+    EFORM = "eform", _("eForm")
+
+
+class Alias(models.Model):
+    """Another id under which a one thing's service (or its current eForm) is found: the ids a
+    client already uses, e.g. those of the registration system govflow replaces, or of the GovStack
+    conformance suite's examples (docs/govstack.md, *Aliases*). Looked up only when an id is not a
+    govflow id; answers always carry govflow's own ids."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=AliasKind.choices)
+    external_id = models.CharField(_("id"), max_length=100)
+    one_thing = models.ForeignKey("catalog.OneThing", on_delete=models.CASCADE, related_name="+",
+                                  verbose_name=_("one thing"))
+
+    class Meta:
+        verbose_name = _("GovStack id alias")
+        verbose_name_plural = _("GovStack id aliases")
+        constraints = [models.UniqueConstraint(fields=["kind", "external_id"], name="uniq_govstack_alias")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"

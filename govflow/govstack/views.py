@@ -34,10 +34,12 @@ from govflow.catalog.models import OneThing
 from govflow.catalog.selectors import published_one_things, visible_one_things
 from govflow.parties.selectors import MYSELF, principal_for
 from govflow.stats.selectors import TIMEFRAMES, decision_counts
+from govflow.text import has_bad_text
 
 from . import ids
 from . import representations as r
 from .clients import IsRegisteredClient
+from .models import Alias, AliasKind
 
 MAX_RESULTS = 100
 #: Statistics: the days counted without dates, and at most (both ends included).
@@ -108,12 +110,21 @@ def _sort(request, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[s
     return tuple(("-" + f if order == "desc" else f) for f in allowed[by])
 
 
+def _by_alias(queryset, kind: str, external_id: str) -> OneThing:
+    """The one thing of ``queryset`` an alias of ``kind`` names (404 otherwise)."""
+    found = queryset.filter(pk__in=Alias.objects.filter(kind=kind, external_id=external_id).values("one_thing_id"))
+    one_thing = found.first() if len(external_id) <= 100 and not has_bad_text(external_id) else None
+    if one_thing is None:
+        raise Http404("Not found.")
+    return one_thing
+
+
 def _by_service_id(queryset, service_id: str) -> OneThing:
-    """The one thing of ``queryset`` whose service id is ``service_id`` (404 otherwise)."""
+    """The one thing of ``queryset`` whose service id (or an alias of it) is ``service_id`` (404 otherwise)."""
     for one_thing in queryset:
         if ids.service_id(one_thing.code) == service_id:
             return one_thing
-    raise Http404("Service not found.")
+    return _by_alias(queryset, AliasKind.SERVICE, service_id)
 
 
 # -- services and eForms (no credentials needed, like /api/v1/one-things/) ----------------------
@@ -147,7 +158,8 @@ class EFormView(CatalogView):
         for one_thing in visible_one_things(request.user):
             if ids.eform_id(one_thing.code, one_thing.current_version.number) == eform_id:
                 return Response(r.eform_repr(one_thing, with_schema=True))
-        raise Http404("eForm not found.")
+        one_thing = _by_alias(visible_one_things(request.user), AliasKind.EFORM, eform_id)
+        return Response(r.eform_repr(one_thing, with_schema=True))
 
 
 # -- application files ----------------------------------------------------------------------------
