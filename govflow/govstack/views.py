@@ -333,6 +333,8 @@ class TaskListView(TaskView):
         if file_id:
             qs = qs.filter(application_id=selectors.int_or_404(file_id))
         assignee = request.query_params.get("assigneeId")
+        if assignee and (len(assignee) > 150 or has_bad_text(assignee)):  # no such username (PostgreSQL refuses NUL)
+            raise ValidationError({"assigneeId": [_("Not a username.")]})
         if assignee:
             qs = qs.filter(owner__username=assignee)
         page = list(qs.select_related("application__version").order_by(*order)[first:first + count])

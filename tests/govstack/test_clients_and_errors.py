@@ -64,7 +64,8 @@ def test_authorised_as_the_govflow_api(demo_catalog, govstack, citizen_alice, ci
 BAD_QUERIES = [("/applications", {"firstResult": "-1"}), ("/applications", {"maxResult": "1000"}),
                ("/applications", {"sortBy": "nope"}), ("/applications", {"sortOrder": "up"}),
                ("/applications", {"serviceId": "n0t-ex1st1ng"}), ("/applications", {"applicantId": "org:99"}),
-               ("/tasks", {"maxResult": "x"})]
+               ("/tasks", {"maxResult": "x"}), ("/tasks", {"assigneeId": "a\u0000b"}),
+               ("/tasks", {"fileId": "x"}), ("/tasks", {"sortBy": "priority"})]
 
 
 @pytest.mark.django_db
