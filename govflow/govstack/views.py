@@ -19,7 +19,6 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -63,9 +62,7 @@ class GovStackView(GenericAPIView):
         message = body.get("detail") if isinstance(body, dict) and isinstance(body.get("detail"), str) else None
         if message is None:
             message = _first_message(body) or _("Invalid input.")
-        with override("en"):
-            english = str(message)
-        response.data = {"traceId": uuid.uuid4().hex, "code": str(response.status_code), "message": english,
+        response.data = {"traceId": uuid.uuid4().hex, "code": str(response.status_code), "message": str(message),
                          "localizedMessage": str(message), "errors": body}
         return response
 
