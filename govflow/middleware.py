@@ -1,7 +1,7 @@
 """Site-wide request checks and response headers.
 
 ``RefuseNulQueryMiddleware``: a query string holding a NUL character is answered ``400`` before any
-view (JSON under ``/api/``): PostgreSQL cannot store or even compare text holding NUL, so every
+view (JSON under ``/api/``, and GovStack's ``systemError`` under ``GOVFLOW_GOVSTACK_PREFIX``): PostgreSQL cannot store or even compare text holding NUL, so every
 filter, search and autocomplete of the admin, the portal, the workbench and the API would fail.
 
 ``NoStoreMiddleware``: a response that may carry personal data is never stored by a browser or a
@@ -30,6 +30,10 @@ class RefuseNulQueryMiddleware:
         if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
             if request.path.startswith(API_PREFIX):
                 return JsonResponse({"detail": NUL_QUERY_MESSAGE}, status=400)
+            govstack = settings.GOVFLOW_GOVSTACK_PREFIX
+            if govstack and request.path.startswith("/" + govstack):  # GovStack's systemError (docs/govstack.md)
+                return JsonResponse({"code": "400", "message": NUL_QUERY_MESSAGE,
+                                     "localizedMessage": NUL_QUERY_MESSAGE}, status=400)
             return HttpResponseBadRequest(NUL_QUERY_MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 

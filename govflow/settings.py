@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "govflow.applications",
     "govflow.notifications",
     "govflow.api",
+    "govflow.govstack",
     "govflow.portal",
     "govflow.workbench",
     "django_htmx",
@@ -421,6 +422,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "govflow.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# The GovStack Registration Building Block API (docs/govstack.md) is served under this path
+# (no leading slash, a trailing one); empty turns it off.
+GOVFLOW_GOVSTACK_PREFIX = env.str("GOVFLOW_GOVSTACK_PREFIX", default="govstack/registration/").lstrip("/")
+if GOVFLOW_GOVSTACK_PREFIX and not GOVFLOW_GOVSTACK_PREFIX.endswith("/"):
+    GOVFLOW_GOVSTACK_PREFIX += "/"
 
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; a token expires GOVFLOW_TOKEN_TTL_HOURS
 # after login and dies with a password change, deactivation or DELETE /api/v1/auth/token/.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
@@ -31,6 +32,8 @@ urlpatterns = [
     path("workbench/", include("govflow.workbench.urls")),
     path("", include("govflow.portal.urls")),
 ]
+if settings.GOVFLOW_GOVSTACK_PREFIX:  # before the portal's catch-alls
+    urlpatterns.insert(-1, path(settings.GOVFLOW_GOVSTACK_PREFIX, include("govflow.govstack.urls")))
 
 # JSON under /api/, Django's pages elsewhere (govflow.api.exceptions).
 handler400 = "govflow.api.exceptions.bad_request"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
 from django.utils.cache import patch_vary_headers
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import Division, DivisionLevel, OneThing, localized
+from govflow.catalog.selectors import published_one_things, visible_one_things
 from govflow.stats.savings import one_thing_savings
 
 from .pagination import Pagination
@@ -39,18 +39,6 @@ __all__ = ["DivisionListView", "OneThingDetailView", "OneThingListView", "divisi
 
 
 # -- selection ----------------------------------------------------------------------------------
-
-def published_one_things() -> QuerySet[OneThing]:
-    """One things taking applications, with their current version (one query per page)."""
-    return (OneThing.objects.filter(is_published=True, current_version__isnull=False)
-            .select_related("current_version").order_by("code"))
-
-
-def visible_one_things(user) -> QuerySet[OneThing]:
-    """The published one things offered to ``user`` (anonymous: ``None`` or an AnonymousUser):
-    those of their division (residence, else the default) and of the divisions above it."""
-    return published_one_things().filter(jurisdictions.one_things_visible_in(jurisdictions.home_division(user)))
-
 
 _CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 

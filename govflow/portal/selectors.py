@@ -16,17 +16,9 @@ from govflow.applications.selectors import principal_q
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition, DefinitionError, fold, get_definition
 from govflow.catalog.models import ApplicantKind, Division, OneThing, localized
+from govflow.catalog.selectors import published_one_things
 from govflow.parties.selectors import MYSELF, Principal
 from govflow.stats.savings import Savings, savings_of
-
-
-def published_one_things() -> QuerySet[OneThing]:
-    """One things that take applications: published and with a current version, by code."""
-    return (
-        OneThing.objects.filter(is_published=True, current_version__isnull=False)
-        .select_related("current_version")
-        .order_by("code")
-    )
 
 
 def published_one_thing_choices(*, for_persons: bool = False) -> list[tuple[str, str]]:

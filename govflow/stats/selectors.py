@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from govflow.accounts.models import Membership, Role
@@ -24,9 +25,11 @@ from govflow.applications.models import (
     Case,
     CaseStatus,
     Channel,
+    CorrectionRequest,
     Document,
     DocumentStatus,
     Origin,
+    Outcome,
 )
 from govflow.catalog import jurisdictions
 from govflow.catalog.calendar import local_date
@@ -237,3 +240,77 @@ def stats_for(*, user: Any, date_from: date, date_to: date) -> Stats:
         by_channel=_by_channel(totals),
         by_instrument=by_instrument(totals),
     )
+
+
+class DecisionCounts(TypedDict):
+    start: date
+    end: date
+    processed: int
+    approved: int
+    sent_back: int
+    rejected: int
+
+
+#: Periods :func:`decision_counts` may split a range into.
+TIMEFRAMES = ("day", "week", "month", "year")
+
+
+def period_start(day: date, timeframe: str) -> date:
+    """The first day of the day, week (Monday), month or year holding ``day``."""
+    if timeframe == "week":
+        return day - timedelta(days=day.weekday())
+    if timeframe == "month":
+        return day.replace(day=1)
+    if timeframe == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def _periods(date_from: date, date_to: date, timeframe: str | None) -> list[tuple[date, date]]:
+    """The range cut into whole periods, the first and last clipped to it; one period without a timeframe."""
+    if not timeframe:
+        return [(date_from, date_to)]
+    periods, start = [], period_start(date_from, timeframe)
+    while start <= date_to:
+        following = (start + timedelta(days=1) if timeframe == "day" else start + timedelta(days=7)
+                     if timeframe == "week" else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+                     if timeframe == "month" else start.replace(year=start.year + 1))
+        periods.append((max(start, date_from), min(following - timedelta(days=1), date_to)))
+        start = following
+    return periods
+
+
+def decision_counts(*, user: Any, date_from: date, date_to: date, one_thing_code: str | None = None,
+                    timeframe: str | None = None) -> list[DecisionCounts]:
+    """How the applications submitted from ``date_from`` to ``date_to`` (inclusive) stand, in the
+    scope :func:`stats_for` gives ``user``, for the whole range or per ``timeframe`` (one of
+    :data:`TIMEFRAMES`, by the local day of submission; every period listed, empty ones as zeros):
+    ``processed`` those completed, of which ``approved`` (every case approved, or some:
+    ``partially_approved``) and ``rejected`` (none); ``sent_back`` those asked for corrections at
+    least once. One query."""
+    office_ids = stats_office_ids(user)
+    applications = Application.objects.filter(_submitted_between(date_from, date_to))
+    if one_thing_code is not None:
+        applications = applications.filter(one_thing__code=one_thing_code)
+    if office_ids is not None:
+        applications = applications.filter(
+            Exists(Case.objects.filter(application=OuterRef("pk"), office_id__in=office_ids)))
+    aggregates = {
+        "processed": Count("pk", filter=Q(status=ApplicationStatus.COMPLETED)),
+        "approved": Count("pk", filter=Q(status=ApplicationStatus.COMPLETED,
+                                         outcome__in=(Outcome.APPROVED, Outcome.PARTIALLY_APPROVED))),
+        "rejected": Count("pk", filter=Q(status=ApplicationStatus.COMPLETED, outcome=Outcome.REJECTED)),
+        "sent_back": Count("pk", filter=Exists(CorrectionRequest.objects.filter(case__application=OuterRef("pk")))),
+    }
+    periods = _periods(date_from, date_to, timeframe)
+    if timeframe:
+        day = TruncDate("submitted_at", tzinfo=ZoneInfo(settings.TIME_ZONE))
+        rows = applications.annotate(day=day).values("day").annotate(**aggregates).order_by()
+    else:
+        rows = [{"day": date_from, **applications.aggregate(**aggregates)}]
+    totals: dict[date, dict] = {start: dict.fromkeys(aggregates, 0) for start, _end in periods}
+    for row in rows:
+        key = max(period_start(row["day"], timeframe), date_from) if timeframe else date_from
+        for name in aggregates:
+            totals[key][name] += row[name]
+    return [DecisionCounts(start=start, end=end, **totals[start]) for start, end in periods]

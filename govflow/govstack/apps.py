@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GovStackConfig(AppConfig):
+    name = "govflow.govstack"
+    label = "govstack"
+    verbose_name = _("GovStack Registration API")
