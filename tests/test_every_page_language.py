@@ -51,7 +51,7 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 CHINESE_ALLOWED = frozenset(word.lower() for word in """
 govflow GovFlow PDF PNG JPEG JPG SVG CSV JSON XML API REST OpenAPI Swagger UI USCC ID IDs SMS OIDC OpenID
 Connect HTTP HTTPS URL GNU Affero AGPL CEL MB KB GB QR CA Email email Celery Django viewflow Viewflow SQL PostgreSQL
-SQLite Webhook webhooks HMAC SHA Token knox CSRF IP am pm UTC LDAP Control Command Mac
+SQLite Webhook webhooks HMAC SHA Token knox CSRF IP am pm UTC LDAP Control Command Mac GovStack TOTP
 """.split())
 
 #: Where a crawl starts, per person.

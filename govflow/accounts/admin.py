@@ -9,6 +9,8 @@ members (clerks, supervisors, department systems), cannot set a password without
 """
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -17,6 +19,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -224,14 +227,21 @@ class GroupAdmin(DjangoGroupAdmin):
 class SecurityEventAdmin(LookOnly, admin.ModelAdmin):
     """The security log (``security.record``): searched and read, never changed."""
 
-    list_display = ("at", "kind", "username", "user", "actor", "address", "detail")
+    list_display = ("at", "kind", "username", "user", "actor", "address", "detail_shown")
     list_filter = ("kind", ("at", admin.DateFieldListFilter))
     search_fields = ("username", "=address", "user__username")
     list_select_related = ("user", "actor")
-    fields = ("at", "kind", "user", "username", "actor", "address", "user_agent", "detail")
+    fields = ("at", "kind", "user", "username", "actor", "address", "user_agent", "detail_shown")
     readonly_fields = fields
     show_full_result_count = False
     list_per_page = 50
+
+    @admin.display(description=_("detail"))
+    def detail_shown(self, obj: SecurityEvent) -> str:
+        # The event's own data (keys are code, not words): shown as code, in the record's terms.
+        if not obj.detail:
+            return "-"
+        return format_html("<code>{}</code>", json.dumps(obj.detail, ensure_ascii=False, sort_keys=True))
 
 
 admin.site.register(SecurityEvent, SecurityEventAdmin)
