@@ -70,16 +70,9 @@ from govflow.catalog.services import unpublish_one_thing
 from . import views
 from .builder import builder_data, condition_view
 from .diagram import step_diagram
-from .forms import (
-    DepartmentForm,
-    FieldForm,
-    MaterialForm,
-    OneThingForm,
-    OutputForm,
-    ProcedureForm,
-    StepForm,
-    StepFormSet,
-)
+from .forms.dictionaries import DepartmentForm, FieldForm, MaterialForm
+from .forms.onethings import OneThingForm, StepForm, StepFormSet
+from .forms.procedures import OutputForm, ProcedureForm
 from .places import OfficeInline, name_new_offices
 
 # ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from govflow.stats.savings import one_thing_savings
 from govflow.text import join_list
 
 from .diagram import step_diagram
-from .forms import ImportForm
+from .forms.imports import ImportForm
 
 # ---------------------------------------------------------------------------------------------
 # helpers

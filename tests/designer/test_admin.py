@@ -860,7 +860,7 @@ def test_a_field_keeps_its_hint_and_a_valid_example(admin_client):
 
 
 def test_keywords_are_typed_one_per_line_or_separated_by_commas_each_kept_once():
-    from govflow.designer.forms import KeywordsField
+    from govflow.designer.forms.inputs import KeywordsField
 
     value = KeywordsField().clean(["start a company\nOpen a company, open a company", "开公司、注册公司\n开公司"])
 
