@@ -67,13 +67,13 @@ from govflow.catalog.models import (
 )
 from govflow.catalog.services import unpublish_one_thing
 
-from . import views
 from .builder import builder_data, condition_view
 from .diagram import step_diagram
 from .forms.dictionaries import DepartmentForm, FieldForm, MaterialForm
 from .forms.onethings import OneThingForm, StepForm, StepFormSet
 from .forms.procedures import OutputForm, ProcedureForm
 from .places import OfficeInline, name_new_offices
+from .views import calendar_year, common, preview, publishing, transfer
 
 # ---------------------------------------------------------------------------------------------
 # Who may change what
@@ -479,7 +479,7 @@ class OneThingAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_import": views.can_import(request)}
+        extra_context = {**(extra_context or {}), "can_import": transfer.can_import(request)}
         return super().changelist_view(request, extra_context)
 
     def get_inline_instances(self, request: HttpRequest, obj: OneThing | None = None):
@@ -497,7 +497,7 @@ class OneThingAdmin(admin.ModelAdmin):
         if obj is not None and request.method == "GET":
             report = services.check_one_thing(obj)
             request._govflow_design_report = report
-            extra_context.update(views.status_context(obj, report))
+            extra_context.update(common.status_context(obj, report))
             scope = selectors.catalog_division(request.user)
             if scope is not None and not selectors.may_edit_one_thing(request.user, obj):
                 extra_context["outside_scope"] = scope
@@ -525,16 +525,16 @@ class OneThingAdmin(admin.ModelAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("import/", wrap(self._view(views.import_view)), name=f"{prefix}_import"),
+            path("import/", wrap(self._view(transfer.import_view)), name=f"{prefix}_import"),
             path("condition/", wrap(self._view(condition_view)), name=f"{prefix}_condition"),
-            path("export/", wrap(self._view(views.export_view)), name=f"{prefix}_export_all"),
-            path("<path:object_id>/preview/", wrap(self._view(views.preview_view)),
+            path("export/", wrap(self._view(transfer.export_view)), name=f"{prefix}_export_all"),
+            path("<path:object_id>/preview/", wrap(self._view(preview.preview_view)),
                  name=f"{prefix}_preview"),
-            path("<path:object_id>/publish/", wrap(self._view(views.publish_view)),
+            path("<path:object_id>/publish/", wrap(self._view(publishing.publish_view)),
                  name=f"{prefix}_publish"),
-            path("<path:object_id>/unpublish/", wrap(self._view(views.unpublish_view)),
+            path("<path:object_id>/unpublish/", wrap(self._view(publishing.unpublish_view)),
                  name=f"{prefix}_unpublish"),
-            path("<path:object_id>/export/", wrap(self._view(views.export_view)),
+            path("<path:object_id>/export/", wrap(self._view(transfer.export_view)),
                  name=f"{prefix}_export"),
             *super().get_urls(),
         ]
@@ -683,7 +683,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
 
         def year(request: HttpRequest, year: int | None = None):
-            return views.calendar_year_view(self, request, year)
+            return calendar_year.calendar_year_view(self, request, year)
 
         return [
             path("year/", wrap(year), name=f"{prefix}_year"),
