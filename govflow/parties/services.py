@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from govflow.accounts.models import User
 from govflow.catalog import jurisdictions
-from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone, is_valid_uscc
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_phone, is_valid_uscc
 from govflow.catalog.models import Division, OneThing
 from govflow.errors import InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.notifications.dispatch import dispatch_after_commit

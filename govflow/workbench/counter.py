@@ -29,7 +29,8 @@ from govflow.applications.models import Application, ApplicationStatus, Document
 from govflow.applications.readiness import readiness
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
+from govflow.catalog.fieldtypes import field_type
+from govflow.catalog.identifiers import USCC_INPUT_PATTERN
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.web import delivery_form, delivery_from_post, question_error_items, receipt_context

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from govflow.catalog import design, services
 from govflow.catalog.definition import Definition
-from govflow.catalog.fieldtypes import Unparsable, field_type
+from govflow.catalog.fieldkind import Unparsable
+from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.models import (
     ApplicantKind,
     localized,
