@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from govflow.accounts import selectors
 from govflow.applications.models import Application
 from govflow.catalog import jurisdictions, services
-from govflow.catalog.design import diff_documents
+from govflow.catalog.diff import diff_documents
 from govflow.catalog.models import (
     OneThing,
     OneThingVersion,

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from govflow.applications.models import Application
-from govflow.catalog import design, services
+from govflow.catalog import services
+from govflow.catalog.diff import diff_documents
 from govflow.catalog.io import CatalogValidationError
 from govflow.catalog.models import (
     localized,
@@ -60,7 +61,7 @@ def publish_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
 
     report = services.check_one_thing(one_thing)
     version = one_thing.current_version
-    changes = design.diff_documents(version.definition if version else None, report.doc)
+    changes = diff_documents(version.definition if version else None, report.doc)
     next_number = (one_thing.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     gaps = coverage(request, one_thing, report.doc)
     context = page_context(
