@@ -47,7 +47,7 @@ from .idempotency import raw_body
 from .models import InboundEvent
 from .parsers import SafeJSONParser
 from .responses import detail, field_errors
-from .serializers import CompleteSerializer
+from .serializers.tasks import CompleteSerializer
 
 
 class CallbackDecisionSerializer(CompleteSerializer):

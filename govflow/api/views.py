@@ -30,29 +30,33 @@ from .pagination import Pagination
 from .parsers import SafeJSONParser
 from .permissions import IsClerk
 from .responses import ERRORS, PAGE_NOT_FOUND, detail, errors, validated
-from .serializers import (
-    ACTING_AS_HELP,
-    ApplicationCreateSerializer,
+from .serializers.applications import (
     ApplicationSerializer,
-    ApplicationUpdateSerializer,
-    AssignSerializer,
-    ClerkDeliverySerializer,
-    CommitmentSignSerializer,
-    CompleteSerializer,
-    DeliveryAdvanceSerializer,
     DocumentSerializer,
-    DocumentUploadSerializer,
-    EvaluationCreateSerializer,
     EvaluationSerializer,
-    SubmitErrorSerializer,
-    SubmitSerializer,
-    TaskDetailSerializer,
-    TaskSerializer,
     application_repr,
     application_reprs,
-    clerk_delivery_repr,
     document_repr,
     evaluation_repr,
+)
+from .serializers.bodies import (
+    ACTING_AS_HELP,
+    ApplicationCreateSerializer,
+    ApplicationUpdateSerializer,
+    CommitmentSignSerializer,
+    DocumentUploadSerializer,
+    EvaluationCreateSerializer,
+    SubmitErrorSerializer,
+    SubmitSerializer,
+)
+from .serializers.tasks import (
+    AssignSerializer,
+    ClerkDeliverySerializer,
+    CompleteSerializer,
+    DeliveryAdvanceSerializer,
+    TaskDetailSerializer,
+    TaskSerializer,
+    clerk_delivery_repr,
     task_repr,
 )
 

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework import serializers
 
-from govflow.api.serializers import rejection_repr
+from govflow.api.serializers.applications import rejection_repr
 from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Evaluation, Outcome
 from govflow.applications.remedies import rejection_notices
