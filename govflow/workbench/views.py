@@ -37,7 +37,7 @@ from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
 
 from . import board as board_reads
-from . import selectors
+from . import selectors, sla, taskpage
 from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
 from .services import evaluation_follow_up
 
@@ -93,7 +93,7 @@ def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int,
 
 def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str, mine: bool) -> HttpResponse:
     staff = request.staff
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     form = QueueFilterForm(request.GET or None,
                            procedures=selectors.procedures_of(m.department_id for m in staff.memberships))
     filters = form.filters()
@@ -131,7 +131,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @staff_required
 def next_task(request: HttpRequest) -> HttpResponse:
     """After a decision: the next task to take, so the clerk never goes hunting for it."""
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     queued = selectors.rows(selectors.first(selectors.department_queue(user=request.user, clock=clock), 1), clock)
     held = selectors.rows(selectors.first(selectors.held_tasks(user=request.user, clock=clock), 1), clock)
     return render(request, "workbench/next.html", _context(
@@ -142,7 +142,7 @@ def next_task(request: HttpRequest) -> HttpResponse:
 # -- one task --------------------------------------------------------------------------------------
 
 
-def _decision_forms(page: selectors.TaskPage, bound: Any = None) -> dict[str, Any]:
+def _decision_forms(page: taskpage.TaskPage, bound: Any = None) -> dict[str, Any]:
     forms = {
         "approve": ApproveForm(outputs=page.outputs_to_issue),
         "reject": RejectForm(),
@@ -153,7 +153,7 @@ def _decision_forms(page: selectors.TaskPage, bound: Any = None) -> dict[str, An
     return forms
 
 
-def _bound_decision_form(page: selectors.TaskPage, data: Any):
+def _bound_decision_form(page: taskpage.TaskPage, data: Any):
     form_class = DECISION_FORMS.get(data.get("decision"))
     if form_class is ApproveForm:
         return ApproveForm(data, outputs=page.outputs_to_issue)
@@ -164,7 +164,7 @@ def _bound_decision_form(page: selectors.TaskPage, data: Any):
     return None
 
 
-def _record_page(request: HttpRequest, case: Case, page: selectors.TaskPage) -> None:
+def _record_page(request: HttpRequest, case: Case, page: taskpage.TaskPage) -> None:
     """The task (or case) page shows the applicant, this procedure's answers and its materials."""
     access.case_read(request.user, case, interface=access.Interface.WORKBENCH,
                      fields=[a.code for a in page.answers if a.answered],
@@ -174,7 +174,7 @@ def _record_page(request: HttpRequest, case: Case, page: selectors.TaskPage) -> 
 
 def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status: int = 200) -> HttpResponse:
     staff = request.staff
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     _record_page(request, case, page)
     holds = case.status == CaseStatus.IN_REVIEW and case.owner_id == request.user.pk
     supervises = staff.supervises(case.office_id)
@@ -212,7 +212,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return redirect("workbench:task", current)
     if current is not None:  # the same task, open again since: the ordinary page
         return _render_task(request, case)
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     _record_page(request, case, page)
     return render(request, "workbench/case_closed.html", _context(
         request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page))
@@ -322,7 +322,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
     if case.status != CaseStatus.IN_REVIEW or case.owner_id != request.user.pk:
         messages.error(request, _("Only the clerk holding this task can decide it."))
         return redirect(_task_url(case))
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     form = _bound_decision_form(page, request.POST)
     if form is None:
         messages.error(request, _("Choose a decision."))
@@ -428,7 +428,7 @@ def board(request: HttpRequest) -> HttpResponse:
     waiting for an answer. An office the supervisor only oversees is shown read-only."""
     chosen, choices = _board_office(request)
     office = chosen.office
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     members = board_reads.board_members(office.pk)
     labels = board_reads.procedure_labels(office.department_id)
     procedures, clerks, total = board_reads.board_load(office.pk, clock, members, labels)
@@ -463,7 +463,7 @@ def board_overdue(request: HttpRequest) -> HttpResponse:
     with the board's release and reassign on each row (read-only for an overseen office)."""
     chosen, _choices = _board_office(request)
     office = chosen.office
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     labels = board_reads.procedure_labels(office.department_id)
     page, rows = board_reads.overdue_page(office.pk, clock, labels, request.GET.get("page"))
     return render(request, "workbench/board_overdue.html", _context(

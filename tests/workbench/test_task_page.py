@@ -48,7 +48,7 @@ def test_it_shows_the_outputs_received_from_earlier_cases(as_user, tax_case, cle
 
 def test_it_shows_due_date_and_remaining_working_days(as_user, amr_case, clerks):
     from govflow.catalog.calendar import working_days_between
-    from govflow.workbench.selectors import SlaClock
+    from govflow.workbench.sla import SlaClock
 
     clock = SlaClock.now()
     left = working_days_between(clock.today, amr_case.due_date)
