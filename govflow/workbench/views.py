@@ -1,4 +1,6 @@
-"""The clerk workbench: department queues, the task page with its decisions, the supervisor's board.
+"""The clerk workbench: department queues, the task page with its decisions (the supervisor's pages
+are :mod:`.supervisors`, commitment verifications :mod:`.verifications`, the counter
+:mod:`.counter`, statistics :mod:`.supervision`).
 
 Interface only: every read starts from an access helper or selector, every write is a call to
 ``govflow.applications.services`` (the services the API calls) or ``.services``. Every action is
@@ -20,26 +22,22 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from govflow.applications import access, commitments
+from govflow.applications import access
 from govflow.applications import selectors as app_selectors
 from govflow.applications import services as app_services
-from govflow.applications.models import Case, CaseStatus, Evaluation
+from govflow.applications.models import Case, CaseStatus
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.errors import Busy, DomainError, InvalidInput
-from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
 
-from . import board as board_reads
 from . import selectors, sla, taskpage
-from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
-from .services import evaluation_follow_up
+from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, QueueFilterForm, RejectForm
 
 PAGE_SIZE = 50
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
@@ -394,169 +392,6 @@ def replaced_document(request: HttpRequest, task_id: int, request_id: int, mater
     download = request.GET.get("download") == "1" or content_type not in INLINE_TYPES
     response = FileResponse(handle, content_type=content_type, as_attachment=download,
                             filename=str(info.get("filename") or "document"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-# -- supervisors ---------------------------------------------------------------------------------
-
-
-def _board_office(request: HttpRequest, *, acting: bool = False) -> tuple[board_reads.BoardOffice, list]:
-    """The office the board shows (``?office=<code>``; the first supervised one by default) and
-    every office the supervisor may choose. ``acting``: only an office they supervise (a form
-    posted from the board), never one they only oversee."""
-    if not request.staff.supervised:
-        raise PermissionDenied(_("The board is for supervisors."))
-    choices = board_reads.board_offices(request.staff)
-    wanted = request.GET.get("office") or request.POST.get("office")
-    chosen = next((c for c in choices if c.code == wanted), None) if wanted else choices[0]
-    if chosen is None or (acting and not chosen.own):
-        raise Http404("Not an office you supervise or oversee.")
-    return chosen, choices
-
-
-def _board_url(office: Any, name: str = "workbench:board") -> str:
-    return f"{reverse(name)}?{urlencode({'office': office.code})}"
-
-
-@require_safe
-@staff_required
-def board(request: HttpRequest) -> HttpResponse:
-    """The office's load, its most overdue work (the rest on the overdue page), and low ratings
-    waiting for an answer. An office the supervisor only oversees is shown read-only."""
-    chosen, choices = _board_office(request)
-    office = chosen.office
-    clock = sla.SlaClock.now()
-    members = board_reads.board_members(office.pk)
-    labels = board_reads.procedure_labels(office.department_id)
-    procedures, clerks, total = board_reads.board_load(office.pk, clock, members, labels)
-    overdue = board_reads.overdue_cases(office.pk, clock, labels) if total.overdue else []
-    clerk_id = request.GET.get("clerk")
-    focus_clerk, held = None, []
-    if clerk_id and clerk_id.isdigit():
-        focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
-        if focus_clerk is not None and focus_clerk.in_review:
-            held = board_reads.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
-    follow_ups, answered = board_reads.evaluations_for_follow_up(office.pk)
-    month = clock.today.replace(day=1)
-    by_channel = channel_counts(office_id=office.pk, date_from=month, date_to=clock.today)
-    return render(request, "workbench/board.html", _context(
-        request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
-        clock=clock,
-        procedures=procedures, clerks=clerks, total=total, overdue=overdue,
-        overdue_more=max(0, total.overdue - len(overdue)),
-        focus_clerk=focus_clerk, held=held,
-        held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
-        member_choices=members,
-        follow_ups=follow_ups, answered=answered,
-        follow_up_form=FollowUpForm(), by_channel=by_channel, month=month,
-        board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
-    ))
-
-
-@require_safe
-@staff_required
-def board_overdue(request: HttpRequest) -> HttpResponse:
-    """Every overdue task of the office, queued or held, most overdue first, a page at a time,
-    with the board's release and reassign on each row (read-only for an overseen office)."""
-    chosen, _choices = _board_office(request)
-    office = chosen.office
-    clock = sla.SlaClock.now()
-    labels = board_reads.procedure_labels(office.department_id)
-    page, rows = board_reads.overdue_page(office.pk, clock, labels, request.GET.get("page"))
-    return render(request, "workbench/board_overdue.html", _context(
-        request, title=_("Overdue tasks"), office=office, own=chosen.own, read_only=not chosen.own, clock=clock,
-        page=page, rows=rows,
-        member_choices=board_reads.board_members(office.pk),
-        query=urlencode({"office": office.code}), board_url=_board_url(office),
-    ))
-
-
-@require_POST
-@staff_required
-def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
-    chosen, _choices = _board_office(request, acting=True)
-    back = f"{_board_url(chosen.office)}#follow-ups"
-    if evaluation_id > 2**63 - 1:
-        raise Http404("Evaluation not found.")
-    evaluation = Evaluation(pk=evaluation_id)
-    form = FollowUpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Write what was done about this rating."))
-        return redirect(back)
-    try:
-        evaluation = evaluation_follow_up(evaluation=evaluation, user=request.user, note=form.cleaned_data["note"])
-    except DomainError as exc:
-        _failure(request, exc, {409: _("This rating has already been answered.")})
-        return redirect(back)
-    messages.success(request, _("Your answer to the rating of %(number)s is recorded.")
-                     % {"number": evaluation.application.number})
-    return redirect(back)
-
-
-# -- 告知承诺制: verifying commitments after approval (事后核查, docs/commitments.md) ------------------
-
-
-@require_safe
-@staff_required
-def verifications(request: HttpRequest) -> HttpResponse:
-    """The commitments my offices must verify, soonest due first (``?done=1``: those checked)."""
-    done = request.GET.get("done") == "1"
-    page = Paginator(commitments.verifications_for_clerk(request.user, done=done), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    today = timezone.localdate()
-    rows = [{"pk": v.pk, "number": v.case.application.number, "material": v.material_code,
-             "procedure": v.case.procedure_code, "office": v.case.office.display_name, "due_date": v.due_date,
-             "overdue": v.outcome == "pending" and v.due_date < today, "outcome": v.get_outcome_display(),
-             "checked_at": v.checked_at} for v in page.object_list]
-    return render(request, "workbench/verifications.html", _context(
-        request, title=_("Commitments to verify"), rows=rows, page=page, done=done,
-        query="done=1" if done else ""))
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def verification(request: HttpRequest, pk: int) -> HttpResponse:
-    """One verification: the commitment, its PDF, and the outcome (true, or false with what was found)."""
-    row = commitments.verification_for_clerk(request.user, pk)
-    definition = get_definition(row.case.application.version)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            commitments.verification_complete(verification=row, user=request.user,
-                                              outcome=request.POST.get("outcome"), note=request.POST.get("note", ""))
-        except InvalidInput as exc:
-            errors = {key: [_("Say what the verification found: the applicant reads it with the revocation.")
-                            if key == "note" else _("Choose whether the commitment was true or false.")]
-                      for key in (exc.errors or {"outcome": []})}
-        except DomainError as exc:
-            _failure(request, exc, {409: _("This commitment has already been verified.")})
-            return redirect("workbench:verification", pk=row.pk)
-        else:
-            messages.success(request, _("The verification of %(number)s is recorded.")
-                             % {"number": row.case.application.number})
-            return redirect("workbench:verifications")
-    material = definition.materials.get(row.material_code, {})
-    # The commitment names the applicant and their ID number: a read of their data.
-    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, materials=[row.material_code])
-    return render(request, "workbench/verification.html", _context(
-        request, title=_("Verify a commitment"), v=row, errors=errors, note=request.POST.get("note", ""),
-        material=localized(material.get("label")) or row.material_code,
-        procedure=localized(definition.procedures.get(row.case.procedure_code, {}).get("name")),
-        text=localized(row.commitment.text), overdue=row.outcome == "pending" and row.due_date < timezone.localdate()))
-
-
-@require_safe
-@staff_required
-@xframe_options_sameorigin
-def verification_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The signed commitment's PDF, for the clerks of the verification's office."""
-    row = commitments.verification_for_clerk(request.user, pk)
-    doc = row.commitment.document
-    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, document=doc)
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
     response["Cache-Control"] = "private, no-store"
