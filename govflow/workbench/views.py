@@ -29,8 +29,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from govflow.applications import access
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services as app_services
 from govflow.applications.models import Case, CaseStatus
+from govflow.applications.services import deciding, delivering
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.errors import Busy, DomainError, InvalidInput
@@ -224,7 +224,7 @@ def delivery_advance(request: HttpRequest, task_id: int, delivery_id: int) -> Ht
     case = app_selectors.delivering_case_for_clerk(request.user, task_id)
     delivery = app_selectors.delivery_for_clerk(request.user, case, delivery_id)
     try:
-        fresh = app_services.delivery_advance(delivery=delivery, user=request.user, state=request.POST.get("state"),
+        fresh = delivering.delivery_advance(delivery=delivery, user=request.user, state=request.POST.get("state"),
                                               tracking_number=request.POST.get("tracking_number", ""))
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
@@ -258,7 +258,7 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
-        case = app_services.task_claim(case=case, user=request.user)
+        case = deciding.task_claim(case=case, user=request.user)
     except DomainError as exc:
         _failure(request, exc, {403: _("You cannot handle a case of your own application."),
                                 409: _("Someone else was faster: %(number)s is already claimed.")
@@ -273,7 +273,7 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
 def release(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
-        app_services.task_release(case=case, user=request.user)
+        deciding.task_release(case=case, user=request.user)
     except DomainError as exc:
         _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
                                 409: _("This task is not claimed.")})
@@ -297,7 +297,7 @@ def assign(request: HttpRequest, task_id: int) -> HttpResponse:
         return redirect(back)
     assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
     try:
-        case = app_services.task_assign(case=case, user=request.user, assignee=assignee)
+        case = deciding.task_assign(case=case, user=request.user, assignee=assignee)
     except DomainError as exc:
         _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the office, "
                                        "or the applicant)."),
@@ -336,7 +336,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
             request, title=_("Check your decision"), case=case, page=page, decision=form.DECISION,
             summary=form.summary(), hidden=hidden))
     try:
-        app_services.task_complete(case=case, user=request.user, **form.service_kwargs())
+        deciding.task_complete(case=case, user=request.user, **form.service_kwargs())
     except InvalidInput as exc:
         form.add_service_errors(exc.errors, exc.message)
         return _render_task(request, case, bound=form, status=400)

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.rules import blanked_required, stale_materials
+from govflow.applications.services import citizen_actions, drafting, uploading
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition
 from govflow.errors import DomainError, InvalidInput, InvalidState
@@ -47,7 +47,7 @@ def application_hand_in(request: HttpRequest, pk: int) -> HttpResponse:
         error = _("Choose a file.") if not uploads else _("Upload one file at a time.")
     else:
         try:
-            services.document_upload(application=application, user=request.user, material_code=code,
+            uploading.document_upload(application=application, user=request.user, material_code=code,
                                      file=uploads[0], filename=uploads[0].name)
         except DomainError as exc:
             error = _domain_message(exc, material=definition.materials.get(code))
@@ -80,7 +80,7 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
     material_errors: dict[str, list[str]] = {}
     if not errors and codes:
         try:
-            application = services.application_update(application=application, user=request.user, data=parsed)
+            application = drafting.application_update(application=application, user=request.user, data=parsed)
         except InvalidInput as exc:
             errors, other = _service_field_errors(exc, codes)
         except DomainError as exc:
@@ -96,13 +96,13 @@ def application_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 material_errors[code] = [_("Upload one file at a time.")]
                 continue
             try:
-                services.document_upload(application=application, user=request.user, material_code=code,
+                uploading.document_upload(application=application, user=request.user, material_code=code,
                                          file=upload, filename=upload.name)
             except DomainError as exc:
                 material_errors[code] = [_domain_message(exc, material=definition.materials.get(code))]
     if not errors and not other and not material_errors and request.POST.get("action") == "resubmit":
         try:
-            services.application_resubmit(application=application, user=request.user)
+            citizen_actions.application_resubmit(application=application, user=request.user)
         except InvalidInput as exc:
             # The service names the materials still to upload (marked ones not uploaded again).
             found = exc.errors.get("materials") if isinstance(exc.errors, dict) else None
@@ -138,7 +138,7 @@ def _refused_files(request: HttpRequest, application: Application, definition: D
         elif uploads:
             spec = definition.materials.get(code, {})
             try:
-                services.upload_check(spec, uploads[0])
+                uploading.upload_check(spec, uploads[0])
             except DomainError as exc:
                 found[code] = [_domain_message(exc, material=spec)]
     if request.POST.get("action") == "resubmit":
@@ -158,7 +158,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("application", pk=application.pk)
     if request.method == "POST":
         try:
-            services.application_withdraw(application=application, user=request.user)
+            citizen_actions.application_withdraw(application=application, user=request.user)
         except DomainError as exc:
             messages.error(request, _domain_message(exc))
             return redirect("application", pk=application.pk)
@@ -171,10 +171,10 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def application_apply_again(request: HttpRequest, pk: int) -> HttpResponse:
-    """A new draft from a refused or withdrawn application (services.application_apply_again)."""
+    """A new draft from a refused or withdrawn application (drafting.application_apply_again)."""
     application = app_selectors.application_for_citizen(request.user, pk)
     try:
-        new = services.application_apply_again(application=application, user=request.user)
+        new = drafting.application_apply_again(application=application, user=request.user)
     except DomainError as exc:
         messages.error(request, _domain_message(exc))
         return redirect("application", pk=application.pk)
@@ -190,7 +190,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if response:
         return response
     if request.method == "POST":
-        services.application_delete(application=application, user=request.user)
+        drafting.application_delete(application=application, user=request.user)
         messages.success(request, _("Your draft is deleted."))
         return redirect("applications")
     return render(request, "portal/confirm_delete.html",
@@ -208,7 +208,7 @@ def application_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
         context["error_items"] = form_error_items(form, top="#rate")
         return render(request, "portal/application_detail.html", context, status=400)
     try:
-        services.evaluation_create(application=application, user=request.user, score=form.cleaned_data["score"],
+        citizen_actions.evaluation_create(application=application, user=request.user, score=form.cleaned_data["score"],
                                    comment=form.cleaned_data["comment"])
     except DomainError as exc:
         messages.error(request, _("This application cannot be rated: it is not finished, or you rated it "
