@@ -19,7 +19,7 @@ from govflow.errors import (
 from govflow.parties.models import Authorisation, AuthorisationScope, OrganisationRole, live_q
 from govflow.parties.selectors import MYSELF, Principal, refusal_for
 from govflow.text import has_bad_text
-from govflow.uploads import MIME_BY_TYPE
+from govflow.uploads import MIME_BY_TYPE, save_with_file
 
 from .. import routing
 from ..models import (
@@ -216,13 +216,7 @@ def application_apply_again(*, application: Application, user: Any) -> Applicati
                         size=document.size, sha256=document.sha256, content_type=document.content_type,
                         uploaded_by=user)
         with document.file.open("rb") as source:
-            copy.file.save("upload", File(source), save=False)
-        stored = copy.file.name
-        try:
-            copy.save()
-        except Exception:
-            default_storage.delete(stored)
-            raise
+            save_with_file(copy, "file", "upload", File(source))
     TimelineEntry.objects.create(application=old, kind="application.applied_again", actor=user,
                                  data={"application": new.pk, **({"on_behalf_of": old.party_ref()}
                                                                  if user.pk != old.applicant_id else {})})
