@@ -65,17 +65,18 @@ def task_claim(*, case: Case, user: Any) -> Case:
     task.assigned = timezone.now()
     activation.assign(user)
     with engine.session(app, [case], actor=user) as s:
-        case.status = CaseStatus.IN_REVIEW
-        case.owner = user
-        s.touch_case(case, "status", "owner")
-        _first_claim(s, case, task.assigned)
+        _into_review(s, case, user, task.assigned)
         s.log("case.claimed", case=case)
         _mark_in_progress(s)
     return case
 
 
-def _first_claim(s: engine.EngineSession, case: Case, at: Any) -> None:
-    """The first time a clerk takes the case ends its wait in the queue (statistics)."""
+def _into_review(s: engine.EngineSession, case: Case, owner: Any, at: Any) -> None:
+    """The case is in review, held by ``owner`` (a claim or an assignment). The first time a clerk
+    takes the case ends its wait in the queue (statistics)."""
+    case.status = CaseStatus.IN_REVIEW
+    case.owner = owner
+    s.touch_case(case, "status", "owner")
     if case.claimed_at is None:
         case.claimed_at = at
         s.touch_case(case, "claimed_at")
@@ -136,10 +137,7 @@ def task_assign(*, case: Case, user: Any, assignee: Any) -> Case:
     else:
         activation.reassign(assignee)
     with engine.session(app, [case], actor=user) as s:
-        case.status = CaseStatus.IN_REVIEW
-        case.owner = assignee
-        s.touch_case(case, "status", "owner")
-        _first_claim(s, case, task.assigned)
+        _into_review(s, case, assignee, task.assigned)
         # Its own kind, by the supervisor, from whom to whom: never a second "claimed".
         s.log("case.reassigned", case=case, data={"from": _clerk_ref(previous), "to": _clerk_ref(assignee)})
         _mark_in_progress(s)
