@@ -315,6 +315,14 @@ class OrderedMultipleChoiceField(forms.MultipleChoiceField):
     def has_changed(self, initial: Any, data: Any) -> bool:
         return set(initial or []) != set(data or []) or super().has_changed(initial, data)
 
+    def offer(self, choices: list[tuple[str, str]], stored: Any, caption: Any) -> None:
+        """Offer ``choices`` in the admin's two-box selector (``caption`` names them). Stored codes
+        stay choosable even when they no longer exist, and keep their order (:meth:`clean`)."""
+        self.stored = [c for c in (stored or []) if isinstance(c, str)]
+        known = {code for code, _label in choices}
+        self.choices = choices + [(c, c) for c in self.stored if c not in known]
+        self.widget = SelectFilter(caption, is_stacked=False, choices=self.choices)
+
 
 def parse_number(text: str, *, integer: bool) -> int | float:
     """A JSON number as typed: a whole number stays an ``int``, a decimal one a ``float``."""

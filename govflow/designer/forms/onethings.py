@@ -31,7 +31,6 @@ from .inputs import (
     CodeMixin,
     KeywordsField,
     OrderedMultipleChoiceField,
-    SelectFilter,
 )
 
 
@@ -78,13 +77,8 @@ class OneThingForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         below it can be chosen."""
         super().__init__(*args, **kwargs)
         if "guide" in self.fields:  # absent when the form is shown read-only
-            stored = [c for c in (self.instance.guide or []) if isinstance(c, str)]
-            choices = [(f.code, f"{f.code} — {localized(f.label)}") for f in Field.objects.order_by("code")]
-            known = {code for code, _label in choices}
-            field = self.fields["guide"]
-            field.choices = choices + [(c, c) for c in stored if c not in known]
-            field.stored = stored
-            field.widget = SelectFilter(_("fields"), is_stacked=False, choices=field.choices)
+            self.fields["guide"].offer([(f.code, f"{f.code} — {localized(f.label)}")
+                                        for f in Field.objects.order_by("code")], self.instance.guide, _("fields"))
         if "committed_days" in self.fields:
             self.fields["committed_days"].validators += DAYS_VALIDATORS
         if "division" in self.fields:

@@ -28,7 +28,6 @@ from .inputs import (
     CodeMixin,
     OrderedMultipleChoiceField,
     PatternMixin,
-    SelectFilter,
     check_example,
 )
 
@@ -121,13 +120,7 @@ class ProcedureForm(CodeMixin, BilingualFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "needs_outputs" in self.fields:  # every field is absent when the form is shown read-only
             instance = self.instance if self.instance.pk else None
-            stored = [c for c in (self.instance.needs_outputs or []) if isinstance(c, str)]
-            choices = _output_choices(instance)
-            known = {code for code, _label in choices}
-            field = self.fields["needs_outputs"]
-            field.choices = choices + [(c, c) for c in stored if c not in known]
-            field.stored = stored
-            field.widget = SelectFilter(_("outputs"), is_stacked=False, choices=field.choices)
+            self.fields["needs_outputs"].offer(_output_choices(instance), self.instance.needs_outputs, _("outputs"))
         if "automatic" in self.fields:
             self.fields["automatic"].choices = _automatic_choices(self.instance.automatic or "")
         for name in ("statutory_days", "committed_days"):
