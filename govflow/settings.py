@@ -459,10 +459,10 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "govflow.applications.models.ApplicationStatus",
         "CaseStatusEnum": "govflow.applications.models.CaseStatus",
         "OutcomeEnum": "govflow.applications.models.Outcome",
-        "TaskStatusEnum": "govflow.api.serializers.TASK_STATUS_CHOICES",
-        "DecisionEnum": "govflow.api.serializers.DECISION_CHOICES",
+        "TaskStatusEnum": "govflow.api.serializers.tasks.TASK_STATUS_CHOICES",
+        "DecisionEnum": "govflow.api.serializers.tasks.DECISION_CHOICES",
         "DeliveryRecordStateEnum": "govflow.applications.models.DeliveryState",  # its name before the clerks' API
-        "DeliveryNextStateEnum": "govflow.api.serializers.ADVANCE_STATES",
+        "DeliveryNextStateEnum": "govflow.api.serializers.tasks.ADVANCE_STATES",
     },
 }
 

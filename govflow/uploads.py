@@ -1,10 +1,13 @@
 """Reading an uploaded file safely: its type from its bytes (never its name), a safe display name,
-its size and SHA-256 read in chunks with a size limit. Imports nothing of the project."""
+its size and SHA-256 read in chunks with a size limit; storing it with its row so that no file
+outlives a write that failed. Imports nothing of the project."""
 from __future__ import annotations
 
 import hashlib
 import re
-from typing import IO
+from typing import IO, Any
+
+from django.core.files.storage import default_storage
 
 #: What each accepted type looks like inside (sniffed from the bytes, never from the name).
 MIME_BY_TYPE = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
@@ -47,3 +50,16 @@ def read_upload(file: IO[bytes], *, limit: int) -> tuple[str | None, int, str]:
             raise TooLarge
     file.seek(0)
     return mime, total, digest.hexdigest()
+
+
+def save_with_file(instance: Any, field: str, name: str, content: Any) -> None:
+    """Store ``content`` as the file of ``instance.<field>``, then save the row. When the row cannot
+    be saved, the stored file is deleted again and the error raised: no file without its row."""
+    file = getattr(instance, field)
+    file.save(name, content, save=False)
+    stored = file.name
+    try:
+        instance.save()
+    except Exception:
+        default_storage.delete(stored)
+        raise

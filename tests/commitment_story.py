@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from govflow.applications import commitments, services
+from govflow.applications import commitments
+from govflow.applications.services import submitting
 from govflow.catalog.services import import_catalog
 
 from .conftest import load_demo_document
@@ -34,7 +35,7 @@ def committed_application(user):
     """A submitted business start-up (no employees) whose premises proof is a signed commitment."""
     app = draft(user, "business-startup", answers=SMALL_BUSINESS, materials=WITHOUT_PREMISES)
     commitments.commitment_sign(application=app, user=user, material_code="premises_proof", confirmed=True)
-    return services.application_submit(application=app, user=user)
+    return submitting.application_submit(application=app, user=user)
 
 
 def approved(user, clerk):

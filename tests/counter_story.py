@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 from govflow.accounts.models import Role
-from govflow.applications import counter, services
+from govflow.applications import counter
+from govflow.applications.services import drafting, submitting, uploading
 from govflow.catalog.models import Department, Division, Office
 
 from .factories import MembershipFactory, UserFactory, id_number_for
@@ -41,11 +42,11 @@ def walk_in(clerk, office=None, *, id_number: str = WALK_IN_ID, name: str = WALK
                                             phone="13812345678")
     app = counter.counter_application_start(clerk=clerk, office=office, party=party, one_thing_code=one_thing)
     answers = {k: v for k, v in BUSINESS_ANSWERS.items() if k not in app.data}
-    app = services.application_update(application=app, user=clerk, data=answers)
+    app = drafting.application_update(application=app, user=clerk, data=answers)
     for code, content in BUSINESS_MATERIALS.items():
-        services.document_upload(application=app, user=clerk, material_code=code, file=io.BytesIO(content),
+        uploading.document_upload(application=app, user=clerk, material_code=code, file=io.BytesIO(content),
                                  filename=f"{code}.pdf")
     if not submit:
         return app, ""
-    app = services.application_submit(application=app, user=clerk)
+    app = submitting.application_submit(application=app, user=clerk)
     return app, counter.counter_receipt_code(application=app, user=clerk)

@@ -3,8 +3,8 @@
 workbench and the API."""
 from __future__ import annotations
 
-from govflow.applications import services
 from govflow.applications.models import Application
+from govflow.applications.services import drafting, submitting
 from govflow.parties.selectors import principal_for
 from govflow.parties.services import organisation_register
 
@@ -23,7 +23,7 @@ def register_company(legal_representative):
 
 def change_draft(user, company) -> Application:
     """A complete enterprise-change draft of the company, by ``user`` acting for it."""
-    app = services.application_create(user=user, one_thing_code="enterprise-change",
+    app = drafting.application_create(user=user, one_thing_code="enterprise-change",
                                       data=dict(ENTERPRISE_CHANGE_ANSWERS),
                                       principal=principal_for(user, f"org:{company.pk}"))
     for code, content in ENTERPRISE_CHANGE_MATERIALS.items():
@@ -32,5 +32,5 @@ def change_draft(user, company) -> Application:
 
 
 def change_submitted(user, company, delivery=None) -> Application:
-    return services.application_submit(application=change_draft(user, company), user=user,
+    return submitting.application_submit(application=change_draft(user, company), user=user,
                                        delivery=delivery or PICKUP)

@@ -8,8 +8,8 @@ from typing import Any
 from django.utils import timezone
 
 from govflow.accounts.models import Role
-from govflow.applications import services
 from govflow.applications.models import Application, Channel
+from govflow.applications.services import drafting
 from govflow.catalog.models import Division, Office
 from govflow.parties import services as parties
 from govflow.parties.models import Authorisation, AuthorisationScope, Organisation, Relation
@@ -61,7 +61,7 @@ def business_draft(user, principal: Principal = MYSELF, *, counter_office: Offic
                    materials: bool = True) -> Application:
     """A complete business-startup draft made by ``user`` for ``principal`` (at a counter: for the
     walk-in person ``principal.person``)."""
-    app = services.application_create(user=user, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
+    app = drafting.application_create(user=user, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
                                       principal=principal, counter_office=counter_office,
                                       channel=Channel.COUNTER if counter_office else Channel.ONLINE)
     if materials:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import io
 
-from govflow.applications import selectors, services
+from govflow.applications import selectors
 from govflow.applications.models import Application, Case
+from govflow.applications.services import deciding, drafting, submitting, uploading
 
 from .factories import id_number_for
 
@@ -109,7 +110,7 @@ OUTPUTS = {
 
 
 def upload(application: Application, user, material: str, content: bytes, filename: str = "file.pdf"):
-    return services.document_upload(application=application, user=user, material_code=material,
+    return uploading.document_upload(application=application, user=user, material_code=material,
                                     file=io.BytesIO(content), filename=filename)
 
 
@@ -118,7 +119,7 @@ def draft(user, one_thing: str, answers: dict | None = None, materials: dict | N
         answers = BUSINESS_ANSWERS if one_thing == "business-startup" else NEWBORN_ANSWERS
     if materials is None:
         materials = BUSINESS_MATERIALS if one_thing == "business-startup" else NEWBORN_MATERIALS
-    app = services.application_create(user=user, one_thing_code=one_thing, data=dict(answers))
+    app = drafting.application_create(user=user, one_thing_code=one_thing, data=dict(answers))
     for code, content in materials.items():
         upload(app, user, code, content)
     return app
@@ -131,7 +132,7 @@ DELIVERIES = {"enterprise-change": {"method": "pickup", "office": "gsc-330106"}}
 
 def submitted(user, one_thing: str, answers: dict | None = None, materials: dict | None = None) -> Application:
     app = draft(user, one_thing, answers, materials)
-    return services.application_submit(application=app, user=user, delivery=DELIVERIES.get(one_thing))
+    return submitting.application_submit(application=app, user=user, delivery=DELIVERIES.get(one_thing))
 
 
 def case_of(app: Application, procedure: str) -> Case:
@@ -144,8 +145,8 @@ def statuses(app: Application) -> dict[str, str]:
 
 def approve(app: Application, procedure: str, clerk) -> Case:
     case = case_of(app, procedure)
-    services.task_claim(case=case, user=clerk)
-    return services.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS[procedure],
+    deciding.task_claim(case=case, user=clerk)
+    return deciding.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS[procedure],
                                   comment="ok")
 
 

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from govflow.applications import access, services
+from govflow.applications import access
 from govflow.applications.models import AccessRecord
+from govflow.applications.services import deciding
 from govflow.catalog.models import Department
 
 from .stories import case_of, submitted
@@ -35,7 +36,7 @@ def reads(citizen_alice, citizen_carol, clerks):
     second = submitted(citizen_alice, "business-startup")
     carols = submitted(citizen_carol, "business-startup")
     with time_machine.travel(NOW, tick=False):
-        services.task_claim(case=case_of(first, "amr-licence"), user=clerk)
+        deciding.task_claim(case=case_of(first, "amr-licence"), user=clerk)
         web(clerk).get(reverse("workbench:task", args=[case_of(first, "amr-licence").task_id]))
         web(clerk).get(reverse("workbench:task", args=[case_of(carols, "amr-licence").task_id]))
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from govflow.applications import services
 from govflow.applications.models import AccessRecord, CertificateTemplate, Document, Verification
+from govflow.applications.services import citizen_actions, deciding
 from govflow.catalog.models import Output
 
 from .admin_reason import give_reason
@@ -40,7 +40,7 @@ class World:
 def world(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     return World(alice=citizen_alice, clerk=clerks["amr"], app=app, case=case_of(app, "amr-licence"))
 
 
@@ -87,10 +87,10 @@ def workbench_document(w):
 
 
 def workbench_replaced_document(w):
-    services.task_complete(case=w.case, user=w.clerk, decision="request_correction",
+    deciding.task_complete(case=w.case, user=w.clerk, decision="request_correction",
                            corrections={"materials": ["premises_proof"], "message": "请重新上传"})
     upload(w.app, w.alice, "premises_proof", PNG_BYTES, "lease.png")
-    services.application_resubmit(application=w.app, user=w.alice)
+    citizen_actions.application_resubmit(application=w.app, user=w.alice)
     case = case_of(w.app, "amr-licence")
     url = reverse("workbench:replaced-document", args=[case.task_id, case.correction_requests.get().pk,
                                                        "premises_proof"])

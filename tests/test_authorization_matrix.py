@@ -53,7 +53,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from govflow.accounts.models import Role
-from govflow.applications import services
 from govflow.applications.models import (
     Application,
     ApplicationStatus,
@@ -63,6 +62,7 @@ from govflow.applications.models import (
     IssuedOutput,
     TimelineEntry,
 )
+from govflow.applications.services import deciding, submitting
 from govflow.catalog.models import Department, Output
 from govflow.catalog.services import import_catalog
 from govflow.parties import services as parties
@@ -170,11 +170,11 @@ def _build() -> World:
         for state in STATES:
             app = business_draft(user, principal, counter_office=counter)
             if state != "draft":
-                app = services.application_submit(application=app, user=user)
+                app = submitting.application_submit(application=app, user=user)
             if state == "corrected":
                 amr = case_of(app, "amr-licence")
-                services.task_claim(case=amr, user=clerks["amr"])
-                services.task_complete(case=amr, user=clerks["amr"], decision="request_correction",
+                deciding.task_claim(case=amr, user=clerks["amr"])
+                deciding.task_complete(case=amr, user=clerks["amr"], decision="request_correction",
                                        corrections={"fields": ["registered_address"], "materials": ["premises_proof"],
                                                     "message": "请核对住所证明"})
                 upload(Application.objects.get(pk=app.pk), user, "premises_proof", PDF_BYTES + b"%new")

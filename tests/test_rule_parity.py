@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting
 from govflow.errors import DomainError, InvalidInput
 
 from .stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, OUTPUTS, PDF_BYTES, case_of, draft, submitted, upload
@@ -82,7 +82,7 @@ def test_readiness_is_one_report(citizen_alice, demo_catalog, answer, material, 
         return draft(citizen_alice, "business-startup", _without(BUSINESS_ANSWERS, answer),
                      _without(BUSINESS_MATERIALS, material))
 
-    service, api = _submitting(citizen_alice, make, services.application_submit, "api:application-submit")
+    service, api = _submitting(citizen_alice, make, submitting.application_submit, "api:application-submit")
 
     def page(response) -> tuple:
         fields = [row["code"] for section in response.context["sections"] for row in section["rows"] if row["errors"]]
@@ -107,8 +107,8 @@ def test_readiness_is_one_report(citizen_alice, demo_catalog, answer, material, 
 def _in_correction(citizen, clerk) -> Application:
     application = submitted(citizen, "business-startup")
     case = case_of(application, "amr-licence")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction", corrections=CORRECTION)
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction", corrections=CORRECTION)
     application.refresh_from_db()
     return application
 
@@ -136,7 +136,7 @@ def test_a_correction_changes_only_what_was_marked(citizen_alice, clerks, answer
         application = _in_correction(citizen_alice, clerks["amr"])
         try:
             if answers:
-                services.application_update(application=application, user=citizen_alice, data=answers)
+                drafting.application_update(application=application, user=citizen_alice, data=answers)
             if material:
                 upload(application, citizen_alice, material, PDF_BYTES, "corrected.pdf")
         except DomainError:  # InvalidInput, or InvalidState for a material not marked
@@ -181,7 +181,7 @@ def test_resubmit_is_one_rule(citizen_alice, clerks, upload_again, expected):
             upload(application, citizen_alice, "articles_of_association", PDF_BYTES, "corrected.pdf")
         return application
 
-    service, api = _submitting(citizen_alice, make, services.application_resubmit, "api:application-resubmit")
+    service, api = _submitting(citizen_alice, make, citizen_actions.application_resubmit, "api:application-resubmit")
 
     def portal():
         application = make()
@@ -203,7 +203,7 @@ def test_resubmit_is_one_rule(citizen_alice, clerks, upload_again, expected):
 
 def _held_case(citizen, clerk):
     case = case_of(submitted(citizen, "business-startup"), "amr-licence")
-    services.task_claim(case=case, user=clerk)
+    deciding.task_claim(case=case, user=clerk)
     case.refresh_from_db()
     return case
 
@@ -218,7 +218,7 @@ def _decide_everywhere(citizen, clerk, *, service_kwargs: dict, api_body: dict, 
     def service():
         case = _held_case(citizen, clerk)
         try:
-            services.task_complete(case=case, user=clerk, **service_kwargs)
+            deciding.task_complete(case=case, user=clerk, **service_kwargs)
         except InvalidInput:
             pass
         return _decided(case, status)

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_phone
 from govflow.errors import NotAllowed
 from govflow.text import has_bad_text
 

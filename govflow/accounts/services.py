@@ -22,7 +22,7 @@ from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
 from govflow.catalog import jurisdictions
-from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_phone
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage

@@ -29,8 +29,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from govflow.accounts.services import department_system_user
-from govflow.applications import services
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.applications.services import deciding
 from govflow.catalog.models import received_by
 from govflow.errors import InvalidState
 from govflow.notifications.signing import (  # noqa: F401 - re-exported for department tooling
@@ -47,7 +47,7 @@ from .idempotency import raw_body
 from .models import InboundEvent
 from .parsers import SafeJSONParser
 from .responses import detail, field_errors
-from .serializers import CompleteSerializer
+from .serializers.tasks import CompleteSerializer
 
 
 class CallbackDecisionSerializer(CompleteSerializer):
@@ -139,12 +139,12 @@ class CaseDecisionCallbackView(APIView):
                 raise AuthenticationFailed("This department's system account is disabled.")
             current = Case.objects.only("status", "owner_id").get(pk=case.pk)
             if current.status == CaseStatus.QUEUED:
-                services.task_claim(case=case, user=actor)
+                deciding.task_claim(case=case, user=actor)
             elif current.status != CaseStatus.IN_REVIEW:
                 raise InvalidState("This case is not awaiting a decision.")
             elif current.owner_id != actor.pk:
                 raise InvalidState("A clerk is handling this case.")
-            case = services.task_complete(case=case, user=actor, decision=decision["decision"],
+            case = deciding.task_complete(case=case, user=actor, decision=decision["decision"],
                                           outputs=decision.get("outputs"), comment=decision.get("comment", ""),
                                           corrections=decision.get("corrections"))
         app = Application.objects.only("id", "number", "status").get(pk=case.application_id)

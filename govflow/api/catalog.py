@@ -32,7 +32,7 @@ from govflow.stats.savings import one_thing_savings
 
 from .pagination import Pagination
 from .responses import detail, field_errors
-from .serializers import DepartmentSerializer
+from .serializers.common import DepartmentSerializer
 
 __all__ = ["DivisionListView", "OneThingDetailView", "OneThingListView", "division_repr", "one_thing_detail_repr",
            "one_thing_repr", "published_one_things", "visible_one_things"]

@@ -34,7 +34,7 @@ from .idempotency import raw_body
 from .pagination import Pagination
 from .parsers import SafeJSONParser
 from .responses import detail, errors, field_errors, validated
-from .serializers import ApplicationSerializer, application_repr
+from .serializers.applications import ApplicationSerializer, application_repr
 from .views import _application
 
 

@@ -34,7 +34,7 @@ from govflow.parties.models import (
 
 from .pagination import Pagination
 from .responses import PAGE_NOT_FOUND, detail, errors, validated
-from .serializers import DivisionRefSerializer, PersonRefSerializer, person_ref
+from .serializers.common import DivisionRefSerializer, PersonRefSerializer, person_ref
 
 __all__ = ["urlpatterns"]
 

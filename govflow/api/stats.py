@@ -22,7 +22,7 @@ from govflow.accounts.models import Membership, Role
 from govflow.stats.selectors import stats_for
 
 from .responses import detail, field_errors
-from .serializers import DepartmentSerializer
+from .serializers.common import DepartmentSerializer
 
 __all__ = ["MAX_RANGE_DAYS", "StatsView"]
 

@@ -21,38 +21,44 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from govflow.applications import access, commitments, deferral, papers, pdf, selectors, services
+from govflow.applications import access, commitments, deferral, papers, pdf, selectors
 from govflow.applications.models import Application, ApplicationStatus, Case, Channel
+from govflow.applications.services import citizen_actions, deciding, delivering, drafting, submitting, uploading
 from govflow.parties.selectors import MYSELF, principal_for
+from govflow.uploads import MIME_BY_TYPE
 
 from .idempotency import idempotent
 from .pagination import Pagination
 from .parsers import SafeJSONParser
 from .permissions import IsClerk
 from .responses import ERRORS, PAGE_NOT_FOUND, detail, errors, validated
-from .serializers import (
-    ACTING_AS_HELP,
-    ApplicationCreateSerializer,
+from .serializers.applications import (
     ApplicationSerializer,
-    ApplicationUpdateSerializer,
-    AssignSerializer,
-    ClerkDeliverySerializer,
-    CommitmentSignSerializer,
-    CompleteSerializer,
-    DeliveryAdvanceSerializer,
     DocumentSerializer,
-    DocumentUploadSerializer,
-    EvaluationCreateSerializer,
     EvaluationSerializer,
-    SubmitErrorSerializer,
-    SubmitSerializer,
-    TaskDetailSerializer,
-    TaskSerializer,
     application_repr,
     application_reprs,
-    clerk_delivery_repr,
     document_repr,
     evaluation_repr,
+)
+from .serializers.bodies import (
+    ACTING_AS_HELP,
+    ApplicationCreateSerializer,
+    ApplicationUpdateSerializer,
+    CommitmentSignSerializer,
+    DocumentUploadSerializer,
+    EvaluationCreateSerializer,
+    SubmitErrorSerializer,
+    SubmitSerializer,
+)
+from .serializers.tasks import (
+    AssignSerializer,
+    ClerkDeliverySerializer,
+    CompleteSerializer,
+    DeliveryAdvanceSerializer,
+    TaskDetailSerializer,
+    TaskSerializer,
+    clerk_delivery_repr,
     task_repr,
 )
 
@@ -135,7 +141,7 @@ class ApplicationListView(GenericAPIView):
     def post(self, request):
         body = validated(ApplicationCreateSerializer, request.data)
         principal = _principal(request.user, body.get("acting_as"))
-        app = services.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"],
+        app = drafting.application_create(user=request.user, one_thing_code=body["one_thing"], data=body["data"],
                                           division=body.get("division"), principal=principal, channel=Channel.API)
         return Response(application_repr(_application(request.user, app.pk)), status=status.HTTP_201_CREATED)
 
@@ -157,14 +163,14 @@ class ApplicationDetailView(GenericAPIView):
     def patch(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = validated(ApplicationUpdateSerializer, request.data)
-        services.application_update(application=app, user=request.user, data=body.get("data"),
+        drafting.application_update(application=app, user=request.user, data=body.get("data"),
                                     division=body.get("division"))
         return Response(application_repr(_application(request.user, pk)))
 
     @extend_schema(responses={204: None, **errors(401, 404, 409)})
     def delete(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        services.application_delete(application=app, user=request.user)
+        drafting.application_delete(application=app, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -192,7 +198,7 @@ class DocumentUploadView(GenericAPIView):
             raise ValidationError({"file": [_("Upload one file at a time.")]})
         body = validated(DocumentUploadSerializer, request.data)
         upload = body["file"]
-        doc = services.document_upload(application=app, user=request.user, material_code=body["material"],
+        doc = uploading.document_upload(application=app, user=request.user, material_code=body["material"],
                                        file=upload, filename=upload.name)
         return Response(document_repr(doc), status=status.HTTP_201_CREATED)
 
@@ -222,7 +228,7 @@ class DeferralTermsView(GenericAPIView):
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 #: What a stored document can be: its type is sniffed from the content at upload, among these.
-DOCUMENT_TYPES = sorted(set(services.MIME_BY_TYPE.values()))
+DOCUMENT_TYPES = sorted(set(MIME_BY_TYPE.values()))
 
 
 class DocumentFileView(GenericAPIView):
@@ -286,7 +292,7 @@ class SubmitView(ApplicationActionView):
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = validated(SubmitSerializer, request.data if isinstance(request.data, dict) else {})
-        services.application_submit(application=app, user=request.user, delivery=body.get("delivery"),
+        submitting.application_submit(application=app, user=request.user, delivery=body.get("delivery"),
                                     defer=body.get("defer") or None,
                                     accept_deferral_terms=body.get("accept_deferral_terms", False))
         return self.respond(request, pk)
@@ -297,7 +303,7 @@ class ResubmitView(ApplicationActionView):
                                             **errors(401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        services.application_resubmit(application=app, user=request.user)
+        citizen_actions.application_resubmit(application=app, user=request.user)
         return self.respond(request, pk)
 
 
@@ -305,7 +311,7 @@ class WithdrawView(ApplicationActionView):
     @extend_schema(request=None, responses={200: ApplicationSerializer, **errors(401, 404, 409)})
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        services.application_withdraw(application=app, user=request.user)
+        citizen_actions.application_withdraw(application=app, user=request.user)
         return self.respond(request, pk)
 
 
@@ -316,7 +322,7 @@ class ApplyAgainView(ApplicationActionView):
                                "still valid materials filled in (docs/api.md, *Apply again*).")
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
-        new = services.application_apply_again(application=app, user=request.user)
+        new = drafting.application_apply_again(application=app, user=request.user)
         return Response(application_repr(new), status=201)
 
 
@@ -329,7 +335,7 @@ class EvaluationView(GenericAPIView):
     def post(self, request, pk: int):
         app = selectors.application_for_citizen(request.user, pk)
         body = validated(EvaluationCreateSerializer, request.data)
-        services.evaluation_create(application=app, user=request.user, score=body["score"], comment=body["comment"])
+        citizen_actions.evaluation_create(application=app, user=request.user, score=body["score"], comment=body["comment"])
         app = Application.objects.select_related("evaluation").get(pk=app.pk)
         return Response(evaluation_repr(app), status=status.HTTP_201_CREATED)
 
@@ -413,12 +419,12 @@ class _BodilessTaskActionView(TaskActionView):
 
 class ClaimView(_BodilessTaskActionView):
     def act(self, case: Case, user) -> Case:
-        return services.task_claim(case=case, user=user)
+        return deciding.task_claim(case=case, user=user)
 
 
 class ReleaseView(_BodilessTaskActionView):
     def act(self, case: Case, user) -> Case:
-        return services.task_release(case=case, user=user)
+        return deciding.task_release(case=case, user=user)
 
 
 class AssignView(TaskActionView):
@@ -429,7 +435,7 @@ class AssignView(TaskActionView):
         selectors.check_may_assign(request.user, case)
         body = validated(AssignSerializer, request.data)
         assignee = get_user_model().objects.filter(username=body["user"]).first()
-        case = services.task_assign(case=case, user=request.user, assignee=assignee)
+        case = deciding.task_assign(case=case, user=request.user, assignee=assignee)
         return self.respond(request, case)
 
 
@@ -445,7 +451,7 @@ class CompleteView(GenericAPIView):
         case = selectors.task_for_clerk(request.user, pk)
         selectors.check_may_decide(request.user, case)
         body = validated(CompleteSerializer, request.data)
-        case = services.task_complete(case=case, user=request.user, decision=body["decision"],
+        case = deciding.task_complete(case=case, user=request.user, decision=body["decision"],
                                       outputs=body.get("outputs"), comment=body.get("comment", ""),
                                       corrections=body.get("corrections"))
         app = Application.objects.only("id", "number", "status").get(pk=case.application_id)
@@ -496,7 +502,7 @@ class DeliveryAdvanceView(GenericAPIView):
     def post(self, request, pk: int):
         delivery = selectors.delivery_of_clerk(request.user, pk)
         body = validated(DeliveryAdvanceSerializer, request.data)
-        services.delivery_advance(delivery=delivery, user=request.user, state=body["state"],
+        delivering.delivery_advance(delivery=delivery, user=request.user, state=body["state"],
                                   tracking_number=body.get("tracking_number", ""))
         delivery = selectors.delivery_of_clerk(request.user, pk)
         # The answer shows the recipient and address again: a read, as the detail.

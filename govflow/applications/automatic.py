@@ -41,8 +41,8 @@ from govflow.catalog.definition import get_definition
 from govflow.errors import DomainError
 from govflow.notifications.delivery import PermanentFailure
 
-from . import services
 from .models import Case, CaseStatus, IssuedOutput
+from .services import deciding
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +78,12 @@ def run_check(*, case_id: int, checker_name: str) -> str:
         raise TypeError(f"checker {checker_name} returned {decision!r}, not Approve, Reject or HandToClerk")
     actor = system_user_for(case.department, case.office)
     try:
-        claimed = services.task_claim(case=case, user=actor)
+        claimed = deciding.task_claim(case=case, user=actor)
         if isinstance(decision, Approve):
-            services.task_complete(case=claimed, user=actor, decision="approve",
+            deciding.task_complete(case=claimed, user=actor, decision="approve",
                                    outputs=decision.outputs, comment=decision.comment)
             return "approved"
-        services.task_complete(case=claimed, user=actor, decision="reject", comment=decision.comment)
+        deciding.task_complete(case=claimed, user=actor, decision="reject", comment=decision.comment)
         return "rejected"
     except DomainError as exc:
         # Someone was quicker (claimed, withdrew) or the decision breaks a rule: a clerk decides.

@@ -42,16 +42,16 @@ from .models import (
 from .revocation import revoke_case
 from .rules import require_material_changeable
 from .selectors import int_or_404
-from .services import (
-    _cases,
-    _check_text,
-    _definition,
-    _engine_step,
-    _keep_replaced_document,
-    _lock_application,
-    _require_actor,
-    _require_member,
+from .services.common import (
+    cases_of,
+    check_text,
+    definition_of,
+    engine_step,
+    lock_application,
+    require_actor,
+    require_member,
 )
+from .services.uploading import keep_replaced_document
 
 #: What the refusal list says of an applicant whose commitment was false, and the revocation's reason
 #: (both stored in each language of the site).
@@ -71,9 +71,9 @@ def commitment_sign(*, application: Any, user: Any, material_code: Any, confirme
     for correction), when a procedure of the one thing lets a commitment replace it, when the
     applicant confirmed having read the text (``confirmed`` is ``True``) and is not on the refusal
     list (``InvalidState`` with the list's reason)."""
-    app = _lock_application(application.pk)
-    _require_actor(app, user)
-    definition = _definition(app)
+    app = lock_application(application.pk)
+    require_actor(app, user)
+    definition = definition_of(app)
     if not isinstance(material_code, str) or material_code not in definition.materials:
         raise InvalidInput("Unknown material.", errors={"material": ["Unknown material for this one thing."]})
     offered = definition.commitment_for(material_code)
@@ -103,7 +103,7 @@ def commitment_sign(*, application: Any, user: Any, material_code: Any, confirme
         if old is not None:
             old_name = old.file.name
             # As an upload does: the file a correction round replaces is kept for the clerk.
-            kept = app.status == ApplicationStatus.CORRECTION_REQUESTED and _keep_replaced_document(app, old)
+            kept = app.status == ApplicationStatus.CORRECTION_REQUESTED and keep_replaced_document(app, old)
             old.delete()
             if old_name and not kept:
                 transaction.on_commit(lambda: default_storage.delete(old_name))
@@ -156,7 +156,7 @@ def _both_languages(message: str, values: dict) -> dict:
     return out
 
 
-@_engine_step
+@engine_step
 @transaction.atomic
 def verification_complete(*, verification: Verification, user: Any, outcome: Any, note: Any = "") -> Verification:
     """A clerk of the verification's office records what the check found: ``true`` or ``false``,
@@ -171,25 +171,25 @@ def verification_complete(*, verification: Verification, user: Any, outcome: Any
         note = ""
     if not isinstance(note, str):
         raise InvalidInput("The note must be text.", errors={"note": ["Must be text."]})
-    _check_text("note", note, multiline=True)
+    check_text("note", note, multiline=True)
     note = note.strip()
     if outcome == VerificationOutcome.FALSE and not note:
         raise InvalidInput("Say what the verification found.",
                            errors={"note": ["Say what was found: the applicant reads it with the revocation."]})
-    app = _lock_application(verification.case.application_id)
+    app = lock_application(verification.case.application_id)
     try:
         row = Verification.objects.select_for_update(of=("self",)).get(pk=verification.pk)
     except Verification.DoesNotExist:
         raise NotFound("Verification not found.") from None
-    _require_member(user, row.office_id)
+    require_member(user, row.office_id)
     if row.outcome != VerificationOutcome.PENDING:
         raise InvalidState("This commitment has already been verified.")
     now = timezone.now()
     row.outcome, row.note, row.checked_by, row.checked_at = outcome, note, user, now
     row.save(update_fields=["outcome", "note", "checked_by", "checked_at"])
-    cases = _cases(app)
+    cases = cases_of(app)
     case = next(c for c in cases if c.pk == row.case_id)
-    definition = _definition(app)
+    definition = definition_of(app)
     material = definition.materials.get(row.material_code, {}).get("label") or {"en": row.material_code}
     with engine.session(app, cases, actor=user) as s:
         s.log("commitment.verified" if outcome == VerificationOutcome.TRUE else "commitment.found_false",

@@ -38,7 +38,7 @@ from govflow.parties.selectors import Principal
 from govflow.parties.services import normalise_uscc, organisation_register, person_for_counter
 from govflow.text import has_bad_text
 
-from . import access, services
+from . import access
 from .models import (
     Application,
     ApplicationStatus,
@@ -50,6 +50,7 @@ from .models import (
 )
 from .prefill import prefill_answers
 from .selectors import int_or_404, is_counter_clerk_of
+from .services import common, drafting
 
 #: Receipt codes: no 0/O, 1/I/L, so that a code read off paper is typed right; 10 characters
 #: (50 bits), printed in two groups of five.
@@ -233,7 +234,7 @@ def counter_application_start(*, clerk: Any, office: Office, party: Party, one_t
         raise InvalidInput("Choose a one thing.", errors={"one_thing": ["Choose a one thing this applicant may apply for."]})
     one_thing = OneThing.objects.select_related("current_version").get(code=one_thing_code)
     known = prefill_answers(party.subject, get_definition(one_thing.current_version))
-    application = services.application_create(user=clerk, one_thing_code=one_thing_code, data=known,
+    application = drafting.application_create(user=clerk, one_thing_code=one_thing_code, data=known,
                                               division=office.division.code, principal=party.principal,
                                               channel=Channel.COUNTER, counter_office=office)
     _record(clerk, office, party, CounterLookupWhat.PREFILL, application)
@@ -264,7 +265,7 @@ def counter_receipt_code(*, application: Application, user: Any) -> str:
     """Issue the receipt code of a submitted counter application (by a counter clerk of its
     office) and return it; only its hash is kept. Issuing again (a lost receipt) replaces it:
     the earlier code stops working. Refused once the application has been claimed."""
-    app = services._lock_application(application.pk)
+    app = common.lock_application(application.pk)
     if app.channel != Channel.COUNTER or not is_counter_clerk_of(user, app.counter_office_id):
         raise NotFound("Application not found.")
     if app.status == ApplicationStatus.DRAFT:
@@ -346,7 +347,7 @@ def application_claim(*, user: Any, number: Any, code: Any, client_address: str)
 
 @transaction.atomic
 def _claim(pk: int, user: Any, code: str) -> Application:
-    app = services._lock_application(pk)
+    app = common.lock_application(pk)
     if app.claimed_at is not None or not app.receipt_code_hash or not constant_time_compare(
             app.receipt_code_hash, _code_hash(app.pk, code)):
         raise InvalidInput(WRONG_CODE, errors={"code": [WRONG_CODE]})  # spent or replaced meanwhile

@@ -30,9 +30,10 @@ from govflow.catalog.calendar import add_working_days, local_date
 from govflow.catalog.definition import get_definition
 from govflow.errors import DomainError
 
-from . import deferral, engine, revocation, services
+from . import deferral, engine, revocation
 from .automatic import system_user_for
 from .models import Application, Case, CaseStatus, Document, DocumentStatus
+from .services import deciding
 
 logger = logging.getLogger("govflow.deferral")
 
@@ -117,8 +118,8 @@ def check_application(*, application_id: int, now: Any = None) -> dict[str, int]
                 revocation.revoke_case(case=case, reason=reason, actor=None, cause="material_overdue")
             else:
                 actor = system_user_for(case.department, case.office)
-                claimed = services.task_claim(case=case, user=actor)
-                services.task_complete(case=claimed, user=actor, decision="reject", comment=reason)
+                claimed = deciding.task_claim(case=case, user=actor)
+                deciding.task_complete(case=claimed, user=actor, decision="reject", comment=reason)
             counts[action] += 1
         except DomainError as exc:  # someone was quicker: the flag stays, a clerk decides
             logger.warning("deferral sweep could not carry out %s on case %s: %s", action, case.pk, exc)

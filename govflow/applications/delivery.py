@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from govflow.catalog import jurisdictions
 from govflow.catalog.definition import Definition
-from govflow.catalog.fieldtypes import is_valid_phone
+from govflow.catalog.identifiers import is_valid_phone
 from govflow.catalog.models import Division, DivisionLevel, Office
 from govflow.errors import InvalidInput
 from govflow.text import has_bad_text, invalid_text_message

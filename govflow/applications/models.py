@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govflow.catalog import models as _catalog_models
-from govflow.catalog.fieldtypes import FIELD_TYPES, is_valid_id_number, is_valid_uscc
+from govflow.catalog.fieldtypes import FIELD_TYPES
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_uscc
 from govflow.records import AppendOnly
 
 from .certificate_templates import TemplateError, check_template, forget_template_codes

@@ -56,7 +56,7 @@ from govflow.errors import DomainError, InvalidInput, InvalidState, NotFound
 from govflow.parties.models import Organisation
 from govflow.parties.selectors import MYSELF, Principal, holders_of
 
-from . import engine, offer_expiry, refusal_list, services
+from . import engine, offer_expiry, refusal_list
 from .models import (
     Application,
     ApplicationStatus,
@@ -68,6 +68,7 @@ from .models import (
     Origin,
 )
 from .prefill import known_answers
+from .services import drafting, submitting
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def _fire(one_thing: OneThing, trigger: Trigger, *, event_id: str, event: dict[s
                     event_data=event, answers=answers, expires_at=offer_expiry.expiry(trigger.expires_days))
         except IntegrityError:
             return None  # the same event for the same party: done already (or concurrently)
-        app = services.application_create(user=user, one_thing_code=one_thing.code, data=answers,
+        app = drafting.application_create(user=user, one_thing_code=one_thing.code, data=answers,
                                           principal=principal)
         app.origin = Origin.OFFER
         app.save(update_fields=["origin", "updated_at"])
@@ -256,7 +257,7 @@ def _grant(offer: Offer, app: Application, user: Any) -> None:
     app.save(update_fields=["origin", "updated_at"])
     with engine.session(app, [], actor=None) as s:
         s.log("application.granted", data={"event": offer.event_source, "event_id": offer.event_id})
-    services.application_submit(application=app, user=user)
+    submitting.application_submit(application=app, user=user)
     offer.mode = OfferMode.GRANT
     offer.state = OfferState.ACCEPTED
     offer.decided_at = timezone.now()
@@ -303,11 +304,11 @@ def offer_accept(*, offer: Offer, user: Any, data: dict | None = None) -> Applic
         raise InvalidState("This offer can no longer be accepted.")
     app = locked.application
     if data:
-        app = services.application_update(application=app, user=user, data=data)
+        app = drafting.application_update(application=app, user=user, data=data)
     with engine.session(app, [], actor=None) as s:
         entry = s.log("application.offered", data={"event": locked.event_source, "event_id": locked.event_id})
         entry.at = locked.created_at  # when the state offered it
-    app = services.application_submit(application=app, user=user)
+    app = submitting.application_submit(application=app, user=user)
     locked.state = OfferState.ACCEPTED
     locked.decided_at = timezone.now()
     locked.save(update_fields=["state", "decided_at"])

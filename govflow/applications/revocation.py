@@ -24,7 +24,7 @@ from govflow.errors import InvalidInput, InvalidState, NotFound
 
 from . import engine
 from .models import ApplicationStatus, CaseStatus, Certificate, IssuedOutput, Outcome, TimelineEntry
-from .services import _cases, _engine_step, _lock_application
+from .services.common import cases_of, engine_step, lock_application
 
 #: Why a decision may be revoked (``TimelineEntry.data["cause"]``).
 CAUSES = ("commitment_false", "material_overdue")
@@ -38,7 +38,7 @@ def outcome_of(statuses: list[str]) -> str:
     return Outcome.PARTIALLY_APPROVED if approved else Outcome.REJECTED
 
 
-@_engine_step
+@engine_step
 @transaction.atomic
 def revoke_case(*, case: Any, reason: str, actor: Any = None, cause: str) -> Any:
     """Revoke the approval of ``case`` for ``reason`` (shown to the applicant; required).
@@ -53,8 +53,8 @@ def revoke_case(*, case: Any, reason: str, actor: Any = None, cause: str) -> Any
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("State the reason.", errors={"reason": ["A reason is required to revoke."]})
-    app = _lock_application(case.application_id)
-    cases = _cases(app)
+    app = lock_application(case.application_id)
+    cases = cases_of(app)
     case = next((c for c in cases if c.pk == case.pk), None)
     if case is None:
         raise NotFound("Case not found.")

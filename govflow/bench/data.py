@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.db import transaction
 
 from govflow.accounts.models import User
-from govflow.applications import services
 from govflow.applications.models import Application, Document
+from govflow.applications.services import drafting, uploading
 
 # A complete business-startup answer set with employees, so all five steps apply.
 BUSINESS_ANSWERS = {
@@ -70,10 +70,10 @@ def make_drafts(owner: User, count: int, *, answers: dict | None = None) -> list
     stored); the others copy its rows in bulk, sharing its stored files, which submission
     only checks for presence. Building them is not part of any measurement.
     """
-    template = services.application_create(user=owner, one_thing_code="business-startup",
+    template = drafting.application_create(user=owner, one_thing_code="business-startup",
                                            data=dict(answers or BUSINESS_ANSWERS))
     for code, content in BUSINESS_MATERIALS.items():
-        services.document_upload(application=template, user=owner, material_code=code,
+        uploading.document_upload(application=template, user=owner, material_code=code,
                                  file=io.BytesIO(content), filename=f"{code}.bin")
     documents = list(Document.objects.filter(application=template))
     with transaction.atomic():

@@ -52,8 +52,8 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from govflow.accounts.models import User
-from govflow.applications import services
 from govflow.applications.models import Application, Case, CaseStatus
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting, uploading
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Department, Division, Office
 
@@ -164,27 +164,27 @@ class _Story:
     def newborn_drafts(self, count: int) -> list[Application]:
         drafts = []
         for _ in range(count):
-            app = services.application_create(user=self.citizen, one_thing_code="newborn",
+            app = drafting.application_create(user=self.citizen, one_thing_code="newborn",
                                               data=dict(self.newborn_answers))
             for code, content in self.newborn_materials.items():
-                services.document_upload(application=app, user=self.citizen, material_code=code,
+                uploading.document_upload(application=app, user=self.citizen, material_code=code,
                                          file=io.BytesIO(content), filename=f"{code}.bin")
             drafts.append(app)
         return drafts
 
     def submit(self, app: Application) -> None:
-        services.application_submit(application=app, user=self.citizen)
+        submitting.application_submit(application=app, user=self.citizen)
 
     def claim(self, app: Application, procedure: str, *, second: bool = False) -> Case:
         case = Case.objects.get(application=app, procedure_code=procedure)
-        return services.task_claim(case=case, user=self.clerk(procedure, second=second))
+        return deciding.task_claim(case=case, user=self.clerk(procedure, second=second))
 
     def decide(self, app: Application, procedure: str, decision: str = "approve", **kwargs) -> None:
         case = self.claim(app, procedure)
         outputs = data.BUSINESS_OUTPUTS.get(procedure) or self.newborn_outputs.get(procedure)
         if decision == "approve":
             kwargs = {"outputs": outputs, "comment": "材料齐全，予以办理", **kwargs}
-        services.task_complete(case=Case.objects.get(pk=case.pk), user=self.clerk(procedure), decision=decision,
+        deciding.task_complete(case=Case.objects.get(pk=case.pk), user=self.clerk(procedure), decision=decision,
                                **kwargs)
 
 
@@ -204,7 +204,7 @@ def build_citizen_applications() -> dict[str, Template]:
     story.decide(business[10], "amr-licence")  # four parallel reviews open
     story.decide(business[11], "amr-licence", "request_correction",
                  corrections={"fields": ["registered_address"], "message": "请补充注册地址的门牌号"})
-    services.application_withdraw(application=business[12], user=story.citizen)
+    citizen_actions.application_withdraw(application=business[12], user=story.citizen)
     # business[13] stays a draft
     for app in newborn[:4]:
         for procedure in NEWBORN_ORDER:
@@ -212,9 +212,9 @@ def build_citizen_applications() -> dict[str, Template]:
     story.decide(newborn[5], "health-birth-certificate")
     for procedure in NEWBORN_ORDER[:2]:
         story.decide(newborn[6], procedure)
-    services.evaluation_create(application=business[1], user=story.citizen, score=5, comment="很方便")
-    services.evaluation_create(application=business[2], user=story.citizen, score=2, comment="等待时间太长")
-    services.evaluation_create(application=newborn[1], user=story.citizen, score=4)
+    citizen_actions.evaluation_create(application=business[1], user=story.citizen, score=5, comment="很方便")
+    citizen_actions.evaluation_create(application=business[2], user=story.citizen, score=2, comment="等待时间太长")
+    citizen_actions.evaluation_create(application=newborn[1], user=story.citizen, score=4)
 
     named = {"business_done": business[0], "business_rejected": business[6], "business_submitted": business[7],
              "business_claimed": business[9], "business_licensed": business[10], "newborn_done": newborn[0],
@@ -614,8 +614,8 @@ def _check_generated(templates: dict[str, Template]) -> dict:
     client.force_login(clerk)
     _get(client, reverse("workbench:task", args=[case.task_id]))
     with transaction.atomic():
-        services.task_claim(case=case, user=clerk)
-        services.task_complete(case=Case.objects.get(pk=case.pk), user=clerk, decision="approve",
+        deciding.task_claim(case=case, user=clerk)
+        deciding.task_complete(case=Case.objects.get(pk=case.pk), user=clerk, decision="approve",
                                outputs=data.BUSINESS_OUTPUTS["amr-licence"], comment="ok")
         opened = Case.objects.filter(application_id=case.application_id, status=CaseStatus.QUEUED,
                                      task__status=STATUS.NEW).count()

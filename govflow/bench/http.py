@@ -199,7 +199,7 @@ class Pool:
         from knox.settings import CONSTANTS, knox_settings
 
         from govflow.accounts.models import Membership, Role, User
-        from govflow.applications import services
+        from govflow.applications.services import submitting
         from govflow.catalog.models import Office
 
         sizes = {kind: math.ceil(share * users) + 2 for kind, share in MIX.items()}
@@ -221,7 +221,7 @@ class Pool:
                    {pk: token for pk, (_digest, token) in keys.items()})
         for reader in pool.readers:  # one submitted application each: the page they read
             draft = data.make_drafts(reader, 1)[0]
-            services.application_submit(application=draft, user=reader)
+            submitting.application_submit(application=draft, user=reader)
             pool.applications[reader.pk] = [draft.pk]
         return pool
 

@@ -6,8 +6,8 @@ the commit goes to an in-memory broker, so no worker runs inside the measurement
 """
 from __future__ import annotations
 
-from govflow.applications import services
 from govflow.applications.models import Case
+from govflow.applications.services import deciding, submitting
 
 from . import data
 from .measure import Samples
@@ -32,7 +32,7 @@ def run(operations: int, *, warmup: int = 5) -> dict:
     def story(apps, record: bool) -> None:
         for app in apps:
             (submit.run if record else _plain)(
-                lambda app=app: services.application_submit(application=app, user=citizen))
+                lambda app=app: submitting.application_submit(application=app, user=citizen))
         cases = {(c.application_id, c.procedure_code): c
                  for c in Case.objects.filter(application__in=apps)}
         for index, procedure in enumerate(data.BUSINESS_ORDER):
@@ -40,11 +40,11 @@ def run(operations: int, *, warmup: int = 5) -> dict:
             last = index == len(data.BUSINESS_ORDER) - 1
             for app in apps:
                 case = cases[(app.pk, procedure)]
-                (claim.run if record else _plain)(lambda case=case, clerk=clerk: services.task_claim(
+                (claim.run if record else _plain)(lambda case=case, clerk=clerk: deciding.task_claim(
                     case=case, user=clerk))
                 samples = complete_last if last else (complete_licence if index == 0 else complete)
                 (samples.run if record else _plain)(lambda case=case, clerk=clerk, procedure=procedure:
-                                                    services.task_complete(
+                                                    deciding.task_complete(
                                                         case=case, user=clerk, decision="approve",
                                                         outputs=data.BUSINESS_OUTPUTS[procedure], comment="ok"))
 

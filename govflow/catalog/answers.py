@@ -17,7 +17,8 @@ from jsonschema.exceptions import ValidationError as SchemaValidationError
 
 from govflow.text import bad_text_in, has_bad_text, invalid_text_message
 
-from .fieldtypes import FIELD_TYPES, FieldKind, Unparsable, as_decimal, field_type
+from .fieldkind import FieldKind, Unparsable
+from .fieldtypes import FIELD_TYPES, as_decimal, field_type
 
 
 class CompiledForm(Protocol):

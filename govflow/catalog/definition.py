@@ -28,7 +28,8 @@ from jsonschema.exceptions import SchemaError
 
 from . import commitments, rules
 from .answers import FORMAT_CHECKER, FormValidator, validate_answers
-from .fieldtypes import FIELD_TYPES, Unparsable
+from .fieldkind import Unparsable
+from .fieldtypes import FIELD_TYPES
 from .labels import localized
 from .physical import methods_for
 from .steps import StepGraph

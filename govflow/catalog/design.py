@@ -1,4 +1,4 @@
-"""Design-time reading of a one thing's draft: checks beyond the format, critical path, diff.
+"""Design-time reading of a one thing's draft: checks beyond the format, critical path.
 
 The admin's designer (issue #6) works on the *draft* (the live rows) through its snapshot, the
 same self-contained ``govflow.catalog/1`` document that publishing stores
@@ -12,37 +12,31 @@ a document (``services`` loads the draft's: ``check_one_thing``, ``publish``).
 * :func:`critical_path` is the longest chain of the steps' ``committed_days`` along ``after``; a one
   thing that commits to fewer working days than that is an error: it cannot be published, since it
   would promise citizens a date its own procedures cannot keep.
-* :func:`diff_documents` lists, in words, what changed between two snapshots (the published
-  version and the draft), so administrators see what they are about to publish.
+* what changed between two snapshots, in words, is :func:`govflow.catalog.diff.diff_documents`;
+  reading a draft's snapshot without trusting its shape, :mod:`govflow.catalog.drafts`.
 * :func:`publish_errors` is the one set of checks publishing applies (the admin's publish and
   ``import_catalog`` both go through :func:`~govflow.catalog.services.publish_one_thing`).
 """
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from govflow.text import join_list
 
+from .drafts import by_code, committed_days_of, graph_of, one_thing_of, steps_of
 from .io import CatalogError, validate_document
-from .models import ApplicantKind, localized
 from .rules import RuleError, compile_rule
-from .steps import StepGraph
 
 __all__ = [
-    "Change",
     "DesignReport",
     "Problem",
     "check_document",
     "commitment_error",
     "critical_path",
-    "diff_documents",
     "extra_errors",
     "publish_errors",
     "locate",
@@ -108,50 +102,6 @@ class DesignReport:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading a snapshot defensively: drafts may be invalid, and nothing here may raise on them.
-
-
-def _one_thing(doc: Any) -> dict:
-    items = doc.get("one_things") if isinstance(doc, dict) else None
-    if isinstance(items, list) and items and isinstance(items[0], dict):
-        return items[0]
-    return {}
-
-
-def _steps(doc: Any) -> list[dict]:
-    steps = _one_thing(doc).get("steps")
-    if not isinstance(steps, list):
-        return []
-    return [s for s in steps if isinstance(s, dict) and isinstance(s.get("procedure"), str)]
-
-
-def _by_code(doc: Any, section: str) -> dict[str, dict]:
-    items = doc.get(section) if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        return {}
-    return {i["code"]: i for i in items if isinstance(i, dict) and isinstance(i.get("code"), str)}
-
-
-def _after(step: dict) -> list[str]:
-    after = step.get("after")
-    return [a for a in after if isinstance(a, str)] if isinstance(after, list) else []
-
-
-def _codes(value: Any) -> list[str]:
-    """The strings of a JSON list (anything else: none)."""
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _days(procedure: dict | None) -> int:
-    value = (procedure or {}).get("committed_days")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _graph(doc: Any) -> StepGraph:
-    return StepGraph.of_steps(_one_thing(doc).get("steps"))
-
-
-# ---------------------------------------------------------------------------------------------
 # Structure: critical path and layers
 
 
@@ -161,13 +111,13 @@ def critical_path(doc: Any) -> tuple[int, list[str]]:
     Returns ``(working days, [procedure codes from first to last])``; ``(0, [])`` for a document
     without steps. A cycle (reported by validation) is cut where it closes, so this never loops.
     """
-    procedures = _by_code(doc, "procedures")
-    return _graph(doc).longest_chain(lambda code: _days(procedures.get(code)))
+    procedures = by_code(doc, "procedures")
+    return graph_of(doc).longest_chain(lambda code: committed_days_of(procedures.get(code)))
 
 
 def step_layers(doc: Any) -> dict[str, int]:
     """Step → its depth: 0 without prerequisites, else 1 + the deepest prerequisite's depth."""
-    return _graph(doc).depths()
+    return graph_of(doc).depths()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +158,7 @@ def extra_errors(doc: Any) -> list[CatalogError]:
 def commitment_error(doc: Any, base: str = "$.one_things[0]") -> list[CatalogError]:
     """The (only) one thing of ``doc`` commits to fewer working days than its critical path:
     the portal would promise a date its procedures cannot keep. An error, never a warning."""
-    committed = _one_thing(doc).get("committed_days")
+    committed = one_thing_of(doc).get("committed_days")
     if not isinstance(committed, int) or isinstance(committed, bool) or committed <= 0:
         return []  # a missing or malformed commitment is reported by validation
     days, chain = critical_path(doc)
@@ -222,13 +172,13 @@ def commitment_error(doc: Any, base: str = "$.one_things[0]") -> list[CatalogErr
 def _unreachable_steps(doc: dict, base: str) -> list[CatalogError]:
     """The unreachable steps of the document's (only) one thing, with paths under ``base``."""
     errors: list[CatalogError] = []
-    one_thing = _one_thing(doc)
+    one_thing = one_thing_of(doc)
     steps = one_thing.get("steps")
     if not isinstance(steps, list):
         return errors  # a missing or malformed list is reported by validation (so is an empty one)
-    graph = _graph(doc)
+    graph = graph_of(doc)
     whens: dict[str, Any] = {}
-    for step in _steps(doc):
+    for step in steps_of(doc):
         whens.setdefault(step["procedure"], step.get("when"))
     dead: dict[str, str] = {}  # code -> why
     for code in graph.order:  # prerequisites first
@@ -295,7 +245,7 @@ def check_document(doc: Any) -> DesignReport:
 
 def _guide_warnings(doc: Any) -> list[Problem]:
     """Guide questions that decide nothing, and rules that depend on answers given only later."""
-    one_thing = _one_thing(doc)
+    one_thing = one_thing_of(doc)
     guide = [g for g in one_thing.get("guide", []) if isinstance(g, str)] if isinstance(
         one_thing.get("guide"), list) else []
     named: set[str] = set()
@@ -322,193 +272,3 @@ def _guide_warnings(doc: Any) -> list[Problem]:
                 _("The guide asks %(field)s first, but no step's condition uses it.") % {"field": code},
                 "one_thing", one_thing.get("code") if isinstance(one_thing.get("code"), str) else None, "guide"))
     return warnings
-
-
-# ---------------------------------------------------------------------------------------------
-# Diff
-
-
-@dataclass(frozen=True)
-class Change:
-    """One readable change: ``subject`` (``Step tax-registration``) and what happened to it."""
-
-    kind: str  # added | removed | changed
-    subject: str
-    text: str
-
-
-#: What administrators call the keys a diff mentions (the designer's words, not the format's).
-_KEY_LABELS = {
-    "name": gettext_lazy("name"), "description": gettext_lazy("description"),
-    "department": gettext_lazy("department"), "statutory_days": gettext_lazy("statutory working days"),
-    "committed_days": gettext_lazy("committed working days"), "automatic": gettext_lazy("automatic checker"),
-    "code": gettext_lazy("code"), "division": gettext_lazy("division"),
-    "route_by": gettext_lazy("place that decides the office"), "applicant": gettext_lazy("who may apply"),
-    "label": gettext_lazy("label"), "type": gettext_lazy("type"), "pattern": gettext_lazy("format (pattern)"),
-    "max_length": gettext_lazy("maximum length"), "min": gettext_lazy("minimum"), "max": gettext_lazy("maximum"),
-    "choices": gettext_lazy("choices"), "help": gettext_lazy("help text"),
-    "accepted_types": gettext_lazy("accepted file types"), "max_size_mb": gettext_lazy("maximum size (MB)"),
-}
-
-
-def _show(value: Any, both: bool = False) -> str:
-    """A value as a diff shows it: a label in the page's language (both languages when ``both``, for
-    a change the page's language does not show), lists as the page's language lists them."""
-    if value is None or value == "" or value == [] or value == {}:
-        return _("(none)")
-    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        shown = localized(value) if not both else " / ".join(v for v in (value.get("en"), value.get("zh-hans")) if v)
-        return shown or json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return join_list(value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _list_changes(subject: str, what: str, old: list, new: list, out: list[Change],
-                  name: Callable[[str], str] = str) -> None:
-    """Added and removed members of a list of codes (each shown by ``name``); a mere reordering is
-    said once."""
-    added = [v for v in new if v not in old]
-    removed = [v for v in old if v not in new]
-    for value in added:
-        out.append(Change("added", subject, _("%(what)s: added %(value)s") % {"what": what, "value": name(value)}))
-    for value in removed:
-        out.append(Change("removed", subject, _("%(what)s: removed %(value)s") % {"what": what,
-                                                                                  "value": name(value)}))
-    if not added and not removed and old != new:
-        out.append(Change("changed", subject, _("%(what)s: new order %(order)s") % {
-            "what": what, "order": join_list(name(v) for v in new)}))
-
-
-def _value_changes(subject: str, old: dict, new: dict, keys: Iterable[str], out: list[Change]) -> None:
-    for key in keys:
-        if old.get(key) != new.get(key):
-            before, after = _show(old.get(key)), _show(new.get(key))
-            if before == after:  # e.g. only the other language's text changed
-                before, after = _show(old.get(key), both=True), _show(new.get(key), both=True)
-            out.append(Change("changed", subject, _("%(key)s: %(old)s → %(new)s") % {
-                "key": _KEY_LABELS.get(key, key.replace("_", " ")), "old": before, "new": after}))
-
-
-class _Names:
-    """Things of the two documents by what administrators call them (their label in the page's
-    language, the code when they have none), so that a diff never shows a bare code."""
-
-    def __init__(self, old: dict, new: dict) -> None:
-        self.labels: dict[tuple[str, str], Any] = {}
-        for doc in (old, new):
-            for section, key in (("fields", "label"), ("materials", "label"), ("procedures", "name"),
-                                 ("departments", "name")):
-                for code, item in _by_code(doc, section).items():
-                    self.labels[section, code] = item.get(key)
-            for procedure in _by_code(doc, "procedures").values():
-                for output in _items(procedure.get("outputs")):
-                    if isinstance(output.get("code"), str):
-                        self.labels["outputs", output["code"]] = output.get("label")
-
-    def of(self, section: str) -> Callable[[str], str]:
-        return lambda code: display_name(self.labels.get((section, code)), code)
-
-
-def _items(value: Any) -> list[dict]:
-    """The objects of a JSON list (anything else: none)."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _refs(procedure: dict, member: str, key: str) -> dict[str, bool]:
-    return {e[key]: e.get("required", True) for e in _items(procedure.get(member)) if isinstance(e.get(key), str)}
-
-
-def _procedure_changes(code: str, old: dict, new: dict, out: list[Change], names: _Names) -> None:
-    subject = _("Procedure %(code)s") % {"code": names.of("procedures")(code)}
-    _value_changes(subject, old, new, ("name", "description", "department", "statutory_days", "committed_days",
-                                       "legal_basis", "fees", "automatic", "physical_results", "remedy"), out)
-    for member, key, what in (("fields", "field", _("fields")), ("materials", "material", _("materials"))):
-        before, after = _refs(old, member, key), _refs(new, member, key)
-        _list_changes(subject, what, list(before), list(after), out, names.of(member))
-        for ref in after:
-            if ref in before and before[ref] != after[ref]:
-                out.append(Change("changed", subject, (
-                    _("%(what)s: %(ref)s is now required") if after[ref] else
-                    _("%(what)s: %(ref)s is now optional")) % {"what": what, "ref": names.of(member)(ref)}))
-    _list_changes(subject, _("inputs from other procedures"), _codes(old.get("needs_outputs")),
-                  _codes(new.get("needs_outputs")), out, names.of("outputs"))
-    before = {o["code"]: o for o in _items(old.get("outputs")) if isinstance(o.get("code"), str)}
-    after = {o["code"]: o for o in _items(new.get("outputs")) if isinstance(o.get("code"), str)}
-    _list_changes(subject, _("outputs"), list(before), list(after), out, names.of("outputs"))
-    for output in after:
-        if output in before:
-            _value_changes(_("Output %(code)s") % {"code": names.of("outputs")(output)}, before[output],
-                           after[output], ("label", "type", "pattern", "hint", "example"), out)
-
-
-def diff_documents(old: Any, new: Any) -> list[Change]:
-    """What changed from ``old`` to ``new`` (two one-thing snapshots), in words, in a stable order.
-
-    ``old`` may be ``None`` (never published): every step is then "added".
-    """
-    out: list[Change] = []
-    old = old if isinstance(old, dict) else {}
-    new = new if isinstance(new, dict) else {}
-    old_ot, new_ot = _one_thing(old), _one_thing(new)
-    names = _Names(old, new)
-    step_name = names.of("procedures")
-    subject = _("One thing")
-    _value_changes(subject, old_ot, new_ot, ("code", "name", "description", "keywords", "committed_days",
-                                             "division", "route_by"), out)
-    # Absent is "person" (the export writes only the others): say what changed, not "(none)"; the
-    # kinds by their names, not their codes.
-    kinds = dict(ApplicantKind.choices)
-
-    def kind(doc: dict) -> dict:
-        value = doc.get("applicant") or ApplicantKind.PERSON
-        return {"applicant": str(kinds.get(value, value))}
-
-    _value_changes(subject, kind(old_ot) if old_ot else {}, kind(new_ot), ("applicant",), out)
-    _list_changes(subject, _("guide questions"), _codes(old_ot.get("guide")), _codes(new_ot.get("guide")), out,
-                  names.of("fields"))
-
-    old_steps = {s["procedure"]: s for s in _steps(old)}
-    new_steps = {s["procedure"]: s for s in _steps(new)}
-    for code, step in new_steps.items():
-        step_subject = _("Step %(code)s") % {"code": step_name(code)}
-        if code not in old_steps:
-            out.append(Change("added", step_subject, _("added")))
-            continue
-        before = old_steps[code]
-        _list_changes(step_subject, _("after"), _after(before), _after(step), out, step_name)
-        if (before.get("when") or "") != (step.get("when") or ""):
-            out.append(Change("changed", step_subject, _("when: %(old)s → %(new)s") % {
-                "old": before.get("when") or _("(always)"), "new": step.get("when") or _("(always)")}))
-    for code in old_steps:
-        if code not in new_steps:
-            out.append(Change("removed", _("Step %(code)s") % {"code": step_name(code)}, _("removed")))
-    if [c for c in old_steps if c in new_steps] != [c for c in new_steps if c in old_steps]:
-        out.append(Change("changed", subject, _("steps: new order %(order)s") % {
-            "order": join_list(step_name(c) for c in new_steps)}))
-
-    old_procedures, new_procedures = _by_code(old, "procedures"), _by_code(new, "procedures")
-    for code, procedure in new_procedures.items():
-        if code in old_procedures and old_procedures[code] != procedure:
-            _procedure_changes(code, old_procedures[code], procedure, out, names)
-
-    for section, label, keys in (
-        ("fields", _("Field %(code)s"), ("label", "type", "max_length", "pattern", "min", "max", "choices", "help",
-                                               "hint", "example")),
-        ("materials", _("Material %(code)s"), ("label", "accepted_types", "max_size_mb", "sample")),
-        ("departments", _("Department %(code)s"), ("name",)),
-    ):
-        before_items, after_items = _by_code(old, section), _by_code(new, section)
-        for code, item in after_items.items():
-            if code in before_items and before_items[code] != item:
-                _value_changes(label % {"code": names.of(section)(code)}, before_items[code], item, keys, out)
-    return out
-
-
-def display_name(labels: Any, code: str | None = None) -> str:
-    """A ``{language: text}`` object in the active language, or the code."""
-    return (localized(labels) if isinstance(labels, dict) else "") or (code or "")

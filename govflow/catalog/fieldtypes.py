@@ -2,9 +2,9 @@
 
 A catalog field (``{"code": …, "type": "integer", "min": 0, …}``) is checked, described in JSON
 Schema, asked as a form question, read back from posted text, shown and masked by the object
-registered for its ``type`` in :data:`FIELD_TYPES`. The catalog's option rules (which options a
-type takes, which an output may have) come from here too, and so do the choices of
-``models.FieldType``. A new field type is one new class in this module (plus the migration of
+registered for its ``type`` in :data:`FIELD_TYPES` (each implements
+:class:`~govflow.catalog.fieldkind.FieldKind`). The catalog's option rules (which options a type
+takes, which an output may have) come from here too, and so do the choices of ``models.FieldType``. A new field type is one new class in this module (plus the migration of
 those choices).
 
 Answers keep their JSON types: ``integer`` is a JSON integer (never ``true``, never ``3.0``),
@@ -16,132 +16,41 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from govflow.text import join_list
-
+from .fieldkind import NO, YES, FieldKind, Unparsable, Widget
+from .identifiers import (
+    ID_NUMBER_INPUT_PATTERN,
+    PHONE_INPUT_PATTERN,
+    USCC_INPUT_PATTERN,
+    is_valid_id_number,
+    is_valid_phone,
+    is_valid_uscc,
+    mask_middle,
+)
 from .labels import localized
 
-__all__ = [
-    "FIELD_TYPES",
-    "OUTPUT_TYPES",
-    "FieldKind",
-    "Unparsable",
-    "Widget",
-    "field_type",
-    "id_number_check_char",
-    "is_valid_id_number",
-    "is_valid_phone",
-    "is_valid_uscc",
-    "mask_middle",
-    "types_with",
-    "uscc_check_char",
-    "whole_string_pattern",
-]
+__all__ = ["FIELD_TYPES", "OUTPUT_TYPES", "as_decimal", "field_type", "types_with", "whole_string_pattern"]
 
 #: Integers without an explicit range are kept within what a browser's JavaScript can hold exactly.
 MAX_SAFE_INTEGER = 2**53 - 1
 #: A decimal answer: optional minus, up to 20 integer digits, up to 10 decimal places; no exponent.
 DECIMAL_PATTERN = r"^-?[0-9]{1,20}(\.[0-9]{1,10})?$"
-#: What a browser checks while typing (HTML ``pattern`` attributes are anchored already).
-PHONE_INPUT_PATTERN = "1[3-9][0-9]{9}"
-ID_NUMBER_INPUT_PATTERN = r"\d{17}[\dXx]"
 #: Choice fields with at most this many options are radios; more become a select.
 MAX_RADIOS = 5
 
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 _INTEGER_RE = re.compile(r"^[+-]?\d+$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_PHONE_RE = re.compile(f"^{PHONE_INPUT_PATTERN}$")
-_ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 DIVISION_INPUT_PATTERN = "[0-9]{6,12}"
 _DIVISION_RE = re.compile(f"^{DIVISION_INPUT_PATTERN}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARS = "10X98765432"
-# Full-width digits and punctuation typed with a Chinese input method.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－＋　", "0123456789.-+ ")
-
-
-# --------------------------------------------------------------------------------------------
-# Checks of one value
-
-
-def id_number_check_char(first17: str) -> str:
-    """Return the ISO 7064 MOD 11-2 check character (``0``–``9`` or ``X``) for 17 digits.
-
-    >>> id_number_check_char("11010519491231002")
-    'X'
-    """
-    if not isinstance(first17, str) or not re.fullmatch(r"[0-9]{17}", first17):
-        raise ValueError("first17 must be a string of exactly 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_CHARS[total % 11]
-
-
-def is_valid_id_number(value: object) -> bool:
-    """Whether ``value`` is an 18-character PRC resident ID number (GB 11643-1999).
-
-    17 digits (address code, birth date ``YYYYMMDD``, sequence) and a check character verified
-    with ISO 7064 MOD 11-2. The check character ``X`` must be upper case; surrounding whitespace
-    is not accepted (normalise before storing). The birth date must be a real date, from 1900 on
-    and not in the future. The address code is not checked against GB/T 2260: codes change over
-    time and permanent-residence cards of foreigners use their own prefix.
-    """
-    if not isinstance(value, str) or not _ID_NUMBER_RE.fullmatch(value):
-        return False
-    if id_number_check_char(value[:17]) != value[17]:
-        return False
-    try:
-        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    return born.year >= 1900 and born <= timezone.localdate()
-
-
-#: The 31 characters a unified social credit code is written with (no I, O, S, V, Z), in the order
-#: of their values in the check-character computation (GB 32100-2015).
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: What a browser checks while typing: the alphabet in either case (the answer is read in capitals).
-USCC_INPUT_PATTERN = f"[{USCC_CHARS}{USCC_CHARS[10:].lower()}]{{18}}"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_RE = re.compile(f"^[{USCC_CHARS}]{{18}}$")
-
-
-def uscc_check_char(first17: str) -> str:
-    """Return the check character of a unified social credit code's first 17 characters.
-
-    GB 32100-2015: each character's value (its position in :data:`USCC_CHARS`) times the weight
-    ``3^i mod 31``; the check value is ``31 - sum mod 31`` (31 becomes 0).
-
-    >>> uscc_check_char("91350100M000100Y4")
-    '3'
-    """
-    if not isinstance(first17, str) or len(first17) != 17 or any(c not in USCC_CHARS for c in first17):
-        raise ValueError("first17 must be 17 characters of the USCC alphabet")
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_CHARS[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(value: object) -> bool:
-    """Whether ``value`` is an 18-character unified social credit code (统一社会信用代码, GB 32100)
-    with a correct check character. Upper case only: normalise before checking. The registration
-    authority, type and the embedded organisation code are not checked against registries."""
-    return (isinstance(value, str) and bool(_USCC_RE.fullmatch(value))
-            and uscc_check_char(value[:17]) == value[17])
-
-
-def is_valid_phone(value: object) -> bool:
-    """Whether ``value`` is a mainland China mobile number: 11 digits, ``1`` then ``3``–``9``."""
-    return isinstance(value, str) and bool(_PHONE_RE.fullmatch(value))
 
 
 def as_decimal(value: object) -> Decimal | None:
@@ -152,16 +61,6 @@ def as_decimal(value: object) -> Decimal | None:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern already excludes it
         return None
-
-
-def mask_middle(value: str | None) -> str:
-    """PIPL: only the first 3 and the last 4 characters shown (``138****0000``); a value of 7
-    characters or fewer is masked whole."""
-    if not value:
-        return ""
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
 def whole_string_pattern(pattern: str) -> str:
@@ -181,114 +80,6 @@ def _decimal_text(value: object) -> str:
 
 # --------------------------------------------------------------------------------------------
 # The types
-
-
-class Unparsable(ValueError):
-    """The posted text cannot be the field's type; the message says what to enter."""
-
-
-@dataclass(frozen=True)
-class Widget:
-    """How a question is asked: ``input``, ``textarea``, ``radios``, ``select`` or ``yesno``, with
-    the HTML attributes the browser checks and the ``(value, label)`` options of a choice."""
-
-    name: str
-    attrs: dict[str, Any] = field(default_factory=dict)
-    choices: list[tuple[str, str]] = field(default_factory=list)
-
-
-YES, NO = _("Yes"), _("No")
-
-
-class FieldKind:
-    """One field type. Methods take the field's catalog entry (``spec``) where options matter."""
-
-    code: ClassVar[str]
-    label: ClassVar[Promise]
-    #: Catalog options that apply to this type; ``required_options`` must be given.
-    options: ClassVar[frozenset[str]] = frozenset()
-    required_options: ClassVar[frozenset[str]] = frozenset()
-    #: ``min``/``max`` must be whole numbers.
-    whole_numbers: ClassVar[bool] = False
-    #: Answers may hold line breaks and tabs.
-    multiline: ClassVar[bool] = False
-    #: A procedure may issue a value of this type (an output a clerk enters).
-    can_be_output: ClassVar[bool] = True
-    #: The JSON Schema ``format`` this type checks with :meth:`is_valid` (strings only).
-    format: ClassVar[str | None] = None
-    #: Digits typed on a Chinese input method may come full-width.
-    full_width_input: ClassVar[bool] = False
-    type_message: ClassVar[Promise] = _("Enter a text value.")
-    format_message: ClassVar[Promise] = _("Enter a valid value.")
-
-    # -- validation and JSON Schema ------------------------------------------------------------
-
-    def is_valid(self, value: str) -> bool:
-        """The check behind :attr:`format`."""
-        return True
-
-    def schema(self, spec: Mapping, language: str) -> dict[str, Any]:
-        """The type's part of the answer's JSON Schema (``type``, ``format``, bounds, …)."""
-        schema: dict[str, Any] = {"type": "string"}
-        if self.format:
-            schema["format"] = self.format
-        return schema
-
-    # -- the form ------------------------------------------------------------------------------
-
-    def widget(self, spec: Mapping) -> Widget:
-        return Widget("input", {"type": "text"})
-
-    def default_hint(self, spec: Mapping) -> str:
-        return ""
-
-    def hint(self, spec: Mapping) -> str:
-        """The text under the question: the catalog's help and its format hint (a field's or an
-        output's plain description of what to enter), else what the type expects."""
-        own = [localized(spec[key]) for key in ("help", "hint") if isinstance(spec.get(key), dict) and spec[key]]
-        return " ".join(text for text in own if text) or str(self.default_hint(spec))
-
-    @staticmethod
-    def example(spec: Mapping) -> str:
-        """The catalog's example value of a field or an output ("" when it has none)."""
-        example = spec.get("example")
-        return example if isinstance(example, str) else ""
-
-    def parse(self, spec: Mapping, raw: str | None) -> Any:
-        """Posted text → the JSON answer (``None`` when left blank); :class:`Unparsable` if it
-        cannot be one."""
-        text = (raw or "").strip()
-        if self.full_width_input:
-            text = text.translate(_FULL_WIDTH).strip()
-        return None if text == "" else self.read(spec, text)
-
-    def read(self, spec: Mapping, text: str) -> Any:
-        """Non-blank, stripped text → the answer."""
-        return text
-
-    def form_value(self, value: Any) -> str:
-        """A stored answer as the text an input shows."""
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value)
-
-    # -- showing -------------------------------------------------------------------------------
-
-    def display(self, spec: Mapping | None, value: Any) -> str:
-        """A stored answer (or issued output) as people read it."""
-        if value is None or value == "":
-            return ""
-        if isinstance(value, bool):
-            return str(YES if value else NO)
-        if isinstance(value, list):
-            return join_list(self.display(spec, item) for item in value)
-        return str(value)
-
-    def mask(self, value: Any) -> str:
-        """The answer where personal data must not be shown whole (lists, logs)."""
-        return self.display(None, value)
 
 
 class _Text(FieldKind):

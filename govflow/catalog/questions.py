@@ -21,7 +21,8 @@ from django.forms.utils import flatatt
 from django.utils.safestring import SafeString
 
 from govflow.catalog.definition import Definition
-from govflow.catalog.fieldtypes import Unparsable, field_type
+from govflow.catalog.fieldkind import Unparsable
+from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.models import localized
 
 __all__ = ["Question", "Section", "Unparsable", "display_value", "input_id", "parse_answers", "parse_value",

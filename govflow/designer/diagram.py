@@ -23,7 +23,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from govflow.catalog.design import _after, _by_code, _steps, critical_path, step_layers
+from govflow.catalog.design import critical_path, step_layers
+from govflow.catalog.drafts import after_of, by_code, steps_of
 from govflow.catalog.models import localized
 
 __all__ = ["Box", "layout", "step_diagram"]
@@ -107,12 +108,12 @@ def layout(doc: dict, *, applicable: Iterable[str] | None = None) -> list[Box]:
     """Boxes with their column and row; ``applicable`` marks a dry run's steps."""
     steps = []
     seen: set[str] = set()
-    for step in _steps(doc):
+    for step in steps_of(doc):
         if step["procedure"] not in seen:
             seen.add(step["procedure"])
             steps.append(step)
-    procedures = _by_code(doc, "procedures")
-    departments = _by_code(doc, "departments")
+    procedures = by_code(doc, "procedures")
+    departments = by_code(doc, "departments")
     depth = step_layers(doc)
     _days, chain = critical_path(doc)
     critical = set(chain)
@@ -127,7 +128,7 @@ def layout(doc: dict, *, applicable: Iterable[str] | None = None) -> list[Box]:
         members = columns[column]
         if column:
             def centre(step: dict) -> float:
-                prereqs = [rows[p] for p in _after(step) if p in rows]
+                prereqs = [rows[p] for p in after_of(step) if p in rows]
                 return sum(prereqs) / len(prereqs) if prereqs else 0.0
 
             members = sorted(members, key=centre)  # stable: ties keep the step order
@@ -213,8 +214,8 @@ def step_diagram(doc: dict, *, applicable: Iterable[str] | None = None, title: s
     critical_edges = set(zip(chain, chain[1:], strict=False))
     arrows = []
     for box in boxes:
-        step = next((s for s in _steps(doc) if s["procedure"] == box.code), {})
-        for prerequisite in _after(step):
+        step = next((s for s in steps_of(doc) if s["procedure"] == box.code), {})
+        for prerequisite in after_of(step):
             source = by_code.get(prerequisite)
             if source is not None and source is not box:
                 arrows.append(_arrow(source, box, critical_edges))

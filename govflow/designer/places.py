@@ -19,7 +19,7 @@ from govflow.accounts.models import Membership
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Division, Office, localized
 
-from .forms import BilingualField, BilingualFormMixin, CodeMixin
+from .forms.inputs import BilingualField, BilingualFormMixin, CodeMixin
 
 
 class DivisionForm(BilingualFormMixin, forms.ModelForm):

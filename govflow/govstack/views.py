@@ -26,8 +26,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from govflow.applications import access, selectors, services
+from govflow.applications import access, selectors
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel, Document
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting, uploading
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing
 from govflow.catalog.selectors import published_one_things, visible_one_things
@@ -223,7 +224,7 @@ class ServiceApplicationsView(GovStackView):
                                                       "with POST /documents naming its fileId, then send it with "
                                                       "PUT /applications/{fileId}.")]})
         principal = _principal(request.user, body["applicant_id"])
-        app = services.application_create(user=request.user, one_thing_code=one_thing.code, data=body["data"],
+        app = drafting.application_create(user=request.user, one_thing_code=one_thing.code, data=body["data"],
                                           principal=principal, channel=Channel.API)
         return Response(_file(request, app.pk))
 
@@ -263,11 +264,11 @@ class ApplicationDetailView(GovStackView):
                                                     % {"url": unknown[0]}]})
         with transaction.atomic():
             if body["data"]:
-                services.application_update(application=app, user=request.user, data=body["data"])
+                drafting.application_update(application=app, user=request.user, data=body["data"])
             if app.status == ApplicationStatus.DRAFT:
-                services.application_submit(application=app, user=request.user)
+                submitting.application_submit(application=app, user=request.user)
             elif app.status == ApplicationStatus.CORRECTION_REQUESTED:
-                services.application_resubmit(application=app, user=request.user)
+                citizen_actions.application_resubmit(application=app, user=request.user)
         return Response(_file(request, app.pk))
 
 
@@ -290,7 +291,7 @@ class DocumentUploadView(GovStackView):
         if len(files) != 1:
             raise ValidationError({"file": [_("Upload exactly one file.")]})
         app = selectors.application_for_citizen(request.user, meta["fileId"])
-        doc = services.document_upload(application=app, user=request.user, material_code=meta["material"],
+        doc = uploading.document_upload(application=app, user=request.user, material_code=meta["material"],
                                        file=files[0], filename=files[0].name)
         return Response({"code": 200, "type": doc.content_type, "message": doc.filename,
                          "url": r.document_url(request, doc)})
@@ -367,9 +368,9 @@ class TaskCompleteView(TaskView):
         if not isinstance(decision, str) or decision not in DECISIONS:
             raise ValidationError({"data": {"decision": [_("One of: %(values)s.") % {"values": ", ".join(DECISIONS)}]}})
         if case.status == CaseStatus.QUEUED:
-            case = services.task_claim(case=case, user=request.user)
+            case = deciding.task_claim(case=case, user=request.user)
         selectors.check_may_decide(request.user, case)
-        case = services.task_complete(case=case, user=request.user, decision=DECISIONS[decision],
+        case = deciding.task_complete(case=case, user=request.user, decision=DECISIONS[decision],
                                       outputs=data.get("outputs"), comment=data.get("comment", ""),
                                       corrections=data.get("corrections"))
         app = Application.objects.select_related("version").only("id", "version__number", "version__digest") \

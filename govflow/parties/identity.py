@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from govflow.accounts.identity import IdentityRefused, claim_text, claim_true, person_sign_in
 from govflow.accounts.models import User
-from govflow.catalog.fieldtypes import is_valid_uscc
+from govflow.catalog.identifiers import is_valid_uscc
 from govflow.errors import InvalidInput
 
 from .services import normalise_uscc, organisation_from_identity

@@ -9,19 +9,18 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from govflow.accounts.models import User
 from govflow.catalog import jurisdictions
-from govflow.catalog.fieldtypes import is_valid_id_number, is_valid_phone, is_valid_uscc
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_phone, is_valid_uscc
 from govflow.catalog.models import Division, OneThing
 from govflow.errors import InvalidInput, InvalidState, NotAllowed, NotFound, UnsupportedFileType, UploadTooLarge
 from govflow.notifications.dispatch import dispatch_after_commit
 from govflow.notifications.models import OutboxKind, OutboxMessage
 from govflow.text import has_bad_text, invalid_text_message
-from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename
+from govflow.uploads import MIME_BY_TYPE, TooLarge, read_upload, sanitize_filename, save_with_file
 
 from .models import (
     Authorisation,
@@ -296,13 +295,7 @@ def authorisation_create(*, agent: Any, subject_id_number: Any, subject_name: An
                                   expires_at=expires_at, evidence_filename=sanitize_filename(evidence_filename),
                                   evidence_content_type=mime, evidence_sha256=digest,
                                   created_by=created_by or agent)
-    authorisation.evidence.save("evidence", File(evidence), save=False)
-    stored = authorisation.evidence.name
-    try:
-        authorisation.save()
-    except Exception:
-        default_storage.delete(stored)
-        raise
+    save_with_file(authorisation, "evidence", "evidence", File(evidence))
     _tell(subject, "authorisation.granted", {"agent": agent.name or agent.username,
                                              "one_thing": one_thing.code, "one_thing_name": one_thing.name,
                                              "expires_at": expires_at.isoformat(),

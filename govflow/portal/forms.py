@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from govflow.accounts.models import User
 from govflow.accounts.services import notification_languages
 from govflow.applications.models import ApplicationStatus
-from govflow.catalog.fieldtypes import ID_NUMBER_INPUT_PATTERN, PHONE_INPUT_PATTERN, is_valid_id_number, is_valid_phone
+from govflow.catalog.identifiers import ID_NUMBER_INPUT_PATTERN, PHONE_INPUT_PATTERN, is_valid_id_number, is_valid_phone
 from govflow.parties.models import AuthorisationScope, Relation
 from govflow.text import validate_single_line_text
 

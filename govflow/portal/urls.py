@@ -3,7 +3,19 @@ packages link to ``home``, ``login`` and ``application``."""
 from django.urls import path
 
 from . import oidc
-from .views import accounts, apply, claim, find, follow, offers, papers, parties, privacy, two_factor
+from .views import (
+    accounts,
+    apply,
+    claim,
+    find,
+    follow,
+    follow_actions,
+    offers,
+    papers,
+    parties,
+    privacy,
+    two_factor,
+)
 
 urlpatterns = [
     path("", find.home, name="home"),
@@ -27,13 +39,13 @@ urlpatterns = [
     # Public verification pages (no sign-in) that the papers' QR codes open.
     path("verify/<str:token>/", papers.verify_receipt, name="verify-receipt"),
     path("verify/certificates/<str:token>/", papers.verify_certificate, name="verify-certificate"),
-    path("applications/<int:pk>/correct/", follow.application_correct, name="application-correct"),
-    path("applications/<int:pk>/hand-in/", follow.application_hand_in, name="application-hand-in"),
-    path("applications/<int:pk>/withdraw/", follow.application_withdraw, name="application-withdraw"),
-    path("applications/<int:pk>/apply-again/", follow.application_apply_again, name="application-apply-again"),
-    path("applications/<int:pk>/delete/", follow.application_delete, name="application-delete"),
-    path("applications/<int:pk>/evaluate/", follow.application_evaluate, name="application-evaluate"),
-    path("applications/<int:pk>/documents/<int:doc_pk>/", follow.document_file, name="application-document"),
+    path("applications/<int:pk>/correct/", follow_actions.application_correct, name="application-correct"),
+    path("applications/<int:pk>/hand-in/", follow_actions.application_hand_in, name="application-hand-in"),
+    path("applications/<int:pk>/withdraw/", follow_actions.application_withdraw, name="application-withdraw"),
+    path("applications/<int:pk>/apply-again/", follow_actions.application_apply_again, name="application-apply-again"),
+    path("applications/<int:pk>/delete/", follow_actions.application_delete, name="application-delete"),
+    path("applications/<int:pk>/evaluate/", follow_actions.application_evaluate, name="application-evaluate"),
+    path("applications/<int:pk>/documents/<int:doc_pk>/", follow_actions.document_file, name="application-document"),
     path("offers/<int:pk>/", offers.offer_detail, name="offer"),
     path("offers/<int:pk>/accept/", offers.offer_accept, name="offer-accept"),
     path("offers/<int:pk>/decline/", offers.offer_decline, name="offer-decline"),

@@ -22,15 +22,8 @@ from govflow.applications.models import Case, CaseStatus, Evaluation
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Office, Procedure, localized
 
-from .selectors import (
-    QUEUE_ORDER,
-    SLA_DUE_SOON,
-    SLA_OVERDUE,
-    Sla,
-    SlaClock,
-    Staff,
-    waiting_text,
-)
+from .selectors import QUEUE_ORDER, Staff
+from .sla import SLA_DUE_SOON, SLA_OVERDUE, Sla, SlaClock, waiting_text
 
 
 @dataclass(frozen=True)

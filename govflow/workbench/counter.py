@@ -24,12 +24,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from govflow.applications import counter as domain
 from govflow.applications import delivery as delivery_rules
-from govflow.applications import services as app_services
 from govflow.applications.models import Application, ApplicationStatus, Document
 from govflow.applications.readiness import readiness
+from govflow.applications.services import drafting, submitting, uploading
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition, get_definition
-from govflow.catalog.fieldtypes import USCC_INPUT_PATTERN, field_type
+from govflow.catalog.fieldtypes import field_type
+from govflow.catalog.identifiers import USCC_INPUT_PATTERN
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.web import delivery_form, delivery_from_post, question_error_items, receipt_context
@@ -270,7 +271,7 @@ def counter_form(request: HttpRequest, pk: int) -> HttpResponse:
                       for c in codes if c in errors or c in missing}
         else:
             try:
-                application = app_services.application_update(application=application, user=request.user,
+                application = drafting.application_update(application=application, user=request.user,
                                                               data=parsed)
             except InvalidInput as exc:
                 data_errors = (exc.errors or {}).get("data") if isinstance(exc.errors, dict) else None
@@ -346,7 +347,7 @@ def counter_materials(request: HttpRequest, pk: int) -> HttpResponse:
             material["errors"].append(_("Choose one file to upload."))
         else:
             try:
-                app_services.document_upload(application=application, user=request.user,
+                uploading.document_upload(application=application, user=request.user,
                                              material_code=material["code"], file=upload, filename=upload.name)
             except DomainError as exc:
                 if exc.status == 404:
@@ -436,7 +437,7 @@ def counter_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     chosen = deferral_from_post(request.POST)
     try:
-        application = app_services.application_submit(
+        application = submitting.application_submit(
             application=application, user=request.user, delivery=delivery_from_post(request.POST),
             defer=chosen["defer"], accept_deferral_terms=chosen["accept"])
     except InvalidInput as exc:

@@ -13,7 +13,7 @@ from govflow.catalog.fieldtypes import FIELD_TYPES
 from govflow.catalog.models import localized
 from govflow.text import join_list
 
-from .selectors import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
+from .sla import SLA_DUE_SOON, SLA_LABELS, SLA_ON_TIME, SLA_OVERDUE
 
 COMMENT_MAX = 4000
 

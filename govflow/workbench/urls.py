@@ -1,7 +1,7 @@
 """The clerk workbench under ``/workbench/``. Task URLs use the same ids as the API's ``/tasks/{id}/``."""
 from django.urls import path
 
-from . import access_records, counter, supervision, views
+from . import access_records, counter, supervision, supervisors, verifications, views
 
 app_name = "workbench"
 
@@ -19,12 +19,12 @@ urlpatterns = [
          name="replaced-document"),
     path("tasks/<int:task_id>/deliveries/<int:delivery_id>/", views.delivery_advance, name="delivery-advance"),
     path("deliveries/", views.deliveries, name="deliveries"),
-    path("verifications/", views.verifications, name="verifications"),
-    path("verifications/<int:pk>/", views.verification, name="verification"),
-    path("verifications/<int:pk>/commitment.pdf", views.verification_pdf, name="verification-pdf"),
-    path("board/", views.board, name="board"),
-    path("board/overdue/", views.board_overdue, name="board-overdue"),
-    path("board/evaluations/<int:evaluation_id>/follow-up/", views.follow_up, name="follow-up"),
+    path("verifications/", verifications.verifications, name="verifications"),
+    path("verifications/<int:pk>/", verifications.verification, name="verification"),
+    path("verifications/<int:pk>/commitment.pdf", verifications.verification_pdf, name="verification-pdf"),
+    path("board/", supervisors.board, name="board"),
+    path("board/overdue/", supervisors.board_overdue, name="board-overdue"),
+    path("board/evaluations/<int:evaluation_id>/follow-up/", supervisors.follow_up, name="follow-up"),
     # Supervision statistics (read-only): workbench/supervision.py.
     path("stats/", supervision.stats_heatmap, name="stats"),
     path("stats/cases/", supervision.stats_cases, name="stats-cases"),

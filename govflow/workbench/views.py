@@ -1,4 +1,6 @@
-"""The clerk workbench: department queues, the task page with its decisions, the supervisor's board.
+"""The clerk workbench: department queues, the task page with its decisions (the supervisor's pages
+are :mod:`.supervisors`, commitment verifications :mod:`.verifications`, the counter
+:mod:`.counter`, statistics :mod:`.supervision`).
 
 Interface only: every read starts from an access helper or selector, every write is a call to
 ``govflow.applications.services`` (the services the API calls) or ``.services``. Every action is
@@ -20,26 +22,22 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from govflow.applications import access, commitments
+from govflow.applications import access
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services as app_services
-from govflow.applications.models import Case, CaseStatus, ContactChannel, Evaluation
+from govflow.applications.models import Case, CaseStatus
+from govflow.applications.services import deciding, delivering
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
 from govflow.errors import Busy, DomainError, InvalidInput
-from govflow.stats.selectors import channel_counts
 from govflow.web import safe_next
 
-from . import board as board_reads
-from . import selectors
-from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, FollowUpForm, QueueFilterForm, RejectForm
-from .services import evaluation_follow_up
+from . import selectors, sla, taskpage
+from .forms import DECISION_FORMS, ApproveForm, AssignForm, CorrectionForm, QueueFilterForm, RejectForm
 
 PAGE_SIZE = 50
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
@@ -93,7 +91,7 @@ def _failure(request: HttpRequest, exc: Exception, messages_by_status: dict[int,
 
 def _list_page(request: HttpRequest, queryset_for, *, template: str, title: str, mine: bool) -> HttpResponse:
     staff = request.staff
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     form = QueueFilterForm(request.GET or None,
                            procedures=selectors.procedures_of(m.department_id for m in staff.memberships))
     filters = form.filters()
@@ -131,7 +129,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @staff_required
 def next_task(request: HttpRequest) -> HttpResponse:
     """After a decision: the next task to take, so the clerk never goes hunting for it."""
-    clock = selectors.SlaClock.now()
+    clock = sla.SlaClock.now()
     queued = selectors.rows(selectors.first(selectors.department_queue(user=request.user, clock=clock), 1), clock)
     held = selectors.rows(selectors.first(selectors.held_tasks(user=request.user, clock=clock), 1), clock)
     return render(request, "workbench/next.html", _context(
@@ -142,7 +140,7 @@ def next_task(request: HttpRequest) -> HttpResponse:
 # -- one task --------------------------------------------------------------------------------------
 
 
-def _decision_forms(page: selectors.TaskPage, bound: Any = None) -> dict[str, Any]:
+def _decision_forms(page: taskpage.TaskPage, bound: Any = None) -> dict[str, Any]:
     forms = {
         "approve": ApproveForm(outputs=page.outputs_to_issue),
         "reject": RejectForm(),
@@ -153,7 +151,7 @@ def _decision_forms(page: selectors.TaskPage, bound: Any = None) -> dict[str, An
     return forms
 
 
-def _bound_decision_form(page: selectors.TaskPage, data: Any):
+def _bound_decision_form(page: taskpage.TaskPage, data: Any):
     form_class = DECISION_FORMS.get(data.get("decision"))
     if form_class is ApproveForm:
         return ApproveForm(data, outputs=page.outputs_to_issue)
@@ -164,7 +162,7 @@ def _bound_decision_form(page: selectors.TaskPage, data: Any):
     return None
 
 
-def _record_page(request: HttpRequest, case: Case, page: selectors.TaskPage) -> None:
+def _record_page(request: HttpRequest, case: Case, page: taskpage.TaskPage) -> None:
     """The task (or case) page shows the applicant, this procedure's answers and its materials."""
     access.case_read(request.user, case, interface=access.Interface.WORKBENCH,
                      fields=[a.code for a in page.answers if a.answered],
@@ -174,7 +172,7 @@ def _record_page(request: HttpRequest, case: Case, page: selectors.TaskPage) -> 
 
 def _render_task(request: HttpRequest, case: Case, *, bound: Any = None, status: int = 200) -> HttpResponse:
     staff = request.staff
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     _record_page(request, case, page)
     holds = case.status == CaseStatus.IN_REVIEW and case.owner_id == request.user.pk
     supervises = staff.supervises(case.office_id)
@@ -212,7 +210,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return redirect("workbench:task", current)
     if current is not None:  # the same task, open again since: the ordinary page
         return _render_task(request, case)
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     _record_page(request, case, page)
     return render(request, "workbench/case_closed.html", _context(
         request, title=f"{case.application.number} · {page.procedure_name}", case=case, page=page))
@@ -226,7 +224,7 @@ def delivery_advance(request: HttpRequest, task_id: int, delivery_id: int) -> Ht
     case = app_selectors.delivering_case_for_clerk(request.user, task_id)
     delivery = app_selectors.delivery_for_clerk(request.user, case, delivery_id)
     try:
-        fresh = app_services.delivery_advance(delivery=delivery, user=request.user, state=request.POST.get("state"),
+        fresh = delivering.delivery_advance(delivery=delivery, user=request.user, state=request.POST.get("state"),
                                               tracking_number=request.POST.get("tracking_number", ""))
     except InvalidInput as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {}
@@ -260,7 +258,7 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
-        case = app_services.task_claim(case=case, user=request.user)
+        case = deciding.task_claim(case=case, user=request.user)
     except DomainError as exc:
         _failure(request, exc, {403: _("You cannot handle a case of your own application."),
                                 409: _("Someone else was faster: %(number)s is already claimed.")
@@ -275,7 +273,7 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
 def release(request: HttpRequest, task_id: int) -> HttpResponse:
     case = app_selectors.task_for_clerk(request.user, task_id)
     try:
-        app_services.task_release(case=case, user=request.user)
+        deciding.task_release(case=case, user=request.user)
     except DomainError as exc:
         _failure(request, exc, {403: _("Only the holder or a supervisor can release this task."),
                                 409: _("This task is not claimed.")})
@@ -299,7 +297,7 @@ def assign(request: HttpRequest, task_id: int) -> HttpResponse:
         return redirect(back)
     assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
     try:
-        case = app_services.task_assign(case=case, user=request.user, assignee=assignee)
+        case = deciding.task_assign(case=case, user=request.user, assignee=assignee)
     except DomainError as exc:
         _failure(request, exc, {400: _("This clerk cannot take the task (not an active member of the office, "
                                        "or the applicant)."),
@@ -322,7 +320,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
     if case.status != CaseStatus.IN_REVIEW or case.owner_id != request.user.pk:
         messages.error(request, _("Only the clerk holding this task can decide it."))
         return redirect(_task_url(case))
-    page = selectors.task_page(case, clock=selectors.SlaClock.now())
+    page = taskpage.task_page(case, clock=sla.SlaClock.now())
     form = _bound_decision_form(page, request.POST)
     if form is None:
         messages.error(request, _("Choose a decision."))
@@ -338,7 +336,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
             request, title=_("Check your decision"), case=case, page=page, decision=form.DECISION,
             summary=form.summary(), hidden=hidden))
     try:
-        app_services.task_complete(case=case, user=request.user, **form.service_kwargs())
+        deciding.task_complete(case=case, user=request.user, **form.service_kwargs())
     except InvalidInput as exc:
         form.add_service_errors(exc.errors, exc.message)
         return _render_task(request, case, bound=form, status=400)
@@ -394,172 +392,6 @@ def replaced_document(request: HttpRequest, task_id: int, request_id: int, mater
     download = request.GET.get("download") == "1" or content_type not in INLINE_TYPES
     response = FileResponse(handle, content_type=content_type, as_attachment=download,
                             filename=str(info.get("filename") or "document"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-# -- supervisors ---------------------------------------------------------------------------------
-
-
-def _board_office(request: HttpRequest, *, acting: bool = False) -> tuple[board_reads.BoardOffice, list]:
-    """The office the board shows (``?office=<code>``; the first supervised one by default) and
-    every office the supervisor may choose. ``acting``: only an office they supervise (a form
-    posted from the board), never one they only oversee."""
-    if not request.staff.supervised:
-        raise PermissionDenied(_("The board is for supervisors."))
-    choices = board_reads.board_offices(request.staff)
-    wanted = request.GET.get("office") or request.POST.get("office")
-    chosen = next((c for c in choices if c.code == wanted), None) if wanted else choices[0]
-    if chosen is None or (acting and not chosen.own):
-        raise Http404("Not an office you supervise or oversee.")
-    return chosen, choices
-
-
-def _board_url(office: Any, name: str = "workbench:board") -> str:
-    return f"{reverse(name)}?{urlencode({'office': office.code})}"
-
-
-@require_safe
-@staff_required
-def board(request: HttpRequest) -> HttpResponse:
-    """The office's load, its most overdue work (the rest on the overdue page), and low ratings
-    waiting for an answer. An office the supervisor only oversees is shown read-only."""
-    chosen, choices = _board_office(request)
-    office = chosen.office
-    clock = selectors.SlaClock.now()
-    members = board_reads.board_members(office.pk)
-    labels = board_reads.procedure_labels(office.department_id)
-    procedures, clerks, total = board_reads.board_load(office.pk, clock, members, labels)
-    overdue = board_reads.overdue_cases(office.pk, clock, labels) if total.overdue else []
-    clerk_id = request.GET.get("clerk")
-    focus_clerk, held = None, []
-    if clerk_id and clerk_id.isdigit():
-        focus_clerk = next((row for row in clerks if row.key == int(clerk_id)), None)
-        if focus_clerk is not None and focus_clerk.in_review:
-            held = board_reads.held_by_clerk(office.pk, focus_clerk.key, clock, labels)
-    follow_ups, answered = board_reads.evaluations_for_follow_up(office.pk)
-    month = clock.today.replace(day=1)
-    by_channel = channel_counts(office_id=office.pk, date_from=month, date_to=clock.today)
-    return render(request, "workbench/board.html", _context(
-        request, title=_("Office board"), office=office, own=chosen.own, read_only=not chosen.own, choices=choices,
-        clock=clock,
-        procedures=procedures, clerks=clerks, total=total, overdue=overdue,
-        overdue_more=max(0, total.overdue - len(overdue)),
-        focus_clerk=focus_clerk, held=held,
-        held_more=max(0, focus_clerk.in_review - len(held)) if focus_clerk is not None else 0,
-        member_choices=members,
-        follow_ups=follow_ups, answered=answered,
-        follow_up_form=FollowUpForm(), contact_channels=ContactChannel.choices, by_channel=by_channel, month=month,
-        board_url=_board_url(office), overdue_url=_board_url(office, "workbench:board-overdue"),
-    ))
-
-
-@require_safe
-@staff_required
-def board_overdue(request: HttpRequest) -> HttpResponse:
-    """Every overdue task of the office, queued or held, most overdue first, a page at a time,
-    with the board's release and reassign on each row (read-only for an overseen office)."""
-    chosen, _choices = _board_office(request)
-    office = chosen.office
-    clock = selectors.SlaClock.now()
-    labels = board_reads.procedure_labels(office.department_id)
-    page, rows = board_reads.overdue_page(office.pk, clock, labels, request.GET.get("page"))
-    return render(request, "workbench/board_overdue.html", _context(
-        request, title=_("Overdue tasks"), office=office, own=chosen.own, read_only=not chosen.own, clock=clock,
-        page=page, rows=rows,
-        member_choices=board_reads.board_members(office.pk),
-        query=urlencode({"office": office.code}), board_url=_board_url(office),
-    ))
-
-
-@require_POST
-@staff_required
-def follow_up(request: HttpRequest, evaluation_id: int) -> HttpResponse:
-    chosen, _choices = _board_office(request, acting=True)
-    back = f"{_board_url(chosen.office)}#follow-ups"
-    if evaluation_id > 2**63 - 1:
-        raise Http404("Evaluation not found.")
-    evaluation = Evaluation(pk=evaluation_id)
-    form = FollowUpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, next(iter(form.errors.values()))[0])
-        return redirect(back)
-    c = form.cleaned_data
-    try:
-        evaluation = evaluation_follow_up(evaluation=evaluation, user=request.user, note=c["note"],
-                                          contacted=c["contacted"], contacted_at=c["contacted_at"],
-                                          channel=c["channel"])
-    except DomainError as exc:
-        _failure(request, exc, {409: _("This rating has already been answered.")})
-        return redirect(back)
-    messages.success(request, _("Your answer to the rating of %(number)s is recorded.")
-                     % {"number": evaluation.application.number})
-    return redirect(back)
-
-
-# -- 告知承诺制: verifying commitments after approval (事后核查, docs/commitments.md) ------------------
-
-
-@require_safe
-@staff_required
-def verifications(request: HttpRequest) -> HttpResponse:
-    """The commitments my offices must verify, soonest due first (``?done=1``: those checked)."""
-    done = request.GET.get("done") == "1"
-    page = Paginator(commitments.verifications_for_clerk(request.user, done=done), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    today = timezone.localdate()
-    rows = [{"pk": v.pk, "number": v.case.application.number, "material": v.material_code,
-             "procedure": v.case.procedure_code, "office": v.case.office.display_name, "due_date": v.due_date,
-             "overdue": v.outcome == "pending" and v.due_date < today, "outcome": v.get_outcome_display(),
-             "checked_at": v.checked_at} for v in page.object_list]
-    return render(request, "workbench/verifications.html", _context(
-        request, title=_("Commitments to verify"), rows=rows, page=page, done=done,
-        query="done=1" if done else ""))
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def verification(request: HttpRequest, pk: int) -> HttpResponse:
-    """One verification: the commitment, its PDF, and the outcome (true, or false with what was found)."""
-    row = commitments.verification_for_clerk(request.user, pk)
-    definition = get_definition(row.case.application.version)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            commitments.verification_complete(verification=row, user=request.user,
-                                              outcome=request.POST.get("outcome"), note=request.POST.get("note", ""))
-        except InvalidInput as exc:
-            errors = {key: [_("Say what the verification found: the applicant reads it with the revocation.")
-                            if key == "note" else _("Choose whether the commitment was true or false.")]
-                      for key in (exc.errors or {"outcome": []})}
-        except DomainError as exc:
-            _failure(request, exc, {409: _("This commitment has already been verified.")})
-            return redirect("workbench:verification", pk=row.pk)
-        else:
-            messages.success(request, _("The verification of %(number)s is recorded.")
-                             % {"number": row.case.application.number})
-            return redirect("workbench:verifications")
-    material = definition.materials.get(row.material_code, {})
-    # The commitment names the applicant and their ID number: a read of their data.
-    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, materials=[row.material_code])
-    return render(request, "workbench/verification.html", _context(
-        request, title=_("Verify a commitment"), v=row, errors=errors, note=request.POST.get("note", ""),
-        material=localized(material.get("label")) or row.material_code,
-        procedure=localized(definition.procedures.get(row.case.procedure_code, {}).get("name")),
-        text=localized(row.commitment.text), overdue=row.outcome == "pending" and row.due_date < timezone.localdate()))
-
-
-@require_safe
-@staff_required
-@xframe_options_sameorigin
-def verification_pdf(request: HttpRequest, pk: int) -> FileResponse:
-    """The signed commitment's PDF, for the clerks of the verification's office."""
-    row = commitments.verification_for_clerk(request.user, pk)
-    doc = row.commitment.document
-    access.case_read(request.user, row.case, interface=access.Interface.WORKBENCH, document=doc)
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
     response["Cache-Control"] = "private, no-store"

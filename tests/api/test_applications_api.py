@@ -6,10 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework import serializers
 
-from govflow.api.serializers import rejection_repr
-from govflow.applications import services
+from govflow.api.serializers.applications import rejection_repr
 from govflow.applications.models import Application, ApplicationStatus, Evaluation, Outcome
 from govflow.applications.remedies import rejection_notices
+from govflow.applications.services import citizen_actions, deciding
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import localized
@@ -284,10 +284,10 @@ def test_the_list_shows_each_application_as_read_one_by_one(api, citizen_alice, 
     finished = submitted(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
     for code in ("amr-licence", "psb-seal-filing", "tax-registration"):
         approve(finished, code, clerks[code.split("-")[0]])
-    services.evaluation_create(application=finished, user=citizen_alice, score=4, comment="很方便")
+    citizen_actions.evaluation_create(application=finished, user=citizen_alice, score=4, comment="很方便")
     corrected = submitted(citizen_alice, "business-startup")
-    services.task_claim(case=case_of(corrected, "amr-licence"), user=clerks["amr"])
-    services.task_complete(case=case_of(corrected, "amr-licence"), user=clerks["amr"], decision="request_correction",
+    deciding.task_claim(case=case_of(corrected, "amr-licence"), user=clerks["amr"])
+    deciding.task_complete(case=case_of(corrected, "amr-licence"), user=clerks["amr"], decision="request_correction",
                            corrections={"fields": ["registered_address"], "materials": ["premises_proof"],
                                         "message": "地址与证明不符"})
     submitted(citizen_alice, "newborn")
@@ -309,7 +309,7 @@ def test_the_application_list_costs_the_same_for_1_and_for_50(api, citizen_alice
 
     def one_more():
         app = submitted(citizen_alice, "newborn")
-        services.task_claim(case=case_of(app, "health-birth-certificate"), user=clerks["health"])
+        deciding.task_claim(case=case_of(app, "health-birth-certificate"), user=clerks["health"])
 
     draft(citizen_alice, "business-startup")
     one_more()
@@ -346,8 +346,8 @@ def test_api_language_is_chinese_only_when_asked_for(api, citizen_alice, demo_ca
 def _correction_requested(citizen, clerk, corrections):
     app = submitted(citizen, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction",
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction",
                            corrections={"message": "请更正", **corrections})
     return app
 

@@ -89,7 +89,6 @@ from viewflow.workflow.models import Task
 from govflow.accounts.models import Membership, Role, User
 from govflow.api.callbacks import signature_header
 from govflow.api.models import IdempotencyRecord, InboundEvent
-from govflow.applications import services
 from govflow.applications.models import (
     Application,
     ApplicationStatus,
@@ -107,6 +106,7 @@ from govflow.applications.models import (
     Origin,
     TimelineEntry,
 )
+from govflow.applications.services import citizen_actions, deciding
 from govflow.catalog.models import Department, OneThing, Output
 from govflow.catalog.services import import_catalog
 from govflow.notifications.models import OutboxMessage
@@ -169,13 +169,13 @@ def world_submitted(world: World) -> World:
 
 def world_claimed(world: World) -> World:
     world = world_submitted(world)
-    services.task_claim(case=Case.objects.get(pk=world.case), user=world.people["clerk"])
+    deciding.task_claim(case=Case.objects.get(pk=world.case), user=world.people["clerk"])
     return world
 
 
 def world_correction(world: World) -> World:
     world = world_claimed(world)
-    services.task_complete(case=Case.objects.get(pk=world.case), user=world.people["clerk"],
+    deciding.task_complete(case=Case.objects.get(pk=world.case), user=world.people["clerk"],
                            decision="request_correction",
                            corrections={"fields": ["registered_address"], "materials": ["premises_proof"],
                                         "message": "The premises proof does not match the address."})
@@ -220,7 +220,7 @@ def world_amr_approved(world: World) -> World:
 
 def world_withdrawn(world: World) -> World:
     world = world_submitted(world)
-    services.application_withdraw(application=world.app, user=world.people["owner"])
+    citizen_actions.application_withdraw(application=world.app, user=world.people["owner"])
     assert case_of(world.app, "amr-licence").status == CaseStatus.CANCELLED
     return world
 

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from govflow.accounts.models import Membership, User
 from govflow.api.callbacks import signature, signature_header, verify_signature
 from govflow.api.models import InboundEvent
-from govflow.applications import services
 from govflow.applications.models import ApplicationStatus, CaseStatus, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding, drafting
 from govflow.catalog.models import Department
 
 from ..stories import OUTPUTS, case_of, statuses, submitted
@@ -108,8 +108,8 @@ def test_a_case_returned_to_the_system_after_correction_can_be_decided_again(cit
     case = case_of(app, "amr-licence")
     send(case, {"decision": "request_correction", "event_id": "c-1",
                 "corrections": {"fields": ["business_scope"], "materials": [], "message": "经营范围不规范"}})
-    services.application_update(application=app, user=citizen_alice, data={"business_scope": "软件开发"})
-    services.application_resubmit(application=app, user=citizen_alice)
+    drafting.application_update(application=app, user=citizen_alice, data={"business_scope": "软件开发"})
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW and case.owner.username == "dept-amr-system"
 
@@ -294,7 +294,7 @@ def test_an_unsigned_body_that_is_not_json_is_a_401(app):
 
 def test_a_case_a_clerk_holds_is_a_409_and_keeps_the_event_id(app, clerks):
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
 
     response = send(case, approve_body())
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Delivery
+from govflow.applications.services import delivering
 
 from ..delivery_world import change_draft, register_company
 from ..stories import approve
@@ -34,7 +34,7 @@ def test_submit_with_and_without_the_delivery_choice(api, demo_catalog, citizen_
     assert body["deliveries"] == []
 
     approve(Application.objects.get(pk=app.pk), "amr-change-registration", clerks["amr"])
-    services.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="posted",
+    delivering.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="posted",
                               tracking_number="SF1234567890")
     body = client.get(f"/api/v1/applications/{app.pk}/").json()
     (licence,) = body["deliveries"]

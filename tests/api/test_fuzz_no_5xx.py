@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from knox.models import AuthToken
 
 from govflow.api.callbacks import signature_header
-from govflow.applications import services
+from govflow.applications.services import deciding
 from govflow.catalog.models import Department
 
 from ..fuzz import POSTGRES_ONLY, SETTINGS
@@ -122,7 +122,7 @@ def world(citizen_alice, clerks):
         approve(completed, procedure, clerks[procedure.split("-")[0]])
     business = submitted(citizen_alice, "business-startup")
     held = submitted(citizen_alice, "business-startup")
-    services.task_claim(case=case_of(held, "amr-licence"), user=clerks["amr"])
+    deciding.task_claim(case=case_of(held, "amr-licence"), user=clerks["amr"])
     return {
         "tokens": {"citizen": AuthToken.objects.create(user=citizen_alice)[1],
                    "clerk": AuthToken.objects.create(user=clerks["amr"])[1], "anonymous": None},

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from govflow.api.callbacks import signature_header
 from govflow.api.models import InboundEvent
-from govflow.applications import services
 from govflow.applications.models import Application, Case, Document, Evaluation
+from govflow.applications.services import citizen_actions, deciding
 from govflow.catalog.models import Department
 
 from ..factories import MembershipFactory, id_number_for
@@ -131,7 +131,7 @@ def test_hostile_evaluation_comment_is_a_400(citizen_alice, clerks, comment):
 def test_hostile_text_in_a_decision_is_a_400_and_the_case_stays(citizen_alice, clerks, body):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     response = send(client(clerks["amr"]), "post", f"/api/v1/tasks/{case.task_id}/complete/", json.dumps(body))
     assert response.status_code == 400, response.content
     errors_of(response)
@@ -283,7 +283,7 @@ def test_several_files_in_the_portal_upload_are_an_error(citizen_alice, demo_cat
 def test_hostile_decision_comment_in_the_workbench_is_a_400(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     workbench = Client(HTTP_ACCEPT_LANGUAGE="en")
     workbench.force_login(clerks["amr"])
     response = workbench.post(f"/workbench/tasks/{case.task_id}/decide/",
@@ -304,7 +304,7 @@ def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citize
     for procedure in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
                       "hrss-social-security-card"):
         approve(app, procedure, clerks[procedure.split("-")[0]])
-    evaluation = services.evaluation_create(application=app, user=citizen_alice, score=1)
+    evaluation = citizen_actions.evaluation_create(application=app, user=citizen_alice, score=1)
     supervisor = UserFactory(username="sue-health")
     MembershipFactory(user=supervisor, department=Department.objects.get(code="health"),
                               role=Role.SUPERVISOR)
@@ -320,7 +320,7 @@ def test_hostile_text_in_a_follow_up_note_is_refused_and_nothing_recorded(citize
 def test_a_next_that_is_not_a_clean_path_goes_to_the_default_page(citizen_alice, clerks, target):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     workbench = Client(HTTP_ACCEPT_LANGUAGE="en", raise_request_exception=False)
     workbench.force_login(clerks["amr"])
     response = workbench.post(f"/workbench/tasks/{case.task_id}/release/", {"next": target})

@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from govflow.accounts.models import Role, User
 from govflow.api.callbacks import signature_header
 from govflow.api.models import IdempotencyRecord, InboundEvent
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case, Document, TimelineEntry
+from govflow.applications.services import deciding, drafting, submitting
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Department, Division, Office, OneThing
 
@@ -39,8 +39,8 @@ def _queries(client, url: str, **headers) -> tuple[int, object]:
 def submitted_in(user, one_thing: str, division: str) -> Application:
     """A complete draft moved to ``division``, then submitted (its cases go to that division's offices)."""
     app = draft(user, one_thing)
-    services.application_update(application=app, user=user, division=division)
-    return services.application_submit(application=app, user=user)
+    drafting.application_update(application=app, user=user, division=division)
+    return submitting.application_submit(application=app, user=user)
 
 
 def member(username: str, office: str, role: str = Role.CLERK):
@@ -151,7 +151,7 @@ def test_creating_outside_where_the_one_thing_is_offered_is_a_400(api, citizen_a
 
 
 def test_patching_a_drafts_division_moves_it(api, citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
     url = f"/api/v1/applications/{app.pk}/"
     client = api(citizen_alice)
 
@@ -173,7 +173,7 @@ def test_patching_a_drafts_division_moves_it(api, citizen_alice, demo_catalog):
     ({}, "non_field_errors"),
 ])
 def test_a_bad_patch_is_a_400_naming_the_field_and_changes_nothing(api, citizen_alice, demo_catalog, body, field):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
     response = api(citizen_alice).patch(f"/api/v1/applications/{app.pk}/", body, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == [field]
@@ -183,7 +183,7 @@ def test_a_bad_patch_is_a_400_naming_the_field_and_changes_nothing(api, citizen_
 
 def test_moving_outside_where_the_one_thing_is_offered_is_a_400(api, citizen_alice, demo_catalog):
     _offered_only_in("newborn", XIHU)
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     response = api(citizen_alice).patch(f"/api/v1/applications/{app.pk}/", {"division": SHANGCHENG}, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == ["division"]
@@ -201,7 +201,7 @@ def test_a_submitted_application_cannot_move_409(api, citizen_alice, demo_catalo
 
 
 def test_another_citizens_draft_cannot_be_moved(api, citizen_alice, citizen_carol, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     response = api(citizen_carol).patch(f"/api/v1/applications/{app.pk}/", {"division": SHANGCHENG}, format="json")
     assert response.status_code == 404
     assert Application.objects.get(pk=app.pk).division.code == XIHU
@@ -223,7 +223,7 @@ def test_cases_show_the_office_competent_for_the_division(api, citizen_alice, de
 def test_a_submission_without_a_competent_office_is_a_400_naming_it_and_writes_nothing(api, citizen_alice,
                                                                                       demo_catalog):
     app = draft(citizen_alice, "business-startup")
-    services.application_update(application=app, user=citizen_alice, division=SHANGCHENG)
+    drafting.application_update(application=app, user=citizen_alice, division=SHANGCHENG)
     missing = Office.objects.get(code="tax-330102")
     kept = {"department": missing.department, "division": missing.division, "name": missing.name}
     missing.delete()
@@ -428,7 +428,7 @@ def test_another_offices_task_is_404_at_every_url(api, citizen_alice, demo_catal
     case = case_of(app, "amr-licence")
     assert case.office.code == PLACES[home].office
     if row.state == "held":
-        services.task_claim(case=case, user=people["clerk"])
+        deciding.task_claim(case=case, user=people["clerk"])
     scene = Scene(app=app, case=case_of(app, "amr-licence"), people=people)
     kwargs = {"data": row.body(scene), "format": "json"} if row.body else {}
 

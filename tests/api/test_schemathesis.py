@@ -64,8 +64,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from govflow.accounts.models import Role
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting
 from govflow.catalog.models import Department
 from govflow.catalog.services import import_catalog
 
@@ -154,20 +154,20 @@ def _build_world() -> World:
     # Submitted by its scenario only: the PATCH scenarios above blank an answer of complete_draft,
     # which, run first, leaves it refused (400) whatever the order the operations run in.
     ready_draft = draft(alice, "business-startup")
-    incomplete_draft = services.application_create(user=alice, one_thing_code="newborn",
+    incomplete_draft = drafting.application_create(user=alice, one_thing_code="newborn",
                                                    data={"baby_name": "小宝"})  # submit → 400
     queued = submitted(alice, "business-startup")  # amr-licence in the AMR queue
     held = submitted(alice, "business-startup")  # amr-licence held by bob
-    services.task_claim(case=case_of(held, "amr-licence"), user=bob)
+    deciding.task_claim(case=case_of(held, "amr-licence"), user=bob)
     correction = submitted(alice, "newborn")  # waiting for alice
     health = case_of(correction, "health-birth-certificate")
-    services.task_claim(case=health, user=clerks["health"])
-    services.task_complete(case=health, user=clerks["health"], decision="request_correction",
+    deciding.task_claim(case=health, user=clerks["health"])
+    deciding.task_complete(case=health, user=clerks["health"], decision="request_correction",
                            corrections={"fields": ["gestational_weeks"], "materials": ["delivery_record"],
                                         "message": "请核对孕周"})
     corrected = submitted(alice, "newborn")  # alice uploaded the marked material again: resubmit → 200
-    services.task_claim(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"])
-    services.task_complete(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"],
+    deciding.task_claim(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"])
+    deciding.task_complete(case=case_of(corrected, "health-birth-certificate"), user=clerks["health"],
                            decision="request_correction",
                            corrections={"materials": ["delivery_record"], "message": "请重新上传"})
     upload(corrected, alice, "delivery_record", PDF_BYTES + b"%new")
@@ -176,14 +176,14 @@ def _build_world() -> World:
                       "hpf-employer-account"):
         approve(completed, procedure, clerks[procedure.split("-")[0]])
     withdrawn = submitted(alice, "newborn")
-    services.application_withdraw(application=withdrawn, user=alice)
+    citizen_actions.application_withdraw(application=withdrawn, user=alice)
     elsewhere = submitted(alice, "newborn")  # in review at another department
-    services.task_claim(case=case_of(elsewhere, "health-birth-certificate"), user=clerks["health"])
+    deciding.task_claim(case=case_of(elsewhere, "health-birth-certificate"), user=clerks["health"])
     carols = [draft(carol, "newborn"), submitted(carol, "business-startup")]  # someone else's
     # handled in Shangcheng: its amr task is another office's for bob (Xihu)
     in_shangcheng = draft(alice, "business-startup")
-    services.application_update(application=in_shangcheng, user=alice, division="330102")
-    in_shangcheng = services.application_submit(application=in_shangcheng, user=alice)
+    drafting.application_update(application=in_shangcheng, user=alice, division="330102")
+    in_shangcheng = submitting.application_submit(application=in_shangcheng, user=alice)
 
     # alice is an organisation's legal representative, carol its agent; gary applies for alice, alice for carol
     acme = organisation("杭州示例科技有限公司", ACME_USCC, alice)
@@ -191,7 +191,7 @@ def _build_world() -> World:
     other = organisation("另一家公司", OTHER_USCC, CitizenFactory(username="olga"))
     garys = authorise(CitizenFactory(username="gary"), alice, one_thing="newborn")
     alices = authorise(alice, carol, one_thing="newborn")
-    for_acme = services.application_create(user=alice, one_thing_code="business-startup",
+    for_acme = drafting.application_create(user=alice, one_thing_code="business-startup",
                                            principal=principal_of(alice, f"org:{acme.pk}"))
 
     apps = [complete_draft, incomplete_draft, queued, held, correction, corrected, completed, withdrawn, elsewhere,

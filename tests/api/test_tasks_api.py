@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from govflow.applications import services
+from govflow.applications.services import deciding
 
 from ..stories import OUTPUTS, approve, case_of, submitted
 from .conftest import list_queries
@@ -134,11 +134,11 @@ def test_the_task_lists_cost_the_same_for_1_and_for_50(api, citizen_alice, clerk
     # clerk check (the clerk's department ids), count, the page's ids, those rows
     assert queued_one == queued_many <= 4, (queued_one, queued_many)
 
-    services.task_claim(case=case_of(apps[0], "health-birth-certificate"), user=clerks["health"])
+    deciding.task_claim(case=case_of(apps[0], "health-birth-certificate"), user=clerks["health"])
     held_one, body = list_queries(client, mine)
     assert body["count"] == 1
     for app in apps[1:]:
-        services.task_claim(case=case_of(app, "health-birth-certificate"), user=clerks["health"])
+        deciding.task_claim(case=case_of(app, "health-birth-certificate"), user=clerks["health"])
     held_many, body = list_queries(client, mine)
     assert body["count"] == len(body["results"]) == 50
     assert {t["owner"] for t in body["results"]} == {clerks["health"].username}

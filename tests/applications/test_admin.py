@@ -10,8 +10,9 @@ from viewflow.workflow.context import Context
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from govflow.applications import engine, services
+from govflow.applications import engine
 from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
+from govflow.applications.services import deciding
 
 from ..admin_reason import give_reason
 from ..factories import UserFactory
@@ -211,9 +212,9 @@ def test_a_stuck_review_split_is_retried_and_creates_the_review_tasks(support, c
 
     monkeypatch.setattr(engine, "route_after_review", broken)
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     with Context(propagate_exception=False):
-        services.task_complete(case=case, user=clerks["amr"], decision="approve", outputs=OUTPUTS["amr-licence"])
+        deciding.task_complete(case=case, user=clerks["amr"], decision="approve", outputs=OUTPUTS["amr-licence"])
     monkeypatch.setattr(engine, "route_after_review", real)
     task = Task.objects.get(process_id=app.process_id, status=STATUS.ERROR)
     assert Case.objects.get(application=app, procedure_code="tax-registration").status == "waiting"

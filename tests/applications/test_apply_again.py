@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Document, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting
 from govflow.catalog.models import Material, OneThing
 from govflow.catalog.services import publish_one_thing
 from govflow.errors import InvalidState, NotFound
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 def refused(citizen, clerks) -> Application:
     app = submitted(citizen, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="reject", comment="No premises.")
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="reject", comment="No premises.")
     app.refresh_from_db()
     assert (app.status, app.outcome) == ("completed", "rejected")
     return app
@@ -31,7 +31,7 @@ def refused(citizen, clerks) -> Application:
 def test_a_refused_application_starts_a_draft_with_its_answers_and_materials(citizen_alice, clerks):
     old = refused(citizen_alice, clerks)
 
-    new = services.application_apply_again(application=old, user=citizen_alice)
+    new = drafting.application_apply_again(application=old, user=citizen_alice)
 
     assert (new.status, new.number, new.previous, new.applicant) == (
         ApplicationStatus.DRAFT, None, old, citizen_alice)
@@ -47,7 +47,7 @@ def test_a_refused_application_starts_a_draft_with_its_answers_and_materials(cit
     assert entry.data["application"] == new.pk and entry.actor == citizen_alice
 
     # Submitted, the new application names where it came from; the old one is untouched.
-    submitted_new = services.application_submit(application=new, user=citizen_alice)
+    submitted_new = submitting.application_submit(application=new, user=citizen_alice)
     started = TimelineEntry.objects.get(application=submitted_new, kind="application.started_again")
     assert started.message == old.number and started.data["application"] == old.pk
     old.refresh_from_db()
@@ -60,7 +60,7 @@ def test_answers_and_materials_no_longer_valid_are_left_out(citizen_alice, clerk
     Material.objects.filter(code="articles_of_association").update(accepted_types=["png"])
     publish_one_thing(one_thing=OneThing.objects.get(code="business-startup"))
 
-    new = services.application_apply_again(application=old, user=citizen_alice)
+    new = drafting.application_apply_again(application=old, user=citizen_alice)
 
     codes = set(Document.objects.filter(application=new).values_list("material_code", flat=True))
     assert "articles_of_association" not in codes and "legal_rep_id_card" in codes
@@ -70,19 +70,19 @@ def test_only_a_refused_or_withdrawn_application_may_be_started_again_and_only_b
         citizen_alice, outsider_charlie, clerks):
     running = submitted(citizen_alice, "business-startup")
     with pytest.raises(InvalidState):
-        services.application_apply_again(application=running, user=citizen_alice)
-    services.application_withdraw(application=running, user=citizen_alice)
+        drafting.application_apply_again(application=running, user=citizen_alice)
+    citizen_actions.application_withdraw(application=running, user=citizen_alice)
     with pytest.raises(NotFound):
-        services.application_apply_again(application=running, user=outsider_charlie)
+        drafting.application_apply_again(application=running, user=outsider_charlie)
     assert Application.objects.filter(previous=running).count() == 0
-    assert services.application_apply_again(application=running, user=citizen_alice).previous == running
+    assert drafting.application_apply_again(application=running, user=citizen_alice).previous == running
 
     done = submitted(citizen_alice, "newborn")
     for code in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
                  "hrss-social-security-card"):
         approve(done, code, clerks[code.split("-")[0]])
     with pytest.raises(InvalidState):  # approved: nothing to apply for again
-        services.application_apply_again(application=done, user=citizen_alice)
+        drafting.application_apply_again(application=done, user=citizen_alice)
 
 
 def test_the_portal_button_and_the_api_call_the_service(citizen_alice, outsider_charlie, clerks):

@@ -81,9 +81,9 @@ def test_a_case_a_clerk_took_first_is_left_to_the_clerk(citizen_alice, clerks):
     app = submitted(citizen_alice, "newborn")
     approve(app, "health-birth-certificate", clerks["health"])
     approve(app, "psb-household-registration", clerks["psb"])  # no commit: the check waits in the outbox
-    from govflow.applications import services
+    from govflow.applications.services import deciding
 
-    services.task_claim(case=case_of(app, "mi-newborn-insurance"), user=clerks["mi"])
+    deciding.task_claim(case=case_of(app, "mi-newborn-insurance"), user=clerks["mi"])
     assert delivery.deliver(check_row(app).pk).status == "sent"
     assert check_row(app).result == "skipped: the case is in_review"
     assert case_of(app, "mi-newborn-insurance").owner == clerks["mi"]

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from govflow.applications import commitments, services
+from govflow.applications import commitments
 from govflow.applications.models import (
     Commitment,
     Document,
@@ -20,6 +20,7 @@ from govflow.applications.models import (
     RefusalKind,
     TimelineEntry,
 )
+from govflow.applications.services import common, drafting, submitting
 from govflow.catalog.services import import_catalog
 from govflow.errors import InvalidInput, InvalidState, NotFound
 
@@ -50,7 +51,7 @@ def test_signing_stores_the_pdf_as_the_material_and_submission_prints_the_number
     assert document.status == DocumentStatus.COMMITMENT and document.content_type == "application/pdf"
     assert document.filename == "commitment-premises_proof.pdf"
     commitment = Commitment.objects.get(document=document)
-    definition = services._definition(app)
+    definition = common.definition_of(app)
     assert commitment.text == definition.commitment_for("premises_proof")["text"]
     text = text_of(document)
     assert f"Draft #{app.pk}" in text
@@ -63,7 +64,7 @@ def test_signing_stores_the_pdf_as_the_material_and_submission_prints_the_number
     assert entry.message == "premises_proof" and entry.actor == citizen_alice
 
     first_sha = document.sha256
-    submitted = services.application_submit(application=app, user=citizen_alice)
+    submitted = submitting.application_submit(application=app, user=citizen_alice)
     document.refresh_from_db()
     assert submitted.number and document.status == DocumentStatus.COMMITMENT
     after = text_of(document)
@@ -96,7 +97,7 @@ def test_another_persons_draft_is_not_found_and_a_submitted_one_cannot_change(ci
         sign(app, citizen_carol)
     sign(app, citizen_alice)
     assert sign(app, citizen_alice).pk == Document.objects.get(application=app, material_code="premises_proof").pk
-    services.application_submit(application=app, user=citizen_alice)
+    submitting.application_submit(application=app, user=citizen_alice)
     with pytest.raises(InvalidState):
         sign(app, citizen_alice)
 
@@ -127,7 +128,7 @@ def test_a_submission_after_being_listed_is_refused_and_nothing_changes(citizen_
     document = sign(app, citizen_alice)
     RefusalEntry.objects.create(kind=RefusalKind.PERSON, identifier=citizen_alice.id_number, reason=REASON)
     with translation.override("en"), pytest.raises(InvalidInput) as raised:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert raised.value.errors["materials"] == ["premises_proof"]
     assert raised.value.errors["commitment"] == [REASON["en"]]
     app.refresh_from_db()
@@ -146,12 +147,12 @@ def test_a_commitment_only_a_step_that_no_longer_applies_offered_is_refused_at_s
     materials = {k: v for k, v in BUSINESS_MATERIALS.items() if k != "legal_rep_id_card"}
     app = draft(citizen_alice, "business-startup", materials=materials)  # has_employees: hrss applies
     sign(app, citizen_alice, material="legal_rep_id_card")
-    services.application_update(application=app, user=citizen_alice, data={"has_employees": False})
+    drafting.application_update(application=app, user=citizen_alice, data={"has_employees": False})
     with pytest.raises(InvalidInput) as raised:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert raised.value.errors["materials"] == ["legal_rep_id_card"] and "commitment" in raised.value.errors
     app.refresh_from_db()
     assert app.status == "draft" and app.number is None
     # With employees again, the commitment stands and the submission goes through.
-    services.application_update(application=app, user=citizen_alice, data={"has_employees": True})
-    assert services.application_submit(application=app, user=citizen_alice).number
+    drafting.application_update(application=app, user=citizen_alice, data={"has_employees": True})
+    assert submitting.application_submit(application=app, user=citizen_alice).number

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from govflow.applications import commitments, refusal_list, services
+from govflow.applications import commitments, refusal_list
 from govflow.applications.commitment_papers import seed
 from govflow.applications.models import (
     IssuedOutput,
@@ -18,6 +18,7 @@ from govflow.applications.models import (
     TimelineEntry,
     Verification,
 )
+from govflow.applications.services import submitting
 from govflow.catalog.commitments import sampled
 from govflow.catalog.models import Department
 from govflow.errors import InvalidInput, InvalidState, NotFound
@@ -54,7 +55,7 @@ def test_none_is_drawn_at_rate_0_nor_without_a_commitment(citizen_alice, citizen
     with_rate(0)
     approved(citizen_alice, clerks["amr"])
     with_rate(1)
-    plain = services.application_submit(
+    plain = submitting.application_submit(
         application=draft(citizen_carol, "business-startup", answers=SMALL_BUSINESS), user=citizen_carol)
     approve(plain, "amr-licence", clerks["amr"])  # the proof was uploaded: nothing to verify
     assert not Verification.objects.exists()

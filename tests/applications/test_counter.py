@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from govflow.accounts.limits import RateLimited
 from govflow.accounts.models import User
-from govflow.applications import counter, selectors, services
+from govflow.applications import counter, selectors
 from govflow.applications.models import (
     AccessRecord,
     Application,
@@ -20,6 +20,7 @@ from govflow.applications.models import (
     IssuedOutput,
     TimelineEntry,
 )
+from govflow.applications.services import deciding, drafting, submitting
 from govflow.catalog.services import import_catalog
 from govflow.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from govflow.parties.models import Organisation, OrganisationRole, OrganisationRoleKind
@@ -101,7 +102,7 @@ def test_the_history_is_read_only_through_the_recorded_selector(clerk, office, c
                                                                  django_assert_max_num_queries):
     earlier = submitted(citizen_alice, "business-startup")
     approve(earlier, "amr-licence", clerks["amr"])
-    services.application_create(user=citizen_alice, one_thing_code="newborn")  # a draft: not shown
+    drafting.application_create(user=citizen_alice, one_thing_code="newborn")  # a draft: not shown
     party = counter.counter_identify_person(clerk=clerk, office=office, id_number=citizen_alice.id_number,
                                             name=citizen_alice.name)
     assert not CounterLookup.objects.exists()  # identifying reads no file
@@ -184,7 +185,7 @@ def test_no_code_for_a_draft_nor_from_another_counter(clerk, office):
     app, _code = walk_in(clerk, office, submit=False)
     with pytest.raises(InvalidState):
         counter.counter_receipt_code(application=app, user=clerk)
-    app = services.application_submit(application=app, user=clerk)
+    app = submitting.application_submit(application=app, user=clerk)
     stranger = counter_clerk("counter-sc", counter_office("gsc-330102"))
     with pytest.raises(NotFound):
         counter.counter_receipt_code(application=app, user=stranger)
@@ -277,11 +278,11 @@ def test_an_organisations_application_is_claimed_by_a_person_acting_for_it(clerk
                                                   legal_representative_name="王晓明")
     app = counter.counter_application_start(clerk=clerk, office=office, party=party,
                                             one_thing_code="business-startup")
-    services.application_update(application=app, user=clerk,
+    drafting.application_update(application=app, user=clerk,
                                 data={k: v for k, v in BUSINESS_ANSWERS.items() if k not in app.data})
     for material, content in BUSINESS_MATERIALS.items():
         upload(app, clerk, material, content)
-    app = services.application_submit(application=app, user=clerk)
+    app = submitting.application_submit(application=app, user=clerk)
     code = counter.counter_receipt_code(application=app, user=clerk)
     OrganisationRole.objects.create(organisation=party.organisation, user=citizen_alice,
                                     role=OrganisationRoleKind.LEGAL_REPRESENTATIVE)
@@ -315,7 +316,7 @@ def test_the_counter_works_its_applications_and_another_counter_gets_404(clerk, 
     with pytest.raises(Http404):
         selectors.application_for_citizen(stranger, app.pk)
     with pytest.raises(NotFound):
-        services.application_update(application=app, user=stranger, data={})
+        drafting.application_update(application=app, user=stranger, data={})
 
 
 def test_a_counter_clerk_never_handles_cases(clerk, office):
@@ -326,7 +327,7 @@ def test_a_counter_clerk_never_handles_cases(clerk, office):
     Membership.objects.create(user=clerk, office=amr.office, role=Role.COUNTER)  # even at that office
     assert not selectors.task_queue_for_clerk(user=clerk).exists()
     with pytest.raises(NotFound):
-        services.task_claim(case=amr, user=clerk)
+        deciding.task_claim(case=amr, user=clerk)
 
 
 def test_counter_applications_are_counted_by_channel(clerk, office, citizen_alice):

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from govflow.applications import delivery as delivery_rules
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Delivery, TimelineEntry
+from govflow.applications.services import delivering, drafting, submitting
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Office
 from govflow.errors import InvalidInput, InvalidState, NotFound
@@ -49,14 +49,14 @@ def test_only_an_application_with_something_physical_asks_how_to_receive_it(citi
     assert not [c for c in codes if not c.endswith("-330106")]
 
     # Nothing physical: submitted without a choice, and a choice sent anyway is not kept.
-    startup = services.application_submit(application=startup, user=citizen_alice, delivery=POST)
+    startup = submitting.application_submit(application=startup, user=citizen_alice, delivery=POST)
     assert startup.status == ApplicationStatus.SUBMITTED and startup.delivery_method == ""
 
 
 def test_without_a_choice_the_submission_is_refused_and_nothing_changes(citizen_alice, company):
     app = change_draft(citizen_alice, company)
     with pytest.raises(InvalidInput) as refused:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert refused.value.status == 400 and set(refused.value.errors["delivery"]) == {"method"}
     unchanged(app)
 
@@ -77,13 +77,13 @@ def test_without_a_choice_the_submission_is_refused_and_nothing_changes(citizen_
 def test_an_invalid_choice_is_refused_by_key_and_nothing_changes(citizen_alice, company, choice, keys):
     app = change_draft(citizen_alice, company)
     with pytest.raises(InvalidInput) as refused:
-        services.application_submit(application=app, user=citizen_alice, delivery=choice)
+        submitting.application_submit(application=app, user=citizen_alice, delivery=choice)
     assert refused.value.status == 400 and set(refused.value.errors["delivery"]) == keys
     unchanged(app)
 
 
 def test_a_choice_is_kept_and_the_licence_goes_from_prepared_to_collected(citizen_alice, company, clerks):
-    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+    app = submitting.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=PICKUP)
     assert (app.delivery_method, app.pickup_office.code, app.delivery_address) == ("pickup", "gsc-330106", {})
     assert not Delivery.objects.filter(application=app).exists()  # nothing until approved
@@ -98,18 +98,18 @@ def test_a_choice_is_kept_and_the_licence_goes_from_prepared_to_collected(citize
     # Only the next state of its method: not posted (a pick-up), not collected before it is ready.
     for state in ("posted", "collected", "delivered"):
         with pytest.raises(InvalidState):
-            services.delivery_advance(delivery=licence, user=clerks["amr"], state=state, tracking_number="SF1234567")
+            delivering.delivery_advance(delivery=licence, user=clerks["amr"], state=state, tracking_number="SF1234567")
     with pytest.raises(InvalidInput):
-        services.delivery_advance(delivery=licence, user=clerks["amr"], state="lost")
+        delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="lost")
     assert Delivery.objects.get(pk=licence.pk).state == "preparing"
 
     before = OutboxMessage.objects.filter(application=app, event="delivery.ready").count()
-    services.delivery_advance(delivery=licence, user=clerks["amr"], state="ready")
+    delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="ready")
     assert Delivery.objects.get(pk=licence.pk).state == "ready"
     assert OutboxMessage.objects.filter(application=app, event="delivery.ready").count() == before + 1
-    services.delivery_advance(delivery=licence, user=clerks["amr"], state="collected")
+    delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="collected")
     with pytest.raises(InvalidState):  # finished
-        services.delivery_advance(delivery=licence, user=clerks["amr"], state="collected")
+        delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="collected")
     kinds = list(TimelineEntry.objects.filter(application=app, kind__startswith="delivery.")
                  .values_list("kind", "actor__username"))
     assert kinds == [("delivery.preparing", clerks["amr"].username), ("delivery.ready", clerks["amr"].username),
@@ -118,7 +118,7 @@ def test_a_choice_is_kept_and_the_licence_goes_from_prepared_to_collected(citize
 
 
 def test_a_posted_licence_needs_its_tracking_number(citizen_alice, company, clerks):
-    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+    app = submitting.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=POST)
     assert app.delivery_method == "post" and app.pickup_office is None
     assert app.delivery_address == {"recipient": "王晓明", "phone": "13800138000", "address": POST["address"]}
@@ -126,20 +126,20 @@ def test_a_posted_licence_needs_its_tracking_number(citizen_alice, company, cler
     licence = Delivery.objects.get(application=app)
     for bad in ("", "12", "SF 123 456", "顺丰123456", None):
         with pytest.raises(InvalidInput) as refused:
-            services.delivery_advance(delivery=licence, user=clerks["amr"], state="posted", tracking_number=bad)
+            delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="posted", tracking_number=bad)
         assert "tracking_number" in refused.value.errors
     assert Delivery.objects.get(pk=licence.pk).state == "preparing"
-    services.delivery_advance(delivery=licence, user=clerks["amr"], state="posted", tracking_number="SF1234567890")
+    delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="posted", tracking_number="SF1234567890")
     posted = TimelineEntry.objects.get(application=app, kind="delivery.posted")
     assert posted.message == "SF1234567890" and posted.data["tracking_number"] == "SF1234567890"
     message = OutboxMessage.objects.get(application=app, event="delivery.posted")
     assert message.payload["tracking_number"] == "SF1234567890"
-    services.delivery_advance(delivery=licence, user=clerks["amr"], state="delivered")
+    delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="delivered")
     assert Delivery.objects.get(pk=licence.pk).state == "delivered"
 
 
 def test_only_a_clerk_of_the_case_office_moves_it_on(citizen_alice, company, clerks):
-    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+    app = submitting.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=PICKUP)
     approve(app, "amr-change-registration", clerks["amr"])
     licence = Delivery.objects.get(application=app)
@@ -147,7 +147,7 @@ def test_only_a_clerk_of_the_case_office_moves_it_on(citizen_alice, company, cle
     MembershipFactory(user=shangcheng_amr, office=Office.objects.get(code="amr-330102"), role="clerk")
     for outsider in (clerks["tax"], shangcheng_amr, citizen_alice):
         with pytest.raises(NotFound):
-            services.delivery_advance(delivery=licence, user=outsider, state="ready")
+            delivering.delivery_advance(delivery=licence, user=outsider, state="ready")
     assert Delivery.objects.get(pk=licence.pk).state == "preparing"
     assert not TimelineEntry.objects.filter(application=app, kind="delivery.ready").exists()
 
@@ -155,15 +155,15 @@ def test_only_a_clerk_of_the_case_office_moves_it_on(citizen_alice, company, cle
 def test_the_choice_is_checked_at_the_division_the_submission_is_routed_to(citizen_alice, company):
     """A draft moved to Shangcheng picks up in Shangcheng, and Xihu's service hall is refused there."""
     app = change_draft(citizen_alice, company)
-    services.application_update(application=app, user=citizen_alice, division="330102")
+    drafting.application_update(application=app, user=citizen_alice, division="330102")
     app.refresh_from_db()
     offices = [o.code for o in delivery_rules.options_for_draft(app, get_definition(app.version),
                                                                 ["amr-change-registration"]).offices]
     assert "amr-330102" in offices and all(code.endswith("-330102") for code in offices)
     with pytest.raises(InvalidInput) as refused:
-        services.application_submit(application=app, user=citizen_alice, delivery=PICKUP)
+        submitting.application_submit(application=app, user=citizen_alice, delivery=PICKUP)
     assert set(refused.value.errors["delivery"]) == {"office"}
-    app = services.application_submit(application=app, user=citizen_alice,
+    app = submitting.application_submit(application=app, user=citizen_alice,
                                       delivery={"method": "pickup", "office": "amr-330102"})
     assert app.pickup_office.code == "amr-330102"
 
@@ -171,11 +171,11 @@ def test_the_choice_is_checked_at_the_division_the_submission_is_routed_to(citiz
 def test_every_state_change_has_notification_texts_in_both_languages(citizen_alice, company, clerks):
     from govflow.notifications.rendering import render
 
-    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+    app = submitting.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=PICKUP)
     approve(app, "amr-change-registration", clerks["amr"])
     licence = Delivery.objects.get(application=app)
-    services.delivery_advance(delivery=licence, user=clerks["amr"], state="ready")
+    delivering.delivery_advance(delivery=licence, user=clerks["amr"], state="ready")
     message = OutboxMessage.objects.get(application=app, event="delivery.ready")
     citizen_alice.language = "en"
     english = render(message, citizen_alice)
@@ -188,7 +188,7 @@ def test_every_state_change_has_notification_texts_in_both_languages(citizen_ali
 def test_the_admin_shows_the_choice_and_each_delivery(admin_client, citizen_alice, company, clerks):
     from django.urls import reverse
 
-    app = services.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
+    app = submitting.application_submit(application=change_draft(citizen_alice, company), user=citizen_alice,
                                       delivery=PICKUP)
     approve(app, "amr-change-registration", clerks["amr"])
     give_reason(admin_client, get_user_model().objects.get(username="admin"))

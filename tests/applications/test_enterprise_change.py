@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from govflow.applications import selectors, services
+from govflow.applications import selectors
 from govflow.applications.models import ApplicationStatus, IssuedOutput
 from govflow.applications.prefill import prefill_answers
+from govflow.applications.services import drafting, submitting
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import OneThing
 from govflow.errors import InvalidInput
@@ -40,11 +41,11 @@ def company(demo_catalog, citizen_alice):
 
 def change_application(user, company):
     principal = principal_for(user, f"org:{company.pk}")
-    app = services.application_create(user=user, one_thing_code="enterprise-change",
+    app = drafting.application_create(user=user, one_thing_code="enterprise-change",
                                       data=dict(ENTERPRISE_CHANGE_ANSWERS), principal=principal)
     for code, content in ENTERPRISE_CHANGE_MATERIALS.items():
         upload(app, user, code, content)
-    return services.application_submit(application=app, user=user, delivery=DELIVERIES["enterprise-change"])
+    return submitting.application_submit(application=app, user=user, delivery=DELIVERIES["enterprise-change"])
 
 
 def test_the_company_changes_its_details_and_tax_and_social_insurance_follow_in_parallel(
@@ -75,7 +76,7 @@ def test_the_company_changes_its_details_and_tax_and_social_insurance_follow_in_
 
 def test_a_person_cannot_apply_for_it_for_themselves(citizen_alice, company):
     with translation.override("en"), pytest.raises(InvalidInput) as refused:
-        services.application_create(user=citizen_alice, one_thing_code="enterprise-change",
+        drafting.application_create(user=citizen_alice, one_thing_code="enterprise-change",
                                     data={"uscc": ENTERPRISE_CHANGE_ANSWERS["uscc"]})
     assert refused.value.errors == {"one_thing": ["This one thing is applied for by organisations."]}
 
@@ -83,7 +84,7 @@ def test_a_person_cannot_apply_for_it_for_themselves(citizen_alice, company):
 def test_a_bad_uscc_is_refused_with_the_field_types_message(citizen_alice, company):
     principal = principal_for(citizen_alice, f"org:{company.pk}")
     with translation.override("en"), pytest.raises(InvalidInput) as refused:
-        services.application_create(user=citizen_alice, one_thing_code="enterprise-change",
+        drafting.application_create(user=citizen_alice, one_thing_code="enterprise-change",
                                     data={"uscc": "91330106MA2B7K5L10"}, principal=principal)
     assert refused.value.errors == {
         "data": {"uscc": ["Enter a valid 18-character unified social credit code."]}}

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from govflow.applications import services
 from govflow.applications.models import Application
+from govflow.applications.services import citizen_actions, deciding, drafting
 from govflow.catalog.models import CalendarDay
 
 from ..counter_story import counter_clerk, counter_office, walk_in
@@ -58,11 +58,11 @@ def test_a_friday_submission_is_promised_the_committed_days_later_and_the_date_n
         approve(app, "health-birth-certificate", clerks["health"])
     with time_machine.travel(at(2026, 12, 2, 9, 0), tick=False):
         case = case_of(app, "psb-household-registration")
-        services.task_claim(case=case, user=clerks["psb"])
-        services.task_complete(case=case, user=clerks["psb"], decision="request_correction",
+        deciding.task_claim(case=case, user=clerks["psb"])
+        deciding.task_complete(case=case, user=clerks["psb"], decision="request_correction",
                                corrections={"fields": ["household_address"], "message": "Check the address."})
     with time_machine.travel(at(2026, 12, 8, 9, 0), tick=False):
-        services.application_resubmit(application=app, user=citizen_alice)
+        citizen_actions.application_resubmit(application=app, user=citizen_alice)
         app.refresh_from_db()
         assert app.expected_finish == promised
         # Every page, every reprint, the API and the clerk's task page show the same date.
@@ -121,7 +121,7 @@ def test_the_counter_receipt_shows_the_same_stored_date(demo_catalog):
 def test_the_migration_fixes_the_date_of_applications_submitted_before(citizen_alice, demo_catalog):
     with time_machine.travel(at(2026, 11, 28, 10, 0), tick=False):  # a Saturday
         app = submitted(citizen_alice, "newborn")
-    draft_app = services.application_create(user=citizen_alice, one_thing_code="business-startup")
+    draft_app = drafting.application_create(user=citizen_alice, one_thing_code="business-startup")
     # What the old code stored: the latest case due date, moved by every change.
     Application.objects.filter(pk=app.pk).update(expected_finish=dt.date(2026, 12, 31))
     migration = importlib.import_module("govflow.applications.migrations.0014_expected_finish_and_apply_again")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from govflow.applications import services
 from govflow.applications.models import ApplicationStatus, TimelineEntry
+from govflow.applications.services import deciding, submitting
 from govflow.errors import DomainError
 from govflow.notifications.models import OutboxMessage
 
@@ -38,7 +38,7 @@ def test_twenty_simultaneous_claims_of_one_task_have_exactly_one_winner(citizen_
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
 
-    results = run_together([lambda u=u: services.task_claim(case=case, user=u) for u in clerks])
+    results = run_together([lambda u=u: deciding.task_claim(case=case, user=u) for u in clerks])
 
     winners = [r for r in results if r[0] == "ok"]
     losers = [r for r in results if r[0] == "error"]
@@ -56,13 +56,13 @@ def test_the_last_two_cases_completed_together_deliver_exactly_once(citizen_alic
     approve(app, "health-birth-certificate", clerks["health"])
     approve(app, "psb-household-registration", clerks["psb"])
     mi, hrss = case_of(app, "mi-newborn-insurance"), case_of(app, "hrss-social-security-card")
-    services.task_claim(case=mi, user=clerks["mi"])
-    services.task_claim(case=hrss, user=clerks["hrss"])
+    deciding.task_claim(case=mi, user=clerks["mi"])
+    deciding.task_claim(case=hrss, user=clerks["hrss"])
 
     results = run_together([
-        lambda: services.task_complete(case=mi, user=clerks["mi"], decision="approve",
+        lambda: deciding.task_complete(case=mi, user=clerks["mi"], decision="approve",
                                        outputs=OUTPUTS["mi-newborn-insurance"]),
-        lambda: services.task_complete(case=hrss, user=clerks["hrss"], decision="approve",
+        lambda: deciding.task_complete(case=hrss, user=clerks["hrss"], decision="approve",
                                        outputs=OUTPUTS["hrss-social-security-card"]),
     ])
 
@@ -82,7 +82,7 @@ def test_simultaneous_submissions_get_distinct_numbers(demo_catalog):
 
     people = [CitizenFactory(username=f"p{i}") for i in range(6)]
     drafts = [draft(p, "newborn") for p in people]
-    results = run_together([lambda a=a, p=p: services.application_submit(application=a, user=p)
+    results = run_together([lambda a=a, p=p: submitting.application_submit(application=a, user=p)
                             for a, p in zip(drafts, people, strict=True)])
     assert all(r[0] == "ok" for r in results), results
     numbers = {r[1].number for r in results}

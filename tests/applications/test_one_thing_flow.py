@@ -5,8 +5,8 @@ import pytest
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from govflow.applications import services
 from govflow.applications.models import ApplicationStatus, IssuedOutput, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting
 from govflow.errors import InvalidInput, InvalidState, NotAllowed
 from govflow.notifications.models import OutboxMessage
 
@@ -134,10 +134,10 @@ def test_an_unanswered_when_field_is_false_not_an_error(citizen_alice, clerks):
 def test_a_rejected_prerequisite_cancels_its_dependents(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     with pytest.raises(InvalidInput):
-        services.task_complete(case=case, user=clerks["amr"], decision="reject", comment="  ")
-    services.task_complete(case=case, user=clerks["amr"], decision="reject",
+        deciding.task_complete(case=case, user=clerks["amr"], decision="reject", comment="  ")
+    deciding.task_complete(case=case, user=clerks["amr"], decision="reject",
                            comment="企业名称与已登记企业重名（《企业名称登记管理规定》第十七条）")
     assert statuses(app) == {"amr-licence": "rejected", **{c: "cancelled" for c in STARTUP_PARALLEL}}
     app.refresh_from_db()
@@ -152,8 +152,8 @@ def test_a_rejection_after_others_approved_gives_partial_approval(citizen_alice,
     approve(app, "psb-household-registration", clerks["psb"])
     approve(app, "mi-newborn-insurance", clerks["mi"])
     case = case_of(app, "hrss-social-security-card")
-    services.task_claim(case=case, user=clerks["hrss"])
-    services.task_complete(case=case, user=clerks["hrss"], decision="reject", comment="照片不符合要求")
+    deciding.task_claim(case=case, user=clerks["hrss"])
+    deciding.task_complete(case=case, user=clerks["hrss"], decision="reject", comment="照片不符合要求")
     app.refresh_from_db()
     assert (app.status, app.outcome) == (ApplicationStatus.COMPLETED, "partially_approved")
 
@@ -162,8 +162,8 @@ def test_a_correction_loop_returns_to_the_clerk_who_asked(citizen_alice, clerks)
     app = submitted(citizen_alice, "business-startup")
     clerk = clerks["amr"]
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction",
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction",
                            corrections={"fields": ["company_name"], "materials": ["premises_proof"],
                                         "message": "名称含有禁用字词；租赁合同缺少盖章页"})
     app.refresh_from_db()
@@ -176,13 +176,13 @@ def test_a_correction_loop_returns_to_the_clerk_who_asked(citizen_alice, clerks)
 
     # Only the marked fields may change.
     with pytest.raises(InvalidInput):
-        services.application_update(application=app, user=citizen_alice, data={"business_scope": "x"})
+        drafting.application_update(application=app, user=citizen_alice, data={"business_scope": "x"})
     with pytest.raises(InvalidState):
         upload(app, citizen_alice, "articles_of_association", PDF_BYTES)
-    services.application_update(application=app, user=citizen_alice, data={"company_name": "杭州一事通科技有限公司"})
+    drafting.application_update(application=app, user=citizen_alice, data={"company_name": "杭州一事通科技有限公司"})
     upload(app, citizen_alice, "premises_proof", PDF_BYTES + b"% signed\n")
 
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.IN_PROGRESS
     case = case_of(app, "amr-licence")
@@ -190,9 +190,9 @@ def test_a_correction_loop_returns_to_the_clerk_who_asked(citizen_alice, clerks)
     assert case.task.owner == clerk and case.task.status == STATUS.ASSIGNED
     assert case.corrections == {}
     with pytest.raises(InvalidState):
-        services.application_resubmit(application=app, user=citizen_alice)
+        citizen_actions.application_resubmit(application=app, user=citizen_alice)
 
-    services.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS["amr-licence"])
+    deciding.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS["amr-licence"])
     assert statuses(app)["tax-registration"] == "queued"
     assert "case.correction_requested" in kinds(app) and "application.resubmitted" in kinds(app)
 
@@ -201,11 +201,11 @@ def test_a_resubmitted_case_goes_to_the_queue_when_its_clerk_left_the_department
     app = submitted(citizen_alice, "business-startup")
     clerk = clerks["amr"]
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction",
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction",
                            corrections={"fields": ["company_name"], "message": "请更正名称"})
     clerk.memberships.all().delete()
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case = case_of(app, "amr-licence")
     assert case.status == "queued" and case.owner is None and case.task.owner is None
 
@@ -213,8 +213,8 @@ def test_a_resubmitted_case_goes_to_the_queue_when_its_clerk_left_the_department
 def test_withdrawal_cancels_all_open_cases_and_ends_the_process(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     approve(app, "amr-licence", clerks["amr"])
-    services.task_claim(case=case_of(app, "tax-registration"), user=clerks["tax"])
-    services.application_withdraw(application=app, user=citizen_alice)
+    deciding.task_claim(case=case_of(app, "tax-registration"), user=clerks["tax"])
+    citizen_actions.application_withdraw(application=app, user=citizen_alice)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.WITHDRAWN
     assert statuses(app) == {"amr-licence": "approved", **{c: "cancelled" for c in STARTUP_PARALLEL}}
@@ -222,7 +222,7 @@ def test_withdrawal_cancels_all_open_cases_and_ends_the_process(citizen_alice, c
     assert not Task.objects.filter(process=app.process, status__in=[STATUS.NEW, STATUS.ASSIGNED]).exists()
     assert queue_codes(clerks["psb"]) == []
     with pytest.raises(InvalidState):
-        services.application_withdraw(application=app, user=citizen_alice)
+        citizen_actions.application_withdraw(application=app, user=citizen_alice)
     assert not OutboxMessage.objects.filter(application=app, event="application.completed").exists()
 
 
@@ -230,7 +230,7 @@ def test_submission_refuses_an_incomplete_application_and_changes_nothing(citize
     answers = {k: v for k, v in BUSINESS_ANSWERS.items() if k != "company_name"}
     app = draft(citizen_alice, "business-startup", answers=answers, materials={})
     with pytest.raises(InvalidInput) as info:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert "company_name" in info.value.errors["data"]
     assert "articles_of_association" in info.value.errors["materials"]
     app.refresh_from_db()
@@ -240,11 +240,11 @@ def test_submission_refuses_an_incomplete_application_and_changes_nothing(citize
 
 def test_submission_is_idempotent_with_a_key(citizen_alice, demo_catalog):
     app = draft(citizen_alice, "business-startup")
-    first = services.application_submit(application=app, user=citizen_alice, idempotency_key="k1")
-    again = services.application_submit(application=app, user=citizen_alice, idempotency_key="k1")
+    first = submitting.application_submit(application=app, user=citizen_alice, idempotency_key="k1")
+    again = submitting.application_submit(application=app, user=citizen_alice, idempotency_key="k1")
     assert again.number == first.number and app.cases.count() == 5
     with pytest.raises(InvalidState):
-        services.application_submit(application=app, user=citizen_alice, idempotency_key="k2")
+        submitting.application_submit(application=app, user=citizen_alice, idempotency_key="k2")
 
 
 def test_a_clerk_never_handles_their_own_application(clerks, supervisor_sue_amr):
@@ -253,36 +253,36 @@ def test_a_clerk_never_handles_their_own_application(clerks, supervisor_sue_amr)
     case = case_of(app, "amr-licence")
     assert case.status == "queued" and case.department.code == "amr"
     with pytest.raises(NotAllowed):
-        services.task_claim(case=case, user=clerk)
+        deciding.task_claim(case=case, user=clerk)
     with pytest.raises(InvalidInput):
-        services.task_assign(case=case, user=supervisor_sue_amr, assignee=clerk)
+        deciding.task_assign(case=case, user=supervisor_sue_amr, assignee=clerk)
     case = case_of(app, "amr-licence")
     assert (case.status, case.owner, case.task.owner) == ("queued", None, None)
     # Another clerk of the department may take it.
-    services.task_claim(case=case, user=supervisor_sue_amr)
+    deciding.task_claim(case=case, user=supervisor_sue_amr)
     assert case_of(app, "amr-licence").owner == supervisor_sue_amr
 
 
 def test_claim_is_exclusive_and_only_the_holder_decides(citizen_alice, clerk_bob_amr, clerk_dan_amr):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerk_bob_amr)
+    deciding.task_claim(case=case, user=clerk_bob_amr)
     with pytest.raises(InvalidState):
-        services.task_claim(case=case, user=clerk_dan_amr)
+        deciding.task_claim(case=case, user=clerk_dan_amr)
     with pytest.raises(NotAllowed):
-        services.task_complete(case=case, user=clerk_dan_amr, decision="approve", outputs=OUTPUTS["amr-licence"])
-    services.task_release(case=case, user=clerk_bob_amr)
-    services.task_claim(case=case, user=clerk_dan_amr)
+        deciding.task_complete(case=case, user=clerk_dan_amr, decision="approve", outputs=OUTPUTS["amr-licence"])
+    deciding.task_release(case=case, user=clerk_bob_amr)
+    deciding.task_claim(case=case, user=clerk_dan_amr)
     assert case_of(app, "amr-licence").owner == clerk_dan_amr
 
 
 def test_approval_requires_every_output_matching_its_pattern(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     for outputs in ({}, {"uscc": "not-a-code"}, {"uscc": OUTPUTS["amr-licence"]["uscc"], "extra": "1"}, "x"):
         with pytest.raises(InvalidInput):
-            services.task_complete(case=case, user=clerks["amr"], decision="approve", outputs=outputs)
+            deciding.task_complete(case=case, user=clerks["amr"], decision="approve", outputs=outputs)
     assert case_of(app, "amr-licence").status == "in_review"
     assert not IssuedOutput.objects.exists()
 
@@ -290,14 +290,14 @@ def test_approval_requires_every_output_matching_its_pattern(citizen_alice, cler
 def test_correction_codes_must_belong_to_the_procedure_and_not_to_guide_or_when_fields(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     for corrections in ({"fields": ["seal_count"], "message": "x"},  # another procedure's field
                         {"fields": ["has_employees"], "message": "x"},  # guide/when field
                         {"materials": ["employee_roster"], "message": "x"},
                         {"fields": ["company_name"], "message": ""},
                         {"fields": [], "materials": [], "message": "x"}):
         with pytest.raises(InvalidInput):
-            services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+            deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction",
                                    corrections=corrections)
     assert case_of(app, "amr-licence").status == "in_review"
 
@@ -306,11 +306,11 @@ def test_fields_an_approved_case_relied_on_cannot_be_sent_back(citizen_alice, cl
     app = submitted(citizen_alice, "business-startup")
     approve(app, "amr-licence", clerks["amr"])
     case = case_of(app, "tax-registration")
-    services.task_claim(case=case, user=clerks["tax"])
+    deciding.task_claim(case=case, user=clerks["tax"])
     with pytest.raises(InvalidInput):
-        services.task_complete(case=case, user=clerks["tax"], decision="request_correction",
+        deciding.task_complete(case=case, user=clerks["tax"], decision="request_correction",
                                corrections={"fields": ["company_name"], "message": "x"})
-    services.task_complete(case=case, user=clerks["tax"], decision="request_correction",
+    deciding.task_complete(case=case, user=clerks["tax"], decision="request_correction",
                            corrections={"fields": ["finance_contact_phone"], "message": "电话无法接通"})
     assert case_of(app, "tax-registration").status == "correction_requested"
 
@@ -318,15 +318,15 @@ def test_fields_an_approved_case_relied_on_cannot_be_sent_back(citizen_alice, cl
 def test_evaluation_only_once_and_only_when_completed(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
     with pytest.raises(InvalidState):
-        services.evaluation_create(application=app, user=citizen_alice, score=5)
+        citizen_actions.evaluation_create(application=app, user=citizen_alice, score=5)
     for code in ("amr-licence", "psb-seal-filing", "tax-registration"):
         approve(app, code, clerks[code.split("-")[0]])
     with pytest.raises(InvalidInput):
-        services.evaluation_create(application=app, user=citizen_alice, score=6)
-    evaluation = services.evaluation_create(application=app, user=citizen_alice, score=2, comment="太慢")
+        citizen_actions.evaluation_create(application=app, user=citizen_alice, score=6)
+    evaluation = citizen_actions.evaluation_create(application=app, user=citizen_alice, score=2, comment="太慢")
     assert evaluation.needs_follow_up
     with pytest.raises(InvalidState):
-        services.evaluation_create(application=app, user=citizen_alice, score=5)
+        citizen_actions.evaluation_create(application=app, user=citizen_alice, score=5)
     assert kinds(app)[-1] == "evaluation.created"
 
 
@@ -342,7 +342,7 @@ def test_a_submission_to_which_no_step_applies_is_refused(citizen_alice, demo_ca
     import_catalog(doc)
     app = draft(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
     with pytest.raises(InvalidInput) as info:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert info.value.errors["non_field_errors"]
     app.refresh_from_db()
     assert app.status == ApplicationStatus.DRAFT and not Process.objects.exists()

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from govflow.applications import commitments, selectors, services
+from govflow.applications import commitments, selectors
+from govflow.applications.services import deciding, submitting
 
 from ..commitment_story import WITHOUT_PREMISES, with_rate
 from ..stories import OUTPUTS, case_of, draft, submitted
@@ -48,14 +49,14 @@ def queries(fn) -> tuple[int, object]:
 def run_story(citizen, clerks, measure: bool) -> dict[str, list[int]]:
     app = draft(citizen, "business-startup")
     counts: dict[str, list[int]] = {"submit": [], "claim": [], "complete": [], "complete_last": []}
-    n, _ = queries(lambda: services.application_submit(application=app, user=citizen))
+    n, _ = queries(lambda: submitting.application_submit(application=app, user=citizen))
     counts["submit"].append(n)
     for index, code in enumerate(ORDER):
         clerk = clerks[code.split("-")[0]]
         case = case_of(app, code)
-        n, _ = queries(lambda: services.task_claim(case=case, user=clerk))  # noqa: B023
+        n, _ = queries(lambda: deciding.task_claim(case=case, user=clerk))  # noqa: B023
         counts["claim"].append(n)
-        n, _ = queries(lambda: services.task_complete(case=case, user=clerk, decision="approve",  # noqa: B023
+        n, _ = queries(lambda: deciding.task_complete(case=case, user=clerk, decision="approve",  # noqa: B023
                                                        outputs=OUTPUTS[code]))  # noqa: B023
         counts["complete_last" if index == len(ORDER) - 1 else "complete"].append(n)
     app.refresh_from_db()
@@ -82,7 +83,7 @@ def test_a_cold_process_costs_only_its_cache_loads_more(citizen_alice, clerks):
     app = draft(citizen_alice, "business-startup")
     invalidate_calendar_cache()
     clear_definition_cache()
-    n, _ = queries(lambda: services.application_submit(application=app, user=citizen_alice))
+    n, _ = queries(lambda: submitting.application_submit(application=app, user=citizen_alice))
     # + the calendar (1 query) + the year's first number (insert of the counter row in a savepoint: 3)
     assert n <= SUBMIT + 4
 
@@ -109,11 +110,11 @@ def test_a_commitment_costs_three_more_at_submission_and_one_insert_at_the_draw(
     n, _ = queries(lambda: commitments.commitment_sign(application=app, user=citizen_alice,
                                                        material_code="premises_proof", confirmed=True))
     assert n <= 6, n
-    n, _ = queries(lambda: services.application_submit(application=app, user=citizen_alice))
+    n, _ = queries(lambda: submitting.application_submit(application=app, user=citizen_alice))
     assert n <= SUBMIT + 3, n
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    n, _ = queries(lambda: services.task_complete(case=case, user=clerks["amr"], decision="approve",
+    deciding.task_claim(case=case, user=clerks["amr"])
+    n, _ = queries(lambda: deciding.task_complete(case=case, user=clerks["amr"], decision="approve",
                                                    outputs=OUTPUTS["amr-licence"]))
     assert n <= COMPLETE_MIDDLE + 1, n
     assert case.verifications.count() == 1

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from govflow.applications import refusal_list
 from govflow.applications.models import RefusalEntry, RefusalKind, RefusalSource
-from govflow.applications.services import application_create
+from govflow.applications.services.drafting import application_create
 from tests.factories import UserFactory, id_number_for
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from govflow.applications import services
+from govflow.applications.services import deciding
 from govflow.catalog.models import OneThing, Procedure
 from govflow.catalog.remedies import add_months
 from govflow.catalog.services import publish_one_thing
@@ -32,8 +32,8 @@ def test_months_end_on_the_same_day_or_the_last_day_of_a_shorter_month():
 
 def refuse(app, clerk, reason="出生地不在本辖区"):
     case = case_of(app, "health-birth-certificate")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="reject", comment=reason)
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="reject", comment=reason)
 
 
 def test_a_refusal_names_the_catalogs_remedies_with_their_last_days_everywhere(

@@ -7,8 +7,8 @@ import copy
 import pytest
 from django.utils import translation
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case, TimelineEntry
+from govflow.applications.services import drafting, submitting
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Division
 from govflow.catalog.services import import_catalog
@@ -81,7 +81,7 @@ def xihu_citizen(catalog):
 
 
 def apply(user, **answers) -> Application:
-    app = services.application_create(user=user, one_thing_code="company-change",
+    app = drafting.application_create(user=user, one_thing_code="company-change",
                                       data={"company_name": "杭州变更有限公司", **answers})
     assert app.division.code == "330106"
     return app
@@ -92,28 +92,28 @@ def office_of(app: Application) -> str:
 
 
 def test_the_answer_decides_where_the_application_is_handled(xihu_citizen):
-    app = services.application_submit(application=apply(xihu_citizen, company_division="330102"), user=xihu_citizen)
+    app = submitting.application_submit(application=apply(xihu_citizen, company_division="330102"), user=xihu_citizen)
     assert office_of(app) == "amr-330102"
     assert Application.objects.get(pk=app.pk).division.code == "330102"  # the routed division is kept
 
 
 def test_without_an_answer_the_chosen_division_decides(xihu_citizen):
-    app = services.application_submit(application=apply(xihu_citizen), user=xihu_citizen)
+    app = submitting.application_submit(application=apply(xihu_citizen), user=xihu_citizen)
     assert office_of(app) == "amr-330106"
     assert app.division.code == "330106"
 
 
 def test_the_answer_wins_over_a_division_chosen_on_the_draft(xihu_citizen):
     app = apply(xihu_citizen, company_division="330106")
-    services.application_update(application=app, user=xihu_citizen, division="330102")
-    app = services.application_submit(application=app, user=xihu_citizen)
+    drafting.application_update(application=app, user=xihu_citizen, division="330102")
+    app = submitting.application_submit(application=app, user=xihu_citizen)
     assert office_of(app) == "amr-330106"
 
 
 def refused(user, app: Application) -> InvalidInput:
     before = (Case.objects.count(), TimelineEntry.objects.count())
     with pytest.raises(InvalidInput) as caught:
-        services.application_submit(application=app, user=user)
+        submitting.application_submit(application=app, user=user)
     app.refresh_from_db()
     assert (app.status, app.number) == (ApplicationStatus.DRAFT, None)
     assert (Case.objects.count(), TimelineEntry.objects.count()) == before
@@ -151,22 +151,22 @@ def test_an_answer_whose_district_has_no_office_names_the_missing_one(xihu_citiz
 def test_a_draft_may_not_start_or_move_outside_the_area(xihu_citizen):
     for code in ("330203", "330000"):
         with pytest.raises(InvalidInput) as caught:
-            services.application_create(user=xihu_citizen, one_thing_code="company-change", division=code)
+            drafting.application_create(user=xihu_citizen, one_thing_code="company-change", division=code)
         assert list(caught.value.errors) == ["division"]
     app = apply(xihu_citizen)
     with pytest.raises(InvalidInput):
-        services.application_update(application=app, user=xihu_citizen, division="330203")
+        drafting.application_update(application=app, user=xihu_citizen, division="330203")
     with pytest.raises(InvalidInput):
-        services.application_update(application=app, user=xihu_citizen, division="330199")
+        drafting.application_update(application=app, user=xihu_citizen, division="330199")
     app.refresh_from_db()
     assert app.division.code == "330106"
 
 
 def test_a_citizen_living_outside_the_area_starts_at_the_one_things_division(catalog):
     ningbo = CitizenFactory(username="ningbo-founder", residence=Division.objects.get(code="330203"))
-    app = services.application_create(user=ningbo, one_thing_code="company-change", data={"company_name": "甬"})
+    app = drafting.application_create(user=ningbo, one_thing_code="company-change", data={"company_name": "甬"})
     assert app.division.code == "330100"
-    app = services.application_submit(application=services.application_update(
+    app = submitting.application_submit(application=drafting.application_update(
         application=app, user=ningbo, data={"company_division": "330106"}), user=ningbo)
     assert office_of(app) == "amr-330106"
 

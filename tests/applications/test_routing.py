@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Case, Document, TimelineEntry
+from govflow.applications.services import drafting, submitting
 from govflow.catalog import jurisdictions
 from govflow.catalog.models import Department, Division, Office
 from govflow.notifications.models import OutboxMessage
@@ -134,7 +134,7 @@ def offices_of(app: Application) -> dict[str, str]:
 def test_a_shangcheng_business_goes_to_shangcheng_offices_and_the_city_for_social_insurance(shangcheng_citizen):
     app = draft(shangcheng_citizen, "business-startup")
     assert app.division.code == SHANGCHENG  # where the applicant lives
-    app = services.application_submit(application=app, user=shangcheng_citizen)
+    app = submitting.application_submit(application=app, user=shangcheng_citizen)
     assert offices_of(app) == {
         "amr-licence": "amr-330102", "psb-seal-filing": "psb-330102", "tax-registration": "tax-330102",
         "hrss-employer-insurance": "hrss-330100",  # a city-level procedure
@@ -147,7 +147,7 @@ def test_a_shangcheng_business_goes_to_shangcheng_offices_and_the_city_for_socia
 
 
 def test_a_xihu_newborn_goes_to_xihu_and_hangzhou(citizen_alice, demo_catalog):
-    app = services.application_submit(application=draft(citizen_alice, "newborn"), user=citizen_alice)
+    app = submitting.application_submit(application=draft(citizen_alice, "newborn"), user=citizen_alice)
     assert app.division.code == XIHU  # no residence: the default division
     assert offices_of(app) == {
         "health-birth-certificate": "health-330106", "psb-household-registration": "psb-330106",
@@ -157,24 +157,24 @@ def test_a_xihu_newborn_goes_to_xihu_and_hangzhou(citizen_alice, demo_catalog):
 
 def test_the_division_chosen_on_the_draft_decides(citizen_alice, demo_catalog):
     app = draft(citizen_alice, "business-startup")
-    services.application_update(application=app, user=citizen_alice, division=SHANGCHENG)
-    app = services.application_submit(application=app, user=citizen_alice)
+    drafting.application_update(application=app, user=citizen_alice, division=SHANGCHENG)
+    app = submitting.application_submit(application=app, user=citizen_alice)
     assert offices_of(app)["amr-licence"] == "amr-330102"
 
 
 def test_an_application_of_the_city_itself_goes_to_its_city_office_or_is_refused(citizen_alice, demo_catalog):
     """Applied for at Hangzhou (no district): the county-level market regulation case goes to the
     city's own office, amr-330100; tax has no office at the city, and that refuses it."""
-    app = services.application_create(user=citizen_alice, one_thing_code="business-startup", division=HANGZHOU)
+    app = drafting.application_create(user=citizen_alice, one_thing_code="business-startup", division=HANGZHOU)
     app = draft_materials(app, citizen_alice)
     with pytest.raises(jurisdictions.NoCompetentOffice) as refused:
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert {(m.department, m.division) for m in refused.value.missing} == {
         ("psb", HANGZHOU), ("tax", HANGZHOU), ("hpf", HANGZHOU)}
     for code in ("psb", "tax", "hpf"):
         Office.objects.create(code=f"{code}-330100", department=Department.objects.get(code=code),
                               division=Division.objects.get(code=HANGZHOU), name={})
-    app = services.application_submit(application=app, user=citizen_alice)
+    app = submitting.application_submit(application=app, user=citizen_alice)
     assert offices_of(app)["amr-licence"] == "amr-330100"
     assert offices_of(app)["tax-registration"] == "tax-330100"
 
@@ -182,7 +182,7 @@ def test_an_application_of_the_city_itself_goes_to_its_city_office_or_is_refused
 def draft_materials(app: Application, user) -> Application:
     from ..stories import BUSINESS_ANSWERS, BUSINESS_MATERIALS, upload
 
-    services.application_update(application=app, user=user, data=dict(BUSINESS_ANSWERS))
+    drafting.application_update(application=app, user=user, data=dict(BUSINESS_ANSWERS))
     for code, content in BUSINESS_MATERIALS.items():
         upload(app, user, code, content)
     return Application.objects.get(pk=app.pk)
@@ -215,7 +215,7 @@ def test_a_missing_office_refuses_the_submission_and_nothing_is_written(shangche
     before = counts()
     with django_capture_on_commit_callbacks(execute=True) as callbacks, \
             CaptureQueriesContext(connection) as queries, pytest.raises(jurisdictions.NoCompetentOffice) as refused:
-        services.application_submit(application=app, user=shangcheng_citizen)
+        submitting.application_submit(application=app, user=shangcheng_citizen)
     # Refused before the first write, not rolled back after it.
     assert [q["sql"] for q in queries.captured_queries
             if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))] == []
@@ -236,8 +236,8 @@ def test_the_refused_draft_goes_through_once_the_office_is_opened(shangcheng_cit
     amr.delete()
     app = draft(shangcheng_citizen, "business-startup")
     with pytest.raises(jurisdictions.NoCompetentOffice):
-        services.application_submit(application=app, user=shangcheng_citizen)
+        submitting.application_submit(application=app, user=shangcheng_citizen)
     Office.objects.create(code="amr-330102", department=Department.objects.get(code="amr"),
                           division=Division.objects.get(code=SHANGCHENG), name={})
-    app = services.application_submit(application=app, user=shangcheng_citizen)
+    app = submitting.application_submit(application=app, user=shangcheng_citizen)
     assert app.number and offices_of(app)["amr-licence"] == "amr-330102"

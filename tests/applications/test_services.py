@@ -9,8 +9,9 @@ import time_machine
 from django.http import Http404
 from viewflow.workflow.exceptions import FlowLockFailed
 
-from govflow.applications import engine, selectors, services
+from govflow.applications import engine, selectors
 from govflow.applications.models import Application, Document, TimelineEntry
+from govflow.applications.services import citizen_actions, common, deciding, drafting, submitting, uploading
 from govflow.catalog.calendar import add_working_days
 from govflow.catalog.models import OneThing
 from govflow.errors import (
@@ -41,7 +42,7 @@ pytestmark = pytest.mark.django_db
 # -- drafts ---------------------------------------------------------------------------------
 
 def test_a_draft_starts_on_the_current_version_without_a_number(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
     one_thing = OneThing.objects.get(code="newborn")
     assert app.version_id == one_thing.current_version_id
     assert (app.status, app.number) == ("draft", None)
@@ -49,17 +50,17 @@ def test_a_draft_starts_on_the_current_version_without_a_number(citizen_alice, d
 
 def test_creating_for_an_unknown_or_unpublished_one_thing_is_refused(citizen_alice, demo_catalog):
     with pytest.raises(InvalidInput):
-        services.application_create(user=citizen_alice, one_thing_code="no-such-thing")
+        drafting.application_create(user=citizen_alice, one_thing_code="no-such-thing")
     OneThing.objects.filter(code="newborn").update(is_published=False)
     with pytest.raises(InvalidInput):
-        services.application_create(user=citizen_alice, one_thing_code="newborn")
+        drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     assert not Application.objects.exists()
 
 
 def test_update_merges_answers_and_null_removes_one(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn",
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn",
                                       data={"baby_name": "小宝", "ethnicity": "汉族"})
-    services.application_update(application=app, user=citizen_alice, data={"baby_sex": "male", "ethnicity": None})
+    drafting.application_update(application=app, user=citizen_alice, data={"baby_sex": "male", "ethnicity": None})
     app.refresh_from_db()
     assert app.data == {"baby_name": "小宝", "baby_sex": "male"}
 
@@ -75,9 +76,9 @@ def test_update_merges_answers_and_null_removes_one(citizen_alice, demo_catalog)
     ["not", "an", "object"],
 ])
 def test_invalid_answers_are_refused_and_change_nothing(citizen_alice, demo_catalog, data):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn", data={"baby_name": "小宝"})
     with pytest.raises(InvalidInput):
-        services.application_update(application=app, user=citizen_alice, data=data)
+        drafting.application_update(application=app, user=citizen_alice, data=data)
     app.refresh_from_db()
     assert app.data == {"baby_name": "小宝"}
 
@@ -85,12 +86,12 @@ def test_invalid_answers_are_refused_and_change_nothing(citizen_alice, demo_cata
 def test_only_drafts_can_be_deleted(citizen_alice, demo_catalog):
     app = draft(citizen_alice, "newborn")
     stored = [d.file.name for d in app.documents.all()]
-    services.application_delete(application=app, user=citizen_alice)
+    drafting.application_delete(application=app, user=citizen_alice)
     assert not Application.objects.filter(pk=app.pk).exists()
     assert stored and not Document.objects.exists()
     app = submitted(citizen_alice, "newborn")
     with pytest.raises(InvalidState):
-        services.application_delete(application=app, user=citizen_alice)
+        drafting.application_delete(application=app, user=citizen_alice)
 
 
 def test_another_citizens_application_does_not_exist_for_them(citizen_alice, outsider_charlie, demo_catalog):
@@ -98,9 +99,9 @@ def test_another_citizens_application_does_not_exist_for_them(citizen_alice, out
     with pytest.raises(Http404):
         selectors.application_for_citizen(outsider_charlie, app.pk)
     for call in (
-        lambda: services.application_update(application=app, user=outsider_charlie, data={"baby_name": "x"}),
-        lambda: services.application_submit(application=app, user=outsider_charlie),
-        lambda: services.application_delete(application=app, user=outsider_charlie),
+        lambda: drafting.application_update(application=app, user=outsider_charlie, data={"baby_name": "x"}),
+        lambda: submitting.application_submit(application=app, user=outsider_charlie),
+        lambda: drafting.application_delete(application=app, user=outsider_charlie),
         lambda: upload(app, outsider_charlie, "delivery_record", PDF_BYTES),
     ):
         with pytest.raises(NotFound):
@@ -116,7 +117,7 @@ def test_another_citizens_application_does_not_exist_for_them(citizen_alice, out
 def test_an_upload_is_stored_under_a_random_name_with_its_hash_and_sniffed_type(citizen_alice, demo_catalog):
     import hashlib
 
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     doc = upload(app, citizen_alice, "baby_photo", JPEG_BYTES, filename="../../etc/宝宝 照片?.jpg")
     assert doc.content_type == "image/jpeg"
     assert doc.sha256 == hashlib.sha256(JPEG_BYTES).hexdigest() and doc.size == len(JPEG_BYTES)
@@ -127,14 +128,14 @@ def test_an_upload_is_stored_under_a_random_name_with_its_hash_and_sniffed_type(
 
 
 def test_uploading_again_replaces_the_material(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     upload(app, citizen_alice, "delivery_record", PDF_BYTES)
     upload(app, citizen_alice, "delivery_record", PNG_BYTES, filename="scan.png")
     assert list(app.documents.values_list("material_code", "content_type")) == [("delivery_record", "image/png")]
 
 
 def test_a_disguised_or_unaccepted_file_is_refused(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     executable = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
     with pytest.raises(UnsupportedFileType):
         upload(app, citizen_alice, "delivery_record", executable, filename="record.pdf")
@@ -148,10 +149,10 @@ def test_a_disguised_or_unaccepted_file_is_refused(citizen_alice, demo_catalog):
 
 
 def test_an_oversized_file_is_refused(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="newborn")
+    app = drafting.application_create(user=citizen_alice, one_thing_code="newborn")
     big = io.BytesIO(JPEG_BYTES + b"\x00" * (5 * 1024 * 1024))  # baby_photo allows 5 MB
     with pytest.raises(UploadTooLarge):
-        services.document_upload(application=app, user=citizen_alice, material_code="baby_photo", file=big)
+        uploading.document_upload(application=app, user=citizen_alice, material_code="baby_photo", file=big)
     assert not app.documents.exists()
 
 
@@ -160,7 +161,7 @@ def test_materials_cannot_change_after_submission(citizen_alice, demo_catalog):
     with pytest.raises(InvalidState):
         upload(app, citizen_alice, "delivery_record", PDF_BYTES)
     with pytest.raises(InvalidState):
-        services.application_update(application=app, user=citizen_alice, data={"baby_name": "x"})
+        drafting.application_update(application=app, user=citizen_alice, data={"baby_name": "x"})
 
 
 # -- versions -------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def test_a_running_application_keeps_its_version_when_the_one_thing_changes(citi
 def test_a_draft_moves_to_the_newest_version_at_submission(citizen_alice, demo_catalog):
     app = draft(citizen_alice, "newborn")
     _publish_changed_newborn()
-    app = services.application_submit(application=app, user=citizen_alice)
+    app = submitting.application_submit(application=app, user=citizen_alice)
     assert app.version_id == OneThing.objects.get(code="newborn").current_version_id
 
 
@@ -205,7 +206,7 @@ def test_submission_is_refused_once_the_one_thing_is_unpublished(citizen_alice, 
     app = draft(citizen_alice, "newborn")
     OneThing.objects.filter(code="newborn").update(is_published=False)
     with pytest.raises(InvalidState):
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
 
 
 # -- due dates ------------------------------------------------------------------------------
@@ -228,14 +229,14 @@ def test_the_sla_clock_pauses_while_the_citizen_corrects(citizen_alice, clerks):
     with time_machine.travel(FRIDAY, tick=False):
         app = submitted(citizen_alice, "newborn")
         case = case_of(app, "health-birth-certificate")
-        services.task_claim(case=case, user=clerks["health"])
-        services.task_complete(case=case, user=clerks["health"], decision="request_correction",
+        deciding.task_claim(case=case, user=clerks["health"])
+        deciding.task_complete(case=case, user=clerks["health"], decision="request_correction",
                                corrections={"fields": ["birth_weight_kg"], "message": "体重有误"})
     before = case_of(app, "health-birth-certificate").due_date
     tuesday = FRIDAY + dt.timedelta(days=4)  # Mon and Tue spent waiting: two working days
     with time_machine.travel(tuesday, tick=False):
-        services.application_update(application=app, user=citizen_alice, data={"birth_weight_kg": "3.30"})
-        services.application_resubmit(application=app, user=citizen_alice)
+        drafting.application_update(application=app, user=citizen_alice, data={"birth_weight_kg": "3.30"})
+        citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case = case_of(app, "health-birth-certificate")
     assert case.paused_working_days == 2
     assert case.due_date == add_working_days(before, 2)
@@ -261,8 +262,8 @@ def test_every_state_change_is_on_the_timeline(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup", answers=dict(BUSINESS_ANSWERS, has_employees=False))
     approve(app, "amr-licence", clerks["amr"])
     case = case_of(app, "tax-registration")
-    services.task_claim(case=case, user=clerks["tax"])
-    services.task_release(case=case, user=clerks["tax"])
+    deciding.task_claim(case=case, user=clerks["tax"])
+    deciding.task_release(case=case, user=clerks["tax"])
     kinds = list(TimelineEntry.objects.filter(application=app).values_list("kind", flat=True))
     assert kinds == ["application.submitted", "case.queued", "case.claimed", "case.approved",
                      "case.queued", "case.queued", "case.claimed", "case.released"]
@@ -281,7 +282,7 @@ def test_clerk_task_access_is_limited_to_their_departments(citizen_alice, clerks
     with pytest.raises(Http404):
         selectors.task_for_clerk(clerks["tax"], case.task_id)
     with pytest.raises(NotFound):
-        services.task_claim(case=case, user=clerks["tax"])
+        deciding.task_claim(case=case, user=clerks["tax"])
     with pytest.raises(Http404):
         selectors.task_for_clerk(citizen_alice, case.task_id)
 
@@ -330,7 +331,7 @@ def test_case_changes_are_queued_for_a_department_system_with_a_webhook(citizen_
 
 
 def test_a_lock_the_engine_cannot_take_is_the_domains_busy():
-    @services._engine_step
+    @common.engine_step
     def moves_the_workflow():
         raise FlowLockFailed("Lock failed")
 
@@ -348,8 +349,8 @@ def test_a_correction_keeps_what_its_marked_answers_and_first_replaced_file_were
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
     original = Document.objects.get(application=app, material_code="premises_proof")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction",
                            corrections={"fields": ["company_name"], "materials": ["premises_proof"],
                                         "message": "名称有误"})
     request = case.correction_requests.get()
@@ -367,5 +368,5 @@ def test_a_correction_keeps_what_its_marked_answers_and_first_replaced_file_were
     assert default_storage.exists(original.file.name)  # kept for the clerk
     assert not default_storage.exists(first.file.name)  # the round's own intermediate file is not
     assert selectors.answered_correction(case) is None  # not answered yet
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     assert selectors.answered_correction(case).pk == request.pk

@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from govflow.applications import services, sla
+from govflow.applications import sla
 from govflow.applications.models import CaseStatus, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import Department
 from govflow.notifications.models import OutboxMessage
@@ -81,7 +82,7 @@ def test_a_case_is_warned_once_and_escalated_once_across_a_weekend_and_a_holiday
     with time_machine.travel(THURSDAY, tick=False):
         app = submitted(citizen_alice, "business-startup")
         case = case_of(app, "amr-licence")
-        services.task_claim(case=case, user=bob)
+        deciding.task_claim(case=case, user=bob)
     case.refresh_from_db()
     # Fri 25 (Mid-Autumn), Sat 26 and Sun 27 are no working days: Mon 28 is the first, Tue 29 the second.
     assert case.due_date == date(2026, 9, 29)
@@ -117,14 +118,14 @@ def test_a_case_waiting_for_the_citizen_is_neither_warned_nor_escalated(citizen_
     with time_machine.travel(THURSDAY, tick=False):
         app = submitted(citizen_alice, "business-startup")
         case = case_of(app, "amr-licence")
-        services.task_claim(case=case, user=bob)
-        services.task_complete(case=case, user=bob, decision="request_correction",
+        deciding.task_claim(case=case, user=bob)
+        deciding.task_complete(case=case, user=bob, decision="request_correction",
                                corrections={"fields": ["company_name"], "message": "请核对企业名称"})
 
     assert run_sweeps(THURSDAY, datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI)) == []
 
     with time_machine.travel(datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.application_resubmit(application=app, user=citizen_alice)
+        citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case.refresh_from_db()
     # Paused Mon 28 – Fri 9 Oct: 5 working days (Sep 28, 29, 30, Oct 8, 9) move the due date from
     # Tue 29 Sep to Mon 12 Oct (Sat 10 Oct is a make-up working day).
@@ -137,15 +138,15 @@ def test_an_escalated_case_stays_escalated_once_until_its_due_date_moves(citizen
     with time_machine.travel(THURSDAY, tick=False):
         app = submitted(citizen_alice, "business-startup")
         case = case_of(app, "amr-licence")
-        services.task_claim(case=case, user=bob)
+        deciding.task_claim(case=case, user=bob)
     run_sweeps(THURSDAY, datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI))
     case.refresh_from_db()
     assert case.escalated_at is not None
     with time_machine.travel(datetime(2026, 9, 30, 11, 0, tzinfo=SHANGHAI), tick=False):
-        services.task_complete(case=case, user=bob, decision="request_correction",
+        deciding.task_complete(case=case, user=bob, decision="request_correction",
                                corrections={"fields": ["company_name"], "message": "请核对企业名称"})
     with time_machine.travel(datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI), tick=False):
-        services.application_resubmit(application=app, user=citizen_alice)
+        citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case.refresh_from_db()
     # The pause (Oct 8) moved the due date by one working day: still overdue, not escalated again.
     assert case.due_date == date(2026, 9, 30) and case.escalated_at is not None

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding
 from govflow.applications.states import state_label, state_of
 
 from ..stories import approve, case_of, submitted
@@ -34,7 +34,7 @@ def portal(user) -> Client:
 
 def test_a_withdrawn_application_reads_withdrawn_and_its_cases_cancelled_everywhere(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
-    services.application_withdraw(application=app, user=citizen_alice)
+    citizen_actions.application_withdraw(application=app, user=citizen_alice)
 
     listing = portal(citizen_alice).get(reverse("applications")).content.decode()
     status = portal(citizen_alice).get(reverse("application", args=[app.pk])).content.decode()
@@ -56,8 +56,8 @@ def test_a_withdrawn_application_reads_withdrawn_and_its_cases_cancelled_everywh
 def test_a_rejected_application_is_rejected_not_finished_as_if_done_well(citizen_alice, clerks):
     app = submitted(citizen_alice, "newborn")
     case = case_of(app, "health-birth-certificate")
-    services.task_claim(case=case, user=clerks["health"])
-    services.task_complete(case=case, user=clerks["health"], decision="reject", comment="Not born here.")
+    deciding.task_claim(case=case, user=clerks["health"])
+    deciding.task_complete(case=case, user=clerks["health"], decision="reject", comment="Not born here.")
 
     with translation.override("en"):
         client = Client(HTTP_ACCEPT_LANGUAGE="en")

@@ -65,14 +65,14 @@ def test_a_reassignment_is_its_own_kind_by_the_supervisor_from_and_to_and_the_ap
     from django.test import Client
     from django.urls import reverse
 
-    from govflow.applications import services
+    from govflow.applications.services import deciding
 
     from ..stories import case_of
 
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_assign(case=case, user=supervisor_sue_amr, assignee=clerk_dan_amr)
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_assign(case=case, user=supervisor_sue_amr, assignee=clerk_dan_amr)
 
     entries = list(TimelineEntry.objects.filter(application=app, case=case).order_by("at", "id"))
     assert [e.kind for e in entries] == ["case.queued", "case.claimed", "case.reassigned"]
@@ -98,12 +98,12 @@ def test_a_reassignment_is_its_own_kind_by_the_supervisor_from_and_to_and_the_ap
 @pytest.mark.django_db
 def test_an_unclaimed_task_given_to_a_clerk_reads_as_the_review_starting(citizen_alice, clerk_dan_amr,
                                                                        supervisor_sue_amr):
-    from govflow.applications import services
+    from govflow.applications.services import deciding
 
     from ..stories import case_of
 
     app = submitted(citizen_alice, "business-startup")
-    services.task_assign(case=case_of(app, "amr-licence"), user=supervisor_sue_amr, assignee=clerk_dan_amr)
+    deciding.task_assign(case=case_of(app, "amr-licence"), user=supervisor_sue_amr, assignee=clerk_dan_amr)
     entry = TimelineEntry.objects.get(application=app, kind="case.reassigned")
     assert entry.data["from"] is None
     with translation.override("en"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from viewflow.workflow.models import Process, Task
 
-from govflow.applications import services
 from govflow.applications.models import Application, Case, TimelineEntry
+from govflow.applications.services import drafting, submitting
 from govflow.bench import floor
 from govflow.bench.data import BUSINESS_ANSWERS
 from govflow.bench.measure import Samples, percentile
@@ -36,12 +36,12 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def test_the_floor_writes_the_same_rows_as_a_real_submission(citizen_alice, demo_catalog):
-    app = services.application_create(user=citizen_alice, one_thing_code="business-startup",
+    app = drafting.application_create(user=citizen_alice, one_thing_code="business-startup",
                                       data=dict(BUSINESS_ANSWERS))
     for code, content in BUSINESS_MATERIALS.items():
         upload(app, citizen_alice, code, content)
     before = rows()
-    services.application_submit(application=app, user=citizen_alice)
+    submitting.application_submit(application=app, user=citizen_alice)
     real = delta(before, rows())
     assert real["cases"] == 5  # the bench's answers make every step apply
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from jsonschema import Draft202012Validator
 
 from govflow.catalog.definition import Definition, DefinitionError, get_definition
-from govflow.catalog.fieldtypes import id_number_check_char, is_valid_id_number, is_valid_phone
+from govflow.catalog.identifiers import id_number_check_char, is_valid_id_number, is_valid_phone
 from govflow.catalog.models import OneThingVersion
 
 DEMO = json.loads((Path(__file__).resolve().parents[2] / "govflow/catalog/demo_catalog.json").read_text("utf-8"))

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils import translation
 
-from govflow.catalog import design, services
+from govflow.catalog import design, diff, services
 from govflow.catalog.io import CatalogValidationError
 from govflow.catalog.models import OneThing, OneThingVersion, Step
 from govflow.catalog.services import build_snapshot
@@ -162,7 +162,7 @@ def test_the_diff_says_what_changed_in_words():
     procedure["materials"][-1]["required"] = True
     procedure["outputs"][0]["pattern"] = "^[0-9A-Z]{18}$"
 
-    changes = {(c.kind, c.subject, c.text) for c in design.diff_documents(old, new)}
+    changes = {(c.kind, c.subject, c.text) for c in diff.diff_documents(old, new)}
 
     # Things by their labels and keys by the designer's words, never a bare code or key (issue 17)
     assert ("changed", "One thing", "committed working days: 3 → 2") in changes
@@ -173,8 +173,8 @@ def test_the_diff_says_what_changed_in_words():
             "materials: Power of attorney for an agent is now required") in changes
     assert any(subject == "Output Unified social credit code" and text.startswith("format (pattern):")
                for _k, subject, text in changes)
-    assert design.diff_documents(old, copy.deepcopy(old)) == []
-    assert {c.text for c in design.diff_documents(None, old) if c.subject.startswith("Step")} == {"added"}
+    assert diff.diff_documents(old, copy.deepcopy(old)) == []
+    assert {c.text for c in diff.diff_documents(None, old) if c.subject.startswith("Step")} == {"added"}
 
 
 def test_the_diff_says_when_what_people_see_of_the_catalog_changed():
@@ -187,7 +187,7 @@ def test_the_diff_says_when_what_people_see_of_the_catalog_changed():
     next(f for f in new["fields"] if f["code"] == "company_name")["hint"] = {"en": "The full name."}
 
     with translation.override("en"):  # things by their names, as the administrator reads them
-        changes = {(c.subject, c.text.split(":")[0]) for c in design.diff_documents(old, new)}
+        changes = {(c.subject, c.text.split(":")[0]) for c in diff.diff_documents(old, new)}
 
     assert {("One thing", "keywords"), ("Procedure Business licence registration", "fees"),
             ("Output Unified social credit code", "example"), ("Field Company name", "hint")} <= changes

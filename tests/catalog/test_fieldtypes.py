@@ -10,17 +10,9 @@ from django.utils import translation
 
 from govflow.accounts.models import mask_id_number
 from govflow.catalog.definition import Definition
-from govflow.catalog.fieldtypes import (
-    FIELD_TYPES,
-    OUTPUT_TYPES,
-    Unparsable,
-    field_type,
-    is_valid_id_number,
-    is_valid_phone,
-    is_valid_uscc,
-    mask_middle,
-    types_with,
-)
+from govflow.catalog.fieldkind import Unparsable
+from govflow.catalog.fieldtypes import FIELD_TYPES, OUTPUT_TYPES, field_type, types_with
+from govflow.catalog.identifiers import is_valid_id_number, is_valid_phone, is_valid_uscc, mask_middle
 from govflow.catalog.models import Field, FieldType
 from govflow.notifications.channels import mask_phone
 

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govflow.catalog.fieldtypes import (
+from govflow.catalog.identifiers import (
     USCC_CHARS,
     id_number_check_char,
     is_valid_id_number,

@@ -854,7 +854,8 @@ def test_jpg_is_accepted_as_jpeg_and_a_second_spelling_is_a_duplicate():
 
 @pytest.mark.django_db
 def test_an_imported_jpg_is_stored_and_exported_as_jpeg_and_importing_it_again_changes_nothing(citizen_alice):
-    from govflow.applications.services import application_create, document_upload
+    from govflow.applications.services.drafting import application_create
+    from govflow.applications.services.uploading import document_upload
 
     doc = example_document()
     doc["materials"][0]["accepted_types"] = ["jpg", "pdf"]

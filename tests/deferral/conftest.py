@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from govflow.applications import services
+from govflow.applications.services import submitting
 from govflow.catalog.models import OneThing, Procedure
 from govflow.catalog.services import publish_one_thing
 
@@ -25,7 +25,7 @@ def newborn_draft(user):
 
 
 def submit_deferring(app, user, **kwargs):
-    return services.application_submit(application=app, user=user, defer=["delivery_record"],
+    return submitting.application_submit(application=app, user=user, defer=["delivery_record"],
                                        accept_deferral_terms=True, **kwargs)
 
 

@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from govflow.applications import counter, deferral, refusal_list, services
+from govflow.applications import counter, deferral, refusal_list
 from govflow.applications.models import Application, ApplicationStatus, Document, DocumentStatus, TimelineEntry
+from govflow.applications.services import drafting, uploading
 
 from ..counter_story import WALK_IN_ID, WALK_IN_NAME, counter_clerk, counter_office
 from ..stories import NEWBORN_ANSWERS
@@ -36,10 +37,10 @@ def _walk_in_newborn(clerk):
     party = counter.counter_identify_person(clerk=clerk, office=office, id_number=WALK_IN_ID, name=WALK_IN_NAME,
                                             phone="13812345678")
     app = counter.counter_application_start(clerk=clerk, office=office, party=party, one_thing_code="newborn")
-    app = services.application_update(application=app, user=clerk,
+    app = drafting.application_update(application=app, user=clerk,
                                       data={k: v for k, v in NEWBORN_ANSWERS.items() if k not in app.data})
     for code, content in WITHOUT_DELIVERY_RECORD.items():
-        services.document_upload(application=app, user=clerk, material_code=code, file=io.BytesIO(content),
+        uploading.document_upload(application=app, user=clerk, material_code=code, file=io.BytesIO(content),
                                  filename=f"{code}.pdf")
     return app
 

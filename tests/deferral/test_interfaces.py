@@ -11,8 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from govflow.applications import deferral, deferral_sweep, refusal_list, services
+from govflow.applications import deferral, deferral_sweep, refusal_list
 from govflow.applications.models import Application, ApplicationStatus, Case, Document, DocumentStatus
+from govflow.applications.services import deciding
 
 from ..api.conftest import client_for
 from ..stories import OUTPUTS, PDF_BYTES, case_of
@@ -177,7 +178,7 @@ def test_the_task_page_shows_the_deferred_material_and_the_conditional_approval(
                                                                                 demo_catalog, frozen):
     app = submit_deferring(newborn_draft(citizen_alice), citizen_alice)
     case = case_of(app, BIRTH)
-    services.task_claim(case=case, user=clerks["health"])
+    deciding.task_claim(case=case, user=clerks["health"])
     body = _page(clerks["health"]).get(reverse("workbench:task", args=[case.task_id])).content.decode()
     due = Document.objects.get(application=app, material_code="delivery_record").due_date.isoformat()
     assert f"to follow by {due}" in body
@@ -191,7 +192,7 @@ def test_the_queue_and_the_task_page_flag_a_material_overdue(citizen_alice, cler
     case = case_of(app, BIRTH)
     # Held by the clerk: the sweep flags it and leaves the decision to them (only a refusal now).
     with time_machine.travel(THURSDAY, tick=False):
-        services.task_claim(case=case, user=clerks["health"])
+        deciding.task_claim(case=case, user=clerks["health"])
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     with time_machine.travel(THURSDAY + (due - THURSDAY.date()) + timedelta(days=1), tick=False):
         deferral_sweep.sweep()
@@ -205,7 +206,7 @@ def test_the_queue_and_the_task_page_flag_a_material_overdue(citizen_alice, cler
 def test_the_task_page_budget_is_unchanged_with_a_deferred_material(citizen_alice, clerks, demo_catalog, frozen):
     app = submit_deferring(newborn_draft(citizen_alice), citizen_alice)
     case = case_of(app, BIRTH)
-    services.task_claim(case=case, user=clerks["health"])
+    deciding.task_claim(case=case, user=clerks["health"])
     client = _page(clerks["health"])
     url = reverse("workbench:task", args=[case.task_id])
     client.get(url)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import translation
 
-from govflow.applications import deferral, refusal_list, services
+from govflow.applications import deferral, refusal_list
 from govflow.applications.models import (
     Application,
     ApplicationStatus,
@@ -18,6 +18,7 @@ from govflow.applications.models import (
     DocumentStatus,
     TimelineEntry,
 )
+from govflow.applications.services import deciding, submitting, uploading
 from govflow.catalog.calendar import add_working_days
 from govflow.errors import InvalidInput, InvalidState, NotFound
 from govflow.notifications.models import OutboxMessage
@@ -52,7 +53,7 @@ def test_submitting_with_the_delivery_record_to_follow_records_it_due_in_five_wo
 def test_without_accepting_the_terms_nothing_is_written(citizen_alice, demo_catalog):
     app = newborn_draft(citizen_alice)
     with pytest.raises(InvalidInput) as exc:
-        services.application_submit(application=app, user=citizen_alice, defer=["delivery_record"])
+        submitting.application_submit(application=app, user=citizen_alice, defer=["delivery_record"])
     assert "accept_deferral_terms" in exc.value.errors
     app.refresh_from_db()
     assert app.status == ApplicationStatus.DRAFT
@@ -65,7 +66,7 @@ def test_a_material_that_is_not_deferrable_cannot_be_left_out(citizen_alice, dem
                  if k != "mother_id_card"}
     app = draft(citizen_alice, "newborn", materials=materials)
     with pytest.raises(InvalidInput) as exc:
-        services.application_submit(application=app, user=citizen_alice, defer=["mother_id_card"],
+        submitting.application_submit(application=app, user=citizen_alice, defer=["mother_id_card"],
                                     accept_deferral_terms=True)
     assert "mother_id_card" in " ".join(exc.value.errors["defer"])
     assert Application.objects.get(pk=app.pk).status == ApplicationStatus.DRAFT
@@ -75,13 +76,13 @@ def test_a_material_that_is_not_deferrable_cannot_be_left_out(citizen_alice, dem
 def test_a_wrong_shape_is_a_clear_refusal(citizen_alice, demo_catalog, defer):
     app = newborn_draft(citizen_alice)
     with pytest.raises(InvalidInput) as exc:
-        services.application_submit(application=app, user=citizen_alice, defer=defer, accept_deferral_terms=True)
+        submitting.application_submit(application=app, user=citizen_alice, defer=defer, accept_deferral_terms=True)
     assert "defer" in exc.value.errors
 
 
 def test_leaving_it_out_without_deferring_is_incomplete(citizen_alice, demo_catalog):
     with pytest.raises(InvalidInput) as exc:
-        services.application_submit(application=newborn_draft(citizen_alice), user=citizen_alice)
+        submitting.application_submit(application=newborn_draft(citizen_alice), user=citizen_alice)
     assert "delivery_record" in exc.value.errors["materials"]
 
 
@@ -97,14 +98,14 @@ def test_an_applicant_on_the_refusal_list_is_refused_with_the_reason_and_nothing
     assert not Case.objects.filter(application=app).exists()
     assert not TimelineEntry.objects.filter(application=app).exists()
     # With every material they apply the ordinary way.
-    services.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
+    uploading.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
                              file=io.BytesIO(PDF_BYTES), filename="record.pdf")
-    services.application_submit(application=app, user=citizen_alice)
+    submitting.application_submit(application=app, user=citizen_alice)
     assert Application.objects.get(pk=app.pk).status != ApplicationStatus.DRAFT
 
 
 def _hand_in(app, user):
-    return services.document_upload(application=app, user=user, material_code="delivery_record",
+    return uploading.document_upload(application=app, user=user, material_code="delivery_record",
                                     file=io.BytesIO(PDF_BYTES), filename="record.pdf")
 
 
@@ -143,12 +144,12 @@ def test_someone_else_cannot_hand_it_in(citizen_alice, citizen_carol, demo_catal
 
 def _claim(app, clerk):
     case = case_of(app, BIRTH)
-    services.task_claim(case=case, user=clerk)
+    deciding.task_claim(case=case, user=clerk)
     return case
 
 
 def _approve(case, clerk):
-    return services.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS[BIRTH], comment="ok")
+    return deciding.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS[BIRTH], comment="ok")
 
 
 def test_the_demo_allows_a_conditional_approval_recorded_as_such(citizen_alice, clerks, demo_catalog, frozen):

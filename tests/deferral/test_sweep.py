@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from govflow.applications import deferral_sweep, services
+from govflow.applications import deferral_sweep
 from govflow.applications.models import CaseStatus, Document, IssuedOutput, TimelineEntry
+from govflow.applications.services import deciding, drafting, uploading
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidState
 from govflow.notifications.models import OutboxMessage
@@ -80,7 +81,7 @@ def test_a_material_handed_in_in_time_is_never_overdue(citizen_alice, demo_catal
     app = _submitted(citizen_alice)
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     with time_machine.travel(_at(due, 16), tick=False):
-        services.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
+        uploading.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
                                  file=io.BytesIO(PDF_BYTES), filename="r.pdf")
     happened = run_sweeps(_at(due, 17), _at(due + timedelta(days=5)))
     assert happened == []
@@ -91,7 +92,7 @@ def test_a_case_a_clerk_holds_is_flagged_and_may_then_only_be_refused(citizen_al
     app = _submitted(citizen_alice)
     case = case_of(app, BIRTH)
     with time_machine.travel(THURSDAY, tick=False):
-        services.task_claim(case=case, user=clerks["health"])
+        deciding.task_claim(case=case, user=clerks["health"])
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     happened = run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=3)))
     assert [k for _d, k in happened] == ["overdue"]
@@ -100,9 +101,9 @@ def test_a_case_a_clerk_holds_is_flagged_and_may_then_only_be_refused(citizen_al
     assert TimelineEntry.objects.get(case=case, kind="material.overdue").data["action"] == "flagged"
     with time_machine.travel(_at(due + timedelta(days=3)), tick=False):
         with pytest.raises(InvalidState) as exc, translation.override("en"):
-            services.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
+            deciding.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
         assert "overdue" in str(exc.value)
-        services.task_complete(case=case, user=clerks["health"], decision="reject", comment="Material missing.")
+        deciding.task_complete(case=case, user=clerks["health"], decision="reject", comment="Material missing.")
     assert case_of(app, BIRTH).status == CaseStatus.REJECTED
 
 
@@ -110,8 +111,8 @@ def test_a_conditional_approval_is_revoked_when_the_material_is_missed(citizen_a
     app = _submitted(citizen_alice)
     case = case_of(app, BIRTH)
     with time_machine.travel(THURSDAY, tick=False):
-        services.task_claim(case=case, user=clerks["health"])
-        services.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
+        deciding.task_claim(case=case, user=clerks["health"])
+        deciding.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     happened = run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=2)))
     assert [k for _d, k in happened] == ["overdue", "revoked"]
@@ -129,8 +130,8 @@ def test_with_reject_on_missed_a_conditional_approval_stays_flagged_for_the_cler
     app = _submitted(citizen_alice)
     case = case_of(app, BIRTH)
     with time_machine.travel(THURSDAY, tick=False):
-        services.task_claim(case=case, user=clerks["health"])
-        services.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
+        deciding.task_claim(case=case, user=clerks["health"])
+        deciding.task_complete(case=case, user=clerks["health"], decision="approve", outputs=OUTPUTS[BIRTH])
     due = Document.objects.get(application=app, material_code="delivery_record").due_date
     happened = run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=2)))
     assert [k for _d, k in happened] == ["overdue"]
@@ -155,7 +156,7 @@ def test_applying_again_after_a_missed_deadline_copies_the_files_but_not_the_mis
     run_sweeps(_at(due + timedelta(days=1)), _at(due + timedelta(days=1)))
     with time_machine.travel(_at(due + timedelta(days=2)), tick=False):
         # The refusal of the first step cancelled the rest: the application is finished, refused.
-        new = services.application_apply_again(application=app, user=citizen_alice)
+        new = drafting.application_apply_again(application=app, user=citizen_alice)
     copied = set(Document.objects.filter(application=new).values_list("material_code", "status"))
     assert ("delivery_record", "deferred") not in copied and ("delivery_record", "provided") not in copied
     assert ("mother_id_card", "provided") in copied

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import TimelineEntry
+from govflow.applications.services import uploading
 from govflow.catalog.models import Department
 from govflow.notifications.models import OutboxMessage
 
@@ -24,7 +24,7 @@ def test_the_material_handed_in_is_sent_to_the_department_of_the_case_that_needs
     app = submit_deferring(newborn_draft(citizen_alice), citizen_alice)
     assert not OutboxMessage.objects.filter(kind="webhook", event="material.provided").exists()
 
-    services.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
+    uploading.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
                              file=io.BytesIO(PDF_BYTES), filename="record.pdf")
 
     hook = OutboxMessage.objects.get(kind="webhook", event="material.provided")  # health's case only
@@ -40,7 +40,7 @@ def test_the_material_handed_in_is_sent_to_the_department_of_the_case_that_needs
 
 def test_without_a_webhook_nothing_is_sent(citizen_alice, clerks, demo_catalog, frozen):
     app = submit_deferring(newborn_draft(citizen_alice), citizen_alice)
-    services.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
+    uploading.document_upload(application=app, user=citizen_alice, material_code="delivery_record",
                              file=io.BytesIO(PDF_BYTES), filename="record.pdf")
     assert not OutboxMessage.objects.filter(kind="webhook").exists()
     assert TimelineEntry.objects.filter(application=app, kind="material.provided").count() == 1

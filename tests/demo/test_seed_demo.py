@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
 from govflow.accounts.models import Membership, User
-from govflow.catalog import fieldtypes
+from govflow.catalog import identifiers
 from govflow.catalog.models import OneThing, OneThingVersion, Procedure
 from govflow.demo.management.commands.seed_demo import DEMO_PASSWORD, id_number_check_char
 
@@ -110,7 +110,7 @@ def test_the_citizens_id_numbers_pass_the_check_digit(debug):
         number = User.objects.get(username=username).id_number
         assert len(number) == 18 and number[:17].isdigit()
         # Checked with the validator the application forms use, not the seeder's own helper.
-        assert number[17] == fieldtypes.id_number_check_char(number[:17])
+        assert number[17] == identifiers.id_number_check_char(number[:17])
     assert id_number_check_char("11010519491231002") == "X"  # the example in GB 11643
 
 
@@ -174,7 +174,7 @@ def test_clerks_cannot_sign_in_to_the_admin(debug, client):
 
 
 def test_it_creates_the_demo_company_with_its_legal_representative_and_agent(debug):
-    from govflow.catalog.fieldtypes import is_valid_uscc
+    from govflow.catalog.identifiers import is_valid_uscc
     from govflow.parties.models import Organisation
     from govflow.parties.selectors import principals_for
 

@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from govflow.applications import services
 from govflow.applications.models import ApplicationStatus
+from govflow.applications.services import drafting
 from govflow.catalog.definition import Definition
 from govflow.catalog.io import CatalogValidationError, export_catalog
 from govflow.catalog.jurisdictions import default_division
@@ -376,7 +376,7 @@ def test_unpublishing_stops_new_applications_but_not_running_ones(
     one_thing.refresh_from_db()
     assert not one_thing.is_published
     with pytest.raises(InvalidInput):
-        services.application_create(user=citizen_carol, one_thing_code="business-startup")
+        drafting.application_create(user=citizen_carol, one_thing_code="business-startup")
     for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
                  "hpf-employer-account"):
         approve(running, code, clerks[code.split("-")[0]])
@@ -860,7 +860,7 @@ def test_a_field_keeps_its_hint_and_a_valid_example(admin_client):
 
 
 def test_keywords_are_typed_one_per_line_or_separated_by_commas_each_kept_once():
-    from govflow.designer.forms import KeywordsField
+    from govflow.designer.forms.inputs import KeywordsField
 
     value = KeywordsField().clean(["start a company\nOpen a company, open a company", "开公司、注册公司\n开公司"])
 

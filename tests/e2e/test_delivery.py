@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import Application, Delivery
+from govflow.applications.services import delivering
 from tests.delivery_world import change_draft, register_company
 from tests.factories import CitizenFactory
 from tests.stories import approve
@@ -65,7 +65,7 @@ def test_the_licence_is_posted_as_chosen_on_a_phone_without_javascript(no_script
     assert app.delivery_method == "post" and app.delivery_address["phone"] == "13800138000"
 
     approve(app, "amr-change-registration", clerks["amr"])
-    services.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="posted",
+    delivering.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="posted",
                               tracking_number="SF1234567890")
     page.goto(f"/applications/{app.pk}/")
     assert "SF1234567890" in page.inner_text("#delivery")

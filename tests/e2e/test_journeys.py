@@ -24,8 +24,8 @@ import re
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding, drafting
 from govflow.catalog.calendar import local_date
 from govflow.catalog.definition import get_definition
 from govflow.catalog.remedies import remedies_for
@@ -213,8 +213,8 @@ def test_a_citizen_finds_applies_submits_and_checks_the_receipt(page, demo_catal
     refused = submitted(citizen, "business-startup")
     refused_case = case_of(refused, "amr-licence")
     reason = "住所证明已过期。" if language == "zh-hans" else "The proof of premises has expired."
-    services.task_claim(case=refused_case, user=clerks["amr"])
-    services.task_complete(case=refused_case, user=clerks["amr"], decision="reject", comment=reason)
+    deciding.task_claim(case=refused_case, user=clerks["amr"])
+    deciding.task_complete(case=refused_case, user=clerks["amr"], decision="reject", comment=reason)
     refused_case.refresh_from_db()
     remedies = remedies_for(get_definition(refused.version), "amr-licence", local_date(refused_case.decided_at))
     page.goto(f"/applications/{refused.pk}/")
@@ -302,13 +302,13 @@ def test_a_clerk_claims_reads_the_output_format_in_words_and_approves(page, demo
     applicant = application.applicant
     corrected = submitted(applicant, "business-startup")
     corrected_case = case_of(corrected, "amr-licence")
-    services.task_claim(case=corrected_case, user=clerks["amr"])
+    deciding.task_claim(case=corrected_case, user=clerks["amr"])
     old_task = corrected_case.task_id
-    services.task_complete(case=corrected_case, user=clerks["amr"], decision="request_correction", corrections={
+    deciding.task_complete(case=corrected_case, user=clerks["amr"], decision="request_correction", corrections={
         "fields": ["company_name"], "materials": ["premises_proof"], "message": "名称与章程不一致；住所证明已过期。"})
-    services.application_update(application=corrected, user=applicant, data={"company_name": NEW_NAME})
+    drafting.application_update(application=corrected, user=applicant, data={"company_name": NEW_NAME})
     upload(corrected, applicant, "premises_proof", PNG_BYTES, "lease-2026.png")
-    services.application_resubmit(application=corrected, user=applicant)
+    citizen_actions.application_resubmit(application=corrected, user=applicant)
     corrected_case.refresh_from_db()
     assert corrected_case.status == CaseStatus.IN_REVIEW and corrected_case.task_id != old_task
     page.goto(f"/workbench/tasks/{old_task}/")
@@ -335,9 +335,9 @@ def test_a_supervisor_reads_the_board(page, demo_catalog, clerks, run_axe, scree
     for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
                  "hpf-employer-account"):
         approve(done, code, clerks[code.split("-")[0]])
-    services.evaluation_create(application=done, user=citizen, score=1, comment="太慢了")
+    citizen_actions.evaluation_create(application=done, user=citizen, score=1, comment="太慢了")
     waiting = submitted(citizen, "business-startup")
-    services.task_claim(case=case_of(waiting, "amr-licence"), user=clerks["amr"])
+    deciding.task_claim(case=case_of(waiting, "amr-licence"), user=clerks["amr"])
     supervisor = UserFactory(username="super-amr")
     MembershipFactory(user=supervisor, department=Department.objects.get(code="amr"), role="supervisor")
 

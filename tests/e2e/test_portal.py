@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus, Document
+from govflow.applications.services import deciding
 from tests.factories import CitizenFactory, id_number_for
 from tests.stories import BUSINESS_ANSWERS, JPEG_BYTES, PDF_BYTES, PNG_BYTES, case_of, submitted
 
@@ -162,8 +162,8 @@ def citizen_with_correction(demo_catalog, clerks):
     application = submitted(citizen, "business-startup")
     case = case_of(application, "amr-licence")
     clerk = clerks["amr"]
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction", corrections={
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction", corrections={
         "fields": ["company_name"], "materials": ["articles_of_association"],
         "message": "企业名称与章程不一致，请修改名称并上传签字盖章的章程。"})
     return citizen, application

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from govflow.applications import services
 from govflow.applications.models import Case, CaseStatus
+from govflow.applications.services import citizen_actions, deciding, drafting
 from tests.factories import MembershipFactory, UserFactory
 from tests.stories import BUSINESS_MATERIALS, OUTPUTS, PNG_BYTES, case_of, submitted, upload
 
@@ -125,9 +125,9 @@ def test_a_clerk_claims_asks_for_a_correction_then_approves_and_the_next_departm
     assert case.corrections["fields"] == ["company_name"] and case.corrections["materials"] == ["premises_proof"]
 
     # The citizen corrects (through the services the portal uses); the case comes back to this clerk.
-    services.application_update(application=app, user=citizen_alice, data={"company_name": "杭州一件事网络科技有限公司"})
+    drafting.application_update(application=app, user=citizen_alice, data={"company_name": "杭州一件事网络科技有限公司"})
     upload(app, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW and case.owner == clerks["amr"]
 
@@ -180,7 +180,7 @@ def test_when_someone_else_was_faster_the_clerk_sees_it(page, demo_catalog, citi
     app = submitted(citizen_alice, "business-startup")
     sign_in(page, clerk_dan_amr.username)
     assert first_row_number(page) == app.number
-    services.task_claim(case=case_of(app, "amr-licence"), user=clerks["amr"])  # bob, a moment earlier
+    deciding.task_claim(case=case_of(app, "amr-licence"), user=clerks["amr"])  # bob, a moment earlier
     page.locator("[data-rows] [data-claim]").first.click()
     page.wait_for_url(re.compile(r"/workbench/$"))
     assert f"{app.number} 已被其他经办人认领" in page.locator(".wb-messages").inner_text()
@@ -196,10 +196,10 @@ def test_the_supervisors_board_answers_a_low_rating_and_passes_axe(page, demo_ca
     for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
                  "hpf-employer-account"):
         approve(app, code, clerks[code.split("-")[0]])
-    services.evaluation_create(application=app, user=citizen_alice, score=1, comment="Took far too long.")
+    citizen_actions.evaluation_create(application=app, user=citizen_alice, score=1, comment="Took far too long.")
     waiting = submitted(citizen_alice, "business-startup")
     held = case_of(waiting, "amr-licence")
-    services.task_claim(case=held, user=clerks["amr"])
+    deciding.task_claim(case=held, user=clerks["amr"])
     Case.objects.filter(pk=held.pk).update(due_date="2020-01-02")  # long overdue
 
     sign_in(page, supervisor_sue_amr.username, "/workbench/board/")

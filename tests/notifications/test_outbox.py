@@ -14,7 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding, submitting
 from govflow.catalog.models import Department, OneThing
 from govflow.catalog.services import publish_one_thing
 from govflow.errors import InvalidInput
@@ -62,7 +62,7 @@ def test_a_submission_writes_its_notification_in_the_same_transaction_and_sends_
 def test_a_refused_submission_writes_no_outbox_row(citizen_alice, demo_catalog):
     app = draft(citizen_alice, "business-startup", materials={})
     with pytest.raises(InvalidInput):
-        services.application_submit(application=app, user=citizen_alice)
+        submitting.application_submit(application=app, user=citizen_alice)
     assert not OutboxMessage.objects.filter(application=app).exists()
 
 
@@ -89,8 +89,8 @@ def test_decisions_and_completion_are_notified_with_their_details(citizen_alice,
     app = submitted(citizen_alice, "business-startup")
     case = app.cases.get(procedure_code="amr-licence")
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_claim(case=case, user=clerks["amr"])
-        services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+        deciding.task_claim(case=case, user=clerks["amr"])
+        deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction",
                                corrections={"fields": ["company_name"], "materials": ["articles_of_association"],
                                             "message": "企业名称与章程不一致"})
     body = mail.outbox[-1].body
@@ -99,9 +99,9 @@ def test_decisions_and_completion_are_notified_with_their_details(citizen_alice,
 
     mail.outbox.clear()
     upload(app, citizen_alice, "articles_of_association", PDF_BYTES + b"%signed")
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_complete(case=case, user=clerks["amr"], decision="reject",
+        deciding.task_complete(case=case, user=clerks["amr"], decision="reject",
                                comment="不符合《市场主体登记管理条例》第十二条")
     assert mail.outbox[0].subject.startswith(f"申请 {app.number}：") and mail.outbox[0].subject.endswith("未予通过")
     assert "理由：不符合《市场主体登记管理条例》第十二条" in mail.outbox[0].body
@@ -420,12 +420,12 @@ def test_text_emails_and_sms_carry_quotes_and_brackets_verbatim(citizen_carol, c
     citizen_carol.save(update_fields=["language", "name"])
     app = submitted(citizen_carol, "business-startup")
     case = app.cases.get(procedure_code="amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     MemorySmsBackend.outbox.clear()
     mail.outbox.clear()
     reason = f"Name {TRICKY} isn't allowed: <b>&amp;</b>"
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_complete(case=case, user=clerks["amr"], decision="reject", comment=reason)
+        deciding.task_complete(case=case, user=clerks["amr"], decision="reject", comment=reason)
 
     email = next(m for m in mail.outbox if m.to == [citizen_carol.email])
     assert f"Dear {TRICKY}," in email.body

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from govflow.applications import services
 from govflow.applications.models import Application
+from govflow.applications.services import drafting
 from govflow.catalog.services import import_catalog
 from govflow.errors import InvalidInput
 from govflow.parties import services as parties
@@ -30,7 +30,7 @@ def test_a_one_application_authorisation_makes_one_draft_however_many_start_at_o
     mandate = authorise(agent, subject, scope=AuthorisationScope.APPLICATION)
 
     def start():
-        return services.application_create(user=agent, one_thing_code="business-startup",
+        return drafting.application_create(user=agent, one_thing_code="business-startup",
                                            principal=principal_for(agent, f"for:{mandate.pk}"))
 
     results = run_together([start, start, start])

@@ -11,8 +11,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from govflow.accounts.models import Role
-from govflow.applications import selectors, services
+from govflow.applications import selectors
 from govflow.applications.models import Application, Channel, IssuedOutput, TimelineEntry
+from govflow.applications.services import deciding, drafting, submitting
 from govflow.catalog.models import Office
 from govflow.errors import InvalidInput, NotAllowed, NotFound
 from govflow.notifications.models import OutboxMessage
@@ -68,7 +69,7 @@ def test_the_legal_representative_and_the_agent_act_for_the_company(people):
     assert [p.key for p in principals_for(agent)] == ["me", f"org:{company.pk}"]
 
     app = _org_draft(agent, company)
-    app = services.application_submit(application=app, user=legal)
+    app = submitting.application_submit(application=app, user=legal)
 
     app.refresh_from_db()
     assert (app.organisation, app.applicant, app.submitted_by, app.channel) == (company, None, legal, Channel.ONLINE)
@@ -96,7 +97,7 @@ def test_a_revoked_agent_loses_the_company_at_once(people):
     with pytest.raises(Http404):
         selectors.application_for_citizen(agent, app.pk)
     with pytest.raises(NotFound):
-        services.application_update(application=app, user=agent, data={"seal_count": 3})
+        drafting.application_update(application=app, user=agent, data={"seal_count": 3})
     with pytest.raises(NotFound):
         principal_for(agent, f"org:{company.pk}")
     assert [p.key for p in principals_for(agent)] == ["me"]
@@ -133,11 +134,11 @@ def test_a_uscc_with_a_wrong_check_character_is_refused(catalog):
 def test_an_organisation_application_holds_its_outputs(people):
     clerk = UserFactory()
     MembershipFactory(user=clerk, office=Office.objects.get(code="amr-330106"))
-    app = services.application_submit(application=_org_draft(people["agent"], people["company"]),
+    app = submitting.application_submit(application=_org_draft(people["agent"], people["company"]),
                                       user=people["agent"])
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS["amr-licence"])
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="approve", outputs=OUTPUTS["amr-licence"])
 
     output = IssuedOutput.objects.get(application=app, code="uscc")
     assert (output.organisation, output.holder) == (people["company"], None)
@@ -145,7 +146,7 @@ def test_an_organisation_application_holds_its_outputs(people):
 
 def test_a_person_one_thing_refuses_an_organisation(people):
     with pytest.raises(InvalidInput) as exc:
-        services.application_create(user=people["legal"], one_thing_code="newborn",
+        drafting.application_create(user=people["legal"], one_thing_code="newborn",
                                     principal=principal_for(people["legal"], f"org:{people['company'].pk}"))
     assert "one_thing" in exc.value.errors
 
@@ -160,7 +161,7 @@ def test_an_agent_applies_for_another_person_who_sees_it(catalog):
     assert told.recipient == subject
 
     principal = principal_for(agent, f"for:{mandate.pk}")
-    app = services.application_create(user=agent, one_thing_code="business-startup",
+    app = drafting.application_create(user=agent, one_thing_code="business-startup",
                                       data=dict(BUSINESS_ANSWERS), principal=principal)
 
     assert (app.applicant, app.authorisation, app.submitted_by) == (subject, mandate, agent)
@@ -170,13 +171,13 @@ def test_an_agent_applies_for_another_person_who_sees_it(catalog):
     assert list(selectors.applications_for_citizen(user=agent, principal=principal)) == [app]
     # A one-application authorisation is spent.
     with pytest.raises(InvalidInput):
-        services.application_create(user=agent, one_thing_code="business-startup", principal=principal)
+        drafting.application_create(user=agent, one_thing_code="business-startup", principal=principal)
 
 
 def test_the_subject_revokes_and_the_agent_loses_access(catalog):
     agent, subject = CitizenFactory(), CitizenFactory()
     mandate = _mandate(agent, subject, scope=AuthorisationScope.ONE_THING)
-    app = services.application_create(user=agent, one_thing_code="business-startup",
+    app = drafting.application_create(user=agent, one_thing_code="business-startup",
                                       principal=principal_for(agent, f"for:{mandate.pk}"))
 
     parties.authorisation_revoke(authorisation=mandate, actor=subject)
@@ -194,7 +195,7 @@ def test_an_authorisation_covers_only_its_one_thing(catalog):
     agent, subject = CitizenFactory(), CitizenFactory()
     mandate = _mandate(agent, subject, one_thing="newborn")
     with pytest.raises(InvalidInput):
-        services.application_create(user=agent, one_thing_code="business-startup",
+        drafting.application_create(user=agent, one_thing_code="business-startup",
                                     principal=principal_for(agent, f"for:{mandate.pk}"))
 
 
@@ -233,7 +234,7 @@ def test_only_a_counter_clerk_of_the_office_takes_counter_applications(catalog):
     walk_in = parties.person_for_counter(id_number=id_number_for(902), name="赵先生", phone="13911112222")
     principal = Principal("person", person=walk_in)
 
-    app = services.application_create(user=counter, one_thing_code="business-startup", principal=principal,
+    app = drafting.application_create(user=counter, one_thing_code="business-startup", principal=principal,
                                       channel=Channel.COUNTER, counter_office=office)
 
     assert (app.applicant, app.submitted_by, app.channel, app.counter_office) == (walk_in, counter, "counter", office)
@@ -243,17 +244,17 @@ def test_only_a_counter_clerk_of_the_office_takes_counter_applications(catalog):
     with pytest.raises(Http404):
         selectors.application_for_citizen(other_counter, app.pk)
     with pytest.raises(NotAllowed):
-        services.application_create(user=other_counter, one_thing_code="business-startup", principal=principal,
+        drafting.application_create(user=other_counter, one_thing_code="business-startup", principal=principal,
                                     channel=Channel.COUNTER, counter_office=office)
     with pytest.raises(NotAllowed):  # without a counter, nobody applies for a person unauthorised
-        services.application_create(user=counter, one_thing_code="business-startup", principal=principal)
+        drafting.application_create(user=counter, one_thing_code="business-startup", principal=principal)
     # A counter clerk handles no cases: their queue is empty.
     assert selectors.office_ids_for(counter) == []
 
 
 def test_applying_for_oneself_is_unchanged(catalog):
     person = CitizenFactory()
-    app = services.application_create(user=person, one_thing_code="newborn", principal=MYSELF)
+    app = drafting.application_create(user=person, one_thing_code="newborn", principal=MYSELF)
     assert (app.applicant, app.organisation, app.submitted_by, app.channel) == (person, None, person, "online")
     assert app.party_ref() == {"kind": "person", "id": person.pk, "name": person.name}
 
@@ -263,8 +264,8 @@ def test_a_clerk_may_not_handle_a_case_of_a_company_they_act_for(people):
     MembershipFactory(user=clerk, office=Office.objects.get(code="amr-330106"))
     parties.agent_grant(organisation=people["company"], actor=people["legal"], agent_id_number=clerk.id_number,
                         expires_at=timezone.now() + timedelta(days=3))
-    app = services.application_submit(application=_org_draft(people["agent"], people["company"]),
+    app = submitting.application_submit(application=_org_draft(people["agent"], people["company"]),
                                       user=people["agent"])
 
     with pytest.raises(NotAllowed):
-        services.task_claim(case=case_of(app, "amr-licence"), user=clerk)
+        deciding.task_claim(case=case_of(app, "amr-licence"), user=clerk)

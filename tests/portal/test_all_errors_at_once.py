@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from govflow.applications import services
+from govflow.applications.services import deciding, drafting
 
 from ..stories import case_of, submitted
 from .conftest import client_for
@@ -53,10 +53,10 @@ def forms_of(client: Client, url: str) -> list[dict]:
 def test_every_portal_form_with_browser_checks_leaves_them_to_the_server(demo_catalog, citizen_alice, clerks):
     correcting = submitted(citizen_alice, "business-startup")
     case = case_of(correcting, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="request_correction", corrections={
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction", corrections={
         "fields": ["company_name"], "materials": ["premises_proof"], "message": "Please correct the name."})
-    draft = services.application_create(user=citizen_alice, one_thing_code="business-startup",
+    draft = drafting.application_create(user=citizen_alice, one_thing_code="business-startup",
                                         data={"has_employees": True})
     signed_in = client_for(citizen_alice)
     pages = {

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from govflow.applications.models import Document, DocumentStatus, RefusalEntry, RefusalKind
-from govflow.applications.services import _definition
+from govflow.applications.services.common import definition_of
 
 from ..stories import BUSINESS_MATERIALS, draft
 
@@ -27,7 +27,7 @@ def test_the_page_offers_the_commitment_and_signing_replaces_the_material(alice_
     app = draft(citizen_alice, "business-startup", materials=WITHOUT_PREMISES)
     url = reverse("apply-materials", args=[app.pk])
     html = alice_en.get(url).content.decode()
-    text = _definition(app).commitment_for("premises_proof")["text"]["en"]
+    text = definition_of(app).commitment_for("premises_proof")["text"]["en"]
     assert html.count("data-commitment-offer") == 1 and text[:80] in html
     assert 'name="confirm"' in html
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from govflow.applications import services
 from govflow.applications.models import ApplicationStatus, CaseStatus, Evaluation
+from govflow.applications.services import citizen_actions, deciding
 from govflow.errors import InvalidInput
 from tests.stories import BUSINESS_ANSWERS, PDF_BYTES, approve, case_of, submitted
 
@@ -19,8 +19,8 @@ MESSAGE = "企业名称与章程不一致，请修改名称并上传签字盖章
 def corrected(citizen_alice, clerks):
     application = submitted(citizen_alice, "business-startup")
     case = case_of(application, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="request_correction", corrections={
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction", corrections={
         "fields": ["company_name"], "materials": ["articles_of_association"], "message": MESSAGE})
     application.refresh_from_db()
     assert application.status == ApplicationStatus.CORRECTION_REQUESTED
@@ -203,7 +203,7 @@ def test_a_file_saved_earlier_counts_and_the_rule_is_the_services(alice_client, 
 
 def test_the_portal_and_the_service_refuse_the_same_stale_material(alice_client, corrected, citizen_alice):
     with pytest.raises(InvalidInput) as refused:
-        services.application_resubmit(application=corrected, user=citizen_alice)
+        citizen_actions.application_resubmit(application=corrected, user=citizen_alice)
     assert refused.value.errors["materials"] == ["articles_of_association"]
 
     response = correct(alice_client, corrected, files=False)

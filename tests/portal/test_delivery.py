@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, Delivery
+from govflow.applications.services import delivering
 
 from ..delivery_world import change_draft, register_company
 from ..stories import approve, draft
@@ -65,7 +65,7 @@ def test_the_choice_and_each_results_state_are_on_the_status_page(alice_client, 
     assert "Pick up at a service hall" in page and "Government Service Centre" in page
 
     approve(app, "amr-change-registration", clerks["amr"])
-    services.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="ready")
+    delivering.delivery_advance(delivery=Delivery.objects.get(application=app), user=clerks["amr"], state="ready")
     page = alice_client.get(reverse("application", args=[app.pk])).content.decode()
     section = page[page.index('id="delivery"'):page.index('id="cases-title"')]
     assert "New business licence" in section and "Ready for pick-up" in section

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from govflow.applications import services
 from govflow.applications.models import Application, ApplicationStatus, CaseStatus
+from govflow.applications.services import citizen_actions, deciding
 from tests.stories import OUTPUTS, approve, case_of, draft, submitted
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_my_applications_lists_only_mine_with_their_status(alice_client, citizen
 def test_each_row_shows_progress_status_and_dates_in_the_local_time_zone(alice_client, citizen_alice, clerks):
     business = submitted(citizen_alice, "business-startup")
     approve(business, "amr-licence", clerks["amr"])
-    withdrawn = services.application_withdraw(application=submitted(citizen_alice, "newborn"), user=citizen_alice)
+    withdrawn = citizen_actions.application_withdraw(application=submitted(citizen_alice, "newborn"), user=citizen_alice)
     saved = draft(citizen_alice, "newborn", materials={})
     evening_utc = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # already 2 March, 01:30 in Asia/Shanghai
     Application.objects.filter(pk=business.pk).update(submitted_at=evening_utc)
@@ -102,7 +102,7 @@ def test_the_application_page_runs_a_constant_number_of_queries(alice_client, ci
 
 def test_the_application_page_shows_every_department_in_one_place(alice_client, citizen_alice, clerks):
     application = submitted(citizen_alice, "business-startup")
-    services.task_claim(case=case_of(application, "amr-licence"), user=clerks["amr"])
+    deciding.task_claim(case=case_of(application, "amr-licence"), user=clerks["amr"])
 
     response = alice_client.get(reverse("application", args=[application.pk]))
 
@@ -138,8 +138,8 @@ def test_results_appear_once_issued(alice_client, citizen_alice, clerks):
 def test_a_rejection_shows_its_reason(alice_client, citizen_alice, clerks):
     application = submitted(citizen_alice, "business-startup")
     case = case_of(application, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="reject",
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="reject",
                            comment="名称与已登记企业重复（《企业名称登记管理规定》第十七条）")
 
     body = alice_client.get(reverse("application", args=[application.pk])).content.decode()

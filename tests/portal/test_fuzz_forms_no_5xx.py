@@ -17,7 +17,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govflow.applications import services
+from govflow.applications.services import deciding, drafting
 
 from ..fuzz import POSTGRES_ONLY, SETTINGS
 from ..stories import approve, case_of, draft, submitted
@@ -40,19 +40,19 @@ def _form_fields(client: Client, page: str) -> list[str]:
 def forms(citizen_alice, clerks):
     """(role, client, page to read the form from, URL it posts to) for every form."""
     draft_app = draft(citizen_alice, "newborn", materials={})
-    blank = services.application_create(user=citizen_alice, one_thing_code="business-startup")
+    blank = drafting.application_create(user=citizen_alice, one_thing_code="business-startup")
     completed = submitted(citizen_alice, "newborn")
     for procedure in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
                       "hrss-social-security-card"):
         approve(completed, procedure, clerks[procedure.split("-")[0]])
     correction = submitted(citizen_alice, "newborn")
     health = case_of(correction, "health-birth-certificate")
-    services.task_claim(case=health, user=clerks["health"])
-    services.task_complete(case=health, user=clerks["health"], decision="request_correction",
+    deciding.task_claim(case=health, user=clerks["health"])
+    deciding.task_complete(case=health, user=clerks["health"], decision="request_correction",
                            corrections={"fields": ["gestational_weeks"], "materials": ["delivery_record"],
                                         "message": "请核对孕周"})
     held = case_of(submitted(citizen_alice, "business-startup"), "amr-licence")
-    services.task_claim(case=held, user=clerks["amr"])
+    deciding.task_claim(case=held, user=clerks["amr"])
     citizen, clerk, anonymous = Client(), Client(), Client()
     citizen.force_login(citizen_alice)
     clerk.force_login(clerks["amr"])

@@ -13,8 +13,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from govflow.applications import services
 from govflow.applications.models import Application, TimelineEntry
+from govflow.applications.services import drafting, submitting
 from govflow.notifications.models import OutboxMessage
 from govflow.parties.models import OrganisationRole
 from govflow.parties.selectors import principal_for
@@ -107,7 +107,7 @@ def test_the_organisation_list_of_applications_runs_a_constant_number_of_queries
 
 def test_acting_for_the_company_lists_its_applications_not_ones_own(company_people):
     legal, agent, company = company_people["legal"], company_people["agent"], company_people["company"]
-    mine = services.application_create(user=agent, one_thing_code="newborn", data={})
+    mine = drafting.application_create(user=agent, one_thing_code="newborn", data={})
     theirs = _org_draft(legal, company)
     client = client_for(agent)
 
@@ -376,7 +376,7 @@ def test_a_person_only_one_thing_is_marked_and_refused_for_the_company(company_p
 def test_the_application_page_says_for_whom_and_who_applied_and_the_timeline_names_the_agent(company_people):
     legal, agent, company = company_people["legal"], company_people["agent"], company_people["company"]
     app = _org_draft(agent, company)
-    services.application_submit(application=app, user=agent)
+    submitting.application_submit(application=app, user=agent)
     assert TimelineEntry.objects.get(application=app, kind="application.submitted").actor == agent
 
     page = client_for(legal).get(reverse("application", args=[app.pk]))

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from govflow.accounts.models import User
-from govflow.applications import services
 from govflow.applications.models import Application
+from govflow.applications.services import drafting, submitting
 from govflow.catalog.models import Department
 from govflow.notifications import rendering
 from govflow.notifications.models import OutboxMessage
@@ -59,7 +59,7 @@ def _mandate(agent, subject, *, one_thing="newborn", scope=AuthorisationScope.ON
 
 
 def _newborn_for(agent, mandate) -> Application:
-    app = services.application_create(user=agent, one_thing_code="newborn", data=dict(NEWBORN_ANSWERS),
+    app = drafting.application_create(user=agent, one_thing_code="newborn", data=dict(NEWBORN_ANSWERS),
                                       principal=principal_for(agent, f"for:{mandate.pk}"))
     for code, content in NEWBORN_MATERIALS.items():
         upload(app, agent, code, content)
@@ -190,7 +190,7 @@ def test_the_agent_applies_for_the_person_who_sees_it_in_their_own_list(family):
 def test_the_timeline_names_the_agent_on_each_applicant_side_step(family):
     parent, child = family["parent"], family["child"]
     app = _newborn_for(parent, _mandate(parent, child))
-    services.application_submit(application=app, user=parent)
+    submitting.application_submit(application=app, user=parent)
 
     page = client_for(child).get(reverse("application", args=[app.pk]))
 
@@ -275,7 +275,7 @@ def test_the_evidence_is_served_to_the_agent_the_subject_and_the_clerks_of_its_c
     parent, child = family["parent"], family["child"]
     mandate = _mandate(parent, child)
     app = _newborn_for(parent, mandate)
-    services.application_submit(application=app, user=parent)
+    submitting.application_submit(application=app, user=parent)
     case = app.cases.exclude(status="waiting").select_related("office").first()
     clerk = UserFactory(username="clerk-of-case")
     MembershipFactory(user=clerk, office=case.office, department=case.office.department)

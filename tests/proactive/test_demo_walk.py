@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from govflow.accounts.models import User
-from govflow.applications import services
 from govflow.applications.models import Application, CaseStatus, Offer, OfferMode, OfferState, Origin
+from govflow.applications.services import deciding
 
 from ..api.conftest import client_for
 from ..stories import NEWBORN_ANSWERS, OUTPUTS, approve, case_of, submitted
@@ -70,7 +70,7 @@ def test_a_normal_newborn_walk_offers_the_childcare_subsidy(demo, django_capture
 
     # The health clerk decides it like any other application.
     case = case_of(granted, "health-childcare-subsidy")
-    services.task_claim(case=case, user=demo["clerk-health"])
-    services.task_complete(case=case, user=demo["clerk-health"], decision="approve", outputs={}, comment="ok")
+    deciding.task_claim(case=case, user=demo["clerk-health"])
+    deciding.task_complete(case=case, user=demo["clerk-health"], decision="approve", outputs={}, comment="ok")
     granted.refresh_from_db()
     assert (granted.status, granted.outcome) == ("completed", "approved")

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding
 from govflow.catalog.calendar import invalidate_calendar_cache, seed_calendar
 from govflow.workbench.services import evaluation_follow_up
 
@@ -79,18 +79,18 @@ def build(*, alice, clerks) -> dict:
         approve(q, "amr-licence", clerks["amr"])
         clock.move_to(at(10, 10, 11))
         tax = case_of(r, "tax-registration")
-        services.task_claim(case=tax, user=clerks["tax"])
-        services.task_complete(case=tax, user=clerks["tax"], decision="request_correction",
+        deciding.task_claim(case=tax, user=clerks["tax"])
+        deciding.task_complete(case=tax, user=clerks["tax"], decision="request_correction",
                                corrections={"fields": ["finance_contact_phone"], "materials": [],
                                             "message": "请核对财务联系人电话"})
 
         clock.move_to(at(10, 12))
         approve(q, "psb-seal-filing", clerks["psb"])
-        services.application_resubmit(application=r, user=alice)
+        citizen_actions.application_resubmit(application=r, user=alice)
 
         clock.move_to(at(10, 13))
         approve(q, "tax-registration", clerks["tax"])
-        services.task_complete(case=case_of(r, "tax-registration"), user=clerks["tax"], decision="approve",
+        deciding.task_complete(case=case_of(r, "tax-registration"), user=clerks["tax"], decision="approve",
                                outputs=OUTPUTS["tax-registration"], comment="ok")
     for app in (p, q, r, s):
         app.refresh_from_db()
@@ -108,9 +108,9 @@ def rated(*, alice, clerks, supervisor) -> dict:
         clock.move_to(at(10, 13, 11))
         approve(t, "psb-seal-filing", clerks["psb"])
         approve(t, "tax-registration", clerks["tax"])
-        services.evaluation_create(application=t, user=alice, score=5, comment="很快")
+        citizen_actions.evaluation_create(application=t, user=alice, score=5, comment="很快")
         clock.move_to(at(10, 13, 16))
-        bad = services.evaluation_create(application=apps["Q"], user=alice, score=1, comment="节前提交，节后才办")
+        bad = citizen_actions.evaluation_create(application=apps["Q"], user=alice, score=1, comment="节前提交，节后才办")
         clock.move_to(at(10, 14, 9))
         evaluation_follow_up(evaluation=bad, user=supervisor, note="已致电申请人说明假期安排")
     t.refresh_from_db()

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding
 
 from ..stories import BUSINESS_ANSWERS, OUTPUTS, approve, case_of, submitted
 
@@ -56,30 +56,30 @@ def build(*, alice, carol, clerks) -> dict:
         approve(b, "psb-seal-filing", clerks["psb"])
         approve(b, "tax-registration", clerks["tax"])
         clock.move_to(at(3, 3, 16))
-        services.evaluation_create(application=b, user=alice, score=4, comment="快")
+        citizen_actions.evaluation_create(application=b, user=alice, score=4, comment="快")
 
         clock.move_to(at(3, 4, 10))
         c = submitted(carol, "newborn")
         clock.move_to(at(3, 4, 11))
         hrss = case_of(a, "hrss-employer-insurance")
-        services.task_claim(case=hrss, user=clerks["hrss"])
-        services.task_complete(case=hrss, user=clerks["hrss"], decision="reject",
+        deciding.task_claim(case=hrss, user=clerks["hrss"])
+        deciding.task_complete(case=hrss, user=clerks["hrss"], decision="reject",
                                comment="《社会保险法》第五十七条：材料不齐")
         clock.move_to(at(3, 4, 12))
         tax = case_of(a, "tax-registration")
-        services.task_claim(case=tax, user=clerks["tax"])
-        services.task_complete(case=tax, user=clerks["tax"], decision="request_correction",
+        deciding.task_claim(case=tax, user=clerks["tax"])
+        deciding.task_complete(case=tax, user=clerks["tax"], decision="request_correction",
                                corrections={"fields": ["finance_contact_phone"], "materials": [],
                                             "message": "请核对财务联系人电话"})
 
         clock.move_to(at(3, 5, 10))
-        services.application_resubmit(application=a, user=alice)
+        citizen_actions.application_resubmit(application=a, user=alice)
 
         clock.move_to(at(3, 6, 10))
-        services.task_complete(case=case_of(a, "tax-registration"), user=clerks["tax"], decision="approve",
+        deciding.task_complete(case=case_of(a, "tax-registration"), user=clerks["tax"], decision="approve",
                                outputs=OUTPUTS["tax-registration"], comment="ok")
         clock.move_to(at(3, 6, 11))
-        services.task_claim(case=case_of(a, "psb-seal-filing"), user=clerks["psb"])
+        deciding.task_claim(case=case_of(a, "psb-seal-filing"), user=clerks["psb"])
     for app in (a, b, c, d):
         app.refresh_from_db()
     return {"A": a, "B": b, "C": c, "D": d}

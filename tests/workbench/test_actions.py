@@ -7,8 +7,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from govflow.applications import services
 from govflow.applications.models import Case, CorrectionRequest, IssuedOutput, TimelineEntry
+from govflow.applications.services import deciding
 
 from ..stories import OUTPUTS, approve, case_of, submitted
 
@@ -91,7 +91,7 @@ def test_actions_need_the_csrf_token(amr_case, clerks):
 
 
 def test_a_foreign_next_url_is_ignored(as_user, amr_case, clerks, clerk_dan_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     response = as_user(clerk_dan_amr).post(url("claim", amr_case), {"next": "https://evil.example/"})
     assert response.url == "/workbench/"
 
@@ -100,7 +100,7 @@ def test_a_foreign_next_url_is_ignored(as_user, amr_case, clerks, clerk_dan_amr)
 
 
 def test_the_holder_releases_a_task_back_to_the_queue(as_user, amr_case, clerks):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     response = as_user(clerks["amr"]).post(url("release", amr_case))
     assert response.status_code == 302 and response.url == "/workbench/mine/"
     assert fresh(amr_case).status == "queued" and fresh(amr_case).owner is None
@@ -108,7 +108,7 @@ def test_the_holder_releases_a_task_back_to_the_queue(as_user, amr_case, clerks)
 
 
 def test_another_clerk_cannot_release_someone_elses_task(as_user, amr_case, clerks, clerk_dan_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     response = as_user(clerk_dan_amr).post(url("release", amr_case))
     assert response.status_code == 302 and response.url == url("task", amr_case)
     assert said(response) == ["Only the holder or a supervisor can release this task."]
@@ -121,7 +121,7 @@ def test_releasing_an_unclaimed_task_is_refused(as_user, amr_case, clerks):
 
 
 def test_a_supervisor_releases_the_task_of_an_absent_clerk(as_user, amr_case, clerks, supervisor_sue_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     response = as_user(supervisor_sue_amr).post(url("release", amr_case), {"next": "/workbench/board/"})
     assert response.url == "/workbench/board/"
     assert fresh(amr_case).status == "queued"
@@ -134,7 +134,7 @@ def test_a_supervisor_releases_the_task_of_an_absent_clerk(as_user, amr_case, cl
 
 def test_a_supervisor_gives_a_task_to_a_clerk_of_the_department(as_user, amr_case, clerks, clerk_dan_amr,
                                                                  supervisor_sue_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     response = as_user(supervisor_sue_amr).post(url("assign", amr_case), {"assignee": clerk_dan_amr.pk})
     assert response.status_code == 302
     assert fresh(amr_case).owner == clerk_dan_amr
@@ -173,7 +173,7 @@ CORRECT = {"decision": "request_correction", "fields_to_correct": ["company_name
 
 @pytest.fixture
 def held(amr_case, clerks):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     return amr_case
 
 
@@ -306,7 +306,7 @@ def test_fields_an_approved_case_relied_on_are_not_offered_for_correction(as_use
     app = submitted(citizen_alice, "business-startup")
     approve(app, "amr-licence", clerks["amr"])
     tax = case_of(app, "tax-registration")
-    services.task_claim(case=tax, user=clerks["tax"])
+    deciding.task_claim(case=tax, user=clerks["tax"])
     client = as_user(clerks["tax"])
     html = client.get(url("task", tax)).content.decode()
     assert 'value="operation_start_date"' in html  # tax's own field
@@ -348,7 +348,7 @@ def test_a_decision_after_losing_the_task_is_refused(as_user, held, clerks, cler
     """Bob has the confirmation page open; meanwhile the supervisor gave the task to Dan."""
     client = as_user(clerks["amr"])
     assert client.post(url("decide", held), REJECT).status_code == 200
-    services.task_assign(case=held, user=supervisor_sue_amr, assignee=clerk_dan_amr)
+    deciding.task_assign(case=held, user=supervisor_sue_amr, assignee=clerk_dan_amr)
     response = client.post(url("decide", held), {**REJECT, "confirmed": "1"})
     assert said(response) == ["Only the clerk holding this task can decide it."]
     assert fresh(held).status == "in_review" and fresh(held).owner == clerk_dan_amr
@@ -360,7 +360,7 @@ def test_a_busy_application_is_a_message_not_an_error(as_user, amr_case, clerks,
     def busy(**kwargs):
         raise Busy()
 
-    monkeypatch.setattr(services, "task_claim", busy)
+    monkeypatch.setattr(deciding, "task_claim", busy)
     response = as_user(clerks["amr"]).post(url("claim", amr_case))
     assert response.status_code == 302 and response.url == "/workbench/"
     assert said(response) == ["The application is being changed by someone else; try again."]
@@ -372,7 +372,7 @@ def test_a_decision_refused_by_the_workflow_state_says_so(as_user, held, clerks,
     def stale(**kwargs):
         raise InvalidState("This task is not in review.")
 
-    monkeypatch.setattr(services, "task_complete", stale)
+    monkeypatch.setattr(deciding, "task_complete", stale)
     response = as_user(clerks["amr"]).post(url("decide", held), {**REJECT, "confirmed": "1"})
     assert response.url == "/workbench/mine/"
     assert said(response) == ["This task is no longer in review."]

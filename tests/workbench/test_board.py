@@ -9,8 +9,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from govflow.applications import services
 from govflow.applications.models import Application, Case, Evaluation, TimelineEntry
+from govflow.applications.services import citizen_actions, deciding
 from govflow.applications.timeline import PUBLIC_TIMELINE_KINDS
 from govflow.catalog.calendar import add_working_days, local_date
 from govflow.errors import InvalidInput, InvalidState, NotFound
@@ -82,7 +82,7 @@ def test_the_overdue_list_offers_reassign_and_release(on_a_working_day, as_user,
 def test_a_supervisor_releases_an_absent_clerks_tasks_from_the_board(as_user, business, clerks,
                                                                       supervisor_sue_amr):
     case = case_of(business, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     client = as_user(supervisor_sue_amr)
     held = client.get(BOARD, {"office": "amr-330106", "clerk": clerks["amr"].pk})
     assert [row.case_id for row in held.context["held"]] == [case.pk]
@@ -94,7 +94,7 @@ def test_a_supervisor_releases_an_absent_clerks_tasks_from_the_board(as_user, bu
 
 def test_a_supervisor_reassigns_from_the_board(as_user, business, clerks, clerk_dan_amr, supervisor_sue_amr):
     case = case_of(business, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     response = as_user(supervisor_sue_amr).post(reverse("workbench:assign", args=[case.task_id]),
                                                 {"assignee": clerk_dan_amr.pk, "next": BOARD})
     assert response.url == BOARD
@@ -103,7 +103,7 @@ def test_a_supervisor_reassigns_from_the_board(as_user, business, clerks, clerk_
 
 def test_tasks_held_by_a_former_member_stay_visible(as_user, business, clerks, supervisor_sue_amr):
     case = case_of(business, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     clerks["amr"].memberships.all().delete()
     response = as_user(supervisor_sue_amr).get(BOARD)
     assert any(row.key == clerks["amr"].pk and row.in_review == 1 for row in response.context["clerks"])
@@ -213,7 +213,7 @@ def rated(citizen, clerks, score: int, comment: str = "等了太久") -> Evaluat
     for code in ("amr-licence", "psb-seal-filing", "tax-registration", "hrss-employer-insurance",
                  "hpf-employer-account"):
         approve(app, code, clerks[code.split("-")[0]])
-    return services.evaluation_create(application=app, user=citizen, score=score, comment=comment)
+    return citizen_actions.evaluation_create(application=app, user=citizen, score=score, comment=comment)
 
 
 @pytest.fixture
@@ -228,7 +228,7 @@ def test_low_ratings_of_the_departments_applications_wait_for_an_answer(as_user,
     for code in ("health-birth-certificate", "psb-household-registration", "mi-newborn-insurance",
                  "hrss-social-security-card"):
         approve(newborn, code, clerks[code.split("-")[0]])
-    services.evaluation_create(application=newborn, user=citizen_alice, score=2)
+    citizen_actions.evaluation_create(application=newborn, user=citizen_alice, score=2)
     response = as_user(supervisor_sue_amr).get(BOARD)
     assert [e.pk for e in response.context["follow_ups"]] == [bad_rating.pk]
     html = response.content.decode()

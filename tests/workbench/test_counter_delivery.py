@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from govflow.applications import counter, services
+from govflow.applications import counter
 from govflow.applications.models import Application, ApplicationStatus
+from govflow.applications.services import drafting
 
 from ..counter_story import counter_clerk, counter_office
 from ..stories import ENTERPRISE_CHANGE_ANSWERS, ENTERPRISE_CHANGE_MATERIALS, upload
@@ -22,7 +23,7 @@ def test_the_counter_asks_how_to_receive_the_licence(as_user, demo_catalog):
         legal_representative_name="王晓明", address="杭州市西湖区某路 1 号", contact_name="李娜",
         contact_phone="13900001111")
     app = counter.counter_application_start(clerk=clerk, office=office, party=party, one_thing_code="enterprise-change")
-    services.application_update(application=app, user=clerk,
+    drafting.application_update(application=app, user=clerk,
                                 data={k: v for k, v in ENTERPRISE_CHANGE_ANSWERS.items() if k not in app.data})
     for code, content in ENTERPRISE_CHANGE_MATERIALS.items():
         upload(app, clerk, code, content)

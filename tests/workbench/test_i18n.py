@@ -38,9 +38,9 @@ def test_the_catalogue_compiles_cleanly(tmp_path):
 def test_the_task_page_is_in_chinese(as_user, amr_case, clerks):
     from django.urls import reverse
 
-    from govflow.applications import services
+    from govflow.applications.services import deciding
 
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     html = as_user(clerks["amr"], language="zh-hans").get(reverse("workbench:task", args=[amr_case.task_id])).content.decode()
     for text in ("本事项所需填报内容", "办理决定", "要求补正", "不予办理", "统一社会信用代码", "本办件办理记录",
                  "剩余 1 个工作日"):

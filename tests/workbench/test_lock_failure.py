@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from viewflow.workflow.models import Process
 
-from govflow.applications import services
 from govflow.applications.models import Case, TimelineEntry
+from govflow.applications.services import deciding
 from govflow.errors import Busy
 
 from ..stories import case_of, submitted
@@ -67,12 +67,12 @@ def test_a_lost_workflow_lock_is_busy_and_changes_nothing(citizen_alice, clerks)
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
 
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
 
     with ProcessRowHeld(app.process_id):
         short_lock_timeout()
         with pytest.raises(Busy):
-            services.task_complete(case=Case.objects.get(pk=case.pk), user=clerks["amr"], decision="reject",
+            deciding.task_complete(case=Case.objects.get(pk=case.pk), user=clerks["amr"], decision="reject",
                                    comment="经营范围含前置许可项目，不予登记。")
 
     fresh = Case.objects.get(pk=case.pk)
@@ -83,7 +83,7 @@ def test_a_lost_workflow_lock_is_busy_and_changes_nothing(citizen_alice, clerks)
 def test_the_workbench_says_try_again(citizen_alice, clerks):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(clerks["amr"])
 

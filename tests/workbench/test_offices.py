@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from govflow.applications import selectors as app_selectors
-from govflow.applications import services
 from govflow.applications.models import Case, CaseStatus, CorrectionRequest, Document, TimelineEntry
+from govflow.applications.services import deciding
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Division, Office
 from govflow.errors import InvalidInput, NotFound
@@ -54,7 +54,7 @@ def districts(demo_catalog, citizen_alice) -> dict[str, District]:
 
 
 def held(district: District) -> Case:
-    services.task_claim(case=district.case, user=district.clerk)
+    deciding.task_claim(case=district.case, user=district.clerk)
     return Case.objects.select_related("task", "application").get(pk=district.case.pk)
 
 
@@ -150,20 +150,20 @@ def test_a_supervisor_assigns_within_the_office_only(districts, as_user):
                                   {"assignee": shangcheng.clerk.pk})
     assert Case.objects.get(pk=case.pk).owner_id == xihu.clerk.pk
     with pytest.raises(InvalidInput):
-        services.task_assign(case=case, user=xihu.supervisor, assignee=shangcheng.clerk)
+        deciding.task_assign(case=case, user=xihu.supervisor, assignee=shangcheng.clerk)
     # and a supervisor of the other office cannot assign it to their own clerk either
     with pytest.raises(NotFound):
-        services.task_assign(case=case, user=shangcheng.supervisor, assignee=shangcheng.clerk)
+        deciding.task_assign(case=case, user=shangcheng.supervisor, assignee=shangcheng.clerk)
     assert Case.objects.get(pk=case.pk).owner_id == xihu.clerk.pk
 
 
 def test_the_services_refuse_another_offices_member_themselves(districts):
     xihu, shangcheng = districts["330106"], districts["330102"]
     with pytest.raises(NotFound):
-        services.task_claim(case=shangcheng.case, user=xihu.clerk)
+        deciding.task_claim(case=shangcheng.case, user=xihu.clerk)
     case = held(shangcheng)
-    for refused in (lambda: services.task_release(case=case, user=xihu.supervisor),
-                    lambda: services.task_complete(case=case, user=xihu.clerk, decision="reject", comment="x")):
+    for refused in (lambda: deciding.task_release(case=case, user=xihu.supervisor),
+                    lambda: deciding.task_complete(case=case, user=xihu.clerk, decision="reject", comment="x")):
         with pytest.raises(NotFound):
             refused()
     assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding
 
 from ..stories import case_of
 
@@ -20,10 +20,10 @@ def correction_round(business, clerk, citizen):
     """amr-licence: claimed, sent back for a correction, corrected: a new review task."""
     case = case_of(business, "amr-licence")
     old_task = case.task_id
-    services.task_claim(case=case, user=clerk)
-    services.task_complete(case=case, user=clerk, decision="request_correction",
+    deciding.task_claim(case=case, user=clerk)
+    deciding.task_complete(case=case, user=clerk, decision="request_correction",
                            corrections={"fields": ["company_name"], "message": "Spell it as registered."})
-    services.application_resubmit(application=business, user=citizen)
+    citizen_actions.application_resubmit(application=business, user=citizen)
     return old_task, case_of(business, "amr-licence")
 
 
@@ -41,8 +41,8 @@ def test_a_task_replaced_after_a_correction_round_redirects_to_the_current_one(
 def test_a_task_of_a_finished_case_shows_its_history_read_only(as_user, business, clerks):
     case = case_of(business, "amr-licence")
     old_task = case.task_id
-    services.task_claim(case=case, user=clerks["amr"])
-    services.task_complete(case=case, user=clerks["amr"], decision="reject", comment="No premises.")
+    deciding.task_claim(case=case, user=clerks["amr"])
+    deciding.task_complete(case=case, user=clerks["amr"], decision="reject", comment="No premises.")
 
     response = as_user(clerks["amr"]).get(task_url(old_task))
 

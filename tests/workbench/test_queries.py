@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from govflow.applications import services
+from govflow.applications.services import citizen_actions, deciding, drafting
 from govflow.workbench.board import BOARD_OVERDUE_LIMIT, OVERDUE_PAGE_SIZE
 
 from ..stories import PNG_BYTES, case_of, submitted, upload
@@ -67,13 +67,13 @@ def test_the_queue_page_with_1_and_with_200_tasks(as_user, citizen_alice, clerks
 def test_the_task_page_costs_the_same_however_long_the_history(as_user, citizen_alice, clerks, clerk_dan_amr):
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     url = reverse("workbench:task", args=[case.task_id])
     client = as_user(clerks["amr"])
     before, _ = queries(client, url)
     for _ in range(10):
-        services.task_release(case=case, user=clerks["amr"])
-        services.task_claim(case=case, user=clerks["amr"])
+        deciding.task_release(case=case, user=clerks["amr"])
+        deciding.task_claim(case=case, user=clerks["amr"])
     queued_cases(100, applicant=citizen_alice)
     after, _ = queries(client, url)
     assert before == after <= 16, (before, after)
@@ -163,16 +163,16 @@ def test_the_task_page_after_a_correction_costs_what_it_costs_without_one(as_use
     marked answers and files were before), whether or not there is one to show."""
     app = submitted(citizen_alice, "business-startup")
     case = case_of(app, "amr-licence")
-    services.task_claim(case=case, user=clerks["amr"])
+    deciding.task_claim(case=case, user=clerks["amr"])
     client = as_user(clerks["amr"])
     url = reverse("workbench:task", args=[case.task_id])
     plain, _ = queries(client, url)
-    services.task_complete(case=case, user=clerks["amr"], decision="request_correction",
+    deciding.task_complete(case=case, user=clerks["amr"], decision="request_correction",
                            corrections={"fields": ["company_name"], "materials": ["premises_proof"],
                                         "message": "名称有误"})
-    services.application_update(application=app, user=citizen_alice, data={"company_name": "杭州新名字科技有限公司"})
+    drafting.application_update(application=app, user=citizen_alice, data={"company_name": "杭州新名字科技有限公司"})
     upload(app, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
-    services.application_resubmit(application=app, user=citizen_alice)
+    citizen_actions.application_resubmit(application=app, user=citizen_alice)
     case = case_of(app, "amr-licence")
     corrected, response = queries(client, reverse("workbench:task", args=[case.task_id]))
     assert response.context["page"].correction is not None

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from govflow.applications import services
 from govflow.applications.models import Case
+from govflow.applications.services import deciding
 from govflow.catalog.calendar import add_working_days, local_date
 
 from ..factories import MembershipFactory
@@ -116,7 +116,7 @@ def test_a_clerk_of_two_offices_sees_both_with_an_office_column(as_user, citizen
 
 
 def test_my_tasks_lists_what_i_hold_with_a_release_button(as_user, amr_case, clerks, clerk_dan_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     mine = as_user(clerks["amr"]).get(MINE)
     assert numbers(mine) == [amr_case.application.number]
     assert reverse("workbench:release", args=[amr_case.task_id]) in mine.content.decode()

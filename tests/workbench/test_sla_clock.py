@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 
 from govflow.catalog.calendar import seed_calendar
-from govflow.workbench.selectors import SLA_DUE_SOON, SLA_ON_TIME, SLA_OVERDUE, SlaClock, remaining_text
+from govflow.workbench.sla import SLA_DUE_SOON, SLA_ON_TIME, SLA_OVERDUE, SlaClock, remaining_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

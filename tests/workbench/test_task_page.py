@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from govflow.applications import services
 from govflow.applications.models import Case, Document
+from govflow.applications.services import citizen_actions, deciding, drafting, submitting
 
 from ..stories import BUSINESS_ANSWERS, JPEG_BYTES, OUTPUTS, PDF_BYTES, PNG_BYTES, approve, case_of, submitted, upload
 
@@ -48,7 +48,7 @@ def test_it_shows_the_outputs_received_from_earlier_cases(as_user, tax_case, cle
 
 def test_it_shows_due_date_and_remaining_working_days(as_user, amr_case, clerks):
     from govflow.catalog.calendar import working_days_between
-    from govflow.workbench.selectors import SlaClock
+    from govflow.workbench.sla import SlaClock
 
     clock = SlaClock.now()
     left = working_days_between(clock.today, amr_case.due_date)
@@ -61,8 +61,8 @@ def test_the_timeline_shows_other_procedures_events_without_their_contents(as_us
     app = submitted(citizen_alice, "business-startup")
     approve(app, "amr-licence", clerks["amr"])
     seal = case_of(app, "psb-seal-filing")
-    services.task_claim(case=seal, user=clerks["psb"])
-    services.task_complete(case=seal, user=clerks["psb"], decision="reject", comment="印章样式不符合公安机关规定")
+    deciding.task_claim(case=seal, user=clerks["psb"])
+    deciding.task_complete(case=seal, user=clerks["psb"], decision="reject", comment="印章样式不符合公安机关规定")
     tax = case_of(app, "tax-registration")
     html = as_user(clerks["tax"]).get(task_url(tax)).content.decode()
     assert "Timeline of the whole application" in html
@@ -73,21 +73,21 @@ def test_the_timeline_shows_other_procedures_events_without_their_contents(as_us
 
 
 def test_the_history_lists_this_case_with_the_clerks_who_acted(as_user, amr_case, clerks):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     html = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
     assert "History of this case" in html
     assert "Claimed" in html and (clerks["amr"].name or clerks["amr"].username) in html
 
 
 def test_after_a_correction_the_corrected_items_are_marked(as_user, amr_case, clerks, citizen_alice, business):
-    services.task_claim(case=amr_case, user=clerks["amr"])
-    services.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
                            corrections={"fields": ["company_name"], "materials": ["premises_proof"],
                                         "message": "名称有误"})
-    services.application_update(application=business, user=citizen_alice,
+    drafting.application_update(application=business, user=citizen_alice,
                                 data={"company_name": "杭州一件事网络科技有限公司"})
     upload(business, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
-    services.application_resubmit(application=business, user=citizen_alice)
+    citizen_actions.application_resubmit(application=business, user=citizen_alice)
     case = case_of(business, "amr-licence")
     assert case.status == "in_review" and case.owner == clerks["amr"]  # back to the clerk who asked
     html = as_user(clerks["amr"]).get(task_url(case)).content.decode()
@@ -99,15 +99,15 @@ def test_after_a_correction_the_corrected_items_are_marked(as_user, amr_case, cl
 def _answer_a_correction(amr_case, clerks, citizen_alice, business) -> Case:
     """The clerk asks to correct the company name and the premises proof; the citizen changes the
     name, uploads a wrong file then the right one, and sends the corrections."""
-    services.task_claim(case=amr_case, user=clerks["amr"])
-    services.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_complete(case=amr_case, user=clerks["amr"], decision="request_correction",
                            corrections={"fields": ["company_name", "registered_address"],
                                         "materials": ["premises_proof"], "message": "名称有误；住所证明过期"})
-    services.application_update(application=business, user=citizen_alice,
+    drafting.application_update(application=business, user=citizen_alice,
                                 data={"company_name": "杭州一件事网络科技有限公司"})
     upload(business, citizen_alice, "premises_proof", JPEG_BYTES, "wrong.jpg")
     upload(business, citizen_alice, "premises_proof", PNG_BYTES, "lease.png")
-    services.application_resubmit(application=business, user=citizen_alice)
+    citizen_actions.application_resubmit(application=business, user=citizen_alice)
     return case_of(business, "amr-licence")
 
 
@@ -157,7 +157,7 @@ def test_a_replaced_file_is_only_for_the_clerks_of_the_case(as_user, amr_case, c
 
 
 def test_without_an_answered_correction_there_is_no_comparison(as_user, amr_case, clerks):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     assert "data-correction-round" not in as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
 
 
@@ -174,7 +174,7 @@ def test_a_waiting_case_has_no_task_page(as_user, business, clerks):
 def test_the_decision_forms_appear_only_for_the_holder(as_user, amr_case, clerks, clerk_dan_amr):
     decide = reverse("workbench:decide", args=[amr_case.task_id])
     assert decide not in as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     mine = as_user(clerks["amr"]).get(task_url(amr_case)).content.decode()
     assert decide in mine and 'name="output_uscc"' in mine
     assert "Unified social credit code" in mine
@@ -183,7 +183,7 @@ def test_the_decision_forms_appear_only_for_the_holder(as_user, amr_case, clerks
 
 
 def test_supervisors_see_release_and_reassign_on_the_task_page(as_user, amr_case, clerks, supervisor_sue_amr):
-    services.task_claim(case=amr_case, user=clerks["amr"])
+    deciding.task_claim(case=amr_case, user=clerks["amr"])
     html = as_user(supervisor_sue_amr).get(task_url(amr_case)).content.decode()
     assert reverse("workbench:release", args=[amr_case.task_id]) in html
     assert reverse("workbench:assign", args=[amr_case.task_id]) in html
@@ -247,11 +247,11 @@ def test_it_shows_who_applied_for_whom_and_under_what_authorisation(as_user, dem
         agent=agent, subject_id_number=subject.id_number, subject_name=subject.name, relation="child",
         one_thing_code="business-startup", expires_at=timezone.now() + timedelta(days=10),
         evidence=io.BytesIO(PDF_BYTES))
-    app = services.application_create(user=agent, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
+    app = drafting.application_create(user=agent, one_thing_code="business-startup", data=dict(BUSINESS_ANSWERS),
                                       principal=principal_for(agent, f"for:{mandate.pk}"))
     for code, content in BUSINESS_MATERIALS.items():
         upload(app, agent, code, content)
-    services.application_submit(application=app, user=agent)
+    submitting.application_submit(application=app, user=agent)
 
     html = as_user(clerks["amr"]).get(task_url(case_of(app, "amr-licence"))).content.decode()
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 from django.utils.timesince import timesince
 
-from govflow.workbench.selectors import waiting_text
+from govflow.workbench.sla import waiting_text
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 DELTAS = [timedelta(seconds=s) for s in (0, 30, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86399, 86400, 86401,

@@ -13,7 +13,8 @@ shape this package:
 * **Import is idempotent.** Rows are compared before they are written, so importing the
   same file twice issues no UPDATE the second time and publishes no new version.
 
-One module per responsibility: :mod:`.format` (names, limits, error types), :mod:`.validation`,
+One module per responsibility: :mod:`.format` (names, limits, error types), :mod:`.validation`
+(its passes: :mod:`.structure`, :mod:`.semantics`),
 :mod:`.export` and :mod:`.importing`; this package is their public face.
 """
 from __future__ import annotations

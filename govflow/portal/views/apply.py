@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from govflow.applications import commitments, deferral, refusal_list, services
+from govflow.applications import commitments, deferral, refusal_list
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import Application, ApplicationStatus
 from govflow.applications.readiness import readiness
+from govflow.applications.services import drafting, submitting, uploading
 from govflow.catalog import questions as qa
 from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
@@ -108,10 +109,10 @@ def _save(request: HttpRequest, *, definition: Definition, one_thing_code: str, 
             principal = current_principal(request)
             known = {k: v for k, v in prefill_answers(request.user, definition, principal).items() if k not in codes}
             data = {**known, **{k: v for k, v in parsed.items() if v is not None}}
-            application = services.application_create(user=request.user, one_thing_code=one_thing_code, data=data,
+            application = drafting.application_create(user=request.user, one_thing_code=one_thing_code, data=data,
                                                       division=division, principal=principal)
         else:
-            application = services.application_update(application=application, user=request.user, data=parsed,
+            application = drafting.application_update(application=application, user=request.user, data=parsed,
                                                       division=division)
     except InvalidInput as exc:
         if place is not None and place.refused(exc):
@@ -312,7 +313,7 @@ def apply_materials(request: HttpRequest, application: Application, definition: 
         else:
             spec = definition.materials.get(material["code"], {})
             try:
-                services.document_upload(application=application, user=request.user, material_code=material["code"],
+                uploading.document_upload(application=application, user=request.user, material_code=material["code"],
                                          file=upload, filename=upload.name)
             except DomainError as exc:
                 material["errors"].append(_domain_message(exc, material=spec))
@@ -441,7 +442,7 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("receipt", pk=application.pk)  # a double click: the first one won
     try:
         chosen = _deferral_from_post(request.POST)
-        application = services.application_submit(application=application, user=request.user, idempotency_key=key,
+        application = submitting.application_submit(application=application, user=request.user, idempotency_key=key,
                                                   delivery=delivery_from_post(request.POST),
                                                   defer=chosen["defer"], accept_deferral_terms=chosen["accept"])
     except InvalidInput as exc:

@@ -19,7 +19,7 @@ from govflow.applications.states import state_label
 from govflow.catalog.models import localized
 from govflow.text import join_list
 
-from ..selectors import remaining_text
+from ..sla import remaining_text
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""Representations of applications and tasks, built from rows read in bulk (no per-row queries).
+"""Representations of applications (cases, documents, timeline, deliveries, refusals), built from rows read in bulk (no per-row queries).
 
 Names and labels come from the application's immutable version snapshot, in the
 request's language; departments, offices and divisions from their rows.
@@ -41,22 +41,15 @@ from govflow.catalog.definition import get_definition
 from govflow.catalog.jurisdictions import division_payload
 from govflow.catalog.models import Department, Office, localized
 
-
-def department_repr(department: Department | None) -> dict | None:
-    if department is None:
-        return None
-    return {"code": department.code, "name": localized(department.name)}
-
-
-def office_repr(office: Office) -> dict:
-    """``{"code", "name", "division"}`` of an office read with its division: the division's code."""
-    return {"code": office.code, "name": localized(office.name) or office.code, "division": office.division.code}
-
-
-def procedure_repr(application: Application, code: str) -> dict:
-    definition = get_definition(application.version)
-    procedure = definition.procedures.get(code, {})
-    return {"code": code, "name": localized(procedure.get("name"))}
+from .common import (
+    DepartmentSerializer,
+    DivisionRefSerializer,
+    OfficeSerializer,
+    PersonRefSerializer,
+    ProcedureRefSerializer,
+    person_ref,
+    procedure_repr,
+)
 
 
 def document_repr(document: Any) -> dict:
@@ -73,10 +66,6 @@ def document_repr(document: Any) -> dict:
     }
 
 
-def person_ref(user: Any) -> dict:
-    """``{"id", "name"}`` of a person (their username when they have no name)."""
-    return {"id": user.pk, "name": user.name or user.username}
-
 
 def evaluation_repr(application: Application) -> dict | None:
     try:
@@ -85,27 +74,6 @@ def evaluation_repr(application: Application) -> dict | None:
         return None
     return {"score": evaluation.score, "comment": evaluation.comment,
             "created_at": serializers.DateTimeField().to_representation(evaluation.created_at)}
-
-
-class DepartmentSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class ProcedureRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class DivisionRefSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="GB/T 2260 code of the administrative division.")
-    name = serializers.CharField()
-
-
-class OfficeSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="The office's code, e.g. `amr-330106`.")
-    name = serializers.CharField()
-    division = serializers.CharField(help_text="Code of the division the office serves.")
 
 
 class DocumentSerializer(serializers.Serializer):
@@ -166,10 +134,6 @@ class ApplicantSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The person's or the organisation's id.")
     name = serializers.CharField()
 
-
-class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class DeliveryRefSerializer(serializers.Serializer):
@@ -452,234 +416,3 @@ def application_reprs(applications: Sequence[Application]) -> list[dict]:
         "delivery": delivery_choice(application),
         "deliveries": deliveries[application.pk],
     } for application in applications]
-
-
-# -- request bodies ---------------------------------------------------------------------------
-
-DIVISION_HELP = ("Code of the division the application is handled in (see `GET /divisions/`); it must lie where "
-                 "the one thing is offered.")
-
-
-ACTING_AS_HELP = ("On whose behalf: `me` (default: yourself), `org:<organisation id>` (an organisation in which you "
-                  "hold a standing role, see `GET /organisations/`) or `for:<authorisation id>` (a person whose "
-                  "live authorisation you hold, see `GET /authorisations/`). One you may not act for is a 404.")
-
-
-class ApplicationCreateSerializer(serializers.Serializer):
-    one_thing = serializers.CharField(max_length=64)
-    acting_as = serializers.CharField(max_length=32, required=False, help_text=ACTING_AS_HELP)
-    data = serializers.DictField(required=False, default=dict, help_text="Answers keyed by field code.")
-    division = serializers.CharField(max_length=64, required=False, help_text=(
-        DIVISION_HELP + " Without it: the applicant's residence, else the site's default division, when the one "
-                        "thing is offered there; otherwise the one thing's own division."))
-
-
-class ApplicationUpdateSerializer(serializers.Serializer):
-    data = serializers.DictField(required=False, help_text="Top-level keys replace answers; null removes one.")
-    division = serializers.CharField(max_length=64, required=False,
-                                     help_text=DIVISION_HELP + " Only while the application is a draft.")
-
-    def validate(self, attrs: dict) -> dict:
-        if "data" not in attrs and "division" not in attrs:
-            raise serializers.ValidationError("Send data, division or both.")
-        return attrs
-
-
-class DocumentUploadSerializer(serializers.Serializer):
-    material = serializers.CharField(max_length=64)
-    file = serializers.FileField()
-
-
-class CommitmentSignSerializer(serializers.Serializer):
-    """告知承诺制: sign the commitment the procedure defines instead of uploading the material."""
-
-    material = serializers.CharField(max_length=64)
-    commitment = serializers.BooleanField(help_text=(
-        "`true`: I have read the commitment's text (the one thing's `materials[].commitment.text`) "
-        "and confirm it; anything else is refused."))
-
-
-class EvaluationCreateSerializer(serializers.Serializer):
-    score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-
-
-class DeliveryChoiceSerializer(serializers.Serializer):
-    """How the applicant receives what the applicable procedures issue physically."""
-
-    method = serializers.ChoiceField(choices=DeliveryMethod.choices, help_text=(
-        "`pickup` (at a service hall: `office`) or `post` (to `recipient`, `phone`, `address`); one of the "
-        "methods every physical result of the applicable procedures allows."))
-    office = serializers.CharField(required=False, allow_blank=True, max_length=80, help_text=(
-        "pickup: code of an office of the application's division, or of a division above it up to the one "
-        "competent for the physical results (see the draft's `delivery_options`)."))
-    recipient = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=False)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40, trim_whitespace=False,
-                                  help_text="post: the recipient's mainland China mobile number (11 digits).")
-    address = serializers.CharField(required=False, allow_blank=True, max_length=600, trim_whitespace=False)
-
-
-class SubmitSerializer(serializers.Serializer):
-    delivery = DeliveryChoiceSerializer(required=False, allow_null=True, help_text=(
-        "Required when an applicable procedure issues something physical (a seal, a card, a paper licence); "
-        "ignored otherwise."))
-    # 容缺受理 (docs/api.md, "Deferred materials").
-    defer = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=50, help_text=(
-            "Codes of deferrable materials submitted without (容缺受理): each is due within the procedure's "
-            "working days and handed in later with the documents endpoint. Needs accept_deferral_terms."))
-    accept_deferral_terms = serializers.BooleanField(required=False, default=False, help_text=(
-        "true: the applicant accepts the deferral terms (GET /api/v1/deferral-terms/), recorded with the "
-        "time and the terms' version and digest."))
-
-
-class SubmitErrorSerializer(serializers.Serializer):
-    """Both keys when the application is incomplete (either may be empty); other 400s (an invalid
-    ``Idempotency-Key`` header) are ``{field: [messages]}``."""
-
-    data = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                 help_text="Field errors of the merged form, by field code.")
-    materials = serializers.ListField(child=serializers.CharField(), required=False,
-                                      help_text="Codes of the required materials not uploaded; on resubmit also "
-                                                "the materials marked for correction and not uploaded "
-                                                "again since.")
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False,
-                                             help_text="When no procedure applies to the answers.")
-    division = serializers.ListField(child=serializers.CharField(), required=False,
-                                     help_text="When no office is competent for a procedure in the application's "
-                                               "division: one message per missing office, naming its department "
-                                               "and division. Nothing is submitted.")
-    delivery = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                     help_text="The delivery choice is missing or invalid: messages by key "
-                                               "(`method`, `office`, `recipient`, `phone`, `address`).")
-
-
-# -- tasks --------------------------------------------------------------------------------------
-
-TASK_STATUS_CHOICES = [("queued", "queued"), ("in_review", "in_review")]
-DECISION_CHOICES = [("approve", "approve"), ("reject", "reject"), ("request_correction", "request_correction")]
-
-
-class TaskApplicationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-
-
-class TaskSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    application = TaskApplicationSerializer()
-    case = serializers.IntegerField()
-    procedure = ProcedureRefSerializer()
-    department = DepartmentSerializer()
-    office = OfficeSerializer(help_text="The office whose queue the task is in.")
-    status = serializers.ChoiceField(choices=TASK_STATUS_CHOICES)
-    owner = serializers.CharField(allow_null=True)
-    due_date = serializers.DateField(allow_null=True)
-    created = serializers.DateTimeField()
-
-    def to_representation(self, case: Case) -> dict:
-        return task_repr(case)
-
-
-def task_repr(case: Case) -> dict:
-    return {
-        "id": case.task_id,
-        "application": {"id": case.application_id, "number": case.application.number},
-        "case": case.pk,
-        "procedure": procedure_repr(case.application, case.procedure_code),
-        "department": department_repr(case.department),
-        "office": office_repr(case.office),
-        "status": case.status,
-        "owner": case.owner.username if case.owner_id else None,
-        "due_date": case.due_date.isoformat() if case.due_date else None,
-        "created": serializers.DateTimeField().to_representation(case.task.created),
-    }
-
-
-class HistoryEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    kind = serializers.CharField()
-    actor = serializers.CharField(allow_null=True)
-    message = serializers.CharField(allow_blank=True)
-
-
-class TaskDetailSerializer(TaskSerializer):
-    data = serializers.DictField()
-    documents = DocumentSerializer(many=True)
-    history = HistoryEntrySerializer(many=True)
-
-
-class CorrectionsInputSerializer(serializers.Serializer):
-    fields = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
-                                   max_length=200)
-    materials = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
-                                      max_length=200)
-    message = serializers.CharField(max_length=5000)
-
-
-class AssignSerializer(serializers.Serializer):
-    user = serializers.CharField(max_length=150)
-
-
-class OutputsField(serializers.DictField):
-    child = serializers.CharField(allow_blank=True, max_length=500)
-
-
-class CompleteSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=DECISION_CHOICES)
-    outputs = OutputsField(required=False, default=dict)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    corrections = CorrectionsInputSerializer(required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        if attrs["decision"] == "request_correction" and "corrections" not in attrs:
-            raise serializers.ValidationError({"corrections": ["Mark the fields and materials to correct."]})
-        return attrs
-
-
-# -- physical results (clerks) -----------------------------------------------------------------
-
-ADVANCE_STATES = [(s, s) for s in ("ready", "posted", "collected", "delivered")]
-
-
-class ClerkDeliverySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    application = TaskApplicationSerializer()
-    case = serializers.IntegerField()
-    procedure = serializers.CharField(help_text="The approved procedure's code.")
-    result = serializers.CharField(help_text="The physical result's code in the procedure's `physical_results`.")
-    label = serializers.CharField()
-    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
-    state = serializers.ChoiceField(choices=DeliveryState.choices)
-    tracking_number = serializers.CharField(allow_blank=True)
-    office = OfficeSerializer(allow_null=True, help_text="pickup: the office where the applicant collects it.")
-    address = serializers.DictField(allow_null=True, help_text="post: `{recipient, phone, address}`.")
-    updated_at = serializers.DateTimeField()
-
-
-def clerk_delivery_repr(delivery: Delivery) -> dict:
-    """A physical result as the office's clerks move it on (read with its application, case and
-    pick-up office's division)."""
-    application = delivery.application
-    return {
-        "id": delivery.pk,
-        "application": {"id": application.pk, "number": application.number},
-        "case": delivery.case_id,
-        "procedure": delivery.case.procedure_code,
-        "result": delivery.code,
-        "label": localized(delivery.label) or delivery.code,
-        "method": delivery.method,
-        "state": delivery.state,
-        "tracking_number": delivery.tracking_number,
-        "office": office_repr(delivery.pickup_office) if delivery.pickup_office_id else None,
-        "address": dict(application.delivery_address) if delivery.method == DeliveryMethod.POST
-        and application.delivery_address else None,
-        "updated_at": serializers.DateTimeField().to_representation(delivery.updated_at),
-    }
-
-
-class DeliveryAdvanceSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=ADVANCE_STATES, help_text=(
-        "The next state: pickup `preparing` → `ready` → `collected`; post `preparing` → `posted` → `delivered`."))
-    tracking_number = serializers.CharField(required=False, allow_blank=True, default="", help_text=(
-        "The carrier's tracking number; required with `posted`."))
