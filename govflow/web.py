@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from govflow.applications import papers
+from govflow.applications import deferral, papers, refusal_list
 from govflow.text import has_bad_text
 
 
@@ -168,3 +168,29 @@ def delivery_form(options, *, posted: dict | None = None, errors: dict | None = 
         "names": DELIVERY_INPUTS,
         "has_errors": any(errors.get(key) for key in DELIVERY_INPUTS),
     }
+
+
+# -- 容缺受理 on a check page (the portal's and the counter's) ------------------------------------
+
+
+def deferral_from_post(post) -> dict:
+    """What a check page posted: the materials to follow and whether the terms were accepted."""
+    return {"defer": [c for c in post.getlist("defer") if isinstance(c, str)][:50],
+            "accept": post.get("accept_deferral_terms") == "1"}
+
+
+def deferral_choice(application, offer: list[dict], *, posted: dict | None = None,
+                    errors: dict | None = None) -> dict:
+    """The deferral section of a check page: ``offer``, the missing materials that may follow; the
+    terms in full; the refusal list's reason when the applicant may not (one query, only when a
+    material may follow); the submission's deferral errors."""
+    errors = errors or {}
+    messages = [str(m) for m in (*errors.get("defer", []), *errors.get("accept_deferral_terms", []))]
+    if not offer:
+        return {"offered": False, "codes": [], "materials": [], "errors": messages}
+    refused = refusal_list.reason_for(application)
+    chosen = set((posted or {}).get("defer") or [])
+    return {"offered": not refused, "refused_reason": refused, "codes": [m["code"] for m in offer],
+            "materials": [{**m, "checked": m["code"] in chosen} for m in offer],
+            "accepted": bool((posted or {}).get("accept")), "terms": str(deferral.TERMS),
+            "terms_version": deferral.TERMS_VERSION, "errors": messages}

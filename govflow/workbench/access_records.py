@@ -24,7 +24,7 @@ from govflow.applications import access, access_oversight
 from govflow.applications.models import AccessRecord
 
 from . import selectors
-from .forms import PlainSelect
+from .forms import PeriodForm, PlainSelect
 from .supervision import _table
 
 PAGE_SIZE = 50
@@ -37,15 +37,16 @@ CSV_HEADER = ["at", "reader", "staff_number", "office", "whose", "application", 
               "materials", "reason"]
 
 
-class AccessSearchForm(forms.Form):
+class AccessSearchForm(PeriodForm):
     """The search's filters; every text is matched exactly."""
+
+    max_days = MAX_RANGE_DAYS
+    field_order = ("reader", "office", "citizen", "date_from", "date_to", "interface", "purpose", "alert")
 
     reader = forms.CharField(label=gettext_lazy("Reader (username or staff number)"), required=False, max_length=150)
     office = forms.ChoiceField(label=gettext_lazy("Office"), required=False, widget=PlainSelect)
     citizen = forms.CharField(label=gettext_lazy("Whose data (ID number, USCC or username)"), required=False,
                               max_length=150)
-    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
     interface = forms.ChoiceField(label=gettext_lazy("Through"), required=False, widget=PlainSelect,
                                   choices=[("", gettext_lazy("Any")), *access.Interface.choices])
     purpose = forms.ChoiceField(label=gettext_lazy("Why"), required=False, widget=PlainSelect,
@@ -55,16 +56,6 @@ class AccessSearchForm(forms.Form):
     def __init__(self, *args: Any, offices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["office"].choices = [("", _("All offices")), *offices]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end:
-            if start > end:
-                self.add_error("date_to", _("The end of the period is before its start."))
-            elif (end - start).days + 1 > MAX_RANGE_DAYS:
-                self.add_error("date_to", _("A period covers at most %(n)d days.") % {"n": MAX_RANGE_DAYS})
-        return data
 
     def filters(self) -> access_oversight.Filters:
         c = self.cleaned_data

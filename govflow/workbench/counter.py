@@ -33,9 +33,15 @@ from govflow.catalog.fieldtypes import field_type
 from govflow.catalog.identifiers import USCC_INPUT_PATTERN
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
-from govflow.web import delivery_form, delivery_from_post, question_error_items, receipt_context
+from govflow.web import (
+    deferral_from_post,
+    delivery_form,
+    delivery_from_post,
+    question_error_items,
+    receipt_context,
+)
 
-from .counter_deferral import deferral_choice, deferral_from_post
+from .counter_deferral import deferral_choice
 from .views import _context, _failure, staff_required
 
 PARTY_KEY = "counter_party"

@@ -273,12 +273,28 @@ class FollowUpForm(forms.Form):
         return data
 
 
-class StatsFilterForm(forms.Form):
+class PeriodForm(forms.Form):
+    """A period from ``date_from`` to ``date_to`` (both days included) of at most ``max_days``."""
+
+    max_days = 366
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                self.add_error("date_to", _("The end of the period is before its start."))
+            elif (end - start).days + 1 > self.max_days:
+                self.add_error("date_to", _("A period covers at most %(n)d days.") % {"n": self.max_days})
+        return data
+
+
+class StatsFilterForm(PeriodForm):
     """The supervision pages' filters: a period (at most ``MAX_RANGE_DAYS``), weeks or months,
     and optionally a division, an office and a one thing among those the user may see."""
 
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     by = forms.ChoiceField(label=_("Columns"), required=False, widget=PlainSelect,
                            choices=[("week", _("Weeks")), ("month", _("Months"))])
     division = forms.ChoiceField(label=_("Division"), required=False, widget=PlainSelect)
@@ -295,11 +311,5 @@ class StatsFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end:
-            if start > end:
-                self.add_error("date_to", _("The end of the period is before its start."))
-            elif (end - start).days + 1 > self.max_days:
-                self.add_error("date_to", _("A period covers at most %(n)d days.") % {"n": self.max_days})
         data["by"] = data.get("by") or "week"
         return data

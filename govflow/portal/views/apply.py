@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from govflow.applications import commitments, deferral, refusal_list
+from govflow.applications import commitments, refusal_list
 from govflow.applications import delivery as delivery_rules
 from govflow.applications import selectors as app_selectors
 from govflow.applications.models import Application, ApplicationStatus
@@ -25,7 +24,7 @@ from govflow.catalog.definition import Definition, get_definition
 from govflow.catalog.models import localized
 from govflow.errors import DomainError, InvalidInput
 from govflow.parties.selectors import refusal_for, served_in
-from govflow.web import delivery_form, delivery_from_post, receipt_context
+from govflow.web import deferral_choice, deferral_from_post, delivery_form, delivery_from_post, receipt_context
 
 from ..acting import current_principal
 from ..selectors import latest_draft, offered_one_thing, prefill_answers, prefill_with_sources
@@ -403,26 +402,10 @@ def _check_context(request: HttpRequest, application: Application, definition: D
 
 def _deferral_offer(application: Application, materials: list[dict], missing: Iterable[str],
                     posted: dict | None, errors: dict | None) -> dict:
-    """容缺受理 on the check page: the missing materials that may follow, the terms in full, and
-    the refusal list's reason when the applicant may not (one query, only when one may follow)."""
+    """容缺受理 on the check page: the missing materials that may follow (``web.deferral_choice``)."""
     missing = set(missing)
     offer = [m for m in materials if m["deferrable_days"] and m["code"] in missing]
-    errors = errors or {}
-    messages_ = [*errors.get("defer", []), *errors.get("accept_deferral_terms", [])]
-    if not offer:
-        return {"offered": False, "materials": [], "codes": [], "errors": messages_}
-    refused = refusal_list.reason_for(application)
-    posted = posted or {}
-    chosen = set(posted.get("defer") or [])
-    return {"offered": not refused, "refused_reason": refused, "codes": [m["code"] for m in offer],
-            "materials": [{**m, "checked": m["code"] in chosen} for m in offer],
-            "accepted": bool(posted.get("accept")), "terms": str(deferral.TERMS),
-            "terms_version": deferral.TERMS_VERSION, "errors": messages_}
-
-
-def _deferral_from_post(post: Any) -> dict:
-    return {"defer": [c for c in post.getlist("defer") if isinstance(c, str)][:50],
-            "accept": post.get("accept_deferral_terms") == "1"}
+    return deferral_choice(application, offer, posted=posted, errors=errors)
 
 
 
@@ -441,7 +424,7 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if application.status != ApplicationStatus.DRAFT and key and application.submit_key == key:
         return redirect("receipt", pk=application.pk)  # a double click: the first one won
     try:
-        chosen = _deferral_from_post(request.POST)
+        chosen = deferral_from_post(request.POST)
         application = submitting.application_submit(application=application, user=request.user, idempotency_key=key,
                                                   delivery=delivery_from_post(request.POST),
                                                   defer=chosen["defer"], accept_deferral_terms=chosen["accept"])
@@ -453,7 +436,7 @@ def apply_submit(request: HttpRequest, pk: int) -> HttpResponse:
                                  place_errors=refusal_messages(exc, definition),
                                  delivery_posted=delivery_from_post(request.POST),
                                  delivery_errors=errors.get("delivery"),
-                                 deferral_posted=_deferral_from_post(request.POST),
+                                 deferral_posted=deferral_from_post(request.POST),
                                  deferral_errors={k: errors[k] for k in ("defer", "accept_deferral_terms")
                                                   if isinstance(errors.get(k), list)})
         if not context["error_items"]:
