@@ -494,6 +494,17 @@ TABLE: list[Row] = [
     # organisation, {org}/agents/{id}/ carol's role. Authorisations: gary applies for alice ({id}).
     # Who read my data (issue 20): everyone signed in has their own list, of their own data only.
     row("GET", "me/access-records/", "submitted",         "401 200  200  200  200  200  200  200  200"),
+    row("GET", "organisations/{id}/access-records/", "organisation",
+                                                           "401 200  404  404  404  404  404  404  404", target=ORG,
+        note="who read the organisation's data: its legal representative only"),
+    # Download my data: everyone signed in may ask for an archive of their own data; nobody reads
+    # an export that is not theirs (tests/test_authorization_matrix.py takes one person's archive
+    # through every actor: 404 for all but her).
+    row("POST", "me/export/", "catalog",                   "401 202  202  202  202  202  202  202  202"),
+    row("GET", "me/export/999999999/", "catalog",          "401 404  404  404  404  404  404  404  404",
+        note="no such export"),
+    row("GET", "me/export/999999999/file", "catalog",      "401 404  404  404  404  404  404  404  404",
+        note="no such export"),
     row("GET", "organisations/", "organisation",          "401 200  200  200  200  200  200  200  200"),
     row("GET", "organisations/{id}/", "organisation",      "401 200  200  404  404  404  404  404  404", target=ORG),
     row("POST", "organisations/{id}/agents/", "organisation",
@@ -679,9 +690,13 @@ def test_the_table_covers_every_endpoint_and_method():
 
 def test_every_row_is_shown_valid_by_a_role_that_succeeds():
     """A row whose cells are all refusals would not show that its request is otherwise valid;
-    the two such rows, the unsigned callback and eligibility push, are shown valid by the next tests."""
+    the unsigned callback and eligibility push are shown valid by the next tests, an export's status
+    and file by ``tests/test_authorization_matrix.py::test_a_persons_data_archive_is_theirs_alone``
+    (its owner reads both; everyone else gets these rows' 404)."""
     refused_everywhere = [r.label for r in TABLE if not any(c.startswith("2") for c in r.cells.values())]
-    assert refused_everywhere == ["POST cases/{id}/decision/ (unsigned)", "POST events/ (unsigned)"]
+    assert refused_everywhere == ["GET me/export/999999999/ (no such export)",
+                                  "GET me/export/999999999/file (no such export)",
+                                  "POST cases/{id}/decision/ (unsigned)", "POST events/ (unsigned)"]
 
 
 def test_the_callback_request_is_valid_once_signed(api, people, settings):
