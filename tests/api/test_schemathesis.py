@@ -340,10 +340,19 @@ def _real_path_parameters(path: str) -> list[dict]:
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):
     """Half of the time the path names an object of the world."""
-    pool = _real_path_parameters(context.operation.path)
-    if not pool or not isinstance(path_parameters, dict):
+    path = context.operation.path
+    if not _real_path_parameters(path) or not isinstance(path_parameters, dict):
         return st.just(path_parameters)
-    return st.one_of(st.just(path_parameters), st.sampled_from(pool).map(lambda real: {**path_parameters, **real}))
+    # The object is looked up when the example is drawn, not when the strategy is made: the
+    # strategy outlives this module's world, which xdist may build again (with new ids) in a worker
+    # that ran other modules in between.
+    return st.one_of(st.just(path_parameters), st.integers(min_value=0, max_value=63).map(
+        lambda i: {**path_parameters, **_pick(path, i)}))
+
+
+def _pick(path: str, i: int) -> dict:
+    pool = _real_path_parameters(path)
+    return pool[i % len(pool)] if pool else {}
 
 
 def _play(case, scenario: tuple[dict, dict | None]):
