@@ -293,6 +293,10 @@ def _build_world() -> World:
                       "one_thing": "business-startup", "scope": "one_thing",
                       "expires_at": "2099-01-01T00:00:00+08:00", "evidence": JPEG_BYTES})],
             "POST /api/v1/authorisations/{id}/revoke/": [({"id": garys.pk}, None), ({"id": alices.pk}, None)],
+            # Tasks bob may read: the one he holds and one in his queue. Fuzzed ids may, by chance, name
+            # only other offices' tasks (a whole-suite run under GOVFLOW_TEST_NOW once met only 404s
+            # here: the message above now lists what was tried), and MUST_SUCCEED needs one.
+            "GET /api/v1/tasks/{id}/": [(task(held_task), None), (task(queued_task), None)],
             # Documents bob (and alice, their owner) may download: the pairs drawn at random from all
             # documents may, by chance, never name one (seen once in CI), and MUST_SUCCEED needs one.
             "GET /api/v1/applications/{id}/documents/{doc_pk}/file": [
@@ -343,8 +347,8 @@ def flatmap_path_parameters(context, path_parameters):
     path = context.operation.path
     if not _real_path_parameters(path) or not isinstance(path_parameters, dict):
         return st.just(path_parameters)
-    # The object is looked up when the example is drawn, not when the strategy is made: the
-    # strategy outlives this module's world, which xdist may build again (with new ids) in a worker
+    # The object is looked up when the example is drawn (this hook runs for each drawn example, and
+    # so does flatmap_case): xdist may build this module's world again, with new ids, in a worker
     # that ran other modules in between.
     return st.one_of(st.just(path_parameters), st.integers(min_value=0, max_value=63).map(
         lambda i: {**path_parameters, **_pick(path, i)}))
@@ -392,17 +396,20 @@ def served(db, world, request):
     disconnects the same handlers).
     """
     seen: dict[str, set[int]] = defaultdict(set)
+    tried: dict[str, list] = defaultdict(list)
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield seen
+        yield seen, tried
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     role = request.function.__name__.rsplit("_", 1)[-1]
     for label, codes in seen.items():
         if label in MUST_SUCCEED[role]:
-            assert any(200 <= code < 300 for code in codes), f"{label} never succeeded as {role}: {sorted(codes)}"
+            assert any(200 <= code < 300 for code in codes), (
+                f"{label} never succeeded as {role}: {sorted(codes)}; path parameters tried: {tried[label][:40]}; "
+                f"the world's: {_real_path_parameters(label.split(' ', 1)[1])}")
 
 
 def _with_real_ids(case) -> None:
@@ -420,7 +427,7 @@ def _with_real_ids(case) -> None:
         case.path_parameters = {**case.path_parameters, **pool[index]}
 
 
-def _call_and_validate(case, token: str | None, seen: dict[str, set[int]]) -> None:
+def _call_and_validate(case, token: str | None, served: tuple[dict, dict]) -> None:
     """One request in a savepoint rolled back afterwards: every example meets the same world."""
     cache.clear()  # rate limits (registration) start afresh too
     _with_real_ids(case)
@@ -428,7 +435,10 @@ def _call_and_validate(case, token: str | None, seen: dict[str, set[int]]) -> No
     with transaction.atomic():
         response = case.call(headers=headers)
         transaction.set_rollback(True)
-    seen[f"{case.method.upper()} {case.operation.path}"].add(response.status_code)  # the coverage phase tries other methods too
+    seen, tried = served
+    label = f"{case.method.upper()} {case.operation.path}"  # the coverage phase tries other methods too
+    seen[label].add(response.status_code)
+    tried[label].append((case.path_parameters, response.status_code))
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
