@@ -220,12 +220,12 @@ def _rate(ranges: list[tuple[int, int]]) -> int:
             cursor.execute(f"""
                 INSERT INTO applications_evaluation
                     (application_id, score, comment, created_at, needs_follow_up, follow_up_note,
-                     followed_up_by_id, followed_up_at)
+                     followed_up_by_id, followed_up_at, contact_channel)
                 SELECT a.id, s.score, '', a.completed_at + interval '1 day', s.score <= 2,
                        CASE WHEN s.answered THEN '已电话回访，说明原因并致歉' ELSE '' END,
                        CASE WHEN s.answered THEN CASE WHEN o.code = 'newborn' THEN {hrss or 'NULL'}
                                                       ELSE {amr or 'NULL'} END END,
-                       CASE WHEN s.answered THEN a.completed_at + interval '4 days' END
+                       CASE WHEN s.answered THEN a.completed_at + interval '4 days' END, ''
                 FROM applications_application a
                 JOIN catalog_onething o ON o.id = a.one_thing_id
                 CROSS JOIN LATERAL (
