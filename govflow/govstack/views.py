@@ -32,6 +32,7 @@ from govflow.applications.services import citizen_actions, deciding, drafting, s
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import OneThing
 from govflow.catalog.selectors import published_one_things, visible_one_things
+from govflow.errors import NotFound
 from govflow.parties.selectors import MYSELF, principal_for
 from govflow.stats.selectors import TIMEFRAMES, decision_counts
 from govflow.text import has_bad_text
@@ -230,14 +231,21 @@ class ServiceApplicationsView(GovStackView):
 
 
 class ApplicationListView(GovStackView):
+    """The caller's files. A filter naming nothing the caller has (an unknown service, someone they
+    may not act for) finds no file: ``200 []``, as the specification documents only ``200`` here."""
+
     def get(self, request):
-        principal = _principal(request.user, request.query_params.get("applicantId"))
         first, count = _window(request)
         order = _sort(request, {"created": ("created_at", "id"), "id": ("id",)}, "created")
+        try:
+            principal = _principal(request.user, request.query_params.get("applicantId"))
+            service_id = request.query_params.get("serviceId")
+            one_thing = _by_service_id(published_one_things(), service_id) if service_id else None
+        except (Http404, NotFound):
+            return Response([])
         qs = selectors.applications_for_citizen(user=request.user, principal=principal)
-        service_id = request.query_params.get("serviceId")
-        if service_id:
-            qs = qs.filter(one_thing=_by_service_id(published_one_things(), service_id))
+        if one_thing is not None:
+            qs = qs.filter(one_thing=one_thing)
         page = list(qs.select_related(None).select_related("version").only(*_FILE_FIELDS).order_by(*order)[first:first + count])
         documents = _documents_of(page)
         return Response([r.application_list_item(request, app, documents[app.pk]) for app in page])
@@ -317,7 +325,8 @@ class TaskView(GovStackView):
 
 
 class TaskListView(TaskView):
-    """The unclaimed tasks of the clerk's offices and those the clerk holds (``/api/v1/tasks/``'s two queues)."""
+    """The unclaimed tasks of the clerk's offices and those the clerk holds (``/api/v1/tasks/``'s two
+    queues). A ``fileId`` or ``mainTaskId`` that is no application's id finds no task: ``200 []``."""
 
     def get(self, request):
         first, count = _window(request)
@@ -327,9 +336,13 @@ class TaskListView(TaskView):
         qs = (queue | held)
         if request.govstack_departments:
             qs = qs.filter(department_id__in=request.govstack_departments)
-        file_id = request.query_params.get("fileId") or request.query_params.get("mainTaskId")
-        if file_id:
-            qs = qs.filter(application_id=selectors.int_or_404(file_id))
+        for key in ("fileId", "mainTaskId"):
+            file_id = request.query_params.get(key)
+            if file_id:
+                try:
+                    qs = qs.filter(application_id=selectors.int_or_404(file_id))
+                except Http404:
+                    return Response([])
         assignee = request.query_params.get("assigneeId")
         if assignee and (len(assignee) > 150 or has_bad_text(assignee)):  # no such username (PostgreSQL refuses NUL)
             raise ValidationError({"assigneeId": [_("Not a username.")]})
