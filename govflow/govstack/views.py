@@ -40,6 +40,7 @@ from govflow.text import has_bad_text
 from . import ids
 from . import representations as r
 from .clients import IsRegisteredClient
+from .idempotency import idempotent
 from .models import Alias, AliasKind
 
 MAX_RESULTS = 100
@@ -215,8 +216,10 @@ def _submission(request) -> dict:
 
 
 class ServiceApplicationsView(GovStackView):
-    """Start an application file: a draft of the one thing's published version (POST /api/v1/applications/)."""
+    """Start an application file: a draft of the one thing's published version (POST /api/v1/applications/).
+    With an ``Idempotency-Key``, a repeat from the same client and account replays the first answer."""
 
+    @idempotent
     def post(self, request, service_id: str):
         one_thing = _by_service_id(published_one_things(), service_id)
         body = _submission(request)
