@@ -412,7 +412,9 @@ def _day(raw: str | None) -> date | None | bool:
 
 class StatisticsView(GovStackView):
     """Counts over the applications submitted from ``startDate`` to ``endDate`` (supervisors: their
-    departments; staff: all; anyone else 403, as ``/api/v1/stats/``)."""
+    departments; staff: all; anyone else 403, as ``/api/v1/stats/``), narrowed to a registration
+    (``registrationName``), an operator (``operator``, a username) and a role (``role``, an office's
+    or a department's code, as ``roleId`` of tasks)."""
 
     def get(self, request):
         params = request.query_params
@@ -425,6 +427,9 @@ class StatisticsView(GovStackView):
         timeframe = params.get("timeframe") or ""
         if timeframe and timeframe not in TIMEFRAMES:
             errors["timeframe"] = [_("One of: %(values)s.") % {"values": ", ".join(TIMEFRAMES)}]
+        for key in ("operator", "role"):  # a username, an office's or department's code: no such one is all zeros
+            if len(params.get(key) or "") > 150 or has_bad_text(params.get(key) or ""):
+                errors[key] = [_("At most 150 characters, no control characters.")]
         if errors:
             raise ValidationError(errors)
         end = days["endDate"] or local_date(timezone.now())
@@ -439,7 +444,8 @@ class StatisticsView(GovStackView):
             if code is None:
                 raise Http404("No registration of this name.")
         rows = decision_counts(user=request.user, date_from=start, date_to=end, one_thing_code=code,
-                               timeframe=timeframe or None)
+                               timeframe=timeframe or None, operator=params.get("operator") or None,
+                               role=params.get("role") or None)
         shared = {"registrationName": name, "operator": params.get("operator") or "", "role": params.get("role") or "",
                   **{f"timeframe{t.capitalize()}": timeframe == t for t in TIMEFRAMES}}
         return Response([{"processed": row["processed"], "approved": row["approved"], "sentBack": row["sent_back"],

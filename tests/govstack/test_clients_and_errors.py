@@ -150,4 +150,19 @@ def test_statistics(demo_catalog, govstack, clerks, citizen_alice, settings):
                   {"timeframe": "hour"}, {"startDate": "2026-12-31", "endDate": "2026-01-01"}):
         assert admin.call("get", stats, query=query, document="statistics").status_code == 400, query
     assert admin.call("get", stats, query={"registrationName": "nothing"}, document="statistics").status_code == 404
+    # operator (a username) and role (an office's or a department's code): the cases they handled.
+    window = {"startDate": (first - timedelta(days=1)).isoformat(), "endDate": today.isoformat()}
+    health_office = approved.cases.get(procedure_code="health-birth-certificate").office.code
+
+    def counts(**query):
+        rows = admin.call("get", stats, query={**window, **query}, document="statistics").json()
+        assert all(r["references"]["operator"] == query.get("operator", "") for r in rows)
+        return [(r["processed"], r["approved"], r["rejected"], r["sentBack"]) for r in rows]
+    assert counts(operator="clerk-health") == [(1, 1, 0, 0)]
+    assert counts(role="health") == counts(role=health_office) == [(1, 1, 0, 0)]  # the open one is in none of the counts
+    assert counts(operator="clerk-health", role="health") == [(1, 1, 0, 0)]
+    assert counts(operator="clerk-health", role="psb") == [(0, 0, 0, 0)]  # no case of both
+    assert counts(operator="clerk-amr") == counts(role="amr") == counts(operator="nobody") == [(0, 0, 0, 0)]
+    for query in ({"operator": "x" * 151}, {"role": "a\u0007b"}):
+        assert admin.call("get", stats, query=query, document="statistics").status_code == 400, query
     assert govstack(citizen_alice).call("get", stats, document="statistics").status_code == 403
