@@ -30,7 +30,7 @@ from govflow.applications import access, selectors
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel, Document
 from govflow.applications.services import citizen_actions, deciding, drafting, submitting, uploading
 from govflow.catalog.calendar import local_date
-from govflow.catalog.models import OneThing
+from govflow.catalog.models import OneThing, OneThingVersion
 from govflow.catalog.selectors import published_one_things, visible_one_things
 from govflow.errors import NotFound
 from govflow.parties.selectors import MYSELF, principal_for
@@ -148,18 +148,36 @@ class ServiceDetailView(CatalogView):
 
 
 class ServiceEFormsView(CatalogView):
+    """Every published version's form, the newest (the current one, ``latest``) first."""
+
     def get(self, request, service_id: str):
         one_thing = _by_service_id(visible_one_things(request.user), service_id)
-        return Response([r.eform_repr(one_thing, with_schema=False)])
+        versions = OneThingVersion.objects.filter(one_thing=one_thing).order_by("-number")
+        return Response([r.eform_repr(one_thing, with_schema=False, version=v) for v in versions])
+
+
+def _eform(user, eform_id: str) -> tuple[OneThing, OneThingVersion]:
+    """The one thing and the published version whose eForm id (or an alias, for the current
+    version) is ``eform_id``, among those offered to ``user`` (404 otherwise). One query for the
+    one things, one for their older versions."""
+    one_things = {o.pk: o for o in visible_one_things(user)}
+    for one_thing in one_things.values():
+        if ids.eform_id(one_thing.code, one_thing.current_version.number) == eform_id:
+            return one_thing, one_thing.current_version
+    for version in OneThingVersion.objects.filter(one_thing_id__in=list(one_things)).order_by("one_thing", "-number"):
+        one_thing = one_things[version.one_thing_id]
+        if ids.eform_id(one_thing.code, version.number) == eform_id:
+            return one_thing, version
+    one_thing = _by_alias(visible_one_things(user), AliasKind.EFORM, eform_id)
+    return one_thing, one_thing.current_version
 
 
 class EFormView(CatalogView):
+    """A published version's form: the current one, or an older one (``latest: false``)."""
+
     def get(self, request, eform_id: str):
-        for one_thing in visible_one_things(request.user):
-            if ids.eform_id(one_thing.code, one_thing.current_version.number) == eform_id:
-                return Response(r.eform_repr(one_thing, with_schema=True))
-        one_thing = _by_alias(visible_one_things(request.user), AliasKind.EFORM, eform_id)
-        return Response(r.eform_repr(one_thing, with_schema=True))
+        one_thing, version = _eform(request.user, eform_id)
+        return Response(r.eform_repr(one_thing, with_schema=True, version=version))
 
 
 # -- application files ----------------------------------------------------------------------------
@@ -215,6 +233,25 @@ def _submission(request) -> dict:
             "eform_id": form.get("eFormId")}
 
 
+def _check_eform(one_thing: OneThing, eform_id: Any) -> None:
+    """``formData.eFormId``, when sent, must be the service's current eForm (its id or an alias of
+    it): a new file is always started on the version published now; an older version's is a 400
+    that names the current one, anything else a 400."""
+    current = one_thing.current_version
+    if eform_id == ids.eform_id(one_thing.code, current.number):
+        return
+    if isinstance(eform_id, str) and 0 < len(eform_id) <= 100 and not has_bad_text(eform_id):
+        if Alias.objects.filter(kind=AliasKind.EFORM, external_id=eform_id, one_thing=one_thing).exists():
+            return
+        for number in OneThingVersion.objects.filter(one_thing=one_thing).values_list("number", flat=True):
+            if ids.eform_id(one_thing.code, number) == eform_id:
+                raise ValidationError({"formData": {"eFormId": [
+                    _("This eForm is version %(old)s; new application files use the current version %(current)s "
+                      "(eForm %(id)s).") % {"old": number, "current": current.number,
+                                            "id": ids.eform_id(one_thing.code, current.number)}]}})
+    raise ValidationError({"formData": {"eFormId": [_("Not an eForm of this service.")]}})
+
+
 class ServiceApplicationsView(GovStackView):
     """Start an application file: a draft of the one thing's published version (POST /api/v1/applications/).
     With an ``Idempotency-Key``, a repeat from the same client and account replays the first answer."""
@@ -227,6 +264,9 @@ class ServiceApplicationsView(GovStackView):
             raise ValidationError({"documentUrls": [_("A new application file has no documents yet: upload them "
                                                       "with POST /documents naming its fileId, then send it with "
                                                       "PUT /applications/{fileId}.")]})
+        eform_id = body["eform_id"]
+        if eform_id is not None:
+            _check_eform(one_thing, eform_id)
         principal = _principal(request.user, body["applicant_id"])
         app = drafting.application_create(user=request.user, one_thing_code=one_thing.code, data=body["data"],
                                           principal=principal, channel=Channel.API)
