@@ -27,6 +27,10 @@ def test_credentials_and_client_header(demo_catalog, govstack, citizen_alice, cl
     assert start(govstack(None), citizen_alice).status_code == 401
     assert start(govstack(citizen_alice, header=None), citizen_alice).status_code == 400
     assert start(govstack(citizen_alice, header="eGovStack/GOV/1/unknown"), citizen_alice).status_code == 403
+    for malformed in ("''", "invalid_header", "eGovStack/GOV/90000009/", "eGovStack/GOV/9 0/x", "a/b/c/d/e"):
+        refused = start(govstack(citizen_alice, header=malformed), citizen_alice)
+        assert refused.status_code == 400 and "Information-Mediator-Client" in refused.json()["errors"], malformed
+    assert start(govstack(citizen_alice, header="eGovStack/GOV/90000009"), citizen_alice).status_code == 403
     Client.objects.create(identifier="eGovStack/GOV/1/amr", name="AMR back office", user=clerk_bob_amr)
     # A client registered to an account takes only that account's token, and that account only it.
     assert start(govstack(citizen_alice, header="eGovStack/GOV/1/amr"), citizen_alice).status_code == 403
