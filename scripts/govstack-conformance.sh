@@ -3,9 +3,9 @@
 # (GovStackWorkingGroup/bb-registration, test/openAPI) against a running govflow (docs/govstack.md,
 # "The conformance suite"). The suite is fetched into a temporary directory and never kept.
 #
-#   scripts/govstack-conformance.sh setup USERNAME   # in a govflow checkout, DEBUG=1, demo data loaded:
-#                                                    # loads the aliases, registers the suite's client,
-#                                                    # prints a token of USERNAME
+#   DEBUG=1 scripts/govstack-conformance.sh setup USERNAME  # in a govflow checkout, demo data loaded:
+#                                       # loads the aliases, registers the suite's client (no account),
+#                                       # prints a new token of USERNAME
 #   GOVSTACK_TOKEN=<token> scripts/govstack-conformance.sh run
 #
 # Environment for "run":
@@ -28,13 +28,14 @@ setup() {
     local username="${1:?usage: $0 setup USERNAME}"
     local py="${PYTHON:-.venv/bin/python}"
     "$py" manage.py govstack_aliases docs/govstack-conformance-aliases.json
-    "$py" manage.py shell -c "
+    GOVSTACK_USERNAME="$username" GOVSTACK_CLIENT="$CLIENT_HEADER" "$py" manage.py shell -c "
+import os
 from knox.models import AuthToken
 from govflow.accounts.models import User
 from govflow.govstack.models import Client
-Client.objects.update_or_create(identifier='$CLIENT_HEADER',
+Client.objects.update_or_create(identifier=os.environ['GOVSTACK_CLIENT'],
                                 defaults={'name': 'GovStack conformance suite', 'is_active': True, 'user': None})
-print(AuthToken.objects.create(User.objects.get(username='$username'))[1])
+print(AuthToken.objects.create(User.objects.get(username=os.environ['GOVSTACK_USERNAME']))[1])
 "
 }
 
