@@ -233,22 +233,25 @@ def _submission(request) -> dict:
             "eform_id": form.get("eFormId")}
 
 
-def _check_eform(one_thing: OneThing, eform_id: Any) -> None:
-    """``formData.eFormId``, when sent, must be the service's current eForm (its id or an alias of
-    it): a new file is always started on the version published now; an older version's is a 400
-    that names the current one, anything else a 400."""
-    current = one_thing.current_version
-    if eform_id == ids.eform_id(one_thing.code, current.number):
+def _check_eform(one_thing: OneThing, version: OneThingVersion, eform_id: Any, *, new_file: bool) -> None:
+    """``formData.eFormId``, when sent, must be the eForm of ``version`` (its id, or an alias when
+    that is the current version): a new file is always started on the version published now, an
+    existing one stays on its own. Another version's eForm is a 400 that names the right one,
+    anything else a 400."""
+    if eform_id == ids.eform_id(one_thing.code, version.number):
         return
     if isinstance(eform_id, str) and 0 < len(eform_id) <= 100 and not has_bad_text(eform_id):
-        if Alias.objects.filter(kind=AliasKind.EFORM, external_id=eform_id, one_thing=one_thing).exists():
+        if (version.pk == one_thing.current_version_id
+                and Alias.objects.filter(kind=AliasKind.EFORM, external_id=eform_id, one_thing=one_thing).exists()):
             return
         for number in OneThingVersion.objects.filter(one_thing=one_thing).values_list("number", flat=True):
             if ids.eform_id(one_thing.code, number) == eform_id:
-                raise ValidationError({"formData": {"eFormId": [
-                    _("This eForm is version %(old)s; new application files use the current version %(current)s "
-                      "(eForm %(id)s).") % {"old": number, "current": current.number,
-                                            "id": ids.eform_id(one_thing.code, current.number)}]}})
+                values = {"old": number, "current": version.number, "id": ids.eform_id(one_thing.code, version.number)}
+                message = (_("This eForm is version %(old)s; new application files use the current version "
+                             "%(current)s (eForm %(id)s).") if new_file else
+                           _("This eForm is version %(old)s; this application file uses version %(current)s "
+                             "(eForm %(id)s)."))
+                raise ValidationError({"formData": {"eFormId": [message % values]}})
     raise ValidationError({"formData": {"eFormId": [_("Not an eForm of this service.")]}})
 
 
@@ -266,7 +269,7 @@ class ServiceApplicationsView(GovStackView):
                                                       "PUT /applications/{fileId}.")]})
         eform_id = body["eform_id"]
         if eform_id is not None:
-            _check_eform(one_thing, eform_id)
+            _check_eform(one_thing, one_thing.current_version, eform_id, new_file=True)
         principal = _principal(request.user, body["applicant_id"])
         app = drafting.application_create(user=request.user, one_thing_code=one_thing.code, data=body["data"],
                                           principal=principal, channel=Channel.API)
@@ -308,6 +311,8 @@ class ApplicationDetailView(GovStackView):
         app = selectors.application_for_citizen(request.user, file_id)
         body = _submission(request)
         _principal(request.user, body["applicant_id"])  # someone the caller may act for (404 otherwise)
+        if body["eform_id"] is not None:
+            _check_eform(app.one_thing, app.version, body["eform_id"], new_file=False)
         known = {r.document_url(request, d) for d in Document.objects.filter(application=app).only("id", "application_id")}
         unknown = [u for u in body["document_urls"] if u not in known]
         if unknown:

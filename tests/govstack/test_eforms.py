@@ -47,7 +47,7 @@ def test_the_eform_id_of_a_new_file_must_be_the_services_current_one(two_version
         refused = start(eform_id)
         assert refused.status_code == 400, eform_id
         assert "eFormId" in refused.json()["errors"]["formData"]
-    assert "version 2" in start(ids.eform_id("newborn", 1)).json()["message"]
+    assert "current version 2" in start(ids.eform_id("newborn", 1)).json()["message"]
     assert not Application.objects.exists()
     created = start(ids.eform_id("newborn", 2))
     assert created.status_code == 200
@@ -55,3 +55,27 @@ def test_the_eform_id_of_a_new_file_must_be_the_services_current_one(two_version
     Alias.objects.create(kind=AliasKind.EFORM, external_id="d98a205a-679b-485b-823d-7a32a391e744", one_thing=two_versions)
     assert start("d98a205a-679b-485b-823d-7a32a391e744").status_code == 200
     assert Application.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_eform_id_sent_with_a_file_must_be_its_own(demo_catalog, govstack, citizen_alice):
+    """A file stays on the version it was started on: sending it names that version's eForm, or none."""
+    alice = govstack(citizen_alice)
+    file_id = alice.post(SERVICE, params={"serviceId": ids.service_id("newborn")},
+                         body={"applicantId": "me"}).json()["fileId"]
+    newborn = OneThing.objects.get(code="newborn")
+    OneThing.objects.filter(pk=newborn.pk).update(committed_days=newborn.committed_days + 1)
+    publish_one_thing(one_thing=newborn)
+
+    def send(eform_id):
+        return alice.put("/applications/{fileId}", params={"fileId": file_id},
+                         body={"applicantId": "me", "formData": {"eFormId": eform_id, "data": {}}})
+
+    for eform_id in (ids.eform_id("newborn", 2), "d98a205a-679b-485b-823d-7a32a391e744", "nope"):
+        refused = send(eform_id)
+        assert refused.status_code == 400 and "eFormId" in refused.json()["errors"]["formData"], eform_id
+    assert "uses version 1" in send(ids.eform_id("newborn", 2)).json()["message"]
+    assert Application.objects.get(pk=file_id).status == "draft"
+    # Its own eForm passes that check (the submission then says what the draft still lacks).
+    own = send(ids.eform_id("newborn", 1))
+    assert own.status_code in (200, 400) and "eFormId" not in str(own.json().get("errors", {}).get("formData", ""))
