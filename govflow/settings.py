@@ -428,6 +428,9 @@ REST_FRAMEWORK = {
 GOVFLOW_GOVSTACK_PREFIX = env.str("GOVFLOW_GOVSTACK_PREFIX", default="govstack/registration/").lstrip("/")
 if GOVFLOW_GOVSTACK_PREFIX and not GOVFLOW_GOVSTACK_PREFIX.endswith("/"):
     GOVFLOW_GOVSTACK_PREFIX += "/"
+# How long an Idempotency-Key of the GovStack API is remembered (hours): a repeat within it replays
+# the first answer; after it the key is free again.
+GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS = env.int("GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS", default=24)
 
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; a token expires GOVFLOW_TOKEN_TTL_HOURS
 # after login and dies with a password change, deactivation or DELETE /api/v1/auth/token/.

@@ -24,7 +24,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from govflow.applications import proactive
+from govflow.applications import eligibility, proactive
 from govflow.applications.models import Offer, OfferState
 from govflow.catalog.labels import localized
 from govflow.catalog.models import Office
@@ -176,11 +176,11 @@ class EventPushView(APIView):
         body = validated(EventPushSerializer, request.data)
         departments = set(signers.department_ids) | set(
             Office.objects.filter(pk__in=signers.office_ids).values_list("department_id", flat=True))
-        if not departments & proactive.import_departments(body["name"]):
+        if not departments & eligibility.import_departments(body["name"]):
             raise PermissionDenied("Your department handles no one thing this import triggers.")
         rows = [{**(row.get("data") if isinstance(row.get("data"), dict) else {}),
                  **{k: v for k, v in row.items() if k != "data"}} for row in body["rows"]]
-        report = proactive.import_eligibility(body["name"], rows)
+        report = eligibility.import_eligibility(body["name"], rows)
         return Response({"created": report.created, "already": report.already,
                          "not_eligible": report.not_eligible, "unknown": report.unknown})
 

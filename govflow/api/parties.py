@@ -7,7 +7,7 @@ or an authorisation they neither hold nor gave, is a 404); writes are ``govflow.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -23,18 +23,14 @@ from govflow.applications.selectors import int_or_404
 from govflow.catalog.models import localized
 from govflow.errors import InvalidInput
 from govflow.parties import selectors, services
-from govflow.parties.models import (
-    Authorisation,
-    AuthorisationScope,
-    Organisation,
-    OrganisationRole,
-    OrganisationRoleKind,
-    Relation,
-)
+from govflow.parties.models import AuthorisationScope, OrganisationRoleKind, Relation
 
 from .pagination import Pagination
 from .responses import PAGE_NOT_FOUND, detail, errors, validated
 from .serializers.common import DivisionRefSerializer, PersonRefSerializer, person_ref
+
+if TYPE_CHECKING:
+    from govflow.parties.models import Authorisation, Organisation, OrganisationRole
 
 __all__ = ["urlpatterns"]
 

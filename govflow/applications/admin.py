@@ -361,21 +361,21 @@ STEP_NAMES = {
 }
 
 
-def _step(task: Task) -> str:
-    node = task.flow_task
-    return str(STEP_NAMES.get(node.name, node)) if node is not None else "—"
-
-
-class TaskInline(LookOnly, viewflow_admin.TaskInline):
-    fields = readonly_fields = ["step", "status", "owner", "path"]
+class TaskColumns:
+    """The columns a task shows wherever the admin lists it: its step by name, its token."""
 
     @admin.display(description=_("step"))
     def step(self, obj: Task) -> str:
-        return _step(obj)
+        node = obj.flow_task
+        return str(STEP_NAMES.get(node.name, node)) if node is not None else "—"
 
     @admin.display(description=_("token"))
     def path(self, obj: Task):
         return format_html("<code>{}</code>", obj.token)
+
+
+class TaskInline(TaskColumns, LookOnly, viewflow_admin.TaskInline):
+    fields = readonly_fields = ["step", "status", "owner", "path"]
 
 
 class ReadOnlyProcessAdmin(LookOnly, viewflow_admin.ProcessAdmin):
@@ -397,7 +397,7 @@ class ReadOnlyProcessAdmin(LookOnly, viewflow_admin.ProcessAdmin):
         return super().participants(obj)
 
 
-class ReadOnlyTaskAdmin(LookOnly, viewflow_admin.TaskAdmin):
+class ReadOnlyTaskAdmin(TaskColumns, LookOnly, viewflow_admin.TaskAdmin):
     list_display = ["number", "created", "process", "step", "status", "owner", "started", "finished"]
     list_filter = ["status"]
     list_display_links = ["number", "created"]
@@ -406,14 +406,6 @@ class ReadOnlyTaskAdmin(LookOnly, viewflow_admin.TaskAdmin):
     @admin.display(description=_("number"), ordering="pk")
     def number(self, obj: Task) -> int:
         return obj.pk
-
-    @admin.display(description=_("step"))
-    def step(self, obj: Task) -> str:
-        return _step(obj)
-
-    @admin.display(description=_("token"))
-    def path(self, obj: Task):
-        return format_html("<code>{}</code>", obj.token)
 
 
 for _model, _model_admin in ((Process, ReadOnlyProcessAdmin), (Task, ReadOnlyTaskAdmin)):

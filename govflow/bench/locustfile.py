@@ -1,4 +1,4 @@
-"""Locust load for ``manage.py bench --parts http`` (started by ``govflow/bench/http.py``).
+"""Locust load for ``manage.py bench --parts http`` (started by ``govflow/bench/http/``).
 
 Not a Django module: locust imports it in its own process. Everything it needs (tokens,
 application ids, drafts, outputs, think time) comes from the JSON file named by

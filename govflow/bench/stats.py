@@ -42,6 +42,7 @@ from govflow.catalog.definition import get_definition
 from govflow.catalog.models import Office, OneThing, Procedure
 
 from .measure import Samples, percentile
+from .plot import draw_lines
 
 SIZES = (0, 100_000, 1_000_000)
 REQUESTS = 20
@@ -275,38 +276,14 @@ def run(*, sizes: list[int] | tuple[int, ...] = SIZES, requests: int = REQUESTS,
 
 def draw(result: dict, path) -> None:
     """p95 per page against decided cases, one line per page and period; the 300 ms target."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
     rows = result.get("rows") or []
-    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
-    keys = list(dict.fromkeys((r["page"], r["period"]) for r in rows))
-    sizes = sorted({r["decided"] for r in rows})
-    highest = result.get("target_p95_ms", TARGET_P95_MS)
-    for page, period in keys:
-        points = sorted((r["decided"], r["p95_ms"]) for r in rows if r["page"] == page and r["period"] == period)
-        xs, ys = [x for x, _ in points], [y for _, y in points]
-        highest = max(highest, *ys)
-        ax.plot(xs, ys, marker="o", linestyle="-" if period == "year" else "--",
-                label=f"{page} ({'one year' if period == 'year' else 'twelve weeks'})")
-        for x, y in points:
-            ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.axhline(result.get("target_p95_ms", TARGET_P95_MS), color="red", linestyle=":", linewidth=1.5,
-               label=f"Target: p95 ≤ {result.get('target_p95_ms', TARGET_P95_MS):g} ms")
-    positive = [s for s in sizes if s > 0]
-    ax.set_xscale("symlog", linthresh=min(positive) if positive else 1)
-    ax.set_xticks(sizes or [0])
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
-    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    ax.set_ylim(0, highest * 1.15)
-    ax.set_xlabel("Decided cases in the database (synthetic, generated in bulk)")
-    ax.set_ylabel(f"p95 response time, ms ({result.get('requests', REQUESTS)} requests)")
-    ax.set_title("Supervision pages vs. decided cases (staff user, every office)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    target = result.get("target_p95_ms", TARGET_P95_MS)
+    lines = [(f"{page} ({'one year' if period == 'year' else 'twelve weeks'})",
+              sorted((r["decided"], r["p95_ms"]) for r in rows if r["page"] == page and r["period"] == period),
+              {"marker": "o", "linestyle": "-" if period == "year" else "--"})
+             for page, period in dict.fromkeys((r["page"], r["period"]) for r in rows)]
+    draw_lines(path, lines, target=target, target_label=f"Target: p95 ≤ {target:g} ms", headroom=1.15,
+               value_format="{:.0f}", legend_size=7,
+               xlabel="Decided cases in the database (synthetic, generated in bulk)",
+               ylabel=f"p95 response time, ms ({result.get('requests', REQUESTS)} requests)",
+               title="Supervision pages vs. decided cases (staff user, every office)")

@@ -9,6 +9,7 @@ tasks it may see. It is a gate in front of govflow's own authentication, never i
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -63,3 +64,33 @@ class Alias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` a client used for one account on one method and path (docs/govstack.md,
+    *Idempotency-Key*; the mechanism is ``govflow.idempotency``). Inserted and committed before the
+    view runs, so a concurrent duplicate sees it: ``completed_at`` empty means the first request is
+    still running; once completed, ``status_code`` and ``response_body`` are replayed to repeats with
+    the same ``request_hash``. Kept ``GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS``; a failed request deletes its row."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("GovStack client"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("account"))
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64,
+                                    help_text=_("SHA-256 of the canonical request body"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("GovStack idempotency key")
+        verbose_name_plural = _("GovStack idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["client", "user", "key", "method", "path"],
+                                               name="uniq_govstack_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Document, Outcome
 from govflow.catalog.definition import get_definition
-from govflow.catalog.models import OneThing, localized
+from govflow.catalog.models import OneThing, OneThingVersion, localized
 
 from . import ids
 
@@ -63,12 +63,14 @@ def service_repr(one_thing: OneThing) -> dict:
             "description": localized(snapshot.get("description")), "serviceBody": body}
 
 
-def eform_repr(one_thing: OneThing, *, with_schema: bool) -> dict:
-    version = one_thing.current_version
+def eform_repr(one_thing: OneThing, *, with_schema: bool, version: OneThingVersion | None = None) -> dict:
+    """The form of ``version`` (default: the current one); ``latest`` only for the current one."""
+    version = version or one_thing.current_version
     definition = get_definition(version)
     snapshot = definition.one_thing
     form = {"eFormId": ids.eform_id(snapshot["code"], version.number), "name": localized(snapshot.get("name")),
-            "description": localized(snapshot.get("description")), "version": str(version.number), "latest": True}
+            "description": localized(snapshot.get("description")), "version": str(version.number),
+            "latest": version.pk == one_thing.current_version_id}
     if with_schema:
         schema = definition.form_schema(_language())
         schema["x-govflow-materials"] = [

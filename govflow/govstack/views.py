@@ -30,8 +30,9 @@ from govflow.applications import access, selectors
 from govflow.applications.models import Application, ApplicationStatus, Case, CaseStatus, Channel, Document
 from govflow.applications.services import citizen_actions, deciding, drafting, submitting, uploading
 from govflow.catalog.calendar import local_date
-from govflow.catalog.models import OneThing
+from govflow.catalog.models import OneThing, OneThingVersion
 from govflow.catalog.selectors import published_one_things, visible_one_things
+from govflow.errors import NotFound
 from govflow.parties.selectors import MYSELF, principal_for
 from govflow.stats.selectors import TIMEFRAMES, decision_counts
 from govflow.text import has_bad_text
@@ -39,6 +40,7 @@ from govflow.text import has_bad_text
 from . import ids
 from . import representations as r
 from .clients import IsRegisteredClient
+from .idempotency import idempotent
 from .models import Alias, AliasKind
 
 MAX_RESULTS = 100
@@ -146,18 +148,36 @@ class ServiceDetailView(CatalogView):
 
 
 class ServiceEFormsView(CatalogView):
+    """Every published version's form, the newest (the current one, ``latest``) first."""
+
     def get(self, request, service_id: str):
         one_thing = _by_service_id(visible_one_things(request.user), service_id)
-        return Response([r.eform_repr(one_thing, with_schema=False)])
+        versions = OneThingVersion.objects.filter(one_thing=one_thing).order_by("-number")
+        return Response([r.eform_repr(one_thing, with_schema=False, version=v) for v in versions])
+
+
+def _eform(user, eform_id: str) -> tuple[OneThing, OneThingVersion]:
+    """The one thing and the published version whose eForm id (or an alias, for the current
+    version) is ``eform_id``, among those offered to ``user`` (404 otherwise). One query for the
+    one things, one for their older versions."""
+    one_things = {o.pk: o for o in visible_one_things(user)}
+    for one_thing in one_things.values():
+        if ids.eform_id(one_thing.code, one_thing.current_version.number) == eform_id:
+            return one_thing, one_thing.current_version
+    for version in OneThingVersion.objects.filter(one_thing_id__in=list(one_things)).order_by("one_thing", "-number"):
+        one_thing = one_things[version.one_thing_id]
+        if ids.eform_id(one_thing.code, version.number) == eform_id:
+            return one_thing, version
+    one_thing = _by_alias(visible_one_things(user), AliasKind.EFORM, eform_id)
+    return one_thing, one_thing.current_version
 
 
 class EFormView(CatalogView):
+    """A published version's form: the current one, or an older one (``latest: false``)."""
+
     def get(self, request, eform_id: str):
-        for one_thing in visible_one_things(request.user):
-            if ids.eform_id(one_thing.code, one_thing.current_version.number) == eform_id:
-                return Response(r.eform_repr(one_thing, with_schema=True))
-        one_thing = _by_alias(visible_one_things(request.user), AliasKind.EFORM, eform_id)
-        return Response(r.eform_repr(one_thing, with_schema=True))
+        one_thing, version = _eform(request.user, eform_id)
+        return Response(r.eform_repr(one_thing, with_schema=True, version=version))
 
 
 # -- application files ----------------------------------------------------------------------------
@@ -213,9 +233,33 @@ def _submission(request) -> dict:
             "eform_id": form.get("eFormId")}
 
 
-class ServiceApplicationsView(GovStackView):
-    """Start an application file: a draft of the one thing's published version (POST /api/v1/applications/)."""
+def _check_eform(one_thing: OneThing, version: OneThingVersion, eform_id: Any, *, new_file: bool) -> None:
+    """``formData.eFormId``, when sent, must be the eForm of ``version`` (its id, or an alias when
+    that is the current version): a new file is always started on the version published now, an
+    existing one stays on its own. Another version's eForm is a 400 that names the right one,
+    anything else a 400."""
+    if eform_id == ids.eform_id(one_thing.code, version.number):
+        return
+    if isinstance(eform_id, str) and 0 < len(eform_id) <= 100 and not has_bad_text(eform_id):
+        if (version.pk == one_thing.current_version_id
+                and Alias.objects.filter(kind=AliasKind.EFORM, external_id=eform_id, one_thing=one_thing).exists()):
+            return
+        for number in OneThingVersion.objects.filter(one_thing=one_thing).values_list("number", flat=True):
+            if ids.eform_id(one_thing.code, number) == eform_id:
+                values = {"old": number, "current": version.number, "id": ids.eform_id(one_thing.code, version.number)}
+                message = (_("This eForm is version %(old)s; new application files use the current version "
+                             "%(current)s (eForm %(id)s).") if new_file else
+                           _("This eForm is version %(old)s; this application file uses version %(current)s "
+                             "(eForm %(id)s)."))
+                raise ValidationError({"formData": {"eFormId": [message % values]}})
+    raise ValidationError({"formData": {"eFormId": [_("Not an eForm of this service.")]}})
 
+
+class ServiceApplicationsView(GovStackView):
+    """Start an application file: a draft of the one thing's published version (POST /api/v1/applications/).
+    With an ``Idempotency-Key``, a repeat from the same client and account replays the first answer."""
+
+    @idempotent
     def post(self, request, service_id: str):
         one_thing = _by_service_id(published_one_things(), service_id)
         body = _submission(request)
@@ -223,6 +267,9 @@ class ServiceApplicationsView(GovStackView):
             raise ValidationError({"documentUrls": [_("A new application file has no documents yet: upload them "
                                                       "with POST /documents naming its fileId, then send it with "
                                                       "PUT /applications/{fileId}.")]})
+        eform_id = body["eform_id"]
+        if eform_id is not None:
+            _check_eform(one_thing, one_thing.current_version, eform_id, new_file=True)
         principal = _principal(request.user, body["applicant_id"])
         app = drafting.application_create(user=request.user, one_thing_code=one_thing.code, data=body["data"],
                                           principal=principal, channel=Channel.API)
@@ -230,14 +277,21 @@ class ServiceApplicationsView(GovStackView):
 
 
 class ApplicationListView(GovStackView):
+    """The caller's files. A filter naming nothing the caller has (an unknown service, someone they
+    may not act for) finds no file: ``200 []``, as the specification documents only ``200`` here."""
+
     def get(self, request):
-        principal = _principal(request.user, request.query_params.get("applicantId"))
         first, count = _window(request)
         order = _sort(request, {"created": ("created_at", "id"), "id": ("id",)}, "created")
+        try:
+            principal = _principal(request.user, request.query_params.get("applicantId"))
+            service_id = request.query_params.get("serviceId")
+            one_thing = _by_service_id(published_one_things(), service_id) if service_id else None
+        except (Http404, NotFound):
+            return Response([])
         qs = selectors.applications_for_citizen(user=request.user, principal=principal)
-        service_id = request.query_params.get("serviceId")
-        if service_id:
-            qs = qs.filter(one_thing=_by_service_id(published_one_things(), service_id))
+        if one_thing is not None:
+            qs = qs.filter(one_thing=one_thing)
         page = list(qs.select_related(None).select_related("version").only(*_FILE_FIELDS).order_by(*order)[first:first + count])
         documents = _documents_of(page)
         return Response([r.application_list_item(request, app, documents[app.pk]) for app in page])
@@ -257,6 +311,8 @@ class ApplicationDetailView(GovStackView):
         app = selectors.application_for_citizen(request.user, file_id)
         body = _submission(request)
         _principal(request.user, body["applicant_id"])  # someone the caller may act for (404 otherwise)
+        if body["eform_id"] is not None:
+            _check_eform(app.one_thing, app.version, body["eform_id"], new_file=False)
         known = {r.document_url(request, d) for d in Document.objects.filter(application=app).only("id", "application_id")}
         unknown = [u for u in body["document_urls"] if u not in known]
         if unknown:
@@ -317,7 +373,8 @@ class TaskView(GovStackView):
 
 
 class TaskListView(TaskView):
-    """The unclaimed tasks of the clerk's offices and those the clerk holds (``/api/v1/tasks/``'s two queues)."""
+    """The unclaimed tasks of the clerk's offices and those the clerk holds (``/api/v1/tasks/``'s two
+    queues). A ``fileId`` or ``mainTaskId`` that is no application's id finds no task: ``200 []``."""
 
     def get(self, request):
         first, count = _window(request)
@@ -327,9 +384,13 @@ class TaskListView(TaskView):
         qs = (queue | held)
         if request.govstack_departments:
             qs = qs.filter(department_id__in=request.govstack_departments)
-        file_id = request.query_params.get("fileId") or request.query_params.get("mainTaskId")
-        if file_id:
-            qs = qs.filter(application_id=selectors.int_or_404(file_id))
+        for key in ("fileId", "mainTaskId"):
+            file_id = request.query_params.get(key)
+            if file_id:
+                try:
+                    qs = qs.filter(application_id=selectors.int_or_404(file_id))
+                except Http404:
+                    return Response([])
         assignee = request.query_params.get("assigneeId")
         if assignee and (len(assignee) > 150 or has_bad_text(assignee)):  # no such username (PostgreSQL refuses NUL)
             raise ValidationError({"assigneeId": [_("Not a username.")]})
@@ -396,7 +457,9 @@ def _day(raw: str | None) -> date | None | bool:
 
 class StatisticsView(GovStackView):
     """Counts over the applications submitted from ``startDate`` to ``endDate`` (supervisors: their
-    departments; staff: all; anyone else 403, as ``/api/v1/stats/``)."""
+    departments; staff: all; anyone else 403, as ``/api/v1/stats/``), narrowed to a registration
+    (``registrationName``), an operator (``operator``, a username) and a role (``role``, an office's
+    or a department's code, as ``roleId`` of tasks)."""
 
     def get(self, request):
         params = request.query_params
@@ -409,6 +472,9 @@ class StatisticsView(GovStackView):
         timeframe = params.get("timeframe") or ""
         if timeframe and timeframe not in TIMEFRAMES:
             errors["timeframe"] = [_("One of: %(values)s.") % {"values": ", ".join(TIMEFRAMES)}]
+        for key in ("operator", "role"):  # a username, an office's or department's code: no such one is all zeros
+            if len(params.get(key) or "") > 150 or has_bad_text(params.get(key) or ""):
+                errors[key] = [_("At most 150 characters, no control characters.")]
         if errors:
             raise ValidationError(errors)
         end = days["endDate"] or local_date(timezone.now())
@@ -423,7 +489,8 @@ class StatisticsView(GovStackView):
             if code is None:
                 raise Http404("No registration of this name.")
         rows = decision_counts(user=request.user, date_from=start, date_to=end, one_thing_code=code,
-                               timeframe=timeframe or None)
+                               timeframe=timeframe or None, operator=params.get("operator") or None,
+                               role=params.get("role") or None)
         shared = {"registrationName": name, "operator": params.get("operator") or "", "role": params.get("role") or "",
                   **{f"timeframe{t.capitalize()}": timeframe == t for t in TIMEFRAMES}}
         return Response([{"processed": row["processed"], "approved": row["approved"], "sentBack": row["sent_back"],

@@ -281,17 +281,27 @@ def _periods(date_from: date, date_to: date, timeframe: str | None) -> list[tupl
 
 
 def decision_counts(*, user: Any, date_from: date, date_to: date, one_thing_code: str | None = None,
-                    timeframe: str | None = None) -> list[DecisionCounts]:
+                    timeframe: str | None = None, operator: str | None = None,
+                    role: str | None = None) -> list[DecisionCounts]:
     """How the applications submitted from ``date_from`` to ``date_to`` (inclusive) stand, in the
     scope :func:`stats_for` gives ``user``, for the whole range or per ``timeframe`` (one of
     :data:`TIMEFRAMES`, by the local day of submission; every period listed, empty ones as zeros):
     ``processed`` those completed, of which ``approved`` (every case approved, or some:
     ``partially_approved``) and ``rejected`` (none); ``sent_back`` those asked for corrections at
-    least once. One query."""
+    least once. ``operator`` (a username) and ``role`` (an office's or a department's code) keep the
+    applications with a case handled by that operator (holding or having decided it) in that office
+    or department; both: one case matching both. One query."""
     office_ids = stats_office_ids(user)
     applications = Application.objects.filter(_submitted_between(date_from, date_to))
     if one_thing_code is not None:
         applications = applications.filter(one_thing__code=one_thing_code)
+    if operator or role:
+        cases = Case.objects.filter(application=OuterRef("pk"))
+        if operator:
+            cases = cases.filter(Q(owner__username=operator) | Q(decided_by__username=operator))
+        if role:
+            cases = cases.filter(Q(office__code=role) | Q(department__code=role))
+        applications = applications.filter(Exists(cases))
     if office_ids is not None:
         applications = applications.filter(
             Exists(Case.objects.filter(application=OuterRef("pk"), office_id__in=office_ids)))

@@ -10,6 +10,7 @@ only its hash is stored.
 """
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -214,11 +215,18 @@ def counter_party(request: HttpRequest) -> HttpResponse:
 # -- the one form ----------------------------------------------------------------------------------
 
 
-def _draft(request: HttpRequest, pk: int) -> tuple[Application, HttpResponse | None]:
-    application = _application(request, pk)
-    if application.status != ApplicationStatus.DRAFT:
-        return application, redirect("workbench:counter-receipt", pk=application.pk)
-    return application, None
+def _on_draft(view):
+    """A step of the counter's draft: the view is called with the application while it is a draft;
+    once submitted, the step shows its receipt instead."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, pk: int) -> HttpResponse:
+        application = _application(request, pk)
+        if application.status != ApplicationStatus.DRAFT:
+            return redirect("workbench:counter-receipt", pk=application.pk)
+        return view(request, application)
+
+    return wrapper
 
 
 def _codes(definition: Definition, data: dict) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
@@ -256,12 +264,10 @@ def _required_message(spec: dict) -> str:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
-def counter_form(request: HttpRequest, pk: int) -> HttpResponse:
+@_on_draft
+def counter_form(request: HttpRequest, application: Application) -> HttpResponse:
     """The one form, filled in with the applicant: situation questions first, then every question
     of the procedures that apply, each asked once."""
-    application, response = _draft(request, pk)
-    if response:
-        return response
     definition = get_definition(application.version)
     errors: dict[str, list[str]] = {}
     raw: dict[str, str] = {}
@@ -334,11 +340,9 @@ def _upload_message(exc: DomainError, material: dict) -> str:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
-def counter_materials(request: HttpRequest, pk: int) -> HttpResponse:
+@_on_draft
+def counter_materials(request: HttpRequest, application: Application) -> HttpResponse:
     """Scan or upload each material once."""
-    application, response = _draft(request, pk)
-    if response:
-        return response
     definition = get_definition(application.version)
     documents = {d.material_code: d for d in Document.objects.filter(application=application)}
     materials = _materials(definition, application.data, documents)
@@ -429,18 +433,16 @@ def _check(request: HttpRequest, application: Application, *, errors: dict | Non
 
 @require_safe
 @staff_required
-def counter_check(request: HttpRequest, pk: int) -> HttpResponse:
-    application, response = _draft(request, pk)
-    return response or _check(request, application)
+@_on_draft
+def counter_check(request: HttpRequest, application: Application) -> HttpResponse:
+    return _check(request, application)
 
 
 @require_POST
 @staff_required
-def counter_submit(request: HttpRequest, pk: int) -> HttpResponse:
+@_on_draft
+def counter_submit(request: HttpRequest, application: Application) -> HttpResponse:
     """Submit, then issue the receipt code (kept in the clerk's session for the receipt only)."""
-    application, response = _draft(request, pk)
-    if response:
-        return response
     chosen = deferral_from_post(request.POST)
     try:
         application = submitting.application_submit(

@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from openpyxl import Workbook
@@ -212,41 +213,50 @@ def _download(request: HttpRequest) -> str:
     return request.GET.get("download", "")
 
 
-def _bad_request(request: HttpRequest, template: str, form: StatsFilterForm, **extra: Any) -> HttpResponse:
-    return render(request, template, _stats_context(request, form=form, invalid=True, **extra), status=400)
+def stats_page(template: str, title: str):
+    """A statistics page over the filtered period. The view is called with the bound filter form,
+    the user's scope and the period (``date_from``, ``date_to``), and returns a download or the
+    page's context; an invalid filter is the page showing the form's errors (400)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            form, scope = _filters(request)
+            if scope is None:
+                return render(request, template, _stats_context(request, title=title, form=form, invalid=True),
+                              status=400)
+            c = form.cleaned_data
+            answer = view(request, form, scope, {"date_from": c["date_from"], "date_to": c["date_to"]})
+            if isinstance(answer, HttpResponse):
+                return answer
+            return render(request, template, _stats_context(request, title=title, form=form, **answer))
+
+        return wrapper
+
+    return decorate
 
 
 @require_safe
 @stats_viewer
-def stats_reform(request: HttpRequest) -> HttpResponse:
+@stats_page("workbench/stats/reform.html", gettext_lazy("The reform's figures"))
+def stats_reform(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """减环节、减材料、减时限、减跑动 over the applications completed in the period."""
-    form, scope = _filters(request)
-    title = _("The reform's figures")
-    if scope is None:
-        return _bad_request(request, "workbench/stats/reform.html", form, title=title)
-    c = form.cleaned_data
-    lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
-    instruments = instrument_counts(scope, date_from=c["date_from"], date_to=c["date_to"])
+    lines, total = reform_figures(scope, **period)
+    instruments = instrument_counts(scope, **period)
     if _download(request) == "csv":
         header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
         return _table(request, "reform", form, header, (
             [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
             for line in [*lines, total]))
-    return render(request, "workbench/stats/reform.html", _stats_context(
-        request, title=title, form=form, lines=lines, total=total, figures=FIGURES, instruments=instruments,
-        date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
+    return {"lines": lines, "total": total, "figures": FIGURES, "instruments": instruments,
+            "csv_url": f"?{_query(form, download='csv')}", **period}
 
 
 @require_safe
 @stats_viewer
-def stats_ratings(request: HttpRequest) -> HttpResponse:
+@stats_page("workbench/stats/ratings.html", gettext_lazy("Ratings"))
+def stats_ratings(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """Ratings by office, procedure and clerk, and every bad rating with its follow-up."""
-    form, scope = _filters(request)
-    title = _("Ratings")
-    if scope is None:
-        return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
-    c = form.cleaned_data
-    period = {"date_from": c["date_from"], "date_to": c["date_to"]}
     download = _download(request)
     if download == "bad":
         rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
@@ -269,23 +279,18 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
                                 ("clerk", _("By clerk")))]
     page = Paginator(rating_reads.bad_ratings_queryset(scope, **period), CASES_PAGE_SIZE).get_page(
         request.GET.get("page"))
-    return render(request, "workbench/stats/ratings.html", _stats_context(
-        request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
-        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""),
-        csv_query=_query(form, by=""), **period))
+    return {"tables": tables, "levels": rating_reads.LEVELS, "page": page,
+            "bad": rating_reads.bad_ratings(page.object_list), "query": _query(form, by=""),
+            "csv_query": _query(form, by=""), **period}
 
 
 @require_safe
 @stats_viewer
-def stats_time(request: HttpRequest) -> HttpResponse:
+@stats_page("workbench/stats/time.html", gettext_lazy("Where time goes"))
+def stats_time(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """Where time goes: per procedure, median and p90 working days per stage of its decided cases."""
-    form, scope = _filters(request)
-    title = _("Where time goes")
-    if scope is None:
-        return _bad_request(request, "workbench/stats/time.html", form, title=title)
-    c = form.cleaned_data
-    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
-    paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
+    rows = where_time_goes(scope, **period)
+    paths = critical_paths(scope, **period)
     if _download(request) == "path":
         return _table(request, "critical-path", form, [
             "one_thing", "applications", "committed_days", "critical_path_median", "critical_path_p90",
@@ -298,6 +303,5 @@ def stats_time(request: HttpRequest) -> HttpResponse:
             [row.department_code, row.procedure_code, row.decided,
              *(value for _stage, median, p90 in row.stages for value in (median, p90))]
             for row in rows))
-    return render(request, "workbench/stats/time.html", _stats_context(
-        request, title=title, form=form, rows=rows, paths=paths, date_from=c["date_from"], date_to=c["date_to"],
-        csv_url=f"?{_query(form, download='csv')}", path_csv_url=f"?{_query(form, download='path')}"))
+    return {"rows": rows, "paths": paths, "csv_url": f"?{_query(form, download='csv')}",
+            "path_csv_url": f"?{_query(form, download='path')}", **period}

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from govflow.applications import proactive
+from govflow.applications import eligibility
 from govflow.applications.models import Application, Offer, OfferState, Origin
 from tests.factories import CitizenFactory
 from tests.proactive.story import load
@@ -23,7 +23,7 @@ def test_a_citizen_confirms_an_offer_on_a_phone_in_one_step(phone_page, run_axe,
            "citizen_id": OUTPUTS["psb-household-registration"]["citizen_id"],
            **{k: NEWBORN_ANSWERS[k] for k in ("baby_name", "birth_date", "mother_name", "mother_id",
                                               "household_address")}}
-    assert proactive.import_eligibility("newborns", [row]).created == 1
+    assert eligibility.import_eligibility("newborns", [row]).created == 1
     offer = Offer.objects.get()
 
     page = phone_page

@@ -27,6 +27,10 @@ def test_credentials_and_client_header(demo_catalog, govstack, citizen_alice, cl
     assert start(govstack(None), citizen_alice).status_code == 401
     assert start(govstack(citizen_alice, header=None), citizen_alice).status_code == 400
     assert start(govstack(citizen_alice, header="eGovStack/GOV/1/unknown"), citizen_alice).status_code == 403
+    for malformed in ("''", "invalid_header", "eGovStack/GOV/90000009/", "eGovStack/GOV/9 0/x", "a/b/c/d/e"):
+        refused = start(govstack(citizen_alice, header=malformed), citizen_alice)
+        assert refused.status_code == 400 and "Information-Mediator-Client" in refused.json()["errors"], malformed
+    assert start(govstack(citizen_alice, header="eGovStack/GOV/90000009"), citizen_alice).status_code == 403
     Client.objects.create(identifier="eGovStack/GOV/1/amr", name="AMR back office", user=clerk_bob_amr)
     # A client registered to an account takes only that account's token, and that account only it.
     assert start(govstack(citizen_alice, header="eGovStack/GOV/1/amr"), citizen_alice).status_code == 403
@@ -63,9 +67,8 @@ def test_authorised_as_the_govflow_api(demo_catalog, govstack, citizen_alice, ci
 
 BAD_QUERIES = [("/applications", {"firstResult": "-1"}), ("/applications", {"maxResult": "1000"}),
                ("/applications", {"sortBy": "nope"}), ("/applications", {"sortOrder": "up"}),
-               ("/applications", {"serviceId": "n0t-ex1st1ng"}), ("/applications", {"applicantId": "org:99"}),
                ("/tasks", {"maxResult": "x"}), ("/tasks", {"assigneeId": "a\u0000b"}),
-               ("/tasks", {"fileId": "x"}), ("/tasks", {"sortBy": "priority"})]
+               ("/tasks", {"sortBy": "priority"})]
 
 
 @pytest.mark.django_db
@@ -73,6 +76,25 @@ BAD_QUERIES = [("/applications", {"firstResult": "-1"}), ("/applications", {"max
 def test_bad_queries_are_4xx(demo_catalog, govstack, clerks, path, query):
     response = govstack(clerks["health"]).get(path, query=query)
     assert 400 <= response.status_code < 500 and response.json()["code"] == str(response.status_code)
+
+
+@pytest.mark.django_db
+def test_filters_matching_nothing_find_nothing(demo_catalog, govstack, citizen_alice, citizen_carol, clerks, settings):
+    """The lists document only 200: a filter naming nothing the caller has is an empty list, not a 404."""
+    settings.GOVFLOW_AUTOMATIC_STEPS = False
+    app = submitted(citizen_alice, "newborn")
+    alice, health = govstack(citizen_alice), govstack(clerks["health"])
+    assert len(alice.get("/applications").json()) == 1
+    for query in ({"serviceId": "n0t-ex1st1ng-serv1ce#-1d"}, {"applicantId": "org:99"},
+                  {"applicantId": str(citizen_carol.pk)}, {"applicantId": "11962de0-11b2-11cc-9390-0242ac121114"}):
+        response = alice.get("/applications", query=query)
+        assert response.status_code == 200 and response.json() == [], query
+    assert len(alice.get("/applications", query={"serviceId": ids.service_id("newborn")}).json()) == 1
+    assert len(health.get("/tasks", query={"fileId": str(app.pk)}).json()) == 1
+    for query in ({"fileId": "x"}, {"mainTaskId": "42962de0-bdb2-11ed-9397-0242ac120004"}, {"fileId": "99999"},
+                  {"fileId": str(app.pk), "mainTaskId": "99999"}):
+        response = health.get("/tasks", query=query)
+        assert response.status_code == 200 and response.json() == [], query
 
 
 @pytest.mark.django_db
@@ -132,4 +154,19 @@ def test_statistics(demo_catalog, govstack, clerks, citizen_alice, settings):
                   {"timeframe": "hour"}, {"startDate": "2026-12-31", "endDate": "2026-01-01"}):
         assert admin.call("get", stats, query=query, document="statistics").status_code == 400, query
     assert admin.call("get", stats, query={"registrationName": "nothing"}, document="statistics").status_code == 404
+    # operator (a username) and role (an office's or a department's code): the cases they handled.
+    window = {"startDate": (first - timedelta(days=1)).isoformat(), "endDate": today.isoformat()}
+    health_office = approved.cases.get(procedure_code="health-birth-certificate").office.code
+
+    def counts(**query):
+        rows = admin.call("get", stats, query={**window, **query}, document="statistics").json()
+        assert all(r["references"]["operator"] == query.get("operator", "") for r in rows)
+        return [(r["processed"], r["approved"], r["rejected"], r["sentBack"]) for r in rows]
+    assert counts(operator="clerk-health") == [(1, 1, 0, 0)]
+    assert counts(role="health") == counts(role=health_office) == [(1, 1, 0, 0)]  # the open one is in none of the counts
+    assert counts(operator="clerk-health", role="health") == [(1, 1, 0, 0)]
+    assert counts(operator="clerk-health", role="psb") == [(0, 0, 0, 0)]  # no case of both
+    assert counts(operator="clerk-amr") == counts(role="amr") == counts(operator="nobody") == [(0, 0, 0, 0)]
+    for query in ({"operator": "x" * 151}, {"role": "a\u0007b"}):
+        assert admin.call("get", stats, query=query, document="statistics").status_code == 400, query
     assert govstack(citizen_alice).call("get", stats, document="statistics").status_code == 403

@@ -39,11 +39,11 @@ def test_the_admins_trigger_check_reports_every_problem_against_the_live_catalog
 
 
 def test_the_offers_admin_lists_offers_and_changes_nothing():
-    from govflow.applications import proactive
+    from govflow.applications import eligibility, proactive
 
     load(triggers=[{"on": "import:newborns", "mode": "offer"}])
     person = CitizenFactory()
-    proactive.import_eligibility("newborns", [{"event_id": "r1", "id_number": person.id_number}])
+    eligibility.import_eligibility("newborns", [{"event_id": "r1", "id_number": person.id_number}])
     admin = UserFactory(is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(admin)

@@ -69,9 +69,9 @@ def test_declining_through_the_api(offered, citizen_alice, citizen_carol):
 
 def test_an_offer_missing_an_answer_is_completed_in_the_accept_body(citizen_alice, django_capture_on_commit_callbacks):
     load(triggers=[{"on": "import:newborns", "mode": "offer"}])
-    from govflow.applications import proactive
+    from govflow.applications import eligibility
 
-    proactive.import_eligibility("newborns", [{"event_id": "e1", "id_number": citizen_alice.id_number,
+    eligibility.import_eligibility("newborns", [{"event_id": "e1", "id_number": citizen_alice.id_number,
                                                "citizen_id": CITIZEN_ID}])
     offer = Offer.objects.get()
     url = f"/api/v1/offers/{offer.pk}/accept/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from govflow.applications import proactive
+from govflow.applications import eligibility, proactive
 from govflow.applications.models import Application, IssuedOutput, Offer, Origin
 
 from ..factories import CitizenFactory
@@ -50,7 +50,7 @@ def test_one_list_row_pushed_twice_at_once_offers_once():
     person = CitizenFactory()
     rows = [{"event_id": "psb-1", "id_number": person.id_number}]
 
-    results = run_together([lambda: proactive.import_eligibility("newborns", rows)] * 3)
+    results = run_together([lambda: eligibility.import_eligibility("newborns", rows)] * 3)
 
     assert not any(isinstance(r, Exception) for r in results), results
     assert sorted((r.created, r.already) for r in results) == [(0, 1), (0, 1), (1, 0)]
@@ -69,7 +69,7 @@ def _offer_waiting():
     known = {k: NEWBORN_ANSWERS[k] for k in ("baby_name", "birth_date", "mother_name", "mother_id",
                                              "household_address")}
     citizen_id = OUTPUTS["psb-household-registration"]["citizen_id"]
-    proactive.import_eligibility("newborns", [{"event_id": "psb-1", "id_number": person.id_number,
+    eligibility.import_eligibility("newborns", [{"event_id": "psb-1", "id_number": person.id_number,
                                                "citizen_id": citizen_id, **known}])
     offer = Offer.objects.get()
     return offer, person, timezone.now() + timedelta(days=365)

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from govflow.accounts.models import User
-from govflow.applications import proactive
+from govflow.applications import eligibility, proactive
 from govflow.applications.models import (
     Application,
     ApplicationStatus,
@@ -163,7 +163,7 @@ def test_an_eligibility_list_grants_what_it_can_and_offers_the_rest(django_captu
         {"event_id": "psb-4", "id_number": "11010519491231002X", "county": "330106"},
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        report = proactive.import_eligibility("newborns", rows)
+        report = eligibility.import_eligibility("newborns", rows)
     assert (report.created, report.already, report.not_eligible, report.unknown) == (2, 0, 1, ["psb-4"])
     granted = Offer.objects.get(applicant=complete)
     assert (granted.mode, granted.state, granted.application.origin) == ("grant", "accepted", Origin.GRANT)
@@ -174,7 +174,7 @@ def test_an_eligibility_list_grants_what_it_can_and_offers_the_rest(django_captu
     assert offered.application.data == {"citizen_id": CITIZEN_ID}
     assert not Offer.objects.filter(applicant=elsewhere).exists()
 
-    again = proactive.import_eligibility("newborns", rows)  # the same list again: nothing new
+    again = eligibility.import_eligibility("newborns", rows)  # the same list again: nothing new
     assert (again.created, again.already) == (0, 2) and Offer.objects.count() == 2
 
 
@@ -184,11 +184,11 @@ def test_an_eligibility_list_with_any_bad_row_changes_nothing():
     rows = [{"event_id": "1", "id_number": person.id_number}, {"event_id": "1", "id_number": person.id_number},
             {"id_number": person.id_number}, {"event_id": "3", "id_number": person.id_number, "uscc": "X"}, "row"]
     with pytest.raises(InvalidInput) as caught:
-        proactive.import_eligibility("newborns", rows)
+        eligibility.import_eligibility("newborns", rows)
     assert set(caught.value.errors["rows"]) == {"2", "3", "4", "5"}
     assert not Offer.objects.exists() and not Application.objects.exists()
     with pytest.raises(InvalidInput):
-        proactive.import_eligibility("nobody-listens", [])
+        eligibility.import_eligibility("nobody-listens", [])
 
 
 def test_a_completed_application_can_trigger_an_offer(citizen_alice, django_capture_on_commit_callbacks):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from govflow.applications import proactive
+from govflow.applications import eligibility, proactive
 from govflow.applications.models import CaseStatus, Offer, OfferMode, OfferState, Origin
 from govflow.catalog import models as m
 from govflow.catalog.io import CatalogValidationError, export_catalog, validate_document
@@ -105,7 +105,7 @@ def test_a_one_thing_with_more_steps_is_not_triggered_by_one_of_its_procedures()
     found = proactive.listening("import", "births")
     assert len(found) == 1 and found[0][1].expires_days == 3
     person = CitizenFactory()
-    report = proactive.import_eligibility("births", [{"event_id": "b1", "id_number": person.id_number}])
+    report = eligibility.import_eligibility("births", [{"event_id": "b1", "id_number": person.id_number}])
     assert report.created == 1 and Offer.objects.get().one_thing.code == "newborn-insurance"
 
 

@@ -5,21 +5,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from ..models import (
-    ApplicantKind,
-    Department,
-    Division,
-    DivisionLevel,
-    Field,
-    Material,
-    Office,
-    OneThing,
-    Output,
-    Procedure,
-    ProcedureField,
-    ProcedureMaterial,
-    Step,
-)
+from .. import models
 from .format import CATALOG_FORMAT, DEFERRAL_DEFAULTS, material_types
 
 
@@ -28,16 +14,16 @@ def _json_list(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def _department_doc(department: Department) -> dict:
+def _department_doc(department: models.Department) -> dict:
     return {"code": department.code, "name": department.name}
 
 
-def _division_doc(division: Division) -> dict:
+def _division_doc(division: models.Division) -> dict:
     return {"code": division.code, "name": division.name, "level": division.level,
             "parent": division.parent.code if division.parent else None}
 
 
-def _office_doc(office: Office) -> dict:
+def _office_doc(office: models.Office) -> dict:
     out: dict[str, Any] = {"code": office.code, "department": office.department.code,
                            "division": office.division.code, "name": office.name}
     for key in ("address", "opening_hours", "phone"):
@@ -46,7 +32,7 @@ def _office_doc(office: Office) -> dict:
     return out
 
 
-def _hint_and_example(item: Field | Output, out: dict[str, Any]) -> dict[str, Any]:
+def _hint_and_example(item: models.Field | models.Output, out: dict[str, Any]) -> dict[str, Any]:
     """The optional ``hint`` and ``example`` (only when set: older snapshots keep their digest)."""
     if item.hint:
         out["hint"] = item.hint
@@ -55,7 +41,7 @@ def _hint_and_example(item: Field | Output, out: dict[str, Any]) -> dict[str, An
     return out
 
 
-def _field_doc(item: Field) -> dict:
+def _field_doc(item: models.Field) -> dict:
     out: dict[str, Any] = {"code": item.code, "label": item.label, "type": item.type}
     # Optional keys only when set, in the contract's order, so that the round trip is exact.
     if item.max_length is not None:
@@ -73,7 +59,7 @@ def _field_doc(item: Field) -> dict:
     return _hint_and_example(item, out)
 
 
-def _material_doc(item: Material) -> dict:
+def _material_doc(item: models.Material) -> dict:
     out = {"code": item.code, "label": item.label, "accepted_types": material_types(item.accepted_types),
            "max_size_mb": item.max_size_mb}
     if item.sample:
@@ -81,14 +67,14 @@ def _material_doc(item: Material) -> dict:
     return out
 
 
-def _output_doc(output: Output) -> dict:
+def _output_doc(output: models.Output) -> dict:
     out: dict[str, Any] = {"code": output.code, "label": output.label, "type": output.type}
     if output.pattern:
         out["pattern"] = output.pattern
     return _hint_and_example(output, out)
 
 
-def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
+def _procedure_material_doc(pm: models.ProcedureMaterial) -> dict:
     out: dict[str, Any] = {"material": pm.material.code, "required": pm.required}
     if pm.deferrable_days is not None:  # 容缺受理
         out["deferrable"] = {"days": pm.deferrable_days}
@@ -97,7 +83,7 @@ def _procedure_material_doc(pm: ProcedureMaterial) -> dict:
     return out
 
 
-def _procedure_doc(procedure: Procedure, *, whole: bool = False) -> dict:
+def _procedure_doc(procedure: models.Procedure, *, whole: bool = False) -> dict:
     out: dict[str, Any] = {"code": procedure.code, "department": procedure.department.code, "name": procedure.name}
     if procedure.description:
         out["description"] = procedure.description
@@ -108,7 +94,7 @@ def _procedure_doc(procedure: Procedure, *, whole: bool = False) -> dict:
     for key in ("legal_basis", "fees"):
         if getattr(procedure, key):
             out[key] = getattr(procedure, key)
-    if procedure.level != DivisionLevel.COUNTY:  # the default stays implicit: snapshots before levels keep their digest
+    if procedure.level != models.DivisionLevel.COUNTY:  # the default stays implicit: snapshots before levels keep their digest
         out["level"] = procedure.level
     out.update({
         "fields": [{"field": pf.field.code, "required": pf.required} for pf in procedure.procedure_fields.all()],
@@ -133,7 +119,7 @@ def _procedure_doc(procedure: Procedure, *, whole: bool = False) -> dict:
     return out
 
 
-def _deferral_doc(procedure: Procedure) -> dict:
+def _deferral_doc(procedure: models.Procedure) -> dict:
     """The procedure's 容缺受理 policy, in full when it defers a material or departs from the defaults."""
     policy = {"conditional_approval": procedure.deferral_conditional_approval,
               "on_missed": procedure.deferral_on_missed, "clock": procedure.deferral_clock}
@@ -141,7 +127,7 @@ def _deferral_doc(procedure: Procedure) -> dict:
     return policy if defers or policy != DEFERRAL_DEFAULTS else {}
 
 
-def _remedy_doc(procedure: Procedure) -> dict:
+def _remedy_doc(procedure: models.Procedure) -> dict:
     out: dict[str, Any] = {}
     if procedure.reconsideration_body or procedure.reconsideration_days != 60:
         out["reconsideration"] = {"body": procedure.reconsideration_body or {},
@@ -151,7 +137,7 @@ def _remedy_doc(procedure: Procedure) -> dict:
     return out
 
 
-def _step_doc(step: Step) -> dict:
+def _step_doc(step: models.Step) -> dict:
     out: dict[str, Any] = {"procedure": step.procedure.code}
     if step.after:
         out["after"] = _json_list(step.after)
@@ -160,13 +146,13 @@ def _step_doc(step: Step) -> dict:
     return out
 
 
-def _triggers_doc(one_thing: OneThing) -> list:
+def _triggers_doc(one_thing: models.OneThing) -> list:
     """Proactive services' triggers (docs/proactive.md): live configuration, so only in a
     whole-catalog export (never in a published version's snapshot)."""
     return _json_list(one_thing.triggers) if one_thing.triggers else []
 
 
-def _one_thing_doc(one_thing: OneThing, *, whole: bool = False) -> dict:
+def _one_thing_doc(one_thing: models.OneThing, *, whole: bool = False) -> dict:
     out: dict[str, Any] = {"code": one_thing.code, "name": one_thing.name}
     if one_thing.description:
         out["description"] = one_thing.description
@@ -178,7 +164,7 @@ def _one_thing_doc(one_thing: OneThing, *, whole: bool = False) -> dict:
     })
     if one_thing.route_by:
         out["route_by"] = one_thing.route_by
-    if one_thing.applicant != ApplicantKind.PERSON:
+    if one_thing.applicant != models.ApplicantKind.PERSON:
         out["applicant"] = one_thing.applicant
     out.update({
         "guide": _json_list(one_thing.guide),
@@ -198,29 +184,29 @@ def export_catalog(one_thing_code: str | None = None) -> dict:
     for an unknown code. Lists of definitions are ordered by code and nested lists by
     position, so an export is deterministic. A constant number of queries.
     """
-    step_qs = Step.objects.select_related("procedure").order_by("position", "id")
-    one_things = OneThing.objects.order_by("code").select_related("division").prefetch_related(Prefetch("steps", queryset=step_qs))
+    step_qs = models.Step.objects.select_related("procedure").order_by("position", "id")
+    one_things = models.OneThing.objects.order_by("code").select_related("division").prefetch_related(Prefetch("steps", queryset=step_qs))
     if one_thing_code is not None:
         one_things = list(one_things.filter(code=one_thing_code))
         if not one_things:
-            raise OneThing.DoesNotExist(f"no one thing with code {one_thing_code!r}")
+            raise models.OneThing.DoesNotExist(f"no one thing with code {one_thing_code!r}")
     else:
         one_things = list(one_things)
 
     procedures = (
-        Procedure.objects.select_related("department").order_by("code").prefetch_related(
-            Prefetch("procedure_fields", queryset=ProcedureField.objects.select_related("field")
+        models.Procedure.objects.select_related("department").order_by("code").prefetch_related(
+            Prefetch("procedure_fields", queryset=models.ProcedureField.objects.select_related("field")
                      .order_by("position", "id")),
-            Prefetch("procedure_materials", queryset=ProcedureMaterial.objects.select_related("material")
+            Prefetch("procedure_materials", queryset=models.ProcedureMaterial.objects.select_related("material")
                      .order_by("position", "id")),
-            Prefetch("outputs", queryset=Output.objects.order_by("position", "id")),
+            Prefetch("outputs", queryset=models.Output.objects.order_by("position", "id")),
         )
     )
-    departments = Department.objects.order_by("code")
-    offices = Office.objects.select_related("department", "division").order_by("code")
-    divisions = Division.objects.select_related("parent").order_by("path")
-    fields = Field.objects.order_by("code")
-    materials = Material.objects.order_by("code")
+    departments = models.Department.objects.order_by("code")
+    offices = models.Office.objects.select_related("department", "division").order_by("code")
+    divisions = models.Division.objects.select_related("parent").order_by("path")
+    fields = models.Field.objects.order_by("code")
+    materials = models.Material.objects.order_by("code")
     if one_thing_code is not None:
         procedure_ids = {s.procedure_id for ot in one_things for s in ot.steps.all()}
         procedures = list(procedures.filter(id__in=procedure_ids))

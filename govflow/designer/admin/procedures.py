@@ -26,28 +26,33 @@ from .common import FollowParentPermissions, catalog_scope, count_of
 # Procedures
 
 
-class ProcedureFieldInline(FollowParentPermissions, admin.TabularInline):
-    model = ProcedureField
-    fields = ("field", "required", "position")
-    autocomplete_fields = ("field",)
+class _CatalogItemInline(FollowParentPermissions, admin.TabularInline):
+    """A procedure's rows that each name an item of the catalog (``item``: the foreign key), picked
+    by search and read with the item in one query."""
+
+    item = ""
     extra = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.autocomplete_fields = (cls.item,)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related(self.item)
+
+
+class ProcedureFieldInline(_CatalogItemInline):
+    model, item = ProcedureField, "field"
+    fields = ("field", "required", "position")
     verbose_name = _("field")
     verbose_name_plural = _("fields (asked once in the merged form, in this order)")
 
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("field")
 
-
-class ProcedureMaterialInline(FollowParentPermissions, admin.TabularInline):
-    model = ProcedureMaterial
+class ProcedureMaterialInline(_CatalogItemInline):
+    model, item = ProcedureMaterial, "material"
     fields = ("material", "required", "deferrable_days", "commitment", "position")
-    autocomplete_fields = ("material",)
-    extra = 0
     verbose_name = _("material")
     verbose_name_plural = _("materials (uploaded once per application)")
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("material")
 
 
 class OutputInline(FollowParentPermissions, admin.TabularInline):

@@ -29,6 +29,14 @@ def _not_found(exc: NotFound) -> Http404:
     return Http404(exc.message)
 
 
+def _organisation_for(request: HttpRequest, pk: int):
+    """The organisation and the user's standing role in it (``selectors.organisation_for``), or a 404."""
+    try:
+        return selectors.organisation_for(request.user, pk)
+    except NotFound as exc:
+        raise _not_found(exc) from None
+
+
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
@@ -97,20 +105,14 @@ def _organisation_context(request: HttpRequest, organisation, role, form=None) -
 @login_required
 @require_safe
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        organisation, role = selectors.organisation_for(request.user, pk)
-    except NotFound as exc:
-        raise _not_found(exc) from None
+    organisation, role = _organisation_for(request, pk)
     return render(request, "portal/organisation_detail.html", _organisation_context(request, organisation, role))
 
 
 @login_required
 @require_POST
 def agent_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        organisation, role = selectors.organisation_for(request.user, pk)
-    except NotFound as exc:
-        raise _not_found(exc) from None
+    organisation, role = _organisation_for(request, pk)
     if role.role != OrganisationRoleKind.LEGAL_REPRESENTATIVE:
         raise Http404("Organisation not found.")
     form = AgentGrantForm(request.POST)

@@ -12,7 +12,7 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from govflow.applications import proactive
+from govflow.applications import eligibility
 from govflow.errors import InvalidInput
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
         try:
-            report = proactive.import_eligibility(name, rows)
+            report = eligibility.import_eligibility(name, rows)
         except InvalidInput as exc:
             problems = exc.errors.get("rows") or exc.errors.get("name") or {}
             lines = ([f"  row {row}: {' '.join(messages)}" for row, messages in problems.items()]
