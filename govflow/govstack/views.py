@@ -333,6 +333,7 @@ class DocumentUploadView(GovStackView):
     ``additionalMetadata`` names it, ``{"fileId": "<id>", "material": "<code>"}``."""
 
     parser_classes = [MultiPartParser, FormParser, *api_settings.DEFAULT_PARSER_CLASSES]
+    client_header_optional = True  # the specification lists no Information-Mediator-Client here
 
     def post(self, request):
         try:
@@ -363,6 +364,8 @@ def _in_scope(request, case: Case) -> Case:
 
 
 class TaskView(GovStackView):
+    client_header_optional = True  # the specification lists no Information-Mediator-Client on /tasks
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if not selectors.is_clerk(request.user):  # as /api/v1/tasks/: office members only
