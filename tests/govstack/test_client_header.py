@@ -117,3 +117,14 @@ def test_the_header_stays_required_where_the_specification_lists_it(demo_catalog
                                 body={"applicantId": "me"}),
                      govstack(supervisor_sue_amr, header=None).get("/data/statistics", document="statistics")):
         assert response.status_code == 400 and "Information-Mediator-Client" in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_an_account_of_several_clients_names_one(world, govstack):
+    clerk, task = world["clerk"], world["task"]
+    second = Client.objects.create(identifier="eGovStack/GOV/1/amr-desk", name="AMR desk", user=clerk)
+    second.departments.set([Department.objects.get(code="amr")])
+    for response in task_calls(govstack(clerk, header=None), task):
+        assert response.status_code == 400 and "Information-Mediator-Client" in response.json()["errors"]
+    assert govstack(clerk, header=BACK_OFFICE).get("/tasks/{taskId}", params={"taskId": str(task)}).status_code == 200
+    assert govstack(clerk, header=second.identifier).get("/tasks/{taskId}", params={"taskId": str(task)}).status_code == 404
