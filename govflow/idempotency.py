@@ -202,3 +202,21 @@ class Keys:
         cutoff = (now or timezone.now()) - self.retention()
         deleted, _ = self.model.objects.filter(created_at__lt=cutoff).delete()
         return deleted
+
+
+#: Every interface's keys, registered by the module that declares them (each app imports that module
+#: in its ``ready()``, so a worker knows them all without loading any URLconf).
+REGISTERED: list[Keys] = []
+
+
+def register(keys: Keys) -> Keys:
+    if keys not in REGISTERED:
+        REGISTERED.append(keys)
+    return keys
+
+
+def purge_all_expired(*, now=None) -> dict[str, int]:
+    """Delete every interface's expired keys (the beat job ``idempotency-purge``): one DELETE per
+    interface; returns how many were deleted per model label."""
+    now = now or timezone.now()
+    return {keys.model._meta.label: keys.purge_expired(now=now) for keys in REGISTERED}

@@ -350,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
                         "kwargs": {"period": 86400.0}, "options": {"expires": 86400.0}},
     "offer-expiry": {"task": "govflow.applications.tasks.expire_offers", "schedule": 3600.0,
                      "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
+    "idempotency-purge": {"task": "govflow.notifications.tasks.purge_idempotency_keys", "schedule": 3600.0,
+                          "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
 }
 # Proactive services (docs/proactive.md): days an offer waits for the applicant when its trigger
 # names no expires_days; then the hourly beat job marks it expired and deletes its draft.

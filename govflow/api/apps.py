@@ -8,6 +8,9 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = _("REST API")
 
+    def ready(self):
+        from . import idempotency  # noqa: F401  (registers its keys for the purge beat job)
+
 
 class KnoxConfig(AppConfig):
     """django-rest-knox (API tokens), under a translated name in the admin."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from govflow.idempotency import HEADER, REPLAYED_HEADER, Keys, raw_body, request_hash
+from govflow.idempotency import HEADER, REPLAYED_HEADER, Keys, raw_body, register, request_hash
 
 from .models import IdempotencyRecord
 
@@ -13,7 +13,7 @@ __all__ = ["HEADER", "REPLAYED_HEADER", "RETENTION", "idempotent", "purge_expire
 
 RETENTION = timedelta(hours=24)
 
-KEYS = Keys(IdempotencyRecord, retention=lambda: RETENTION)
+KEYS = register(Keys(IdempotencyRecord, retention=lambda: RETENTION))
 idempotent = KEYS.idempotent
 
 

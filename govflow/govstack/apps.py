@@ -6,3 +6,6 @@ class GovStackConfig(AppConfig):
     name = "govflow.govstack"
     label = "govstack"
     verbose_name = _("GovStack Registration API")
+
+    def ready(self):
+        from . import idempotency  # noqa: F401  (registers its keys for the purge beat job)

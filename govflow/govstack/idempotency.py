@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from govflow.idempotency import Keys
+from govflow.idempotency import Keys, register
 
 from .models import IdempotencyKey
 
@@ -16,7 +16,7 @@ def retention() -> timedelta:
     return timedelta(hours=settings.GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS)
 
 
-KEYS = Keys(IdempotencyKey, retention=retention, scope=lambda request: {"client": request.govstack_client})
+KEYS = register(Keys(IdempotencyKey, retention=retention, scope=lambda request: {"client": request.govstack_client}))
 idempotent = KEYS.idempotent
 
 

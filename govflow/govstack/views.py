@@ -333,6 +333,7 @@ class DocumentUploadView(GovStackView):
     ``additionalMetadata`` names it, ``{"fileId": "<id>", "material": "<code>"}``."""
 
     parser_classes = [MultiPartParser, FormParser, *api_settings.DEFAULT_PARSER_CLASSES]
+    client_header_optional = True  # the specification lists no Information-Mediator-Client here
 
     def post(self, request):
         try:
@@ -363,6 +364,8 @@ def _in_scope(request, case: Case) -> Case:
 
 
 class TaskView(GovStackView):
+    client_header_optional = True  # the specification lists no Information-Mediator-Client on /tasks
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if not selectors.is_clerk(request.user):  # as /api/v1/tasks/: office members only
@@ -455,11 +458,25 @@ def _day(raw: str | None) -> date | None | bool:
     return day if day is not None and MIN_DATE <= day <= MAX_DATE else False
 
 
+def _registration_code(name: str) -> str:
+    """The code of the published one thing ``registrationName`` names: its code, its name, its
+    service id, or an alias of its service id (as ``/services/{serviceId}``); 404 for none."""
+    one_things = published_one_things()
+    code = next((o.code for o in one_things if name in (o.code, r.service_repr(o)["name"], ids.service_id(o.code))),
+                None)
+    if code is None:
+        try:
+            code = _by_alias(one_things, AliasKind.SERVICE, name).code
+        except Http404:
+            raise Http404("No registration of this name.") from None
+    return code
+
+
 class StatisticsView(GovStackView):
     """Counts over the applications submitted from ``startDate`` to ``endDate`` (supervisors: their
     departments; staff: all; anyone else 403, as ``/api/v1/stats/``), narrowed to a registration
-    (``registrationName``), an operator (``operator``, a username) and a role (``role``, an office's
-    or a department's code, as ``roleId`` of tasks)."""
+    (``registrationName``: a code, a name, a service id or its alias), an operator (``operator``, a
+    username) and a role (``role``, an office's or a department's code, as ``roleId`` of tasks)."""
 
     def get(self, request):
         params = request.query_params
@@ -483,11 +500,7 @@ class StatisticsView(GovStackView):
             raise ValidationError({"endDate": [_("On or after startDate, at most %(days)d days after it.")
                                                % {"days": STATS_MAX_DAYS}]})
         name = params.get("registrationName") or ""
-        code = None
-        if name:
-            code = next((o.code for o in published_one_things() if name in (o.code, r.service_repr(o)["name"])), None)
-            if code is None:
-                raise Http404("No registration of this name.")
+        code = _registration_code(name) if name else None
         rows = decision_counts(user=request.user, date_from=start, date_to=end, one_thing_code=code,
                                timeframe=timeframe or None, operator=params.get("operator") or None,
                                role=params.get("role") or None)

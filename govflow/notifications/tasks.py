@@ -1,4 +1,4 @@
-"""Celery tasks of the outbox: thin wrappers that take ids, call the delivery code, and retry.
+"""Celery tasks of the outbox, and the purge of expired ``Idempotency-Key`` records: thin wrappers that take ids, call the delivery code, and retry.
 
 Every task is ``acks_late`` (settings: ``CELERY_TASK_ACKS_LATE``, ``CELERY_TASK_REJECT_ON_WORKER_LOST``):
 a message is removed from Redis only after its task finished, so a worker killed mid-task
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
+
+from govflow import idempotency
 
 from . import delivery, locks
 
@@ -40,3 +42,11 @@ def sweep_outbox(period: float = 60) -> int | None:
     if not locks.periodic_turn("outbox-sweep", period):
         return None
     return delivery.sweep_outbox()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def purge_idempotency_keys(period: float = 3600) -> dict | None:
+    """Delete the expired ``Idempotency-Key`` records of every interface (``/api/v1/``, GovStack)."""
+    if not locks.periodic_turn("idempotency-purge", period):
+        return None
+    return idempotency.purge_all_expired()

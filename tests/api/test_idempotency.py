@@ -249,3 +249,34 @@ def test_five_simultaneous_creates_with_one_key_create_one_draft(citizen_alice, 
     assert all(r.status_code in (201, 409) for r in results), results
     assert sum(r.status_code == 201 and "Idempotent-Replayed" not in r for r in results) == 1
     assert Application.objects.filter(applicant=citizen_alice).count() == 1
+
+
+def test_the_beat_job_purges_every_interfaces_expired_keys(citizen_alice, settings, django_assert_max_num_queries):
+    """``idempotency-purge`` (hourly): /api/v1/'s records past 24 hours and GovStack's keys past
+    GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS go, live ones stay; a bounded number of queries however many."""
+    from govflow.govstack.models import Client, IdempotencyKey
+    from govflow.notifications.tasks import purge_idempotency_keys
+
+    assert "govflow.notifications.tasks.purge_idempotency_keys" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    settings.GOVFLOW_GOVSTACK_IDEMPOTENCY_HOURS = 48
+    now = timezone.now()
+    client = Client.objects.create(identifier="eGovStack/GOV/1/portal", name="Portal")
+    for i in range(5):
+        IdempotencyRecord.objects.create(user=citizen_alice, key=f"old-{i}", method="POST", path=CREATE,
+                                         request_hash="x", created_at=now - timedelta(hours=25 + i))
+        IdempotencyKey.objects.create(client=client, user=citizen_alice, key=f"old-{i}", method="POST", path=CREATE,
+                                      request_hash="x", created_at=now - timedelta(hours=49 + i))
+    live_api = IdempotencyRecord.objects.create(user=citizen_alice, key="live", method="POST", path=CREATE,
+                                                request_hash="x", created_at=now - timedelta(hours=23))
+    # 30 hours: past /api/v1/'s retention, within GovStack's.
+    live_govstack = IdempotencyKey.objects.create(client=client, user=citizen_alice, key="live", method="POST",
+                                                  path=CREATE, request_hash="x", created_at=now - timedelta(hours=30))
+
+    with django_assert_max_num_queries(8):
+        purged = purge_idempotency_keys(period=3600)
+
+    assert purged == {"api.IdempotencyRecord": 5, "govstack.IdempotencyKey": 5}
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [live_api.pk]
+    assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [live_govstack.pk]
+    assert purge_idempotency_keys(period=3600) is None  # once per period, however many beats

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from govflow.catalog.calendar import local_date
 from govflow.govstack import ids
 from govflow.govstack.models import Alias
+
+from ..factories import UserFactory
+from ..stories import approve, submitted
+from .test_clients_and_errors import NEWBORN_ORDER
 
 ALIASES = Path(__file__).resolve().parents[2] / "docs" / "govstack-conformance-aliases.json"
 SUITE_SERVICE = "f7d33db0-2809-484e-a780-76b7ccd4ecbf"
@@ -41,3 +48,33 @@ def test_bad_alias_files_change_nothing(demo_catalog, tmp_path, document):
     with pytest.raises(CommandError):
         call_command("govstack_aliases", str(path))
     assert not Alias.objects.exists()
+
+
+
+@pytest.mark.django_db
+def test_statistics_registration_name_takes_service_ids_and_aliases(demo_catalog, govstack, clerks, settings):
+    """``registrationName`` of statistics: a code, a name, govflow's service id, or an alias of one."""
+    settings.GOVFLOW_AUTOMATIC_STEPS = False
+    app = submitted(UserFactory(username="applicant"), "newborn")
+    for procedure in NEWBORN_ORDER:
+        approve(app, procedure, clerks[procedure.split("-")[0]])
+    call_command("govstack_aliases", str(ALIASES))
+    today = local_date(timezone.now())
+    staff = govstack(UserFactory(username="staffer", is_staff=True))
+
+    def processed(name: str):
+        response = staff.call("get", "/data/statistics", document="statistics", query={
+            "startDate": (today - timedelta(days=1)).isoformat(), "endDate": today.isoformat(),
+            "registrationName": name})
+        if response.status_code != 200:
+            return response.status_code
+        assert [row["references"]["registrationName"] for row in response.json()] == [name]  # echoed as asked
+        return [row["processed"] for row in response.json()]
+
+    newborn = next(s for s in staff.get("/services").json() if s["id"] == ids.service_id("newborn"))
+    for name in ("newborn", newborn["name"], ids.service_id("newborn"), SUITE_SERVICE):
+        assert processed(name) == [1], name
+    assert processed(ids.service_id("business-startup")) == [0]
+    for name in ("f7d33db0-0000-0000-0000-000000000000", SUITE_EFORM, "x" * 101):  # an eForm's alias names no service
+        assert processed(name) == 404, name
+    assert processed("a\u0000b") == 400  # refused before any view
