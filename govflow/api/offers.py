@@ -35,7 +35,7 @@ from .pagination import Pagination
 from .parsers import SafeJSONParser
 from .responses import detail, errors, field_errors, validated
 from .serializers.applications import ApplicationSerializer, application_repr
-from .views import _application
+from .views.applications import _application
 
 
 class OfferSerializer(serializers.Serializer):
