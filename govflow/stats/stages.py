@@ -5,8 +5,8 @@ medians and 90th percentiles, against the days committed for it.
 Every figure is stored on the case when it is decided (``govflow.applications.timing``):
 ``prerequisite_working_days``, ``queue_working_days``, ``paused_working_days``, and
 ``working_days_used`` (queue to decision, pauses excluded), so review = working days used − queue.
-One grouped query per stage reads how many cases took each number of days (a histogram), plus one
-for the procedures' names: five queries whatever the number of cases.
+The days the daily rollup covers (``govflow.stats.rollups``) are read from its histograms, the
+later ones counted live: four queries at most whatever the number of cases.
 
 :func:`critical_paths` puts whole applications against the one thing's commitment: for each
 application completed in the period, the working days along the longest chain of its procedures
@@ -19,26 +19,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from govflow.applications.models import Case
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import OneThingVersion, Procedure, localized
 
-from .heatmap import Scope, _decided_between, quantile_of
+from .heatmap import Scope, quantile_of
+from .models import DecisionDay, Stage
 from .reform import completed_applications
+from .rollups import STAGE_EXPRESSIONS, Freshness, decided_between, freshness
 
 __all__ = ["STAGES", "PathRow", "StageRow", "critical_paths", "where_time_goes"]
 
 #: The stages in the order of a case's life; each is a stored column or an expression of them.
-STAGES: dict[str, Any] = {
-    "prerequisites": F("prerequisite_working_days"),
-    "queue": F("queue_working_days"),
-    "review": Greatest(F("working_days_used") - F("queue_working_days"), Value(0), output_field=IntegerField()),
-    "paused": F("paused_working_days"),
-    "committed": F("committed_days"),
-}
+STAGES: dict[str, Any] = {stage.value: STAGE_EXPRESSIONS[stage] for stage in (
+    Stage.PREREQUISITES, Stage.QUEUE, Stage.REVIEW, Stage.PAUSED, Stage.COMMITTED)}
 
 
 @dataclass
@@ -63,21 +60,41 @@ class StageRow:
         return [(stage, self.median(stage), self.p90(stage)) for stage in STAGES]
 
 
-def where_time_goes(scope: Scope, *, date_from: date, date_to: date) -> list[StageRow]:
+def where_time_goes(scope: Scope, *, date_from: date, date_to: date,
+                    fresh: Freshness | None = None) -> list[StageRow]:
     """Per procedure of the cases in ``scope`` decided from ``date_from`` to ``date_to``, by
-    department and procedure code."""
-    decided = scope.filter(Case.objects.filter(_decided_between(date_from, date_to)))
+    department and procedure code.
+
+    At most four queries whatever the data: how far the daily rollup goes (unless ``fresh`` is
+    given); the rollup's histograms of every stage for the days it covers; the later days' cases
+    counted live, grouped by procedure and their five stored figures; the procedures' names.
+    """
+    fresh = freshness() if fresh is None else fresh
+    rolled, live = fresh.split(date_from, date_to)
     by_procedure: dict[int, dict[str, dict[int, int]]] = {}
     counts: dict[int, int] = {}
-    for stage, expression in STAGES.items():
-        rows = (decided.annotate(days=expression).values("procedure_id", "days")
-                .annotate(n=Count("pk")).order_by())
+
+    def add(procedure_id: int, stage: str, days: int | None, n: int) -> None:
+        histograms = by_procedure.setdefault(procedure_id, {})
+        if stage == Stage.COMMITTED:
+            counts[procedure_id] = counts.get(procedure_id, 0) + n
+        if days is not None:
+            histogram = histograms.setdefault(stage, {})
+            histogram[days] = histogram.get(days, 0) + n
+
+    if rolled is not None:
+        rows = (scope.filter_rollup(DecisionDay.objects.filter(day__gte=rolled[0], day__lte=rolled[1])
+                                    .exclude(stage=Stage.USED))
+                .values("procedure_id", "stage", "days").annotate(n=Sum("cases")).order_by())
         for row in rows:
-            histograms = by_procedure.setdefault(row["procedure_id"], {})
-            if stage == "committed":
-                counts[row["procedure_id"]] = counts.get(row["procedure_id"], 0) + row["n"]
-            if row["days"] is not None:
-                histograms.setdefault(stage, {})[row["days"]] = row["n"]
+            add(row["procedure_id"], row["stage"], row["days"], row["n"])
+    if live is not None:
+        rows = (scope.filter(Case.objects.filter(decided_between(*live)))
+                .annotate(**{f"s_{stage}": expression for stage, expression in STAGES.items()})
+                .values("procedure_id", *(f"s_{stage}" for stage in STAGES)).annotate(n=Count("pk")).order_by())
+        for row in rows:
+            for stage in STAGES:
+                add(row["procedure_id"], stage, row[f"s_{stage}"], row["n"])
     procedures = (Procedure.objects.filter(pk__in=by_procedure).select_related("department")
                   .order_by("department__code", "code")) if by_procedure else []
     return [StageRow(department_code=p.department.code, procedure_code=p.code,

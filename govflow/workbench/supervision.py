@@ -32,6 +32,7 @@ from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
 from govflow.stats import ratings as rating_reads
 from govflow.stats.reform import FIGURES, instrument_counts, reform_figures
+from govflow.stats.rollups import freshness
 from govflow.stats.stages import STAGES, critical_paths, where_time_goes
 
 from . import selectors
@@ -284,7 +285,8 @@ def stats_time(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return _bad_request(request, "workbench/stats/time.html", form, title=title)
     c = form.cleaned_data
-    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
+    fresh = freshness()
+    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
     paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
     if _download(request) == "path":
         return _table(request, "critical-path", form, [
@@ -300,4 +302,5 @@ def stats_time(request: HttpRequest) -> HttpResponse:
             for row in rows))
     return render(request, "workbench/stats/time.html", _stats_context(
         request, title=title, form=form, rows=rows, paths=paths, date_from=c["date_from"], date_to=c["date_to"],
+        freshness=fresh,
         csv_url=f"?{_query(form, download='csv')}", path_csv_url=f"?{_query(form, download='path')}"))
