@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from govflow.applications.models import Case, CaseStatus
 from govflow.catalog.calendar import local_date
-from govflow.catalog.models import Division, Office, OneThing, localized
+from govflow.catalog.models import Division, Office, OneThing, Procedure, localized
 
 from .models import DecisionDay, Stage
-from .rollups import Freshness, decided_between, freshness
+from .rollups import Freshness, decided_between, live_since, rolled_days
 from .selectors import DECIDED_CASE_STATUSES, WORKING_CASE_STATUSES, stats_office_ids
 
 __all__ = [
@@ -281,33 +281,21 @@ class Heatmap:
 _decided_between = decided_between
 
 
-#: The names of a row, read with its figures (no query of their own).
-NAMES = ("procedure__code", "procedure__name", "procedure__department__code", "procedure__department__name")
-
-
-def _histogram(scope: Scope, fresh: Freshness, date_from: date, date_to: date, granularity: str) -> list[dict]:
-    """``{procedure_id, column, working_days_used, n, met, *NAMES}`` rows: the rollup's days and the
-    later ones counted live, in one query."""
-    rolled, live = fresh.split(date_from, date_to)
-    parts = []
-    if rolled is not None:
-        parts.append(
-            scope.filter_rollup(DecisionDay.objects.filter(stage=Stage.USED, day__gte=rolled[0], day__lte=rolled[1]))
-            .annotate(column=Trunc("day", granularity, output_field=DateField()), working_days_used=F("days"))
-            .values("procedure_id", "column", "working_days_used", *NAMES)
-            .annotate(n=Sum("cases"), met=Sum("on_time"))
-            .order_by())
-    if live is not None:
-        tz = ZoneInfo(settings.TIME_ZONE)
-        parts.append(
-            scope.filter(Case.objects.filter(decided_between(*live)))
+def _histogram(scope: Scope, date_from: date, date_to: date, granularity: str) -> list[dict]:
+    """``{procedure_id, column, working_days_used, n, met}`` rows, in one query: the daily
+    rollup's days and the later ones counted live (split in the database, ``rollups.rolled_days``)."""
+    rolled = (scope.filter_rollup(rolled_days(DecisionDay.objects.filter(stage=Stage.USED), date_from, date_to))
+              .annotate(column=Trunc("day", granularity, output_field=DateField()), working_days_used=F("days"))
+              .values("procedure_id", "column", "working_days_used")
+              .annotate(n=Sum("cases"), met=Sum("on_time"))
+              .order_by())
+    tz = ZoneInfo(settings.TIME_ZONE)
+    live = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from)))
             .annotate(column=Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz))
-            .values("procedure_id", "column", "working_days_used", *NAMES)
+            .values("procedure_id", "column", "working_days_used")
             .annotate(n=Count("pk"), met=Count("pk", filter=Q(on_time=True)))
             .order_by())
-    if not parts:
-        return []
-    return list(parts[0].union(parts[1], all=True) if len(parts) == 2 else parts[0])
+    return list(rolled.union(live, all=True))
 
 
 def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
@@ -315,50 +303,47 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
     """The heatmap of the cases in ``scope`` decided from ``date_from`` to ``date_to`` (both
     included), by ``"week"`` or ``"month"``, and the open overdue cases of each row today.
 
-    Three queries whatever the data: how far the daily rollup goes (unless ``fresh`` is given),
-    the histogram of decisions (from the rollup for the days it covers, counted live for the later
-    ones) and the open overdue counts, both with the procedures' names. Rows are the procedures
-    with a decision in the period or an open overdue case, by department code and procedure code.
+    Three queries whatever the data: the histogram of decisions (from the daily rollup for the
+    days it covers, counted live for the later ones), the open overdue counts, and the names of
+    the procedures in them. Rows are the procedures with a decision in the period or an open
+    overdue case, by department code and procedure code. ``fresh`` (the rollup's
+    :func:`~govflow.stats.rollups.freshness`) is only passed on to the page.
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}")
     today = local_date(timezone.now())
     columns = columns_of(date_from, date_to, granularity)
     index = {column.key: i for i, column in enumerate(columns)}
-    fresh = freshness() if fresh is None else fresh
 
-    histogram = _histogram(scope, fresh, date_from, date_to, granularity)
-    overdue_rows = list(scope.filter(Case.objects.filter(status__in=WORKING_CASE_STATUSES, due_date__lt=today))
-                        .values("procedure_id", *NAMES).annotate(n=Count("pk")).order_by())
-    overdue = {row["procedure_id"]: row["n"] for row in overdue_rows}
+    histogram = _histogram(scope, date_from, date_to, granularity)
+    overdue = dict(scope.filter(Case.objects.filter(status__in=WORKING_CASE_STATUSES, due_date__lt=today))
+                   .values("procedure_id").annotate(n=Count("pk")).order_by().values_list("procedure_id", "n"))
 
     cells: dict[int, list[Cell]] = {}
     totals: dict[int, Cell] = defaultdict(lambda: Cell(None))
     grand = Cell(None)
     by_column = [Cell(c) for c in columns]
-    names: dict[int, dict] = {}
     for item in histogram:
-        names.setdefault(item["procedure_id"], item)
         i = index.get(item["column"])
         if i is None:  # cannot happen: the period's days are inside its columns
             continue
-        row = cells.setdefault(item["procedure_id"], [Cell(c) for c in columns])
-        for cell in (row[i], totals[item["procedure_id"]], grand, by_column[i]):
+        procedure_id = item["procedure_id"]
+        if procedure_id not in cells:
+            cells[procedure_id] = [Cell(c) for c in columns]
+        for cell in (cells[procedure_id][i], totals[procedure_id], grand, by_column[i]):
             cell.add(item["working_days_used"], item["n"], item["met"])
-    for item in overdue_rows:
-        names.setdefault(item["procedure_id"], item)
 
-    order = sorted(names, key=lambda pk: (names[pk]["procedure__department__code"], names[pk]["procedure__code"]))
-    rows = [Row(department_code=names[pk]["procedure__department__code"],
-                department_name=localized(names[pk]["procedure__department__name"])
-                or names[pk]["procedure__department__code"],
-                procedure_code=names[pk]["procedure__code"],
-                procedure_name=localized(names[pk]["procedure__name"]) or names[pk]["procedure__code"],
-                cells=cells.get(pk) or [Cell(c) for c in columns], total=totals.get(pk) or Cell(None),
-                overdue=overdue.get(pk, 0))
-            for pk in order]
+    procedure_ids = set(cells) | set(overdue)
+    procedures = (Procedure.objects.filter(pk__in=procedure_ids).select_related("department")
+                  .order_by("department__code", "code")) if procedure_ids else []
+    rows = [Row(department_code=p.department.code, department_name=p.department.display_name,
+                procedure_code=p.code, procedure_name=localized(p.name) or p.code,
+                cells=cells.get(p.pk) or [Cell(c) for c in columns], total=totals.get(p.pk) or Cell(None),
+                overdue=overdue.get(p.pk, 0))
+            for p in procedures]
     return Heatmap(date_from=date_from, date_to=date_to, granularity=granularity, today=today,
-                   columns=columns, rows=rows, total=grand, column_totals=by_column, freshness=fresh)
+                   columns=columns, rows=rows, total=grand, column_totals=by_column,
+                   freshness=fresh or Freshness())
 
 
 def cell_cases(scope: Scope, *, procedure: str, state: str, date_from: date | None = None,

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 
 from govflow.applications.models import Case
 from govflow.catalog.definition import get_definition
@@ -28,8 +27,8 @@ from govflow.catalog.models import OneThingVersion, Procedure, localized
 
 from .heatmap import Scope, quantile_of
 from .models import DecisionDay, Stage
-from .reform import completed_applications
-from .rollups import STAGE_EXPRESSIONS, Freshness, decided_between, freshness
+from .reform import completed_applications, rolled_completions
+from .rollups import STAGE_EXPRESSIONS, critical_path_of, decided_between, live_since, rolled_days
 
 __all__ = ["STAGES", "PathRow", "StageRow", "critical_paths", "where_time_goes"]
 
@@ -60,17 +59,14 @@ class StageRow:
         return [(stage, self.median(stage), self.p90(stage)) for stage in STAGES]
 
 
-def where_time_goes(scope: Scope, *, date_from: date, date_to: date,
-                    fresh: Freshness | None = None) -> list[StageRow]:
+def where_time_goes(scope: Scope, *, date_from: date, date_to: date) -> list[StageRow]:
     """Per procedure of the cases in ``scope`` decided from ``date_from`` to ``date_to``, by
     department and procedure code.
 
-    At most four queries whatever the data: how far the daily rollup goes (unless ``fresh`` is
-    given); the rollup's histograms of every stage for the days it covers; the later days' cases
-    counted live, grouped by procedure and their five stored figures; the procedures' names.
+    Three queries whatever the data: the daily rollup's histograms of every stage for the days it
+    covers; the later days' cases counted live, grouped by procedure and their five stored
+    figures (the split is made in the database, ``rollups.rolled_days``); the procedures' names.
     """
-    fresh = freshness() if fresh is None else fresh
-    rolled, live = fresh.split(date_from, date_to)
     by_procedure: dict[int, dict[str, dict[int, int]]] = {}
     counts: dict[int, int] = {}
 
@@ -82,19 +78,16 @@ def where_time_goes(scope: Scope, *, date_from: date, date_to: date,
             histogram = histograms.setdefault(stage, {})
             histogram[days] = histogram.get(days, 0) + n
 
-    if rolled is not None:
-        rows = (scope.filter_rollup(DecisionDay.objects.filter(day__gte=rolled[0], day__lte=rolled[1])
-                                    .exclude(stage=Stage.USED))
-                .values("procedure_id", "stage", "days").annotate(n=Sum("cases")).order_by())
-        for row in rows:
-            add(row["procedure_id"], row["stage"], row["days"], row["n"])
-    if live is not None:
-        rows = (scope.filter(Case.objects.filter(decided_between(*live)))
-                .annotate(**{f"s_{stage}": expression for stage, expression in STAGES.items()})
-                .values("procedure_id", *(f"s_{stage}" for stage in STAGES)).annotate(n=Count("pk")).order_by())
-        for row in rows:
-            for stage in STAGES:
-                add(row["procedure_id"], stage, row[f"s_{stage}"], row["n"])
+    rows = (scope.filter_rollup(rolled_days(DecisionDay.objects.exclude(stage=Stage.USED), date_from, date_to))
+            .values("procedure_id", "stage", "days").annotate(n=Sum("cases")).order_by())
+    for row in rows:
+        add(row["procedure_id"], row["stage"], row["days"], row["n"])
+    rows = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from)))
+            .annotate(**{f"s_{stage}": expression for stage, expression in STAGES.items()})
+            .values("procedure_id", *(f"s_{stage}" for stage in STAGES)).annotate(n=Count("pk")).order_by())
+    for row in rows:
+        for stage in STAGES:
+            add(row["procedure_id"], stage, row[f"s_{stage}"], row["n"])
     procedures = (Procedure.objects.filter(pk__in=by_procedure).select_related("department")
                   .order_by("department__code", "code")) if by_procedure else []
     return [StageRow(department_code=p.department.code, procedure_code=p.code,
@@ -154,14 +147,13 @@ def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[Path
     longest. The chain before a case still holds any pause of its prerequisites. An application
     is within its commitment when that is at most the ``committed_days`` of its version's one
     thing (the commitment printed on its receipt). Two queries: the applications by version and length
-    of their critical path, and those versions.
+    of their critical path (the daily rollup's days and the later ones, in one), and those versions.
     """
-    longest = (Case.objects.filter(application=OuterRef("pk"), decided_at__isnull=False)
-               .order_by().values("application")
-               .annotate(m=Max(Coalesce("prerequisite_working_days", 0) + F("working_days_used"))).values("m"))
-    rows = list(completed_applications(scope, date_from, date_to)
-                .annotate(path=Subquery(longest, output_field=IntegerField()))
-                .values("version_id", "path").annotate(n=Count("pk")).order_by())
+    live = (completed_applications(scope, date_from, date_to, after_rollup=True)
+            .annotate(path=critical_path_of()).values("version_id", "path").annotate(n=Count("pk")).order_by())
+    rolled = (rolled_completions(scope, date_from, date_to).values("version_id", "path")
+              .annotate(n=Sum("applications")).order_by())
+    rows = list(rolled.union(live, all=True))
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in rows})
                 .select_related("one_thing")} if rows else {}
     lines: dict[str, PathRow] = {}

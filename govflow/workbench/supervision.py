@@ -120,7 +120,8 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
         return render(request, "workbench/stats/heatmap.html",
                       _stats_context(request, title=_("Supervision"), form=form, result=None), status=400)
     c = form.cleaned_data
-    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
+    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"],
+                           fresh=freshness())
     if _download(request) == "csv":
         return _table(request, "heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
     cases_url = reverse("workbench:stats-cases")
@@ -286,7 +287,7 @@ def stats_time(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, "workbench/stats/time.html", form, title=title)
     c = form.cleaned_data
     fresh = freshness()
-    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
+    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
     paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
     if _download(request) == "path":
         return _table(request, "critical-path", form, [

@@ -10,17 +10,20 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import Client
 
 from govflow.applications.models import Case
 from govflow.applications.revocation import revoke_case
 from govflow.stats import rollups
 from govflow.stats.heatmap import heatmap, scope_for, visible_offices
-from govflow.stats.models import DecisionDay, RollupState
-from govflow.stats.stages import where_time_goes
+from govflow.stats.models import CompletionDay, DecisionDay, RatingDay, RollupState
+from govflow.stats.ratings import BY, ratings_by
+from govflow.stats.reform import instrument_counts, reform_figures
+from govflow.stats.stages import critical_paths, where_time_goes
 from govflow.stats.tasks import refresh_rollups
 
-from ..factories import UserFactory
+from ..factories import MembershipFactory, UserFactory
 from ..stories import approve, submitted
 from . import holiday
 
@@ -65,16 +68,24 @@ def time_figures(rows) -> list:
     return [(r.department_code, r.procedure_code, r.decided, r.stages) for r in rows]
 
 
-def everything(user, period=PERIOD, fresh=None) -> dict:
-    """Every figure the two pages show, for each filter and both granularities (``fresh``:
-    ``Freshness()`` counts everything live, whatever the rollup holds)."""
+def everything(user, period=PERIOD) -> dict:
+    """Every figure the two pages show, for each filter and both granularities."""
     found = {}
     for filters in FILTERS:
         key = tuple(filters.items())
         for granularity in ("week", "month"):
             found[(key, granularity)] = heatmap_figures(heatmap(scope(user, **filters), granularity=granularity,
-                                                                fresh=fresh, **period))
-        found[(key, "time")] = time_figures(where_time_goes(scope(user, **filters), fresh=fresh, **period))
+                                                                **period))
+        found[(key, "time")] = time_figures(where_time_goes(scope(user, **filters), **period))
+    return found
+
+
+def counted_live(figures):
+    """``figures()`` as counted without the rollup (its state removed, then put back)."""
+    with transaction.atomic():
+        RollupState.objects.all().delete()
+        found = figures()
+        transaction.set_rollback(True)
     return found
 
 
@@ -163,7 +174,7 @@ def test_the_job_rebuilds_the_recent_days_and_the_day_of_a_revoked_approval(stor
     licence = Case.objects.get(application=story["P"], procedure_code="amr-licence")  # decided 09-21
     revoke_case(case=licence, reason="The premises commitment was found false.", actor=clerks["amr"],
                 cause="commitment_false")
-    live = everything(staff, fresh=rollups.Freshness())
+    live = counted_live(lambda: everything(staff))
     assert live[((), "week")][1][0] == 5  # a revoked case is no longer a decision
     assert everything(staff)[((), "week")][1][0] == 6  # until the job rebuilds its day
     with time_machine.travel(holiday.TODAY + timedelta(hours=1), tick=False):
@@ -177,9 +188,9 @@ def test_queries_do_not_grow_with_the_data(story, staff, citizen_alice, clerks, 
                                            django_assert_max_num_queries):
     def count() -> tuple[int, int]:
         user_scope = scope(staff)
-        with django_assert_max_num_queries(3) as hm:  # freshness, histogram (rollup ∪ live), overdue
+        with django_assert_max_num_queries(3) as hm:  # histogram (rollup ∪ live), overdue, names
             heatmap(user_scope, granularity="week", **PERIOD)
-        with django_assert_max_num_queries(4) as wt:  # freshness, rollup, live, names
+        with django_assert_max_num_queries(3) as wt:  # rollup, live, names
             where_time_goes(user_scope, **PERIOD)
         return len(hm.captured_queries), len(wt.captured_queries)
 
@@ -213,3 +224,54 @@ def test_the_beat_task_and_the_command(story, on_today):
     assert refresh_rollups(period=3600) is None  # once per period
     with pytest.raises(CommandError):
         call_command("stats_rollup", "--since", "yesterday")
+
+
+@pytest.fixture
+def supervisor(demo_catalog):
+    from govflow.catalog.models import Office
+
+    user = UserFactory(username="rollup-super-amr")
+    MembershipFactory(user=user, office=Office.objects.get(code="amr-330106"), role="supervisor")
+    return user
+
+
+def reform_and_ratings(user, period=PERIOD) -> dict:
+    """Every figure of the reform, critical path and ratings pages, for each filter."""
+    def line(r) -> tuple:
+        return (r.code, r.split, r.applications, r.totals)
+
+    found = {}
+    for filters in FILTERS:
+        s = scope(user, **filters)
+        key = tuple(filters.items())
+        lines, total = reform_figures(s, **period)
+        found[(key, "reform")] = ([line(r) for r in lines], line(total))
+        lines, total = reform_figures(s, split_by=("channel",), **period)
+        found[(key, "reform-channel")] = ([line(r) for r in lines], line(total))
+        found[(key, "instruments")] = instrument_counts(s, **period)
+        found[(key, "paths")] = [(p.code, p.applications, p.within, sorted(p.committed), p.days, p.median, p.p90)
+                                 for p in critical_paths(s, **period)]
+        for by in BY:
+            found[(key, by)] = [(r.key, r.label, r.counts, r.ratings, r.bad, r.answered, r.contacted)
+                                for r in ratings_by(s, by, **period)]
+    return found
+
+
+def test_the_reform_and_ratings_figures_are_the_same_from_the_rollup(citizen_alice, clerks, supervisor, staff,
+                                                                      on_today):
+    holiday.rated(alice=citizen_alice, clerks=clerks, supervisor=supervisor)
+    short = {"date_from": date(2026, 9, 14), "date_to": date(2026, 10, 13)}
+    live = {(user.pk, name): reform_and_ratings(user, period) for user in (staff, supervisor)
+            for name, period in (("period", PERIOD), ("short", short))}
+    assert live[(staff.pk, "period")][((), "reform")][1][2] == 2  # Q and T completed
+    assert live[(staff.pk, "period")][((), "office")]  # rated
+    for through in (date(2026, 10, 12), date(2026, 10, 13)):
+        RollupState.objects.all().delete()
+        with time_machine.travel(holiday.at(through.month, through.day) + timedelta(days=1), tick=False):
+            rollups.refresh()
+        assert rollups.freshness().through == through
+        for user in (staff, supervisor):
+            for name, period in (("period", PERIOD), ("short", short)):
+                assert reform_and_ratings(user, period) == live[(user.pk, name)], (through, user, name)
+    assert CompletionDay.objects.filter(day=date(2026, 10, 13)).exists()
+    assert set(RatingDay.objects.values_list("by", flat=True)) == set(BY)
