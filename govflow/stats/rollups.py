@@ -137,6 +137,9 @@ def rebuild(date_from: date, date_to: date) -> int:
     while start <= date_to:
         end = min(start + timedelta(days=CHUNK_DAYS - 1), date_to)
         with transaction.atomic():
+            # One rebuild at a time (the command beside the beat job): the second waits here.
+            RollupState.objects.get_or_create(name=DECISIONS)
+            RollupState.objects.select_for_update().filter(name=DECISIONS).first()
             for model in (DecisionDay, CompletionDay, RatingDay):
                 model.objects.filter(day__gte=start, day__lte=end).delete()
             for stage in Stage.values:

@@ -236,6 +236,7 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
             for line in [*lines, total]))
     return render(request, "workbench/stats/reform.html", _stats_context(
         request, title=title, form=form, lines=lines, total=total, figures=FIGURES, instruments=instruments,
+        freshness=freshness(),
         date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
 
 
@@ -273,7 +274,7 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"))
     return render(request, "workbench/stats/ratings.html", _stats_context(
         request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
-        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""),
+        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""), freshness=freshness(),
         csv_query=_query(form, by=""), **period))
 
 
@@ -286,7 +287,6 @@ def stats_time(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return _bad_request(request, "workbench/stats/time.html", form, title=title)
     c = form.cleaned_data
-    fresh = freshness()
     rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
     paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
     if _download(request) == "path":
@@ -303,5 +303,5 @@ def stats_time(request: HttpRequest) -> HttpResponse:
             for row in rows))
     return render(request, "workbench/stats/time.html", _stats_context(
         request, title=title, form=form, rows=rows, paths=paths, date_from=c["date_from"], date_to=c["date_to"],
-        freshness=fresh,
+        freshness=freshness(),
         csv_url=f"?{_query(form, download='csv')}", path_csv_url=f"?{_query(form, download='path')}"))

@@ -30,6 +30,7 @@ from . import holiday
 pytestmark = pytest.mark.django_db
 
 PERIOD = {"date_from": date(2026, 9, 14), "date_to": date(2026, 10, 14)}
+PAGES = ("/workbench/stats/", "/workbench/stats/time/", "/workbench/stats/reform/", "/workbench/stats/ratings/")
 FILTERS = ({}, {"office": "amr-330106"}, {"one_thing": "business-startup"}, {"division": "330106"})
 
 
@@ -208,12 +209,12 @@ def test_queries_do_not_grow_with_the_data(story, staff, citizen_alice, clerks, 
 def test_the_pages_say_how_fresh_the_figures_are(story, staff, on_today):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(staff)
-    for path in ("/workbench/stats/", "/workbench/stats/time/"):
+    for path in PAGES:
         page = client.get(path, {"date_from": "2026-09-14", "date_to": "2026-10-14"}).content.decode()
         assert "Every figure is counted live" in page
     with time_machine.travel(holiday.at(10, 14, 1), tick=False):
         rollups.refresh()
-    for path in ("/workbench/stats/", "/workbench/stats/time/"):
+    for path in PAGES:
         page = client.get(path, {"date_from": "2026-09-14", "date_to": "2026-10-14"}).content.decode()
         assert 'data-freshness="2026-10-13"' in page
         assert "Figures up to 2026-10-13 come from the daily summary, updated 2026-10-14 01:00" in page
