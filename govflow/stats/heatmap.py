@@ -281,16 +281,17 @@ class Heatmap:
 _decided_between = decided_between
 
 
-def _histogram(scope: Scope, date_from: date, date_to: date, granularity: str) -> list[dict]:
+def _histogram(scope: Scope, date_from: date, date_to: date, granularity: str,
+               fresh: Freshness | None) -> list[dict]:
     """``{procedure_id, column, working_days_used, n, met}`` rows, in one query: the daily
     rollup's days and the later ones counted live (split in the database, ``rollups.rolled_days``)."""
-    rolled = (scope.filter_rollup(rolled_days(DecisionDay.objects.filter(stage=Stage.USED), date_from, date_to))
+    rolled = (scope.filter_rollup(rolled_days(DecisionDay.objects.filter(stage=Stage.USED), date_from, date_to, fresh))
               .annotate(column=Trunc("day", granularity, output_field=DateField()), working_days_used=F("days"))
               .values("procedure_id", "column", "working_days_used")
               .annotate(n=Sum("cases"), met=Sum("on_time"))
               .order_by())
     tz = ZoneInfo(settings.TIME_ZONE)
-    live = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from)))
+    live = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from, fresh)))
             .annotate(column=Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz))
             .values("procedure_id", "column", "working_days_used")
             .annotate(n=Count("pk"), met=Count("pk", filter=Q(on_time=True)))
@@ -307,7 +308,8 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
     days it covers, counted live for the later ones), the open overdue counts, and the names of
     the procedures in them. Rows are the procedures with a decision in the period or an open
     overdue case, by department code and procedure code. ``fresh`` (the rollup's
-    :func:`~govflow.stats.rollups.freshness`) is only passed on to the page.
+    :func:`~govflow.stats.rollups.freshness`, read by the page to show it) splits the period with
+    constant dates; without it, the split is a subquery.
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}")
@@ -315,7 +317,7 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
     columns = columns_of(date_from, date_to, granularity)
     index = {column.key: i for i, column in enumerate(columns)}
 
-    histogram = _histogram(scope, date_from, date_to, granularity)
+    histogram = _histogram(scope, date_from, date_to, granularity, fresh)
     overdue = dict(scope.filter(Case.objects.filter(status__in=WORKING_CASE_STATUSES, due_date__lt=today))
                    .values("procedure_id").annotate(n=Count("pk")).order_by().values_list("procedure_id", "n"))
 

@@ -21,7 +21,7 @@ from govflow.catalog.models import Office, OneThing, Procedure, localized
 
 from .heatmap import Scope
 from .models import RatingDay
-from .rollups import in_office_sets, live_since, rolled_days
+from .rollups import Freshness, in_office_sets, live_since, rolled_days
 from .selectors import _local_midnight
 
 __all__ = ["BY", "LEVELS", "RatingRow", "bad_ratings", "public_ratings", "ratings_by"]
@@ -89,7 +89,8 @@ def _labels(by: str, keys: set) -> dict[Any, str]:
             for u in get_user_model().objects.filter(pk__in=keys)}
 
 
-def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date) -> list[RatingRow]:
+def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date,
+               fresh: Freshness | None = None) -> list[RatingRow]:
     """Ratings given from ``date_from`` to ``date_to`` by office, procedure or clerk (``by``) of the
     cases in ``scope``, most rated first; two queries (counts: the daily rollup's days,
     ``govflow.stats.rollups``, and the later ones counted live, in one; names)."""
@@ -97,10 +98,10 @@ def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date) -> list
     prefix = "application__evaluation__"
     aggregates = _rating_aggregates(prefix)
     live = (scope.filter(Case.objects.filter(_rated_between(date_from, date_to, prefix),
-                                             live_since(f"{prefix}created_at", date_from)))
+                                             live_since(f"{prefix}created_at", date_from, fresh)))
             .annotate(k=F(column)).values("k").annotate(**{f"n_{name}": value for name, value in aggregates.items()})
             .order_by())
-    rolled = (in_office_sets(scope, rolled_days(RatingDay.objects.filter(by=by), date_from, date_to))
+    rolled = (in_office_sets(scope, rolled_days(RatingDay.objects.filter(by=by), date_from, date_to, fresh))
               .annotate(k=F("key")).values("k").annotate(**{f"n_{name}": Sum(name) for name in aggregates})
               .order_by())
     totals: dict[Any, dict[str, int]] = {}

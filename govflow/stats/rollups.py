@@ -313,14 +313,23 @@ def _state() -> QuerySet[RollupState]:
     return RollupState.objects.filter(name=DECISIONS)
 
 
-def rolled_days(rows: QuerySet, date_from: date, date_to: date) -> QuerySet:
-    """Rollup rows of the period's days the rollup covers (none without a rollup)."""
+def rolled_days(rows: QuerySet, date_from: date, date_to: date, fresh: Freshness | None = None) -> QuerySet:
+    """Rollup rows of the period's days the rollup covers (none without a rollup). With ``fresh``
+    (read by the caller, for the page) the split is a plain date range; without, a subquery of the
+    rollup's state."""
+    if fresh is not None:
+        rolled, _live = fresh.split(date_from, date_to)
+        return rows.none() if rolled is None else rows.filter(day__gte=rolled[0], day__lte=rolled[1])
     return (rows.filter(day__gte=date_from, day__lte=date_to)
             .filter(day__lte=Subquery(_state().values("complete_through")[:1])))
 
 
-def live_since(field: str, date_from: date) -> Q:
-    """Rows at or after the local midnight after the rollup's last day (every row without one)."""
+def live_since(field: str, date_from: date, fresh: Freshness | None = None) -> Q:
+    """Rows at or after the local midnight after the rollup's last day (every row without one);
+    with ``fresh``, from that moment as a constant (nothing when the rollup covers the period)."""
+    if fresh is not None:
+        start = fresh.through + timedelta(days=1) if fresh.through is not None else date_from
+        return Q(**{f"{field}__gte": _local_midnight(max(start, date_from))})
     return Q(**{f"{field}__gte": Coalesce(Subquery(_state().values("live_from")[:1]), Value(_local_midnight(date_from)))})
 
 

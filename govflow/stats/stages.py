@@ -28,7 +28,7 @@ from govflow.catalog.models import OneThingVersion, Procedure, localized
 from .heatmap import Scope, quantile_of
 from .models import DecisionDay, Stage
 from .reform import completed_applications, rolled_completions
-from .rollups import STAGE_EXPRESSIONS, critical_path_of, decided_between, live_since, rolled_days
+from .rollups import STAGE_EXPRESSIONS, Freshness, critical_path_of, decided_between, live_since, rolled_days
 
 __all__ = ["STAGES", "PathRow", "StageRow", "critical_paths", "where_time_goes"]
 
@@ -59,7 +59,8 @@ class StageRow:
         return [(stage, self.median(stage), self.p90(stage)) for stage in STAGES]
 
 
-def where_time_goes(scope: Scope, *, date_from: date, date_to: date) -> list[StageRow]:
+def where_time_goes(scope: Scope, *, date_from: date, date_to: date,
+                    fresh: Freshness | None = None) -> list[StageRow]:
     """Per procedure of the cases in ``scope`` decided from ``date_from`` to ``date_to``, by
     department and procedure code.
 
@@ -78,11 +79,11 @@ def where_time_goes(scope: Scope, *, date_from: date, date_to: date) -> list[Sta
             histogram = histograms.setdefault(stage, {})
             histogram[days] = histogram.get(days, 0) + n
 
-    rows = (scope.filter_rollup(rolled_days(DecisionDay.objects.exclude(stage=Stage.USED), date_from, date_to))
+    rows = (scope.filter_rollup(rolled_days(DecisionDay.objects.exclude(stage=Stage.USED), date_from, date_to, fresh))
             .values("procedure_id", "stage", "days").annotate(n=Sum("cases")).order_by())
     for row in rows:
         add(row["procedure_id"], row["stage"], row["days"], row["n"])
-    rows = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from)))
+    rows = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from, fresh)))
             .annotate(**{f"s_{stage}": expression for stage, expression in STAGES.items()})
             .values("procedure_id", *(f"s_{stage}" for stage in STAGES)).annotate(n=Count("pk")).order_by())
     for row in rows:
@@ -136,7 +137,8 @@ class PathRow:
         return None if share is None else round(share * 100)
 
 
-def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[PathRow]:
+def critical_paths(scope: Scope, *, date_from: date, date_to: date,
+                   fresh: Freshness | None = None) -> list[PathRow]:
     """Per one thing, the applications of ``scope`` completed from ``date_from`` to ``date_to``: the
     working days along each one's critical path against its committed days, by one thing code.
 
@@ -149,9 +151,9 @@ def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[Path
     thing (the commitment printed on its receipt). Two queries: the applications by version and length
     of their critical path (the daily rollup's days and the later ones, in one), and those versions.
     """
-    live = (completed_applications(scope, date_from, date_to, after_rollup=True)
+    live = (completed_applications(scope, date_from, date_to, after_rollup=True, fresh=fresh)
             .annotate(path=critical_path_of()).values("version_id", "path").annotate(n=Count("pk")).order_by())
-    rolled = (rolled_completions(scope, date_from, date_to).values("version_id", "path")
+    rolled = (rolled_completions(scope, date_from, date_to, fresh).values("version_id", "path")
               .annotate(n=Sum("applications")).order_by())
     rows = list(rolled.union(live, all=True))
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in rows})

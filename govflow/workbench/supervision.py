@@ -227,8 +227,9 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return _bad_request(request, "workbench/stats/reform.html", form, title=title)
     c = form.cleaned_data
-    lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"])
-    instruments = instrument_counts(scope, date_from=c["date_from"], date_to=c["date_to"])
+    fresh = freshness()
+    lines, total = reform_figures(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
+    instruments = instrument_counts(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
     if _download(request) == "csv":
         header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
         return _table(request, "reform", form, header, (
@@ -236,7 +237,7 @@ def stats_reform(request: HttpRequest) -> HttpResponse:
             for line in [*lines, total]))
     return render(request, "workbench/stats/reform.html", _stats_context(
         request, title=title, form=form, lines=lines, total=total, figures=FIGURES, instruments=instruments,
-        freshness=freshness(),
+        freshness=fresh,
         date_from=c["date_from"], date_to=c["date_to"], csv_url=f"?{_query(form, download='csv')}"))
 
 
@@ -249,6 +250,7 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return _bad_request(request, "workbench/stats/ratings.html", form, title=title)
     c = form.cleaned_data
+    fresh = freshness()
     period = {"date_from": c["date_from"], "date_to": c["date_to"]}
     download = _download(request)
     if download == "bad":
@@ -261,20 +263,20 @@ def stats_ratings(request: HttpRequest) -> HttpResponse:
                       _yes_no(r.contacted), r.contacted_at.isoformat() if r.contacted_at else "", r.channel]
                      for r in rows))
     if download in rating_reads.BY:
-        rows = rating_reads.ratings_by(scope, download, **period)
+        rows = rating_reads.ratings_by(scope, download, fresh=fresh, **period)
         return _table(request, f"ratings-by-{download}", form,
                     [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
                      "answered", "contacted", "contacted_share"],
                     ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered, r.contacted,
                       r.contacted_share] for r in rows))
-    tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
+    tables = [(by, label, rating_reads.ratings_by(scope, by, fresh=fresh, **period))
               for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
                                 ("clerk", _("By clerk")))]
     page = Paginator(rating_reads.bad_ratings_queryset(scope, **period), CASES_PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "workbench/stats/ratings.html", _stats_context(
         request, title=title, form=form, tables=tables, levels=rating_reads.LEVELS, page=page,
-        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""), freshness=freshness(),
+        bad=rating_reads.bad_ratings(page.object_list), query=_query(form, by=""), freshness=fresh,
         csv_query=_query(form, by=""), **period))
 
 
@@ -287,8 +289,9 @@ def stats_time(request: HttpRequest) -> HttpResponse:
     if scope is None:
         return _bad_request(request, "workbench/stats/time.html", form, title=title)
     c = form.cleaned_data
-    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"])
-    paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"])
+    fresh = freshness()
+    rows = where_time_goes(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
+    paths = critical_paths(scope, date_from=c["date_from"], date_to=c["date_to"], fresh=fresh)
     if _download(request) == "path":
         return _table(request, "critical-path", form, [
             "one_thing", "applications", "committed_days", "critical_path_median", "critical_path_p90",
@@ -303,5 +306,5 @@ def stats_time(request: HttpRequest) -> HttpResponse:
             for row in rows))
     return render(request, "workbench/stats/time.html", _stats_context(
         request, title=title, form=form, rows=rows, paths=paths, date_from=c["date_from"], date_to=c["date_to"],
-        freshness=freshness(),
+        freshness=fresh,
         csv_url=f"?{_query(form, download='csv')}", path_csv_url=f"?{_query(form, download='path')}"))
