@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "govflow.designer",
     "govflow.parties",
     "govflow.applications",
+    "govflow.stats",
     "govflow.notifications",
     "govflow.api",
     "govflow.govstack",
@@ -352,7 +353,13 @@ CELERY_BEAT_SCHEDULE = {
                      "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
     "idempotency-purge": {"task": "govflow.notifications.tasks.purge_idempotency_keys", "schedule": 3600.0,
                           "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
+    # The supervision pages' daily rollup (docs/supervision.md): hourly, so it reaches yesterday
+    # within an hour of midnight and catches up after any downtime.
+    "stats-rollup": {"task": "govflow.stats.tasks.refresh_rollups", "schedule": 3600.0,
+                     "kwargs": {"period": 3600.0}, "options": {"expires": 3600.0}},
 }
+# Days before yesterday the stats rollup rebuilds on every run, for decisions written late.
+GOVFLOW_STATS_ROLLUP_RECENT_DAYS = env.int("GOVFLOW_STATS_ROLLUP_RECENT_DAYS", default=7)
 # Proactive services (docs/proactive.md): days an offer waits for the applicant when its trigger
 # names no expires_days; then the hourly beat job marks it expired and deletes its draft.
 GOVFLOW_OFFER_EXPIRES_DAYS = env.int("GOVFLOW_OFFER_EXPIRES_DAYS", default=90)

@@ -1,5 +1,6 @@
-"""Statistics and savings: read-only figures computed from the catalog and the applications.
+"""Statistics and savings: figures computed from the catalog and the applications.
 
-No models: ``savings`` works on a published definition (no database), ``selectors`` aggregates
-applications and cases in the database.
+``savings`` works on a published definition (no database); ``selectors``, ``heatmap``, ``stages``,
+``reform`` and ``ratings`` aggregate applications and cases in the database, reading the daily
+summary kept by ``rollups`` (its models: ``models``; its beat job: ``tasks``) for the days it covers.
 """

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, Q, QuerySet
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -31,7 +31,9 @@ from govflow.applications.models import Case, CaseStatus
 from govflow.catalog.calendar import local_date
 from govflow.catalog.models import Division, Office, OneThing, Procedure, localized
 
-from .selectors import DECIDED_CASE_STATUSES, WORKING_CASE_STATUSES, _local_midnight, stats_office_ids
+from .models import DecisionDay, Stage
+from .rollups import Freshness, decided_between, live_since, rolled_days
+from .selectors import DECIDED_CASE_STATUSES, WORKING_CASE_STATUSES, stats_office_ids
 
 __all__ = [
     "GRANULARITIES",
@@ -76,6 +78,18 @@ class Scope:
         if self.one_thing is not None:
             cases = cases.filter(application__one_thing_id=self.one_thing.pk)
         return cases
+
+    def filter_rollup(self, rows: QuerySet[DecisionDay]) -> QuerySet[DecisionDay]:
+        """The same narrowing of the daily rollup's rows (``govflow.stats.rollups``)."""
+        if self.office_ids is not None:
+            rows = rows.filter(office_id__in=self.office_ids)
+        if self.division is not None:
+            rows = rows.filter(office__division__path__startswith=self.division.path)
+        if self.office is not None:
+            rows = rows.filter(office_id=self.office.pk)
+        if self.one_thing is not None:
+            rows = rows.filter(one_thing_id=self.one_thing.pk)
+        return rows
 
 
 def visible_offices(user: Any) -> QuerySet[Office]:
@@ -260,33 +274,50 @@ class Heatmap:
     total: Cell
     #: Every procedure's decisions per column (the chart above the table).
     column_totals: list[Cell] = field(default_factory=list)
+    #: How far the daily rollup went (the page says so).
+    freshness: Freshness = field(default_factory=Freshness)
 
 
-def _decided_between(date_from: date, date_to: date) -> Q:
-    return Q(status__in=DECIDED_CASE_STATUSES, decided_at__gte=_local_midnight(date_from),
-             decided_at__lt=_local_midnight(date_to + timedelta(days=1)))
+_decided_between = decided_between
 
 
-def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str) -> Heatmap:
+def _histogram(scope: Scope, date_from: date, date_to: date, granularity: str,
+               fresh: Freshness | None) -> list[dict]:
+    """``{procedure_id, column, working_days_used, n, met}`` rows, in one query: the daily
+    rollup's days and the later ones counted live (split in the database, ``rollups.rolled_days``)."""
+    rolled = (scope.filter_rollup(rolled_days(DecisionDay.objects.filter(stage=Stage.USED), date_from, date_to, fresh))
+              .annotate(column=Trunc("day", granularity, output_field=DateField()), working_days_used=F("days"))
+              .values("procedure_id", "column", "working_days_used")
+              .annotate(n=Sum("cases"), met=Sum("on_time"))
+              .order_by())
+    tz = ZoneInfo(settings.TIME_ZONE)
+    live = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from, fresh)))
+            .annotate(column=Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz))
+            .values("procedure_id", "column", "working_days_used")
+            .annotate(n=Count("pk"), met=Count("pk", filter=Q(on_time=True)))
+            .order_by())
+    return list(rolled.union(live, all=True))
+
+
+def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
+            fresh: Freshness | None = None) -> Heatmap:
     """The heatmap of the cases in ``scope`` decided from ``date_from`` to ``date_to`` (both
     included), by ``"week"`` or ``"month"``, and the open overdue cases of each row today.
 
-    Three queries whatever the data: the histogram of decisions, the open overdue counts, and the
-    names of the procedures in them. Rows are the procedures with a decision in the period or an
-    open overdue case, by department code and procedure code.
+    Three queries whatever the data: the histogram of decisions (from the daily rollup for the
+    days it covers, counted live for the later ones), the open overdue counts, and the names of
+    the procedures in them. Rows are the procedures with a decision in the period or an open
+    overdue case, by department code and procedure code. ``fresh`` (the rollup's
+    :func:`~govflow.stats.rollups.freshness`, read by the page to show it) splits the period with
+    constant dates; without it, the split is a subquery.
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}")
     today = local_date(timezone.now())
     columns = columns_of(date_from, date_to, granularity)
     index = {column.key: i for i, column in enumerate(columns)}
-    tz = ZoneInfo(settings.TIME_ZONE)
 
-    histogram = (scope.filter(Case.objects.filter(_decided_between(date_from, date_to)))
-                 .annotate(column=Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz))
-                 .values("procedure_id", "column", "working_days_used")
-                 .annotate(n=Count("pk"), met=Count("pk", filter=Q(on_time=True)))
-                 .order_by())
+    histogram = _histogram(scope, date_from, date_to, granularity, fresh)
     overdue = dict(scope.filter(Case.objects.filter(status__in=WORKING_CASE_STATUSES, due_date__lt=today))
                    .values("procedure_id").annotate(n=Count("pk")).order_by().values_list("procedure_id", "n"))
 
@@ -298,8 +329,10 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str) -
         i = index.get(item["column"])
         if i is None:  # cannot happen: the period's days are inside its columns
             continue
-        row = cells.setdefault(item["procedure_id"], [Cell(c) for c in columns])
-        for cell in (row[i], totals[item["procedure_id"]], grand, by_column[i]):
+        procedure_id = item["procedure_id"]
+        if procedure_id not in cells:
+            cells[procedure_id] = [Cell(c) for c in columns]
+        for cell in (cells[procedure_id][i], totals[procedure_id], grand, by_column[i]):
             cell.add(item["working_days_used"], item["n"], item["met"])
 
     procedure_ids = set(cells) | set(overdue)
@@ -311,7 +344,8 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str) -
                 overdue=overdue.get(p.pk, 0))
             for p in procedures]
     return Heatmap(date_from=date_from, date_to=date_to, granularity=granularity, today=today,
-                   columns=columns, rows=rows, total=grand, column_totals=by_column)
+                   columns=columns, rows=rows, total=grand, column_totals=by_column,
+                   freshness=fresh or Freshness())
 
 
 def cell_cases(scope: Scope, *, procedure: str, state: str, date_from: date | None = None,

@@ -13,13 +13,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from govflow.applications.models import Application, Case, ContactChannel, Evaluation
 from govflow.catalog.calendar import local_date, working_days_between
 from govflow.catalog.models import Office, OneThing, Procedure, localized
 
 from .heatmap import Scope
+from .models import RatingDay
+from .rollups import Freshness, in_office_sets, live_since, rolled_days
 from .selectors import _local_midnight
 
 __all__ = ["BY", "LEVELS", "RatingRow", "bad_ratings", "public_ratings", "ratings_by"]
@@ -87,18 +89,31 @@ def _labels(by: str, keys: set) -> dict[Any, str]:
             for u in get_user_model().objects.filter(pk__in=keys)}
 
 
-def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date) -> list[RatingRow]:
+def ratings_by(scope: Scope, by: str, *, date_from: date, date_to: date,
+               fresh: Freshness | None = None) -> list[RatingRow]:
     """Ratings given from ``date_from`` to ``date_to`` by office, procedure or clerk (``by``) of the
-    cases in ``scope``, most rated first; two queries (counts, names)."""
+    cases in ``scope``, most rated first; two queries (counts: the daily rollup's days,
+    ``govflow.stats.rollups``, and the later ones counted live, in one; names)."""
     column = BY[by]
     prefix = "application__evaluation__"
-    rows = list(scope.filter(Case.objects.filter(_rated_between(date_from, date_to, prefix)))
-                .values(column).annotate(**_rating_aggregates(prefix)).order_by())
-    labels = _labels(by, {row[column] for row in rows})
+    aggregates = _rating_aggregates(prefix)
+    live = (scope.filter(Case.objects.filter(_rated_between(date_from, date_to, prefix),
+                                             live_since(f"{prefix}created_at", date_from, fresh)))
+            .annotate(k=F(column)).values("k").annotate(**{f"n_{name}": value for name, value in aggregates.items()})
+            .order_by())
+    rolled = (in_office_sets(scope, rolled_days(RatingDay.objects.filter(by=by), date_from, date_to, fresh))
+              .annotate(k=F("key")).values("k").annotate(**{f"n_{name}": Sum(name) for name in aggregates})
+              .order_by())
+    totals: dict[Any, dict[str, int]] = {}
+    for row in rolled.union(live, all=True):
+        line = totals.setdefault(row["k"], dict.fromkeys(aggregates, 0))
+        for name in aggregates:
+            line[name] += row[f"n_{name}"] or 0
+    labels = _labels(by, set(totals))
     result = []
-    for row in rows:
+    for key, row in totals.items():
         counts = {level: row[f"s{level}"] for level in LEVELS}
-        result.append(RatingRow(key=row[column], label=labels.get(row[column], "–"), counts=counts,
+        result.append(RatingRow(key=key, label=labels.get(key, "–"), counts=counts,
                                 ratings=row["ratings"], average=_average(counts), bad=row["bad"],
                                 answered=row["answered"], contacted=row["contacted"]))
     return sorted(result, key=lambda r: (-r.ratings, r.label))

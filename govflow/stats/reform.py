@@ -11,8 +11,9 @@ publishes for a one thing):
 - ``days_saved`` (减时限): the procedures' statutory days − the one thing's committed days.
 
 Each figure is given in total and per application. Counting happens in the database: one grouped
-query (applications per version), one for the versions' definitions (a catalogue's size, never
-the number of applications). ``split_by`` adds columns of ``Application`` to the grouping (e.g.
+query (applications per version: the daily rollup's days, ``govflow.stats.rollups``, and the
+later ones counted live), one for the versions' definitions (a catalogue's size, never the number
+of applications). ``split_by`` adds columns of ``Application`` to the grouping (e.g.
 ``"channel"``, or the origin of an application once it exists), giving one line per value.
 """
 from __future__ import annotations
@@ -21,18 +22,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Sum
 
 from govflow.applications.models import Application, ApplicationStatus, Case
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import OneThingVersion, localized
 
 from .heatmap import Scope
+from .models import CompletionDay
+from .rollups import Freshness, in_office_sets, live_since, rolled_days
 from .savings import savings_of
 from .selectors import _local_midnight, by_instrument, instrument_aggregates
 
 __all__ = ["FIGURES", "ReformLine", "completed_applications", "instrument_counts", "reform_figures"]
 
+#: The columns ``split_by`` may name that the daily rollup keeps (others are counted live).
+ROLLED_SPLITS = {"channel"}
 #: The saved figures, in the order pages show them.
 FIGURES = ("applications_saved", "fields_saved", "materials_saved", "visits_saved", "days_saved")
 
@@ -77,11 +82,15 @@ def saved_by(version: OneThingVersion) -> dict[str, int]:
     }
 
 
-def completed_applications(scope: Scope, date_from: date, date_to: date):
-    """The applications of ``scope`` completed from ``date_from`` to ``date_to`` (local days, both included)."""
+def completed_applications(scope: Scope, date_from: date, date_to: date, *, after_rollup: bool = False,
+                           fresh: Freshness | None = None):
+    """The applications of ``scope`` completed from ``date_from`` to ``date_to`` (local days, both
+    included); with ``after_rollup``, only those of the days the daily rollup does not cover yet."""
     applications = Application.objects.filter(
         status=ApplicationStatus.COMPLETED, completed_at__gte=_local_midnight(date_from),
         completed_at__lt=_local_midnight(date_to + timedelta(days=1)))
+    if after_rollup:
+        applications = applications.filter(live_since("completed_at", date_from, fresh))
     if scope.one_thing is not None:
         applications = applications.filter(one_thing_id=scope.one_thing.pk)
     if scope.office_ids is not None or scope.office is not None or scope.division is not None:
@@ -90,20 +99,38 @@ def completed_applications(scope: Scope, date_from: date, date_to: date):
     return applications
 
 
-def instrument_counts(scope: Scope, *, date_from: date, date_to: date) -> dict[str, int]:
+def rolled_completions(scope: Scope, date_from: date, date_to: date, fresh: Freshness | None = None):
+    """The daily rollup's completions of ``scope`` on the period's days it covers."""
+    return in_office_sets(scope, rolled_days(CompletionDay.objects.all(), date_from, date_to, fresh))
+
+
+def instrument_counts(scope: Scope, *, date_from: date, date_to: date,
+                      fresh: Freshness | None = None) -> dict[str, int]:
     """Of the same completed applications, how many used each of the reform's instruments
-    (容缺受理, 告知承诺制, 免申即享 offers and grants): one query, the API's definitions."""
-    totals = completed_applications(scope, date_from, date_to).aggregate(**instrument_aggregates())
-    return by_instrument(totals)
+    (容缺受理, 告知承诺制, 免申即享 offers and grants): the API's definitions; two queries (the
+    daily rollup's days, the later ones)."""
+    live = by_instrument(completed_applications(scope, date_from, date_to, after_rollup=True, fresh=fresh)
+                         .aggregate(**instrument_aggregates()))
+    rolled = rolled_completions(scope, date_from, date_to, fresh).aggregate(
+        **{key: Sum(field) for key, field in (("deferred", "deferred"), ("commitment", "commitment"),
+                                              ("offer", "offer"), ("grant", "grant"))})
+    return {key: live[key] + (rolled[key] or 0) for key in live}
 
 
-def reform_figures(scope: Scope, *, date_from: date, date_to: date,
-                   split_by: Sequence[str] = ()) -> tuple[list[ReformLine], ReformLine]:
+def reform_figures(scope: Scope, *, date_from: date, date_to: date, split_by: Sequence[str] = (),
+                   fresh: Freshness | None = None) -> tuple[list[ReformLine], ReformLine]:
     """The lines (by one thing code, then split values) and their total, over the applications of
     ``scope`` completed from ``date_from`` to ``date_to`` (both included, local days). An
     application is in a supervisor's scope when one of its cases is at an office they may see."""
-    applications = completed_applications(scope, date_from, date_to)
-    counts = list(applications.values("version_id", *split_by).annotate(n=Count("pk")).order_by())
+    rollup = set(split_by) <= ROLLED_SPLITS
+    live = (completed_applications(scope, date_from, date_to, after_rollup=rollup, fresh=fresh)
+            .values("version_id", *split_by).annotate(n=Count("pk")).order_by())
+    if rollup:
+        rolled = (rolled_completions(scope, date_from, date_to, fresh).values("version_id", *split_by)
+                  .annotate(n=Sum("applications")).order_by())
+        counts = list(rolled.union(live, all=True))
+    else:
+        counts = list(live)
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in counts})
                 .select_related("one_thing")} if counts else {}
     lines: dict[tuple, ReformLine] = {}

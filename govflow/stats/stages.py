@@ -5,8 +5,8 @@ medians and 90th percentiles, against the days committed for it.
 Every figure is stored on the case when it is decided (``govflow.applications.timing``):
 ``prerequisite_working_days``, ``queue_working_days``, ``paused_working_days``, and
 ``working_days_used`` (queue to decision, pauses excluded), so review = working days used − queue.
-One grouped query per stage reads how many cases took each number of days (a histogram), plus one
-for the procedures' names: five queries whatever the number of cases.
+The days the daily rollup covers (``govflow.stats.rollups``) are read from its histograms, the
+later ones counted live: four queries at most whatever the number of cases.
 
 :func:`critical_paths` puts whole applications against the one thing's commitment: for each
 application completed in the period, the working days along the longest chain of its procedures
@@ -19,26 +19,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, Sum
 
 from govflow.applications.models import Case
 from govflow.catalog.definition import get_definition
 from govflow.catalog.models import OneThingVersion, Procedure, localized
 
-from .heatmap import Scope, _decided_between, quantile_of
-from .reform import completed_applications
+from .heatmap import Scope, quantile_of
+from .models import DecisionDay, Stage
+from .reform import completed_applications, rolled_completions
+from .rollups import STAGE_EXPRESSIONS, Freshness, critical_path_of, decided_between, live_since, rolled_days
 
 __all__ = ["STAGES", "PathRow", "StageRow", "critical_paths", "where_time_goes"]
 
 #: The stages in the order of a case's life; each is a stored column or an expression of them.
-STAGES: dict[str, Any] = {
-    "prerequisites": F("prerequisite_working_days"),
-    "queue": F("queue_working_days"),
-    "review": Greatest(F("working_days_used") - F("queue_working_days"), Value(0), output_field=IntegerField()),
-    "paused": F("paused_working_days"),
-    "committed": F("committed_days"),
-}
+STAGES: dict[str, Any] = {stage.value: STAGE_EXPRESSIONS[stage] for stage in (
+    Stage.PREREQUISITES, Stage.QUEUE, Stage.REVIEW, Stage.PAUSED, Stage.COMMITTED)}
 
 
 @dataclass
@@ -63,21 +59,36 @@ class StageRow:
         return [(stage, self.median(stage), self.p90(stage)) for stage in STAGES]
 
 
-def where_time_goes(scope: Scope, *, date_from: date, date_to: date) -> list[StageRow]:
+def where_time_goes(scope: Scope, *, date_from: date, date_to: date,
+                    fresh: Freshness | None = None) -> list[StageRow]:
     """Per procedure of the cases in ``scope`` decided from ``date_from`` to ``date_to``, by
-    department and procedure code."""
-    decided = scope.filter(Case.objects.filter(_decided_between(date_from, date_to)))
+    department and procedure code.
+
+    Three queries whatever the data: the daily rollup's histograms of every stage for the days it
+    covers; the later days' cases counted live, grouped by procedure and their five stored
+    figures (the split is made in the database, ``rollups.rolled_days``); the procedures' names.
+    """
     by_procedure: dict[int, dict[str, dict[int, int]]] = {}
     counts: dict[int, int] = {}
-    for stage, expression in STAGES.items():
-        rows = (decided.annotate(days=expression).values("procedure_id", "days")
-                .annotate(n=Count("pk")).order_by())
-        for row in rows:
-            histograms = by_procedure.setdefault(row["procedure_id"], {})
-            if stage == "committed":
-                counts[row["procedure_id"]] = counts.get(row["procedure_id"], 0) + row["n"]
-            if row["days"] is not None:
-                histograms.setdefault(stage, {})[row["days"]] = row["n"]
+
+    def add(procedure_id: int, stage: str, days: int | None, n: int) -> None:
+        histograms = by_procedure.setdefault(procedure_id, {})
+        if stage == Stage.COMMITTED:
+            counts[procedure_id] = counts.get(procedure_id, 0) + n
+        if days is not None:
+            histogram = histograms.setdefault(stage, {})
+            histogram[days] = histogram.get(days, 0) + n
+
+    rows = (scope.filter_rollup(rolled_days(DecisionDay.objects.exclude(stage=Stage.USED), date_from, date_to, fresh))
+            .values("procedure_id", "stage", "days").annotate(n=Sum("cases")).order_by())
+    for row in rows:
+        add(row["procedure_id"], row["stage"], row["days"], row["n"])
+    rows = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from, fresh)))
+            .annotate(**{f"s_{stage}": expression for stage, expression in STAGES.items()})
+            .values("procedure_id", *(f"s_{stage}" for stage in STAGES)).annotate(n=Count("pk")).order_by())
+    for row in rows:
+        for stage in STAGES:
+            add(row["procedure_id"], stage, row[f"s_{stage}"], row["n"])
     procedures = (Procedure.objects.filter(pk__in=by_procedure).select_related("department")
                   .order_by("department__code", "code")) if by_procedure else []
     return [StageRow(department_code=p.department.code, procedure_code=p.code,
@@ -126,7 +137,8 @@ class PathRow:
         return None if share is None else round(share * 100)
 
 
-def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[PathRow]:
+def critical_paths(scope: Scope, *, date_from: date, date_to: date,
+                   fresh: Freshness | None = None) -> list[PathRow]:
     """Per one thing, the applications of ``scope`` completed from ``date_from`` to ``date_to``: the
     working days along each one's critical path against its committed days, by one thing code.
 
@@ -137,14 +149,13 @@ def critical_paths(scope: Scope, *, date_from: date, date_to: date) -> list[Path
     longest. The chain before a case still holds any pause of its prerequisites. An application
     is within its commitment when that is at most the ``committed_days`` of its version's one
     thing (the commitment printed on its receipt). Two queries: the applications by version and length
-    of their critical path, and those versions.
+    of their critical path (the daily rollup's days and the later ones, in one), and those versions.
     """
-    longest = (Case.objects.filter(application=OuterRef("pk"), decided_at__isnull=False)
-               .order_by().values("application")
-               .annotate(m=Max(Coalesce("prerequisite_working_days", 0) + F("working_days_used"))).values("m"))
-    rows = list(completed_applications(scope, date_from, date_to)
-                .annotate(path=Subquery(longest, output_field=IntegerField()))
-                .values("version_id", "path").annotate(n=Count("pk")).order_by())
+    live = (completed_applications(scope, date_from, date_to, after_rollup=True, fresh=fresh)
+            .annotate(path=critical_path_of()).values("version_id", "path").annotate(n=Count("pk")).order_by())
+    rolled = (rolled_completions(scope, date_from, date_to, fresh).values("version_id", "path")
+              .annotate(n=Sum("applications")).order_by())
+    rows = list(rolled.union(live, all=True))
     versions = {v.pk: v for v in OneThingVersion.objects.filter(pk__in={row["version_id"] for row in rows})
                 .select_related("one_thing")} if rows else {}
     lines: dict[str, PathRow] = {}

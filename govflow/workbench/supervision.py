@@ -33,6 +33,7 @@ from govflow.catalog.models import OneThing, localized
 from govflow.stats import heatmap as reads
 from govflow.stats import ratings as rating_reads
 from govflow.stats.reform import FIGURES, instrument_counts, reform_figures
+from govflow.stats.rollups import freshness
 from govflow.stats.stages import STAGES, critical_paths, where_time_goes
 
 from . import selectors
@@ -120,7 +121,8 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
         return render(request, "workbench/stats/heatmap.html",
                       _stats_context(request, title=_("Supervision"), form=form, result=None), status=400)
     c = form.cleaned_data
-    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"])
+    result = reads.heatmap(scope, date_from=c["date_from"], date_to=c["date_to"], granularity=c["by"],
+                           fresh=freshness())
     if _download(request) == "csv":
         return _table(request, "heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
     cases_url = reverse("workbench:stats-cases")
@@ -241,14 +243,15 @@ def stats_page(template: str, title: str):
 @stats_page("workbench/stats/reform.html", gettext_lazy("The reform's figures"))
 def stats_reform(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """减环节、减材料、减时限、减跑动 over the applications completed in the period."""
-    lines, total = reform_figures(scope, **period)
-    instruments = instrument_counts(scope, **period)
+    fresh = freshness()
+    lines, total = reform_figures(scope, fresh=fresh, **period)
+    instruments = instrument_counts(scope, fresh=fresh, **period)
     if _download(request) == "csv":
         header = ["one_thing", "applications", *FIGURES, *(f"{key}_per_application" for key in FIGURES)]
         return _table(request, "reform", form, header, (
             [line.code or "all", line.applications, *line.totals.values(), *line.per_application.values()]
             for line in [*lines, total]))
-    return {"lines": lines, "total": total, "figures": FIGURES, "instruments": instruments,
+    return {"lines": lines, "total": total, "figures": FIGURES, "instruments": instruments, "freshness": fresh,
             "csv_url": f"?{_query(form, download='csv')}", **period}
 
 
@@ -257,6 +260,7 @@ def stats_reform(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope
 @stats_page("workbench/stats/ratings.html", gettext_lazy("Ratings"))
 def stats_ratings(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """Ratings by office, procedure and clerk, and every bad rating with its follow-up."""
+    fresh = freshness()
     download = _download(request)
     if download == "bad":
         rows = rating_reads.bad_ratings(rating_reads.bad_ratings_queryset(scope, **period)[:MAX_CSV_ROWS])
@@ -268,19 +272,19 @@ def stats_ratings(request: HttpRequest, form: StatsFilterForm, scope: reads.Scop
                       _yes_no(r.contacted), r.contacted_at.isoformat() if r.contacted_at else "", r.channel]
                      for r in rows))
     if download in rating_reads.BY:
-        rows = rating_reads.ratings_by(scope, download, **period)
+        rows = rating_reads.ratings_by(scope, download, fresh=fresh, **period)
         return _table(request, f"ratings-by-{download}", form,
                     [download, "ratings", *(f"score_{level}" for level in rating_reads.LEVELS), "average", "bad",
                      "answered", "contacted", "contacted_share"],
                     ([r.label, r.ratings, *r.counts.values(), r.average, r.bad, r.answered, r.contacted,
                       r.contacted_share] for r in rows))
-    tables = [(by, label, rating_reads.ratings_by(scope, by, **period))
+    tables = [(by, label, rating_reads.ratings_by(scope, by, fresh=fresh, **period))
               for by, label in (("office", _("By office")), ("procedure", _("By procedure")),
                                 ("clerk", _("By clerk")))]
     page = Paginator(rating_reads.bad_ratings_queryset(scope, **period), CASES_PAGE_SIZE).get_page(
         request.GET.get("page"))
     return {"tables": tables, "levels": rating_reads.LEVELS, "page": page,
-            "bad": rating_reads.bad_ratings(page.object_list), "query": _query(form, by=""),
+            "bad": rating_reads.bad_ratings(page.object_list), "query": _query(form, by=""), "freshness": fresh,
             "csv_query": _query(form, by=""), **period}
 
 
@@ -289,8 +293,9 @@ def stats_ratings(request: HttpRequest, form: StatsFilterForm, scope: reads.Scop
 @stats_page("workbench/stats/time.html", gettext_lazy("Where time goes"))
 def stats_time(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, period: dict) -> HttpResponse | dict:
     """Where time goes: per procedure, median and p90 working days per stage of its decided cases."""
-    rows = where_time_goes(scope, **period)
-    paths = critical_paths(scope, **period)
+    fresh = freshness()
+    rows = where_time_goes(scope, fresh=fresh, **period)
+    paths = critical_paths(scope, fresh=fresh, **period)
     if _download(request) == "path":
         return _table(request, "critical-path", form, [
             "one_thing", "applications", "committed_days", "critical_path_median", "critical_path_p90",
@@ -303,5 +308,5 @@ def stats_time(request: HttpRequest, form: StatsFilterForm, scope: reads.Scope, 
             [row.department_code, row.procedure_code, row.decided,
              *(value for _stage, median, p90 in row.stages for value in (median, p90))]
             for row in rows))
-    return {"rows": rows, "paths": paths, "csv_url": f"?{_query(form, download='csv')}",
+    return {"rows": rows, "paths": paths, "freshness": fresh, "csv_url": f"?{_query(form, download='csv')}",
             "path_csv_url": f"?{_query(form, download='path')}", **period}
