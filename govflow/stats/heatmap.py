@@ -68,13 +68,23 @@ class Scope:
     office: Office | None = None
     one_thing: OneThing | None = None
 
-    def filter(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+    @property
+    def narrows_offices(self) -> bool:
+        return self.office_ids is not None or self.division is not None or self.office is not None
+
+    def offices(self) -> Q:
+        """The offices in scope, as a condition on a row's ``office`` (a case, a rollup's office set member)."""
+        condition = Q()
         if self.office_ids is not None:
-            cases = cases.filter(office_id__in=self.office_ids)
+            condition &= Q(office_id__in=self.office_ids)
         if self.division is not None:
-            cases = cases.filter(office__division__path__startswith=self.division.path)
+            condition &= Q(office__division__path__startswith=self.division.path)
         if self.office is not None:
-            cases = cases.filter(office_id=self.office.pk)
+            condition &= Q(office_id=self.office.pk)
+        return condition
+
+    def filter(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        cases = cases.filter(self.offices())
         if self.one_thing is not None:
             cases = cases.filter(application__one_thing_id=self.one_thing.pk)
         return cases

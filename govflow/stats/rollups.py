@@ -337,13 +337,6 @@ def in_office_sets(scope, rows: QuerySet) -> QuerySet:
     """Rollup rows with an ``office_set`` narrowed to ``scope`` (a :class:`govflow.stats.heatmap.Scope`)."""
     if scope.one_thing is not None:
         rows = rows.filter(one_thing_id=scope.one_thing.pk)
-    if scope.office_ids is None and scope.division is None and scope.office is None:
+    if not scope.narrows_offices:
         return rows
-    members = OfficeSetMember.objects.filter(office_set_id=OuterRef("office_set_id"))
-    if scope.office_ids is not None:
-        members = members.filter(office_id__in=scope.office_ids)
-    if scope.division is not None:
-        members = members.filter(office__division__path__startswith=scope.division.path)
-    if scope.office is not None:
-        members = members.filter(office_id=scope.office.pk)
-    return rows.filter(Exists(members))
+    return rows.filter(Exists(OfficeSetMember.objects.filter(scope.offices(), office_set_id=OuterRef("office_set_id"))))
