@@ -16,7 +16,6 @@ one thing. The same :class:`Scope` selects the cases behind a cell (:func:`cell_
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, DateField, F, Q, QuerySet, Sum
-from django.db.models.functions import Trunc
+from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from govflow.applications.models import Case, CaseStatus
@@ -200,16 +199,17 @@ def quantile_of(histogram: dict[int, int], q: float) -> float | int | None:
     position = q * (total - 1)
     low = int(position)
     high = min(low + 1, total - 1)
-
-    def value_at(rank: int) -> int:
-        seen = 0
-        for value in sorted(histogram):
-            seen += histogram[value]
-            if seen > rank:
-                return value
+    low_value = high_value = None
+    seen = 0
+    for value in sorted(histogram):  # one pass: the values at ranks ``low`` and ``high``
+        seen += histogram[value]
+        if low_value is None and seen > low:
+            low_value = value
+        if seen > high:
+            high_value = value
+            break
+    if low_value is None or high_value is None:
         raise AssertionError("rank beyond the histogram")
-
-    low_value, high_value = value_at(low), value_at(high)
     result = round(low_value + (high_value - low_value) * (position - low), 2)
     return int(result) if result == int(result) else result
 
@@ -228,6 +228,14 @@ class Cell:
         self.on_time += on_time
         if working_days is not None:
             self.days[working_days] = self.days.get(working_days, 0) + decided
+
+    def merge(self, other: Cell) -> None:
+        """Add ``other``'s decisions (its histogram included) to this cell."""
+        self.decided += other.decided
+        self.on_time += other.on_time
+        days = self.days
+        for value, n in other.days.items():
+            days[value] = days.get(value, 0) + n
 
     @property
     def on_time_rate(self) -> float | None:
@@ -292,19 +300,23 @@ _decided_between = decided_between
 
 
 def _histogram(scope: Scope, date_from: date, date_to: date, granularity: str,
-               fresh: Freshness | None) -> list[dict]:
-    """``{procedure_id, column, working_days_used, n, met}`` rows, in one query: the daily
+               fresh: Freshness | None) -> list[tuple]:
+    """``(procedure_id, column, working_days_used, n, met)`` rows, in one query (the column's first
+    day cast to a date in the database, read as tuples: no conversion per row in Python): the daily
     rollup's days and the later ones counted live (split in the database, ``rollups.rolled_days``)."""
     rolled = (scope.filter_rollup(rolled_days(DecisionDay.objects.filter(stage=Stage.USED), date_from, date_to, fresh))
-              .annotate(column=Trunc("day", granularity, output_field=DateField()), working_days_used=F("days"))
+              .annotate(column=Cast(Trunc("day", granularity, output_field=DateField()), DateField()),
+                        working_days_used=F("days"))
               .values("procedure_id", "column", "working_days_used")
               .annotate(n=Sum("cases"), met=Sum("on_time"))
+              .values_list("procedure_id", "column", "working_days_used", "n", "met")
               .order_by())
     tz = ZoneInfo(settings.TIME_ZONE)
     live = (scope.filter(Case.objects.filter(decided_between(date_from, date_to), live_since("decided_at", date_from, fresh)))
-            .annotate(column=Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz))
+            .annotate(column=Cast(Trunc("decided_at", granularity, output_field=DateField(), tzinfo=tz), DateField()))
             .values("procedure_id", "column", "working_days_used")
             .annotate(n=Count("pk"), met=Count("pk", filter=Q(on_time=True)))
+            .values_list("procedure_id", "column", "working_days_used", "n", "met")
             .order_by())
     return list(rolled.union(live, all=True))
 
@@ -332,18 +344,24 @@ def heatmap(scope: Scope, *, date_from: date, date_to: date, granularity: str,
                    .values("procedure_id").annotate(n=Count("pk")).order_by().values_list("procedure_id", "n"))
 
     cells: dict[int, list[Cell]] = {}
-    totals: dict[int, Cell] = defaultdict(lambda: Cell(None))
-    grand = Cell(None)
-    by_column = [Cell(c) for c in columns]
-    for item in histogram:
-        i = index.get(item["column"])
+    for procedure_id, column, working_days, n, met in histogram:
+        i = index.get(column)
         if i is None:  # cannot happen: the period's days are inside its columns
             continue
-        procedure_id = item["procedure_id"]
         if procedure_id not in cells:
             cells[procedure_id] = [Cell(c) for c in columns]
-        for cell in (cells[procedure_id][i], totals[procedure_id], grand, by_column[i]):
-            cell.add(item["working_days_used"], item["n"], item["met"])
+        cells[procedure_id][i].add(working_days, n, met)
+    # The row, column and grand totals add up the cells (each cell's histogram is small).
+    totals: dict[int, Cell] = {}
+    grand = Cell(None)
+    by_column = [Cell(c) for c in columns]
+    for procedure_id, row_cells in cells.items():
+        total = totals[procedure_id] = Cell(None)
+        for cell, column_total in zip(row_cells, by_column, strict=True):
+            if cell.decided:
+                for target in (total, column_total):
+                    target.merge(cell)
+        grand.merge(total)
 
     procedure_ids = set(cells) | set(overdue)
     procedures = (Procedure.objects.filter(pk__in=procedure_ids).select_related("department")

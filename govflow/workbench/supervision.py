@@ -125,19 +125,30 @@ def stats_heatmap(request: HttpRequest) -> HttpResponse:
                            fresh=freshness())
     if _download(request) == "csv":
         return _table(request, "heatmap", form, HEATMAP_HEADER, _heatmap_lines(result))
+    # The cases behind a cell: the filters, the cell's period, its procedure and state. Encoded in
+    # parts (a query string is its parameters' encodings joined by "&"), once per column and row,
+    # as _query(form, procedure=…, state=…, by="", date_from=…, date_to=…) orders them.
     cases_url = reverse("workbench:stats-cases")
+    c = form.cleaned_data
+    filters = urlencode({k: v for k in ("division", "office", "one_thing") if (v := c[k])})
+    whole = _period_query(c["date_from"], c["date_to"])
+    by_column = [_period_query(cell.column.start, cell.column.end) for cell in result.column_totals]
 
-    def link(procedure: str, state: str, column: Any = None) -> str:
-        period = {"date_from": column.start.isoformat(), "date_to": column.end.isoformat()} if column else {}
-        return f"{cases_url}?{_query(form, procedure=procedure, state=state, by='', **period)}"
+    def link(period: str, procedure: str) -> str:
+        return "&".join(part for part in (f"{cases_url}?{period}", filters, procedure) if part)
 
     for row in result.rows:
-        row.cell_links = [(cell, link(row.procedure_code, reads.DECIDED, cell.column)) for cell in row.cells]
-        row.total_link = link(row.procedure_code, reads.DECIDED)
-        row.overdue_link = link(row.procedure_code, reads.OVERDUE)
+        decided = urlencode({"procedure": row.procedure_code, "state": reads.DECIDED})
+        row.cell_links = [*((cell, link(period, decided)) for cell, period in zip(row.cells, by_column, strict=True)),
+                          (row.total, link(whole, decided))]
+        row.overdue_link = link(whole, urlencode({"procedure": row.procedure_code, "state": reads.OVERDUE}))
     return render(request, "workbench/stats/heatmap.html", _stats_context(
         request, title=_("Supervision"), form=form, result=result, rows=result.rows,
-        csv_url=f"?{_query(form, download='csv')}"))
+        footer_cells=[(result.total, "")], csv_url=f"?{_query(form, download='csv')}"))
+
+
+def _period_query(date_from: Any, date_to: Any) -> str:
+    return urlencode({"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
 
 
 @require_safe

@@ -192,6 +192,9 @@ class Evaluation(models.Model):
                          condition=Q(needs_follow_up=True, followed_up_at__isnull=True)),
             models.Index(fields=["-followed_up_at", "-id"], name="evaluation_follow_up_done",
                          condition=Q(needs_follow_up=True, followed_up_at__isnull=False)),
+            # The ratings page lists a period's low ratings, answered or not, oldest first.
+            models.Index(fields=["created_at", "id"], name="evaluation_bad",
+                         condition=Q(needs_follow_up=True)),
         ]
 
     def __str__(self) -> str:

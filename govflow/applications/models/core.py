@@ -150,6 +150,8 @@ class Application(models.Model):
             models.Index(fields=["applicant", "-created_at", "-id"], name="app_applicant_recent"),
             # Statistics count applications by submission day (drafts have none).
             models.Index(fields=["submitted_at"], name="app_submitted_at", condition=Q(submitted_at__isnull=False)),
+            # Statistics count the applications completed today live (the days before: the daily summary).
+            models.Index(fields=["completed_at"], name="app_completed_at", condition=Q(completed_at__isnull=False)),
             # Retention: drafts by their last change.
             models.Index(fields=["updated_at"], name="app_draft_updated", condition=Q(status="draft")),
         ]
