@@ -11,29 +11,12 @@ from django.core.exceptions import PermissionDenied
 from govflow.applications.models import Case
 from govflow.stats.heatmap import cell_cases, heatmap, median_of, quantile_of, scope_for, visible_offices
 
-from ..factories import UserFactory
 from ..stories import approve, submitted
 from . import holiday
 
 pytestmark = pytest.mark.django_db
 
 PERIOD = {"date_from": date(2026, 9, 14), "date_to": date(2026, 10, 14)}
-
-
-@pytest.fixture
-def story(citizen_alice, clerks):
-    return holiday.build(alice=citizen_alice, clerks=clerks)
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="stats-staff", is_staff=True)
-
-
-@pytest.fixture
-def on_today():
-    with time_machine.travel(holiday.TODAY, tick=False):
-        yield
 
 
 def scope(user, **filters):

@@ -8,7 +8,6 @@ import io
 from datetime import date
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -42,17 +41,6 @@ def supervisor(demo_catalog):
 @pytest.fixture
 def story(citizen_alice, clerks, supervisor):
     return holiday.rated(alice=citizen_alice, clerks=clerks, supervisor=supervisor)
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="stats-staff", is_staff=True)
-
-
-@pytest.fixture
-def on_today():
-    with time_machine.travel(holiday.TODAY, tick=False):
-        yield
 
 
 def scope(user, **filters):

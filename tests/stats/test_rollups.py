@@ -34,22 +34,6 @@ PAGES = ("/workbench/stats/", "/workbench/stats/time/", "/workbench/stats/reform
 FILTERS = ({}, {"office": "amr-330106"}, {"one_thing": "business-startup"}, {"division": "330106"})
 
 
-@pytest.fixture
-def story(citizen_alice, clerks):
-    return holiday.build(alice=citizen_alice, clerks=clerks)
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="rollup-staff", is_staff=True)
-
-
-@pytest.fixture
-def on_today():
-    with time_machine.travel(holiday.TODAY, tick=False):
-        yield
-
-
 def scope(user, **filters):
     found = scope_for(user, list(visible_offices(user)), **filters)
     assert found is not None, filters

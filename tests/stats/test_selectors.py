@@ -12,17 +12,12 @@ from govflow.applications.models import Application, Case, CaseStatus
 from govflow.catalog.models import Department
 from govflow.stats.selectors import stats_for, stats_office_ids
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory
 from . import scenario
 
 pytestmark = pytest.mark.django_db
 
 MARCH = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 9)}
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="stats-staff", is_staff=True)
 
 
 @pytest.fixture
